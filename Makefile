@@ -1,0 +1,128 @@
+# vpnsip: SIP-triggered VPN router daemon.
+#
+#   make deps      install the Debian packages and strongSwan headers we build against
+#   make           build/vpnsipd and build/vpnsipsh (-Wall -Wextra -Werror)
+#   make SANITIZE=1   the same with ASan+UBSan, into build/asan/
+#   make test      every test (unit, CLI, daemon, lab), normal and sanitizer builds
+#   make demo      the main end-to-end job
+#   make bench     benchmarks (figures, never pass/fail)
+#   make fuzz      libFuzzer targets (FUZZ_SECONDS each)
+#   make install   PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SYSCONFDIR ?= /etc
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SAN_FLAGS :=
+endif
+
+CC       ?= cc
+PKGS     := libnl-3.0 libnl-route-3.0 libcrypto
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral \
+            -fno-strict-aliasing $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+all: $(BUILD)/vpnsipd $(BUILD)/vpnsipsh
+
+# ---------------------------------------------------------------------------
+# Debian packages.  Each component's fragment adds what it needs to DEB_PACKAGES.
+DEB_PACKAGES := make gcc pkg-config libreadline-dev libnl-3-dev libnl-route-3-dev \
+                libssl-dev libcrypt-dev iproute2 procps python3 python3-pytest \
+                python3-pexpect tmux clang libclang-rt-14-dev
+-include mk/*.mk
+-include tests/lab/lab.mk
+
+deps:
+	@sh tools/deps.sh $(sort $(DEB_PACKAGES))
+	@$(MAKE) --no-print-directory deps-extra
+
+# Fragments hook extra set-up steps (e.g. the strongSwan headers) onto this.
+deps-extra::
+	@:
+
+# ---------------------------------------------------------------------------
+# Sources.  One folder per component; see docs/architecture.md.
+UTIL_SRC    := $(wildcard src/util/*.c)
+LOG_SRC     := $(wildcard src/log/*.c)
+CLI_SRC     := $(wildcard src/cli/*.c)
+CONFIG_SRC  := $(wildcard src/config/*.c)
+NET_SRC     := $(wildcard src/net/*.c)
+CTL_SRC     := $(wildcard src/ctl/*.c)
+DAEMON_SRC  := $(wildcard src/daemon/*.c)
+SHELL_SRC   := $(wildcard src/shell/*.c)
+
+# Everything the daemon links except its main(): unit tests and fuzzers use it.
+CORE_SRC := $(UTIL_SRC) $(LOG_SRC) $(CLI_SRC) $(CONFIG_SRC) $(NET_SRC) $(CTL_SRC) \
+            $(filter-out src/daemon/main.c,$(DAEMON_SRC))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libvpnsipcore.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/vpnsipd: $(BUILD)/obj/src/daemon/main.o $(BUILD)/libvpnsipcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcrypt -lpthread
+
+SHELL_OBJ := $(SHELL_SRC:%.c=$(BUILD)/obj/%.o) $(CTL_SRC:%.c=$(BUILD)/obj/%.o) \
+             $(BUILD)/obj/src/util/strbuf.o $(BUILD)/obj/src/util/xalloc.o
+$(BUILD)/vpnsipsh: $(SHELL_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lreadline
+
+# Unit tests: tests/unit/test_*.c, each its own binary linked against the core.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/harness.o $(BUILD)/libvpnsipcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcrypt -lpthread
+
+unit: $(UNIT_BIN)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+PYTEST := /usr/bin/python3 -m pytest
+
+test: deps
+	$(MAKE) all unit
+	$(MAKE) SANITIZE=1 all unit
+	$(MAKE) fuzz-build
+	$(PYTEST) -p no:cacheprovider tests $(PYTEST_ARGS)
+
+demo: deps all
+	@sh tools/demo.sh
+
+bench: deps all
+	@sh tools/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/vpnsip
+	install -m 0755 $(BUILD)/vpnsipd $(DESTDIR)$(PREFIX)/sbin/vpnsipd
+	install -m 0755 $(BUILD)/vpnsipsh $(DESTDIR)$(PREFIX)/bin/vpnsipsh
+	install -m 0600 conf/vpnsipd.conf $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf ] || \
+	    install -m 0600 conf/vpnsipd.conf $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/vpnsipd.8 $(DESTDIR)$(PREFIX)/share/man/man8/vpnsipd.8
+	install -m 0644 docs/vpnsipsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/vpnsipsh.1
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+.PHONY: all deps deps-extra unit test demo bench install clean format

@@ -1,0 +1,56 @@
+# strongSwan (libcharon from Debian, in-process).  See docs/strongswan-build.md.
+#
+# Exports for the daemon:
+#   STRONGSWAN_CPPFLAGS  headers (-isystem, so our warning flags ignore them)
+#                        and -include of the generated config.h
+#   STRONGSWAN_LIBS      libcharon/libstrongswan/libipsec in /usr/lib/ipsec
+#   STRONGSWAN_STAMP     file to depend on: exists once the headers are there
+#   STRONGSWAN_PLUGINS   plugin list for charon->initialize()
+
+# Runtime: libcharon + plugins (kernel-libipsec, eap-md5, ...) and a stock
+# charon/swanctl peer for interop tests.  Build: libcap-dev for
+# <sys/capability.h> (Debian built with --with-capabilities=libcap, so
+# config.h has HAVE_SYS_CAPABILITY_H); the header fetch needs dpkg-dev
+# (dpkg-source), bzip2/xz-utils (tarballs) and binutils (nm, cross-checks).
+DEB_PACKAGES += strongswan-libcharon libcharon-extra-plugins \
+                libstrongswan-standard-plugins libstrongswan-extra-plugins \
+                strongswan-charon strongswan-swanctl \
+                bzip2 xz-utils dpkg-dev binutils libcap-dev util-linux
+
+STRONGSWAN_DIR   := build/strongswan
+STRONGSWAN_STAMP := $(STRONGSWAN_DIR)/stamp
+
+# config.h must come first (library.h checks CONFIG_H_INCLUDED), hence
+# -include; the source trees use <library.h>, <daemon.h>, <ipsec.h> style
+# includes relative to these three roots.
+STRONGSWAN_CPPFLAGS := -include $(STRONGSWAN_DIR)/config.h \
+                       -isystem $(STRONGSWAN_DIR)/include/libstrongswan \
+                       -isystem $(STRONGSWAN_DIR)/include/libcharon \
+                       -isystem $(STRONGSWAN_DIR)/include/libipsec
+STRONGSWAN_LIBS := -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec \
+                   -lcharon -lipsec -lstrongswan -lpthread -ldl
+
+# IKEv2 with PSK and RSA certificates, EAP-MD5, ESP in user space
+# (kernel-libipsec must come before kernel-netlink so that it is the IPsec
+# backend and kernel-netlink only handles routes/addresses).
+STRONGSWAN_PLUGINS := random nonce openssl pem pkcs1 pkcs8 x509 pubkey \
+                      constraints hmac kdf kernel-libipsec kernel-netlink \
+                      socket-default eap-md5 eap-identity
+
+export STRONGSWAN_CPPFLAGS STRONGSWAN_LIBS STRONGSWAN_PLUGINS
+
+deps-extra::
+	@sh tools/strongswan-headers.sh $(STRONGSWAN_DIR)
+
+# Built on demand too (it is quiet and offline once present).
+$(STRONGSWAN_STAMP):
+	@sh tools/strongswan-headers.sh $(STRONGSWAN_DIR)
+
+# ABI smoke test: headers + config.h against the installed libraries.
+$(BUILD)/tests/charon_abi_smoke: tests/abi/charon_abi_smoke.c $(STRONGSWAN_STAMP) mk/strongswan.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(STRONGSWAN_CPPFLAGS) \
+	    -DSTRONGSWAN_PLUGINS='"$(strip $(STRONGSWAN_PLUGINS))"' \
+	    -o $@ $< $(LDFLAGS) $(STRONGSWAN_LIBS)
+
+unit: $(BUILD)/tests/charon_abi_smoke

@@ -1,0 +1,190 @@
+/* The IOS-style command engine.
+ *
+ * Features declare their commands as data next to the code they configure:
+ *
+ *   static const struct cli_cmd hostname_cmds[] = {
+ *       { "config", "hostname WORD$name", "Set system's network name\n"
+ *         "This system's network name", cmd_hostname },
+ *       { "config", "no hostname [WORD]", "Negate a command or set its defaults\n"
+ *         "Set system's network name\nThis system's network name", cmd_no_hostname },
+ *   };
+ *   CLI_INSTALL(hostname_cmds);
+ *
+ * Syntax tokens:
+ *   keyword        lower-case word, matched by unique prefix ("conf" = "configure")
+ *   WORD, NAME…    any single word (upper-case identifiers)
+ *   LINE           the rest of the line, verbatim
+ *   A.B.C.D        IPv4 address        A.B.C.D/M   IPv4 prefix
+ *   X:X::X:X       IPv6 address        X:X::X:X/M  IPv6 prefix
+ *   (1-65535)      integer range
+ *   IFNAME         interface name: IOS names with abbreviations ("tun1",
+ *                  "Tunnel 1", "gi0/1") or Linux device names ("bak0")
+ *   <a|b|WORD>     one of            [ ... ]     optional
+ *   TOKEN$name     names the argument for cli_arg(); a keyword's name
+ *                  defaults to the keyword itself
+ * Help: one line per token, in order of appearance, '\n'-separated.  An empty
+ * line reuses the help another command gave the same token.
+ *
+ * "default X" runs the "no X" command with cli_exec.is_default set; "do X"
+ * runs an exec command from any config mode; a line that does not parse in a
+ * sub-mode is tried in the parent modes (leaving the sub-mode), as IOS does. */
+#ifndef VPNSIP_CLI_CLI_H
+#define VPNSIP_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+struct cli_exec;
+struct cli_session;
+
+enum cli_status {
+	CLI_OK = 0,
+	CLI_ERR_INVALID,     /* % Invalid input detected at '^' marker. */
+	CLI_ERR_INCOMPLETE,  /* % Incomplete command. */
+	CLI_ERR_AMBIGUOUS,   /* % Ambiguous command:  "…" */
+	CLI_ERR_FAILED,      /* the command refused: its message is in the output */
+	CLI_ERR_UNSUPPORTED, /* a planned feature that is not built yet */
+	CLI_MORE_INPUT,      /* the command reads more lines (banner text) */
+};
+
+typedef int (*cli_fn)(struct cli_exec *x);
+
+#define CLI_PRIV 0x1    /* exec command that needs privileged mode (enable) */
+#define CLI_SECRET 0x2  /* its arguments are secrets: masked wherever lines are logged */
+#define CLI_HIDDEN 0x4  /* accepted, never offered by ? or TAB (old spellings) */
+#define CLI_NOLOG 0x8   /* do not log the line as a configuration change */
+
+struct cli_cmd {
+	const char *node;   /* the mode it belongs to: "exec", "config", "config-if", … */
+	const char *syntax;
+	const char *help;
+	cli_fn fn;
+	unsigned flags;
+};
+
+/* Register a mode.  prompt is appended to the hostname ("(config-if)#"). */
+void cli_node_register(const char *name, const char *prompt, const char *parent);
+
+/* Install commands; aborts with a clear message on a malformed declaration
+ * (a programming error, caught by the unit tests at the latest). */
+void cli_install(const struct cli_cmd *cmds, size_t n);
+#define CLI_INSTALL(arr) cli_install(arr, ARRAY_SIZE(arr))
+
+/* Lines that name a feature that is planned but not built yet are reported
+ * as unsupported (with the feature's name) rather than as invalid input; the
+ * lines of a sub-mode block they open are reported the same way. */
+void cli_planned(const char *words, const char *feature);
+
+/* Every installed command must have complete help: returns the number of
+ * tokens without help and lists them in out. */
+size_t cli_check_help(struct strbuf *out);
+/* Drop every installed command and mode (tests, fuzzing). */
+void cli_reset(void);
+
+/* ---- sessions -------------------------------------------------------- */
+
+struct cli_session *cli_session_new(void *app, int priv);
+void cli_session_free(struct cli_session *s);
+void *cli_session_app(struct cli_session *s);
+/* "HOST>", "HOST#", "HOST(config-if)#" */
+void cli_session_prompt(struct cli_session *s, const char *hostname, struct strbuf *out);
+int cli_session_priv(const struct cli_session *s);
+void cli_session_set_priv(struct cli_session *s, int priv);
+bool cli_session_closing(const struct cli_session *s);
+const char *cli_session_node(const struct cli_session *s);
+/* Per-session terminal settings, owned by the engine for the shell's sake. */
+unsigned cli_session_term_length(const struct cli_session *s);
+bool cli_session_monitor(const struct cli_session *s);
+/* Name used in log messages about this session ("vty0", "console"). */
+void cli_session_set_name(struct cli_session *s, const char *name);
+const char *cli_session_name(const struct cli_session *s);
+
+struct cli_result {
+	enum cli_status status;
+	int caret;          /* byte offset into the line for CLI_ERR_INVALID, else -1 */
+	const char *prompt; /* for CLI_MORE_INPUT: what to show while reading */
+	bool hide_input;    /* for CLI_MORE_INPUT: a password, do not echo */
+	const struct cli_cmd *cmd; /* the command that ran, if one did */
+	bool config_node;          /* it ran in a configuration mode */
+};
+
+/* Run one line in the session's current mode.  Output (including the "% …"
+ * error text, never the caret line, which the caller draws under its own
+ * echo of the line) is appended to out. */
+void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
+		 struct cli_result *res);
+
+/* "?" at the end of line: IOS help listing (or an error). */
+void cli_help(struct cli_session *s, const char *line, struct strbuf *out,
+	      struct cli_result *res);
+/* TAB: the keywords that complete the last (partial) word, one per line. */
+void cli_complete(struct cli_session *s, const char *line, struct strbuf *out);
+
+/* Render an error the way IOS does, with the caret under the line as it
+ * was echoed after a prompt of prompt_width columns. */
+void cli_render_error(const struct cli_result *res, const char *line, int prompt_width,
+		      bool echo_line, struct strbuf *out);
+
+/* ---- inside a command handler ----------------------------------------- */
+
+struct cli_exec {
+	struct cli_session *s;
+	struct strbuf *out;
+	const struct cli_cmd *cmd;
+	bool is_no;      /* matched a "no …" command */
+	bool is_default; /* typed as "default …" */
+	const char *line;
+	/* matched arguments */
+	size_t argc;
+	const char **argn; /* names */
+	const char **argv; /* values: keywords expanded, IFNAMEs canonical */
+};
+
+/* The value of argument name, or NULL when that optional part was absent. */
+const char *cli_arg(const struct cli_exec *x, const char *name);
+bool cli_has(const struct cli_exec *x, const char *name);
+/* Integer argument (ranges are validated by the parser). */
+long cli_arg_long(const struct cli_exec *x, const char *name, long dflt);
+
+/* "% text" + newline into the output; returns CLI_ERR_FAILED. */
+int cli_error(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_out(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Enter a sub-mode; key identifies the object it edits (kept as a name, not
+ * a pointer: the object may be deleted from another shell meanwhile). */
+void cli_enter(struct cli_exec *x, const char *node, const char *key);
+/* The key of the innermost frame of that mode, or NULL. */
+const char *cli_key(const struct cli_exec *x, const char *node);
+const char *cli_session_key(const struct cli_session *s, const char *node);
+/* Leave modes: one level, or to exec. */
+void cli_exit_mode(struct cli_session *s);
+void cli_end(struct cli_session *s);
+void cli_close(struct cli_session *s);
+void cli_set_term_length(struct cli_session *s, unsigned n);
+void cli_set_monitor(struct cli_session *s, bool on);
+/* Called when a session leaves configuration mode (IOS logs CONFIG_I). */
+void cli_set_leave_config_hook(void (*fn)(struct cli_session *s));
+
+/* Read following lines raw until fn returns true (banner text, pasted
+ * certificates). fn gets NULL when the input ends before that. */
+typedef bool (*cli_more_fn)(struct cli_session *s, const char *line, void *arg,
+			    struct strbuf *out);
+void cli_read_more(struct cli_exec *x, const char *prompt, cli_more_fn fn, void *arg);
+/* The same for one secret line (a password): the shell does not echo it. */
+void cli_read_secret(struct cli_exec *x, const char *prompt, cli_more_fn fn, void *arg);
+
+/* The line as it may be logged: secrets of CLI_SECRET commands masked.
+ * Returns a newly allocated string. */
+char *cli_loggable_line(struct cli_session *s, const char *line);
+
+/* ---- interface names ---------------------------------------------------- */
+
+/* Canonical interface name for words (one or two of them: "tun 1"), or
+ * NULL.  IOS types are expanded ("gi0/1" -> "GigabitEthernet0/1"); other
+ * words are Linux device names, kept as typed. */
+char *cli_ifname_canon(const char *w1, const char *w2, int *consumed);
+
+#endif

@@ -1,0 +1,98 @@
+/* Interface names as operators type them.  IOS types are matched by unique
+ * prefix and may be split from their number ("tun 1"); anything else is a
+ * Linux device name.  "Ethernet" is deliberately not an IOS type here, so
+ * that Linux's "eth0" stays a Linux name. */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+
+static const char *const ios_types[] = {
+	"Cellular", "Dialer", "FastEthernet", "GigabitEthernet",
+	"Loopback", "TenGigabitEthernet", "Tunnel", "Vlan",
+};
+
+/* "0", "0/1", "0/0/1", "0/1.100" */
+static bool valid_slot(const char *s, size_t len)
+{
+	bool digit = false, dot = false;
+
+	if (!len || !isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (isdigit((unsigned char)c)) {
+			digit = true;
+		} else if ((c == '/' || c == '.') && digit && !dot) {
+			digit = false;
+			dot = c == '.';
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
+static bool valid_linux_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 15 || isdigit((unsigned char)s[0]) || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* Index of the single IOS type that prefix (of len chars) abbreviates, -1
+ * for none, -2 when ambiguous. */
+static int ios_type(const char *prefix, size_t len)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ios_types); i++) {
+		if (strlen(ios_types[i]) >= len && strncasecmp(ios_types[i], prefix, len) == 0) {
+			if (strlen(ios_types[i]) == len)
+				return (int)i; /* spelled out */
+			found = found == -1 ? (int)i : -2;
+		}
+	}
+	return found;
+}
+
+char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
+{
+	size_t alpha = 0;
+	int t;
+
+	*consumed = 0;
+	while (isalpha((unsigned char)w1[alpha]) || (alpha && w1[alpha] == '-'))
+		alpha++;
+	t = alpha ? ios_type(w1, alpha) : -1;
+	if (t == -2)
+		return NULL; /* "t1": Tunnel or TenGigabitEthernet? */
+	if (t >= 0) {
+		const char *rest = w1 + alpha;
+		if (*rest) {
+			if (!valid_slot(rest, strlen(rest)))
+				return NULL;
+			*consumed = 1;
+			return xasprintf("%s%s", ios_types[t], rest);
+		}
+		if (!w2) {
+			*consumed = -1; /* the number is still to come */
+			return NULL;
+		}
+		if (!valid_slot(w2, strlen(w2)))
+			return NULL;
+		*consumed = 2;
+		return xasprintf("%s%s", ios_types[t], w2);
+	}
+	if (!valid_linux_name(w1))
+		return NULL;
+	*consumed = 1;
+	return xstrdup(w1);
+}

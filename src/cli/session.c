@@ -1,0 +1,707 @@
+/* CLI sessions: the mode stack, privilege, and running a line (with "do",
+ * "default", output modifiers, falling back to parent modes, and planned
+ * features), plus "?" help and TAB completion over the same matcher. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli_int.h"
+#include "cli/filter.h"
+
+#define CLI_MAX_DEPTH 8
+
+const char *cli_planned_match(const struct word *w, size_t nwords);
+
+struct frame {
+	struct cli_node *node;
+	char *key;
+};
+
+struct cli_session {
+	void *app;
+	int priv;
+	struct frame stack[CLI_MAX_DEPTH]; /* [0] is exec */
+	int depth;
+	bool closing;
+	unsigned term_length;
+	bool monitor;
+	char *name;
+	cli_more_fn more_fn;
+	void *more_arg;
+	char *more_prompt;
+	bool more_hidden;
+	bool unsupported_block; /* inside a sub-mode block of a planned feature */
+};
+
+struct cli_session *cli_session_new(void *app, int priv)
+{
+	struct cli_session *s = xcalloc(1, sizeof(*s));
+
+	s->app = app;
+	s->priv = priv;
+	s->stack[0].node = cli_node_find("exec");
+	s->depth = 1;
+	s->term_length = 24;
+	s->name = xstrdup("vty");
+	return s;
+}
+
+void cli_session_free(struct cli_session *s)
+{
+	if (!s)
+		return;
+	if (s->more_fn)
+		s->more_fn(s, NULL, s->more_arg, NULL);
+	for (int i = 0; i < s->depth; i++)
+		free(s->stack[i].key);
+	free(s->name);
+	free(s->more_prompt);
+	free(s);
+}
+
+void *cli_session_app(struct cli_session *s) { return s->app; }
+int cli_session_priv(const struct cli_session *s) { return s->priv; }
+void cli_session_set_priv(struct cli_session *s, int priv) { s->priv = priv; }
+bool cli_session_closing(const struct cli_session *s) { return s->closing; }
+unsigned cli_session_term_length(const struct cli_session *s) { return s->term_length; }
+bool cli_session_monitor(const struct cli_session *s) { return s->monitor; }
+void cli_set_term_length(struct cli_session *s, unsigned n) { s->term_length = n; }
+void cli_set_monitor(struct cli_session *s, bool on) { s->monitor = on; }
+void cli_close(struct cli_session *s) { s->closing = true; }
+const char *cli_session_name(const struct cli_session *s) { return s->name; }
+
+void cli_session_set_name(struct cli_session *s, const char *name)
+{
+	free(s->name);
+	s->name = xstrdup(name);
+}
+
+const char *cli_session_node(const struct cli_session *s)
+{
+	return s->stack[s->depth - 1].node->name;
+}
+
+void cli_session_prompt(struct cli_session *s, const char *hostname, struct strbuf *out)
+{
+	const struct cli_node *n = s->stack[s->depth - 1].node;
+
+	if (s->more_fn)
+		return; /* raw text lines have no prompt */
+	if (s->depth == 1)
+		sb_printf(out, "%s%c", hostname, s->priv >= 15 ? '#' : '>');
+	else
+		sb_printf(out, "%s%s", hostname, n->prompt);
+}
+
+static void pop_to(struct cli_session *s, int depth)
+{
+	while (s->depth > depth) {
+		s->depth--;
+		free(s->stack[s->depth].key);
+		s->stack[s->depth].key = NULL;
+	}
+}
+
+void cli_exit_mode(struct cli_session *s)
+{
+	if (s->depth > 1)
+		pop_to(s, s->depth - 1);
+	else
+		s->closing = true;
+}
+
+void cli_end(struct cli_session *s)
+{
+	pop_to(s, 1);
+}
+
+void cli_enter(struct cli_exec *x, const char *node, const char *key)
+{
+	struct cli_session *s = x->s;
+	struct cli_node *n = cli_node_find(node);
+	int d;
+
+	if (!n)
+		return;
+	/* The new mode sits right under its parent mode in the stack. */
+	for (d = s->depth - 1; d > 0; d--)
+		if (s->stack[d].node == n->parent)
+			break;
+	pop_to(s, d + 1);
+	if (s->depth >= CLI_MAX_DEPTH)
+		return;
+	s->stack[s->depth].node = n;
+	s->stack[s->depth].key = key ? xstrdup(key) : NULL;
+	s->depth++;
+}
+
+const char *cli_session_key(const struct cli_session *s, const char *node)
+{
+	for (int d = s->depth - 1; d > 0; d--)
+		if (strcmp(s->stack[d].node->name, node) == 0)
+			return s->stack[d].key;
+	return NULL;
+}
+
+const char *cli_key(const struct cli_exec *x, const char *node)
+{
+	return cli_session_key(x->s, node);
+}
+
+void cli_read_secret(struct cli_exec *x, const char *prompt, cli_more_fn fn, void *arg)
+{
+	cli_read_more(x, prompt, fn, arg);
+	x->s->more_hidden = true;
+}
+
+void cli_read_more(struct cli_exec *x, const char *prompt, cli_more_fn fn, void *arg)
+{
+	x->s->more_hidden = false;
+	x->s->more_fn = fn;
+	x->s->more_arg = arg;
+	free(x->s->more_prompt);
+	x->s->more_prompt = xstrdup(prompt);
+}
+
+/* ---- arguments ---------------------------------------------------------- */
+
+const char *cli_arg(const struct cli_exec *x, const char *name)
+{
+	for (size_t i = 0; i < x->argc; i++)
+		if (strcmp(x->argn[i], name) == 0)
+			return x->argv[i];
+	return NULL;
+}
+
+bool cli_has(const struct cli_exec *x, const char *name)
+{
+	return cli_arg(x, name) != NULL;
+}
+
+long cli_arg_long(const struct cli_exec *x, const char *name, long dflt)
+{
+	const char *v = cli_arg(x, name);
+
+	return v ? strtol(v, NULL, 10) : dflt;
+}
+
+int cli_error(struct cli_exec *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	sb_puts(x->out, "% ");
+	va_start(ap, fmt);
+	sb_vprintf(x->out, fmt, ap);
+	va_end(ap);
+	sb_putc(x->out, '\n');
+	return CLI_ERR_FAILED;
+}
+
+void cli_out(struct cli_exec *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(x->out, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- resolving a line: do, default, the output modifier ----------------- */
+
+struct resolved {
+	struct cli_node *node;
+	int priv;
+	char *text;        /* the command words (without "do", without "| …") */
+	char *cut_line;    /* the line, cut where the output modifier starts */
+	size_t text_off;   /* where text starts in the line */
+	const char *pipe;  /* what follows '|', or NULL */
+	size_t pipe_off;
+	bool via_do;
+	struct word *w;
+	size_t nw;
+	bool is_default;
+	bool ambiguous_default;
+};
+
+static bool is_config_node(const struct cli_node *n)
+{
+	return strcmp(n->name, "exec") != 0;
+}
+
+/* Root keyword children of node that an abbreviation could mean. */
+static size_t root_prefix_matches(const struct cli_node *n, int priv, const struct word *w)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n->root.nkids; i++) {
+		const struct tnode *k = n->root.kids[i];
+		if (k->type == TOK_KEYWORD && k->min_priv <= priv && w->len <= strlen(k->text) &&
+		    strncasecmp(k->text, w->s, w->len) == 0)
+			count++;
+	}
+	return count;
+}
+
+static void resolve(struct cli_session *s, const char *line, struct cli_node *node,
+		    struct resolved *r)
+{
+	const char *p = line;
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	r->node = node;
+	r->priv = s->priv;
+	p += strspn(p, " \t");
+	len = strcspn(p, " \t");
+	if (is_config_node(node) && len == 2 && strncasecmp(p, "do", 2) == 0) {
+		r->via_do = true;
+		r->node = cli_node_find("exec");
+		r->priv = 15;
+		p += 2;
+		p += strspn(p, " \t");
+	}
+	r->text_off = (size_t)(p - line);
+	r->text = xstrdup(p);
+	if (!is_config_node(r->node)) {
+		/* Output modifiers belong to exec commands only: a '|' at the
+		 * start of a word. */
+		for (char *c = r->text; *c; c++)
+			if (*c == '|' && (c == r->text || c[-1] == ' ' || c[-1] == '\t')) {
+				*c = '\0';
+				r->pipe = line + r->text_off + (size_t)(c - r->text) + 1;
+				r->pipe_off = (size_t)(r->pipe - line);
+				break;
+			}
+	}
+	r->cut_line = xstrdup(line);
+	if (r->pipe)
+		r->cut_line[r->pipe_off - 1] = '\0';
+	r->nw = split_words(r->text, &r->w);
+	for (size_t i = 0; i < r->nw; i++)
+		r->w[i].off += r->text_off;
+	/* The words keep pointing into r->text; offsets are into line. */
+	if (r->nw && r->node->has_no && r->w[0].len <= 7 &&
+	    strncasecmp(r->w[0].s, "default", r->w[0].len) == 0) {
+		size_t others = root_prefix_matches(r->node, r->priv, &r->w[0]);
+		if (r->w[0].len == 7 || others == 0) {
+			r->is_default = true;
+			r->w[0].s = "no";
+			r->w[0].len = 2;
+		} else {
+			r->ambiguous_default = true;
+		}
+	}
+}
+
+static void resolved_free(struct resolved *r)
+{
+	free(r->text);
+	free(r->cut_line);
+	free(r->w);
+}
+
+static void set_error(struct cli_result *res, const struct match_result *m,
+		      const struct resolved *r)
+{
+	res->status = m->status;
+	res->caret = -1;
+	if (m->status == CLI_ERR_INVALID && m->bad_word < r->nw)
+		res->caret = (int)(r->w[m->bad_word].off + m->caret_extra);
+}
+
+static int run_leaf(struct cli_session *s, const struct match_result *m, const struct resolved *r,
+		    const char *line, struct strbuf *out)
+{
+	struct cli_exec x = { 0 };
+	const struct cli_cmd *cmd = m->leaf->cmd;
+	int rc;
+
+	x.s = s;
+	x.out = out;
+	x.cmd = cmd;
+	x.line = line;
+	x.is_no = strncmp(cmd->syntax, "no ", 3) == 0;
+	x.is_default = r->is_default;
+	x.argc = m->nsteps;
+	x.argn = xcalloc(m->nsteps + 1, sizeof(char *));
+	x.argv = xcalloc(m->nsteps + 1, sizeof(char *));
+	for (size_t i = 0; i < m->nsteps; i++) {
+		x.argn[i] = m->leaf->names[i];
+		x.argv[i] = m->steps[i].value;
+	}
+	rc = cmd->fn ? cmd->fn(&x) : CLI_OK;
+	free(x.argn);
+	free(x.argv);
+	return rc;
+}
+
+void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
+		 struct cli_result *res)
+{
+	struct resolved r;
+	struct match_result m;
+	struct cli_node *node = s->stack[s->depth - 1].node;
+	const char *p;
+
+	res->status = CLI_OK;
+	res->caret = -1;
+	res->prompt = NULL;
+	res->cmd = NULL;
+	res->config_node = false;
+	res->hide_input = false;
+
+	if (s->more_fn) {
+		cli_more_fn fn = s->more_fn;
+		if (fn(s, line, s->more_arg, out)) {
+			s->more_fn = NULL;
+		} else {
+			res->status = CLI_MORE_INPUT;
+			res->prompt = s->more_prompt;
+			res->hide_input = s->more_hidden;
+		}
+		return;
+	}
+	p = line + strspn(line, " \t\r\n");
+	if (!*p || *p == '!')
+		return; /* blank lines and comments */
+
+	resolve(s, line, node, &r);
+	if (r.ambiguous_default) {
+		res->status = CLI_ERR_AMBIGUOUS;
+		resolved_free(&r);
+		return;
+	}
+	if (r.nw == 0) {
+		res->status = r.via_do || r.pipe ? CLI_ERR_INCOMPLETE : CLI_OK;
+		resolved_free(&r);
+		return;
+	}
+	match_words(r.node, r.priv, r.w, r.nw, r.cut_line, false, &m);
+
+	/* Not a command of this sub-mode: try the enclosing modes, and leave
+	 * the sub-mode when one of them takes it. */
+	if (m.status != CLI_OK && !r.via_do && s->depth > 2) {
+		for (int d = s->depth - 2; d >= 1; d--) {
+			struct resolved r2;
+			struct match_result m2;
+			resolve(s, line, s->stack[d].node, &r2);
+			if (r2.nw && !r2.ambiguous_default) {
+				match_words(r2.node, r2.priv, r2.w, r2.nw, r2.cut_line, false, &m2);
+				if (m2.status == CLI_OK) {
+					pop_to(s, d + 1);
+					match_result_free(&m);
+					resolved_free(&r);
+					m = m2;
+					r = r2;
+					break;
+				}
+				/* Report the error that got furthest into the line. */
+				if (m2.status != CLI_OK && m.status != CLI_OK &&
+				    m2.bad_word > m.bad_word) {
+					match_result_free(&m);
+					resolved_free(&r);
+					m = m2;
+					r = r2;
+					continue;
+				}
+				match_result_free(&m2);
+			}
+			resolved_free(&r2);
+		}
+	}
+
+	if (m.status != CLI_OK) {
+		const char *feature = cli_planned_match(r.w, r.nw);
+		if (feature || (s->unsupported_block && is_config_node(r.node))) {
+			if (feature) {
+				sb_printf(out, "%% Unsupported: %s is not built yet\n", feature);
+				if (is_config_node(r.node))
+					s->unsupported_block = true;
+			} else {
+				sb_puts(out, "% Unsupported: line of an unsupported block\n");
+			}
+			res->status = CLI_ERR_UNSUPPORTED;
+		} else {
+			set_error(res, &m, &r);
+		}
+		match_result_free(&m);
+		resolved_free(&r);
+		return;
+	}
+
+	if (is_config_node(r.node))
+		s->unsupported_block = false;
+	res->cmd = m.leaf->cmd;
+	res->config_node = is_config_node(r.node);
+	if (r.pipe) {
+		struct cli_filter f;
+		size_t bad;
+		int fst = cli_filter_parse(r.pipe, &f, &bad);
+		if (fst != CLI_OK) {
+			res->status = (enum cli_status)fst;
+			res->caret = (int)(r.pipe_off + bad);
+		} else {
+			struct strbuf tmp = STRBUF_INIT;
+			int rc = run_leaf(s, &m, &r, line, &tmp);
+			cli_filter_apply(&f, sb_str(&tmp), out);
+			cli_filter_free(&f);
+			sb_free(&tmp);
+			res->status = rc == CLI_OK ? CLI_OK : CLI_ERR_FAILED;
+		}
+	} else {
+		int rc = run_leaf(s, &m, &r, line, out);
+		res->status = rc == CLI_OK ? CLI_OK : (enum cli_status)rc;
+		if (rc == CLI_OK && s->more_fn) {
+			res->status = CLI_MORE_INPUT;
+			res->prompt = s->more_prompt;
+			res->hide_input = s->more_hidden;
+		}
+	}
+	match_result_free(&m);
+	resolved_free(&r);
+}
+
+/* ---- help and completion ------------------------------------------------ */
+
+struct help_item {
+	const char *word;
+	const char *help;
+};
+
+static int help_cmp(const void *a, const void *b)
+{
+	const struct help_item *x = a, *y = b;
+
+	return strcmp(x->word, y->word);
+}
+
+static void add_item(struct help_item **items, size_t *n, size_t *cap, const char *word,
+		     const char *help)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*items)[i].word, word) == 0)
+			return;
+	xgrow(items, cap, *n + 1, sizeof(**items));
+	(*items)[(*n)++] = (struct help_item){ word, help };
+}
+
+/* IOS interface types for "interface ?" (see ifname.c). */
+static const struct help_item ifname_items[] = {
+	{ "Cellular", "Cellular interface" },
+	{ "Dialer", "Dialer interface" },
+	{ "FastEthernet", "FastEthernet IEEE 802.3" },
+	{ "GigabitEthernet", "GigabitEthernet IEEE 802.3z" },
+	{ "Loopback", "Loopback interface" },
+	{ "TenGigabitEthernet", "Ten Gigabit Ethernet" },
+	{ "Tunnel", "Tunnel interface" },
+	{ "Vlan", "Catalyst Vlans" },
+	{ "WORD", "Linux network device name" },
+};
+
+static bool line_ends_in_space(const char *line)
+{
+	size_t len = strlen(line);
+
+	return len == 0 || line[len - 1] == ' ' || line[len - 1] == '\t';
+}
+
+/* Collect what may follow (partial == NULL) or what the partial word may
+ * become, across the trie nodes reached. */
+static void collect(const struct match_result *m, int priv, const char *partial,
+		    struct help_item **items, size_t *n, size_t *cap, bool *cr)
+{
+	size_t plen = partial ? strlen(partial) : 0;
+
+	for (size_t e = 0; e < m->nends; e++) {
+		const struct tnode *tn = m->ends[e];
+		if (tn->leaf && !((tn->leaf->cmd->flags & CLI_PRIV) && priv < 15) && cr)
+			*cr = true;
+		for (size_t i = 0; i < tn->nkids; i++) {
+			const struct tnode *k = tn->kids[i];
+			if (k->min_priv > priv || k->all_hidden)
+				continue;
+			if (k->type == TOK_IFNAME) {
+				for (size_t t = 0; t < ARRAY_SIZE(ifname_items); t++)
+					if (!partial || (strncasecmp(ifname_items[t].word, partial, plen) == 0 &&
+							 strcmp(ifname_items[t].word, "WORD") != 0))
+						add_item(items, n, cap, ifname_items[t].word,
+							 ifname_items[t].help);
+				continue;
+			}
+			if (partial && (k->type != TOK_KEYWORD || strncasecmp(k->text, partial, plen) != 0))
+				continue;
+			add_item(items, n, cap, k->text, k->help);
+		}
+	}
+}
+
+void cli_help(struct cli_session *s, const char *line, struct strbuf *out,
+	      struct cli_result *res)
+{
+	struct cli_node *node = s->stack[s->depth - 1].node;
+	struct resolved r;
+	struct match_result m;
+	struct help_item *items = NULL;
+	size_t n = 0, cap = 0, width = 0;
+	bool at_space = line_ends_in_space(line), cr = false;
+	const char *partial = NULL;
+	size_t nmatch;
+
+	res->status = CLI_OK;
+	res->caret = -1;
+	res->prompt = NULL;
+	res->cmd = NULL;
+	res->config_node = false;
+	if (s->more_fn)
+		return;
+	resolve(s, line, node, &r);
+	if (r.pipe) {
+		/* "show … | ?" or "show … | inc?" */
+		struct word *pw;
+		size_t npw = split_words(r.pipe, &pw);
+		if (npw == 0 || (npw == 1 && !at_space)) {
+			char *pfx = npw ? xstrndup(pw[0].s, pw[0].len) : NULL;
+			cli_filter_help(out, pfx);
+			free(pfx);
+		} else
+			sb_puts(out, "  LINE  Regular Expression\n");
+		free(pw);
+		resolved_free(&r);
+		return;
+	}
+	nmatch = r.nw;
+	if (!at_space && r.nw) {
+		nmatch = r.nw - 1;
+		partial = xstrndup(r.w[nmatch].s, r.w[nmatch].len);
+		if (r.is_default && nmatch == 0) {
+			free((char *)partial);
+			partial = xstrdup("default");
+		}
+	}
+	match_words(r.node, r.priv, r.w, nmatch, r.cut_line, true, &m);
+	if (m.status != CLI_OK) {
+		/* "interface tunnel ?": the interface number is next */
+		if (m.status == CLI_ERR_INCOMPLETE && at_space && r.nw) {
+			char *last = xstrndup(r.w[r.nw - 1].s, r.w[r.nw - 1].len);
+			int used;
+			char *canon = cli_ifname_canon(last, NULL, &used);
+			free(canon);
+			free(last);
+			if (used == -1) {
+				sb_puts(out, "  <0-2147483647>  Interface number\n");
+				goto done;
+			}
+		}
+		set_error(res, &m, &r);
+		goto done;
+	}
+	collect(&m, r.priv, partial, &items, &n, &cap, at_space ? &cr : NULL);
+	if (nmatch == 0 && is_config_node(r.node)) {
+		if (r.node->has_no && (!partial || strncasecmp("default", partial, strlen(partial)) == 0))
+			add_item(&items, &n, &cap, "default", "Set a command to its defaults");
+		if (!partial || strncasecmp("do", partial, strlen(partial)) == 0)
+			add_item(&items, &n, &cap, "do", "To run exec commands in config mode");
+	}
+	if (partial) {
+		qsort(items, n, sizeof(*items), help_cmp);
+		if (!n) {
+			sb_puts(out, "% Unrecognized command\n");
+			res->status = CLI_ERR_FAILED;
+		}
+		for (size_t i = 0; i < n; i++)
+			sb_printf(out, "%s  ", items[i].word);
+		if (n)
+			sb_putc(out, '\n');
+		goto done;
+	}
+	if (cr && !is_config_node(r.node))
+		add_item(&items, &n, &cap, "|", "Output modifiers");
+	for (size_t i = 0; i < n; i++)
+		if (strlen(items[i].word) > width)
+			width = strlen(items[i].word);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(out, "  %-*s  %s\n", (int)width, items[i].word, items[i].help);
+	if (cr)
+		sb_puts(out, "  <cr>\n");
+	if (!n && !cr)
+		res->status = CLI_ERR_INCOMPLETE;
+done:
+	free((char *)partial);
+	free(items);
+	match_result_free(&m);
+	resolved_free(&r);
+}
+
+void cli_complete(struct cli_session *s, const char *line, struct strbuf *out)
+{
+	struct cli_node *node = s->stack[s->depth - 1].node;
+	struct resolved r;
+	struct match_result m;
+	struct help_item *items = NULL;
+	size_t n = 0, cap = 0;
+	char *partial;
+
+	if (s->more_fn || line_ends_in_space(line))
+		return;
+	resolve(s, line, node, &r);
+	if (r.pipe || !r.nw) {
+		resolved_free(&r);
+		return;
+	}
+	partial = xstrndup(r.w[r.nw - 1].s, r.w[r.nw - 1].len);
+	if (r.is_default && r.nw == 1) {
+		free(partial);
+		partial = xstrdup("default");
+	}
+	match_words(r.node, r.priv, r.w, r.nw - 1, r.cut_line, true, &m);
+	if (m.status == CLI_OK)
+		collect(&m, r.priv, partial, &items, &n, &cap, NULL);
+	if (r.nw == 1 && is_config_node(r.node) && r.node->has_no &&
+	    strncasecmp("default", partial, strlen(partial)) == 0)
+		add_item(&items, &n, &cap, "default", "");
+	qsort(items, n, sizeof(*items), help_cmp);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(out, "%s\n", items[i].word);
+	free(items);
+	free(partial);
+	match_result_free(&m);
+	resolved_free(&r);
+}
+
+/* ---- logging a line without its secrets ------------------------------- */
+
+char *cli_loggable_line(struct cli_session *s, const char *line)
+{
+	struct cli_node *node = s->stack[s->depth - 1].node;
+	struct resolved r;
+	struct match_result m;
+	struct strbuf sb = STRBUF_INIT;
+
+	resolve(s, line, node, &r);
+	match_words(r.node, r.priv, r.w, r.nw, r.cut_line, false, &m);
+	if (m.status != CLI_OK || !(m.leaf->cmd->flags & CLI_SECRET)) {
+		/* Unknown lines are logged by their first words only: they may
+		 * be a secret mistyped. */
+		if (m.status != CLI_OK) {
+			for (size_t i = 0; i < r.nw && i < 2; i++)
+				sb_printf(&sb, "%s%.*s", i ? " " : "", (int)r.w[i].len, r.w[i].s);
+			if (r.nw > 2)
+				sb_puts(&sb, " …");
+		} else {
+			sb_puts(&sb, line + strspn(line, " \t"));
+		}
+	} else {
+		for (size_t i = 0; i < m.nsteps; i++) {
+			const struct tnode *tn = m.steps[i].tn;
+			sb_printf(&sb, "%s%s", i ? " " : "",
+				  tn->type == TOK_KEYWORD || tn->type == TOK_RANGE ? m.steps[i].value
+										 : "*****");
+		}
+	}
+	match_result_free(&m);
+	resolved_free(&r);
+	return sb_steal(&sb);
+}

@@ -1,0 +1,121 @@
+/* The model's lifetime, running-config generation from the registered
+ * sections, and the per-line bookkeeping shared by shells and the loader. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "log/debug.h"
+
+static struct debug_flag debug_config = {
+	.path = "config changes",
+	.help = "Configuration\nEach configuration change as it is applied",
+	.title = "Configuration changes",
+};
+
+struct section {
+	int order;
+	const char *name;
+	config_writer_fn fn;
+};
+
+static struct section *sections;
+static size_t nsections, capsections;
+
+void config_section_register(int order, const char *name, config_writer_fn fn)
+{
+	size_t i;
+
+	for (i = 0; i < nsections; i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return;
+	xgrow(&sections, &capsections, nsections + 1, sizeof(*sections));
+	for (i = nsections; i > 0 && sections[i - 1].order > order; i--)
+		sections[i] = sections[i - 1];
+	sections[i] = (struct section){ order, name, fn };
+	nsections++;
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	log_get_settings(&cfg->logging);
+	iface_table_init(&cfg->ifaces);
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->sys.hostname);
+	free(cfg->sys.banner_motd);
+	free(cfg->sys.enable_secret);
+	if (cfg->sys.enable_password)
+		explicit_bzero(cfg->sys.enable_password, strlen(cfg->sys.enable_password));
+	free(cfg->sys.enable_password);
+	free(cfg->last_change_by);
+	iface_table_free(&cfg->ifaces);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *config_hostname(const struct config *cfg)
+{
+	return cfg->sys.hostname ? cfg->sys.hostname : "Router";
+}
+
+void config_write(const struct config *cfg, struct strbuf *out)
+{
+	sb_puts(out, "!\n");
+	if (cfg->last_change) {
+		char when[64];
+		struct tm tm;
+		localtime_r(&cfg->last_change, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S %Z %a %b %e %Y", &tm);
+		sb_printf(out, "! Last configuration change at %s by %s\n!\n", when,
+			  cfg->last_change_by ? cfg->last_change_by : "console");
+	}
+	for (size_t i = 0; i < nsections; i++) {
+		size_t before = out->len;
+		sections[i].fn(cfg, out);
+		/* IOS separates blocks with "!" lines. */
+		if (out->len > before && strcmp(out->buf + out->len - 2, "!\n") != 0)
+			sb_puts(out, "!\n");
+	}
+	sb_puts(out, "end\n");
+}
+
+void config_show_running(const struct config *cfg, struct strbuf *out)
+{
+	struct strbuf body = STRBUF_INIT;
+
+	config_write(cfg, &body);
+	sb_printf(out, "Building configuration...\n\nCurrent configuration : %zu bytes\n", body.len);
+	sb_add(out, body.buf, body.len);
+	sb_free(&body);
+}
+
+void config_exec_line(struct config_env *env, struct cli_session *s, const char *line,
+		      struct strbuf *out, struct cli_result *res)
+{
+	char *loggable = NULL;
+
+	/* Decide what may be logged before the line runs: after it, the
+	 * session may be in another mode. */
+	if (debug_on(&debug_config))
+		loggable = cli_loggable_line(s, line);
+	cli_execute(s, line, out, res);
+	if (res->status == CLI_OK && res->config_node && res->cmd &&
+	    !(res->cmd->flags & CLI_NOLOG)) {
+		struct config *cfg = env->cfg;
+		cfg->last_change = time(NULL);
+		free(cfg->last_change_by);
+		cfg->last_change_by = xstrdup(cli_session_name(s));
+		if (loggable)
+			log_debug_line("CONFIG: %s: %s", cli_session_name(s), loggable);
+	}
+	free(loggable);
+}
+
+__attribute__((constructor)) static void config_debug_register(void)
+{
+	debug_register(&debug_config);
+}

@@ -1,0 +1,18 @@
+/* The one place that wires features into the command engine and the
+ * running configuration.  A new feature adds its init call here. */
+#include "config/config.h"
+
+void system_cli_init(void);
+void log_cli_init(void);
+void debug_cli_init(void);
+void planned_cli_init(void);
+
+void config_features_init(void)
+{
+	system_cli_init();
+	log_cli_init();
+	iface_cli_init();
+	planned_cli_init();
+	/* Last: the debug commands are generated from every flag registered. */
+	debug_cli_init();
+}

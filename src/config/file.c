@@ -1,0 +1,169 @@
+/* The startup configuration on disk: applying a file line by line as IOS
+ * does at boot, and writing the running configuration atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+static void report_line(struct strbuf *report, const char *path, unsigned lineno,
+			const char *line, const struct cli_result *res, const char *output)
+{
+	if (!report)
+		return;
+	switch (res->status) {
+	case CLI_ERR_INVALID:
+	case CLI_ERR_INCOMPLETE:
+	case CLI_ERR_AMBIGUOUS: {
+		struct strbuf msg = STRBUF_INIT;
+		cli_render_error(res, line, 2, false, &msg);
+		/* "% Invalid input…" first, with the line and caret under it */
+		const char *last = strrchr(sb_str(&msg), '%');
+		sb_printf(report, "%s:%u: %s", path, lineno, last ? last : "% error\n");
+		sb_printf(report, "  %s\n", line);
+		if (res->caret >= 0)
+			sb_printf(report, "%*s^\n", 2 + res->caret, "");
+		sb_free(&msg);
+		break;
+	}
+	default: {
+		/* The command's own message(s), each tagged with the line. */
+		const char *p = output && *output ? output : "% command failed\n";
+		while (*p) {
+			size_t len = strcspn(p, "\n");
+			sb_printf(report, "%s:%u: %.*s\n", path, lineno, (int)len, p);
+			p += len;
+			if (*p)
+				p++;
+		}
+		break;
+	}
+	}
+}
+
+int config_load_file(struct config_env *env, const char *path, struct strbuf *report,
+		     struct config_load_stats *st)
+{
+	FILE *f = fopen(path, "r");
+	struct cli_session *s;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct cli_result res;
+	struct strbuf out = STRBUF_INIT;
+	struct cli_exec enter = { 0 };
+
+	memset(st, 0, sizeof(*st));
+	if (!f)
+		return -1;
+	s = cli_session_new(env, 15);
+	cli_session_set_name(s, "startup-config");
+	enter.s = s;
+	cli_enter(&enter, "config", NULL);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		st->lines++;
+		sb_reset(&out);
+		config_exec_line(env, s, line, &out, &res);
+		switch (res.status) {
+		case CLI_OK:
+		case CLI_MORE_INPUT:
+			if (res.cmd)
+				st->applied++;
+			break;
+		case CLI_ERR_UNSUPPORTED:
+			st->unsupported++;
+			report_line(report, path, st->lines, line, &res, sb_str(&out));
+			break;
+		default:
+			st->errors++;
+			report_line(report, path, st->lines, line, &res, sb_str(&out));
+			break;
+		}
+		/* A file is all configuration: after "end", carry on in config. */
+		if (strcmp(cli_session_node(s), "exec") == 0)
+			cli_enter(&enter, "config", NULL);
+	}
+	/* Text still being read (an unterminated banner) is cut off here. */
+	if (res.status == CLI_MORE_INPUT && st->lines) {
+		st->errors++;
+		if (report)
+			sb_printf(report, "%s:%u: %% unterminated multi-line text\n", path, st->lines);
+	}
+	free(line);
+	sb_free(&out);
+	fclose(f);
+	cli_session_free(s);
+	return (int)(st->errors + st->unsupported);
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	int rc = -1;
+
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int config_save_file(const struct config *cfg, const char *path)
+{
+	struct strbuf body = STRBUF_INIT;
+	char *tmp = xasprintf("%s.XXXXXX", path);
+	int fd = mkstemp(tmp), saved;
+	size_t off = 0;
+
+	if (fd < 0)
+		goto fail;
+	/* The file holds secrets: owner only, before any byte is written. */
+	if (fchmod(fd, 0600) < 0)
+		goto fail_fd;
+	config_write(cfg, &body);
+	while (off < body.len) {
+		ssize_t n = write(fd, body.buf + off, body.len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail_fd;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail_fd;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail_unlink;
+	fsync_dir_of(path);
+	sb_free(&body);
+	free(tmp);
+	return 0;
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail:
+	saved = errno;
+	sb_free(&body);
+	free(tmp);
+	errno = saved;
+	return -1;
+}

@@ -1,0 +1,391 @@
+/* System-wide commands: hostname, banner, privilege (enable secret /
+ * password, enable, disable), service password-encryption, and the
+ * running/startup configuration commands. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "config/secret.h"
+#include "vpnsip/version.h"
+
+/* ---- hostname ------------------------------------------------------------ */
+
+static bool hostname_valid(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 63 || !isalpha((unsigned char)h[0]) || !isalnum((unsigned char)h[n - 1]))
+		return false;
+	for (; *h; h++)
+		if (!isalnum((unsigned char)*h) && *h != '-')
+			return false;
+	return true;
+}
+
+static int cmd_hostname(struct cli_exec *x)
+{
+	struct config *cfg = cfg_of(x);
+	const char *name = cli_arg(x, "name");
+
+	if (x->is_no) {
+		free(cfg->sys.hostname);
+		cfg->sys.hostname = NULL;
+		return CLI_OK;
+	}
+	if (!hostname_valid(name))
+		return cli_error(x, "Hostname contains one or more illegal characters.");
+	free(cfg->sys.hostname);
+	cfg->sys.hostname = xstrdup(name);
+	return CLI_OK;
+}
+
+/* ---- banner motd ----------------------------------------------------------- */
+
+struct banner_read {
+	char *delim;
+	struct strbuf text;
+};
+
+static bool banner_more(struct cli_session *s, const char *line, void *arg, struct strbuf *out)
+{
+	struct banner_read *br = arg;
+	struct config *cfg = ((struct config_env *)cli_session_app(s))->cfg;
+	const char *end;
+
+	if (!line) {
+		sb_free(&br->text);
+		free(br->delim);
+		free(br);
+		return true;
+	}
+	end = strstr(line, br->delim);
+	sb_add(&br->text, line, end ? (size_t)(end - line) : strlen(line));
+	if (!end) {
+		sb_putc(&br->text, '\n');
+		return false;
+	}
+	free(cfg->sys.banner_motd);
+	cfg->sys.banner_motd = sb_steal(&br->text);
+	free(br->delim);
+	free(br);
+	return true;
+}
+
+static int cmd_banner_motd(struct cli_exec *x)
+{
+	struct config *cfg = cfg_of(x);
+	const char *text = cli_arg(x, "text");
+	struct banner_read *br;
+	size_t dlen;
+	const char *end;
+
+	if (x->is_no) {
+		free(cfg->sys.banner_motd);
+		cfg->sys.banner_motd = NULL;
+		return CLI_OK;
+	}
+	/* The first character delimits the text; "^C" as shown by show
+	 * running-config stands for Ctrl-C, as on IOS. */
+	dlen = strncmp(text, "^C", 2) == 0 ? 2 : 1;
+	end = strstr(text + dlen, (char[3]){ text[0], dlen == 2 ? text[1] : '\0', '\0' });
+	if (end) {
+		free(cfg->sys.banner_motd);
+		cfg->sys.banner_motd = xstrndup(text + dlen, (size_t)(end - text - dlen));
+		return CLI_OK;
+	}
+	br = xcalloc(1, sizeof(*br));
+	br->delim = xstrndup(text, dlen);
+	sb_puts(&br->text, text + dlen);
+	sb_putc(&br->text, '\n');
+	{
+		char *prompt = xasprintf("Enter TEXT message.  End with the character '%s'.",
+					 br->delim);
+		cli_read_more(x, prompt, banner_more, br);
+		free(prompt);
+	}
+	return CLI_OK;
+}
+
+/* ---- privilege --------------------------------------------------------------- */
+
+static int cmd_service_password_encryption(struct cli_exec *x)
+{
+	cfg_of(x)->sys.password_encryption = !x->is_no;
+	return CLI_OK;
+}
+
+static int cmd_enable_secret(struct cli_exec *x)
+{
+	struct system_cfg *sys = &cfg_of(x)->sys;
+	const char *type = cli_arg(x, "type");
+	const char *secret = cli_arg(x, "value");
+	char *stored;
+
+	if (x->is_no) {
+		free(sys->enable_secret);
+		sys->enable_secret = NULL;
+		return CLI_OK;
+	}
+	if (!type || strcmp(type, "0") == 0) {
+		char *hash = secret_hash_type9(secret);
+		if (!hash)
+			return cli_error(x, "Could not hash the secret");
+		stored = xasprintf("9 %s", hash);
+		free(hash);
+	} else {
+		int t = atoi(type);
+		if (!secret_hash_valid(t, secret))
+			return cli_error(x, "Invalid encrypted secret: %s", "not a type-5/9 hash");
+		stored = xasprintf("%d %s", t, secret);
+	}
+	free(sys->enable_secret);
+	sys->enable_secret = stored;
+	return CLI_OK;
+}
+
+static int cmd_enable_password(struct cli_exec *x)
+{
+	struct system_cfg *sys = &cfg_of(x)->sys;
+	const char *type = cli_arg(x, "type");
+	const char *pw = cli_arg(x, "value");
+	char *plain;
+
+	if (x->is_no) {
+		free(sys->enable_password);
+		sys->enable_password = NULL;
+		return CLI_OK;
+	}
+	if (type && strcmp(type, "7") == 0) {
+		plain = secret_type7_decode(pw);
+		if (!plain)
+			return cli_error(x, "Invalid encrypted password");
+	} else {
+		plain = xstrdup(pw);
+	}
+	free(sys->enable_password);
+	sys->enable_password = plain;
+	return CLI_OK;
+}
+
+struct enable_try {
+	int attempts;
+};
+
+static bool enable_password_ok(struct config *cfg, const char *pw)
+{
+	if (cfg->sys.enable_secret)
+		return secret_verify(cfg->sys.enable_secret, pw);
+	return cfg->sys.enable_password && strcmp(cfg->sys.enable_password, pw) == 0;
+}
+
+static bool enable_more(struct cli_session *s, const char *line, void *arg, struct strbuf *out)
+{
+	struct enable_try *t = arg;
+	struct config_env *env = cli_session_app(s);
+
+	if (!line) { /* the session ended while asking */
+		free(t);
+		return true;
+	}
+	if (enable_password_ok(env->cfg, line)) {
+		cli_session_set_priv(s, 15);
+		free(t);
+		return true;
+	}
+	if (++t->attempts >= 3) {
+		sb_puts(out, "% Bad secrets\n");
+		log_msg("SYS", SEV_NOTICE, "AUTH_FAIL", "enable failed on %s", cli_session_name(s));
+		free(t);
+		return true;
+	}
+	return false;
+}
+
+static int cmd_enable(struct cli_exec *x)
+{
+	struct config *cfg = cfg_of(x);
+
+	if (!cfg->sys.enable_secret && !cfg->sys.enable_password) {
+		cli_session_set_priv(x->s, 15);
+		return CLI_OK;
+	}
+	cli_read_secret(x, "Password: ", enable_more, xcalloc(1, sizeof(struct enable_try)));
+	return CLI_OK;
+}
+
+static int cmd_disable(struct cli_exec *x)
+{
+	cli_session_set_priv(x->s, 1);
+	return CLI_OK;
+}
+
+/* ---- configuration files ------------------------------------------------------ */
+
+static int cmd_show_running(struct cli_exec *x)
+{
+	struct config *cfg = cfg_of(x);
+	const char *ifname = cli_arg(x, "ifname");
+
+	if (ifname) {
+		struct iface_cfg *ifc = iface_find(&cfg->ifaces, ifname);
+		struct strbuf body = STRBUF_INIT;
+		if (!ifc)
+			return cli_error(x, "Interface %s not configured", ifname);
+		sb_puts(&body, "!\n");
+		iface_write_one(cfg, ifc, &body);
+		sb_puts(&body, "end\n");
+		cli_out(x, "Building configuration...\n\nCurrent configuration : %zu bytes\n%s",
+			body.len, sb_str(&body));
+		sb_free(&body);
+		return CLI_OK;
+	}
+	config_show_running(cfg, x->out);
+	return CLI_OK;
+}
+
+static int cmd_write_memory(struct cli_exec *x)
+{
+	struct config_env *env = cfg_env(x);
+
+	if (env->check_only)
+		return CLI_OK;
+	cli_out(x, "Building configuration...\n");
+	if (config_save_file(env->cfg, env->startup_path) < 0)
+		return cli_error(x, "Could not write %s: %s", env->startup_path, strerror(errno));
+	log_msg("SYS", SEV_NOTICE, "CONFIG_SAVED", "Configuration saved to %s by %s",
+		env->startup_path, cli_session_name(x->s));
+	cli_out(x, "[OK]\n");
+	return CLI_OK;
+}
+
+static int cmd_show_startup(struct cli_exec *x)
+{
+	struct config_env *env = cfg_env(x);
+	FILE *f = fopen(env->startup_path, "r");
+	char buf[4096];
+	size_t n;
+	struct strbuf body = STRBUF_INIT;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return cli_error(x, "startup-config is not present");
+		return cli_error(x, "Could not read %s: %s", env->startup_path, strerror(errno));
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&body, buf, n);
+	fclose(f);
+	cli_out(x, "Using %zu bytes\n%s", body.len, sb_str(&body));
+	sb_free(&body);
+	return CLI_OK;
+}
+
+static int cmd_erase_startup(struct cli_exec *x)
+{
+	struct config_env *env = cfg_env(x);
+
+	if (unlink(env->startup_path) < 0 && errno != ENOENT)
+		return cli_error(x, "Could not erase %s: %s", env->startup_path, strerror(errno));
+	cli_out(x, "[OK]\nErase of nvram: complete\n");
+	log_msg("SYS", SEV_NOTICE, "NV_ERASE", "startup-config erased by %s", cli_session_name(x->s));
+	return CLI_OK;
+}
+
+static int cmd_show_version(struct cli_exec *x)
+{
+	cli_out(x, "vpnsip Software, Version %s\n"
+		   "SIP-triggered VPN (TTC TS-1017 / RFC 6193) router daemon\n"
+		   "License: GPL-2.0-or-later\n",
+		VPNSIP_VERSION);
+	return CLI_OK;
+}
+
+/* ---- running-config ------------------------------------------------------------ */
+
+static void write_system(const struct config *cfg, struct strbuf *out)
+{
+	if (cfg->sys.password_encryption)
+		sb_puts(out, "service password-encryption\n!\n");
+	sb_printf(out, "hostname %s\n!\n", config_hostname(cfg));
+	if (cfg->sys.enable_secret)
+		sb_printf(out, "enable secret %s\n", cfg->sys.enable_secret);
+	if (cfg->sys.enable_password) {
+		if (cfg->sys.password_encryption) {
+			char *enc = secret_type7_encode(cfg->sys.enable_password,
+							(unsigned)strlen(cfg->sys.enable_password));
+			sb_printf(out, "enable password 7 %s\n", enc);
+			free(enc);
+		} else {
+			sb_printf(out, "enable password %s\n", cfg->sys.enable_password);
+		}
+	}
+	if (cfg->sys.enable_secret || cfg->sys.enable_password)
+		sb_puts(out, "!\n");
+}
+
+static void write_banner(const struct config *cfg, struct strbuf *out)
+{
+	if (cfg->sys.banner_motd)
+		sb_printf(out, "banner motd ^C%s^C\n!\n", cfg->sys.banner_motd);
+}
+
+#define NO "Negate a command or set its defaults"
+
+static const struct cli_cmd system_cmds[] = {
+	{ "config", "hostname WORD$name", "Set system's network name\nThis system's network name",
+	  cmd_hostname, 0 },
+	{ "config", "no hostname [WORD$name]", NO, cmd_hostname, 0 },
+	{ "config", "banner motd LINE$text",
+	  "Define a login banner\nSet Message of the Day banner\n"
+	  "c banner-text c, where 'c' is a delimiting character",
+	  cmd_banner_motd, 0 },
+	{ "config", "no banner motd", NO, cmd_banner_motd, 0 },
+	{ "config", "service password-encryption",
+	  "Modify use of network based services\nEncrypt system passwords",
+	  cmd_service_password_encryption, 0 },
+	{ "config", "no service password-encryption", NO, cmd_service_password_encryption, 0 },
+	{ "config", "enable secret [<0|5|9>$type] WORD$value",
+	  "Modify enable password parameters\nAssign the privileged level secret\n"
+	  "Specifies an UNENCRYPTED password will follow\n"
+	  "Specifies a MD5 HASHED secret will follow\n"
+	  "Specifies a SCRYPT HASHED secret will follow\nThe secret",
+	  cmd_enable_secret, CLI_SECRET },
+	{ "config", "no enable secret", NO, cmd_enable_secret, 0 },
+	{ "config", "enable password [<0|7>$type] WORD$value",
+	  "\nAssign the privileged level password\n"
+	  "Specifies an UNENCRYPTED password will follow\n"
+	  "Specifies a HIDDEN password will follow\nThe password",
+	  cmd_enable_password, CLI_SECRET },
+	{ "config", "no enable password", NO, cmd_enable_password, 0 },
+
+	{ "exec", "enable", "Turn on privileged commands", cmd_enable, 0 },
+	{ "exec", "disable", "Turn off privileged commands", cmd_disable, CLI_PRIV },
+	{ "exec", "show running-config [interface IFNAME$ifname]",
+	  "Show running system information\nCurrent operating configuration\n"
+	  "Show interface configuration\nInterface name",
+	  cmd_show_running, CLI_PRIV },
+	{ "exec", "show startup-config", "\nContents of startup configuration", cmd_show_startup,
+	  CLI_PRIV },
+	{ "exec", "show version", "\nSystem hardware and software status", cmd_show_version, 0 },
+	{ "exec", "write [memory]",
+	  "Write running configuration to memory, network, or terminal\n"
+	  "Write to NV memory",
+	  cmd_write_memory, CLI_PRIV },
+	{ "exec", "copy running-config startup-config",
+	  "Copy from one file to another\ncopy from current system configuration\n"
+	  "copy to startup configuration",
+	  cmd_write_memory, CLI_PRIV },
+	{ "exec", "erase startup-config", "Erase a filesystem\nErase contents of configuration memory",
+	  cmd_erase_startup, CLI_PRIV },
+};
+
+void system_cli_init(void);
+void system_cli_init(void)
+{
+	CLI_INSTALL(system_cmds);
+	config_section_register(10, "system", write_system);
+	config_section_register(900, "banner", write_banner);
+}

@@ -1,0 +1,41 @@
+/* The debug framework: features declare flags ("vpn-sip sip messages"),
+ * the CLI turns each into "debug …" / "no debug …" / "undebug …" commands,
+ * and "show debugging" lists what is on.  Flags are atomics so any thread
+ * may test them cheaply. */
+#ifndef VPNSIP_LOG_DEBUG_H
+#define VPNSIP_LOG_DEBUG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "util/strbuf.h"
+
+struct debug_flag {
+	const char *path;  /* keywords after "debug", e.g. "vpn-sip sip messages" */
+	const char *help;  /* help of each keyword, '\n'-separated (may be shorter) */
+	const char *title; /* "VPN-SIP SIP messages": for show debugging */
+	const char *note;  /* extra note for show debugging, or NULL */
+	atomic_bool on;
+	struct debug_flag *next;
+};
+
+void debug_register(struct debug_flag *f);
+struct debug_flag *debug_flags(void);
+struct debug_flag *debug_find(const char *path);
+void debug_set(struct debug_flag *f, bool on);
+void debug_all_off(void);
+void debug_show(struct strbuf *out);
+
+static inline bool debug_on(struct debug_flag *f)
+{
+	return atomic_load_explicit(&f->on, memory_order_relaxed);
+}
+
+/* dbg(&flag, "fmt", ...): a debug line when the flag is on. */
+#define dbg(flag, ...)                                \
+	do {                                          \
+		if (debug_on(flag))                   \
+			log_debug_line(__VA_ARGS__);  \
+	} while (0)
+
+#endif

@@ -1,0 +1,243 @@
+#include "log/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "util/xalloc.h"
+
+static const char *const severity_names[] = {
+	"emergencies", "alerts", "critical", "errors",
+	"warnings", "notifications", "informational", "debugging",
+};
+
+/* The buffer keeps whole lines; the oldest are dropped to make room. */
+struct log_line {
+	char *text;
+	size_t len;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct log_settings set;
+	bool to_stderr;
+	log_monitor_fn monitor;
+	struct log_line *lines; /* ring */
+	size_t cap, head, count, bytes;
+	unsigned long logged, dropped;
+} L = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.set = {
+		.buffered = true,
+		.buffer_size = LOG_DEFAULT_BUFFER_SIZE,
+		.buffer_level = SEV_DEBUG,
+		.monitor = true,
+		.monitor_level = SEV_DEBUG,
+		.console = false,
+		.console_level = SEV_DEBUG,
+		.trap = true,
+		.trap_level = SEV_INFO,
+	},
+};
+
+const char *log_severity_name(enum log_severity sev)
+{
+	return (unsigned)sev < 8 ? severity_names[sev] : "?";
+}
+
+int log_severity_parse(const char *s)
+{
+	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+		return s[0] - '0';
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(s, severity_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void log_init(const char *ident, bool to_stderr)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	L.to_stderr = to_stderr;
+}
+
+void log_shutdown(void)
+{
+	closelog();
+	pthread_mutex_lock(&L.lock);
+	for (size_t i = 0; i < L.count; i++)
+		free(L.lines[(L.head + i) % L.cap].text);
+	free(L.lines);
+	L.lines = NULL;
+	L.cap = L.head = L.count = L.bytes = 0;
+	pthread_mutex_unlock(&L.lock);
+}
+
+void log_set_monitor_hook(log_monitor_fn fn)
+{
+	pthread_mutex_lock(&L.lock);
+	L.monitor = fn;
+	pthread_mutex_unlock(&L.lock);
+}
+
+/* Caller holds the lock. */
+static void buffer_drop_oldest(void)
+{
+	struct log_line *ln = &L.lines[L.head];
+
+	L.bytes -= ln->len;
+	free(ln->text);
+	L.head = (L.head + 1) % L.cap;
+	L.count--;
+}
+
+static void buffer_add(const char *line, size_t len)
+{
+	if (len > L.set.buffer_size)
+		return;
+	while (L.count && L.bytes + len > L.set.buffer_size)
+		buffer_drop_oldest();
+	if (L.count == L.cap) {
+		size_t ncap = L.cap ? L.cap * 2 : 64;
+		struct log_line *n = xcalloc(ncap, sizeof(*n));
+		for (size_t i = 0; i < L.count; i++)
+			n[i] = L.lines[(L.head + i) % L.cap];
+		free(L.lines);
+		L.lines = n;
+		L.cap = ncap;
+		L.head = 0;
+	}
+	L.lines[(L.head + L.count) % L.cap] = (struct log_line){ xstrndup(line, len), len };
+	L.count++;
+	L.bytes += len;
+}
+
+static void timestamp(char *buf, size_t n)
+{
+	struct timeval tv;
+	struct tm tm;
+	char tmp[32];
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(tmp, sizeof(tmp), "%b %e %H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03d", tmp, (int)(tv.tv_usec / 1000) % 1000);
+}
+
+static void emit(enum log_severity sev, const char *body)
+{
+	char ts[80];
+	char *line;
+	log_monitor_fn mon = NULL;
+
+	timestamp(ts, sizeof(ts));
+	line = xasprintf("%s: %s", ts, body);
+
+	pthread_mutex_lock(&L.lock);
+	L.logged++;
+	if (L.set.buffered && sev <= L.set.buffer_level)
+		buffer_add(line, strlen(line));
+	if (L.set.monitor && sev <= L.set.monitor_level)
+		mon = L.monitor;
+	if (L.set.trap && sev <= L.set.trap_level)
+		syslog((int)sev, "%s", body);
+	if (L.to_stderr) {
+		fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+	}
+	pthread_mutex_unlock(&L.lock);
+
+	if (mon)
+		mon(line, sev);
+	free(line);
+}
+
+void log_vmsg(const char *facility, enum log_severity sev, const char *mnemonic,
+	      const char *fmt, va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "%%%s-%d-%s: ", facility, (int)sev, mnemonic);
+	sb_vprintf(&sb, fmt, ap);
+	emit(sev, sb_str(&sb));
+	sb_free(&sb);
+}
+
+void log_msg(const char *facility, enum log_severity sev, const char *mnemonic,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(facility, sev, mnemonic, fmt, ap);
+	va_end(ap);
+}
+
+void log_debug_line(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	emit(SEV_DEBUG, sb_str(&sb));
+	sb_free(&sb);
+}
+
+void log_get_settings(struct log_settings *s)
+{
+	pthread_mutex_lock(&L.lock);
+	*s = L.set;
+	pthread_mutex_unlock(&L.lock);
+}
+
+void log_set_settings(const struct log_settings *s)
+{
+	pthread_mutex_lock(&L.lock);
+	L.set = *s;
+	while (L.count && L.bytes > L.set.buffer_size)
+		buffer_drop_oldest();
+	pthread_mutex_unlock(&L.lock);
+}
+
+void log_buffer_clear(void)
+{
+	pthread_mutex_lock(&L.lock);
+	while (L.count)
+		buffer_drop_oldest();
+	pthread_mutex_unlock(&L.lock);
+}
+
+static void show_dest(struct strbuf *out, const char *name, bool on, enum log_severity lvl)
+{
+	if (on)
+		sb_printf(out, "    %s logging: level %s\n", name, log_severity_name(lvl));
+	else
+		sb_printf(out, "    %s logging: disabled\n", name);
+}
+
+void log_show(struct strbuf *out)
+{
+	pthread_mutex_lock(&L.lock);
+	sb_printf(out, "Syslog logging: enabled (%lu messages logged, %lu dropped)\n\n",
+		  L.logged, L.dropped);
+	show_dest(out, "Console", L.set.console, L.set.console_level);
+	show_dest(out, "Monitor", L.set.monitor, L.set.monitor_level);
+	show_dest(out, "Buffer", L.set.buffered, L.set.buffer_level);
+	show_dest(out, "Trap", L.set.trap, L.set.trap_level);
+	if (L.set.buffered) {
+		sb_printf(out, "\nLog Buffer (%zu bytes):\n\n", L.set.buffer_size);
+		for (size_t i = 0; i < L.count; i++) {
+			const struct log_line *ln = &L.lines[(L.head + i) % L.cap];
+			sb_add(out, ln->text, ln->len);
+			sb_putc(out, '\n');
+		}
+	}
+	pthread_mutex_unlock(&L.lock);
+}

@@ -1,0 +1,65 @@
+/* IOS-style logging: "%FACILITY-SEVERITY-MNEMONIC: text" with timestamps,
+ * delivered to an in-memory ring buffer (show logging), syslog, stderr
+ * (foreground) and the shells that asked for "terminal monitor".
+ * Callable from any thread. */
+#ifndef VPNSIP_LOG_LOG_H
+#define VPNSIP_LOG_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/strbuf.h"
+
+enum log_severity {
+	SEV_EMERG = 0,
+	SEV_ALERT,
+	SEV_CRIT,
+	SEV_ERR,
+	SEV_WARNING,
+	SEV_NOTICE,
+	SEV_INFO,
+	SEV_DEBUG,
+};
+
+void log_init(const char *ident, bool to_stderr);
+void log_shutdown(void);
+
+/* The main entry point: facility "SYS", severity, mnemonic "CONFIG_I". */
+void log_msg(const char *facility, enum log_severity sev, const char *mnemonic,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_vmsg(const char *facility, enum log_severity sev, const char *mnemonic,
+	      const char *fmt, va_list ap);
+/* A debug line: no %FAC-SEV-MN tag, as IOS prints debug output. */
+void log_debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Called for every message at or below the monitor level, from whichever
+ * thread logged it; the daemon forwards it to its monitoring shells. */
+typedef void (*log_monitor_fn)(const char *line, enum log_severity sev);
+void log_set_monitor_hook(log_monitor_fn fn);
+
+/* Settings ("logging buffered 8192 debugging", ...). */
+struct log_settings {
+	bool buffered;
+	size_t buffer_size;
+	enum log_severity buffer_level;
+	bool monitor;
+	enum log_severity monitor_level;
+	bool console;
+	enum log_severity console_level;
+	bool trap;
+	enum log_severity trap_level; /* syslog */
+};
+#define LOG_DEFAULT_BUFFER_SIZE 8192
+void log_get_settings(struct log_settings *s);
+void log_set_settings(const struct log_settings *s);
+
+void log_buffer_clear(void);
+/* Appends "show logging" output. */
+void log_show(struct strbuf *out);
+
+/* Severity names as IOS spells them ("debugging", "informational", ...). */
+const char *log_severity_name(enum log_severity sev);
+int log_severity_parse(const char *s); /* name or 0-7; -1 if unknown */
+
+#endif

@@ -1,0 +1,153 @@
+/* The interface table of the configuration model. */
+#include "net/iface.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/xalloc.h"
+
+void iface_table_init(struct iface_table *t)
+{
+	hashmap_init(&t->by_name, true);
+}
+
+static void iface_free(struct iface_cfg *ifc)
+{
+	free(ifc->name);
+	free(ifc->description);
+	free(ifc->secondary);
+	free(ifc->unnumbered);
+	free(ifc->linux_device);
+	free(ifc);
+}
+
+void iface_table_free(struct iface_table *t)
+{
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&t->by_name, e));)
+		iface_free(e->value);
+	hashmap_clear(&t->by_name);
+}
+
+struct iface_cfg *iface_find(const struct iface_table *t, const char *name)
+{
+	return hashmap_get(&t->by_name, name);
+}
+
+struct iface_cfg *iface_get_or_create(struct iface_table *t, const char *name)
+{
+	struct iface_cfg *ifc = iface_find(t, name);
+
+	if (ifc)
+		return ifc;
+	ifc = xcalloc(1, sizeof(*ifc));
+	ifc->name = xstrdup(name);
+	ifc->kind = iface_kind_of(name);
+	hashmap_put(&t->by_name, name, ifc);
+	return ifc;
+}
+
+void iface_delete(struct iface_table *t, const char *name)
+{
+	struct iface_cfg *ifc = hashmap_del(&t->by_name, name);
+
+	if (ifc)
+		iface_free(ifc);
+}
+
+enum iface_kind iface_kind_of(const char *name)
+{
+	if (strncmp(name, "Loopback", 8) == 0 && isdigit((unsigned char)name[8]))
+		return IFACE_LOOPBACK;
+	if (strncmp(name, "Tunnel", 6) == 0 && isdigit((unsigned char)name[6]))
+		return IFACE_TUNNEL;
+	return IFACE_PHYSICAL;
+}
+
+const char *iface_device(const struct iface_cfg *ifc)
+{
+	if (ifc->kind != IFACE_PHYSICAL)
+		return ifc->name;
+	if (ifc->linux_device)
+		return ifc->linux_device;
+	/* An IOS-named port needs linux-device; a Linux name is its device. */
+	static const char *const ios_prefixes[] = { "Cellular", "Dialer", "FastEthernet",
+		"GigabitEthernet", "TenGigabitEthernet", "Vlan" };
+	for (size_t i = 0; i < ARRAY_SIZE(ios_prefixes); i++) {
+		size_t n = strlen(ios_prefixes[i]);
+		if (strncmp(ifc->name, ios_prefixes[i], n) == 0 && isdigit((unsigned char)ifc->name[n]))
+			return NULL;
+	}
+	return ifc->name;
+}
+
+/* IOS order: Loopbacks, Tunnels, other IOS types, then Linux names; the
+ * numbers compared numerically, slot by slot ("Tunnel2" < "Tunnel10"). */
+static int kind_rank(const struct iface_cfg *ifc)
+{
+	if (ifc->kind == IFACE_LOOPBACK)
+		return 0;
+	if (ifc->kind == IFACE_TUNNEL)
+		return 1;
+	return isupper((unsigned char)ifc->name[0]) ? 2 : 3;
+}
+
+int iface_name_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			char *ea, *eb;
+			unsigned long na = strtoul(a, &ea, 10), nb = strtoul(b, &eb, 10);
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+static int iface_cmp(const void *x, const void *y)
+{
+	const struct iface_cfg *a = *(struct iface_cfg *const *)x, *b = *(struct iface_cfg *const *)y;
+	int ra = kind_rank(a), rb = kind_rank(b);
+
+	if (ra != rb)
+		return ra - rb;
+	return iface_name_cmp(a->name, b->name);
+}
+
+struct iface_cfg **iface_sorted(const struct iface_table *t, size_t *n)
+{
+	struct iface_cfg **v = (struct iface_cfg **)hashmap_values(&t->by_name, n);
+
+	qsort(v, *n, sizeof(*v), iface_cmp);
+	return v;
+}
+
+bool ipv4_mask_to_len(struct in_addr mask, unsigned *len)
+{
+	uint32_t m = ntohl(mask.s_addr);
+	unsigned n = 0;
+
+	while (n < 32 && (m & (0x80000000u >> n)))
+		n++;
+	if (n < 32 && (m << n) != 0)
+		return false; /* not contiguous */
+	*len = n;
+	return true;
+}
+
+struct in_addr ipv4_len_to_mask(unsigned len)
+{
+	struct in_addr a;
+
+	a.s_addr = htonl(len ? 0xffffffffu << (32 - len) : 0);
+	return a;
+}

@@ -1,0 +1,81 @@
+/* Interfaces in the configuration model: Loopback and Tunnel interfaces are
+ * virtual (the daemon creates them as TUN devices); every other name is a
+ * physical port, either a Linux device named directly ("bak0") or an IOS
+ * name bound to one with "linux-device" ("GigabitEthernet8"). */
+#ifndef VPNSIP_NET_IFACE_H
+#define VPNSIP_NET_IFACE_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "util/hashmap.h"
+#include "util/strbuf.h"
+
+enum iface_kind {
+	IFACE_LOOPBACK,
+	IFACE_TUNNEL,
+	IFACE_PHYSICAL,
+};
+
+struct ipv4_prefix {
+	struct in_addr addr;
+	unsigned len;
+};
+
+struct iface_cfg {
+	char *name;            /* canonical: "Tunnel1", "GigabitEthernet8", "bak0" */
+	enum iface_kind kind;
+	char *description;
+	bool shutdown;
+	bool has_addr;
+	struct ipv4_prefix addr;
+	struct ipv4_prefix *secondary;
+	size_t nsecondary, capsecondary;
+	char *unnumbered;      /* interface whose address this one borrows */
+	char *linux_device;    /* IOS-named port: the Linux device behind it */
+};
+
+struct iface_table {
+	struct hashmap by_name; /* case-insensitive canonical name -> iface_cfg */
+};
+
+struct config;
+
+void iface_table_init(struct iface_table *t);
+void iface_table_free(struct iface_table *t);
+struct iface_cfg *iface_find(const struct iface_table *t, const char *name);
+struct iface_cfg *iface_get_or_create(struct iface_table *t, const char *name);
+void iface_delete(struct iface_table *t, const char *name);
+/* Compare names with their numbers as numbers ("Tunnel2" < "Tunnel10"). */
+int iface_name_cmp(const char *a, const char *b);
+/* Interfaces sorted the way IOS lists them (caller frees the array). */
+struct iface_cfg **iface_sorted(const struct iface_table *t, size_t *n);
+enum iface_kind iface_kind_of(const char *canon_name);
+/* The Linux device an interface lives on ("Tunnel1", "bak0"), or NULL for
+ * an IOS-named port without linux-device. */
+const char *iface_device(const struct iface_cfg *ifc);
+
+/* The daemon's kernel side: told after each change (NULL in -t mode). */
+struct iface_applier {
+	void (*changed)(const struct config *cfg, const struct iface_cfg *ifc);
+	void (*removed)(const struct config *cfg, const char *name, const char *device);
+};
+void iface_set_applier(const struct iface_applier *a);
+
+void iface_cli_init(void);
+
+/* Lines inside an "interface" block come from writers ordered by number
+ * (10 linux-device, 20 description, 30 addresses, 50 shutdown; features
+ * 100 and up). */
+typedef void (*iface_writer_fn)(const struct config *cfg, const struct iface_cfg *ifc,
+				struct strbuf *out);
+void iface_writer_register(int order, iface_writer_fn fn);
+/* One "interface X" block with its lines and a closing "!". */
+void iface_write_one(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out);
+
+/* Helpers shared by features that take addresses. */
+bool ipv4_mask_to_len(struct in_addr mask, unsigned *len);
+struct in_addr ipv4_len_to_mask(unsigned len);
+
+#endif

@@ -1,0 +1,759 @@
+#!/bin/bash
+# vpnsip carrier-network lab: network namespaces joined by veth pairs,
+# Kamailio as the NGN SIP server, dnsmasq for DHCP (options 120/125) and DNS.
+# See docs/lab.md for the topology, the address plan and every command.
+#
+#   lab.sh up [--routers N] [--no-primary-routes] [--backup static|dhcp|none]
+#             [--auth] [--sip-option domain|ipv4]
+#   lab.sh down | status
+#   lab.sh exec NODE CMD...          run CMD inside NODE's namespace
+#   lab.sh addr NODE [IFACE] [-6]    print NODE's main (or IFACE's) address
+#   lab.sh number NODE               the phone number of router NODE
+#   lab.sh fail-primary [--drop] [ROUTER...] | restore-primary [ROUTER...]
+#   lab.sh kam reject NUMBER|* CODE [REASON] | unreject NUMBER|*
+#   lab.sh kam regreject NUMBER|* CODE [REASON] | unregreject NUMBER|*
+#   lab.sh kam delay NUMBER|* MS | undelay NUMBER|*
+#   lab.sh kam drop TYPE | undrop TYPE   (TYPE: METHOD, CODE or CODE:METHOD)
+#   lab.sh kam auth on|off | user NUMBER PASSWORD | clear | restart
+#   lab.sh kam registrations | rpc CMD [ARGS...]
+#   lab.sh cdr                       print the call detail records
+#   lab.sh dhcp-sip domain|ipv4      switch the encoding of DHCP option 120
+#   lab.sh dhcp ROUTER [--apply]     run the lab's DHCP client on bak0
+#   lab.sh vpnsipd start NODE CONFIG [ARGS...] | stop NODE | log NODE
+#   lab.sh sh NODE CMD...            build/vpnsipsh -S NODE's socket -c "CMD..."
+#
+# Environment: LAB_PREFIX (default vs: namespaces vs-ngn, vs-rtrA, ...),
+# LAB_DIR (default /tmp/vpnsip-lab.$LAB_PREFIX), LAB_SIP_DOMAIN
+# (example.ne.jp), VPNSIPD / VPNSIPSH (build/vpnsipd, build/vpnsipsh),
+# LAB_SAVE_LOGS (a directory: `down` copies the lab's logs there first).
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+LAB_PREFIX=${LAB_PREFIX:-vs}
+LAB_DIR=${LAB_DIR:-/tmp/vpnsip-lab.$LAB_PREFIX}
+LAB_SIP_DOMAIN=${LAB_SIP_DOMAIN:-example.ne.jp}
+VPNSIPD=${VPNSIPD:-$TOP/build/vpnsipd}
+VPNSIPSH=${VPNSIPSH:-$TOP/build/vpnsipsh}
+MAX_ROUTERS=26
+PYTHON=${LAB_PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=python3
+# RFC 5612: the enterprise number reserved for documentation
+VIVSO_ENTERPRISE=${LAB_VIVSO_ENTERPRISE:-32473}
+
+case "$LAB_PREFIX" in
+*[!A-Za-z0-9_]* | "") echo "lab: LAB_PREFIX must be [A-Za-z0-9_]+" >&2; exit 2 ;;
+esac
+
+die() { echo "lab: $*" >&2; exit 1; }
+say() { echo "lab: $*" >&2; }
+
+ns() { echo "$LAB_PREFIX-$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+# ---------------------------------------------------------------- address plan
+letter() { # 1 -> A ... 26 -> Z
+	local o
+	o=$(printf '%03o' $((64 + $1)))
+	# shellcheck disable=SC2059
+	printf "\\$o"
+}
+router_index() {
+	case "$1" in
+	rtr[A-Z])
+		local c
+		c=$(printf '%d' "'${1#rtr}")
+		echo $((c - 64))
+		;;
+	*) die "not a router: $1" ;;
+	esac
+}
+number_of() { # router index -> phone number
+	local i=$1 d
+	if [ "$i" -le 9 ]; then d=$i$i$i$i$i$i$i$i; else d=$i$i$i$i; fi
+	echo "03$d"
+}
+password_of() { echo "pw$1"; }
+mac_of() { printf '02:76:73:00:02:%02x' "$1"; }
+
+NGN4=192.0.2.1
+NGN6=2001:db8:0:1::1
+INET4=198.51.100.1
+INET6=2001:db8:100::1
+bak4() { echo "192.0.2.$((10 + $1))"; }
+bak6() { echo "2001:db8:0:1::$((10 + $1))"; }
+wan4() { echo "198.51.100.$((4 * $1 + 2))"; }
+gw4() { echo "198.51.100.$((4 * $1 + 1))"; }
+wan6() { echo "2001:db8:100:$1::2"; }
+gw6() { echo "2001:db8:100:$1::1"; }
+lan4() { echo "203.0.113.$((8 * ($1 - 1) + 1))"; }    # router side, /29
+host4() { echo "203.0.113.$((8 * ($1 - 1) + 2))"; }   # LAN host
+lannet4() { echo "203.0.113.$((8 * ($1 - 1)))/29"; }
+lan6() { echo "2001:db8:200:$1::1"; }
+host6() { echo "2001:db8:200:$1::2"; }
+lannet6() { echo "2001:db8:200:$1::/64"; }
+
+# ---------------------------------------------------------------- lab state
+load_state() {
+	[ -f "$LAB_DIR/state" ] || die "no lab is up (LAB_PREFIX=$LAB_PREFIX)"
+	# shellcheck disable=SC1091
+	. "$LAB_DIR/state"
+}
+
+routers() {
+	local i
+	for i in $(seq 1 "$ROUTERS"); do echo "rtr$(letter "$i")"; done
+}
+
+lab_namespaces() { # every namespace of this prefix, whatever state says
+	ip netns list 2>/dev/null | awk '{print $1}' |
+		grep -E "^${LAB_PREFIX}-(ngn|inet|rtr[A-Z]|lan[A-Z])\$" || true
+}
+
+node_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$(ns "$1")"; }
+
+kill_pidfile() { # kill_pidfile FILE: TERM, wait up to 5 s, then KILL
+	local f=$1 pid n=0
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f" 2>/dev/null || true)
+	rm -f "$f"
+	case "$pid" in '' | *[!0-9]*) return 0 ;; esac
+	kill -TERM "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- down
+cmd_down() {
+	local n pids pid
+	if [ -n "${LAB_SAVE_LOGS:-}" ] && [ -d "$LAB_DIR" ]; then
+		mkdir -p "$LAB_SAVE_LOGS"
+		find "$LAB_DIR" -name '*.log' -exec cp {} "$LAB_SAVE_LOGS"/ \; 2>/dev/null || true
+	fi
+	# our daemons first (orderly), then anything still running inside our
+	# namespaces (SIPp, ping, vpnsipd ... started by tests)
+	for f in "$LAB_DIR"/*/*.pid; do
+		[ -e "$f" ] && kill_pidfile "$f"
+	done
+	for n in $(lab_namespaces); do
+		pids=$(ip netns pids "$n" 2>/dev/null || true)
+		for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+	done
+	for n in $(lab_namespaces); do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			pids=$(ip netns pids "$n" 2>/dev/null || true)
+			[ -z "$pids" ] && break
+			sleep 0.1
+		done
+		for pid in $(ip netns pids "$n" 2>/dev/null || true); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+		# deleting a namespace destroys the veth ends in it (and their peers)
+		ip netns del "$n" 2>/dev/null || true
+	done
+	case "$LAB_DIR" in
+	/tmp/* | /run/* | /var/tmp/*) rm -rf "$LAB_DIR" ;;
+	*) [ -f "$LAB_DIR/state" ] && rm -rf "$LAB_DIR" ;;
+	esac
+	return 0
+}
+
+# ---------------------------------------------------------------- up
+new_ns() {
+	local n=$1
+	ip netns add "$(ns "$n")"
+	in_ns "$n" ip link set lo up
+	# quiet, deterministic IPv6: no DAD, no RA/autoconf
+	in_ns "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+		net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0 \
+		net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1
+	mkdir -p "$LAB_DIR/$n"
+}
+
+# veth NODE1 IF1 NODE2 IF2: a veth pair created directly inside the two
+# namespaces (never visible in the root namespace)
+veth() {
+	ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")"
+}
+
+inet_routes() { # (re)install inet's routes towards router $1
+	local i=$1 r
+	r=rtr$(letter "$i")
+	ip -n "$(ns inet)" route replace "$(lannet4 "$i")" via "$(wan4 "$i")" dev "$r"
+	ip -n "$(ns inet)" -6 route replace "$(lannet6 "$i")" via "$(wan6 "$i")" dev "$r"
+}
+
+option120_hex() { # encoding -> hex bytes for dnsmasq (RFC 3361)
+	case "$1" in
+	domain)
+		# encoding 0, then the domain in RFC 1035 label form
+		printf '00'
+		echo "$LAB_SIP_DOMAIN" | tr '.' '\n' | while read -r label; do
+			printf ':%02x' "${#label}"
+			printf '%s' "$label" | od -An -tx1 -v | tr -s ' \n' '::' | sed 's/:$//'
+		done
+		printf ':00\n'
+		;;
+	ipv4)
+		printf '01'
+		echo "$NGN4" | tr '.' '\n' | while read -r o; do printf ':%02x' "$o"; done
+		echo
+		;;
+	*) die "option 120 encoding must be domain or ipv4" ;;
+	esac
+}
+
+option125_hex() { # RFC 3925: enterprise, data-len, sub-option 1 = "vpnsip-lab"
+	local sub="vpnsip-lab" subhex ent
+	subhex=$(printf '%s' "$sub" | od -An -tx1 -v | tr -s ' \n' '::' | sed 's/^://; s/:$//')
+	ent=$(printf '%08x' "$VIVSO_ENTERPRISE" | sed 's/../&:/g; s/:$//')
+	printf '%s:%02x:01:%02x:%s\n' "$ent" $((${#sub} + 2)) "${#sub}" "$subhex"
+}
+
+write_dhcp_opts() {
+	{
+		echo "option:dns-server,$NGN4"
+		echo "option:domain-name,$LAB_SIP_DOMAIN"
+		echo "120,$(option120_hex "$SIP_OPTION")"
+		echo "125,$(option125_hex)"
+	} >"$LAB_DIR/ngn/dhcp-opts"
+}
+
+start_dnsmasq() {
+	local d=$LAB_DIR/ngn i
+	{
+		echo "no-resolv"
+		echo "no-hosts"
+		echo "no-poll"
+		echo "bind-interfaces"
+		echo "interface=ngn0"
+		echo "listen-address=$NGN4"
+		echo "except-interface=lo"
+		echo "host-record=$LAB_SIP_DOMAIN,$NGN4,$NGN6"
+		echo "host-record=sip.$LAB_SIP_DOMAIN,$NGN4,$NGN6"
+		echo "srv-host=_sip._udp.$LAB_SIP_DOMAIN,sip.$LAB_SIP_DOMAIN,5060,0,0"
+		echo "srv-host=_sip._tcp.$LAB_SIP_DOMAIN,sip.$LAB_SIP_DOMAIN,5060,0,0"
+		echo "dhcp-authoritative"
+		echo "dhcp-range=192.0.2.200,192.0.2.249,255.255.255.0,1h"
+		for i in $(seq 1 "$ROUTERS"); do
+			echo "dhcp-host=$(mac_of "$i"),$(bak4 "$i"),rtr$(letter "$i"),infinite"
+		done
+		# no router option: the backup link must not give a default route
+		echo "dhcp-option=option:router"
+		echo "dhcp-optsfile=$d/dhcp-opts"
+		echo "dhcp-leasefile=$d/dnsmasq.leases"
+		echo "log-dhcp"
+		echo "log-queries"
+		echo "log-facility=$d/dnsmasq.log"
+	} >"$d/dnsmasq.conf"
+	write_dhcp_opts
+	ip netns exec "$(ns ngn)" setsid dnsmasq --keep-in-foreground --conf-file="$d/dnsmasq.conf" \
+		--user=root --group=root --pid-file="$d/dnsmasq.pid.dnsmasq" \
+		</dev/null >>"$d/dnsmasq.log" 2>&1 &
+	echo $! >"$d/dnsmasq.pid"
+	for _ in $(seq 1 50); do
+		if in_ns ngn ss -Hlun 2>/dev/null | grep -q ':67 '; then return 0; fi
+		kill -0 "$(cat "$d/dnsmasq.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$d/dnsmasq.log" >&2 || true
+	die "dnsmasq did not start"
+}
+
+kamcmd_() { in_ns ngn kamcmd -s "unix:$LAB_DIR/ngn/kamailio.ctl" "$@"; }
+
+# knobs persist in $LAB_DIR/ngn/knobs ("TYPE KEY VALUE" lines; TYPE s or i)
+# and are re-applied after a Kamailio restart
+knob_apply() { # TYPE KEY VALUE
+	if [ "$1" = i ]; then
+		kamcmd_ htable.seti knobs "s:$2" "$3" >/dev/null
+	else
+		kamcmd_ htable.sets knobs "s:$2" "s:$3" >/dev/null
+	fi
+}
+knob_set() { # TYPE KEY VALUE
+	local f=$LAB_DIR/ngn/knobs
+	touch "$f"
+	awk -v k="$2" '$2 != k' "$f" >"$f.new" && mv "$f.new" "$f"
+	printf '%s %s %s\n' "$1" "$2" "$3" >>"$f"
+	knob_apply "$1" "$2" "$3"
+}
+knob_del() { # KEY
+	local f=$LAB_DIR/ngn/knobs
+	touch "$f"
+	awk -v k="$1" '$2 != k' "$f" >"$f.new" && mv "$f.new" "$f"
+	kamcmd_ htable.delete knobs "s:$1" >/dev/null 2>&1 || true
+}
+cred_set() { # NUMBER PASSWORD
+	local f=$LAB_DIR/ngn/creds
+	touch "$f"
+	awk -v k="$1" '$1 != k' "$f" >"$f.new" && mv "$f.new" "$f"
+	printf '%s %s\n' "$1" "$2" >>"$f"
+	kamcmd_ htable.sets cred "s:$1" "s:$2" >/dev/null
+}
+
+start_kamailio() {
+	local d=$LAB_DIR/ngn t k v
+	mkdir -p "$d/run"
+	rm -f "$d/kam.fifo" "$d/kamailio.ctl"
+	mkfifo "$d/kam.fifo"
+	ip netns exec "$(ns ngn)" setsid "$PYTHON" "$HERE/logsplit.py" "$d/kam.fifo" "$d/kamailio.log" "$d/cdr.log" \
+		</dev/null >/dev/null 2>>"$d/logsplit.err" &
+	echo $! >"$d/logsplit.pid"
+	touch "$d/cdr.log"
+	ip netns exec "$(ns ngn)" setsid kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$d/run" -w "$d" \
+		-m 64 -M 8 -a no \
+		-l "udp:$NGN4:5060" -l "tcp:$NGN4:5060" \
+		-l "udp:[$NGN6]:5060" -l "tcp:[$NGN6]:5060" \
+		-A "SIPDOMAIN=\"$LAB_SIP_DOMAIN\"" -A "CTLSOCK=\"unix:$d/kamailio.ctl\"" \
+		</dev/null >"$d/kam.fifo" 2>&1 &
+	echo $! >"$d/kamailio.pid"
+	for _ in $(seq 1 100); do
+		if [ -S "$d/kamailio.ctl" ] && kamcmd_ core.uptime >/dev/null 2>&1; then
+			break
+		fi
+		if ! kill -0 "$(cat "$d/kamailio.pid")" 2>/dev/null; then
+			sleep 0.2
+			tail -30 "$d/kamailio.log" >&2 || true
+			die "kamailio exited"
+		fi
+		sleep 0.1
+	done
+	kamcmd_ core.uptime >/dev/null 2>&1 || die "kamailio does not answer on $d/kamailio.ctl"
+	if [ -f "$d/creds" ]; then
+		while read -r k v; do
+			kamcmd_ htable.sets cred "s:$k" "s:$v" >/dev/null
+		done <"$d/creds"
+	fi
+	if [ -f "$d/knobs" ]; then
+		while read -r t k v; do knob_apply "$t" "$k" "$v"; done <"$d/knobs"
+	fi
+}
+
+stop_kamailio() {
+	local d=$LAB_DIR/ngn
+	kill_pidfile "$d/kamailio.pid"
+	# logsplit ends at EOF once every kamailio process is gone
+	for _ in $(seq 1 30); do
+		[ -f "$d/logsplit.pid" ] || break
+		kill -0 "$(cat "$d/logsplit.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill_pidfile "$d/logsplit.pid"
+}
+
+up_cleanup() {
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then
+		say "up failed, cleaning up"
+		cmd_down
+	fi
+}
+
+cmd_up() {
+	local i r l primary_routes=1 backup=static auth=0 sip_option=domain routers_n=2
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--routers) routers_n=${2:?}; shift ;;
+		--routers=*) routers_n=${1#*=} ;;
+		--no-primary-routes) primary_routes=0 ;;
+		--backup) backup=${2:?}; shift ;;
+		--backup=*) backup=${1#*=} ;;
+		--auth) auth=1 ;;
+		--sip-option) sip_option=${2:?}; shift ;;
+		--sip-option=*) sip_option=${1#*=} ;;
+		*) die "up: unknown option $1" ;;
+		esac
+		shift
+	done
+	case "$routers_n" in '' | *[!0-9]*) die "--routers needs a number" ;; esac
+	if [ "$routers_n" -lt 1 ] || [ "$routers_n" -gt $MAX_ROUTERS ]; then
+		die "--routers must be 1..$MAX_ROUTERS"
+	fi
+	case "$backup" in static | dhcp | none) ;; *) die "--backup static|dhcp|none" ;; esac
+	case "$sip_option" in domain | ipv4) ;; *) die "--sip-option domain|ipv4" ;; esac
+
+	# recover from an earlier run or crash with the same prefix
+	if [ -n "$(lab_namespaces)" ] || [ -e "$LAB_DIR" ]; then
+		say "removing the previous lab $LAB_PREFIX"
+		cmd_down
+	fi
+	# any failure from here on removes what was built
+	trap up_cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	mkdir -p "$LAB_DIR"
+	ROUTERS=$routers_n PRIMARY_ROUTES=$primary_routes BACKUP=$backup SIP_OPTION=$sip_option
+	cat >"$LAB_DIR/state" <<-EOF
+		ROUTERS=$ROUTERS
+		PRIMARY_ROUTES=$PRIMARY_ROUTES
+		BACKUP=$BACKUP
+		SIP_OPTION=$SIP_OPTION
+		LAB_SIP_DOMAIN=$LAB_SIP_DOMAIN
+	EOF
+
+	new_ns ngn
+	ip -n "$(ns ngn)" link add ngn0 type bridge
+	ip -n "$(ns ngn)" addr add "$NGN4/24" dev ngn0
+	ip -n "$(ns ngn)" addr add "$NGN6/64" dev ngn0 nodad
+	ip -n "$(ns ngn)" link set ngn0 up
+
+	new_ns inet
+	in_ns inet sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$(ns inet)" addr add "$INET4/32" dev lo
+	ip -n "$(ns inet)" addr add "$INET6/128" dev lo
+
+	for i in $(seq 1 "$ROUTERS"); do
+		l=$(letter "$i")
+		r=rtr$l
+		new_ns "$r"
+		new_ns "lan$l"
+		in_ns "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+			net.ipv4.conf.all.ignore_routes_with_linkdown=1 \
+			net.ipv4.conf.default.ignore_routes_with_linkdown=1 \
+			net.ipv6.conf.all.ignore_routes_with_linkdown=1 \
+			net.ipv6.conf.default.ignore_routes_with_linkdown=1
+
+		# backup WAN: bak0 <-> port rtrX of the NGN bridge
+		veth "$r" bak0 ngn "$r"
+		ip -n "$(ns "$r")" link set bak0 address "$(mac_of "$i")"
+		ip -n "$(ns ngn)" link set "$r" master ngn0 up
+		ip -n "$(ns "$r")" addr add "$(bak6 "$i")/64" dev bak0 nodad
+		ip -n "$(ns "$r")" link set bak0 up
+
+		# primary WAN: wan0 <-> rtrX in inet, a routed /30
+		veth "$r" wan0 inet "$r"
+		ip -n "$(ns inet)" addr add "$(gw4 "$i")/30" dev "$r"
+		ip -n "$(ns inet)" addr add "$(gw6 "$i")/64" dev "$r" nodad
+		ip -n "$(ns inet)" link set "$r" up
+		ip -n "$(ns "$r")" addr add "$(wan4 "$i")/30" dev wan0
+		ip -n "$(ns "$r")" addr add "$(wan6 "$i")/64" dev wan0 nodad
+		ip -n "$(ns "$r")" link set wan0 up
+		# the internet: always reachable through the primary
+		ip -n "$(ns "$r")" route add 198.51.100.0/24 via "$(gw4 "$i")" dev wan0
+		ip -n "$(ns "$r")" -6 route add 2001:db8:100::/48 via "$(gw6 "$i")" dev wan0
+		if [ "$PRIMARY_ROUTES" = 1 ]; then
+			# the other LANs through the primary (a plain static route)
+			ip -n "$(ns "$r")" route add 203.0.113.0/24 via "$(gw4 "$i")" dev wan0
+			ip -n "$(ns "$r")" -6 route add 2001:db8:200::/48 via "$(gw6 "$i")" dev wan0
+		fi
+		inet_routes "$i"
+
+		# LAN: lan0 <-> eth0 of the LAN host
+		veth "$r" lan0 "lan$l" eth0
+		ip -n "$(ns "$r")" addr add "$(lan4 "$i")/29" dev lan0
+		ip -n "$(ns "$r")" addr add "$(lan6 "$i")/64" dev lan0 nodad
+		ip -n "$(ns "$r")" link set lan0 up
+		ip -n "$(ns "lan$l")" addr add "$(host4 "$i")/29" dev eth0
+		ip -n "$(ns "lan$l")" addr add "$(host6 "$i")/64" dev eth0 nodad
+		ip -n "$(ns "lan$l")" link set eth0 up
+		# (a default route inside the lab: it points at the router namespace)
+		ip -n "$(ns "lan$l")" route add default via "$(lan4 "$i")" dev eth0
+		ip -n "$(ns "lan$l")" -6 route add default via "$(lan6 "$i")" dev eth0
+	done
+
+	start_dnsmasq
+	start_kamailio
+	for i in $(seq 1 "$ROUTERS"); do
+		cred_set "$(number_of "$i")" "$(password_of "$(number_of "$i")")"
+	done
+	[ "$auth" = 1 ] && knob_set i auth 1
+
+	for i in $(seq 1 "$ROUTERS"); do
+		r=rtr$(letter "$i")
+		case "$BACKUP" in
+		static) ip -n "$(ns "$r")" addr add "$(bak4 "$i")/24" dev bak0 ;;
+		dhcp) in_ns "$r" "$PYTHON" "$HERE/dhcpc.py" bak0 --apply >"$LAB_DIR/$r/dhcp.json" ||
+			die "DHCP on $r failed" ;;
+		none) ;;
+		esac
+	done
+	# fault hook for the lab's own self-test: fail after everything started
+	[ "${LAB_FAULT:-}" = up ] && die "up: failing on purpose (LAB_FAULT=up)"
+	trap - EXIT INT TERM
+	say "up: prefix $LAB_PREFIX, $ROUTERS routers, state in $LAB_DIR"
+}
+
+# ---------------------------------------------------------------- status
+cmd_status() {
+	local n d i r
+	if [ ! -f "$LAB_DIR/state" ]; then
+		echo "lab $LAB_PREFIX: down"
+		n=$(lab_namespaces)
+		if [ -n "$n" ]; then echo "stale namespaces (run down):" "$n"; fi
+		return 0
+	fi
+	load_state
+	echo "lab $LAB_PREFIX: up, $ROUTERS routers, dir $LAB_DIR, domain $LAB_SIP_DOMAIN"
+	echo "primary routes: $PRIMARY_ROUTES, backup addressing: $BACKUP, option 120: $SIP_OPTION"
+	echo "namespaces: $(lab_namespaces | tr '\n' ' ')"
+	d=$LAB_DIR/ngn
+	for n in kamailio dnsmasq; do
+		if [ -f "$d/$n.pid" ] && kill -0 "$(cat "$d/$n.pid")" 2>/dev/null; then
+			echo "$n: running (pid $(cat "$d/$n.pid"))"
+		else
+			echo "$n: NOT running"
+		fi
+	done
+	for i in $(seq 1 "$ROUTERS"); do
+		r=rtr$(letter "$i")
+		printf '%s: number %s bak0 %s wan0 %s primary %s' "$r" "$(number_of "$i")" \
+			"$(bak4 "$i")" "$(wan4 "$i")" \
+			"$(ip -n "$(ns inet)" -br link show "$r" | awk '{print $2}')"
+		if [ -f "$LAB_DIR/$r/vpnsipd.pid" ] && kill -0 "$(cat "$LAB_DIR/$r/vpnsipd.pid")" 2>/dev/null; then
+			printf ' vpnsipd %s' "$(cat "$LAB_DIR/$r/vpnsipd.pid")"
+		fi
+		echo
+	done
+	if [ -f "$LAB_DIR/ngn/knobs" ] && [ -s "$LAB_DIR/ngn/knobs" ]; then
+		echo "knobs:"
+		sed 's/^/  /' "$LAB_DIR/ngn/knobs"
+	fi
+}
+
+# ---------------------------------------------------------------- addresses
+cmd_addr() {
+	pick() { if [ "$fam" = 6 ]; then "$2" "$3"; else "$1" "$3"; fi; }
+	local node=${1:?addr NODE [IFACE] [-6]} ifc="" fam=4 i
+	shift
+	for a in "$@"; do
+		case "$a" in -6) fam=6 ;; -4) fam=4 ;; *) ifc=$a ;; esac
+	done
+	load_state
+	case "$node" in
+	ngn) if [ $fam = 6 ]; then echo "$NGN6"; else echo "$NGN4"; fi ;;
+	inet)
+		if [ -n "$ifc" ]; then
+			i=$(router_index "$ifc")
+			pick gw4 gw6 "$i"
+		else
+			if [ $fam = 6 ]; then echo "$INET6"; else echo "$INET4"; fi
+		fi
+		;;
+	rtr[A-Z])
+		i=$(router_index "$node")
+		case "${ifc:-bak0}" in
+		bak0)
+			if [ $fam = 6 ]; then bak6 "$i"; else
+				# the DHCP-assigned address may differ in --backup dhcp|none labs
+				ip -n "$(ns "$node")" -4 -o addr show dev bak0 | awk '{split($4, a, "/"); print a[1]; f=1} END {if (!f) exit 1}' ||
+					bak4 "$i"
+			fi
+			;;
+		wan0) pick wan4 wan6 "$i" ;;
+		lan0) pick lan4 lan6 "$i" ;;
+		*) die "unknown interface $ifc" ;;
+		esac
+		;;
+	lan[A-Z])
+		i=$(router_index "rtr${node#lan}")
+		pick host4 host6 "$i"
+		;;
+	*) die "unknown node $node" ;;
+	esac
+}
+
+check_node() {
+	load_state
+	node_exists "$1" || die "no such node: $1"
+}
+
+# ---------------------------------------------------------------- primary path
+cmd_fail_primary() {
+	local mode="link" r i rs=""
+	load_state
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--drop) mode="drop" ;;
+		--link) mode="link" ;;
+		*) rs="$rs $1" ;;
+		esac
+		shift
+	done
+	[ -n "$rs" ] || rs=$(routers)
+	for r in $rs; do
+		i=$(router_index "$r")
+		[ "$i" -le "$ROUTERS" ] || die "no such router: $r"
+		if [ $mode = link ]; then
+			# inet's end goes down: the router sees NO-CARRIER on wan0 and, with
+			# ignore_routes_with_linkdown, stops using its primary routes
+			ip -n "$(ns inet)" link set "$r" down
+		else
+			# blackhole: links and routes stay up, inet drops the traffic
+			in_ns inet nft -f - <<-EOF
+				table inet vslab {
+					chain fwdrop { type filter hook forward priority 0; policy accept; }
+					chain indrop { type filter hook input priority 0; policy accept; }
+				}
+				add rule inet vslab fwdrop iifname "$r" drop
+				add rule inet vslab fwdrop oifname "$r" drop
+				add rule inet vslab indrop iifname "$r" drop
+			EOF
+		fi
+	done
+}
+
+cmd_restore_primary() {
+	local r i rs="$*"
+	load_state
+	[ -n "$rs" ] || rs=$(routers)
+	for r in $rs; do
+		i=$(router_index "$r")
+		[ "$i" -le "$ROUTERS" ] || die "no such router: $r"
+		ip -n "$(ns inet)" link set "$r" up
+		inet_routes "$i"
+		if in_ns inet nft list table inet vslab >/dev/null 2>&1; then
+			for h in $(in_ns inet nft -a list table inet vslab |
+				awk -v r="\"$r\"" '$0 ~ r && /handle/ {print $NF}'); do
+				for c in fwdrop indrop; do
+					in_ns inet nft delete rule inet vslab "$c" handle "$h" 2>/dev/null || true
+				done
+			done
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- kamailio knobs
+cmd_kam() {
+	local what=${1:?kam reject|unreject|regreject|unregreject|delay|undelay|drop|undrop|auth|user|clear|restart|registrations|rpc}
+	shift
+	load_state
+	case "$what" in
+	reject | regreject)
+		[ $# -ge 2 ] || die "kam $what NUMBER|* CODE [REASON]"
+		local num=$1 code=$2
+		shift 2
+		case "$code" in [3-6][0-9][0-9]) ;; *) die "bad SIP code $code" ;; esac
+		knob_set s "$what:$num" "$code${1:+ $*}"
+		;;
+	unreject | unregreject) knob_del "${what#un}:${1:?NUMBER}" ;;
+	delay)
+		[ $# -eq 2 ] || die "kam delay NUMBER|* MS"
+		case "$2" in '' | *[!0-9]*) die "delay in integer ms" ;; esac
+		knob_set i "delay:$1" "$2"
+		;;
+	undelay) knob_del "delay:${1:?NUMBER}" ;;
+	drop) knob_set i "drop:${1:?TYPE}" 1 ;;
+	undrop) knob_del "drop:${1:?TYPE}" ;;
+	auth)
+		case "${1:-}" in
+		on) knob_set i auth 1 ;;
+		off) knob_del auth ;;
+		*) die "kam auth on|off" ;;
+		esac
+		;;
+	user) cred_set "${1:?NUMBER}" "${2:?PASSWORD}" ;;
+	clear)
+		local k
+		if [ -f "$LAB_DIR/ngn/knobs" ]; then
+			awk '{print $2}' "$LAB_DIR/ngn/knobs" | while read -r k; do knob_del "$k"; done
+		fi
+		;;
+	restart) stop_kamailio; start_kamailio ;;
+	registrations) kamcmd_ ul.dump brief ;;
+	rpc) kamcmd_ "$@" ;;
+	*) die "kam: unknown command $what" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- vpnsipd
+vpnsipd_paths() { # NODE -> sets D SOCK STATE
+	D=$LAB_DIR/$1
+	SOCK=$D/vpnsipd.sock
+	STATE=$D/vpnsipd.state
+}
+
+cmd_vpnsipd() {
+	local what=${1:?vpnsipd start|stop|log} node=${2:?NODE}
+	shift 2
+	check_node "$node"
+	vpnsipd_paths "$node"
+	case "$what" in
+	start)
+		local conf=${1:?vpnsipd start NODE CONFIG [ARGS...]}
+		shift
+		[ -x "$VPNSIPD" ] || die "no vpnsipd binary at $VPNSIPD (set VPNSIPD)"
+		[ -r "$conf" ] || die "cannot read $conf"
+		conf=$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")
+		if [ -f "$D/vpnsipd.pid" ] && kill -0 "$(cat "$D/vpnsipd.pid")" 2>/dev/null; then
+			die "vpnsipd already running in $node"
+		fi
+		mkdir -p "$STATE"
+		rm -f "$SOCK"
+		ip netns exec "$(ns "$node")" setsid "$VPNSIPD" -F -f "$conf" -S "$SOCK" -D "$STATE" "$@" \
+			</dev/null >>"$D/vpnsipd.log" 2>&1 &
+		echo $! >"$D/vpnsipd.pid"
+		for _ in $(seq 1 100); do
+			[ -S "$SOCK" ] && { echo "$SOCK"; return 0; }
+			if ! kill -0 "$(cat "$D/vpnsipd.pid")" 2>/dev/null; then
+				tail -20 "$D/vpnsipd.log" >&2 || true
+				rm -f "$D/vpnsipd.pid"
+				die "vpnsipd exited"
+			fi
+			sleep 0.1
+		done
+		die "vpnsipd in $node did not create $SOCK"
+		;;
+	stop) kill_pidfile "$D/vpnsipd.pid"; rm -f "$SOCK" ;;
+	log) cat "$D/vpnsipd.log" ;;
+	*) die "vpnsipd start|stop|log" ;;
+	esac
+}
+
+cmd_sh() {
+	local node=${1:?sh NODE CMD...}
+	shift
+	check_node "$node"
+	vpnsipd_paths "$node"
+	in_ns "$node" "$VPNSIPSH" -S "$SOCK" -c "$*"
+}
+
+# ---------------------------------------------------------------- main
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+up) cmd_up "$@" ;;
+down) cmd_down ;;
+status) cmd_status ;;
+exec)
+	node=${1:?exec NODE CMD...}
+	shift
+	check_node "$node"
+	in_ns "$node" "$@"
+	;;
+addr) cmd_addr "$@" ;;
+number)
+	load_state
+	number_of "$(router_index "${1:?number ROUTER}")"
+	;;
+password)
+	echo "pw${1:?password NUMBER}"
+	;;
+fail-primary) cmd_fail_primary "$@" ;;
+restore-primary) cmd_restore_primary "$@" ;;
+kam) cmd_kam "$@" ;;
+cdr)
+	load_state
+	cat "$LAB_DIR/ngn/cdr.log"
+	;;
+dhcp-sip)
+	load_state
+	case "${1:-}" in domain | ipv4) ;; *) die "dhcp-sip domain|ipv4" ;; esac
+	sed -i "s/^SIP_OPTION=.*/SIP_OPTION=$1/" "$LAB_DIR/state"
+	SIP_OPTION=$1
+	write_dhcp_opts
+	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
+	;;
+dhcp)
+	node=${1:?dhcp ROUTER [--apply]}
+	shift
+	check_node "$node"
+	in_ns "$node" "$PYTHON" "$HERE/dhcpc.py" bak0 "$@"
+	;;
+vpnsipd) cmd_vpnsipd "$@" ;;
+sh) cmd_sh "$@" ;;
+dir) echo "$LAB_DIR" ;;
+"" | -h | --help | help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+*) die "unknown command: $cmd (try: lab.sh help)" ;;
+esac

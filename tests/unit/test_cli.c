@@ -1,0 +1,455 @@
+/* The command engine and the core configuration model: parsing,
+ * abbreviations, errors and their carets, help, completion, modes, output
+ * modifiers, and round trips through show running-config. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/secret.h"
+#include "harness.h"
+
+static struct config cfg;
+static struct config_env env = { .cfg = &cfg, .startup_path = "/nonexistent", .check_only = true };
+static bool inited;
+
+static struct cli_session *fresh(void)
+{
+	if (!inited) {
+		config_features_init();
+		inited = true;
+	}
+	config_free(&cfg);
+	config_init(&cfg);
+	return cli_session_new(&env, 15);
+}
+
+/* Run a line; returns its status and leaves the output in out. */
+static enum cli_status run(struct cli_session *s, const char *line, struct strbuf *out,
+			   int *caret)
+{
+	struct cli_result res;
+
+	sb_reset(out);
+	config_exec_line(&env, s, line, out, &res);
+	if (caret)
+		*caret = res.caret;
+	return res.status;
+}
+
+static char *run_out(struct cli_session *s, const char *line)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, line, &out, NULL);
+	return sb_steal(&out);
+}
+
+/* The configuration body without the "Last configuration change" line. */
+static char *body(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	time_t saved = cfg.last_change;
+
+	cfg.last_change = 0;
+	config_write(&cfg, &sb);
+	cfg.last_change = saved;
+	return sb_steal(&sb);
+}
+
+static void apply_all(struct cli_session *s, const char *const *lines)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (; *lines; lines++) {
+		enum cli_status st = run(s, *lines, &out, NULL);
+		if (st != CLI_OK && st != CLI_MORE_INPUT)
+			harness_fail(__FILE__, __LINE__, "line '%s' failed (%d): %s", *lines, st,
+				     sb_str(&out));
+	}
+	sb_free(&out);
+}
+
+TEST(every_token_has_help)
+{
+	struct strbuf missing = STRBUF_INIT;
+
+	cli_session_free(fresh());
+	CHECK_INT(cli_check_help(&missing), 0);
+	if (missing.len)
+		printf("%s", sb_str(&missing));
+	sb_free(&missing);
+}
+
+TEST(roundtrip_core_config)
+{
+	struct cli_session *s = fresh();
+	static const char *const lines[] = {
+		"configure terminal",
+		"hostname branch-01",
+		"service password-encryption",
+		"enable password s3cret",
+		"logging buffered 16384 informational",
+		"no logging monitor",
+		"interface Loopback11",
+		" ip address 10.9.9.9 255.255.255.255",
+		"interface Tunnel1",
+		" description backup to HQ | via NGN",
+		" ip unnumbered Loopback0",
+		"interface GigabitEthernet8",
+		" linux-device bak0",
+		" ip address 198.51.100.2 255.255.255.252",
+		" ip address 198.51.100.10 255.255.255.252 secondary",
+		" shutdown",
+		"interface wan0",
+		" ip address 203.0.113.1 255.255.255.0",
+		"interface Loopback0",
+		" ip address 10.21.1.1 255.255.255.255",
+		"exit",
+		"banner motd #Authorised access only#",
+		"end",
+		NULL,
+	};
+	apply_all(s, lines);
+	char *b = body();
+	char *enc = secret_type7_encode("s3cret", 6);
+	char *expect = xasprintf(
+		"!\n"
+		"service password-encryption\n!\n"
+		"hostname branch-01\n!\n"
+		"enable password 7 %s\n!\n"
+		"logging buffered 16384 informational\n"
+		"no logging monitor\n!\n"
+		"interface Loopback0\n ip address 10.21.1.1 255.255.255.255\n!\n"
+		"interface Loopback11\n ip address 10.9.9.9 255.255.255.255\n!\n"
+		"interface Tunnel1\n description backup to HQ | via NGN\n ip unnumbered Loopback0\n!\n"
+		"interface GigabitEthernet8\n linux-device bak0\n"
+		" ip address 198.51.100.2 255.255.255.252\n"
+		" ip address 198.51.100.10 255.255.255.252 secondary\n shutdown\n!\n"
+		"interface wan0\n ip address 203.0.113.1 255.255.255.0\n!\n"
+		"banner motd ^CAuthorised access only^C\n!\n"
+		"end\n",
+		enc);
+	CHECK_STR(b, expect);
+
+	/* Feeding the output back in gives the same configuration. */
+	struct cli_session *s2 = fresh();
+	run_out(s2, "configure terminal");
+	for (char *line = strtok(b, "\n"); line; line = strtok(NULL, "\n")) {
+		struct strbuf out = STRBUF_INIT;
+		enum cli_status st = run(s2, line, &out, NULL);
+		if (st != CLI_OK)
+			harness_fail(__FILE__, __LINE__, "replay '%s': %s", line, sb_str(&out));
+		sb_free(&out);
+		if (strcmp(cli_session_node(s2), "exec") == 0)
+			run_out(s2, "configure terminal");
+	}
+	char *b2 = body();
+	CHECK_STR(b2, expect);
+	free(b);
+	free(b2);
+	free(expect);
+	free(enc);
+	cli_session_free(s);
+	cli_session_free(s2);
+}
+
+TEST(abbreviations_and_interface_names)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	CHECK_INT(run(s, "conf t", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config");
+	CHECK_INT(run(s, "int tun 1", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_key(s, "config-if"), "Tunnel1");
+	CHECK_INT(run(s, "int lo0", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_key(s, "config-if"), "Loopback0");
+	CHECK_INT(run(s, "interface gi0/0/1", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_key(s, "config-if"), "GigabitEthernet0/0/1");
+	CHECK_INT(run(s, "interface GigabitEthernet 8", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_key(s, "config-if"), "GigabitEthernet8");
+	CHECK_INT(run(s, "interface eth0", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_key(s, "config-if"), "eth0");
+	CHECK_INT(run(s, "int tunnel", &out, NULL), CLI_ERR_INCOMPLETE);
+	CHECK_INT(run(s, "ip addr 192.0.2.1 255.255.255.0", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "end", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "sh run int eth0", &out, NULL), CLI_OK);
+	CHECK(strstr(sb_str(&out), "interface eth0\n ip address 192.0.2.1 255.255.255.0\n!\nend\n"));
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(error_kinds_and_carets)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	int caret;
+
+	run(s, "configure terminal", &out, NULL);
+	/* the caret sits under the first character that matches nothing */
+	CHECK_INT(run(s, "hostnme R1", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 5);
+	CHECK_INT(run(s, "  hostname R1 extra", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 14);
+	CHECK_INT(run(s, "hostname", &out, NULL), CLI_ERR_INCOMPLETE);
+	CHECK_INT(run(s, "interface Tunnel1", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "ip address 192.0.2.300 255.255.255.0", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 11);
+	CHECK_INT(run(s, "ip address 192.0.2.1 255.0.255.0", &out, NULL), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "% Bad mask 255.0.255.0 for address 192.0.2.1"));
+	/* "s" is shutdown? no: both "shutdown" and nothing else start with s
+	 * in config-if; "d" is description or default: ambiguous */
+	CHECK_INT(run(s, "de x", &out, NULL), CLI_ERR_AMBIGUOUS);
+	CHECK_INT(run(s, "exit", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "logging buf 100", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 12);
+	/* hostnames are validated */
+	CHECK_INT(run(s, "hostname 1abc", &out, NULL), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "illegal characters"));
+
+	struct cli_result res = { 0 };
+	res.status = CLI_ERR_INVALID;
+	res.caret = 5;
+	sb_reset(&out);
+	cli_render_error(&res, "hostnme R1", 16, false, &out);
+	CHECK_STR(sb_str(&out), "                     ^\n% Invalid input detected at '^' marker.\n");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(no_and_default_forms)
+{
+	struct cli_session *s = fresh();
+	static const char *const lines[] = {
+		"configure terminal", "hostname A1", "interface Loopback1",
+		"ip address 10.0.0.1 255.255.255.255", "description x", "shutdown", NULL,
+	};
+	apply_all(s, lines);
+	char *o;
+	o = run_out(s, "no shutdown");
+	free(o);
+	o = run_out(s, "default description");
+	free(o);
+	o = run_out(s, "no ip address");
+	free(o);
+	o = run_out(s, "exit");
+	free(o);
+	o = run_out(s, "no hostname");
+	free(o);
+	char *b = body();
+	CHECK_STR(b, "!\nhostname Router\n!\ninterface Loopback1\n no ip address\n!\nend\n");
+	free(b);
+	o = run_out(s, "no interface Loopback1");
+	free(o);
+	b = body();
+	CHECK_STR(b, "!\nhostname Router\n!\nend\n");
+	free(b);
+	cli_session_free(s);
+}
+
+TEST(help_listing)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	struct cli_result res;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "interface Tunnel1", &out, NULL);
+	sb_reset(&out);
+	cli_help(s, "ip ", &out, &res);
+	CHECK_STR(sb_str(&out), "  address     Set the IP address of an interface\n"
+				"  unnumbered  Enable IP processing without an explicit address\n");
+	sb_reset(&out);
+	cli_help(s, "ip address 192.0.2.1 255.255.255.0 ", &out, &res);
+	CHECK_STR(sb_str(&out), "  secondary  Make this IP address a secondary address\n  <cr>\n");
+	sb_reset(&out);
+	cli_help(s, "sh", &out, &res); /* mid-word */
+	CHECK_STR(sb_str(&out), "shutdown  \n");
+	sb_reset(&out);
+	cli_help(s, "d", &out, &res);
+	CHECK_STR(sb_str(&out), "default  description  do  \n");
+	sb_reset(&out);
+	cli_help(s, "do show ver", &out, &res);
+	CHECK_STR(sb_str(&out), "version  \n");
+	run(s, "end", &out, NULL);
+	sb_reset(&out);
+	cli_help(s, "show running-config ", &out, &res);
+	CHECK_STR(sb_str(&out), "  interface  Show interface configuration\n  |          Output modifiers\n  <cr>\n");
+	sb_reset(&out);
+	cli_help(s, "show running-config | ", &out, &res);
+	CHECK(strstr(sb_str(&out), "  include  Include lines that match\n"));
+	sb_reset(&out);
+	cli_help(s, "configure terminal interface tunnel ", &out, &res);
+	CHECK_INT(res.status, CLI_ERR_INVALID);
+	sb_reset(&out);
+	cli_help(s, "hostnme ", &out, &res);
+	CHECK_INT(res.status, CLI_ERR_INVALID);
+	CHECK_INT(res.caret, 0);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(completion)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	cli_complete(s, "sh", &out);
+	CHECK_STR(sb_str(&out), "show\n");
+	sb_reset(&out);
+	cli_complete(s, "show run", &out);
+	CHECK_STR(sb_str(&out), "running-config\n");
+	sb_reset(&out);
+	cli_complete(s, "conf", &out);
+	CHECK_STR(sb_str(&out), "configure\n");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(privilege_and_modes)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	int caret;
+
+	cli_session_set_priv(s, 1);
+	CHECK_INT(run(s, "configure terminal", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "show running-config", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "show version", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "enable", &out, NULL), CLI_OK);
+	CHECK_INT(cli_session_priv(s), 15);
+	run(s, "conf t", &out, NULL);
+	run(s, "interface Tunnel5", &out, NULL);
+	CHECK_STR(cli_session_node(s), "config-if");
+	/* a global command in a sub-mode runs in the parent and leaves it */
+	CHECK_INT(run(s, "hostname R9", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config");
+	CHECK_STR(config_hostname(&cfg), "R9");
+	run(s, "interface Tunnel5", &out, NULL);
+	CHECK_INT(run(s, "do show running-config | include hostname", &out, NULL), CLI_OK);
+	CHECK_STR(sb_str(&out), "hostname R9\n");
+	CHECK_STR(cli_session_node(s), "config-if");
+	struct strbuf p = STRBUF_INIT;
+	cli_session_prompt(s, "R9", &p);
+	CHECK_STR(sb_str(&p), "R9(config-if)#");
+	run(s, "end", &out, NULL);
+	sb_reset(&p);
+	cli_session_prompt(s, "R9", &p);
+	CHECK_STR(sb_str(&p), "R9#");
+	run(s, "disable", &out, NULL);
+	sb_reset(&p);
+	cli_session_prompt(s, "R9", &p);
+	CHECK_STR(sb_str(&p), "R9>");
+	sb_free(&p);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(output_modifiers)
+{
+	struct cli_session *s = fresh();
+	static const char *const lines[] = {
+		"configure terminal", "hostname R1", "interface Tunnel1", "ip address 10.1.1.1 255.255.255.0",
+		"interface Tunnel2", "ip address 10.2.2.2 255.255.255.0", "description second", "end", NULL,
+	};
+	struct strbuf out = STRBUF_INIT;
+
+	apply_all(s, lines);
+	run(s, "show running-config | include ^interface", &out, NULL);
+	CHECK_STR(sb_str(&out), "interface Tunnel1\ninterface Tunnel2\n");
+	run(s, "show running-config | section Tunnel2", &out, NULL);
+	CHECK_STR(sb_str(&out), "interface Tunnel2\n description second\n ip address 10.2.2.2 255.255.255.0\n");
+	run(s, "show running-config | count interface", &out, NULL);
+	CHECK_STR(sb_str(&out), "Number of lines which match regexp = 2\n");
+	run(s, "show running-config | begin Tunnel2", &out, NULL);
+	CHECK(strncmp(sb_str(&out), "interface Tunnel2\n", 18) == 0);
+	run(s, "show running-config | exclude !|^ |Current|Building|^$", &out, NULL);
+	CHECK_STR(sb_str(&out), "hostname R1\ninterface Tunnel1\ninterface Tunnel2\nend\n");
+	int caret;
+	CHECK_INT(run(s, "show running-config | bogus x", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 22);
+	CHECK_INT(run(s, "show running-config | include", &out, NULL), CLI_ERR_INCOMPLETE);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(multiline_banner)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	CHECK_INT(run(s, "banner motd ^C", &out, NULL), CLI_MORE_INPUT);
+	CHECK_INT(run(s, "Line one", &out, NULL), CLI_MORE_INPUT);
+	CHECK_INT(run(s, "hostname evil", &out, NULL), CLI_MORE_INPUT); /* just text */
+	CHECK_INT(run(s, "^C", &out, NULL), CLI_OK);
+	CHECK_STR(cfg.sys.banner_motd, "\nLine one\nhostname evil\n");
+	CHECK_STR(config_hostname(&cfg), "Router");
+	char *b = body();
+	CHECK(strstr(b, "banner motd ^C\nLine one\nhostname evil\n^C\n"));
+	free(b);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(planned_features_are_unsupported)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	CHECK_INT(run(s, "crypto ikev2 keyring keys", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK(strstr(sb_str(&out), "IKEv2"));
+	CHECK_INT(run(s, "peer peer1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "hostname R2", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "peer peer1", &out, NULL), CLI_ERR_INVALID);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(enable_secret_hashing)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	CHECK_INT(run(s, "enable secret Cisco123", &out, NULL), CLI_OK);
+	CHECK(strncmp(cfg.sys.enable_secret, "9 $9$", 5) == 0);
+	CHECK(!strstr(cfg.sys.enable_secret, "Cisco123"));
+	CHECK(secret_verify(cfg.sys.enable_secret, "Cisco123"));
+	CHECK(!secret_verify(cfg.sys.enable_secret, "cisco123"));
+	/* an md5crypt (IOS type 5) hash of "cisco" */
+	CHECK_INT(run(s, "enable secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0", &out, NULL), CLI_OK);
+	CHECK(secret_verify(cfg.sys.enable_secret, "cisco"));
+	CHECK_INT(run(s, "enable secret 5 nothash", &out, NULL), CLI_ERR_FAILED);
+	/* the secret never shows in the loggable form of the line */
+	char *lg = cli_loggable_line(s, "enable secret TopSecret");
+	CHECK(!strstr(lg, "TopSecret"));
+	free(lg);
+	lg = cli_loggable_line(s, "enable secrt TopSecret");
+	CHECK(!strstr(lg, "TopSecret"));
+	free(lg);
+	run(s, "end", &out, NULL);
+	cli_session_set_priv(s, 1);
+	CHECK_INT(run(s, "enable", &out, NULL), CLI_MORE_INPUT);
+	CHECK_INT(run(s, "wrong", &out, NULL), CLI_MORE_INPUT);
+	CHECK_INT(run(s, "cisco", &out, NULL), CLI_OK);
+	CHECK_INT(cli_session_priv(s), 15);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(type7_vectors)
+{
+	/* The well-known example: "cisco" with seed 2 is 02050D480809 */
+	char *e = secret_type7_encode("cisco", 2);
+	CHECK_STR(e, "02050D480809");
+	char *d = secret_type7_decode("02050D480809");
+	CHECK_STR(d, "cisco");
+	free(e);
+	free(d);
+	CHECK(secret_type7_decode("9") == NULL);
+	CHECK(secret_type7_decode("99AA") == NULL);
+	CHECK(secret_type7_decode("02ZZ") == NULL);
+}
