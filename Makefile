@@ -78,7 +78,8 @@ $(BUILD)/vpnsipd: $(BUILD)/obj/src/daemon/main.o $(BUILD)/libvpnsipcore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcrypt -lpthread
 
 SHELL_OBJ := $(SHELL_SRC:%.c=$(BUILD)/obj/%.o) $(CTL_SRC:%.c=$(BUILD)/obj/%.o) \
-             $(BUILD)/obj/src/util/strbuf.o $(BUILD)/obj/src/util/xalloc.o
+             $(BUILD)/obj/src/util/strbuf.o $(BUILD)/obj/src/util/xalloc.o \
+             $(BUILD)/obj/src/cli/render.o
 $(BUILD)/vpnsipsh: $(SHELL_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -lreadline
 

@@ -400,7 +400,8 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 				}
 				/* Report the error that got furthest into the line. */
 				if (m2.status != CLI_OK && m.status != CLI_OK &&
-				    m2.bad_word > m.bad_word) {
+				    (m2.bad_word > m.bad_word ||
+				     (m2.bad_word == m.bad_word && m2.caret_extra > m.caret_extra))) {
 					match_result_free(&m);
 					resolved_free(&r);
 					m = m2;

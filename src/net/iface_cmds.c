@@ -208,8 +208,9 @@ static int cmd_linux_device(struct cli_exec *x)
 	struct iface_cfg **all = iface_sorted(&cfg->ifaces, &n);
 	for (size_t i = 0; i < n; i++)
 		if (all[i] != ifc && iface_device(all[i]) && strcmp(iface_device(all[i]), dev) == 0) {
+			const char *owner = all[i]->name;
 			free(all);
-			return cli_error(x, "Linux device %s already backs %s", dev, all[i]->name);
+			return cli_error(x, "Linux device %s already backs %s", dev, owner);
 		}
 	free(all);
 	free(ifc->linux_device);

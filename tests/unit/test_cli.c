@@ -134,7 +134,7 @@ TEST(roundtrip_core_config)
 
 	/* Feeding the output back in gives the same configuration. */
 	struct cli_session *s2 = fresh();
-	run_out(s2, "configure terminal");
+	free(run_out(s2, "configure terminal"));
 	for (char *line = strtok(b, "\n"); line; line = strtok(NULL, "\n")) {
 		struct strbuf out = STRBUF_INIT;
 		enum cli_status st = run(s2, line, &out, NULL);
@@ -142,7 +142,7 @@ TEST(roundtrip_core_config)
 			harness_fail(__FILE__, __LINE__, "replay '%s': %s", line, sb_str(&out));
 		sb_free(&out);
 		if (strcmp(cli_session_node(s2), "exec") == 0)
-			run_out(s2, "configure terminal");
+			free(run_out(s2, "configure terminal"));
 	}
 	char *b2 = body();
 	CHECK_STR(b2, expect);

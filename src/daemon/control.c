@@ -1,0 +1,309 @@
+/* The control socket server (see include/vpnsip/ctl.h for the protocol).
+ * Runs on the main thread: every command of every shell is applied whole
+ * before the next one starts, which is what makes each command atomic. */
+#include "daemon/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "log/debug.h"
+
+static struct debug_flag debug_control = {
+	.path = "control",
+	.help = "Control socket connections of vpnsipsh",
+	.title = "Control socket",
+};
+
+struct conn {
+	struct control *ctl;
+	int fd;
+	struct ev_io *io;
+	struct strbuf in, out;
+	struct cli_session *s;
+	bool close_after_flush;
+	struct conn *prev, *next;
+};
+
+struct control {
+	struct evloop *loop;
+	int fd;
+	struct ev_io *io;
+	char *path;
+	struct config_env *env;
+	struct conn *conns;
+	unsigned next_vty;
+};
+
+static struct control *the_control; /* for the log monitor hook */
+
+static void conn_free(struct conn *cn)
+{
+	struct control *c = cn->ctl;
+
+	dbg(&debug_control, "CONTROL: %s disconnected", cli_session_name(cn->s));
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		c->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	ev_io_del(cn->io);
+	close(cn->fd);
+	sb_free(&cn->in);
+	sb_free(&cn->out);
+	cli_session_free(cn->s);
+	free(cn);
+}
+
+/* Returns false when the connection was freed. */
+static bool conn_flush(struct conn *cn)
+{
+	while (cn->out.len) {
+		ssize_t n = send(cn->fd, cn->out.buf, cn->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_free(cn);
+			return false;
+		}
+		memmove(cn->out.buf, cn->out.buf + n, cn->out.len - (size_t)n);
+		cn->out.len -= (size_t)n;
+	}
+	if (!cn->out.len && cn->close_after_flush) {
+		conn_free(cn);
+		return false;
+	}
+	ev_io_modify(cn->io, EPOLLIN | (cn->out.len ? EPOLLOUT : 0));
+	return true;
+}
+
+static void send_done(struct conn *cn, const struct cli_result *res)
+{
+	struct control *c = cn->ctl;
+	struct strbuf payload = STRBUF_INIT;
+	struct strbuf prompt = STRBUF_INIT;
+	struct ctl_done d = { 0 };
+
+	d.status = res->status;
+	d.caret = res->caret;
+	d.term_length = cli_session_term_length(cn->s);
+	if (res->status == CLI_MORE_INPUT) {
+		d.flags |= CTL_DONE_MORE_INPUT;
+		if (res->hide_input)
+			d.flags |= CTL_DONE_HIDE_INPUT;
+		sb_puts(&prompt, res->prompt ? res->prompt : "");
+	} else {
+		cli_session_prompt(cn->s, config_hostname(c->env->cfg), &prompt);
+	}
+	if (cli_session_closing(cn->s)) {
+		d.flags |= CTL_DONE_CLOSING;
+		cn->close_after_flush = true;
+	}
+	sb_add(&payload, (const char *)&d, sizeof(d));
+	sb_add(&payload, sb_str(&prompt), prompt.len + 1);
+	ctl_frame(&cn->out, CTL_DONE, 0, payload.buf, payload.len);
+	sb_free(&payload);
+	sb_free(&prompt);
+}
+
+static void handle_frame(struct conn *cn, const struct ctl_hdr *h, const char *payload)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct cli_result res = { .status = CLI_OK, .caret = -1 };
+
+	switch (h->type) {
+	case CTL_HELLO:
+		/* Interactive shells start in user EXEC as on a console; scripts
+		 * (-c, piped input) start privileged: the socket is root's. */
+		cli_session_set_priv(cn->s, (h->flags & CTL_F_INTERACTIVE) ? 1 : 15);
+		break;
+	case CTL_EXEC:
+		config_exec_line(cn->ctl->env, cn->s, payload, &out, &res);
+		break;
+	case CTL_HELP:
+		cli_help(cn->s, payload, &out, &res);
+		break;
+	case CTL_COMPLETE:
+		cli_complete(cn->s, payload, &out);
+		break;
+	default:
+		res.status = CLI_ERR_FAILED;
+		sb_puts(&out, "% Unknown request\n");
+		break;
+	}
+	if (out.len)
+		ctl_frame(&cn->out, CTL_OUTPUT, 0, out.buf, out.len);
+	send_done(cn, &res);
+	sb_free(&out);
+}
+
+static void conn_io(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct conn *cn = arg;
+	char buf[65536];
+
+	if (events & EPOLLOUT) {
+		if (!conn_flush(cn))
+			return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	ssize_t n = recv(cn->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_free(cn);
+		return;
+	}
+	sb_add(&cn->in, buf, (size_t)n);
+	for (;;) {
+		struct ctl_hdr h;
+		char *payload;
+		int r = ctl_take_frame(&cn->in, &h, &payload);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			log_msg("CONTROL", SEV_WARNING, "BADFRAME", "Malformed request from %s; closing",
+				cli_session_name(cn->s));
+			conn_free(cn);
+			return;
+		}
+		handle_frame(cn, &h, payload);
+		free(payload);
+		if (cn->close_after_flush)
+			break;
+	}
+	conn_flush(cn);
+}
+
+static void accept_io(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct control *c = arg;
+	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct conn *cn;
+	char name[32];
+
+	if (fd < 0)
+		return;
+	cn = xcalloc(1, sizeof(*cn));
+	cn->ctl = c;
+	cn->fd = fd;
+	cn->s = cli_session_new(c->env, 1);
+	snprintf(name, sizeof(name), "vty%u", c->next_vty++);
+	cli_session_set_name(cn->s, name);
+	cn->io = ev_io_add(c->loop, fd, EPOLLIN, conn_io, cn);
+	cn->next = c->conns;
+	if (c->conns)
+		c->conns->prev = cn;
+	c->conns = cn;
+	dbg(&debug_control, "CONTROL: %s connected", name);
+}
+
+/* ---- terminal monitor ---------------------------------------------------- */
+
+static void monitor_deliver(void *arg)
+{
+	char *line = arg;
+	struct control *c = the_control;
+
+	if (c) {
+		struct conn *cn = c->conns, *next;
+		for (; cn; cn = next) {
+			next = cn->next;
+			if (cli_session_monitor(cn->s) && cli_session_priv(cn->s) >= 15) {
+				ctl_frame(&cn->out, CTL_NOTIFY, 0, line, strlen(line));
+				conn_flush(cn);
+			}
+		}
+	}
+	free(line);
+}
+
+static void monitor_hook(const char *line, enum log_severity sev)
+{
+	struct control *c = the_control;
+
+	if (c)
+		evloop_post(c->loop, monitor_deliver, xstrdup(line));
+}
+
+static void leave_config(struct cli_session *s)
+{
+	log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from console by %s", cli_session_name(s));
+}
+
+struct control *control_open(struct evloop *loop, const char *path, struct config_env *env)
+{
+	struct control *c;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, probe;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	/* A live daemon on this socket: refuse.  A stale one: remove it. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	mode_t old = umask(0077); /* root only: the socket grants full control */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+		umask(old);
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	umask(old);
+	c = xcalloc(1, sizeof(*c));
+	c->loop = loop;
+	c->fd = fd;
+	c->path = xstrdup(path);
+	c->env = env;
+	c->io = ev_io_add(loop, fd, EPOLLIN, accept_io, c);
+	the_control = c;
+	log_set_monitor_hook(monitor_hook);
+	cli_set_leave_config_hook(leave_config);
+	return c;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	log_set_monitor_hook(NULL);
+	the_control = NULL;
+	while (c->conns)
+		conn_free(c->conns);
+	ev_io_del(c->io);
+	close(c->fd);
+	unlink(c->path);
+	free(c->path);
+	free(c);
+}
+
+__attribute__((constructor)) static void control_debug_register(void)
+{
+	debug_register(&debug_control);
+}

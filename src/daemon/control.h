@@ -1,0 +1,14 @@
+/* The control socket: one CLI session per connected shell. */
+#ifndef VPNSIP_DAEMON_CONTROL_H
+#define VPNSIP_DAEMON_CONTROL_H
+
+#include "config/config.h"
+#include "util/evloop.h"
+
+struct control;
+
+/* Refuses to start when a live daemon already answers on path. */
+struct control *control_open(struct evloop *loop, const char *path, struct config_env *env);
+void control_close(struct control *c);
+
+#endif

@@ -1,0 +1,258 @@
+/* Interfaces in the kernel, over rtnetlink (libnl-route).
+ *
+ * Loopback and Tunnel interfaces are TUN devices that vpnsipd creates and
+ * holds open: the kernel here has no dummy devices, TUN exists on every
+ * Linux, and a TUN that is not persistent disappears with its last file
+ * descriptor, so even a crashed daemon leaves none behind.  Packets the
+ * kernel routes into a Loopback are read and dropped, as IOS's loopback
+ * drops traffic to its subnet that is not its own address; Tunnel
+ * interfaces get their data plane from the IPsec feature.
+ *
+ * Everything installed is recorded, so that a removed line, a changed
+ * address or the daemon's shutdown takes away exactly what was added. */
+#include "net/iface_kernel.h"
+
+#include <net/if.h> /* before linux/if_tun.h, which would pull in linux/if.h */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "log/debug.h"
+
+static struct debug_flag debug_iface = {
+	.path = "interface events",
+	.help = "Interface\nInterface changes applied to the kernel",
+	.title = "Interface events",
+};
+
+struct kif {
+	char *name;               /* the configured interface */
+	char dev[IFNAMSIZ];       /* the Linux device it was applied to */
+	int tun_fd;               /* Loopback/Tunnel: our TUN, else -1 */
+	struct ev_io *io;
+	unsigned long rx_dropped; /* packets drained from a TUN */
+	struct ipv4_prefix *addrs; /* installed by us */
+	size_t naddrs, capaddrs;
+};
+
+static struct {
+	struct evloop *loop;
+	struct nl_sock *nl;
+	struct hashmap kifs; /* configured name -> kif */
+} K;
+
+static void tun_drain(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct kif *k = arg;
+	char buf[65536];
+
+	/* Bounded: leave the rest for the next round so one busy device
+	 * cannot starve the loop. */
+	for (int i = 0; i < 64; i++) {
+		if (read(k->tun_fd, buf, sizeof(buf)) < 0)
+			break;
+		k->rx_dropped++;
+	}
+}
+
+static int tun_create(const char *dev)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr, 4);
+	int rc;
+
+	nl_addr_set_prefixlen(local, (int)p->len);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	rc = add ? rtnl_addr_add(K.nl, a, 0) : rtnl_addr_delete(K.nl, a, 0);
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	if (add && rc == -NLE_EXIST)
+		rc = 0;
+	return rc;
+}
+
+static void link_set(int ifindex, bool up, const char *alias)
+{
+	struct rtnl_link *orig = NULL, *req = rtnl_link_alloc();
+
+	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0) {
+		rtnl_link_put(req);
+		return;
+	}
+	if (up)
+		rtnl_link_set_flags(req, IFF_UP);
+	else
+		rtnl_link_unset_flags(req, IFF_UP);
+	rtnl_link_set_ifalias(req, alias ? alias : "");
+	rtnl_link_change(K.nl, orig, req, 0);
+	rtnl_link_put(orig);
+	rtnl_link_put(req);
+}
+
+static bool has_prefix(const struct ipv4_prefix *v, size_t n, const struct ipv4_prefix *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].addr.s_addr == p->addr.s_addr && v[i].len == p->len)
+			return true;
+	return false;
+}
+
+/* Take everything we installed off the device (and close our TUN). */
+static void kif_unapply(struct kif *k)
+{
+	int idx = (int)if_nametoindex(k->dev);
+
+	for (size_t i = 0; idx && i < k->naddrs; i++)
+		addr_op(idx, &k->addrs[i], false);
+	k->naddrs = 0;
+	if (k->io)
+		ev_io_del(k->io);
+	k->io = NULL;
+	if (k->tun_fd >= 0) {
+		close(k->tun_fd);
+		dbg(&debug_iface, "IFACE: %s: TUN device removed", k->dev);
+	}
+	k->tun_fd = -1;
+	k->dev[0] = '\0';
+}
+
+static void kif_free(struct kif *k)
+{
+	kif_unapply(k);
+	free(k->name);
+	free(k->addrs);
+	free(k);
+}
+
+static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
+{
+	struct kif *k = hashmap_get(&K.kifs, ifc->name);
+	const char *dev = iface_device(ifc);
+	struct ipv4_prefix want[1 + ifc->nsecondary];
+	size_t nwant = 0;
+	int idx;
+
+	if (!k) {
+		k = xcalloc(1, sizeof(*k));
+		k->name = xstrdup(ifc->name);
+		k->tun_fd = -1;
+		hashmap_put(&K.kifs, ifc->name, k);
+	}
+	/* Rebound to another device (or unbound): start over there. */
+	if (k->dev[0] && (!dev || strcmp(dev, k->dev) != 0))
+		kif_unapply(k);
+	if (!dev)
+		return;
+	snprintf(k->dev, sizeof(k->dev), "%s", dev);
+	if (ifc->kind != IFACE_PHYSICAL && k->tun_fd < 0) {
+		k->tun_fd = tun_create(dev);
+		if (k->tun_fd < 0) {
+			log_msg("LINK", SEV_ERR, "CREATE_FAIL", "Could not create %s: %s", dev,
+				strerror(errno));
+			return;
+		}
+		k->io = ev_io_add(K.loop, k->tun_fd, EPOLLIN, tun_drain, k);
+		dbg(&debug_iface, "IFACE: %s: TUN device created", dev);
+	}
+	idx = (int)if_nametoindex(dev);
+	if (!idx) {
+		log_msg("LINK", SEV_WARNING, "NODEV", "Interface %s: Linux device %s not present",
+			ifc->name, dev);
+		return;
+	}
+	if (ifc->has_addr && !ifc->unnumbered) {
+		want[nwant++] = ifc->addr;
+		for (size_t i = 0; i < ifc->nsecondary; i++)
+			want[nwant++] = ifc->secondary[i];
+	}
+	for (size_t i = 0; i < k->naddrs;) {
+		if (!has_prefix(want, nwant, &k->addrs[i])) {
+			addr_op(idx, &k->addrs[i], false);
+			k->addrs[i] = k->addrs[--k->naddrs];
+		} else {
+			i++;
+		}
+	}
+	link_set(idx, !ifc->shutdown, ifc->description);
+	for (size_t i = 0; i < nwant; i++) {
+		if (has_prefix(k->addrs, k->naddrs, &want[i]))
+			continue;
+		int rc = addr_op(idx, &want[i], true);
+		if (rc < 0) {
+			log_msg("LINK", SEV_ERR, "ADDR_FAIL", "Interface %s: could not add address: %s",
+				ifc->name, nl_geterror(rc));
+			continue;
+		}
+		xgrow(&k->addrs, &k->capaddrs, k->naddrs + 1, sizeof(*k->addrs));
+		k->addrs[k->naddrs++] = want[i];
+	}
+	dbg(&debug_iface, "IFACE: %s (%s): %zu address(es), %s", ifc->name, dev, k->naddrs,
+	    ifc->shutdown ? "down" : "up");
+}
+
+static void apply_removed(const struct config *cfg, const char *name, const char *dev)
+{
+	struct kif *k = hashmap_del(&K.kifs, name);
+
+	if (k)
+		kif_free(k);
+}
+
+static const struct iface_applier kernel_applier = { apply_changed, apply_removed };
+
+int iface_kernel_init(struct evloop *loop)
+{
+	K.loop = loop;
+	hashmap_init(&K.kifs, true);
+	K.nl = nl_socket_alloc();
+	if (!K.nl || nl_connect(K.nl, NETLINK_ROUTE) < 0)
+		return -1;
+	iface_set_applier(&kernel_applier);
+	return 0;
+}
+
+void iface_kernel_shutdown(void)
+{
+	iface_set_applier(NULL);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&K.kifs, e));)
+		kif_free(e->value);
+	hashmap_clear(&K.kifs);
+	if (K.nl)
+		nl_socket_free(K.nl);
+	K.nl = NULL;
+}
+
+__attribute__((constructor)) static void iface_debug_register(void)
+{
+	debug_register(&debug_iface);
+}

@@ -1,0 +1,156 @@
+"""Shared fixtures: the builds under test and vpnsipd instances in their own
+network namespaces (the daemon creates TUN devices and addresses)."""
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+BUILDS = [b for b in ("build", "build/asan") if (ROOT / b / "vpnsipd").exists()]
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="needs root (network namespaces)")
+        for item in items:
+            if "netns" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "netns: needs root to create network namespaces")
+
+
+@pytest.fixture(params=BUILDS, ids=lambda b: b.replace("/", "-"))
+def build(request):
+    """Each test that uses it runs against the normal and the sanitizer build."""
+    return ROOT / request.param
+
+
+class Netns:
+    def __init__(self):
+        self.name = "vst-" + uuid.uuid4().hex[:8]
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.run("ip", "link", "set", "lo", "up")
+
+    def run(self, *cmd, **kw):
+        return subprocess.run(["ip", "netns", "exec", self.name, *cmd],
+                              capture_output=True, text=True, **kw)
+
+    def links(self):
+        out = self.run("ip", "-br", "link").stdout
+        return [line.split()[0].split("@")[0] for line in out.splitlines() if line.strip()]
+
+    def addrs(self, dev):
+        out = self.run("ip", "-4", "-br", "addr", "show", "dev", dev).stdout.split()
+        return out[2:] if len(out) > 2 else []
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class Daemon:
+    """vpnsipd in the foreground (-F), stderr to a file, in a namespace."""
+
+    def __init__(self, build, netns, workdir, config_text=None, config_path=None):
+        self.build = pathlib.Path(build)
+        self.netns = netns
+        self.dir = pathlib.Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.sock = str(self.dir / "vpnsipd.sock")
+        self.state = str(self.dir / "state")
+        self.config = str(config_path or self.dir / "vpnsipd.conf")
+        if config_text is not None:
+            pathlib.Path(self.config).write_text(config_text)
+        self.log = self.dir / "vpnsipd.log"
+        self.proc = None
+
+    def start(self, wait=True):
+        env = dict(os.environ)
+        # Leaks are errors: the daemon must free what it made.
+        env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.netns.name, str(self.build / "vpnsipd"), "-F",
+             "-f", self.config, "-S", self.sock, "-D", self.state],
+            stdout=self.logf, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("vpnsipd exited: " + self.log.read_text())
+            r = subprocess.run([str(self.build / "vpnsipsh"), "-S", self.sock, "-c", "show version"],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("vpnsipd did not come up: " + self.log.read_text())
+
+    def sh(self, *cmds, check=True, input=None):
+        args = [str(self.build / "vpnsipsh"), "-S", self.sock]
+        for c in cmds:
+            args += ["-c", c]
+        r = subprocess.run(args, capture_output=True, text=True, input=input, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError(f"vpnsipsh {cmds} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def running_config(self):
+        out = self.sh("show running-config").stdout
+        # drop the volatile header lines
+        return "\n".join(l for l in out.splitlines()
+                         if not l.startswith(("Current configuration", "! Last configuration")))
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.logf.close()
+        return self.proc.returncode if self.proc else None
+
+
+@pytest.fixture
+def netns():
+    ns = Netns()
+    yield ns
+    ns.delete()
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    made = []
+    nss = []
+
+    def make(build, config_text=None, name="d", netns=None, config_path=None):
+        if netns is None:
+            netns = Netns()
+            nss.append(netns)
+        d = Daemon(build, netns, tmp_path / name, config_text, config_path)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.stop()
+    for ns in nss:
+        ns.delete()

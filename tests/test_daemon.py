@@ -1,0 +1,305 @@
+"""vpnsipd and vpnsipsh through the control socket: boot load, -t, signals,
+several daemons, write memory (atomic), monitor, secrets, and the kernel
+state the daemon creates and removes."""
+import os
+import pathlib
+import random
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.netns
+
+GOOD = """\
+hostname branchA
+!
+interface Loopback0
+ ip address 10.21.1.1 255.255.255.255
+!
+interface Loopback11
+ description reserved for VPN-SIP
+ ip address 192.0.2.9 255.255.255.255
+!
+interface Tunnel1
+ ip unnumbered Loopback0
+!
+end
+"""
+
+
+def body(text):
+    """The configuration text without its volatile header lines."""
+    return "\n".join(l for l in text.splitlines()
+                     if not l.startswith(("Building", "Current configuration",
+                                          "! Last configuration", "Using ")))
+
+
+# ---- unit test binaries (plain and sanitizer builds) ----------------------
+
+@pytest.mark.parametrize("name", ["test_cli"])
+def test_unit_binaries(build, name):
+    r = subprocess.run([str(build / "tests" / name)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M), r.stdout
+
+
+# ---- vpnsipd -t -----------------------------------------------------------
+
+def test_check_good_file(build, tmp_path):
+    f = tmp_path / "good.conf"
+    f.write_text(GOOD)
+    r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(f)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert f"{f}: 13 lines, 9 applied, 0 errors, 0 unsupported" in r.stderr
+
+
+def test_check_bad_file_reports_file_and_line(build, tmp_path):
+    f = tmp_path / "bad.conf"
+    f.write_text("hostname ok\ninterface Tunnel1\n ip address 10.0.0.1 255.0.255.0\n"
+                 "hostnme typo\nlogging buffered 10\nhostname\n")
+    r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(f)], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert f"{f}:3: % Bad mask 255.0.255.0 for address 10.0.0.1" in r.stderr
+    assert f"{f}:4: % Invalid input detected at '^' marker.\n  hostnme typo\n       ^\n" in r.stderr
+    assert f"{f}:5: % Invalid input detected at '^' marker.\n  logging buffered 10\n                   ^\n" in r.stderr
+    assert f"{f}:6: % Incomplete command." in r.stderr
+    assert "4 errors" in r.stderr
+
+
+def test_check_missing_file(build, tmp_path):
+    r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(tmp_path / "none")],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "No such file" in r.stderr
+
+
+# ---- boot load, kernel state, SIGTERM --------------------------------------
+
+def test_boot_load_skips_bad_line_and_applies_the_rest(build, daemon_factory):
+    cfg = GOOD.replace("interface Loopback11", "hostnme oops\ninterface Loopback11")
+    d = daemon_factory(build, cfg).start()
+    run = d.running_config()
+    assert "hostname branchA" in run
+    assert "interface Loopback11\n description reserved for VPN-SIP" in run
+    log = d.sh("show logging").stdout
+    assert re.search(r"%PARSER-3-BADLINE: \S+:6: % Invalid input", log), log
+    assert "%SYS-5-CONFIG_LOAD: Loaded" in log and "1 errors" in log
+    # the interfaces really exist, with their addresses
+    links = d.netns.links()
+    assert {"Loopback0", "Loopback11", "Tunnel1"} <= set(links), links
+    assert d.netns.addrs("Loopback11") == ["192.0.2.9/32"]
+    assert d.stop() == 0, d.log.read_text()
+    # nothing the daemon created is left: TUN devices, socket
+    assert set(d.netns.links()) == {"lo"}
+    assert not os.path.exists(d.sock)
+
+
+def test_interface_changes_reach_the_kernel(build, daemon_factory):
+    d = daemon_factory(build, "").start()
+    # a physical port the lab would have: a veth end in the namespace
+    d.netns.run("ip", "link", "add", "bak0", "type", "veth", "peer", "name", "bak0p")
+    d.sh("configure terminal", "interface GigabitEthernet8", "linux-device bak0",
+         "ip address 198.51.100.2 255.255.255.252", "ip address 198.51.100.6 255.255.255.252 secondary",
+         "no shutdown", "interface Loopback1", "ip address 192.0.2.1 255.255.255.255", "shutdown")
+    assert sorted(d.netns.addrs("bak0")) == ["198.51.100.2/30", "198.51.100.6/30"]
+    assert "state DOWN" in d.netns.run("ip", "link", "show", "Loopback1").stdout or \
+        "UP" not in d.netns.run("ip", "-br", "link", "show", "Loopback1").stdout.split()[1]
+    d.sh("configure terminal", "interface GigabitEthernet8",
+         "no ip address 198.51.100.6 255.255.255.252 secondary")
+    assert d.netns.addrs("bak0") == ["198.51.100.2/30"]
+    d.sh("configure terminal", "no interface Loopback1")
+    assert "Loopback1" not in d.netns.links()
+    assert d.stop() == 0, d.log.read_text()
+    # the addresses the daemon added to a device it did not create are gone
+    assert d.netns.addrs("bak0") == []
+    assert "bak0" in d.netns.links()
+
+
+def test_sighup_reapplies_the_startup_config(build, daemon_factory):
+    d = daemon_factory(build, GOOD).start()
+    pathlib.Path(d.config).write_text(GOOD.replace("hostname branchA", "hostname branchB")
+                                      + "interface Loopback5\n ip address 192.0.2.5 255.255.255.255\n")
+    d.signal(signal.SIGHUP)
+    for _ in range(100):
+        if "hostname branchB" in d.running_config():
+            break
+        time.sleep(0.05)
+    run = d.running_config()
+    assert "hostname branchB" in run and "interface Loopback5" in run
+    assert "Loopback5" in d.netns.links()
+    assert "%SYS-5-CONFIG_LOAD: Reloaded" in d.sh("show logging").stdout
+    assert d.stop() == 0
+
+
+def test_two_daemons_and_a_refused_third(build, daemon_factory, tmp_path):
+    a = daemon_factory(build, "hostname alpha\n", name="a").start()
+    b = daemon_factory(build, "hostname bravo\n", name="b").start()
+    assert "hostname alpha" in a.running_config()
+    assert "hostname bravo" in b.running_config()
+    # a third on a's socket is refused, and a keeps working
+    r = subprocess.run(["ip", "netns", "exec", a.netns.name, str(build / "vpnsipd"), "-F",
+                        "-f", a.config, "-S", a.sock, "-D", str(tmp_path / "c")],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "another vpnsipd is running" in r.stderr
+    assert "hostname alpha" in a.running_config()
+
+
+# ---- the shell's batch mode --------------------------------------------------
+
+def test_batch_commands_and_exit_codes(build, daemon_factory):
+    d = daemon_factory(build, "").start()
+    r = d.sh("configure terminal", "hostname R1", "interface Tunnel1", "ip adress 10.0.0.1 255.0.0.0",
+             "end", check=False)
+    assert r.returncode == 1
+    assert "ip adress 10.0.0.1 255.0.0.0\n     ^\n% Invalid input detected at '^' marker.\n" in r.stderr
+    assert "hostname R1" in d.running_config()  # the commands around it applied
+    r = d.sh(input="configure terminal\nhostname R2\nend\nshow running-config | include ^hostname\n")
+    assert r.stdout == "hostname R2\n"
+    r = d.sh("sh run | sec Tunnel1")
+    assert r.stdout == "interface Tunnel1\n no ip address\n"
+    r = d.sh("show running-config | count ^interface")
+    assert r.stdout == "Number of lines which match regexp = 1\n"
+    assert d.sh("configure terminal", "hostname", check=False).stderr == "% Incomplete command.\n"
+    r = d.sh("configure terminal", "interface Tunnel1", "de x", check=False)
+    assert r.stderr == '% Ambiguous command:  "de x"\n'
+
+
+def test_each_command_is_atomic_across_shells(build, daemon_factory):
+    """Two shells configuring at once never see or leave half a change."""
+    d = daemon_factory(build, "").start()
+    errors = []
+
+    def worker(n):
+        cmds = ["configure terminal"]
+        for i in range(40):
+            cmds += [f"interface Loopback{n * 100 + i}", f"ip address 10.{n}.{i}.1 255.255.255.0"]
+        r = d.sh(*cmds, check=False)
+        if r.returncode:
+            errors.append(r.stderr)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    run = d.running_config()
+    for n in (1, 2):
+        for i in range(40):
+            assert f"interface Loopback{n * 100 + i}\n ip address 10.{n}.{i}.1 255.255.255.0" in run
+
+
+# ---- write memory --------------------------------------------------------------
+
+def test_write_memory_roundtrip(build, daemon_factory, tmp_path):
+    d = daemon_factory(build, GOOD, name="first").start()
+    d.sh("configure terminal", "service password-encryption", "enable password Lab123",
+         "enable secret Sec-456", "banner motd #Authorised use only#", "logging buffered 65536 warnings",
+         "interface GigabitEthernet8", "linux-device bak0", "description backup WAN")
+    r = d.sh("write memory")
+    assert "[OK]" in r.stdout
+    saved = pathlib.Path(d.config).read_text()
+    assert oct(os.stat(d.config).st_mode & 0o777) == "0o600"
+    assert "Lab123" not in saved and "Sec-456" not in saved  # type 7 / type 9
+    assert "enable secret 9 $9$" in saved
+    assert body(d.sh("show startup-config").stdout) == body(saved)
+    # a second daemon booting from the saved file has the same configuration
+    d2 = daemon_factory(build, config_path=d.config, name="second").start()
+    assert body(d2.running_config()) == body(d.running_config())
+    # and its enable secret works from a fresh (user EXEC) session
+    d2.sh("erase startup-config")
+    assert not os.path.exists(d.config)
+    assert "startup-config is not present" in d2.sh("show startup-config", check=False).stdout
+
+
+def test_write_memory_is_atomic_under_kill(build, daemon_factory):
+    """kill -9 the daemon at random moments while it writes in a loop: the
+    file is always one complete configuration, old or new."""
+    d = daemon_factory(build, GOOD).start()
+    attempted = set()
+    rng = random.Random(1234)
+    for round_ in range(6):
+        stop = threading.Event()
+
+        def writer():
+            i = 0
+            while not stop.is_set():
+                name = f"host{round_}x{i}"
+                attempted.add(name)  # in flight: may be the "new" file
+                r = subprocess.run([str(d.build / "vpnsipsh"), "-S", d.sock, "-c", "configure terminal",
+                                    "-c", f"hostname {name}", "-c", f"interface Loopback{100 + i % 7}",
+                                    "-c", "end", "-c", "write memory"],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    return
+                i += 1
+
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(rng.uniform(0.05, 0.4))
+        d.proc.kill()
+        d.proc.wait()
+        stop.set()
+        t.join()
+        text = pathlib.Path(d.config).read_text()
+        assert text.endswith("end\n"), text[-200:]
+        m = re.search(r"^hostname (\S+)$", text, re.M)
+        assert m and (m.group(1) in attempted or m.group(1) == "branchA"), text
+        r = subprocess.run([str(d.build / "vpnsipd"), "-t", "-f", d.config], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        leftovers = [p for p in os.listdir(os.path.dirname(d.config)) if p.startswith("vpnsipd.conf.")]
+        d.logf.close()
+        d.start()
+        # temp files of a killed write may remain; they never replace the file
+        assert len(leftovers) <= 1
+
+
+# ---- logging, debugging, monitor, secrets ------------------------------------------
+
+def test_debug_and_terminal_monitor_without_secrets(build, daemon_factory):
+    d = daemon_factory(build, "").start()
+    r = d.sh("debug config changes")
+    assert "Configuration changes debugging is on" in r.stdout
+    assert "Configuration changes debugging is on" in d.sh("show debugging").stdout
+    # a monitoring shell receives the debug lines of another shell's change
+    mon = subprocess.Popen([str(build / "vpnsipsh"), "-S", d.sock], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mon.stdin.write("terminal monitor\n")
+    mon.stdin.flush()
+    time.sleep(0.3)
+    d.sh("configure terminal", "hostname watched", "enable secret VerySecret99",
+         "enable password Plain77", "enable secrt Typo55", check=False)
+    time.sleep(0.3)
+    # a batch shell reads monitor lines while it waits for its next reply
+    mon.stdin.write("show version\n")
+    mon.stdin.close()
+    out = mon.stdout.read()
+    mon.wait(10)
+    assert "CONFIG: vty" in out and "hostname watched" in out, out
+    log = d.sh("show logging").stdout
+    for secret in ("VerySecret99", "Plain77", "Typo55"):
+        assert secret not in out and secret not in log
+        assert secret not in d.log.read_text()
+    assert "enable secret *****" in log
+    d.sh("undebug all")
+    assert "No debugging is on" in d.sh("show debugging").stdout
+    d.sh("clear logging")
+    assert "CONFIG: vty" not in d.sh("show logging").stdout
+
+
+def test_malformed_control_frames_do_not_hurt(build, daemon_factory):
+    import socket
+    d = daemon_factory(build, "hostname sturdy\n").start()
+    for junk in (b"\xff" * 8, b"\x00\x00\x00\x7f\x02\x00\x00\x00", os.urandom(4096)):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        s.sendall(junk)
+        s.close()
+    assert "hostname sturdy" in d.running_config()
+    assert d.stop() == 0, d.log.read_text()
