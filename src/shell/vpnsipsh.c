@@ -387,6 +387,9 @@ static int interactive_loop(void)
 	}
 	signal(SIGTSTP, SIG_IGN);
 	rl_readline_name = "vpnsipsh";
+	/* Escape sequences around every line confuse terminals that log
+	 * sessions (and expect scripts); IOS sends none. */
+	rl_variable_bind("enable-bracketed-paste", "off");
 	rl_attempted_completion_function = complete;
 	rl_bind_key('?', on_question);
 	rl_bind_key(26, on_ctrl_z);
