@@ -71,7 +71,10 @@ static void load_config(struct daemon *d, const char *why)
 	struct strbuf report = STRBUF_INIT;
 	struct config_load_stats st;
 
-	if (config_load_file(&d->env, d->env.startup_path, &report, &st) < 0) {
+	iface_defer_apply();
+	int rc = config_load_file(&d->env, d->env.startup_path, &report, &st);
+	iface_flush_apply(&d->cfg);
+	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
 			d->env.startup_path, strerror(errno));
 		return;

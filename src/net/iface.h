@@ -62,6 +62,10 @@ struct iface_applier {
 	void (*removed)(const struct config *cfg, const char *name, const char *device);
 };
 void iface_set_applier(const struct iface_applier *a);
+/* While loading a whole file: collect changes, then apply each interface
+ * once (a 1000-tunnel boot would otherwise program each one many times). */
+void iface_defer_apply(void);
+void iface_flush_apply(const struct config *cfg);
 
 void iface_cli_init(void);
 

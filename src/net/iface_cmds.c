@@ -7,6 +7,8 @@
 #include "config/config.h"
 
 static const struct iface_applier *applier;
+static bool deferring;
+static struct hashmap dirty; /* names changed while deferring */
 
 void iface_set_applier(const struct iface_applier *a)
 {
@@ -15,8 +17,32 @@ void iface_set_applier(const struct iface_applier *a)
 
 static void notify(const struct config *cfg, const struct iface_cfg *ifc)
 {
-	if (applier)
+	if (!applier)
+		return;
+	if (deferring)
+		hashmap_put(&dirty, ifc->name, (void *)1);
+	else
 		applier->changed(cfg, ifc);
+}
+
+void iface_defer_apply(void)
+{
+	if (!deferring)
+		hashmap_init(&dirty, true);
+	deferring = true;
+}
+
+void iface_flush_apply(const struct config *cfg)
+{
+	if (!deferring)
+		return;
+	deferring = false;
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&dirty, e));) {
+		struct iface_cfg *ifc = iface_find(&cfg->ifaces, e->key);
+		if (ifc && applier)
+			applier->changed(cfg, ifc);
+	}
+	hashmap_clear(&dirty);
 }
 
 /* The interface the config-if session edits; NULL (with a message) when
@@ -42,6 +68,8 @@ static int cmd_interface(struct cli_exec *x)
 		if (!ifc)
 			return cli_error(x, "Interface %s is not configured", name);
 		char *dev = iface_device(ifc) ? xstrdup(iface_device(ifc)) : NULL;
+		if (deferring)
+			hashmap_del(&dirty, name);
 		iface_delete(&cfg->ifaces, name);
 		if (applier)
 			applier->removed(cfg, name, dev);

@@ -8,7 +8,7 @@
 # install-setuid) defaults to "no" and tools/deps.sh installs with
 # DEBIAN_FRONTEND=noninteractive, so it never prompts.
 DEB_PACKAGES += kamailio sip-tester dnsmasq-base iproute2 iputils-ping \
-                nftables tshark iperf3 python3 python3-pytest procps psmisc
+                nftables tshark iperf3 python3 python3-pytest procps
 
 LAB_SH := tests/lab/lab.sh
 

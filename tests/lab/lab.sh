@@ -112,6 +112,15 @@ lab_namespaces() { # every namespace of this prefix, whatever state says
 
 node_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$(ns "$1")"; }
 
+alive() { # PID: running and not a zombie (our daemons' parent may not reap them)
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+pidfile_alive() { [ -f "$1" ] && alive "$(cat "$1" 2>/dev/null)"; }
+
 kill_pidfile() { # kill_pidfile FILE: TERM, wait up to 5 s, then KILL
 	local f=$1 pid n=0
 	[ -f "$f" ] || return 0
@@ -119,7 +128,7 @@ kill_pidfile() { # kill_pidfile FILE: TERM, wait up to 5 s, then KILL
 	rm -f "$f"
 	case "$pid" in '' | *[!0-9]*) return 0 ;; esac
 	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	while alive "$pid" && [ $n -lt 50 ]; do sleep 0.05; n=$((n + 1)); done
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
@@ -226,6 +235,8 @@ start_dnsmasq() {
 		echo "no-resolv"
 		echo "no-hosts"
 		echo "no-poll"
+		# answer only from the lab's own records (NXDOMAIN for the rest)
+		echo "local=/#/"
 		echo "bind-interfaces"
 		echo "interface=ngn0"
 		echo "listen-address=$NGN4"
@@ -254,7 +265,7 @@ start_dnsmasq() {
 	echo $! >"$d/dnsmasq.pid"
 	for _ in $(seq 1 50); do
 		if in_ns ngn ss -Hlun 2>/dev/null | grep -q ':67 '; then return 0; fi
-		kill -0 "$(cat "$d/dnsmasq.pid")" 2>/dev/null || break
+		pidfile_alive "$d/dnsmasq.pid" || break
 		sleep 0.1
 	done
 	tail -20 "$d/dnsmasq.log" >&2 || true
@@ -313,7 +324,7 @@ start_kamailio() {
 		if [ -S "$d/kamailio.ctl" ] && kamcmd_ core.uptime >/dev/null 2>&1; then
 			break
 		fi
-		if ! kill -0 "$(cat "$d/kamailio.pid")" 2>/dev/null; then
+		if ! pidfile_alive "$d/kamailio.pid"; then
 			sleep 0.2
 			tail -30 "$d/kamailio.log" >&2 || true
 			die "kamailio exited"
@@ -336,8 +347,7 @@ stop_kamailio() {
 	kill_pidfile "$d/kamailio.pid"
 	# logsplit ends at EOF once every kamailio process is gone
 	for _ in $(seq 1 30); do
-		[ -f "$d/logsplit.pid" ] || break
-		kill -0 "$(cat "$d/logsplit.pid")" 2>/dev/null || break
+		pidfile_alive "$d/logsplit.pid" || break
 		sleep 0.1
 	done
 	kill_pidfile "$d/logsplit.pid"
@@ -490,7 +500,7 @@ cmd_status() {
 	echo "namespaces: $(lab_namespaces | tr '\n' ' ')"
 	d=$LAB_DIR/ngn
 	for n in kamailio dnsmasq; do
-		if [ -f "$d/$n.pid" ] && kill -0 "$(cat "$d/$n.pid")" 2>/dev/null; then
+		if pidfile_alive "$d/$n.pid"; then
 			echo "$n: running (pid $(cat "$d/$n.pid"))"
 		else
 			echo "$n: NOT running"
@@ -501,7 +511,7 @@ cmd_status() {
 		printf '%s: number %s bak0 %s wan0 %s primary %s' "$r" "$(number_of "$i")" \
 			"$(bak4 "$i")" "$(wan4 "$i")" \
 			"$(ip -n "$(ns inet)" -br link show "$r" | awk '{print $2}')"
-		if [ -f "$LAB_DIR/$r/vpnsipd.pid" ] && kill -0 "$(cat "$LAB_DIR/$r/vpnsipd.pid")" 2>/dev/null; then
+		if pidfile_alive "$LAB_DIR/$r/vpnsipd.pid"; then
 			printf ' vpnsipd %s' "$(cat "$LAB_DIR/$r/vpnsipd.pid")"
 		fi
 		echo
@@ -676,7 +686,7 @@ cmd_vpnsipd() {
 		[ -x "$VPNSIPD" ] || die "no vpnsipd binary at $VPNSIPD (set VPNSIPD)"
 		[ -r "$conf" ] || die "cannot read $conf"
 		conf=$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")
-		if [ -f "$D/vpnsipd.pid" ] && kill -0 "$(cat "$D/vpnsipd.pid")" 2>/dev/null; then
+		if pidfile_alive "$D/vpnsipd.pid"; then
 			die "vpnsipd already running in $node"
 		fi
 		mkdir -p "$STATE"
@@ -686,7 +696,7 @@ cmd_vpnsipd() {
 		echo $! >"$D/vpnsipd.pid"
 		for _ in $(seq 1 100); do
 			[ -S "$SOCK" ] && { echo "$SOCK"; return 0; }
-			if ! kill -0 "$(cat "$D/vpnsipd.pid")" 2>/dev/null; then
+			if ! pidfile_alive "$D/vpnsipd.pid"; then
 				tail -20 "$D/vpnsipd.log" >&2 || true
 				rm -f "$D/vpnsipd.pid"
 				die "vpnsipd exited"

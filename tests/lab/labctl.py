@@ -13,7 +13,7 @@ Everything goes through lab.sh, so the shell commands and the Python API stay
 one lab.  The fixture always calls `down` (also when a test fails or is
 interrupted); `down` removes every namespace, process and file of the lab.
 
-Environment: LAB_PREFIX (the fixture's default is "vst", so a lab started by
+Environment: LAB_PREFIX (the fixture's default is "vslt", so a lab started by
 hand with the default "vs" is left alone), LAB_DIR, LAB_SIP_DOMAIN,
 LAB_SAVE_LOGS (copy the lab's logs there on down).
 """
@@ -482,15 +482,16 @@ class Lab:
             return ""
 
 
-def lab_fixture(routers=2, up_args=(), prefix=None):
-    """Make a module-scoped pytest fixture bringing a lab up and always down."""
+def lab_fixture(routers=2, up_args=(), prefix=None, name="lab"):
+    """Make a module-scoped pytest fixture bringing a lab up and always down:
+    my_lab = lab_fixture(routers=4, name="my_lab") in a test module."""
     import pytest
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope="module", name=name)
     def _lab():
         if os.geteuid() != 0:
             pytest.skip("the lab needs root (network namespaces)")
-        lab_ = Lab(prefix=prefix or os.environ.get("LAB_PREFIX", "vst"),
+        lab_ = Lab(prefix=prefix or os.environ.get("LAB_PREFIX", "vslt"),
                    routers=routers, up_args=up_args)
         try:
             lab_.up()
