@@ -607,7 +607,8 @@ void cli_help(struct cli_session *s, const char *line, struct strbuf *out,
 			add_item(&items, &n, &cap, "do", "To run exec commands in config mode");
 	}
 	if (partial) {
-		qsort(items, n, sizeof(*items), help_cmp);
+		if (n)
+			qsort(items, n, sizeof(*items), help_cmp);
 		if (!n) {
 			sb_puts(out, "% Unrecognized command\n");
 			res->status = CLI_ERR_FAILED;
@@ -663,7 +664,8 @@ void cli_complete(struct cli_session *s, const char *line, struct strbuf *out)
 	if (r.nw == 1 && is_config_node(r.node) && r.node->has_no &&
 	    strncasecmp("default", partial, strlen(partial)) == 0)
 		add_item(&items, &n, &cap, "default", "");
-	qsort(items, n, sizeof(*items), help_cmp);
+	if (n)
+		qsort(items, n, sizeof(*items), help_cmp);
 	for (size_t i = 0; i < n; i++)
 		sb_printf(out, "%s\n", items[i].word);
 	free(items);

@@ -406,9 +406,13 @@ static int interactive_loop(void)
 			char *payload;
 			if (ctl_recv(S.fd, &S.in, &h, &payload) != 1)
 				die("lost the connection to vpnsipd");
-			if (h.type == CTL_NOTIFY)
-				show_notify(payload);
-			free(payload);
+			/* One read may have brought several frames: show them all,
+			 * poll() will not wake again for bytes already read. */
+			do {
+				if (h.type == CTL_NOTIFY)
+					show_notify(payload);
+				free(payload);
+			} while (ctl_take_frame(&S.in, &h, &payload) == 1);
 		}
 		if (pf[0].revents)
 			rl_callback_read_char();

@@ -54,19 +54,15 @@ static bool roundtrip;
 static void init_once(void)
 {
 	static bool done;
-	struct log_settings ls;
 
 	if (done)
 		return;
 	done = true;
 	roundtrip = getenv("FUZZ_CLI_ROUNDTRIP") && strcmp(getenv("FUZZ_CLI_ROUNDTRIP"), "1") == 0;
+	/* The logging settings stay the defaults: config_init() copies them
+	 * into each model, and with check_only no command changes them.  (No
+	 * log_init(): nothing goes to stderr.) */
 	config_features_init();
-	/* Nothing to syslog, nothing to stderr: only the in-memory ring. */
-	log_get_settings(&ls);
-	ls.trap = false;
-	ls.console = false;
-	ls.monitor = false;
-	log_set_settings(&ls);
 }
 
 /* A canonical interface name must canonicalise to itself. */
@@ -157,7 +153,11 @@ static void check_roundtrip(struct config *cfg)
 	s = cli_session_new(&env2, 15);
 	enter_config(s);
 	char *copy = xstrdup(sb_str(&text));
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	/* Line by line, empty ones included (a banner may hold some). */
+	for (char *line = copy; line && *line; line = save) {
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
 		sb_reset(&out);
 		config_exec_line(&env2, s, line, &out, &res);
 		if (res.status != CLI_OK && res.status != CLI_MORE_INPUT) {
