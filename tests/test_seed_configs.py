@@ -207,8 +207,8 @@ def test_allowed_errors_name_existing_lines():
 
 
 # ---- how unsupported blocks end ---------------------------------------------
-# Known engine defects (reported to the lead); strict xfail so that the fix
-# shows up as XPASS and these markers get removed.
+# A planned global block opened from an interface leaves the interface; a
+# planned interface line opens no block (typos after it stay visible).
 
 def run_text(tmp_path, text):
     conf = tmp_path / "t.conf"
@@ -223,9 +223,6 @@ def run_text(tmp_path, text):
     return reported
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a planned block opened from a sub-mode "
-                   "(config-if) does not leave it, so the block's lines that parse "
-                   "there are applied to the interface")
 def test_unsupported_block_lines_do_not_configure_the_interface(tmp_path):
     reported = run_text(tmp_path, "interface GigabitEthernet8\n"
                         " ip address 192.0.2.1 255.255.255.0\n"
@@ -235,9 +232,6 @@ def test_unsupported_block_lines_do_not_configure_the_interface(tmp_path):
     assert reported.get(4) == BLOCK_MSG and reported.get(5) == BLOCK_MSG, reported
 
 
-@pytest.mark.xfail(strict=True, reason="engine: any planned line, even one that opens no "
-                   "block (ip nat outside), makes the following bad lines 'line of an "
-                   "unsupported block', hiding typos")
 def test_planned_interface_line_opens_no_block(tmp_path):
     reported = run_text(tmp_path, "interface GigabitEthernet8\n"
                         " ip nat outside\n"

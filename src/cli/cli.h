@@ -76,7 +76,9 @@ void cli_install(const struct cli_cmd *cmds, size_t n);
 /* Lines that name a feature that is planned but not built yet are reported
  * as unsupported (with the feature's name) rather than as invalid input; the
  * lines of a sub-mode block they open are reported the same way. */
-void cli_planned(const char *words, const char *feature);
+#define CLI_PLANNED_GLOBAL 0x1 /* a global line: leaves interface (sub-)modes */
+#define CLI_PLANNED_BLOCK 0x2  /* opens a sub-mode block (its lines follow) */
+void cli_planned(const char *words, const char *feature, unsigned flags);
 
 /* Every installed command must have complete help: returns the number of
  * tokens without help and lists them in out. */

@@ -14,6 +14,7 @@ static struct cli_node *nodes;
 struct planned {
 	char *words;
 	char *feature;
+	unsigned flags;
 	struct planned *next;
 };
 static struct planned *planned_list;
@@ -204,10 +205,11 @@ void cli_install(const struct cli_cmd *cmds, size_t n)
 				fill_no_help(node->root.kids[i], &node->root);
 }
 
-void cli_planned(const char *words, const char *feature)
+void cli_planned(const char *words, const char *feature, unsigned flags)
 {
 	struct planned *p = xcalloc(1, sizeof(*p));
 
+	p->flags = flags;
 	p->words = xstrdup(words);
 	p->feature = xstrdup(feature);
 	p->next = planned_list;
@@ -216,9 +218,13 @@ void cli_planned(const char *words, const char *feature)
 
 /* The feature a line belongs to when its leading words name a planned
  * feature (full words, case-insensitive), else NULL. */
-const char *cli_planned_match(const struct word *w, size_t nwords);
-const char *cli_planned_match(const struct word *w, size_t nwords)
+const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
+const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags)
 {
+	const struct planned *best = NULL;
+	size_t best_words = 0;
+
+	/* The longest entry wins: "ip sla schedule" over "ip sla". */
 	for (struct planned *p = planned_list; p; p = p->next) {
 		const char *s = p->words;
 		size_t i = 0;
@@ -230,10 +236,15 @@ const char *cli_planned_match(const struct word *w, size_t nwords)
 			s += strspn(s, " ");
 			i++;
 		}
-		if (ok)
-			return p->feature;
+		if (ok && i > best_words) {
+			best = p;
+			best_words = i;
+		}
 	}
-	return NULL;
+	if (!best)
+		return NULL;
+	*flags = best->flags;
+	return best->feature;
 }
 
 static size_t check_help_rec(const struct cli_node *node, const struct tnode *tn,

@@ -3,6 +3,7 @@
  * Linux device name.  "Ethernet" is deliberately not an IOS type here, so
  * that Linux's "eth0" stays a Linux name. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,6 +64,26 @@ static int ios_type(const char *prefix, size_t len)
 	return found;
 }
 
+/* "0/001.010" -> "0/1.10": one spelling per interface. */
+static char *slot_canon(const char *type, const char *slot)
+{
+	char *out = xmalloc(strlen(type) + strlen(slot) + 1), *o;
+
+	o = out + sprintf(out, "%s", type);
+	for (const char *p = slot; *p;) {
+		if (isdigit((unsigned char)*p)) {
+			while (*p == '0' && isdigit((unsigned char)p[1]))
+				p++;
+			while (isdigit((unsigned char)*p))
+				*o++ = *p++;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
 {
 	size_t alpha = 0;
@@ -80,7 +101,7 @@ char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
 			if (!valid_slot(rest, strlen(rest)))
 				return NULL;
 			*consumed = 1;
-			return xasprintf("%s%s", ios_types[t], rest);
+			return slot_canon(ios_types[t], rest);
 		}
 		if (!w2) {
 			*consumed = -1; /* the number is still to come */
@@ -89,7 +110,7 @@ char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
 		if (!valid_slot(w2, strlen(w2)))
 			return NULL;
 		*consumed = 2;
-		return xasprintf("%s%s", ios_types[t], w2);
+		return slot_canon(ios_types[t], w2);
 	}
 	if (!valid_linux_name(w1))
 		return NULL;

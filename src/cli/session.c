@@ -13,7 +13,7 @@
 
 #define CLI_MAX_DEPTH 8
 
-const char *cli_planned_match(const struct word *w, size_t nwords);
+const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
 
 struct frame {
 	struct cli_node *node;
@@ -415,12 +415,19 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 	}
 
 	if (m.status != CLI_OK) {
-		const char *feature = cli_planned_match(r.w, r.nw);
+		unsigned pflags = 0;
+		const char *feature = cli_planned_match(r.w, r.nw, &pflags);
 		if (feature || (s->unsupported_block && is_config_node(r.node))) {
 			if (feature) {
 				sb_printf(out, "%% Unsupported: %s is not built yet\n", feature);
-				if (is_config_node(r.node))
-					s->unsupported_block = true;
+				/* A global line typed in a sub-mode leaves it, as IOS
+				 * does; only a line that opens a block makes the
+				 * following lines part of it. */
+				if (is_config_node(r.node) && !r.via_do) {
+					if ((pflags & CLI_PLANNED_GLOBAL) && s->depth > 2)
+						pop_to(s, 2);
+					s->unsupported_block = (pflags & CLI_PLANNED_BLOCK) != 0;
+				}
 			} else {
 				sb_puts(out, "% Unsupported: line of an unsupported block\n");
 			}

@@ -1,47 +1,57 @@
 /* Commands of features that are planned but not built yet.  Lines that use
  * them are reported as unsupported, naming the feature, instead of as
  * invalid input: the seed configurations load today and the report shrinks
- * as features land.  Remove an entry when its feature installs commands. */
+ * as features land.  Remove an entry when its feature installs commands.
+ * G: a global line (typed in an interface block, it ends the block);
+ * B: it opens a block whose lines follow. */
 #include "cli/cli.h"
+
+#define G CLI_PLANNED_GLOBAL
+#define B CLI_PLANNED_BLOCK
 
 static const struct {
 	const char *words;
 	const char *feature;
+	unsigned flags;
 } planned[] = {
-	{ "crypto", "IKEv2, IPsec and PKI configuration" },
-	{ "vpn-sip", "VPN-SIP" },
-	{ "tunnel", "Tunnel interface configuration" },
-	{ "ip route", "Static routing" },
-	{ "ip sla", "IP SLA" },
-	{ "track", "Object tracking" },
-	{ "ip nat", "NAT" },
-	{ "ip dhcp", "The DHCP client" },
-	{ "ip address dhcp", "The DHCP client" },
-	{ "ip mtu", "Interface IP options" },
-	{ "ip tcp", "Interface IP options" },
-	{ "load-interval", "Interface statistics" },
-	{ "class-map", "QoS" },
-	{ "policy-map", "QoS" },
-	{ "service-policy", "QoS" },
-	{ "qos", "QoS" },
-	{ "access-list", "Access lists" },
-	{ "ip access-list", "Access lists" },
-	{ "switchport", "Layer-2 switching (not a router feature; not planned)" },
-	{ "show vpn-sip", "VPN-SIP" },
-	{ "show crypto", "IKEv2, IPsec and PKI" },
-	{ "show ip", "IP show commands" },
-	{ "show interfaces", "Interface statistics" },
-	{ "show policy-map", "QoS" },
-	{ "show track", "Object tracking" },
-	{ "clear vpn-sip", "VPN-SIP" },
-	{ "clear crypto", "IKEv2 and IPsec" },
-	{ "debug vpn-sip", "VPN-SIP" },
-	{ "debug crypto", "IKEv2 and IPsec" },
+	{ "crypto", "IKEv2, IPsec and PKI configuration", G | B },
+	{ "vpn-sip", "VPN-SIP", 0 },
+	{ "tunnel", "Tunnel interface configuration", 0 },
+	{ "ip route", "Static routing", G },
+	{ "ip sla schedule", "IP SLA", G },
+	{ "ip sla", "IP SLA", G | B },
+	{ "track", "Object tracking", G | B },
+	{ "ip nat", "NAT", 0 },
+	{ "ip dhcp", "The DHCP client", 0 },
+	{ "ip address dhcp", "The DHCP client", 0 },
+	{ "ip mtu", "Interface IP options", 0 },
+	{ "ip tcp", "Interface IP options", 0 },
+	{ "ip virtual-reassembly", "Interface IP options", 0 },
+	{ "load-interval", "Interface statistics", 0 },
+	{ "duplex", "Ethernet port settings (Linux negotiates; not planned)", 0 },
+	{ "speed", "Ethernet port settings (Linux negotiates; not planned)", 0 },
+	{ "class-map", "QoS", G | B },
+	{ "policy-map", "QoS", G | B },
+	{ "service-policy", "QoS", 0 },
+	{ "qos", "QoS", 0 },
+	{ "access-list", "Access lists", G },
+	{ "ip access-list", "Access lists", G | B },
+	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
+	{ "show vpn-sip", "VPN-SIP", 0 },
+	{ "show crypto", "IKEv2, IPsec and PKI", 0 },
+	{ "show ip", "IP show commands", 0 },
+	{ "show interfaces", "Interface statistics", 0 },
+	{ "show policy-map", "QoS", 0 },
+	{ "show track", "Object tracking", 0 },
+	{ "clear vpn-sip", "VPN-SIP", 0 },
+	{ "clear crypto", "IKEv2 and IPsec", 0 },
+	{ "debug vpn-sip", "VPN-SIP", 0 },
+	{ "debug crypto", "IKEv2 and IPsec", 0 },
 };
 
 void planned_cli_init(void);
 void planned_cli_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(planned); i++)
-		cli_planned(planned[i].words, planned[i].feature);
+		cli_planned(planned[i].words, planned[i].feature, planned[i].flags);
 }

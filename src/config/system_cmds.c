@@ -161,8 +161,13 @@ static int cmd_enable_password(struct cli_exec *x)
 	}
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
-		if (!plain)
+		bool printable = plain && *plain;
+		for (const char *c = plain; printable && *c; c++)
+			printable = *c > ' ' && *c < 127;
+		if (!printable) {
+			free(plain);
 			return cli_error(x, "Invalid encrypted password");
+		}
 	} else {
 		plain = xstrdup(pw);
 	}
@@ -247,12 +252,23 @@ static int cmd_show_running(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* Writing or erasing the startup file while it is being read (a "do write"
+ * line in it) or checked (-t) would destroy it. */
+static bool startup_file_busy(struct cli_exec *x)
+{
+	if (cfg_env(x)->check_only || strcmp(cli_session_name(x->s), "startup-config") == 0) {
+		cli_error(x, "Not allowed while the startup configuration is being loaded or checked");
+		return true;
+	}
+	return false;
+}
+
 static int cmd_write_memory(struct cli_exec *x)
 {
 	struct config_env *env = cfg_env(x);
 
-	if (env->check_only)
-		return CLI_OK;
+	if (startup_file_busy(x))
+		return CLI_ERR_FAILED;
 	cli_out(x, "Building configuration...\n");
 	if (config_save_file(env->cfg, env->startup_path) < 0)
 		return cli_error(x, "Could not write %s: %s", env->startup_path, strerror(errno));
@@ -287,6 +303,8 @@ static int cmd_erase_startup(struct cli_exec *x)
 {
 	struct config_env *env = cfg_env(x);
 
+	if (startup_file_busy(x))
+		return CLI_ERR_FAILED;
 	if (unlink(env->startup_path) < 0 && errno != ENOENT)
 		return cli_error(x, "Could not erase %s: %s", env->startup_path, strerror(errno));
 	cli_out(x, "[OK]\nErase of nvram: complete\n");

@@ -120,7 +120,8 @@ static int iface_cmp(const void *x, const void *y)
 
 	if (ra != rb)
 		return ra - rb;
-	return iface_name_cmp(a->name, b->name);
+	int c = iface_name_cmp(a->name, b->name);
+	return c ? c : strcmp(a->name, b->name); /* Linux names like "e01"/"e1" */
 }
 
 struct iface_cfg **iface_sorted(const struct iface_table *t, size_t *n)

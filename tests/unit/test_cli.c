@@ -453,3 +453,75 @@ TEST(type7_vectors)
 	CHECK(secret_type7_decode("99AA") == NULL);
 	CHECK(secret_type7_decode("02ZZ") == NULL);
 }
+
+TEST(planned_blocks_and_global_lines)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	/* a global block opened from interface mode leaves interface mode: its
+	 * lines must not configure the interface */
+	CHECK_INT(run(s, "crypto ikev2 profile X", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_STR(cli_session_node(s), "config");
+	CHECK_INT(run(s, " description inside the profile", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, " shutdown", &out, NULL), CLI_ERR_UNSUPPORTED);
+	struct iface_cfg *ifc = iface_find(&cfg.ifaces, "GigabitEthernet8");
+	CHECK(ifc && !ifc->description && !ifc->shutdown);
+	/* an interface line of a planned feature opens no block */
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	CHECK_INT(run(s, "ip nat outside", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_STR(cli_session_node(s), "config-if");
+	CHECK_INT(run(s, "hostnme typo", &out, NULL), CLI_ERR_INVALID);
+	/* "ip sla schedule" is a one-line global, "ip sla N" a block */
+	CHECK_INT(run(s, "ip sla schedule 1 life forever start-time now", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "ip sla 1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(startup_file_is_never_written_while_checked)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	CHECK_INT(run(s, "do erase startup-config", &out, NULL), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "do write memory", &out, NULL), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "Not allowed while the startup configuration"));
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(one_spelling_per_interface)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "interface gi0/001", &out, NULL);
+	CHECK_STR(cli_session_key(s, "config-if"), "GigabitEthernet0/1");
+	run(s, "interface gi 0/1.010", &out, NULL);
+	CHECK_STR(cli_session_key(s, "config-if"), "GigabitEthernet0/1.10");
+	run(s, "interface Tunnel010", &out, NULL);
+	CHECK_STR(cli_session_key(s, "config-if"), "Tunnel10");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(type7_passwords_must_survive_a_rewrite)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	CHECK_INT(run(s, "enable password 7 08", &out, NULL), CLI_ERR_FAILED);       /* empty */
+	CHECK_INT(run(s, "enable password 7 08204E0E", &out, NULL), CLI_ERR_FAILED); /* "ab " */
+	CHECK_INT(run(s, "enable password 7 02050D480809", &out, NULL), CLI_OK);     /* "cisco" */
+	CHECK_STR(cfg.sys.enable_password, "cisco");
+	sb_free(&out);
+	cli_session_free(s);
+}
