@@ -84,5 +84,7 @@ int config_load_file(struct config_env *env, const char *path, struct strbuf *re
 /* Write the running configuration to path atomically: a crash at any
  * moment leaves the old file or the new one, never a mix. */
 int config_save_file(const struct config *cfg, const char *path);
+/* Remove the temporary files of writes that were killed half-way. */
+void config_remove_stale_temp_files(const char *path);
 
 #endif

@@ -2,6 +2,7 @@
  * does at boot, and writing the running configuration atomically. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +167,18 @@ fail:
 	free(tmp);
 	errno = saved;
 	return -1;
+}
+
+void config_remove_stale_temp_files(const char *path)
+{
+	char *pattern = xasprintf("%s.??????", path);
+	glob_t g;
+
+	/* What a write killed half-way leaves: never the file itself. */
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pattern);
 }

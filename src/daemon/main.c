@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
+	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
 	load_config(&d, "Loaded");
