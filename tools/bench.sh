@@ -5,15 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 N=${TUNNELS:-1000}
-ns=vpnsip-bench-$$
-dir=$(mktemp -d /tmp/vpnsip-bench.XXXXXX)
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
+tool=bench
+. tools/lib.sh
 mkdir -p build/bench
 ms() { date +%s%3N; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -34,22 +27,11 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 t0=$(ms); build/vpnsipd -t -f "$dir/big.conf" 2>/dev/null; t1=$(ms)
 parse_ms=$((t1 - t0))
 
-ip netns add "$ns"
-start_daemon() {
-	ip netns exec "$ns" build/vpnsipd -F -f "$1" -S "$dir/sock" -D "$dir/state" 2>/dev/null &
-	pid=$!
-}
-wait_up() {
-	for _ in $(seq 2000); do
-		build/vpnsipsh -S "$dir/sock" -c "show version" >/dev/null 2>&1 && return
-		sleep 0.01
-	done
-}
-start_daemon "$dir/empty.conf"; wait_up
+start_daemon "$dir/empty.conf"
 rss_base=$(rss "$pid")
-kill "$pid"; wait "$pid" || true
+stop_daemon
 
-t0=$(ms); start_daemon "$dir/big.conf"; wait_up; t1=$(ms)
+t0=$(ms); start_daemon "$dir/big.conf"; t1=$(ms)
 load_ms=$((t1 - t0))
 rss_big=$(rss "$pid")
 tuns=$(ip netns exec "$ns" ip -br link | grep -c '^Tunnel' || true)
@@ -57,7 +39,7 @@ t0=$(ms)
 for _ in $(seq 20); do build/vpnsipsh -S "$dir/sock" -c "show running-config" >/dev/null; done
 t1=$(ms)
 show_ms=$(( (t1 - t0) / 20 ))
-kill "$pid"; wait "$pid" || true; pid=""
+stop_daemon
 per_tunnel=$(( (rss_big - rss_base) / N ))
 
 printf '\n%-44s %12s\n' "vpnsip benchmark ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB)" "$(date -u +%F)"

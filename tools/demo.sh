@@ -4,17 +4,8 @@
 # (The end-to-end VPN-SIP demo arrives with the session feature.)
 set -eu
 cd "$(dirname "$0")/.."
-ns=vpnsip-demo-$$
-dir=$(mktemp -d /tmp/vpnsip-demo.XXXXXX)
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
+tool=demo
+. tools/lib.sh
 # the example's backup WAN port, a veth end inside the namespace
 ip netns exec "$ns" ip link add bak0 type veth peer name bak0-peer
 cp conf/vpnsipd.conf "$dir/vpnsipd.conf"
@@ -22,13 +13,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "vpnsipd -t: checking conf/vpnsipd.conf"
 build/vpnsipd -t -f "$dir/vpnsipd.conf"
 say "starting vpnsipd in namespace $ns"
-ip netns exec "$ns" build/vpnsipd -F -f "$dir/vpnsipd.conf" -S "$dir/sock" -D "$dir/state" \
-	2>"$dir/log" &
-pid=$!
-for _ in $(seq 100); do
-	build/vpnsipsh -S "$dir/sock" -c "show version" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_daemon "$dir/vpnsipd.conf"
 sh_() { printf '%s# %s\n' branch-A "$*"; build/vpnsipsh -S "$dir/sock" -c "$@"; }
 say "the running configuration, generated from the model"
 sh_ "show running-config"
@@ -41,8 +26,6 @@ build/vpnsipsh -S "$dir/sock" -c "configure terminal" -c "interface Tunnel1" \
 	-c "ip adress 10.0.0.1 255.0.0.0" || true
 sh_ "show logging | include CONFIG|START"
 say "SIGTERM: orderly shutdown"
-kill "$pid"
-wait "$pid" || true
-pid=""
+stop_daemon
 ip netns exec "$ns" ip -br link | grep -v '^lo' || true
 echo "(only bak0, which the daemon did not create, remains)"
