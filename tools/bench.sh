@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 N=${TUNNELS:-1000}
-tool=bench # shellcheck disable=SC2034 # read by tools/lib.sh
+export tool=bench # read by tools/lib.sh
+# shellcheck source=tools/lib.sh
 . tools/lib.sh
 mkdir -p build/bench
 ms() { date +%s%3N; }

@@ -4,7 +4,8 @@
 # (The end-to-end VPN-SIP demo arrives with the session feature.)
 set -eu
 cd "$(dirname "$0")/.."
-tool=demo # shellcheck disable=SC2034 # read by tools/lib.sh
+export tool=demo # read by tools/lib.sh
+# shellcheck source=tools/lib.sh
 . tools/lib.sh
 # the example's backup WAN port, a veth end inside the namespace
 ip netns exec "$ns" ip link add bak0 type veth peer name bak0-peer

@@ -1,7 +1,7 @@
 # Shared by tools/demo.sh and tools/bench.sh: a namespace and a scratch
 # directory that are removed on exit, and a vpnsipd started inside.
 # Sets: ns, dir, pid.  Caller: set -eu; cd to the repo; tool=NAME; . tools/lib.sh
-# shellcheck disable=SC2154 # $tool is set by the caller
+: "${tool:?set tool=NAME before sourcing tools/lib.sh}"
 ns=vpnsip-$tool-$$
 dir=$(mktemp -d "/tmp/vpnsip-$tool.XXXXXX")
 pid=""
