@@ -188,5 +188,14 @@ char *cli_loggable_line(struct cli_session *s, const char *line);
  * NULL.  IOS types are expanded ("gi0/1" -> "GigabitEthernet0/1"); other
  * words are Linux device names, kept as typed. */
 char *cli_ifname_canon(const char *w1, const char *w2, int *consumed);
+/* Does a canonical name have an IOS type ("Tunnel1", "GigabitEthernet0/1")? */
+bool cli_ifname_is_ios(const char *canon);
+
+/* The IOS interface types, with their help for "interface ?". */
+struct cli_iftype {
+	const char *name;
+	const char *help;
+};
+const struct cli_iftype *cli_iftypes(size_t *n);
 
 #endif

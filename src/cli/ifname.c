@@ -9,10 +9,32 @@
 
 #include "cli/cli.h"
 
-static const char *const ios_types[] = {
-	"Cellular", "Dialer", "FastEthernet", "GigabitEthernet",
-	"Loopback", "TenGigabitEthernet", "Tunnel", "Vlan",
+static const struct cli_iftype ios_types[] = {
+	{ "Cellular", "Cellular interface" },
+	{ "Dialer", "Dialer interface" },
+	{ "FastEthernet", "FastEthernet IEEE 802.3" },
+	{ "GigabitEthernet", "GigabitEthernet IEEE 802.3z" },
+	{ "Loopback", "Loopback interface" },
+	{ "TenGigabitEthernet", "Ten Gigabit Ethernet" },
+	{ "Tunnel", "Tunnel interface" },
+	{ "Vlan", "Catalyst Vlans" },
 };
+
+const struct cli_iftype *cli_iftypes(size_t *n)
+{
+	*n = ARRAY_SIZE(ios_types);
+	return ios_types;
+}
+
+bool cli_ifname_is_ios(const char *canon)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ios_types); i++) {
+		size_t n = strlen(ios_types[i].name);
+		if (strncmp(canon, ios_types[i].name, n) == 0 && isdigit((unsigned char)canon[n]))
+			return true;
+	}
+	return false;
+}
 
 /* "0", "0/1", "0/0/1", "0/1.100" */
 static bool valid_slot(const char *s, size_t len)
@@ -55,8 +77,9 @@ static int ios_type(const char *prefix, size_t len)
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(ios_types); i++) {
-		if (strlen(ios_types[i]) >= len && strncasecmp(ios_types[i], prefix, len) == 0) {
-			if (strlen(ios_types[i]) == len)
+		size_t tl = strlen(ios_types[i].name);
+		if (tl >= len && strncasecmp(ios_types[i].name, prefix, len) == 0) {
+			if (tl == len)
 				return (int)i; /* spelled out */
 			found = found == -1 ? (int)i : -2;
 		}
@@ -101,7 +124,7 @@ char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
 			if (!valid_slot(rest, strlen(rest)))
 				return NULL;
 			*consumed = 1;
-			return slot_canon(ios_types[t], rest);
+			return slot_canon(ios_types[t].name, rest);
 		}
 		if (!w2) {
 			*consumed = -1; /* the number is still to come */
@@ -110,7 +133,7 @@ char *cli_ifname_canon(const char *w1, const char *w2, int *consumed)
 		if (!valid_slot(w2, strlen(w2)))
 			return NULL;
 		*consumed = 2;
-		return slot_canon(ios_types[t], w2);
+		return slot_canon(ios_types[t].name, w2);
 	}
 	if (!valid_linux_name(w1))
 		return NULL;

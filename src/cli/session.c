@@ -496,19 +496,6 @@ static void add_item(struct help_item **items, size_t *n, size_t *cap, const cha
 	(*items)[(*n)++] = (struct help_item){ word, help };
 }
 
-/* IOS interface types for "interface ?" (see ifname.c). */
-static const struct help_item ifname_items[] = {
-	{ "Cellular", "Cellular interface" },
-	{ "Dialer", "Dialer interface" },
-	{ "FastEthernet", "FastEthernet IEEE 802.3" },
-	{ "GigabitEthernet", "GigabitEthernet IEEE 802.3z" },
-	{ "Loopback", "Loopback interface" },
-	{ "TenGigabitEthernet", "Ten Gigabit Ethernet" },
-	{ "Tunnel", "Tunnel interface" },
-	{ "Vlan", "Catalyst Vlans" },
-	{ "WORD", "Linux network device name" },
-};
-
 static bool line_ends_in_space(const char *line)
 {
 	size_t len = strlen(line);
@@ -532,11 +519,13 @@ static void collect(const struct match_result *m, int priv, const char *partial,
 			if (k->min_priv > priv || k->all_hidden)
 				continue;
 			if (k->type == TOK_IFNAME) {
-				for (size_t t = 0; t < ARRAY_SIZE(ifname_items); t++)
-					if (!partial || (strncasecmp(ifname_items[t].word, partial, plen) == 0 &&
-							 strcmp(ifname_items[t].word, "WORD") != 0))
-						add_item(items, n, cap, ifname_items[t].word,
-							 ifname_items[t].help);
+				size_t ntypes;
+				const struct cli_iftype *types = cli_iftypes(&ntypes);
+				for (size_t t = 0; t < ntypes; t++)
+					if (!partial || strncasecmp(types[t].name, partial, plen) == 0)
+						add_item(items, n, cap, types[t].name, types[t].help);
+				if (!partial)
+					add_item(items, n, cap, "WORD", "Linux network device name");
 				continue;
 			}
 			if (partial && (k->type != TOK_KEYWORD || strncasecmp(k->text, partial, plen) != 0))

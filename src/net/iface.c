@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/cli.h"
 #include "util/xalloc.h"
 
 void iface_table_init(struct iface_table *t)
@@ -72,14 +73,7 @@ const char *iface_device(const struct iface_cfg *ifc)
 	if (ifc->linux_device)
 		return ifc->linux_device;
 	/* An IOS-named port needs linux-device; a Linux name is its device. */
-	static const char *const ios_prefixes[] = { "Cellular", "Dialer", "FastEthernet",
-		"GigabitEthernet", "TenGigabitEthernet", "Vlan" };
-	for (size_t i = 0; i < ARRAY_SIZE(ios_prefixes); i++) {
-		size_t n = strlen(ios_prefixes[i]);
-		if (strncmp(ifc->name, ios_prefixes[i], n) == 0 && isdigit((unsigned char)ifc->name[n]))
-			return NULL;
-	}
-	return ifc->name;
+	return cli_ifname_is_ios(ifc->name) ? NULL : ifc->name;
 }
 
 /* IOS order: Loopbacks, Tunnels, other IOS types, then Linux names; the
@@ -90,7 +84,7 @@ static int kind_rank(const struct iface_cfg *ifc)
 		return 0;
 	if (ifc->kind == IFACE_TUNNEL)
 		return 1;
-	return isupper((unsigned char)ifc->name[0]) ? 2 : 3;
+	return cli_ifname_is_ios(ifc->name) ? 2 : 3;
 }
 
 int iface_name_cmp(const char *a, const char *b)

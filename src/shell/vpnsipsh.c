@@ -235,8 +235,6 @@ static void handle_line(char *line)
 	if (request(CTL_EXEC, line, &r, true) < 0)
 		die("lost the connection to vpnsipd");
 	render_status(&r, line, (int)strlen(rl_prompt ? rl_prompt : ""), false, stdout);
-	bool was_more = false;
-	(void)was_more;
 	if (S.more_input && !S.hide_input && r.done.status == CLI_MORE_INPUT && S.prompt[0]) {
 		/* the first time: IOS prints the instruction once */
 		static char *shown;
