@@ -60,13 +60,19 @@ NET_SRC     := $(wildcard src/net/*.c)
 CTL_SRC     := $(wildcard src/ctl/*.c)
 DAEMON_SRC  := $(wildcard src/daemon/*.c)
 SHELL_SRC   := $(wildcard src/shell/*.c)
+# Feature components, one folder each (docs/architecture.md says who talks
+# to whom).  A component's mk/<name>.mk adds its Debian packages, its
+# libraries to FEATURE_LIBS and, where needed, per-folder compiler flags.
+FEATURE_DIRS := sip vpnsip crypto ike dataplane route track nat dhcp qos
+FEATURE_SRC  := $(foreach d,$(FEATURE_DIRS),$(wildcard src/$(d)/*.c))
 
 # Everything the daemon links except its main(): unit tests and fuzzers use it.
 CORE_SRC := $(UTIL_SRC) $(LOG_SRC) $(CLI_SRC) $(CONFIG_SRC) $(NET_SRC) $(CTL_SRC) \
-            $(filter-out src/daemon/main.c,$(DAEMON_SRC))
+            $(FEATURE_SRC) $(filter-out src/daemon/main.c,$(DAEMON_SRC))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 
-$(BUILD)/obj/%.o: %.c
+# OBJ_PREREQS: generated headers every object may need (fragments add).
+$(BUILD)/obj/%.o: %.c | $(OBJ_PREREQS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -74,8 +80,10 @@ $(BUILD)/libvpnsipcore.a: $(CORE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+CORE_LIBS = $(PKG_LIBS) $(FEATURE_LIBS) -lcrypt -lpthread
+
 $(BUILD)/vpnsipd: $(BUILD)/obj/src/daemon/main.o $(BUILD)/libvpnsipcore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcrypt -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 SHELL_OBJ := $(SHELL_SRC:%.c=$(BUILD)/obj/%.o) $(CTL_SRC:%.c=$(BUILD)/obj/%.o) \
              $(BUILD)/obj/src/util/strbuf.o $(BUILD)/obj/src/util/xalloc.o \
@@ -88,7 +96,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/harness.o $(BUILD)/libvpnsipcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcrypt -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 unit: $(UNIT_BIN)
 

@@ -27,7 +27,7 @@ FUZZ_WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
                 -Wno-format-nonliteral -fno-strict-aliasing
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_WARN) $(FUZZ_SAN)
 FUZZ_CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
-FUZZ_LIBS     = $(PKG_LIBS) -lcrypt -lpthread
+FUZZ_LIBS     = $(PKG_LIBS) $(FEATURE_LIBS) -lcrypt -lpthread
 
 # Set by fuzz-build from the Makefile's CORE_SRC; the fallback is the same
 # rule spelled out, for "make build/fuzz/fuzz_cli" typed directly.
@@ -39,7 +39,7 @@ fuzz-build:
 	    $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # Library objects: coverage instrumentation without libFuzzer's main().
-$(FUZZ_DIR)/obj/%.o: %.c
+$(FUZZ_DIR)/obj/%.o: %.c | $(OBJ_PREREQS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 

@@ -39,6 +39,14 @@ STRONGSWAN_PLUGINS := random nonce openssl pem pkcs1 pkcs8 x509 pubkey \
 
 export STRONGSWAN_CPPFLAGS STRONGSWAN_LIBS STRONGSWAN_PLUGINS
 
+# The components that talk to libcharon/libipsec get its headers; every
+# binary links it (vpnsipd embeds charon).
+STRONGSWAN_DIRS := ike dataplane
+$(foreach d,$(STRONGSWAN_DIRS),$(eval $(BUILD)/obj/src/$(d)/%.o: CPPFLAGS += $(STRONGSWAN_CPPFLAGS)))
+$(foreach d,$(STRONGSWAN_DIRS),$(eval build/fuzz/obj/src/$(d)/%.o: FUZZ_CPPFLAGS += $(STRONGSWAN_CPPFLAGS)))
+FEATURE_LIBS += $(STRONGSWAN_LIBS)
+OBJ_PREREQS  += $(STRONGSWAN_STAMP)
+
 deps-extra::
 	@sh tools/strongswan-headers.sh $(STRONGSWAN_DIR)
 

@@ -14,8 +14,85 @@ void iface_table_init(struct iface_table *t)
 	hashmap_init(&t->by_name, true);
 }
 
+struct iface_ext {
+	const struct iface_ext_type *type;
+	struct iface_ext *next;
+	void *data;
+};
+
+void *iface_ext_get(const struct iface_cfg *ifc, const struct iface_ext_type *type)
+{
+	for (struct iface_ext *e = ifc->ext; e; e = e->next)
+		if (e->type == type)
+			return e->data;
+	return NULL;
+}
+
+void *iface_ext_get_or_create(struct iface_cfg *ifc, const struct iface_ext_type *type,
+			      size_t size)
+{
+	void *data = iface_ext_get(ifc, type);
+
+	if (data)
+		return data;
+	struct iface_ext *e = xcalloc(1, sizeof(*e));
+	e->type = type;
+	e->data = xcalloc(1, size);
+	e->next = ifc->ext;
+	ifc->ext = e;
+	return e->data;
+}
+
+static void ext_free(struct iface_ext *e)
+{
+	if (e->type->free)
+		e->type->free(e->data);
+	else
+		free(e->data);
+	free(e);
+}
+
+void iface_ext_drop(struct iface_cfg *ifc, const struct iface_ext_type *type)
+{
+	for (struct iface_ext **pp = &ifc->ext; *pp; pp = &(*pp)->next) {
+		if ((*pp)->type == type) {
+			struct iface_ext *e = *pp;
+			*pp = e->next;
+			ext_free(e);
+			return;
+		}
+	}
+}
+
+static struct iface_listener *listeners;
+
+void iface_listener_register(struct iface_listener *l)
+{
+	l->next = listeners;
+	listeners = l;
+}
+
+void iface_notify_changed(struct config *cfg, struct iface_cfg *ifc)
+{
+	for (struct iface_listener *l = listeners; l; l = l->next)
+		if (l->changed)
+			l->changed(cfg, ifc);
+}
+
+void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc)
+{
+	for (struct iface_listener *l = listeners; l; l = l->next)
+		if (l->deleted)
+			l->deleted(cfg, ifc);
+}
+
 static void iface_free(struct iface_cfg *ifc)
 {
+	while (ifc->ext) {
+		struct iface_ext *e = ifc->ext;
+		ifc->ext = e->next;
+		ext_free(e);
+	}
 	free(ifc->name);
 	free(ifc->description);
 	free(ifc->secondary);

@@ -23,6 +23,15 @@ struct ipv4_prefix {
 	unsigned len;
 };
 
+/* A feature's own per-interface settings ("ip nat inside", "tunnel
+ * protection", "vpn-sip local-number ...") hang off the interface under the
+ * feature's type, so the core struct does not grow a field per feature. */
+struct iface_ext_type {
+	const char *name;
+	void (*free)(void *ext); /* NULL: plain free() */
+};
+struct iface_ext;
+
 struct iface_cfg {
 	char *name;            /* canonical: "Tunnel1", "GigabitEthernet8", "bak0" */
 	enum iface_kind kind;
@@ -34,6 +43,8 @@ struct iface_cfg {
 	size_t nsecondary, capsecondary;
 	char *unnumbered;      /* interface whose address this one borrows */
 	char *linux_device;    /* IOS-named port: the Linux device behind it */
+	unsigned mtu;          /* "ip mtu"; 0 = the device's default */
+	struct iface_ext *ext; /* features' settings, see iface_ext_get() */
 };
 
 struct iface_table {
@@ -68,6 +79,34 @@ void iface_defer_apply(void);
 void iface_flush_apply(const struct config *cfg);
 
 void iface_cli_init(void);
+
+/* A feature's settings on an interface, or NULL. */
+void *iface_ext_get(const struct iface_cfg *ifc, const struct iface_ext_type *type);
+/* The same, created zeroed (size bytes) on first use. */
+void *iface_ext_get_or_create(struct iface_cfg *ifc, const struct iface_ext_type *type,
+			      size_t size);
+/* Drop (and free) a feature's settings, e.g. when its last line is removed. */
+void iface_ext_drop(struct iface_cfg *ifc, const struct iface_ext_type *type);
+
+/* Features that must follow interfaces in the model (a vpn-sip session on a
+ * tunnel, routes through an interface) listen here.  changed() runs after
+ * every command that changed the interface; deleted() runs before "no
+ * interface X" frees it.  Any field may be NULL. */
+struct iface_listener {
+	void (*changed)(struct config *cfg, struct iface_cfg *ifc);
+	void (*deleted)(struct config *cfg, struct iface_cfg *ifc);
+	struct iface_listener *next;
+};
+void iface_listener_register(struct iface_listener *l);
+void iface_notify_changed(struct config *cfg, struct iface_cfg *ifc);
+void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc);
+
+/* For a feature's interface commands: the interface the config-if session
+ * edits (NULL, with the error printed, if another shell removed it), and
+ * the call to make after changing it (listeners, then the kernel side). */
+struct cli_exec;
+struct iface_cfg *iface_current(struct cli_exec *x);
+void iface_changed(struct config *cfg, struct iface_cfg *ifc);
 
 /* Lines inside an "interface" block come from writers ordered by number
  * (10 linux-device, 20 description, 30 addresses, 50 shutdown; features

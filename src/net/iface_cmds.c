@@ -15,8 +15,9 @@ void iface_set_applier(const struct iface_applier *a)
 	applier = a;
 }
 
-static void notify(const struct config *cfg, const struct iface_cfg *ifc)
+void iface_changed(struct config *cfg, struct iface_cfg *ifc)
 {
+	iface_notify_changed(cfg, ifc);
 	if (!applier)
 		return;
 	if (deferring)
@@ -47,7 +48,7 @@ void iface_flush_apply(const struct config *cfg)
 
 /* The interface the config-if session edits; NULL (with a message) when
  * another shell removed it meanwhile. */
-static struct iface_cfg *current(struct cli_exec *x)
+struct iface_cfg *iface_current(struct cli_exec *x)
 {
 	const char *name = cli_key(x, "config-if");
 	struct iface_cfg *ifc = name ? iface_find(&cfg_of(x)->ifaces, name) : NULL;
@@ -70,6 +71,7 @@ static int cmd_interface(struct cli_exec *x)
 		char *dev = iface_device(ifc) ? xstrdup(iface_device(ifc)) : NULL;
 		if (deferring)
 			hashmap_del(&dirty, name);
+		iface_notify_deleted(cfg, ifc);
 		iface_delete(&cfg->ifaces, name);
 		if (applier)
 			applier->removed(cfg, name, dev);
@@ -81,7 +83,7 @@ static int cmd_interface(struct cli_exec *x)
 	ifc = iface_find(&cfg->ifaces, name);
 	if (!ifc) {
 		ifc = iface_get_or_create(&cfg->ifaces, name);
-		notify(cfg, ifc);
+		iface_changed(cfg, ifc);
 	}
 	cli_enter(x, "config-if", ifc->name);
 	return CLI_OK;
@@ -89,24 +91,24 @@ static int cmd_interface(struct cli_exec *x)
 
 static int cmd_description(struct cli_exec *x)
 {
-	struct iface_cfg *ifc = current(x);
+	struct iface_cfg *ifc = iface_current(x);
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
 	free(ifc->description);
 	ifc->description = x->is_no ? NULL : xstrdup(cli_arg(x, "text"));
-	notify(cfg_of(x), ifc);
+	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }
 
 static int cmd_shutdown(struct cli_exec *x)
 {
-	struct iface_cfg *ifc = current(x);
+	struct iface_cfg *ifc = iface_current(x);
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
 	ifc->shutdown = !x->is_no;
-	notify(cfg_of(x), ifc);
+	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }
 
@@ -130,7 +132,7 @@ static bool same_prefix(const struct ipv4_prefix *a, const struct ipv4_prefix *b
 
 static int cmd_ip_address(struct cli_exec *x)
 {
-	struct iface_cfg *ifc = current(x);
+	struct iface_cfg *ifc = iface_current(x);
 	struct ipv4_prefix p;
 	bool secondary = cli_has(x, "secondary");
 
@@ -139,7 +141,7 @@ static int cmd_ip_address(struct cli_exec *x)
 	if (x->is_no && !cli_has(x, "addr")) {
 		ifc->has_addr = false;
 		ifc->nsecondary = 0;
-		notify(cfg_of(x), ifc);
+		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
 	}
 	if (!parse_prefix(x, &p))
@@ -151,7 +153,7 @@ static int cmd_ip_address(struct cli_exec *x)
 					memmove(&ifc->secondary[i], &ifc->secondary[i + 1],
 						(ifc->nsecondary - i - 1) * sizeof(p));
 					ifc->nsecondary--;
-					notify(cfg_of(x), ifc);
+					iface_changed(cfg_of(x), ifc);
 					return CLI_OK;
 				}
 			return cli_error(x, "Address %s not found", cli_arg(x, "addr"));
@@ -161,7 +163,7 @@ static int cmd_ip_address(struct cli_exec *x)
 		if (ifc->nsecondary)
 			return cli_error(x, "Must delete secondary before deleting primary");
 		ifc->has_addr = false;
-		notify(cfg_of(x), ifc);
+		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
 	}
 	if (secondary) {
@@ -180,13 +182,13 @@ static int cmd_ip_address(struct cli_exec *x)
 		free(ifc->unnumbered);
 		ifc->unnumbered = NULL;
 	}
-	notify(cfg_of(x), ifc);
+	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }
 
 static int cmd_ip_unnumbered(struct cli_exec *x)
 {
-	struct iface_cfg *ifc = current(x);
+	struct iface_cfg *ifc = iface_current(x);
 	const char *src = cli_arg(x, "src");
 
 	if (!ifc)
@@ -194,7 +196,7 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 	if (x->is_no) {
 		free(ifc->unnumbered);
 		ifc->unnumbered = NULL;
-		notify(cfg_of(x), ifc);
+		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
 	}
 	if (strcasecmp(src, ifc->name) == 0)
@@ -203,14 +205,14 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 	ifc->unnumbered = xstrdup(src);
 	ifc->has_addr = false;
 	ifc->nsecondary = 0;
-	notify(cfg_of(x), ifc);
+	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }
 
 static int cmd_linux_device(struct cli_exec *x)
 {
 	struct config *cfg = cfg_of(x);
-	struct iface_cfg *ifc = current(x);
+	struct iface_cfg *ifc = iface_current(x);
 	const char *dev = cli_arg(x, "dev");
 	int used;
 	char *canon;
@@ -220,7 +222,7 @@ static int cmd_linux_device(struct cli_exec *x)
 	if (x->is_no) {
 		free(ifc->linux_device);
 		ifc->linux_device = NULL;
-		notify(cfg, ifc);
+		iface_changed(cfg, ifc);
 		return CLI_OK;
 	}
 	if (ifc->kind != IFACE_PHYSICAL || (iface_device(ifc) && !ifc->linux_device))
@@ -243,7 +245,7 @@ static int cmd_linux_device(struct cli_exec *x)
 	free(all);
 	free(ifc->linux_device);
 	ifc->linux_device = xstrdup(dev);
-	notify(cfg, ifc);
+	iface_changed(cfg, ifc);
 	return CLI_OK;
 }
 

@@ -28,6 +28,7 @@
 
 #include "config/config.h"
 #include "log/debug.h"
+#include "net/ifstate.h"
 
 static struct debug_flag debug_iface = {
 	.path = "interface events",
@@ -154,6 +155,22 @@ static void kif_free(struct kif *k)
 	free(k);
 }
 
+/* The address in effect, for SIP and routes: the configured one, or the
+ * borrowed one of "ip unnumbered".  A DHCP lease is the DHCP client's to
+ * publish. */
+static void publish_addr(const struct config *cfg, const struct iface_cfg *ifc)
+{
+	const struct iface_cfg *src = ifc;
+	const struct ifstate *st = ifstate_get(ifc->name);
+
+	if (ifc->unnumbered)
+		src = iface_find(&cfg->ifaces, ifc->unnumbered);
+	if (src && src->has_addr && !src->unnumbered)
+		ifstate_set_addr(ifc->name, &src->addr, false);
+	else if (!st || !st->addr_from_dhcp)
+		ifstate_set_addr(ifc->name, NULL, false);
+}
+
 static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 {
 	struct kif *k = hashmap_get(&K.kifs, ifc->name);
@@ -218,6 +235,7 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 	}
 	dbg(&debug_iface, "IFACE: %s (%s): %zu address(es), %s", ifc->name, dev, k->naddrs,
 	    ifc->shutdown ? "down" : "up");
+	publish_addr(cfg, ifc);
 }
 
 static void apply_removed(const struct config *cfg, const char *name, const char *dev)
@@ -226,6 +244,7 @@ static void apply_removed(const struct config *cfg, const char *name, const char
 
 	if (k)
 		kif_free(k);
+	ifstate_remove(name);
 }
 
 static const struct iface_applier kernel_applier = { apply_changed, apply_removed };

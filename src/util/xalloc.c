@@ -75,3 +75,12 @@ void xgrow(void *arrp, size_t *cap, size_t want, size_t sz)
 	*arr = xrealloc(*arr, ncap * sz);
 	*cap = ncap;
 }
+
+void *xmemdup(const void *p, size_t n)
+{
+	void *q = xmalloc(n ? n : 1);
+
+	if (n)
+		memcpy(q, p, n);
+	return q;
+}
