@@ -1,0 +1,375 @@
+/* show policy-map interface / show policy-map / show class-map, in the
+ * layout of IOS (and of the Cisco VPN-SIP guide's examples), with live
+ * figures from the kernel's tc statistics. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qos/qos_int.h"
+
+#define LOAD_INTERVAL "5 minute"
+
+/* IOS prints rates rounded to 1000 bps, at least four digits. */
+static void rate_text(uint64_t bps, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04llu", (unsigned long long)(bps / 1000 * 1000));
+}
+
+static void indent(struct strbuf *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		sb_putc(out, ' ');
+}
+
+/* The drop rate from the drops since the last look (the kernel estimates
+ * the output rate only). */
+static uint64_t drop_rate(uint64_t *last_ms, uint64_t *last_drops, uint64_t *bps,
+			  uint64_t drops, uint64_t avg_bytes)
+{
+	uint64_t now = qos_now_ms();
+
+	if (*last_ms && now > *last_ms + 1000 && drops >= *last_drops)
+		*bps = (drops - *last_drops) * avg_bytes * 8 * 1000 / (now - *last_ms);
+	if (!*last_ms || now > *last_ms + 1000) {
+		*last_ms = now;
+		*last_drops = drops;
+	}
+	return drops == *last_drops && *last_ms + 30000 < now ? 0 : *bps;
+}
+
+/* The counters IOS prints for one class.  "N packets, M bytes" counts what
+ * the class received: sent + dropped + queued (the kernel counts the bytes
+ * of sent packets only; dropped bytes are estimated at the mean size). */
+static void counters(struct strbuf *out, int ind, const struct qos_class_stats *st,
+		     uint64_t dbps)
+{
+	uint64_t avg = st->packets ? st->bytes / st->packets : 0;
+	uint64_t pk = st->packets + st->drops + st->qlen;
+	uint64_t by = st->bytes + st->backlog + st->drops * avg;
+	char r1[32], r2[32];
+
+	rate_text(st->rate_bps + dbps, r1, sizeof(r1));
+	rate_text(dbps, r2, sizeof(r2));
+	indent(out, ind);
+	sb_printf(out, "%llu packets, %llu bytes\n", (unsigned long long)pk, (unsigned long long)by);
+	indent(out, ind);
+	sb_printf(out, "%s offered rate %s bps, drop rate %s bps\n", LOAD_INTERVAL, r1, r2);
+}
+
+static void queue_lines(struct strbuf *out, int ind, const struct qos_class_stats *st,
+			unsigned limit, bool queueing)
+{
+	if (queueing) {
+		indent(out, ind);
+		sb_puts(out, "Queueing\n");
+	}
+	indent(out, ind);
+	sb_printf(out, "queue limit %u packets\n", limit);
+	indent(out, ind);
+	sb_printf(out, "(queue depth/total drops/no-buffer drops) %u/%llu/0\n", st->qlen,
+		  (unsigned long long)st->drops);
+	indent(out, ind);
+	sb_printf(out, "(pkts output/bytes output) %llu/%llu\n", (unsigned long long)st->packets,
+		  (unsigned long long)st->bytes);
+}
+
+static void match_lines(const struct config *cfg, const char *cname, struct strbuf *out, int ind)
+{
+	const struct qos_class_map *cm = qos_cmap_find(cfg, cname);
+	char buf[8];
+
+	if (!cm || strcmp(cname, QOS_CLASS_DEFAULT) == 0) {
+		indent(out, ind);
+		sb_puts(out, "Match: any\n");
+		return;
+	}
+	for (size_t i = 0; i < cm->n; i++) {
+		indent(out, ind);
+		if (cm->m[i].kind == QOS_MATCH_DSCP) {
+			sb_puts(out, "Match: dscp");
+			for (unsigned k = 0; k < cm->m[i].ndscp; k++)
+				sb_printf(out, " %s (%u)",
+					  qos_dscp_name(cm->m[i].dscp[k], buf, sizeof(buf)),
+					  cm->m[i].dscp[k]);
+			sb_putc(out, '\n');
+			continue;
+		}
+		sb_puts(out, "Match: ");
+		qos_match_text(&cm->m[i], out);
+		if (cm->m[i].kind == QOS_MATCH_ACCESS_GROUP)
+			sb_puts(out, " (access lists are not built yet: matches nothing)");
+		sb_putc(out, '\n');
+	}
+}
+
+static const char *match_type(const struct config *cfg, const char *cname)
+{
+	const struct qos_class_map *cm = qos_cmap_find(cfg, cname);
+
+	return !cm || cm->match_any ? "match-any" : "match-all";
+}
+
+static bool has_queueing(const struct qos_pclass *pc)
+{
+	return pc && (pc->priority || pc->bw_kind != QOS_BW_NONE || pc->queue_limit ||
+		      pc->shape_bps);
+}
+
+static void leaf_lines(const struct config *cfg, struct qos_attachment *a, size_t i,
+		       const struct qos_class_stats *st, struct strbuf *out, int ind)
+{
+	struct qos_leaf *l = &a->plan.leaves[i];
+	const struct qos_pclass *pc =
+		a->plan.leaf_policy ? qos_pclass_find(a->plan.leaf_policy, l->name) : NULL;
+	uint64_t avg = st->packets ? st->bytes / st->packets : 1000;
+	uint64_t dbps = drop_rate(&l->last_ms, &l->last_drops, &l->drop_bps, st->drops, avg);
+	char buf[8];
+
+	indent(out, ind);
+	sb_printf(out, "Class-map: %s (%s)\n", l->name, match_type(cfg, l->name));
+	counters(out, ind + 2, st, dbps);
+	match_lines(cfg, l->name, out, ind + 2);
+	if (pc && pc->priority) {
+		indent(out, ind + 2);
+		sb_puts(out, "Priority: ");
+		if (pc->priority_percent)
+			sb_printf(out, "%u%% (%llu kbps)", pc->priority_percent,
+				  (unsigned long long)(l->rate_bps / 1000));
+		else if (pc->priority_kbps)
+			sb_printf(out, "%u kbps", pc->priority_kbps);
+		else
+			sb_puts(out, "Strict");
+		sb_printf(out, ", burst bytes %llu, b/w exceed drops: %llu\n",
+			  (unsigned long long)(l->rate_bps / 8 / 5), (unsigned long long)st->drops);
+	}
+	queue_lines(out, ind + 2, st, l->limit, has_queueing(pc));
+	if (pc && pc->bw_kind != QOS_BW_NONE) {
+		indent(out, ind + 2);
+		if (pc->bw_kind == QOS_BW_PERCENT)
+			sb_printf(out, "bandwidth %u%% (%llu kbps)\n", pc->bw,
+				  (unsigned long long)(l->rate_bps / 1000));
+		else if (pc->bw_kind == QOS_BW_REMAINING)
+			sb_printf(out, "bandwidth remaining %u%%\n", pc->bw);
+		else
+			sb_printf(out, "bandwidth %u kbps\n", pc->bw);
+	}
+	if (pc && pc->shape_bps) {
+		indent(out, ind + 2);
+		sb_printf(out, "shape (average) cir %llu, bc %llu, be %llu\n",
+			  (unsigned long long)pc->shape_bps, (unsigned long long)(pc->shape_bps / 250),
+			  (unsigned long long)(pc->shape_bps / 250));
+	}
+	if (l->set_dscp >= 0) {
+		indent(out, ind + 2);
+		sb_puts(out, "QoS Set\n");
+		indent(out, ind + 4);
+		sb_printf(out, "dscp %s\n", qos_dscp_name((unsigned)l->set_dscp, buf, sizeof(buf)));
+		indent(out, ind + 6);
+		/* marking happens at encapsulation on tunnels; elsewhere this
+		 * kernel has no action to rewrite it */
+		sb_printf(out, "Packets marked %llu\n",
+			  (unsigned long long)(a->implicit ? st->packets : 0));
+	}
+}
+
+static void show_attachment(const struct config *cfg, struct qos_attachment *a,
+			    struct strbuf *out)
+{
+	size_t n = 1 + a->plan.nleaves;
+	struct qos_class_stats *st = xcalloc(n, sizeof(*st));
+	const struct qos_policy_map *p = a->implicit ? NULL : qos_pmap_find(cfg, a->policy);
+	bool parent = a->implicit ||
+		      (p && p->n == 1 && strcmp(p->c[0]->name, QOS_CLASS_DEFAULT) == 0 &&
+		       p->c[0]->shape_bps);
+	int ind = 4;
+
+	qos_stats_load(a, st);
+	sb_printf(out, " %s\n\n", a->ifname);
+	if (a->implicit)
+		sb_printf(out, "  Service-policy output: VPN-SIP-%s-Bandwidth\n\n", a->ifname);
+	else
+		sb_printf(out, "  Service-policy output: %s\n\n", a->policy);
+	if (parent) {
+		const struct qos_pclass *pc = p ? p->c[0] : NULL;
+		uint64_t avg = st[0].packets ? st[0].bytes / st[0].packets : 1000;
+		uint64_t dbps = drop_rate(&a->root_last_ms, &a->root_last_drops, &a->root_drop_bps,
+					  st[0].drops, avg);
+		uint64_t cir = a->plan.root_bps;
+		unsigned limit = pc && pc->queue_limit ? pc->queue_limit : QOS_QUEUE_LIMIT_DEFAULT;
+		char buf[8];
+		int dscp = a->implicit ? QOS_DSCP_CS4 : pc ? pc->set_dscp : -1;
+
+		sb_puts(out, "    Class-map: class-default (match-any)\n");
+		counters(out, 6, &st[0], dbps);
+		sb_puts(out, "      Match: any\n");
+		queue_lines(out, 6, &st[0], limit, true);
+		if (dscp >= 0) {
+			sb_printf(out, "      QoS Set\n        dscp %s\n          Packets marked %llu\n",
+				  qos_dscp_name((unsigned)dscp, buf, sizeof(buf)),
+				  (unsigned long long)(a->implicit ? st[0].packets : 0));
+		}
+		sb_printf(out, "      shape (average) cir %llu, bc %llu, be %llu\n",
+			  (unsigned long long)cir, (unsigned long long)(cir / 250),
+			  (unsigned long long)(cir / 250));
+		sb_printf(out, "      target shape rate %llu\n", (unsigned long long)cir);
+		if (a->implicit && a->has_esp)
+			sb_printf(out, "      overhead accounting: ESP-in-UDP (%u fixed, %u IV, "
+				       "block %u, ICV %u bytes)\n",
+				  a->esp.fixed_bytes, a->esp.iv_len, a->esp.block_size, a->esp.icv_len);
+		if (!a->plan.leaf_policy) {
+			free(st);
+			return;
+		}
+		sb_printf(out, "\n      Service-policy : %s\n\n", a->plan.leaf_policy->name);
+		ind = 8;
+	}
+	for (size_t i = 0; i < a->plan.nleaves; i++) {
+		if (i)
+			sb_putc(out, '\n');
+		leaf_lines(cfg, a, i, &st[1 + i], out, ind);
+	}
+	free(st);
+}
+
+static int cmd_show_pmap_interface(struct cli_exec *x)
+{
+	const struct config *cfg = cfg_of(x);
+	const char *ifname = cli_arg(x, "ifname");
+	size_t n;
+	struct iface_cfg **ifs;
+
+	if (ifname) {
+		struct qos_attachment *a = qos_attachment_find(ifname);
+		if (!iface_find(&cfg->ifaces, ifname) && !a)
+			return cli_error(x, "Interface %s not configured", ifname);
+		if (a)
+			show_attachment(cfg, a, x->out);
+		else if (qos_iface_output_policy(iface_find(&cfg->ifaces, ifname)))
+			cli_out(x, " %s\n\n  Service-policy output: %s (not applied to the kernel)\n",
+				ifname, qos_iface_output_policy(iface_find(&cfg->ifaces, ifname)));
+		return CLI_OK;
+	}
+	ifs = iface_sorted(&cfg->ifaces, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct qos_attachment *a = qos_attachment_find(ifs[i]->name);
+		if (a) {
+			show_attachment(cfg, a, x->out);
+			sb_putc(x->out, '\n');
+		}
+	}
+	free(ifs);
+	return CLI_OK;
+}
+
+static void show_pclass(const struct qos_pclass *pc, struct strbuf *out)
+{
+	char buf[8];
+
+	sb_printf(out, "    Class %s\n", pc->name);
+	if (pc->priority) {
+		sb_puts(out, "      Strict Priority\n");
+		if (pc->priority_percent)
+			sb_printf(out, "      Bandwidth %u (%%)\n", pc->priority_percent);
+		else if (pc->priority_kbps)
+			sb_printf(out, "      Bandwidth %u (kbps)\n", pc->priority_kbps);
+	}
+	if (pc->bw_kind == QOS_BW_PERCENT)
+		sb_printf(out, "      bandwidth %u (%%)\n", pc->bw);
+	else if (pc->bw_kind == QOS_BW_REMAINING)
+		sb_printf(out, "      bandwidth remaining %u (%%)\n", pc->bw);
+	else if (pc->bw_kind == QOS_BW_KBPS)
+		sb_printf(out, "      bandwidth %u (kbps)\n", pc->bw);
+	if (pc->shape_bps)
+		sb_printf(out, "      Average Rate Traffic Shaping\n      cir %llu (bps)\n",
+			  (unsigned long long)pc->shape_bps);
+	if (pc->queue_limit)
+		sb_printf(out, "      queue-limit %u packets\n", pc->queue_limit);
+	if (pc->set_dscp >= 0)
+		sb_printf(out, "      set dscp %s\n",
+			  qos_dscp_name((unsigned)pc->set_dscp, buf, sizeof(buf)));
+	if (pc->service_policy)
+		sb_printf(out, "      service-policy %s\n", pc->service_policy);
+}
+
+static void show_pmap(const struct qos_policy_map *p, struct strbuf *out)
+{
+	sb_printf(out, "  Policy Map %s\n", p->name);
+	if (p->description)
+		sb_printf(out, "    Description: %s\n", p->description);
+	for (size_t i = 0; i < p->n; i++)
+		show_pclass(p->c[i], out);
+	sb_putc(out, '\n');
+}
+
+static int cmd_show_pmap(struct cli_exec *x)
+{
+	const char *name = cli_arg(x, "name");
+	size_t n;
+	struct qos_policy_map **v;
+
+	if (name) {
+		const struct qos_policy_map *p = qos_pmap_find(cfg_of(x), name);
+		if (!p)
+			return cli_error(x, "Policy-map %s not configured", name);
+		show_pmap(p, x->out);
+		return CLI_OK;
+	}
+	v = qos_pmaps_sorted(cfg_of(x), &n);
+	for (size_t i = 0; i < n; i++)
+		show_pmap(v[i], x->out);
+	free(v);
+	return CLI_OK;
+}
+
+static void show_cmap(const struct qos_class_map *cm, unsigned id, struct strbuf *out)
+{
+	sb_printf(out, " Class Map %s %s (id %u)\n\n", cm->match_any ? "match-any" : "match-all",
+		  cm->name, id);
+	if (cm->description)
+		sb_printf(out, "   Description: %s\n", cm->description);
+	for (size_t i = 0; i < cm->n; i++) {
+		sb_puts(out, "   Match ");
+		qos_match_text(&cm->m[i], out);
+		sb_puts(out, "\n");
+	}
+	sb_putc(out, '\n');
+}
+
+static int cmd_show_cmap(struct cli_exec *x)
+{
+	const char *name = cli_arg(x, "name");
+	static const struct qos_match any = { .kind = QOS_MATCH_ANY };
+	struct qos_class_map def = { .name = (char *)QOS_CLASS_DEFAULT, .match_any = true,
+				     .m = (struct qos_match *)&any, .n = 1 };
+	size_t n;
+	struct qos_class_map **v = qos_cmaps_sorted(cfg_of(x), &n);
+	bool found = false;
+
+	if (!name || strcmp(name, QOS_CLASS_DEFAULT) == 0) {
+		show_cmap(&def, 0, x->out);
+		found = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!name || strcmp(name, v[i]->name) == 0) {
+			show_cmap(v[i], (unsigned)i + 1, x->out);
+			found = true;
+		}
+	free(v);
+	if (!found)
+		return cli_error(x, "Class-map %s not configured", name);
+	return CLI_OK;
+}
+
+static const struct cli_cmd show_cmds[] = {
+	{ "exec", "show policy-map [WORD$name]",
+	  "Show running system information\nShow QoS Policy Map\npolicy-map name", cmd_show_pmap, 0 },
+	{ "exec", "show policy-map interface [IFNAME$ifname [output]]",
+	  "\n\nQos Policy Interface\nInterface name\nOutput policy", cmd_show_pmap_interface, 0 },
+	{ "exec", "show class-map [WORD$name]", "\nShow QoS Class Map\nclass-map name",
+	  cmd_show_cmap, 0 },
+};
+
+void qos_show_cli_init(void)
+{
+	CLI_INSTALL(show_cmds);
+}
