@@ -1,0 +1,439 @@
+/* QoS without a kernel: the commands and their modes, running-config round
+ * trips, refusals, the plan (rates per class), the ESP-in-UDP outer-length
+ * arithmetic, the VPN-SIP API's checks and state, and the outer DSCP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "harness.h"
+#include "qos/qos.h"
+#include "qos/qos_int.h"
+
+static struct config cfg;
+static struct config_env env = { .cfg = &cfg, .startup_path = "/nonexistent", .check_only = true };
+static bool inited;
+
+static struct cli_session *fresh(void)
+{
+	if (!inited) {
+		config_features_init();
+		inited = true;
+	}
+	config_free(&cfg);
+	config_init(&cfg);
+	return cli_session_new(&env, 15);
+}
+
+static enum cli_status run(struct cli_session *s, const char *line, struct strbuf *out)
+{
+	struct cli_result res;
+
+	sb_reset(out);
+	config_exec_line(&env, s, line, out, &res);
+	return res.status;
+}
+
+static char *body(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	cfg.last_change = 0;
+	config_write(&cfg, &sb);
+	return sb_steal(&sb);
+}
+
+static char *prompt(struct cli_session *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	cli_session_prompt(s, "R1", &sb);
+	return sb_steal(&sb);
+}
+
+static const char *const seed_lines[] = {
+	"configure terminal",
+	"class-map match-all UDP",
+	"match protocol ip",
+	"class-map match-any VOICE",
+	"match dscp ef cs5",
+	"match protocol icmp",
+	"policy-map CBWFQ",
+	"class UDP",
+	"bandwidth percent 60",
+	"queue-limit 12 packets",
+	"policy-map LLQ",
+	"class VOICE",
+	"priority percent 30",
+	"set dscp ef",
+	"class class-default",
+	"bandwidth remaining percent 50",
+	"policy-map PARENT",
+	"class class-default",
+	"shape average 1000000",
+	"service-policy CBWFQ",
+	"interface Tunnel1",
+	"qos pre-classify",
+	"service-policy output PARENT",
+	"end",
+	NULL,
+};
+
+static const char expected_text[] = "class-map match-all UDP\n"
+				    " match protocol ip\n"
+				    "!\n"
+				    "class-map match-any VOICE\n"
+				    " match dscp ef cs5\n"
+				    " match protocol icmp\n"
+				    "!\n"
+				    "policy-map CBWFQ\n"
+				    " class UDP\n"
+				    "  bandwidth percent 60\n"
+				    "  queue-limit 12 packets\n"
+				    "!\n"
+				    "policy-map LLQ\n"
+				    " class VOICE\n"
+				    "  priority percent 30\n"
+				    "  set dscp ef\n"
+				    " class class-default\n"
+				    "  bandwidth remaining percent 50\n"
+				    "!\n"
+				    "policy-map PARENT\n"
+				    " class class-default\n"
+				    "  shape average 1000000\n"
+				    "   service-policy CBWFQ\n"
+				    "!\n";
+
+static void apply(struct cli_session *s, const char *const *lines)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; lines[i]; i++)
+		if (run(s, lines[i], &out) != CLI_OK)
+			harness_fail(__FILE__, __LINE__, "%s: %s", lines[i], sb_str(&out));
+	sb_free(&out);
+}
+
+TEST(modes_and_prompts)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	char *p;
+
+	run(s, "configure terminal", &out);
+	CHECK_INT(run(s, "class-map match-all UDP", &out), CLI_OK);
+	CHECK_STR(p = prompt(s), "R1(config-cmap)#");
+	free(p);
+	CHECK_INT(run(s, "policy-map CBWFQ", &out), CLI_OK);
+	CHECK_STR(p = prompt(s), "R1(config-pmap)#");
+	free(p);
+	CHECK_INT(run(s, "class UDP", &out), CLI_OK);
+	CHECK_STR(p = prompt(s), "R1(config-pmap-c)#");
+	free(p);
+	/* a policy-map line leaves the class sub-mode, as in IOS */
+	CHECK_INT(run(s, "class class-default", &out), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config-pmap-c");
+	CHECK_INT(run(s, "exit", &out), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config-pmap");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(running_config_round_trip)
+{
+	struct cli_session *s = fresh();
+	char *b1, *b2;
+
+	apply(s, seed_lines);
+	b1 = body();
+	CHECK(strstr(b1, expected_text));
+	CHECK(strstr(b1, "interface Tunnel1\n no ip address\n qos pre-classify\n"
+		       " service-policy output PARENT\n!\n"));
+	/* IOS order: class maps and policy maps before the interfaces */
+	CHECK(strstr(b1, "class-map") < strstr(b1, "interface"));
+	cli_session_free(s);
+
+	/* the text itself loads back to the same text */
+	s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	run(s, "configure terminal", &out);
+	for (char *line = strtok(b1, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '!' || strcmp(line, "end") == 0)
+			continue;
+		if (run(s, line, &out) != CLI_OK)
+			harness_fail(__FILE__, __LINE__, "%s: %s", line, sb_str(&out));
+	}
+	b2 = body();
+	CHECK(strstr(b2, expected_text));
+	free(b1);
+	free(b2);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(no_forms)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	char *b;
+
+	apply(s, seed_lines);
+	run(s, "configure terminal", &out);
+	/* in use: refused, as IOS does */
+	CHECK_INT(run(s, "no class-map UDP", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "Class-map UDP is being used by policy-map CBWFQ"));
+	CHECK_INT(run(s, "no policy-map PARENT", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "interface Tunnel1"));
+	CHECK_INT(run(s, "no policy-map CBWFQ", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "policy-map PARENT"));
+	run(s, "interface Tunnel1", &out);
+	CHECK_INT(run(s, "no service-policy output PARENT", &out), CLI_OK);
+	CHECK_INT(run(s, "no qos pre-classify", &out), CLI_OK);
+	CHECK_INT(run(s, "no policy-map PARENT", &out), CLI_OK);
+	run(s, "policy-map LLQ", &out);
+	run(s, "class VOICE", &out);
+	CHECK_INT(run(s, "no set dscp", &out), CLI_OK);
+	CHECK_INT(run(s, "no priority", &out), CLI_OK);
+	run(s, "exit", &out);
+	CHECK_INT(run(s, "no class class-default", &out), CLI_OK);
+	run(s, "class-map match-any VOICE", &out);
+	CHECK_INT(run(s, "no match dscp ef cs5", &out), CLI_OK);
+	CHECK_INT(run(s, "no match dscp ef", &out), CLI_ERR_FAILED);
+	run(s, "exit", &out);
+	b = body();
+	CHECK(strstr(b, "class-map match-any VOICE\n match protocol icmp\n!\n"));
+	CHECK(strstr(b, "policy-map LLQ\n class VOICE\n!\n"));
+	CHECK(!strstr(b, "PARENT"));
+	CHECK(!strstr(b, "qos pre-classify"));
+	CHECK(!strstr(b, "service-policy output"));
+	free(b);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(bad_input)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	apply(s, seed_lines);
+	run(s, "configure terminal", &out);
+	run(s, "class-map match-all X", &out);
+	CHECK_INT(run(s, "match dscp ef bogus", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "Invalid DSCP value bogus"));
+	CHECK_INT(run(s, "match dscp 64", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "match protocol gre", &out), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "class-map class-default", &out), CLI_ERR_FAILED);
+	run(s, "policy-map P", &out);
+	CHECK_INT(run(s, "class NOSUCH", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "class-map NOSUCH not configured"));
+	CHECK_INT(run(s, "class UDP", &out), CLI_OK);
+	CHECK_INT(run(s, "bandwidth percent 80", &out), CLI_OK);
+	CHECK_INT(run(s, "priority percent 10", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "priority and bandwidth"));
+	CHECK_INT(run(s, "bandwidth percent 101", &out), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "queue-limit 0 packets", &out), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "set dscp nope", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "service-policy NOSUCH", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "service-policy P", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "class VOICE", &out), CLI_OK);
+	CHECK_INT(run(s, "bandwidth percent 30", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "exceed 100%"));
+	CHECK_INT(run(s, "bandwidth percent 20", &out), CLI_OK);
+	/* only two levels */
+	CHECK_INT(run(s, "service-policy PARENT", &out), CLI_ERR_FAILED);
+	run(s, "interface GigabitEthernet8", &out);
+	CHECK_INT(run(s, "qos pre-classify", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "service-policy output NOSUCH", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "policy map NOSUCH not configured"));
+	CHECK_INT(run(s, "service-policy output CBWFQ", &out), CLI_OK);
+	CHECK_INT(run(s, "service-policy output LLQ", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "already attached"));
+	CHECK(!iface_find(&cfg.ifaces, "GigabitEthernet8") ||
+	      strcmp(qos_iface_output_policy(iface_find(&cfg.ifaces, "GigabitEthernet8")), "CBWFQ") == 0);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(plan_rates)
+{
+	struct cli_session *s = fresh();
+	struct qos_plan plan;
+	char err[256];
+
+	apply(s, seed_lines);
+	/* the seed: bandwidth 60% of 1000 kbps is 600 kbps, the rest to
+	 * class-default */
+	CHECK(qos_plan_build(&cfg, qos_pmap_find(&cfg, "CBWFQ"), 1000000, &plan, err, sizeof(err)));
+	CHECK_INT(plan.nleaves, 2);
+	CHECK_STR(plan.leaves[0].name, "UDP");
+	CHECK_INT(plan.leaves[0].rate_bps, 600000);
+	CHECK_INT(plan.leaves[0].limit, 12);
+	CHECK_STR(plan.leaves[1].name, "class-default");
+	CHECK_INT(plan.leaves[1].rate_bps, 400000);
+	CHECK_INT(plan.leaves[1].limit, 64);
+	CHECK_INT(plan.leaves[1].ceil_bps, 1000000);
+	qos_plan_free(&plan);
+	/* priority 30%, then remaining 50% of the other 70% */
+	CHECK(qos_plan_build(&cfg, qos_pmap_find(&cfg, "LLQ"), 512000, &plan, err, sizeof(err)));
+	CHECK_INT(plan.nleaves, 2);
+	CHECK_INT(plan.leaves[0].rate_bps, 153600);
+	CHECK_INT(plan.leaves[0].prio, 0);
+	CHECK_INT(plan.leaves[1].rate_bps, 179200);
+	qos_plan_free(&plan);
+	/* no child policy: one class-default at the full rate */
+	CHECK(qos_plan_build(&cfg, NULL, 64000, &plan, err, sizeof(err)));
+	CHECK_INT(plan.nleaves, 1);
+	CHECK_INT(plan.leaves[0].rate_bps, 64000);
+	qos_plan_free(&plan);
+	cli_session_free(s);
+}
+
+TEST(esp_outer_length)
+{
+	/* AES-CBC-128 + HMAC-SHA1-96 in UDP: 36 + 16 IV + pad16(L+2) + 12 */
+	struct qos_esp_overhead cbc = { QOS_ESP_FIXED_UDP_ENCAP, 16, 12, 16 };
+	struct qos_esp_overhead gcm = { QOS_ESP_FIXED_UDP_ENCAP, 4, 16, 8 };
+
+	CHECK_INT(qos_esp_outer_len(NULL, 84), 84);
+	CHECK_INT(qos_esp_outer_len(&cbc, 84), 36 + 16 + 96 + 12);
+	CHECK_INT(qos_esp_outer_len(&cbc, 94), 36 + 16 + 96 + 12);
+	CHECK_INT(qos_esp_outer_len(&cbc, 95), 36 + 16 + 112 + 12);
+	CHECK_INT(qos_esp_outer_len(&cbc, 1400), 36 + 16 + 1408 + 12);
+	CHECK_INT(qos_esp_outer_len(&gcm, 84), 36 + 8 + 88 + 16);
+	CHECK_INT(qos_esp_outer_len(&gcm, 1400), 36 + 8 + 1404 + 16);
+	/* The shaper charges outer bytes: at b=AS 512 kbps, 84-byte pings leave
+	 * at 512000 * 84 / 160 = 268800 bps of inner traffic. */
+	CHECK_INT(512000ull * 84 / qos_esp_outer_len(&cbc, 84), 268800);
+	/* The overhead never shrinks a packet and grows monotonically. */
+	for (unsigned l = 1; l < 4096; l++)
+		CHECK(qos_esp_outer_len(&cbc, l) >= qos_esp_outer_len(&cbc, l - 1) &&
+		      qos_esp_outer_len(&cbc, l) > l);
+}
+
+static bool used_vp(const struct config *c, const char *policy)
+{
+	(void)c;
+	return strcmp(policy, "VP") == 0;
+}
+
+static bool tunnel1_has_vpnsip(const struct config *c, const struct iface_cfg *ifc)
+{
+	(void)c;
+	return strcmp(ifc->name, "Tunnel1") == 0;
+}
+
+TEST(vpnsip_refusals)
+{
+	static const struct qos_vpnsip_hooks hooks = { tunnel1_has_vpnsip, used_vp };
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	char err[512];
+
+	apply(s, seed_lines);
+	qos_set_vpnsip_hooks(&hooks);
+	run(s, "configure terminal", &out);
+	run(s, "policy-map VP", &out);
+	run(s, "class UDP", &out);
+	CHECK_INT(run(s, "bandwidth 600", &out), CLI_ERR_FAILED);
+	CHECK(strstr(sb_str(&out), "varies depending on the negotiation with the peer"));
+	CHECK_INT(run(s, "priority 100", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "bandwidth percent 60", &out), CLI_OK);
+	/* a policy not used by VPN-SIP takes kbps */
+	run(s, "policy-map ABS", &out);
+	run(s, "class UDP", &out);
+	CHECK_INT(run(s, "bandwidth 600", &out), CLI_OK);
+	/* a static policy on a VPN-SIP tunnel: accepted with a warning, and
+	 * the session check fails */
+	run(s, "interface Tunnel2", &out);
+	run(s, "interface Tunnel1", &out);
+	CHECK(strstr(sb_str(&out), "") != NULL);
+	run(s, "end", &out);
+	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel1", NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "statically configured service-policy output PARENT"));
+	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel2", "ABS", err, sizeof(err)), -1);
+	CHECK(strstr(err, "varies depending on the negotiation"));
+	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel2", "NOSUCH", err, sizeof(err)), -1);
+	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel9", NULL, err, sizeof(err)), -1);
+	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel2", "VP", err, sizeof(err)), 0);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel1", 1000, NULL, NULL, err, sizeof(err)), -1);
+	qos_set_vpnsip_hooks(NULL);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+static const uint8_t icmp4[20] = { 0x45, 0x00, 0, 84, 0, 0, 0, 0, 64, 1 };
+static const uint8_t udp4[20] = { 0x45, 0x00, 0, 84, 0, 0, 0, 0, 64, 17 };
+static const uint8_t udp4_ef[20] = { 0x45, 46 << 2, 0, 84, 0, 0, 0, 0, 64, 17 };
+
+TEST(implicit_policy_state_and_outer_dscp)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	char err[512];
+
+	apply(s, seed_lines);
+	run(s, "configure terminal", &out);
+	run(s, "interface Tunnel2", &out);
+	run(s, "end", &out);
+	CHECK_INT(qos_outer_dscp("Tunnel2", icmp4, sizeof(icmp4)), -1);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel2", 0, "LLQ", NULL, err, sizeof(err)), -1);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel2", 512, "LLQ", NULL, err, sizeof(err)), 0);
+	CHECK_INT(qos_vpnsip_kbps("Tunnel2"), 512);
+	/* VOICE (icmp or ef) sets ef; everything else gets the implicit cs4 */
+	CHECK_INT(qos_outer_dscp("Tunnel2", icmp4, sizeof(icmp4)), 46);
+	CHECK_INT(qos_outer_dscp("Tunnel2", udp4_ef, sizeof(udp4_ef)), 46);
+	CHECK_INT(qos_outer_dscp("Tunnel2", udp4, sizeof(udp4)), 32);
+	CHECK_INT(qos_outer_dscp("Tunnel2", udp4, 3), 32);
+	/* the child is now used by VPN-SIP: absolute bandwidth is refused */
+	run(s, "configure terminal", &out);
+	run(s, "policy-map LLQ", &out);
+	run(s, "class class-default", &out);
+	CHECK_INT(run(s, "bandwidth 100", &out), CLI_ERR_FAILED);
+	run(s, "end", &out);
+	CHECK_INT(qos_vpnsip_update("Tunnel2", 1000), 0);
+	CHECK_INT(qos_vpnsip_kbps("Tunnel2"), 1000);
+	CHECK_INT(qos_vpnsip_update("Tunnel3", 1000), -1);
+	/* show, with no kernel: the layout, zero counters */
+	char *o;
+	{
+		struct strbuf sb = STRBUF_INIT;
+		run(s, "show policy-map interface Tunnel2", &sb);
+		o = sb_steal(&sb);
+	}
+	CHECK(strstr(o, " Tunnel2\n\n  Service-policy output: VPN-SIP-Tunnel2-Bandwidth\n\n"
+			"    Class-map: class-default (match-any)\n      0 packets, 0 bytes\n"));
+	CHECK(strstr(o, "      QoS Set\n        dscp cs4\n          Packets marked 0\n"
+			"      shape (average) cir 1000000, bc 4000, be 4000\n"
+			"      target shape rate 1000000\n\n      Service-policy : LLQ\n\n"
+			"        Class-map: VOICE (match-any)\n"));
+	CHECK(strstr(o, "          Priority: 30% (300 kbps)"));
+	free(o);
+	/* the implicit policy never appears in running-config */
+	o = body();
+	CHECK(!strstr(o, "VPN-SIP-Tunnel2"));
+	CHECK(!strstr(o, "interface Tunnel2\n service-policy"));
+	free(o);
+	qos_vpnsip_detach("Tunnel2");
+	CHECK_INT(qos_vpnsip_kbps("Tunnel2"), 0);
+	CHECK_INT(qos_outer_dscp("Tunnel2", icmp4, sizeof(icmp4)), -1);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+TEST(show_class_map_and_policy_map)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	apply(s, seed_lines);
+	run(s, "show class-map UDP", &out);
+	CHECK_STR(sb_str(&out), " Class Map match-all UDP (id 1)\n\n   Match protocol ip\n\n");
+	run(s, "show policy-map CBWFQ", &out);
+	CHECK_STR(sb_str(&out), "  Policy Map CBWFQ\n    Class UDP\n      bandwidth 60 (%)\n"
+				"      queue-limit 12 packets\n\n");
+	CHECK_INT(run(s, "show policy-map NOSUCH", &out), CLI_ERR_FAILED);
+	CHECK_INT(run(s, "show class-map NOSUCH", &out), CLI_ERR_FAILED);
+	sb_free(&out);
+	cli_session_free(s);
+}
