@@ -43,6 +43,11 @@ show_ms=$(( (t1 - t0) / 20 ))
 stop_daemon
 per_tunnel=$(( (rss_big - rss_base) / N ))
 
+# QoS: the shaper accuracy table (tools/bench_qos.sh sets qos_table and
+# qos_json).
+# shellcheck source=tools/bench_qos.sh
+. tools/bench_qos.sh
+
 printf '\n%-44s %12s\n' "vpnsip benchmark ($(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB)" "$(date -u +%F)"
 printf '%-44s %12s\n' "configured tunnels" "$N"
 printf '%-44s %12s\n' "TUN devices created" "$tuns"
@@ -51,6 +56,10 @@ printf '%-44s %9s ms\n' "boot: load + apply to the kernel" "$load_ms"
 printf '%-44s %9s ms\n' "show running-config (mean of 20)" "$show_ms"
 printf '%-44s %8s KiB\n' "RSS, empty configuration" "$rss_base"
 printf '%-44s %8s KiB\n' "RSS per configured tunnel" "$per_tunnel"
+printf '\nQoS shaper accuracy (veth: L2 rate at the receiver; tunnel: outer L3 rate\n'
+printf 'computed from the measured inner rate with the ESP-in-UDP formula)\n'
+printf '%-8s %-10s %10s %10s %7s %12s\n' where mode configured measured ratio inner
+printf '%b' "$qos_table"
 
 cat >build/bench/results.json <<JSON
 {
@@ -64,7 +73,8 @@ cat >build/bench/results.json <<JSON
   "sessions_target": null, "sessions_up": null, "all_up_seconds": null,
   "setup_latency_ms_p50": null, "setup_latency_ms_p95": null, "floor_latency_ms_p50": null,
   "rss_per_session_kib": null, "show_session_ms": null,
-  "throughput_mbps_single": null, "throughput_ratio_vs_strongswan": null
+  "throughput_mbps_single": null, "throughput_ratio_vs_strongswan": null,
+  "qos_shaper_accuracy": [${qos_json%,}]
 }
 JSON
 echo "results: build/bench/results.json"

@@ -1,0 +1,90 @@
+# Sourced by tools/bench.sh (uses ns, dir, start_daemon, stop_daemon, ms,
+# cleanup): the QoS shaper accuracy table.  Sets qos_table (text rows) and
+# qos_json (JSON objects, comma-terminated).
+#
+# 1. A veth from the daemon's namespace to a peer, "shape average R" on it
+#    (service-policy output), iperf3 saturating it; the rate is read from
+#    the peer's interface counters (L2 bytes, what the shaper counts on
+#    Ethernet), never from tc.
+# 2. The VPN-SIP implicit policy (test hook) on Tunnel1 with the ESP size
+#    table of AES-CBC + HMAC-SHA1-96; a UDP flood of fixed-size inner
+#    packets; the inner rate is measured on the TUN's tx counter and the
+#    outer rate computed from it with the ESP-in-UDP formula of docs/qos.md
+#    (the data plane is not built yet: this checks the accounting, not the
+#    wire).
+peer=$ns-peer
+trap 'ip netns del "$peer" 2>/dev/null; cleanup' EXIT INT TERM
+ip netns add "$peer"
+ip netns exec "$peer" ip link set lo up
+qos_rates=${QOS_RATES:-64 128 256 512 1000}
+printf 'policy-map S\n class class-default\n  shape average 64000\n' >"$dir/qos.conf"
+printf 'interface Tunnel1\n ip address 192.0.2.1 255.255.255.0\n' >>"$dir/qos.conf"
+start_daemon "$dir/qos.conf"
+ip link add bq0 netns "$ns" type veth peer name bq1 netns "$peer"
+ip netns exec "$ns" ip addr add 198.51.100.1/24 dev bq0
+ip netns exec "$peer" ip addr add 198.51.100.2/24 dev bq1
+# one packet per skb: the receiver's counters then see what was charged
+ip netns exec "$ns" ip link set bq0 up gso_max_segs 1
+ip netns exec "$peer" ip link set bq1 up
+vsh() { build/vpnsipsh -S "$dir/sock" "$@" >/dev/null; }
+vsh -c "configure terminal" -c "interface bq0" -c "service-policy output S" -c "end"
+stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
+ratio() { awk "BEGIN {printf \"%.3f\", $1 / $2}"; }
+qos_json=""
+qos_table=""
+for r in $qos_rates; do
+	bps=$((r * 1000))
+	win=$((r < 256 ? 10 : 5))
+	vsh -c "configure terminal" -c "policy-map S" -c "class class-default" \
+		-c "shape average $bps" -c "end"
+	for mode in udp-1400 udp-64 tcp-1400; do
+		case $mode in
+		udp-1400) set -- -u -b "$((r * 3))k" -l 1400 ;;
+		udp-64) set -- -u -b "$((r * 3))k" -l 64 ;;
+		*) set -- -l 1400 ;;
+		esac
+		ip netns exec "$peer" iperf3 -s -1 -D -p 5201
+		sleep 0.3
+		ip netns exec "$ns" iperf3 -c 198.51.100.2 -t $((win + 4)) "$@" >/dev/null 2>&1 &
+		cpid=$!
+		sleep 3
+		b0=$(stat_of "$peer" bq1 rx_bytes); t0=$(ms)
+		sleep "$win"
+		b1=$(stat_of "$peer" bq1 rx_bytes); t1=$(ms)
+		wait "$cpid" || true
+		got=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+		qos_table="$qos_table$(printf '%-8s %-10s %10s %10s %7s' veth "$mode" "$bps" "$got" \
+			"$(ratio "$got" "$bps")")\n"
+		qos_json="$qos_json{\"where\": \"veth\", \"mode\": \"$mode\", \"configured_bps\": $bps, \"measured_bps\": $got},"
+	done
+	for size in 84 1400; do
+		vsh -c "test qos vpn-sip attach Tunnel1 $r esp 36 16 16 12"
+		ip netns exec "$ns" python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end, p = time.time() + $((win + 4)), b'x' * ($size - 28)
+while time.time() < end:
+    try:
+        s.sendto(p, ('192.0.2.9', 9))
+    except OSError:
+        time.sleep(0.0005)
+" &
+		fpid=$!
+		sleep 3
+		b0=$(stat_of "$ns" Tunnel1 tx_bytes); t0=$(ms)
+		sleep "$win"
+		b1=$(stat_of "$ns" Tunnel1 tx_bytes); t1=$(ms)
+		wait "$fpid" || true
+		vsh -c "test qos vpn-sip detach Tunnel1"
+		inner=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
+		# outer(L) = 36 + 16 (IV) + roundup(L + 2, 16) + 12 (ICV)
+		olen=$((36 + 16 + (size + 2 + 15) / 16 * 16 + 12))
+		outer=$((inner * olen / size))
+		qos_table="$qos_table$(printf '%-8s %-10s %10s %10s %7s %12s' tunnel "esp-$size" "$bps" \
+			"$outer" "$(ratio "$outer" "$bps")" "$inner")\n"
+		qos_json="$qos_json{\"where\": \"tunnel-esp\", \"mode\": \"inner-$size\", \"configured_bps\": $bps, \"measured_bps\": $outer, \"inner_bps\": $inner},"
+	done
+done
+stop_daemon
+ip netns del "$peer"
+trap cleanup EXIT INT TERM
