@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tools/bench.sh (uses ns, dir, start_daemon, stop_daemon, ms,
 # cleanup): the QoS shaper accuracy table.  Sets qos_table (text rows) and
 # qos_json (JSON objects, comma-terminated).
@@ -12,6 +13,7 @@
 #    outer rate computed from it with the ESP-in-UDP formula of docs/qos.md
 #    (the data plane is not built yet: this checks the accounting, not the
 #    wire).
+: "${ns:?sourced by tools/bench.sh}" "${dir:?sourced by tools/bench.sh}"
 peer=$ns-peer
 trap 'ip netns del "$peer" 2>/dev/null; cleanup' EXIT INT TERM
 ip netns add "$peer"

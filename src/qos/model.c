@@ -45,6 +45,7 @@ static void qos_cfg_free(void *ext)
 {
 	struct qos_cfg *q = ext;
 
+	qos_attachments_drop_model(q);
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&q->cmaps, e));)
 		qos_cmap_free(e->value);
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&q->pmaps, e));)

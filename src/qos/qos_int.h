@@ -159,6 +159,7 @@ struct qos_class_stats {
 
 struct qos_attachment {
 	const struct config *cfg; /* the model it was built from */
+	struct qos_cfg *model;    /* its QoS part: freeing it drops the attachment */
 	char *ifname;  /* configured interface name */
 	char *dev;     /* Linux device */
 	bool implicit; /* VPN-SIP */
@@ -185,6 +186,9 @@ int qos_attachment_apply(const struct config *cfg, struct qos_attachment *a, cha
 			 size_t errlen);
 struct qos_attachment *qos_attachment_new(const char *ifname, bool implicit);
 void qos_attachment_remove(struct qos_attachment *a);
+/* The configuration model is being freed (tests, fuzzing): forget what
+ * was built from it. */
+void qos_attachments_drop_model(const struct qos_cfg *model);
 int qos_attachment_change_rate(struct qos_attachment *a);
 int qos_attachment_change_esp(struct qos_attachment *a);
 

@@ -439,6 +439,7 @@ int qos_attachment_apply(const struct config *cfg, struct qos_attachment *a, cha
 	struct qos_plan plan;
 
 	a->cfg = cfg;
+	a->model = qos_model_rw((struct config *)cfg);
 	if (!plan_for(cfg, a, &plan, err, errlen))
 		return -1;
 	qos_plan_free(&a->plan);
@@ -460,6 +461,20 @@ void qos_attachment_remove(struct qos_attachment *a)
 	free(a->dev);
 	free(a->policy);
 	free(a);
+}
+
+void qos_attachments_drop_model(const struct qos_cfg *model)
+{
+	size_t n;
+	void **v;
+
+	if (!Q.maps)
+		return;
+	v = hashmap_values(&Q.atts, &n);
+	for (size_t i = 0; i < n; i++)
+		if (((struct qos_attachment *)v[i])->model == model)
+			qos_attachment_remove(v[i]);
+	free(v);
 }
 
 /* A new root rate with the same classes: change each class in place. */
