@@ -387,3 +387,45 @@ def test_priority_and_cbwfq_under_congestion(build, daemon_factory, peer):
     # the remaining 700 kbps split 40:30 between AF41 and class-default
     assert abs(af / (af + be) - 40 / 70) <= 0.1 * 40 / 70, rates
     assert 0.9 * 700000 <= af + be <= 1.05 * 700000, rates
+
+
+FLOOD = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end, p = time.time() + float(sys.argv[2]), b'x' * (int(sys.argv[1]) - 28)
+while time.time() < end:
+    try:
+        s.sendto(p, ('192.0.2.9', 9))
+    except OSError:
+        time.sleep(0.0005)
+"""
+
+
+@pytest.mark.parametrize("size", [84, 1400])
+def test_tunnel_outer_rate_with_esp_table(build, daemon_factory, size):
+    """b=AS is the outer rate: with the AES-CBC/SHA1 size table the inner
+    rate measured on the TUN, grown by the ESP-in-UDP formula, stays within
+    5% of b=AS (the wire itself is measured once the data plane exists)."""
+    kbps = 256
+    d = daemon_factory(build, "interface Tunnel1\n ip address 192.0.2.1 255.255.255.0\n").start()
+    d.sh(f"test qos vpn-sip attach Tunnel1 {kbps} esp 36 16 16 12")
+    ns = d.netns
+    flood = subprocess.Popen(["ip", "netns", "exec", ns.name, "python3", "-c", FLOOD, str(size),
+                              "11"])
+    try:
+        time.sleep(3)
+
+        def tx():
+            return int(ns.run("cat", "/sys/class/net/Tunnel1/statistics/tx_bytes").stdout)
+        b0, t0 = tx(), time.monotonic()
+        time.sleep(6)
+        b1, t1 = tx(), time.monotonic()
+    finally:
+        flood.wait(30)
+    inner = (b1 - b0) * 8 / (t1 - t0)
+    outer_len = 36 + 16 + (size + 2 + 15) // 16 * 16 + 12
+    outer = inner * outer_len / size
+    print(f"{size}: inner {inner:.0f} bps, outer {outer:.0f} bps")
+    assert 0.95 <= outer / (kbps * 1000) <= 1.05, (inner, outer)
+    # without the table the inner rate alone would be held at b=AS
+    assert inner < 0.97 * kbps * 1000

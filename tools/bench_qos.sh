@@ -19,7 +19,9 @@ trap 'ip netns del "$peer" 2>/dev/null; cleanup' EXIT INT TERM
 ip netns add "$peer"
 ip netns exec "$peer" ip link set lo up
 qos_rates=${QOS_RATES:-64 128 256 512 1000}
-printf 'policy-map S\n class class-default\n  shape average 64000\n' >"$dir/qos.conf"
+# a short queue keeps iperf3's control connection moving at 64 kbps
+printf 'policy-map S\n class class-default\n  shape average 64000\n  queue-limit 16 packets\n' \
+	>"$dir/qos.conf"
 printf 'interface Tunnel1\n ip address 192.0.2.1 255.255.255.0\n' >>"$dir/qos.conf"
 start_daemon "$dir/qos.conf"
 ip link add bq0 netns "$ns" type veth peer name bq1 netns "$peer"
@@ -39,21 +41,26 @@ for r in $qos_rates; do
 	win=$((r < 256 ? 10 : 5))
 	vsh -c "configure terminal" -c "policy-map S" -c "class class-default" \
 		-c "shape average $bps" -c "end"
+	port=5200
 	for mode in udp-1400 udp-64 tcp-1400; do
+		port=$((port + 1))
 		case $mode in
 		udp-1400) set -- -u -b "$((r * 3))k" -l 1400 ;;
 		udp-64) set -- -u -b "$((r * 3))k" -l 64 ;;
 		*) set -- -l 1400 ;;
 		esac
-		ip netns exec "$peer" iperf3 -s -1 -D -p 5201
-		sleep 0.3
-		ip netns exec "$ns" iperf3 -c 198.51.100.2 -t $((win + 4)) "$@" >/dev/null 2>&1 &
+		ip netns exec "$peer" iperf3 -s -1 -p "$port" >/dev/null 2>&1 &
+		spid=$!
+		sleep 0.5
+		ip netns exec "$ns" iperf3 -c 198.51.100.2 -p "$port" -t $((win + 4)) "$@" >/dev/null 2>&1 &
 		cpid=$!
 		sleep 3
 		b0=$(stat_of "$peer" bq1 rx_bytes); t0=$(ms)
 		sleep "$win"
 		b1=$(stat_of "$peer" bq1 rx_bytes); t1=$(ms)
 		wait "$cpid" || true
+		kill "$spid" 2>/dev/null || true
+		wait "$spid" 2>/dev/null || true
 		got=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
 		qos_table="$qos_table$(printf '%-8s %-10s %10s %10s %7s' veth "$mode" "$bps" "$got" \
 			"$(ratio "$got" "$bps")")\n"
