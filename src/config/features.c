@@ -6,12 +6,15 @@ void system_cli_init(void);
 void log_cli_init(void);
 void debug_cli_init(void);
 void planned_cli_init(void);
+void dataplane_cli_init(void);
+void ike_cli_init(void);
 
 void config_features_init(void)
 {
 	system_cli_init();
 	log_cli_init();
 	iface_cli_init();
+	dataplane_cli_init();
 	planned_cli_init();
 	/* Last: the debug commands are generated from every flag registered. */
 	debug_cli_init();

@@ -40,6 +40,7 @@ struct kif {
 	char *name;               /* the configured interface */
 	char dev[IFNAMSIZ];       /* the Linux device it was applied to */
 	int tun_fd;               /* Loopback/Tunnel: our TUN, else -1 */
+	bool owned;               /* tun_fd belongs to the tunnel owner */
 	struct ev_io *io;
 	unsigned long rx_dropped; /* packets drained from a TUN */
 	struct ipv4_prefix *addrs; /* installed by us */
@@ -48,6 +49,7 @@ struct kif {
 
 static struct {
 	struct evloop *loop;
+	const struct iface_tun_owner *tun_owner;
 	struct nl_sock *nl;
 	struct hashmap kifs; /* configured name -> kif */
 } K;
@@ -139,11 +141,15 @@ static void kif_unapply(struct kif *k)
 	if (k->io)
 		ev_io_del(k->io);
 	k->io = NULL;
-	if (k->tun_fd >= 0) {
+	if (k->tun_fd >= 0 && k->owned) {
+		K.tun_owner->detach(k->name);
+		dbg(&debug_iface, "IFACE: %s: TUN device removed", k->dev);
+	} else if (k->tun_fd >= 0) {
 		close(k->tun_fd);
 		dbg(&debug_iface, "IFACE: %s: TUN device removed", k->dev);
 	}
 	k->tun_fd = -1;
+	k->owned = false;
 	k->dev[0] = '\0';
 }
 
@@ -198,7 +204,12 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 				strerror(errno));
 			return;
 		}
-		k->io = ev_io_add(K.loop, k->tun_fd, EPOLLIN, tun_drain, k);
+		if (ifc->kind == IFACE_TUNNEL && K.tun_owner) {
+			k->owned = true;
+			K.tun_owner->attach(cfg, ifc, k->tun_fd);
+		} else {
+			k->io = ev_io_add(K.loop, k->tun_fd, EPOLLIN, tun_drain, k);
+		}
 		dbg(&debug_iface, "IFACE: %s: TUN device created", dev);
 	}
 	idx = (int)if_nametoindex(dev);
@@ -258,6 +269,11 @@ int iface_kernel_init(struct evloop *loop)
 		return -1;
 	iface_set_applier(&kernel_applier);
 	return 0;
+}
+
+void iface_kernel_set_tun_owner(const struct iface_tun_owner *o)
+{
+	K.tun_owner = o;
 }
 
 void iface_kernel_shutdown(void)
