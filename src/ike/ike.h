@@ -74,7 +74,8 @@ typedef void (*ike_event_fn)(const struct ike_event *ev, void *arg);
 void ike_set_event_hook(ike_event_fn fn, void *arg);
 
 /* Daemon wiring. */
-int ike_init(struct evloop *loop);
+struct config;
+int ike_init(struct evloop *loop, struct config *cfg);
 void ike_shutdown(void);
 void ike_cli_init(void);
 
