@@ -14,9 +14,7 @@ static const struct {
 	const char *feature;
 	unsigned flags;
 } planned[] = {
-	{ "crypto", "IKEv2, IPsec and PKI configuration", G | B },
 	{ "vpn-sip", "VPN-SIP", 0 },
-	{ "tunnel", "Tunnel interface configuration", 0 },
 	{ "ip route", "Static routing", G },
 	{ "ip sla schedule", "IP SLA", G },
 	{ "ip sla", "IP SLA", G | B },
@@ -25,7 +23,6 @@ static const struct {
 	{ "ip dhcp", "The DHCP client", 0 },
 	{ "ip address dhcp", "The DHCP client", 0 },
 	{ "ip mtu", "Interface IP options", 0 },
-	{ "ip tcp", "Interface IP options", 0 },
 	{ "ip virtual-reassembly", "Interface IP options", 0 },
 	{ "load-interval", "Interface statistics", 0 },
 	{ "duplex", "Ethernet port settings (Linux negotiates; not planned)", 0 },
@@ -38,15 +35,12 @@ static const struct {
 	{ "ip access-list", "Access lists", G | B },
 	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
 	{ "show vpn-sip", "VPN-SIP", 0 },
-	{ "show crypto", "IKEv2, IPsec and PKI", 0 },
 	{ "show ip", "IP show commands", 0 },
 	{ "show interfaces", "Interface statistics", 0 },
 	{ "show policy-map", "QoS", 0 },
 	{ "show track", "Object tracking", 0 },
 	{ "clear vpn-sip", "VPN-SIP", 0 },
-	{ "clear crypto", "IKEv2 and IPsec", 0 },
 	{ "debug vpn-sip", "VPN-SIP", 0 },
-	{ "debug crypto", "IKEv2 and IPsec", 0 },
 };
 
 void planned_cli_init(void);

@@ -18,6 +18,8 @@
 
 #include "config/config.h"
 #include "daemon/control.h"
+#include "dataplane/dataplane.h"
+#include "ike/ike.h"
 #include "net/iface_kernel.h"
 #include "util/evloop.h"
 #include "vpnsip/ctl.h"
@@ -219,6 +221,12 @@ int main(int argc, char **argv)
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
+	/* IPsec: the data plane takes the Tunnel TUN devices, libcharon runs
+	 * over it.  Both before the configuration is loaded. */
+	if (dataplane_init(d.loop, ike_dataplane_hooks()) < 0)
+		log_msg("SYS", SEV_ERR, "DATAPLANE", "Could not start the IPsec data plane");
+	else if (ike_init(d.loop, &d.cfg) < 0)
+		log_msg("SYS", SEV_ERR, "IKEV2", "Could not start the IKEv2 engine (libcharon)");
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
@@ -229,7 +237,9 @@ int main(int argc, char **argv)
 
 	/* Orderly shutdown: shells first, then everything put into the kernel. */
 	control_close(d.control);
+	ike_shutdown();
 	iface_kernel_shutdown();
+	dataplane_shutdown();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");
 	ev_io_del(d.sigio);
 	close(d.sigfd);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/tunnel.h"
 #include "net/iface_kernel.h"
@@ -106,6 +107,21 @@ static void set_mtu(const char *dev, unsigned mtu)
 	close(fd);
 }
 
+/* "tunnel mode ipsec ipv4" carries IPv4 only: no IPv6 link-local chatter
+ * (router solicitations) into the tunnel. */
+static void no_ipv6(const char *dev)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+}
+
 static void tun_attach(const struct config *cfg, const struct iface_cfg *ifc, int fd)
 {
 	struct dp_tunnel_cfg c;
@@ -114,8 +130,9 @@ static void tun_attach(const struct config *cfg, const struct iface_cfg *ifc, in
 		close(fd);
 		return;
 	}
-	tunnel_dp_cfg(ifc, &c);
+	tunnel_dp_cfg(cfg, ifc, &c);
 	set_mtu(iface_device(ifc), tunnel_mtu(ifc));
+	no_ipv6(iface_device(ifc));
 	D.dp->tunnel_attach(D.dp, &c, fd);
 }
 
@@ -134,13 +151,29 @@ static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 
 	if (!D.dp || ifc->kind != IFACE_TUNNEL)
 		return;
-	tunnel_dp_cfg(ifc, &c);
+	tunnel_dp_cfg(cfg, ifc, &c);
 	D.dp->tunnel_update(D.dp, &c);
 	if (if_nametoindex(ifc->name))
 		set_mtu(ifc->name, tunnel_mtu(ifc));
 }
 
 static struct iface_listener dp_iface_listener = { .changed = on_iface_changed };
+
+/* "crypto ipsec df-bit" (global) may have changed: every tunnel follows. */
+static void on_crypto_changed(const struct config *cfg, void *arg)
+{
+	size_t n;
+	struct iface_cfg **all = iface_sorted(&cfg->ifaces, &n);
+
+	for (size_t i = 0; i < n && D.dp; i++) {
+		struct dp_tunnel_cfg c;
+		if (all[i]->kind != IFACE_TUNNEL)
+			continue;
+		tunnel_dp_cfg(cfg, all[i], &c);
+		D.dp->tunnel_update(D.dp, &c);
+	}
+	free(all);
+}
 
 int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks)
 {
@@ -150,6 +183,7 @@ int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks)
 		return -1;
 	iface_kernel_set_tun_owner(&tun_owner);
 	iface_listener_register(&dp_iface_listener);
+	crypto_observe(on_crypto_changed, NULL);
 	return 0;
 }
 

@@ -92,7 +92,7 @@ struct dp_global_stats {
 
 /* Callbacks into the IKE engine, called from the data plane's thread. */
 struct dp_ike_hooks {
-	/* An IKE message (non-ESP marker removed) arrived on a port. */
+	/* An IKE message (non-ESP marker, if any, left on) arrived on a port. */
 	void (*ike_rx)(void *arg, const struct sockaddr_in *src, const struct sockaddr_in *dst,
 		       const uint8_t *data, size_t len);
 	/* An SA reached its soft or hard volume limit. */
@@ -106,14 +106,17 @@ struct dataplane {
 	/* UDP ports that carry IKE and ESP-in-UDP; reference counted. */
 	int (*port_open)(struct dataplane *dp, uint16_t port);
 	void (*port_close)(struct dataplane *dp, uint16_t port);
-	/* Send an IKE message from src's port (the non-ESP marker is added on
-	 * every port but 500); src's address may be INADDR_ANY. */
+	/* Send an IKE message from src's port as it is (libcharon adds the
+	 * non-ESP marker itself); src's address may be INADDR_ANY.  Received
+	 * IKE messages reach dp_ike_hooks.ike_rx with the marker still on. */
 	int (*ike_send)(struct dataplane *dp, const struct sockaddr_in *src,
 			const struct sockaddr_in *dst, const uint8_t *data, size_t len);
 
 	/* Tunnels: the TUN device fd is handed over (closed by detach). */
 	int (*tunnel_attach)(struct dataplane *dp, const struct dp_tunnel_cfg *cfg, int tun_fd);
+	/* mss and df only; the idle time has its own setter. */
 	void (*tunnel_update)(struct dataplane *dp, const struct dp_tunnel_cfg *cfg);
+	void (*tunnel_set_idle)(struct dataplane *dp, const char *name, unsigned seconds);
 	void (*tunnel_detach)(struct dataplane *dp, const char *name);
 	int (*tunnel_stats)(struct dataplane *dp, const char *name, struct dp_tunnel_stats *st);
 	void (*tunnel_clear_counters)(struct dataplane *dp, const char *name);

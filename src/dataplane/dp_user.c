@@ -323,24 +323,15 @@ static int m_ike_send(struct dataplane *dp, const struct sockaddr_in *src,
 		      const struct sockaddr_in *dst, const uint8_t *data, size_t len)
 {
 	struct dp_user *u = DPU(dp);
-	static const uint8_t marker[4];
 	uint16_t port = ntohs(src->sin_port);
-	struct iovec iov[2];
-	int niov = 0;
+	struct iovec iov = { (void *)data, len };
 	struct uport *p;
 	ssize_t rc = -1;
 
-	if (port != IKE_PORT)
-		iov[niov++] = (struct iovec){ (void *)marker, sizeof(marker) };
-	iov[niov++] = (struct iovec){ (void *)data, len };
 	pthread_mutex_lock(&u->mu);
 	p = u32map_get(&u->ports, port);
 	if (p) {
-		/* 1-byte NAT keepalives have no marker (RFC 3948 2.3) */
-		if (len == 1 && data[0] == 0xff)
-			rc = send_from(p, src, dst, iov + niov - 1, 1);
-		else
-			rc = send_from(p, src, dst, iov, niov);
+		rc = send_from(p, src, dst, &iov, 1);
 		if (rc >= 0)
 			u->g.ike_out++;
 	} else {
@@ -396,8 +387,19 @@ static void m_tunnel_update(struct dataplane *dp, const struct dp_tunnel_cfg *cf
 	if (t) {
 		t->cfg.mss = cfg->mss;
 		t->cfg.df = cfg->df;
-		t->cfg.idle_seconds = cfg->idle_seconds;
 	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void m_tunnel_set_idle(struct dataplane *dp, const char *name, unsigned seconds)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t)
+		t->cfg.idle_seconds = seconds;
 	pthread_mutex_unlock(&u->mu);
 }
 
@@ -865,7 +867,10 @@ static void port_in(struct dp_user *u, struct uport *p, struct expire_note *note
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
 			ike->dst.sin_addr = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
 	}
-	if (p->port == IKE_PORT) {
+	/* RFC 3948: between two ports other than 500, IKE carries the
+	 * non-ESP marker (libcharon adds and strips it) and everything else
+	 * is ESP; with port 500 on either side it is plain IKE. */
+	if (p->port == IKE_PORT || ntohs(from.sin_port) == IKE_PORT) {
 		*ike = (struct ike_note){ true, from, ike->dst, 0, (size_t)n };
 		return;
 	}
@@ -878,7 +883,7 @@ static void port_in(struct dp_user *u, struct uport *p, struct expire_note *note
 			u->g.esp_garbage++;
 			return;
 		}
-		*ike = (struct ike_note){ true, from, ike->dst, 4, (size_t)n - 4 };
+		*ike = (struct ike_note){ true, from, ike->dst, 0, (size_t)n };
 		return;
 	}
 	esp_in(u, &from, d, (size_t)n, note);
@@ -990,6 +995,7 @@ struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike
 		.ike_send = m_ike_send,
 		.tunnel_attach = m_tunnel_attach,
 		.tunnel_update = m_tunnel_update,
+		.tunnel_set_idle = m_tunnel_set_idle,
 		.tunnel_detach = m_tunnel_detach,
 		.tunnel_stats = m_tunnel_stats,
 		.tunnel_clear_counters = m_tunnel_clear_counters,

@@ -1,5 +1,5 @@
 /* The tunnel settings of "interface TunnelN" (tunnel source/mode/
- * destination/protection, ip tcp adjust-mss, crypto ipsec df-bit), kept as
+ * destination/protection, ip tcp adjust-mss), kept as
  * the interface's feature extension.  Main thread only. */
 #ifndef VPNSIP_DATAPLANE_TUNNEL_H
 #define VPNSIP_DATAPLANE_TUNNEL_H
@@ -16,8 +16,6 @@ enum tunnel_dest {
 	TUNNEL_DEST_STATIC,  /* IOS SVTI: IKE is started towards it */
 };
 
-#define TUNNEL_DF_GLOBAL (-1)
-
 struct tunnel_ext {
 	char *source;          /* "tunnel source IF" */
 	bool mode_ipsec;       /* "tunnel mode ipsec ipv4" */
@@ -26,16 +24,15 @@ struct tunnel_ext {
 	char *ipsec_profile;   /* "tunnel protection ipsec profile P" */
 	char *ikev2_profile;   /* "... ikev2-profile Q" */
 	unsigned mss;          /* "ip tcp adjust-mss N"; 0: none */
-	int df;                /* enum dp_df_mode, or TUNNEL_DF_GLOBAL */
 };
 
 /* NULL when the interface has none of these lines. */
 const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc);
-/* The data plane's view of an interface (df resolved against the global
- * "crypto ipsec df-bit"). */
-void tunnel_dp_cfg(const struct iface_cfg *ifc, struct dp_tunnel_cfg *out);
-/* Global default of "crypto ipsec df-bit" (set by the crypto model). */
-void tunnel_set_global_df(enum dp_df_mode df);
+/* The data plane's view of an interface ("crypto ipsec df-bit" of the
+ * interface, else the global one, from the crypto model). */
+struct config;
+void tunnel_dp_cfg(const struct config *cfg, const struct iface_cfg *ifc,
+		   struct dp_tunnel_cfg *out);
 /* TUN MTU of a tunnel: "ip mtu", else room for ESP-in-UDP. */
 unsigned tunnel_mtu(const struct iface_cfg *ifc);
 #define TUNNEL_DEFAULT_MTU 1400

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/tunnel.h"
 
@@ -20,17 +21,11 @@ static void tunnel_ext_free(void *p)
 }
 
 static const struct iface_ext_type tunnel_ext_type = { "tunnel", tunnel_ext_free };
-static enum dp_df_mode global_df = DP_DF_COPY;
 static tunnel_changed_fn listener_fn;
 
 const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc)
 {
 	return iface_ext_get(ifc, &tunnel_ext_type);
-}
-
-void tunnel_set_global_df(enum dp_df_mode df)
-{
-	global_df = df;
 }
 
 void tunnel_set_listener(tunnel_changed_fn fn)
@@ -43,7 +38,8 @@ unsigned tunnel_mtu(const struct iface_cfg *ifc)
 	return ifc->mtu ? ifc->mtu : TUNNEL_DEFAULT_MTU;
 }
 
-void tunnel_dp_cfg(const struct iface_cfg *ifc, struct dp_tunnel_cfg *out)
+void tunnel_dp_cfg(const struct config *cfg, const struct iface_cfg *ifc,
+		   struct dp_tunnel_cfg *out)
 {
 	const struct tunnel_ext *t = tunnel_ext_get(ifc);
 
@@ -51,7 +47,12 @@ void tunnel_dp_cfg(const struct iface_cfg *ifc, struct dp_tunnel_cfg *out)
 	out->name = ifc->name;
 	out->id = dp_tunnel_id(ifc->name);
 	out->mss = t ? t->mss : 0;
-	out->df = t && t->df != TUNNEL_DF_GLOBAL ? (enum dp_df_mode)t->df : global_df;
+	/* crypto ipsec df-bit: the interface's, else the global one */
+	switch (crypto_ipsec_df_bit(cfg, ifc)) {
+	case IPSEC_DF_CLEAR: out->df = DP_DF_CLEAR; break;
+	case IPSEC_DF_SET: out->df = DP_DF_SET; break;
+	default: out->df = DP_DF_COPY; break;
+	}
 }
 
 static struct tunnel_ext *ext_of(struct cli_exec *x, struct iface_cfg **ifcp, bool tunnel_only)
@@ -68,7 +69,6 @@ static struct tunnel_ext *ext_of(struct cli_exec *x, struct iface_cfg **ifcp, bo
 	t = iface_ext_get(ifc, &tunnel_ext_type);
 	if (!t) {
 		t = iface_ext_get_or_create(ifc, &tunnel_ext_type, sizeof(*t));
-		t->df = TUNNEL_DF_GLOBAL;
 	}
 	*ifcp = ifc;
 	return t;
@@ -138,9 +138,9 @@ static int cmd_tunnel_protection(struct cli_exec *x)
 	free(t->ikev2_profile);
 	t->ipsec_profile = t->ikev2_profile = NULL;
 	if (!x->is_no) {
-		t->ipsec_profile = xstrdup(cli_arg(x, "profile"));
-		if (cli_has(x, "ikev2"))
-			t->ikev2_profile = xstrdup(cli_arg(x, "ikev2"));
+		t->ipsec_profile = xstrdup(cli_arg(x, "prof"));
+		if (cli_has(x, "ikev2p"))
+			t->ikev2_profile = xstrdup(cli_arg(x, "ikev2p"));
 	}
 	return done(x, ifc);
 }
@@ -156,24 +156,6 @@ static int cmd_adjust_mss(struct cli_exec *x)
 	return done(x, ifc);
 }
 
-static int cmd_if_df_bit(struct cli_exec *x)
-{
-	struct iface_cfg *ifc;
-	struct tunnel_ext *t = ext_of(x, &ifc, true);
-
-	if (!t)
-		return CLI_ERR_FAILED;
-	if (x->is_no)
-		t->df = TUNNEL_DF_GLOBAL;
-	else if (cli_has(x, "clear"))
-		t->df = DP_DF_CLEAR;
-	else if (cli_has(x, "set"))
-		t->df = DP_DF_SET;
-	else
-		t->df = DP_DF_COPY;
-	return done(x, ifc);
-}
-
 static void write_mss(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
 {
 	const struct tunnel_ext *t = tunnel_ext_get(ifc);
@@ -185,7 +167,6 @@ static void write_mss(const struct config *cfg, const struct iface_cfg *ifc, str
 static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
 {
 	const struct tunnel_ext *t = tunnel_ext_get(ifc);
-	static const char *const df[] = { "copy", "clear", "set" };
 	char a[INET_ADDRSTRLEN];
 
 	if (!t)
@@ -205,8 +186,6 @@ static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, 
 			sb_printf(out, " ikev2-profile %s", t->ikev2_profile);
 		sb_puts(out, "\n");
 	}
-	if (t->df != TUNNEL_DF_GLOBAL)
-		sb_printf(out, " crypto ipsec df-bit %s\n", df[t->df]);
 }
 
 static void on_deleted(struct config *cfg, struct iface_cfg *ifc)
@@ -237,7 +216,7 @@ static const struct cli_cmd tunnel_cmds[] = {
 	  "IP address of the tunnel destination",
 	  cmd_tunnel_destination, 0 },
 	{ "config-if", "no tunnel destination [dynamic|A.B.C.D]", "", cmd_tunnel_destination, 0 },
-	{ "config-if", "tunnel protection ipsec profile WORD$profile [ikev2-profile WORD$ikev2]",
+	{ "config-if", "tunnel protection ipsec profile WORD$prof [ikev2-profile WORD$ikev2p]",
 	  "\nProtect the tunnel with IPsec\nIPsec protection\nIPsec profile to use\n"
 	  "IPsec profile name\nIKEv2 profile to use\nIKEv2 profile name",
 	  cmd_tunnel_protection, 0 },
@@ -247,12 +226,6 @@ static const struct cli_cmd tunnel_cmds[] = {
 	  "Adjust the mss of transit packets\nMaximum segment size in bytes",
 	  cmd_adjust_mss, 0 },
 	{ "config-if", "no ip tcp adjust-mss [(500-1460)]", NO, cmd_adjust_mss, 0 },
-	{ "config-if", "crypto ipsec df-bit <clear|set|copy>",
-	  "Encryption/Decryption commands\nIPsec settings of this tunnel\n"
-	  "Handling of the DF bit of encrypted packets\nClear DF bit for encapsulated packets\n"
-	  "Set DF bit for encapsulated packets\nCopy DF bit from inner for encapsulated packets",
-	  cmd_if_df_bit, 0 },
-	{ "config-if", "no crypto ipsec df-bit [clear|set|copy]", NO, cmd_if_df_bit, 0 },
 };
 
 void tunnel_cli_init(void);

@@ -73,7 +73,10 @@ typedef void (*ike_event_fn)(const struct ike_event *ev, void *arg);
 /* One listener (the orchestrator); events for every session. */
 void ike_set_event_hook(ike_event_fn fn, void *arg);
 
-/* Daemon wiring. */
+/* Daemon wiring: dataplane_init(loop, ike_dataplane_hooks()), then
+ * ike_init(); ike_shutdown() before the data plane goes. */
+struct dp_ike_hooks;
+const struct dp_ike_hooks *ike_dataplane_hooks(void);
 struct config;
 int ike_init(struct evloop *loop, struct config *cfg);
 void ike_shutdown(void);

@@ -10,7 +10,10 @@
 
 #include "ike/ike_int.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -131,6 +134,7 @@ static void level_poll(struct ev_timer *t, void *arg)
 static plugin_feature_t ike_features[] = {
 	PLUGIN_CALLBACK(kernel_ipsec_register, ike_kernel_ipsec_create),
 		PLUGIN_PROVIDE(CUSTOM, "kernel-ipsec"),
+			PLUGIN_DEPENDS(RNG, RNG_WEAK),
 	PLUGIN_CALLBACK(socket_register, ike_socket_create),
 		PLUGIN_PROVIDE(CUSTOM, "socket"),
 			PLUGIN_DEPENDS(CUSTOM, "kernel-ipsec"),
@@ -165,8 +169,21 @@ int ike_init(struct evloop *loop, struct config *cfg)
 
 	if (!dp)
 		return -1;
-	/* /dev/null: nothing of the machine's strongswan.conf applies. */
-	if (!library_init("/dev/null", "vpnsipd")) {
+	/* An empty settings file: nothing of the machine's strongswan.conf
+	 * applies (Debian's would load charon's modular plugin list); our
+	 * settings are set below. */
+	char conf[] = "/tmp/vpnsipd-strongswan-XXXXXX";
+	int fd = mkstemp(conf);
+	bool ok;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, "# vpnsipd\n", 10) < 0)
+		log_msg("IKEV2", SEV_WARNING, "INIT", "%s: %s", conf, strerror(errno));
+	close(fd);
+	ok = library_init(conf, "vpnsipd");
+	unlink(conf);
+	if (!ok) {
 		library_deinit();
 		return -1;
 	}
@@ -176,6 +193,11 @@ int ike_init(struct evloop *loop, struct config *cfg)
 		return -1;
 	}
 	ike_loop = loop;
+	/* Start-up diagnostics for tests and bug reports: debug from the start. */
+	if (getenv("VPNSIP_IKE_DEBUG")) {
+		debug_set(&debug_ikev2, true);
+		debug_set(&debug_ikev2_internal, true);
+	}
 	settings();
 	charon->bus->add_logger(charon->bus, &ike_logger);
 	level_mask = flags_mask();

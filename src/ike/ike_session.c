@@ -1138,18 +1138,11 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	snap_install(s);
 	dp->trigger_rearm(dp, se->tunnel);
 	{
+		/* The idle timer of the tunnel's SAs: the profile's, else global. */
 		const struct ipsec_profile *ip;
 		const char *ikn;
 		profiles_of(se, &ip, &ikn);
-		/* The idle timer of the tunnel's SAs. */
-		struct dp_tunnel_cfg c;
-		const struct iface_cfg *ifc = iface_find(&ike_cfg_model->ifaces, se->tunnel);
-		if (ifc) {
-			tunnel_dp_cfg(ifc, &c);
-			c.df = (enum dp_df_mode)crypto_ipsec_df_bit(ike_cfg_model, ifc);
-			c.idle_seconds = crypto_ipsec_idle_time(ike_cfg_model, ip);
-			dp->tunnel_update(dp, &c);
-		}
+		dp->tunnel_set_idle(dp, se->tunnel, crypto_ipsec_idle_time(ike_cfg_model, ip));
 	}
 	if (se->role == IKE_ROLE_INITIATOR)
 		lib->processor->queue_job(lib->processor,

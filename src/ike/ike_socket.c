@@ -83,6 +83,11 @@ static void expire(void *arg, uint32_t spi, const struct sockaddr_in *dst, bool 
 
 const struct dp_ike_hooks ike_dp_hooks = { .ike_rx = rx, .sa_expire = expire };
 
+const struct dp_ike_hooks *ike_dataplane_hooks(void)
+{
+	return &ike_dp_hooks;
+}
+
 METHOD(socket_t, receive, status_t, ike_socket_t *this, packet_t **packet)
 {
 	for (;;) {
