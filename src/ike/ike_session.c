@@ -280,7 +280,11 @@ static struct snap *snap_by_remote(identification_t *id)
 {
 	char key[256];
 	struct snap *s;
+	ike_sa_t *ike_sa = charon->bus->get_sa(charon->bus);
 
+	/* The session of the IKE_SA this thread works on, if it has one. */
+	if (ike_sa && (s = snap_find(ike_sa->get_name(ike_sa))))
+		return s;
 	if (!id || id->get_type(id) == ID_ANY)
 		return NULL;
 	id_key(id, key, sizeof(key));
@@ -496,7 +500,15 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 		snap_put(s);
 		return TRUE;
 	}
-	auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
+	/* The completed authentication rounds of the peer (the last one). */
+	auth = NULL;
+	enumerator_t *ae = ike_sa->create_auth_cfg_enumerator(ike_sa, FALSE);
+	auth_cfg_t *a;
+	while (ae->enumerate(ae, &a))
+		auth = a;
+	ae->destroy(ae);
+	if (!auth)
+		auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
 	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
 	case AUTH_CLASS_PSK:
 		what = "pre-shared key";
@@ -888,11 +900,13 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		id->destroy(id);
 	}
 
-	/* Pre-shared keys: looked up by the peer's key-id (its SIP number). */
+	/* Pre-shared keys: looked up by the peer's key-id (its SIP number);
+	 * a static tunnel without one by the peer's address, as IOS does. */
 	if (psk_local || psk_remote) {
-		rid.type = CRYPTO_ID_KEY_ID;
-		rid.value = se->remote_id;
-		if (!se->remote_id || !crypto_profile_psk(cfg, ikn, &rid, &psk) ||
+		rid.type = se->remote_id ? CRYPTO_ID_KEY_ID : CRYPTO_ID_ADDRESS;
+		rid.value = se->remote_id ? se->remote_id : peer;
+		rid.addr = se->peer;
+		if (!crypto_profile_psk(cfg, ikn, &rid, &psk) ||
 		    (!psk.local && !psk.remote)) {
 			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
 				 se->remote_id ? se->remote_id : "(any)", ikn);
