@@ -171,6 +171,13 @@ def test_psk_initiator_ping_and_fingerprint(pair_factory, ikelab):
     assert "ESTABLISHED" in pair.peer.list_sas()
     out = pair.sh("show crypto ikev2 sa detailed")
     assert "READY" in out and "Tunnel1" in out, out
+    # Stop: INFORMATIONAL delete, answered by the peer.
+    out = pair.sh("enable", "test crypto ikev2 stop Tunnel1 3000")
+    assert "%" not in out, out
+    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(stopped\)")
+    labctl.wait_for(lambda: "ESTABLISHED" not in pair.peer.list_sas(), timeout=5,
+                    what="the peer deleted its IKE SA")
+    assert not ikelab.ping("lanA", HOST_B, count=1)
 
 
 def test_fingerprint_mismatch_fails_ike_auth(pair_factory, ikelab):

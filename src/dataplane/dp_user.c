@@ -494,37 +494,38 @@ static void idle_arm(struct dp_user *u, struct dp_tunnel *t, uint64_t after_ms)
 {
 	if (t->idle_timer)
 		ev_timer_del(t->idle_timer);
-	t->idle_timer = ev_timer_add(u->loop, after_ms, idle_fire, xstrdup(t->name));
+	/* The tunnel by id: a deleted timer never fires, so no string to leak. */
+	t->idle_timer = ev_timer_add(u->loop, after_ms, idle_fire, (void *)(uintptr_t)t->cfg.id);
 }
 
 static void idle_fire(struct ev_timer *tm, void *arg)
 {
 	struct dp_user *u = the_user;
-	char *name = arg;
 	struct dp_tunnel *t;
-	bool report = false;
+	char name[IFNAMSIZ] = "";
 
+	if (!u)
+		return;
 	pthread_mutex_lock(&u->mu);
-	t = tunnel_by_name(u, name);
-	if (t && t->idle_timer == tm) {
+	t = u32map_get(&u->tunnels, (uint32_t)(uintptr_t)arg);
+	if (t) {
 		uint64_t idle_ms = (uint64_t)t->cfg.idle_seconds * 1000;
 		uint64_t last = t->st.last_use_ms > t->sa_since_ms ? t->st.last_use_ms : t->sa_since_ms;
 		uint64_t now = evloop_now_ms();
 
-		t->idle_timer = NULL;
+		t->idle_timer = NULL; /* this one fired (the loop frees it) */
 		if (idle_ms && t->out && !t->idle_reported) {
 			if (now - last >= idle_ms) {
 				t->idle_reported = true;
-				report = true;
+				snprintf(name, sizeof(name), "%s", t->name);
 			} else {
 				idle_arm(u, t, idle_ms - (now - last));
 			}
 		}
 	}
 	pthread_mutex_unlock(&u->mu);
-	if (report)
+	if (name[0])
 		dataplane_raise_idle(name);
-	free(name);
 }
 
 /* Posted when an SA is installed: (re)start the tunnel's idle timer. */

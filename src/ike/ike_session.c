@@ -670,6 +670,7 @@ struct session {
 	struct sockaddr_in local, remote;
 	char *last_cause;
 	struct ev_timer *stop_timer;
+	char *stop_arg; /* the timer's argument, freed with a deleted timer */
 	unsigned id; /* session id for show */
 };
 
@@ -691,8 +692,10 @@ bool ike_session_exists(const char *tunnel)
 
 static void session_free(struct session *se)
 {
-	if (se->stop_timer)
+	if (se->stop_timer) {
 		ev_timer_del(se->stop_timer);
+		free(se->stop_arg);
+	}
 	free(se->tunnel);
 	free(se->local_id);
 	free(se->remote_id);
@@ -1170,8 +1173,9 @@ static void stop_timeout(struct ev_timer *t, void *arg)
 	char *tunnel = arg;
 	struct session *se = hashmap_get(&sessions, tunnel);
 
-	if (se && se->stopping && se->stop_timer == t) {
-		se->stop_timer = NULL;
+	if (se && se->stopping && se->stop_arg == tunnel) {
+		se->stop_timer = NULL; /* fired: the loop frees it */
+		se->stop_arg = NULL;
 		queue_terminate(se->unique_id ? se->unique_id : find_ike_sa(tunnel), true);
 		emit(IKE_EV_DOWN, se, "stopped (peer did not answer the delete)");
 		session_remove(se);
@@ -1194,8 +1198,9 @@ void ike_session_stop(const char *tunnel, unsigned timeout_ms)
 		return;
 	}
 	queue_terminate(uid, false);
+	se->stop_arg = strdup(tunnel);
 	se->stop_timer = ev_timer_add(loop, timeout_ms ? timeout_ms : 5000, stop_timeout,
-				      strdup(tunnel));
+				      se->stop_arg);
 }
 
 unsigned ike_clear_sessions(const struct in_addr *remote)
