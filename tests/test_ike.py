@@ -138,7 +138,7 @@ class Pair:
         self.peer.kill()
         self.lab.vpnsipd_stop("rtrA")
         log = self.log()
-        assert "AddressSanitizer" not in log and "LeakSanitizer" not in log, log[-6000:]
+        assert "ERROR: AddressSanitizer" not in log and "ERROR: LeakSanitizer" not in log, log[-6000:]
         assert "runtime error" not in log, log[-6000:]
 
 
@@ -188,6 +188,7 @@ def test_fingerprint_mismatch_fails_ike_auth(pair_factory, ikelab):
                       r"pre-shared key SHA-1 fingerprint does not match the SDP fingerprint")
     assert m
     pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: fingerprint mismatch")
+    assert pair.log().count("AUTH_FAILED") == 1, pair.log()
     time.sleep(1)
     assert "Crypto tunnel is UP" not in pair.log()
     assert not ikelab.ping("lanA", HOST_B, count=1)

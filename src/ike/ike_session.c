@@ -581,8 +581,9 @@ METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t a
 	R.lock->unlock(R.lock);
 	if (!keep)
 		set_cause(s, cause);
-	if (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED)
-		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, keep ? s->cause : cause);
+	/* A fingerprint mismatch was reported by authorize already. */
+	if (!keep && (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED))
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
 	snap_put(s);
 	return TRUE;
 }
