@@ -27,6 +27,7 @@ struct crypto_cfg {
 	struct named_list cert_maps;  /* struct pki_cert_map */
 	/* key config-key password-encrypt / password encryption aes */
 	bool password_encryption_aes;
+	bool nat_keepalive_isakmp;   /* spelled "crypto isakmp nat keepalive" */
 	char *state_dir;             /* where PKI material and the master key live */
 	bool check_only;             /* vpnsipd -t: never write files */
 	struct pki_material *pki;    /* runtime cache, not configuration */

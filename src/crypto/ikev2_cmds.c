@@ -639,14 +639,13 @@ static int cmd_pol_match_local(struct cli_exec *x)
 
 /* ---- IKEv2 globals ----------------------------------------------------------------------------- */
 
-static bool nat_keepalive_isakmp; /* which spelling the operator used */
 
 static int cmd_nat_keepalive(struct cli_exec *x)
 {
 	struct crypto_cfg *c = crypto_model_x(x);
 
 	c->g.nat_keepalive = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
-	nat_keepalive_isakmp = cli_has(x, "isakmp");
+	c->nat_keepalive_isakmp = cli_has(x, "isakmp");
 	return done(x);
 }
 
@@ -828,10 +827,11 @@ static void write_profiles(const struct config *cfg, struct strbuf *out)
 static void write_ikev2_globals(const struct config *cfg, struct strbuf *out)
 {
 	const struct crypto_globals *g = crypto_globals(cfg);
+	const struct crypto_cfg *c = crypto_model_get(cfg);
 
 	if (g->nat_keepalive)
 		sb_printf(out, "crypto %s nat keepalive %u\n",
-			  nat_keepalive_isakmp ? "isakmp" : "ikev2", g->nat_keepalive);
+			  c && c->nat_keepalive_isakmp ? "isakmp" : "ikev2", g->nat_keepalive);
 	if (g->invalid_spi_recovery)
 		sb_puts(out, "crypto isakmp invalid-spi-recovery\n");
 	if (g->fragmentation) {

@@ -262,6 +262,8 @@ void crypto_warn_short_psk(struct cli_exec *x, const char *key)
 		   "(a=psk-fingerprint) over SIP, and a key this short can be brute-forced offline "
 		   "from it. Use %d or more random characters.\n",
 		strlen(key), CRYPTO_PSK_WARN_MIN_LEN);
+	if (cfg_env(x)->check_only)
+		return;
 	log_msg("CRYPTO", SEV_WARNING, "WEAK_PSK",
 		"A pre-shared key of %zu characters was configured by %s: its SIP fingerprint can be "
 		"brute-forced offline (use %d or more characters)",
