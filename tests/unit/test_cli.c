@@ -474,11 +474,11 @@ TEST(planned_blocks_and_global_lines)
 	CHECK_INT(run(s, "ip nat outside", &out, NULL), CLI_ERR_UNSUPPORTED);
 	CHECK_STR(cli_session_node(s), "config-if");
 	CHECK_INT(run(s, "hostnme typo", &out, NULL), CLI_ERR_INVALID);
-	/* "ip sla schedule" is a one-line global, "ip sla N" a block */
-	CHECK_INT(run(s, "ip sla schedule 1 life forever start-time now", &out, NULL), CLI_ERR_UNSUPPORTED);
-	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_INVALID);
-	CHECK_INT(run(s, "ip sla 1", &out, NULL), CLI_ERR_UNSUPPORTED);
-	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	/* a line that is not a planned block's is invalid; "policy-map P"
+	 * opens a block whose lines follow */
+	CHECK_INT(run(s, "class C", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "policy-map P", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "class C", &out, NULL), CLI_ERR_UNSUPPORTED);
 	sb_free(&out);
 	cli_session_free(s);
 }
