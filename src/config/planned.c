@@ -36,7 +36,6 @@ static const struct {
 	{ "show vpn-sip", "VPN-SIP", 0 },
 	{ "show crypto", "IKEv2, IPsec and PKI", 0 },
 	{ "show ip", "IP show commands", 0 },
-	{ "show interfaces", "Interface statistics", 0 },
 	{ "show policy-map", "QoS", 0 },
 	{ "clear vpn-sip", "VPN-SIP", 0 },
 	{ "clear crypto", "IKEv2 and IPsec", 0 },

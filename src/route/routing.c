@@ -2,6 +2,7 @@
  * monitor, IP SLA and track objects, static routes, NAT, the DHCP client
  * and the interface show commands.  Order matters only for running-config
  * sections, which carry their own numbers. */
+#include "net/iface.h"
 #include "route/netmon.h"
 #include "route/route.h"
 #include "track/track.h"
@@ -13,4 +14,5 @@ void routing_cli_init(void)
 	sla_cli_init();
 	track_cli_init();
 	route_cli_init();
+	iface_show_cli_init();
 }
