@@ -2,6 +2,8 @@
  * monitor, IP SLA and track objects, static routes, NAT, the DHCP client
  * and the interface show commands.  Order matters only for running-config
  * sections, which carry their own numbers. */
+#include "nat/acl.h"
+#include "nat/nat.h"
 #include "net/iface.h"
 #include "route/netmon.h"
 #include "route/route.h"
@@ -15,4 +17,6 @@ void routing_cli_init(void)
 	track_cli_init();
 	route_cli_init();
 	iface_show_cli_init();
+	acl_cli_init();
+	nat_cli_init();
 }
