@@ -16,12 +16,12 @@ void runtime_register(struct runtime_hooks *h)
 	*pp = h;
 }
 
-void runtime_start(struct evloop *loop, struct config *cfg)
+void runtime_start(struct evloop *loop, struct config_env *env)
 {
 	loop_running = loop;
 	for (struct runtime_hooks *h = hooks; h; h = h->next)
 		if (h->start)
-			h->start(loop, cfg);
+			h->start(loop, env);
 }
 
 static void stop_rec(struct runtime_hooks *h)

@@ -12,18 +12,18 @@
 
 #include "util/evloop.h"
 
-struct config;
+struct config_env;
 
 struct runtime_hooks {
 	const char *name;
 	int order; /* ascending at start, descending at stop */
-	void (*start)(struct evloop *loop, struct config *cfg);
+	void (*start)(struct evloop *loop, struct config_env *env); /* env->cfg, ->state_dir */
 	void (*stop)(void);
 	struct runtime_hooks *next;
 };
 
 void runtime_register(struct runtime_hooks *h);
-void runtime_start(struct evloop *loop, struct config *cfg);
+void runtime_start(struct evloop *loop, struct config_env *env);
 void runtime_stop(void);
 /* The loop while the daemon runs, else NULL (commands use it to know
  * whether to touch the system). */

@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
-	runtime_start(d.loop, &d.cfg);
+	runtime_start(d.loop, &d.env);
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);

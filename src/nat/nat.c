@@ -521,8 +521,10 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 
 static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 
-static void nat_start(struct evloop *loop, struct config *cfg)
+static void nat_start(struct evloop *loop, struct config_env *env)
 {
+	struct config *cfg = env->cfg;
+
 	sip_defaults();
 	N.cfg = cfg;
 	N.nft = nft_ctx_new(NFT_CTX_DEFAULT);

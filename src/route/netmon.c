@@ -276,7 +276,7 @@ out:
 		nl_socket_free(s);
 }
 
-static void netmon_start(struct evloop *loop, struct config *cfg)
+static void netmon_start(struct evloop *loop, struct config_env *env)
 {
 	maps_init();
 	M.ev = nl_socket_alloc();

@@ -641,8 +641,10 @@ static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 static struct track_client track_cl = { "Static IP Routing", track_users, NULL };
 
-static void route_start(struct evloop *loop, struct config *cfg)
+static void route_start(struct evloop *loop, struct config_env *env)
 {
+	struct config *cfg = env->cfg;
+
 	ready();
 	R.cfg = cfg;
 	R.nl = nl_socket_alloc();

@@ -2,6 +2,7 @@
  * monitor, IP SLA and track objects, static routes, NAT, the DHCP client
  * and the interface show commands.  Order matters only for running-config
  * sections, which carry their own numbers. */
+#include "dhcp/dhcp.h"
 #include "nat/acl.h"
 #include "nat/nat.h"
 #include "net/iface.h"
@@ -19,4 +20,5 @@ void routing_cli_init(void)
 	iface_show_cli_init();
 	acl_cli_init();
 	nat_cli_init();
+	dhcp_cli_init();
 }

@@ -717,8 +717,10 @@ const char *sla_ifdev(const char *ifname)
 	return cli_ifname_is_ios(ifname) ? NULL : ifname;
 }
 
-static void sla_start(struct evloop *loop, struct config *cfg)
+static void sla_start(struct evloop *loop, struct config_env *env)
 {
+	struct config *cfg = env->cfg;
+
 	ready();
 	run_cfg = cfg;
 	S.loop = loop;

@@ -495,8 +495,10 @@ static int cmd_show_track_brief(struct cli_exec *x)
 	return CLI_OK;
 }
 
-static void track_start(struct evloop *loop, struct config *cfg)
+static void track_start(struct evloop *loop, struct config_env *env)
 {
+	struct config *cfg = env->cfg;
+
 	ready();
 	T.cfg = cfg;
 }
