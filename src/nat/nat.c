@@ -733,14 +733,15 @@ static const struct cli_cmd nat_cmds[] = {
 	  NAT_HELP SRC_HELP "Specify access list describing local addresses\nAccess list number or name\n"
 	  "Specify interface for global address\nInterface name\nOverload an address translation",
 	  cmd_nat_list, 0 },
-	{ "config", "no ip nat inside source list WORD$acl [LINE]", NO "\n\n\n\n\n\nIgnored", cmd_nat_list, 0 },
+	{ "config", "no ip nat inside source list WORD$acl [LINE]", NO "\n\n\n\n\n\n\nIgnored", cmd_nat_list, 0 },
 	{ "config", "ip nat inside source static A.B.C.D$local A.B.C.D$global [extendable]",
 	  NAT_HELP SRC_HELP "Specify static local->global mapping\nInside local IP address\n"
 	  "Inside global IP address\nExtend this translation when used", cmd_nat_static, 0 },
 	{ "config", "ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
 		    "A.B.C.D$global (1-65535)$gport [extendable]",
 	  NAT_HELP SRC_HELP "\nTransmission Control Protocol\nUser Datagram Protocol\nInside local IP address\n"
-	  "Local UDP/TCP port\nInside global IP address\nGlobal UDP/TCP port\n", cmd_nat_static, 0 },
+	  "Local UDP/TCP port\nInside global IP address\nGlobal UDP/TCP port\nExtend this translation when used",
+	  cmd_nat_static, 0 },
 	{ "config", "ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
 		    "interface IFNAME$gif (1-65535)$gport",
 	  NAT_HELP SRC_HELP "\n\n\n\n\nSpecify interface for global address\nInterface name\nGlobal UDP/TCP port",
