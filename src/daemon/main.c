@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "crypto/crypto.h"
+#include "config/runtime.h"
 #include "daemon/control.h"
 #include "net/iface_kernel.h"
 #include "util/evloop.h"
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
+	runtime_start(d.loop, &d.env);
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
@@ -232,6 +234,7 @@ int main(int argc, char **argv)
 
 	/* Orderly shutdown: shells first, then everything put into the kernel. */
 	control_close(d.control);
+	runtime_stop();
 	iface_kernel_shutdown();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");
 	ev_io_del(d.sigio);
