@@ -37,6 +37,35 @@ void config_section_register(int order, const char *name, config_writer_fn fn)
 	nsections++;
 }
 
+struct config_ext {
+	const struct config_ext_type *type;
+	struct config_ext *next;
+	void *data;
+};
+
+void *config_ext_get(const struct config *cfg, const struct config_ext_type *type)
+{
+	for (struct config_ext *e = cfg->ext; e; e = e->next)
+		if (e->type == type)
+			return e->data;
+	return NULL;
+}
+
+void *config_ext_get_or_create(struct config *cfg, const struct config_ext_type *type,
+			       size_t size)
+{
+	void *data = config_ext_get(cfg, type);
+
+	if (data)
+		return data;
+	struct config_ext *e = xcalloc(1, sizeof(*e));
+	e->type = type;
+	e->data = xcalloc(1, size);
+	e->next = cfg->ext;
+	cfg->ext = e;
+	return e->data;
+}
+
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -54,6 +83,15 @@ void config_free(struct config *cfg)
 	free(cfg->sys.enable_password);
 	free(cfg->last_change_by);
 	iface_table_free(&cfg->ifaces);
+	while (cfg->ext) {
+		struct config_ext *e = cfg->ext;
+		cfg->ext = e->next;
+		if (e->type->free)
+			e->type->free(e->data);
+		else
+			free(e->data);
+		free(e);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -24,13 +24,29 @@ struct system_cfg {
 	char *enable_password;   /* clear text in memory; shown as type 7 when encrypting */
 };
 
+struct config_ext;
+
 struct config {
 	struct system_cfg sys;
 	struct log_settings logging;
 	struct iface_table ifaces;
 	time_t last_change;
 	char *last_change_by;
+	struct config_ext *ext; /* features' parts of the model, see config_ext_get() */
 };
+
+/* A feature's own part of the model (crypto objects, routes, ...) hangs
+ * off the configuration under the feature's type, so struct config does
+ * not grow a field per feature; config_free() frees it with type->free
+ * (NULL: plain free()). */
+struct config_ext_type {
+	const char *name;
+	void (*free)(void *ext);
+};
+void *config_ext_get(const struct config *cfg, const struct config_ext_type *type);
+/* The same, created zeroed (size bytes) on first use. */
+void *config_ext_get_or_create(struct config *cfg, const struct config_ext_type *type,
+			       size_t size);
 
 /* What command handlers work on: the model plus where it lives on disk. */
 struct config_env {
