@@ -15,7 +15,7 @@ static const struct {
 	unsigned flags;
 } planned[] = {
 	{ "crypto", "IKEv2, IPsec and PKI configuration", G | B },
-	{ "vpn-sip", "VPN-SIP", 0 },
+	{ "vpn-sip tunnel", "VPN-SIP tunnel source (IKE)", G },
 	{ "tunnel", "Tunnel interface configuration", 0 },
 	{ "ip route", "Static routing", G },
 	{ "ip sla schedule", "IP SLA", G },
@@ -37,15 +37,12 @@ static const struct {
 	{ "access-list", "Access lists", G },
 	{ "ip access-list", "Access lists", G | B },
 	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
-	{ "show vpn-sip", "VPN-SIP", 0 },
 	{ "show crypto", "IKEv2, IPsec and PKI", 0 },
 	{ "show ip", "IP show commands", 0 },
 	{ "show interfaces", "Interface statistics", 0 },
 	{ "show policy-map", "QoS", 0 },
 	{ "show track", "Object tracking", 0 },
-	{ "clear vpn-sip", "VPN-SIP", 0 },
 	{ "clear crypto", "IKEv2 and IPsec", 0 },
-	{ "debug vpn-sip", "VPN-SIP", 0 },
 	{ "debug crypto", "IKEv2 and IPsec", 0 },
 };
 

@@ -30,7 +30,7 @@ struct sip_ua;
 
 #define SIP_NUMBER_MAX 64
 #define SIP_CALLID_MAX 128
-#define SIP_DEFAULT_PORT 5060
+#define SIP_PORT_DEFAULT 5060
 #define SIP_OFFER_TIMEOUT_MS 10000
 
 enum sip_uri_form {
@@ -90,7 +90,8 @@ enum sip_event_type {
 	SIP_EV_REGISTRATION = 1, /* reg: new registration status */
 	SIP_EV_CALL_OFFERED,     /* an initial INVITE: caller, callee, sdp */
 	SIP_EV_CALL_PROGRESS,    /* our INVITE: a provisional answer (status), call_id known */
-	SIP_EV_CALL_ANSWERED,    /* our INVITE: 2xx with the answer SDP (ACK sent) */
+	SIP_EV_CALL_ANSWERED,    /* outgoing: 2xx with the answer SDP (ACK sent);
+				  * incoming: our 2xx was ACKed (has_sdp false) */
 	SIP_EV_CALL_ENDED,       /* cause, status/phrase; the handle is dead afterwards */
 };
 
