@@ -133,7 +133,8 @@ void sip_ua_configure(struct sip_ua *ua, const struct sip_settings *s);
 uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char *sdp);
 /* Answer an offered call 200 OK with sdp. */
 void sip_call_answer(struct sip_ua *ua, uint32_t call, const char *sdp);
-/* Reject an offered call (status 300..699, phrase NULL: the standard one). */
+/* Reject an offered call (status 300..699; the phrase sent is the
+ * standard one of the status, phrase is for the logs only). */
 void sip_call_reject(struct sip_ua *ua, uint32_t call, int status, const char *phrase);
 /* End a call in any state: CANCEL before the answer, BYE after. */
 void sip_call_hangup(struct sip_ua *ua, uint32_t call);

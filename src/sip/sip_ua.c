@@ -437,10 +437,11 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		   struct sip_ua *ua, nua_handle_t *nh, struct sip_call *call, sip_t const *sip,
 		   tagi_t tags[]);
 
+static void nua_params(struct sip_ua *ua);
+
 static void nua_make(struct sip_ua *ua)
 {
 	char url[96], ua_name[64];
-	char *proxy;
 
 	if (!settings_usable(&ua->cur))
 		return;
@@ -455,7 +456,16 @@ static void nua_make(struct sip_ua *ua)
 		reg_failed(ua, 503, "Transport unavailable");
 		return;
 	}
-	proxy = server_url(&ua->cur);
+	nua_params(ua);
+	sip_dbg_transport("SIP transport open on udp/%s:%u", ua->cur.local_addr, ua->cur.local_port);
+	reg_start(ua);
+}
+
+/* Settings that need no new transport. */
+static void nua_params(struct sip_ua *ua)
+{
+	char *proxy = server_url(&ua->cur);
+
 	nua_set_params(ua->nua, NUTAG_PROXY(proxy), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
 		       NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
 		       NUTAG_SESSION_TIMER(ua->cur.session_expires), NUTAG_MIN_SE(90),
@@ -464,8 +474,6 @@ static void nua_make(struct sip_ua *ua)
 		       NUTAG_M_USERNAME(ua->cur.local_number), NUTAG_KEEPALIVE(0),
 		       NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"), TAG_END());
 	free(proxy);
-	sip_dbg_transport("SIP transport open on udp/%s:%u", ua->cur.local_addr, ua->cur.local_port);
-	reg_start(ua);
 }
 
 static void end_all_calls(struct sip_ua *ua, enum sip_end_cause cause, int status, const char *phrase)
@@ -820,7 +828,9 @@ static void do_reject(struct sip_ua *ua, struct cmd *cmd)
 	if (!c || !c->offered || c->answered)
 		return;
 	int status = cmd->status >= 300 && cmd->status <= 699 ? cmd->status : 500;
-	const char *phrase = cmd->text ? cmd->text : sip_status_phrase(status);
+	/* nua_respond() keeps the phrase pointer until the response goes out,
+	 * after this command is freed: only static phrases. */
+	const char *phrase = sip_status_phrase(status);
 	atomic_fetch_add(&ua->st_rejected, 1);
 	sip_dbg_calls("SIP call 0x%08X: rejected %d %s", c->id, status, phrase ? phrase : "");
 	set_cause(c, SIP_END_LOCAL, status, phrase);
@@ -860,12 +870,44 @@ static void stop_timeout(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
 	su_root_break(ua->root);
 }
 
+/* Same socket and server: the running nua can take the change. */
+static bool transport_same(const struct settings *a, const struct settings *b)
+{
+	return a->enabled == b->enabled && str_eq(a->local_addr, b->local_addr) &&
+	       a->local_port == b->local_port && str_eq(a->server, b->server) &&
+	       a->server_port == b->server_port;
+}
+
+static bool registration_same(const struct settings *a, const struct settings *b)
+{
+	return str_eq(a->local_number, b->local_number) && str_eq(a->domain, b->domain) &&
+	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
+	       a->expires == b->expires;
+}
+
 static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 {
 	const struct settings *ref = ua->have_want ? &ua->want : &ua->cur;
 
 	if (settings_eq(ref, &cmd->settings) && (ua->nua || ua->have_want || !settings_usable(ref)))
 		return;
+	if (ua->nua && !ua->nua_shutting && !ua->have_want &&
+	    transport_same(&ua->cur, &cmd->settings) && settings_usable(&cmd->settings)) {
+		/* Calls survive: new parameters, and a new registration if
+		 * what it registers changed. */
+		bool rereg = !registration_same(&ua->cur, &cmd->settings);
+		settings_free(&ua->cur);
+		ua->cur = cmd->settings;
+		memset(&cmd->settings, 0, sizeof(cmd->settings));
+		sip_log_set_secret(ua->cur.password);
+		nua_params(ua);
+		if (rereg) {
+			su_timer_reset(ua->retry_timer);
+			ua->backoff_s = 0;
+			reg_start(ua);
+		}
+		return;
+	}
 	if (ua->have_want)
 		settings_free(&ua->want);
 	ua->want = cmd->settings;
