@@ -1137,11 +1137,12 @@ uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char
 		return 0;
 	c = xcalloc(1, sizeof(*c));
 	c->type = CMD_PLACE;
-	c->call = atomic_fetch_add(&ua->next_call, 1);
+	uint32_t id = atomic_fetch_add(&ua->next_call, 1);
+	c->call = id;
 	c->text = xstrdup(remote_number);
 	c->sdp = xstrdup(sdp);
-	enqueue(ua, c);
-	return c->call;
+	enqueue(ua, c); /* c belongs to the SIP thread from here on */
+	return id;
 }
 
 static void simple_cmd(struct sip_ua *ua, enum cmd_type type, uint32_t call, int status,
