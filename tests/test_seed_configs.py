@@ -226,7 +226,7 @@ def run_text(tmp_path, text):
 def test_unsupported_block_lines_do_not_configure_the_interface(tmp_path):
     reported = run_text(tmp_path, "interface GigabitEthernet8\n"
                         " ip address 192.0.2.1 255.255.255.0\n"
-                        "crypto ikev2 profile X\n"
+                        "policy-map X\n"
                         " description VPN-SIP peers\n"
                         " shutdown\n")
     assert reported.get(4) == BLOCK_MSG and reported.get(5) == BLOCK_MSG, reported

@@ -8,11 +8,12 @@ stays in NEGOTIATING_IKE, showing the peer's address:port from its SDP and
 the negotiated bandwidth (min of both b=AS); the tests then end the call with
 BYE (clear vpn-sip session, or the SIPp peer).
 
-Local fingerprint: until the crypto model lands (src/vpnsip/fingerprint.c)
-every tunnel authenticates with a pre-shared key and sends the hash over
-the empty key; LOCAL_PSK below is that key.  So the "certificate variant"
-offer of TS-1017 Appendix II (a=fingerprint) is answered 488 (TS-1017
-4.1.2.5: a PSK-only terminal refuses it)."""
+Local fingerprint: the crypto model's (crypto_local_fingerprint): the
+hash over the pre-shared key of the keyring peer whose key-id is the remote
+number (LOCAL_PSK), or over the self-signed certificate's DER with
+"authentication local rsa-sig".  Until "tunnel protection ... ikev2-profile"
+lands with the IKE engine, a tunnel uses the first IKEv2 profile.
+"""
 import hashlib
 import os
 import re
@@ -30,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sip_lab = labctl.lab_fixture(routers=2, name="sip_lab",
                              prefix=os.environ.get("LAB_PREFIX", "vslt") + "s")
 
-LOCAL_PSK = b""          # placeholder until crypto lands (see the docstring)
+LOCAL_PSK = b"vpnsip-lab-psk-0123456789"
 PEER_FP = "F5:02:66:86:6B:94:DC:37:C9:1E:2F:08:53:9A:00:F9:24:CA:9D:86"  # TS-1017 II.1.2
 PEER_CERT_FP = "52:B6:5D:FA:BF:8A:8A:DB:7B:78:49:21:2C:AB:86:71:DC:9D:1C:65"  # II.1.1
 
@@ -39,9 +40,41 @@ def fp_hex(data, alg="sha1"):
     return ":".join("%02X" % b for b in hashlib.new(alg, data).digest())
 
 
-def conf_for(lab, node, peer, bw, extra=""):
-    i = labctl.router_index(node)
+PSK_CRYPTO = """crypto ikev2 keyring keys
+ peer peer
+  identity key-id %(peer)s
+  pre-shared-key %(psk)s
+!
+crypto ikev2 profile vpn-sip-profile
+ match identity remote any
+ identity local key-id %(me)s
+ authentication remote pre-share
+ authentication local pre-share
+ keyring local keys
+ nat force-encap
+!
+"""
+
+CERT_CRYPTO = """crypto pki trustpoint selfCert
+ enrollment selfsigned
+ revocation-check none
+ rsakeypair myRSA 1024
+!
+crypto pki enroll selfCert
+crypto ikev2 profile vpn-sip-profile
+ match identity remote any
+ authentication local rsa-sig
+ authentication remote rsa-sig
+ pki trustpoint selfCert
+ nat force-encap
+!
+"""
+
+
+def conf_for(lab, node, peer, bw, extra="", crypto=PSK_CRYPTO):
+    me = lab.number(node)
     return """hostname %(node)s
+%(crypto)s
 interface bak0
  ip address %(addr)s 255.255.255.0
 !
@@ -54,8 +87,9 @@ vpn-sip logging
 vpn-sip sip-server ipv4:192.0.2.1
 vpn-sip sip-domain %(domain)s
 %(extra)s
-""" % {"node": node, "addr": lab.addr(node), "me": lab.number(node), "peer": peer, "bw": bw,
-       "domain": lab.domain, "extra": extra, "i": i}
+""" % {"node": node, "addr": lab.addr(node), "me": me, "peer": peer, "bw": bw,
+       "domain": lab.domain, "extra": extra,
+       "crypto": crypto % {"peer": peer, "me": me, "psk": LOCAL_PSK.decode()}}
 
 
 class Vpnsipd:
@@ -431,3 +465,26 @@ def test_registration_digest_auth_and_no_secret_in_logs(sip_lab, daemons):
         assert not re.search(r'response="[0-9a-f]{32}"', log)
     finally:
         lab.set_auth(False)
+
+
+def test_sipp_offer_certificate_variant(sip_lab, daemons):
+    """TS-1017 Appendix II.1.1: with "authentication local rsa-sig" vpnsipd
+    answers a=fingerprint (SHA-1 of its self-signed certificate's DER), takes
+    an offer with a=fingerprint or none, refuses a=psk-fingerprint (488)."""
+    lab = sip_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000, crypto=CERT_CRYPTO))
+    a.wait_registered()
+    cert = a.sh("show crypto pki certificates verbose selfCert")
+    m = re.search(r"Fingerprint SHA1:\s*((?:[0-9A-F]{8}\s*){5})", cert)
+    assert m, cert
+    want = ":".join(re.findall("..", m.group(1).replace(" ", "").strip()))
+    r = lab.register("rtrB", contact_port=5070)
+    assert r.rc == 0, r.diagnostics()
+    for fp_line in ("a=fingerprint:SHA-1 " + PEER_CERT_FP, ""):
+        call = sipp_call(lab, offer(lab, "rtrB", fp_line=fp_line), hold_ms=500)
+        assert call.rc == 0, call.diagnostics() + a.log()[-2000:]
+        body = call.received(200)[0].body.replace("\r\n", "\n").rstrip("\n").split("\n")
+        assert body[-2:] == ["a=ike-setup:passive", "a=fingerprint:SHA-1 " + want], body
+    res = sipp_call(lab, offer(lab, "rtrB"), expect=488)
+    assert res.rc == 0, res.diagnostics()
+    assert "only certificates" in a.log()

@@ -7,6 +7,7 @@ void log_cli_init(void);
 void debug_cli_init(void);
 void planned_cli_init(void);
 void vpnsip_cli_init(void);
+void crypto_cli_init(void);
 
 void config_features_init(void)
 {
@@ -14,6 +15,7 @@ void config_features_init(void)
 	log_cli_init();
 	iface_cli_init();
 	vpnsip_cli_init();
+	crypto_cli_init();
 	planned_cli_init();
 	/* Last: the debug commands are generated from every flag registered. */
 	debug_cli_init();

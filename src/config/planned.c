@@ -14,7 +14,6 @@ static const struct {
 	const char *feature;
 	unsigned flags;
 } planned[] = {
-	{ "crypto", "IKEv2, IPsec and PKI configuration", G | B },
 	{ "vpn-sip tunnel", "VPN-SIP tunnel source (IKE)", G },
 	{ "tunnel", "Tunnel interface configuration", 0 },
 	{ "ip route", "Static routing", G },
@@ -37,7 +36,9 @@ static const struct {
 	{ "access-list", "Access lists", G },
 	{ "ip access-list", "Access lists", G | B },
 	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
-	{ "show crypto", "IKEv2, IPsec and PKI", 0 },
+	{ "show crypto session", "IKEv2 and IPsec sessions", 0 },
+	{ "show crypto ikev2 sa", "IKEv2 and IPsec sessions", 0 },
+	{ "show crypto ipsec sa", "IKEv2 and IPsec sessions", 0 },
 	{ "show ip", "IP show commands", 0 },
 	{ "show interfaces", "Interface statistics", 0 },
 	{ "show policy-map", "QoS", 0 },

@@ -220,6 +220,12 @@ struct ipsec_transform_set {
 	enum ipsec_mode mode;
 };
 
+/* The transform sets of an IPsec profile in effect, in priority order
+ * (names not configured are skipped); none: IOS's built-in "default"
+ * { esp-aes esp-sha-hmac } (AES-CBC-128, HMAC-SHA1-96), tunnel mode. */
+struct ipsec_profile;
+size_t crypto_ipsec_transform_sets(const struct config *cfg, const struct ipsec_profile *p,
+				   const struct ipsec_transform_set **out, size_t max);
 /* "esp-aes 256 esp-sha256-hmac" (as running-config writes it). */
 void ipsec_transform_set_text(const struct ipsec_transform_set *ts, struct strbuf *out);
 /* strongSwan ESP proposal: "aes256-sha256", "aes256gcm16", "null-sha1". */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "daemon/control.h"
 #include "net/iface_kernel.h"
 #include "util/evloop.h"
@@ -73,8 +74,10 @@ static void load_config(struct daemon *d, const char *why)
 	struct config_load_stats st;
 
 	iface_defer_apply();
+	crypto_defer_notify();
 	int rc = config_load_file(&d->env, d->env.startup_path, &report, &st);
 	iface_flush_apply(&d->cfg);
+	crypto_flush_notify(&d->cfg);
 	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
 			d->env.startup_path, strerror(errno));

@@ -1,27 +1,37 @@
 /* The local values a session's SDP needs from other components: the local
- * fingerprint (crypto model) and the local IKE/ESP port (data plane).
- *
- * PLACEHOLDER until the crypto model lands (branch crypto implements
- * crypto_local_fingerprint(), the ike branch the tunnel's "tunnel protection
- * ... ikev2-profile"): every tunnel authenticates with a pre-shared key and
- * its fingerprint is the configured hash over the empty key.  Only this file
- * changes when they land; the SIP side and the orchestrator already treat
- * certificate and PSK sessions alike. */
-#include <openssl/evp.h>
+ * fingerprint (the crypto model) and the local IKE/ESP port (data plane).
+ * The one place the orchestrator asks for them. */
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "vpnsip/vpnsip_int.h"
 
-static const EVP_MD *md_of(enum sdp_hash h)
+static bool first_profile(const struct ikev2_profile *p, void *arg)
+{
+	*(const char **)arg = p->name;
+	return false;
+}
+
+/* The IKEv2 profile of a tunnel.  INTERIM until "tunnel protection ipsec
+ * profile P ikev2-profile Q" lands with the IKE engine (branch ike,
+ * tunnel_ext_get()): the first IKEv2 profile of the configuration. */
+static const char *tunnel_ikev2_profile(const struct config *cfg, const char *tunnel)
+{
+	const char *name = NULL;
+
+	crypto_foreach_ikev2_profile(cfg, first_profile, &name);
+	return name;
+}
+
+static enum crypto_hash crypto_hash_of(enum sdp_hash h)
 {
 	switch (h) {
-	case SDP_HASH_SHA1: return EVP_sha1();
-	case SDP_HASH_SHA224: return EVP_sha224();
-	case SDP_HASH_SHA256: return EVP_sha256();
-	case SDP_HASH_SHA384: return EVP_sha384();
-	case SDP_HASH_SHA512: return EVP_sha512();
-	default: return NULL;
+	case SDP_HASH_SHA224: return CRYPTO_HASH_SHA224;
+	case SDP_HASH_SHA256: return CRYPTO_HASH_SHA256;
+	case SDP_HASH_SHA384: return CRYPTO_HASH_SHA384;
+	case SDP_HASH_SHA512: return CRYPTO_HASH_SHA512;
+	default: return CRYPTO_HASH_SHA1;
 	}
 }
 
@@ -29,18 +39,26 @@ bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 			      const char *remote_number, enum sdp_hash hash,
 			      struct sdp_fingerprint *fp, char *err, size_t errlen)
 {
-	const EVP_MD *md = md_of(hash);
-	unsigned len = 0;
-	static const char psk[] = "";
+	const char *profile = tunnel_ikev2_profile(cfg, tunnel);
+	struct crypto_fingerprint cfp;
+	enum ikev2_auth auth = IKEV2_AUTH_NONE;
 
 	memset(fp, 0, sizeof(*fp));
-	if (!md || !EVP_Digest(psk, 0, fp->digest, &len, md, NULL) || len != sdp_hash_len(hash)) {
-		snprintf(err, errlen, "cannot compute a %s fingerprint", sdp_hash_name(hash));
+	if (!profile) {
+		snprintf(err, errlen, "no IKEv2 profile for %s", tunnel);
 		return false;
 	}
-	fp->kind = SDP_FP_PSK;
+	if (!crypto_local_fingerprint(cfg, profile, remote_number, crypto_hash_of(hash), &cfp,
+				      &auth, err, errlen))
+		return false;
+	if (cfp.len != sdp_hash_len(hash) || cfp.len > sizeof(fp->digest)) {
+		snprintf(err, errlen, "unexpected %s fingerprint length", sdp_hash_name(hash));
+		return false;
+	}
+	fp->kind = auth == IKEV2_AUTH_RSA_SIG ? SDP_FP_CERT : SDP_FP_PSK;
 	fp->hash = hash;
-	fp->len = len;
+	fp->len = cfp.len;
+	memcpy(fp->digest, cfp.md, cfp.len);
 	return true;
 }
 

@@ -399,11 +399,11 @@ TEST(planned_features_are_unsupported)
 	struct strbuf out = STRBUF_INIT;
 
 	run(s, "configure terminal", &out, NULL);
-	CHECK_INT(run(s, "crypto ikev2 keyring keys", &out, NULL), CLI_ERR_UNSUPPORTED);
-	CHECK(strstr(sb_str(&out), "IKEv2"));
-	CHECK_INT(run(s, "peer peer1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "policy-map PM", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK(strstr(sb_str(&out), "QoS"));
+	CHECK_INT(run(s, "class C1", &out, NULL), CLI_ERR_UNSUPPORTED);
 	CHECK_INT(run(s, "hostname R2", &out, NULL), CLI_OK);
-	CHECK_INT(run(s, "peer peer1", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "class C1", &out, NULL), CLI_ERR_INVALID);
 	sb_free(&out);
 	cli_session_free(s);
 }
@@ -463,7 +463,7 @@ TEST(planned_blocks_and_global_lines)
 	run(s, "interface GigabitEthernet8", &out, NULL);
 	/* a global block opened from interface mode leaves interface mode: its
 	 * lines must not configure the interface */
-	CHECK_INT(run(s, "crypto ikev2 profile X", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "policy-map X", &out, NULL), CLI_ERR_UNSUPPORTED);
 	CHECK_STR(cli_session_node(s), "config");
 	CHECK_INT(run(s, " description inside the profile", &out, NULL), CLI_ERR_UNSUPPORTED);
 	CHECK_INT(run(s, " shutdown", &out, NULL), CLI_ERR_UNSUPPORTED);
