@@ -279,6 +279,10 @@ static int cmd_tunnel(struct cli_exec *x)
 		return cli_error(x, "Invalid local number %s", local);
 	if (!valid_number(remote))
 		return cli_error(x, "Invalid remote number %s", remote);
+	/* A number, not keywords: "100" must not abbreviate "1000". */
+	long bw = cli_arg_long(x, "bw", 0);
+	if (bw != 64 && bw != 128 && bw != 256 && bw != 512 && bw != 1000)
+		return cli_error(x, "Bandwidth must be 64, 128, 256, 512 or 1000 kbps");
 	const char *owner = hashmap_get(&c->remotes, remote);
 	if (owner && strcasecmp(owner, ifc->name) != 0)
 		return cli_error(x, "Remote number %s is already used by %s", remote, owner);
@@ -287,7 +291,7 @@ static int cmd_tunnel(struct cli_exec *x)
 		remotes_del(c, t->remote_number);
 	set_str(&t->local_number, local);
 	set_str(&t->remote_number, remote);
-	t->bandwidth = (unsigned)strtoul(cli_arg(x, "bw"), NULL, 10);
+	t->bandwidth = (unsigned)bw;
 	set_str(&t->service_policy, cli_arg(x, "policy"));
 	if (!owner)
 		hashmap_put(&c->remotes, remote, xstrdup(ifc->name));
@@ -379,7 +383,7 @@ static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, 
 
 #define VS "VPN-SIP configuration\n"
 #define NO "Negate a command or set its defaults\n" VS
-#define BW "Bandwidth to negotiate with this peer (kbps)\n64 kbps\n128 kbps\n256 kbps\n512 kbps\n1000 kbps\n"
+#define BW "Bandwidth to negotiate with this peer\n64, 128, 256, 512 or 1000 kbps\n"
 
 static const struct cli_cmd cfg_cmds[] = {
 	{ "config", "vpn-sip enable", VS "Enable VPN-SIP", cmd_enable, 0 },
@@ -428,7 +432,7 @@ static const struct cli_cmd cfg_cmds[] = {
 
 	{ "config-if",
 	  "vpn-sip local-number WORD$local remote-number WORD$remote bandwidth "
-	  "<64|128|256|512|1000>$bw [service-policy WORD$policy]",
+	  "(64-1000)$bw [service-policy WORD$policy]",
 	  VS "Local SIP number of this tunnel\nThe local SIP number\n"
 	  "SIP number of the peer behind this tunnel\nThe remote SIP number\n" BW
 	  "Child policy of the VPN-SIP shaper\nPolicy-map name",
@@ -436,7 +440,7 @@ static const struct cli_cmd cfg_cmds[] = {
 	/* The Cisco guide's older spelling; written back canonically. */
 	{ "config-if",
 	  "vpn-sip sip-local WORD$local sip-remote WORD$remote bandwidth "
-	  "<64|128|256|512|1000>$bw [service-policy WORD$policy]",
+	  "(64-1000)$bw [service-policy WORD$policy]",
 	  VS "Local SIP number of this tunnel\nThe local SIP number\n"
 	  "SIP number of the peer behind this tunnel\nThe remote SIP number\n" BW
 	  "Child policy of the VPN-SIP shaper\nPolicy-map name",
