@@ -6,6 +6,7 @@ void system_cli_init(void);
 void log_cli_init(void);
 void debug_cli_init(void);
 void planned_cli_init(void);
+void vpnsip_cli_init(void);
 void crypto_cli_init(void);
 void routing_cli_init(void);
 
@@ -14,6 +15,7 @@ void config_features_init(void)
 	system_cli_init();
 	log_cli_init();
 	iface_cli_init();
+	vpnsip_cli_init();
 	crypto_cli_init();
 	routing_cli_init();
 	planned_cli_init();

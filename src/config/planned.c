@@ -14,7 +14,7 @@ static const struct {
 	const char *feature;
 	unsigned flags;
 } planned[] = {
-	{ "vpn-sip", "VPN-SIP", 0 },
+	{ "vpn-sip tunnel", "VPN-SIP tunnel source (IKE)", G },
 	{ "tunnel", "Tunnel interface configuration", 0 },
 	{ "ip tcp", "Interface IP options", 0 },
 	{ "ip virtual-reassembly", "Interface IP options", 0 },
@@ -26,15 +26,12 @@ static const struct {
 	{ "service-policy", "QoS", 0 },
 	{ "qos", "QoS", 0 },
 	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
-	{ "show vpn-sip", "VPN-SIP", 0 },
 	{ "show crypto session", "IKEv2 and IPsec sessions", 0 },
 	{ "show crypto ikev2 sa", "IKEv2 and IPsec sessions", 0 },
 	{ "show crypto ipsec sa", "IKEv2 and IPsec sessions", 0 },
 	{ "show ip", "IP show commands", 0 },
 	{ "show policy-map", "QoS", 0 },
-	{ "clear vpn-sip", "VPN-SIP", 0 },
 	{ "clear crypto", "IKEv2 and IPsec", 0 },
-	{ "debug vpn-sip", "VPN-SIP", 0 },
 	{ "debug crypto", "IKEv2 and IPsec", 0 },
 };
 

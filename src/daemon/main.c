@@ -24,6 +24,7 @@
 #include "util/evloop.h"
 #include "vpnsip/ctl.h"
 #include "vpnsip/version.h"
+#include "vpnsip/vpnsip.h"
 
 #define DEFAULT_CONFIG "/etc/vpnsip/vpnsipd.conf"
 #define DEFAULT_STATE_DIR "/var/lib/vpnsip"
@@ -229,11 +230,15 @@ int main(int argc, char **argv)
 		(int)getpid(), sock);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
+	if (vpnsip_start(d.loop, &d.cfg) < 0)
+		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
 
 	evloop_run(d.loop);
 
-	/* Orderly shutdown: shells first, then everything put into the kernel. */
+	/* Orderly shutdown: shells first, SIP (unregister, BYE), then
+	 * everything put into the kernel. */
 	control_close(d.control);
+	vpnsip_stop();
 	runtime_stop();
 	iface_kernel_shutdown();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");
