@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "crypto/crypto.h"
+#include "config/runtime.h"
 #include "daemon/control.h"
 #include "dataplane/dataplane.h"
 #include "ike/ike.h"
@@ -25,6 +26,7 @@
 #include "util/evloop.h"
 #include "vpnsip/ctl.h"
 #include "vpnsip/version.h"
+#include "vpnsip/vpnsip.h"
 
 #define DEFAULT_CONFIG "/etc/vpnsip/vpnsipd.conf"
 #define DEFAULT_STATE_DIR "/var/lib/vpnsip"
@@ -230,17 +232,23 @@ int main(int argc, char **argv)
 		log_msg("SYS", SEV_ERR, "DATAPLANE", "Could not start the IPsec data plane");
 	else if (ike_init(d.loop, &d.cfg) < 0)
 		log_msg("SYS", SEV_ERR, "IKEV2", "Could not start the IKEv2 engine (libcharon)");
+	runtime_start(d.loop, &d.env);
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
+	if (vpnsip_start(d.loop, &d.cfg) < 0)
+		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
 
 	evloop_run(d.loop);
 
-	/* Orderly shutdown: shells first, then everything put into the kernel. */
+	/* Orderly shutdown: shells first, SIP (unregister, BYE), then
+	 * everything put into the kernel. */
 	control_close(d.control);
+	vpnsip_stop();
 	ike_shutdown();
+	runtime_stop();
 	iface_kernel_shutdown();
 	dataplane_shutdown();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");

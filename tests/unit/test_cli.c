@@ -259,6 +259,9 @@ TEST(help_listing)
 	sb_reset(&out);
 	cli_help(s, "ip ", &out, &res);
 	CHECK_STR(sb_str(&out), "  address     Set the IP address of an interface\n"
+				"  dhcp        Configure DHCP parameters for this interface\n"
+				"  mtu         Set IP Maximum Transmission Unit\n"
+				"  nat         NAT interface commands\n"
 				"  tcp         TCP header compression and other config\n"
 				"  unnumbered  Enable IP processing without an explicit address\n");
 	sb_reset(&out);
@@ -472,14 +475,14 @@ TEST(planned_blocks_and_global_lines)
 	CHECK(ifc && !ifc->description && !ifc->shutdown);
 	/* an interface line of a planned feature opens no block */
 	run(s, "interface GigabitEthernet8", &out, NULL);
-	CHECK_INT(run(s, "ip nat outside", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "service-policy output P", &out, NULL), CLI_ERR_UNSUPPORTED);
 	CHECK_STR(cli_session_node(s), "config-if");
 	CHECK_INT(run(s, "hostnme typo", &out, NULL), CLI_ERR_INVALID);
-	/* "ip sla schedule" is a one-line global, "ip sla N" a block */
-	CHECK_INT(run(s, "ip sla schedule 1 life forever start-time now", &out, NULL), CLI_ERR_UNSUPPORTED);
-	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_INVALID);
-	CHECK_INT(run(s, "ip sla 1", &out, NULL), CLI_ERR_UNSUPPORTED);
-	CHECK_INT(run(s, "icmp-echo 192.0.2.1", &out, NULL), CLI_ERR_UNSUPPORTED);
+	/* a line that is not a planned block's is invalid; "policy-map P"
+	 * opens a block whose lines follow */
+	CHECK_INT(run(s, "class C", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "policy-map P", &out, NULL), CLI_ERR_UNSUPPORTED);
+	CHECK_INT(run(s, "class C", &out, NULL), CLI_ERR_UNSUPPORTED);
 	sb_free(&out);
 	cli_session_free(s);
 }
