@@ -230,6 +230,7 @@ int ike_init(struct evloop *loop, struct config *cfg)
 	}
 	charon->start(charon);
 	ike_running = true;
+	ike_vpnsip_wire();
 	level_timer = ev_timer_add(loop, 500, level_poll, NULL);
 	log_msg("IKEV2", SEV_INFO, "INIT", "IKEv2 engine: strongSwan %s, data plane %s", VERSION,
 		dp->name);

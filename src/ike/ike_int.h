@@ -31,6 +31,9 @@ void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
 /* clear crypto session [remote ADDR]: number of sessions cleared. */
 unsigned ike_clear_sessions(const struct in_addr *remote);
 
+/* Wire the engine under the VPN-SIP orchestrator (ike_vpnsip.c). */
+void ike_vpnsip_wire(void);
+
 extern struct config *ike_cfg_model; /* the daemon's model (main thread) */
 extern bool ike_running;
 
