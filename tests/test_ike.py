@@ -384,3 +384,82 @@ def test_static_destination_initiates(pair_factory, ikelab):
     pair = pair_factory(a_config(dest=B_BAK), peer_conf=conn)
     pair.wait_up(timeout=40)
     assert ikelab.ping("lanA", HOST_B, count=2)
+
+
+def vpnsip_config(lab, node, peer_node, tun_addr):
+    me, peer = lab.number(node), lab.number(peer_node)
+    lan_peer = lab.addr(peer_node.replace("rtr", "lan"))
+    net = ".".join(lan_peer.split(".")[:3] + [str(int(lan_peer.split(".")[3]) & ~7)])
+    return f"""hostname {node}
+crypto ikev2 keyring keys
+ peer peer
+  identity key-id {peer}
+  pre-shared-key {PSK}
+crypto ikev2 profile IPROF
+ match identity remote any
+ identity local key-id {me}
+ authentication remote pre-share
+ authentication local pre-share
+ keyring local keys
+ nat force-encap
+crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+ mode tunnel
+crypto ipsec profile IPROF
+ set transform-set TS
+ set ikev2-profile IPROF
+interface bak0
+ ip address {lab.addr(node)} 255.255.255.0
+interface Tunnel1
+ ip address {tun_addr} 255.255.255.252
+ tunnel source bak0
+ tunnel mode ipsec ipv4
+ tunnel destination dynamic
+ tunnel protection ipsec profile IPROF ikev2-profile IPROF
+ vpn-sip local-number {me} remote-number {peer} bandwidth 1000
+vpn-sip enable
+vpn-sip local-number {me} address ipv4 bak0
+vpn-sip logging
+vpn-sip sip-server ipv4:192.0.2.1
+vpn-sip sip-domain {lab.domain}
+ip route {net} 255.255.255.248 Tunnel1
+"""
+
+
+def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path):
+    """Traffic into Tunnel1 triggers the SIP call (Kamailio), the SDPs carry
+    ports and PSK fingerprints, IKE binds to them, and lanA reaches lanB."""
+    lab = ikelab
+    lab.env["VPNSIPD"] = str(build / "vpnsipd")
+    lab.env["VPNSIPSH"] = str(build / "vpnsipsh")
+    lab.env["ASAN_OPTIONS"] = "abort_on_error=0:detect_leaks=1"
+    logs = {}
+    for node, peer, addr in (("rtrA", "rtrB", "10.255.0.1"), ("rtrB", "rtrA", "10.255.0.2")):
+        conf = tmp_path / (node + ".conf")
+        conf.write_text(vpnsip_config(lab, node, peer, addr))
+        path = os.path.join(lab.dir, node, "vpnsipd.log")
+        logs[node] = (path, os.path.getsize(path) if os.path.exists(path) else 0)
+        lab.vpnsipd_start(node, str(conf))
+
+    def log(node):
+        path, start = logs[node]
+        with open(path, errors="replace") as f:
+            return f.read()[start:]
+    try:
+        labctl.wait_for(lambda: ": registered" in lab.sh("rtrB", "show vpn-sip registration-status").stdout
+                        and ": registered" in lab.sh("rtrA", "show vpn-sip registration-status").stdout,
+                        timeout=15, what="both registered\nA:\n%s" % log("rtrA")[-2000:])
+        ok = labctl.wait_for(lambda: lab.ping("lanA", HOST_B, count=1, wait=1), timeout=40,
+                             what="ping through the VPN-SIP tunnel\nA:\n%s\nB:\n%s" % (
+                                 log("rtrA")[-3000:], log("rtrB")[-3000:]))
+        assert ok
+        assert "TRIGGER: Tunnel1" in log("rtrA")
+        assert "Crypto tunnel is UP" in log("rtrA") and "Crypto tunnel is UP" in log("rtrB")
+        out = lab.sh("rtrA", "show crypto session detail").stdout
+        assert "Capabilities:S" in out and "UP-ACTIVE" in out, out
+        assert "SESSION_UP" in lab.sh("rtrA", "show vpn-sip session detail").stdout
+    finally:
+        for node in ("rtrA", "rtrB"):
+            lab.vpnsipd_stop(node)
+        for node in ("rtrA", "rtrB"):
+            text = log(node)
+            assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, text[-4000:]
