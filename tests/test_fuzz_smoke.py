@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["cli"]
+TARGETS = ["cli", "sdp"]
 
 
 @pytest.mark.parametrize("target", TARGETS)

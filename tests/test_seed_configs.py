@@ -33,12 +33,18 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 # Every entry must still be reported (stale entries fail), so the list only
 # shrinks.  Keep it small: a core command rejected here is an engine bug.
 ALLOWED_ERRORS = {
-    # None today: every seed line is either accepted or planned.
-    # Expected here once static routing lands (IOS itself rejects them):
-    # ("12-static-routes.conf", "ip route 192.0.2.168 255.255.255.0 Tunnel0 track 1"):
-    #     "the seed's own inconsistent address and mask (192.0.2.168/24)",
-    # ("18-example-self-signed.conf", "ip route 10.1.0.0 255.0.0.0 tunnel 0 250"):
-    #     "the seed's own inconsistent address and mask (10.1.0.0/8)",
+    # The seed's own inconsistent address/mask pairs: IOS rejects them too
+    # ("% Inconsistent address and mask").
+    ("12-static-routes.conf", "ip route 192.0.2.168 255.255.255.0 Tunnel0 track 1"):
+        "the seed's own inconsistent address and mask (192.0.2.168/24)",
+    ("12-static-routes.conf", "ip route 192.0.2.168 255.255.255.0 Tunnel1 254"):
+        "the seed's own inconsistent address and mask (192.0.2.168/24)",
+    ("18-example-self-signed.conf", "ip route 10.1.0.0 255.0.0.0 tunnel 0 250"):
+        "the seed's own inconsistent address and mask (10.1.0.0/8)",
+    ("18-example-self-signed.conf", "ip route 10.2.0.0 255.0.0.0 tunnel 0 250"):
+        "the seed's own inconsistent address and mask (10.2.0.0/8)",
+    ("18-example-self-signed.conf", "ip route 10.3.0.0 255.0.0.0 tunnel 0 250"):
+        "the seed's own inconsistent address and mask (10.3.0.0/8)",
 }
 
 SUMMARY_RE = re.compile(
@@ -223,10 +229,22 @@ def run_text(tmp_path, text):
     return reported
 
 
+def planned_global_block():
+    """The words of a planned feature that opens a global block, or None
+    once every such feature has landed (tests/unit/test_cli.c covers the
+    engine with entries of its own)."""
+    text = (ROOT / "src/config/planned.c").read_text()
+    m = re.search(r'\{ "([^"]+)", "[^"]*", G \| B \}', text)
+    return m[1] if m else None
+
+
 def test_unsupported_block_lines_do_not_configure_the_interface(tmp_path):
+    words = planned_global_block()
+    if not words:
+        pytest.skip("no planned global block left (the unit test covers the engine)")
     reported = run_text(tmp_path, "interface GigabitEthernet8\n"
                         " ip address 192.0.2.1 255.255.255.0\n"
-                        "ip access-list extended X\n"
+                        f"{words} X\n"
                         " description VPN-SIP peers\n"
                         " shutdown\n")
     assert reported.get(4) == BLOCK_MSG and reported.get(5) == BLOCK_MSG, reported

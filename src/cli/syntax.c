@@ -143,7 +143,7 @@ static bool classify(struct parser *ps, const char *spell, struct tok *t)
 	else {
 		for (const char *c = spell; *c; c++)
 			if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) &&
-			    !strchr("-_.:", *c))
+			    !strchr("-_.:*", *c)) /* "*": clear ip nat translation * */
 				goto bad;
 		t->type = TOK_KEYWORD;
 	}

@@ -18,12 +18,16 @@
 
 #include "config/config.h"
 #include "crypto/crypto.h"
+#include "config/runtime.h"
 #include "daemon/control.h"
+#include "dataplane/dataplane.h"
+#include "ike/ike.h"
 #include "net/iface_kernel.h"
 #include "qos/qos.h"
 #include "util/evloop.h"
 #include "vpnsip/ctl.h"
 #include "vpnsip/version.h"
+#include "vpnsip/vpnsip.h"
 
 #define DEFAULT_CONFIG "/etc/vpnsip/vpnsipd.conf"
 #define DEFAULT_STATE_DIR "/var/lib/vpnsip"
@@ -223,6 +227,13 @@ int main(int argc, char **argv)
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
+	/* IPsec: the data plane takes the Tunnel TUN devices, libcharon runs
+	 * over it.  Both before the configuration is loaded. */
+	if (dataplane_init(d.loop, ike_dataplane_hooks()) < 0)
+		log_msg("SYS", SEV_ERR, "DATAPLANE", "Could not start the IPsec data plane");
+	else if (ike_init(d.loop, &d.cfg) < 0)
+		log_msg("SYS", SEV_ERR, "IKEV2", "Could not start the IKEv2 engine (libcharon)");
+	runtime_start(d.loop, &d.env);
 	if (qos_kernel_init(d.loop, &d.cfg) < 0)
 		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: QoS is not applied");
 	config_remove_stale_temp_files(config);
@@ -230,13 +241,20 @@ int main(int argc, char **argv)
 		(int)getpid(), sock);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
+	if (vpnsip_start(d.loop, &d.cfg) < 0)
+		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
 
 	evloop_run(d.loop);
 
-	/* Orderly shutdown: shells first, then everything put into the kernel. */
+	/* Orderly shutdown: shells first, SIP (unregister, BYE), then
+	 * everything put into the kernel. */
 	control_close(d.control);
+	vpnsip_stop();
+	ike_shutdown();
+	runtime_stop();
 	qos_kernel_shutdown();
 	iface_kernel_shutdown();
+	dataplane_shutdown();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");
 	ev_io_del(d.sigio);
 	close(d.sigfd);

@@ -38,6 +38,7 @@ struct iface_cfg {
 	char *description;
 	bool shutdown;
 	bool has_addr;
+	bool addr_dhcp;        /* "ip address dhcp" (the DHCP client, src/dhcp) */
 	struct ipv4_prefix addr;
 	struct ipv4_prefix *secondary;
 	size_t nsecondary, capsecondary;
@@ -109,13 +110,25 @@ struct iface_cfg *iface_current(struct cli_exec *x);
 void iface_changed(struct config *cfg, struct iface_cfg *ifc);
 
 /* Lines inside an "interface" block come from writers ordered by number
- * (10 linux-device, 20 description, 30 addresses, 50 shutdown; features
- * 100 and up). */
+ * (10 linux-device and description, 30 addresses, 32 ip mtu, 50 shutdown;
+ * features 100 and up; IOS puts "ip dhcp client" (25) before the address
+ * and "ip nat" (40) after it). */
 typedef void (*iface_writer_fn)(const struct config *cfg, const struct iface_cfg *ifc,
 				struct strbuf *out);
 void iface_writer_register(int order, iface_writer_fn fn);
 /* One "interface X" block with its lines and a closing "!". */
 void iface_write_one(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out);
+
+/* "show interfaces [NAME]" (net/iface_show.c): after the kernel's view of
+ * an interface (state, addresses, counters), each registered function may
+ * append lines, in ascending order (the data plane adds tunnel counters).
+ * ifc is NULL for a Linux device that no "interface" block names; dev is
+ * NULL for a configured interface with no device. */
+struct config;
+typedef void (*iface_show_fn)(const struct config *cfg, const struct iface_cfg *ifc,
+			      const char *dev, struct strbuf *out);
+void iface_show_register(int order, iface_show_fn fn);
+void iface_show_cli_init(void);
 
 /* Helpers shared by features that take addresses. */
 bool ipv4_mask_to_len(struct in_addr mask, unsigned *len);

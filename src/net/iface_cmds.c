@@ -140,6 +140,7 @@ static int cmd_ip_address(struct cli_exec *x)
 		return CLI_ERR_FAILED;
 	if (x->is_no && !cli_has(x, "addr")) {
 		ifc->has_addr = false;
+		ifc->addr_dhcp = false;
 		ifc->nsecondary = 0;
 		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
@@ -179,6 +180,7 @@ static int cmd_ip_address(struct cli_exec *x)
 	} else {
 		ifc->addr = p;
 		ifc->has_addr = true;
+		ifc->addr_dhcp = false;
 		free(ifc->unnumbered);
 		ifc->unnumbered = NULL;
 	}
@@ -204,7 +206,19 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 	free(ifc->unnumbered);
 	ifc->unnumbered = xstrdup(src);
 	ifc->has_addr = false;
+	ifc->addr_dhcp = false;
 	ifc->nsecondary = 0;
+	iface_changed(cfg_of(x), ifc);
+	return CLI_OK;
+}
+
+static int cmd_ip_mtu(struct cli_exec *x)
+{
+	struct iface_cfg *ifc = iface_current(x);
+
+	if (!ifc)
+		return CLI_ERR_FAILED;
+	ifc->mtu = x->is_no ? 0 : (unsigned)cli_arg_long(x, "bytes", 0);
 	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }
@@ -289,14 +303,20 @@ static void write_interfaces(const struct config *cfg, struct strbuf *out)
 
 static void write_core(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
 {
-	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
-	struct in_addr mask;
-
 	if (ifc->linux_device)
 		sb_printf(out, " linux-device %s\n", ifc->linux_device);
 	if (ifc->description)
 		sb_printf(out, " description %s\n", ifc->description);
-	if (ifc->unnumbered) {
+}
+
+static void write_addr(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
+{
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+	struct in_addr mask;
+
+	if (ifc->addr_dhcp) {
+		sb_puts(out, " ip address dhcp\n");
+	} else if (ifc->unnumbered) {
 		sb_printf(out, " ip unnumbered %s\n", ifc->unnumbered);
 	} else if (ifc->has_addr) {
 		mask = ipv4_len_to_mask(ifc->addr.len);
@@ -311,6 +331,12 @@ static void write_core(const struct config *cfg, const struct iface_cfg *ifc, st
 	} else {
 		sb_puts(out, " no ip address\n");
 	}
+}
+
+static void write_mtu(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
+{
+	if (ifc->mtu)
+		sb_printf(out, " ip mtu %u\n", ifc->mtu);
 }
 
 static void write_shutdown(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
@@ -342,6 +368,9 @@ static const struct cli_cmd iface_cmds[] = {
 	  "\nEnable IP processing without an explicit address\nInterface whose address is borrowed",
 	  cmd_ip_unnumbered, 0 },
 	{ "config-if", "no ip unnumbered [IFNAME]", NO, cmd_ip_unnumbered, 0 },
+	{ "config-if", "ip mtu (68-65535)$bytes", "\nSet IP Maximum Transmission Unit\nMTU (bytes)",
+	  cmd_ip_mtu, 0 },
+	{ "config-if", "no ip mtu [(68-65535)]", NO, cmd_ip_mtu, 0 },
 	{ "config-if", "linux-device WORD$dev",
 	  "Bind this IOS-named port to a Linux network device\nLinux device name (e.g. eth0)",
 	  cmd_linux_device, 0 },
@@ -354,5 +383,7 @@ void iface_cli_init(void)
 	CLI_INSTALL(iface_cmds);
 	config_section_register(500, "interfaces", write_interfaces);
 	iface_writer_register(10, write_core);
+	iface_writer_register(30, write_addr);
+	iface_writer_register(32, write_mtu);
 	iface_writer_register(50, write_shutdown);
 }

@@ -40,14 +40,18 @@ struct kif {
 	char *name;               /* the configured interface */
 	char dev[IFNAMSIZ];       /* the Linux device it was applied to */
 	int tun_fd;               /* Loopback/Tunnel: our TUN, else -1 */
+	bool owned;               /* tun_fd belongs to the tunnel owner */
 	struct ev_io *io;
 	unsigned long rx_dropped; /* packets drained from a TUN */
 	struct ipv4_prefix *addrs; /* installed by us */
 	size_t naddrs, capaddrs;
+	unsigned orig_mtu;        /* "ip mtu": the device's own MTU, restored after */
+	bool mtu_set;
 };
 
 static struct {
 	struct evloop *loop;
+	const struct iface_tun_owner *tun_owner;
 	struct nl_sock *nl;
 	struct hashmap kifs; /* configured name -> kif */
 } K;
@@ -97,8 +101,10 @@ static int addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
 	rc = add ? rtnl_addr_add(K.nl, a, 0) : rtnl_addr_delete(K.nl, a, 0);
 	nl_addr_put(local);
 	rtnl_addr_put(a);
+	/* Someone else's address: leave it unrecorded, so that we never
+	 * remove what we did not add. */
 	if (add && rc == -NLE_EXIST)
-		rc = 0;
+		rc = 1;
 	return rc;
 }
 
@@ -120,6 +126,35 @@ static void link_set(int ifindex, bool up, const char *alias)
 	rtnl_link_put(req);
 }
 
+/* "ip mtu": set the device's MTU, remembering the one it had; 0 puts
+ * that back. */
+static void mtu_apply(struct kif *k, int ifindex, unsigned mtu)
+{
+	struct rtnl_link *orig = NULL, *req;
+
+	if (!mtu && !k->mtu_set)
+		return;
+	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0)
+		return;
+	if (!k->mtu_set) {
+		k->orig_mtu = rtnl_link_get_mtu(orig);
+		k->mtu_set = true;
+	}
+	unsigned want = mtu ? mtu : k->orig_mtu;
+	if (rtnl_link_get_mtu(orig) != want) {
+		req = rtnl_link_alloc();
+		rtnl_link_set_mtu(req, want);
+		int rc = rtnl_link_change(K.nl, orig, req, 0);
+		if (rc < 0)
+			log_msg("LINK", SEV_ERR, "MTU_FAIL", "%s: could not set MTU %u: %s", k->dev, want,
+				nl_geterror(rc));
+		rtnl_link_put(req);
+	}
+	if (!mtu)
+		k->mtu_set = false;
+	rtnl_link_put(orig);
+}
+
 static bool has_prefix(const struct ipv4_prefix *v, size_t n, const struct ipv4_prefix *p)
 {
 	for (size_t i = 0; i < n; i++)
@@ -136,14 +171,21 @@ static void kif_unapply(struct kif *k)
 	for (size_t i = 0; idx && i < k->naddrs; i++)
 		addr_op(idx, &k->addrs[i], false);
 	k->naddrs = 0;
+	if (idx && k->tun_fd < 0)
+		mtu_apply(k, idx, 0);
+	k->mtu_set = false;
 	if (k->io)
 		ev_io_del(k->io);
 	k->io = NULL;
-	if (k->tun_fd >= 0) {
+	if (k->tun_fd >= 0 && k->owned) {
+		K.tun_owner->detach(k->name);
+		dbg(&debug_iface, "IFACE: %s: TUN device removed", k->dev);
+	} else if (k->tun_fd >= 0) {
 		close(k->tun_fd);
 		dbg(&debug_iface, "IFACE: %s: TUN device removed", k->dev);
 	}
 	k->tun_fd = -1;
+	k->owned = false;
 	k->dev[0] = '\0';
 }
 
@@ -198,7 +240,12 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 				strerror(errno));
 			return;
 		}
-		k->io = ev_io_add(K.loop, k->tun_fd, EPOLLIN, tun_drain, k);
+		if (ifc->kind == IFACE_TUNNEL && K.tun_owner) {
+			k->owned = true;
+			K.tun_owner->attach(cfg, ifc, k->tun_fd);
+		} else {
+			k->io = ev_io_add(K.loop, k->tun_fd, EPOLLIN, tun_drain, k);
+		}
 		dbg(&debug_iface, "IFACE: %s: TUN device created", dev);
 	}
 	idx = (int)if_nametoindex(dev);
@@ -221,6 +268,7 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 		}
 	}
 	link_set(idx, !ifc->shutdown, ifc->description);
+	mtu_apply(k, idx, ifc->mtu);
 	for (size_t i = 0; i < nwant; i++) {
 		if (has_prefix(k->addrs, k->naddrs, &want[i]))
 			continue;
@@ -228,6 +276,11 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 		if (rc < 0) {
 			log_msg("LINK", SEV_ERR, "ADDR_FAIL", "Interface %s: could not add address: %s",
 				ifc->name, nl_geterror(rc));
+			continue;
+		}
+		if (rc == 1) {
+			dbg(&debug_iface, "IFACE: %s: address already present, not ours to remove",
+			    ifc->name);
 			continue;
 		}
 		xgrow(&k->addrs, &k->capaddrs, k->naddrs + 1, sizeof(*k->addrs));
@@ -258,6 +311,11 @@ int iface_kernel_init(struct evloop *loop)
 		return -1;
 	iface_set_applier(&kernel_applier);
 	return 0;
+}
+
+void iface_kernel_set_tun_owner(const struct iface_tun_owner *o)
+{
+	K.tun_owner = o;
 }
 
 void iface_kernel_shutdown(void)

@@ -1,0 +1,16 @@
+# SIP user agent (src/sip: sofia-sip nua on its own thread, RFC 6193 SDP)
+# and the VPN-SIP session orchestrator (src/vpnsip).  See docs/sip.md.
+#
+# libsofia-sip-ua-dev: the nua library and headers (pkg-config sofia-sip-ua);
+# sofia-sip-bin: sip-options/sip-date etc. for poking at a UA by hand;
+# sip-tester (SIPp) and kamailio: the independent peers of tests/test_sip*.py
+# (also listed by tests/lab/lab.mk).
+DEB_PACKAGES += libsofia-sip-ua-dev sofia-sip-bin sip-tester kamailio
+
+# sofia-sip's headers are not -Wstrict-prototypes clean: include them as
+# system headers, and only in the SIP user agent's objects.
+SOFIA_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags sofia-sip-ua 2>/dev/null))
+SOFIA_LIBS   := $(shell pkg-config --libs sofia-sip-ua 2>/dev/null)
+$(BUILD)/obj/src/sip/%.o: CPPFLAGS += $(SOFIA_CFLAGS)
+build/fuzz/obj/src/sip/%.o: FUZZ_CPPFLAGS += $(SOFIA_CFLAGS)
+FEATURE_LIBS += $(SOFIA_LIBS)

@@ -1,0 +1,170 @@
+/* The IPsec data plane of tunnel interfaces, behind one interface.
+ *
+ * A backend carries the ESP traffic of every "interface TunnelN" in
+ * "tunnel mode ipsec ipv4": packets the kernel routes into the tunnel are
+ * encrypted with that tunnel's outbound SA (chosen per tunnel, never by
+ * traffic selector: every SVTI has 0.0.0.0/0 selectors) and sent as
+ * ESP-in-UDP (RFC 3948); inbound ESP is demultiplexed by SPI to its SA and
+ * so to its tunnel.  The backend also owns the UDP ports IKE runs on,
+ * because with UDP encapsulation IKE and ESP share them (non-ESP marker).
+ *
+ * Implemented: the user-space backend (dataplane_user_create), one TUN
+ * device per tunnel, ESP with strongSwan's crypto primitives (libipsec's
+ * esp_context), because this kernel has no ESP.  A kernel XFRM +
+ * xfrm-interface backend would implement the same struct for production
+ * kernels.
+ *
+ * Threads: the methods may be called from any thread (libcharon's workers
+ * add and delete SAs); hooks marked "main thread" run on the event loop.
+ * Nothing here knows about libcharon: src/ike adapts it (kernel_ipsec_t,
+ * socket_t) onto this interface. */
+#ifndef VPNSIP_DATAPLANE_DATAPLANE_H
+#define VPNSIP_DATAPLANE_DATAPLANE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evloop;
+
+/* Outer DF bit of ESP packets ("crypto ipsec df-bit"). */
+enum dp_df_mode {
+	DP_DF_COPY = 0, /* IOS default: copy the inner packet's DF bit */
+	DP_DF_CLEAR,
+	DP_DF_SET,
+};
+
+#define DP_REPLAY_DEFAULT 64u
+#define DP_REPLAY_MAX 1024u
+
+/* Per-tunnel settings, from the interface and its IPsec profile. */
+struct dp_tunnel_cfg {
+	const char *name;      /* "Tunnel1" */
+	uint32_t id;           /* the tunnel's if_id: SAs name it (dp_tunnel_id()) */
+	unsigned mss;          /* ip tcp adjust-mss; 0: off */
+	enum dp_df_mode df;
+	unsigned idle_seconds; /* idle timer of the SA; 0: none */
+};
+
+/* One SA as IKE negotiated it.  Keys are copied. */
+struct dp_sa {
+	uint32_t spi; /* host byte order */
+	bool inbound;
+	uint32_t tunnel_id;
+	struct sockaddr_in local, remote; /* outer addresses and UDP ports */
+	uint16_t enc_alg, int_alg;        /* IKEv2 transform IDs */
+	const uint8_t *enc_key;
+	size_t enc_key_len;
+	const uint8_t *int_key;
+	size_t int_key_len;
+	uint32_t replay_window; /* packets, up to DP_REPLAY_MAX; 0: no replay check */
+	/* Volume limits; 0: none.  Reaching one raises sa_expire once. */
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+};
+
+struct dp_sa_stats {
+	uint64_t bytes, packets;
+	uint64_t last_use_ms; /* evloop_now_ms() clock; 0: never used */
+	uint64_t errors;      /* decrypt/encrypt errors on this SA */
+	uint64_t replay_drops;
+	uint32_t replay_window;
+};
+
+struct dp_tunnel_stats {
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out; /* inner packets/bytes */
+	uint64_t encrypt_errors, decrypt_errors, replay_drops;
+	uint64_t trigger_drops; /* routed into the tunnel without an SA (dropped) */
+	uint64_t triggers;      /* trigger events raised */
+	uint64_t mss_clamped;
+	unsigned n_sa_in, n_sa_out;
+	uint32_t spi_in, spi_out; /* newest SAs, 0 if none */
+	uint64_t last_use_ms;
+	bool attached;            /* the TUN device is ours */
+};
+
+/* Packets that belong to no tunnel, counted once per backend. */
+struct dp_global_stats {
+	uint64_t ike_in, ike_out, keepalives_in;
+	uint64_t esp_unknown_spi, esp_truncated, esp_garbage;
+	uint64_t invalid_spi_reports; /* rate-limited reports to IKE */
+};
+
+/* Callbacks into the IKE engine, called from the data plane's thread. */
+struct dp_ike_hooks {
+	/* An IKE message (non-ESP marker, if any, left on) arrived on a port. */
+	void (*ike_rx)(void *arg, const struct sockaddr_in *src, const struct sockaddr_in *dst,
+		       const uint8_t *data, size_t len);
+	/* An SA reached its soft or hard volume limit. */
+	void (*sa_expire)(void *arg, uint32_t spi, const struct sockaddr_in *dst, bool hard);
+	void *arg;
+};
+
+struct dataplane {
+	const char *name; /* "user-space" */
+
+	/* UDP ports that carry IKE and ESP-in-UDP; reference counted. */
+	int (*port_open)(struct dataplane *dp, uint16_t port);
+	void (*port_close)(struct dataplane *dp, uint16_t port);
+	/* Send an IKE message from src's port as it is (libcharon adds the
+	 * non-ESP marker itself); src's address may be INADDR_ANY.  Received
+	 * IKE messages reach dp_ike_hooks.ike_rx with the marker still on. */
+	int (*ike_send)(struct dataplane *dp, const struct sockaddr_in *src,
+			const struct sockaddr_in *dst, const uint8_t *data, size_t len);
+
+	/* Tunnels: the TUN device fd is handed over (closed by detach). */
+	int (*tunnel_attach)(struct dataplane *dp, const struct dp_tunnel_cfg *cfg, int tun_fd);
+	/* mss and df only; the idle time has its own setter. */
+	void (*tunnel_update)(struct dataplane *dp, const struct dp_tunnel_cfg *cfg);
+	void (*tunnel_set_idle)(struct dataplane *dp, const char *name, unsigned seconds);
+	void (*tunnel_detach)(struct dataplane *dp, const char *name);
+	int (*tunnel_stats)(struct dataplane *dp, const char *name, struct dp_tunnel_stats *st);
+	void (*tunnel_clear_counters)(struct dataplane *dp, const char *name);
+	/* Allow the next packet without SA to raise a trigger again. */
+	void (*trigger_rearm)(struct dataplane *dp, const char *name);
+
+	int (*sa_add)(struct dataplane *dp, const struct dp_sa *sa);
+	/* Outer addresses changed (NAT mapping, MOBIKE). */
+	int (*sa_update)(struct dataplane *dp, uint32_t spi, bool inbound,
+			 const struct sockaddr_in *local, const struct sockaddr_in *remote);
+	int (*sa_del)(struct dataplane *dp, uint32_t spi, bool inbound);
+	int (*sa_query)(struct dataplane *dp, uint32_t spi, bool inbound, struct dp_sa_stats *st);
+	bool (*sa_exists)(struct dataplane *dp, uint32_t spi, bool inbound);
+
+	void (*global_stats)(struct dataplane *dp, struct dp_global_stats *st);
+	void (*destroy)(struct dataplane *dp);
+};
+
+/* The user-space backend: its own thread, TUN devices, UDP sockets. */
+struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike_hooks *hooks);
+
+/* ---- the daemon's data plane and the orchestrator's hooks ------------- */
+
+/* The backend in use (NULL in "vpnsipd -t", unit tests, before init). */
+struct dataplane *dataplane_get(void);
+void dataplane_set(struct dataplane *dp);
+
+/* The if_id of a tunnel interface ("Tunnel7" -> 8), 0 if not a tunnel. */
+uint32_t dp_tunnel_id(const char *tunnel_name);
+
+/* Main thread.  trigger: a packet was routed into a tunnel that has no SA
+ * (raised once per attempt: again only after an SA came up and went, or
+ * trigger_rearm); the packet itself is dropped and counted (trigger_drops).
+ * idle: the tunnel's SA carried no packet for its idle time (raised once
+ * per SA).  Ending the session is the orchestrator's job. */
+typedef void (*dp_tunnel_event_fn)(const char *tunnel, void *arg);
+void dataplane_set_trigger_hook(dp_tunnel_event_fn fn, void *arg);
+void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg);
+/* Called by backends (any thread): posted to the main thread. */
+void dataplane_raise_trigger(const char *tunnel);
+void dataplane_raise_idle(const char *tunnel);
+
+/* Daemon wiring: create the user-space backend and take over the Tunnel
+ * TUN devices from net/iface_kernel.c. */
+int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks);
+void dataplane_shutdown(void);
+
+/* Interface commands ("tunnel ...", "ip tcp adjust-mss"). */
+void dataplane_cli_init(void);
+
+#endif

@@ -1,0 +1,1035 @@
+/* The user-space data plane: one thread, epoll over the tunnels' TUN
+ * devices and the UDP ports, ESP-in-UDP (RFC 3948) with dp_esp.
+ *
+ * State (tunnels, SAs, ports) sits in hash maps under one mutex: the data
+ * plane thread takes it per packet, libcharon's workers for SA changes,
+ * the main thread for tunnels and show commands.  Hooks into IKE are
+ * called without the lock held.
+ *
+ * Per-session ports are per-session sockets: each port is its own UDP
+ * socket carrying IKE and ESP (non-ESP marker), so a session's traffic
+ * leaves from the port its SDP announced without any NAT rule, and
+ * "show crypto session detail" shows the port directly. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/dp_esp.h"
+#include "dataplane/u32map.h"
+#include "log/debug.h"
+#include "log/log.h"
+#include "util/evloop.h"
+#include "util/hashmap.h"
+#include "util/xalloc.h"
+
+struct debug_flag debug_dp_packet = {
+	.path = "crypto ipsec packet",
+	.help = "Cryptographic subsystem\nIPsec\nPer-packet data plane events (drops, errors)",
+	.title = "IPsec data plane packet",
+};
+
+#define IKE_PORT 500
+#define PKT_MAX 65535
+#define BATCH 64
+
+enum src_kind { SRC_WAKE = 1, SRC_TUN, SRC_PORT };
+
+struct usa {
+	struct dp_sa p; /* keys not kept */
+	struct dp_esp *esp;
+	struct dp_tunnel *t;
+	struct usa *t_next; /* the tunnel's outbound SAs, newest first */
+	uint32_t seq_out;
+	uint32_t replay_top;
+	uint64_t replay_bits[DP_REPLAY_MAX / 64];
+	uint64_t bytes, packets, errors, replay_drops, last_use_ms;
+	bool soft_raised, hard_raised;
+};
+
+struct dp_tunnel {
+	char name[IFNAMSIZ];
+	struct dp_tunnel_cfg cfg;
+	int fd;
+	struct usa *out; /* newest first */
+	unsigned n_in;
+	uint32_t spi_in;
+	bool trigger_armed;
+	struct dp_tunnel_stats st;
+	uint64_t sa_since_ms;
+	bool idle_reported;
+	struct ev_timer *idle_timer; /* main thread only */
+};
+
+struct uport {
+	uint16_t port;
+	int fd;
+	unsigned refs;
+	int pmtudisc; /* IP_MTU_DISCOVER value set, -1 unknown */
+};
+
+struct dp_user {
+	struct dataplane pub;
+	struct dp_ike_hooks hooks;
+	struct evloop *loop;
+	pthread_mutex_t mu;
+	pthread_t thread;
+	bool running;
+	int epfd, wakefd;
+	struct u32map tunnels; /* id -> dp_tunnel */
+	struct hashmap by_name; /* name -> dp_tunnel */
+	struct u32map sa_in, sa_out; /* spi -> usa */
+	struct u32map ports; /* port -> uport */
+	struct dp_global_stats g;
+	uint64_t last_invalid_spi_ms;
+	uint8_t inbuf[PKT_MAX + 64], outbuf[PKT_MAX + 512];
+};
+
+#define DPU(dp) ((struct dp_user *)(dp))
+
+static uint64_t ev_key(enum src_kind k, uint32_t v)
+{
+	return (uint64_t)k << 32 | v;
+}
+
+/* ---- replay window (RFC 4303 3.4.3, no ESN) --------------------------- */
+
+static bool bit_get(const uint64_t *b, uint32_t i)
+{
+	return b[i / 64] >> (i % 64) & 1;
+}
+
+static void bit_set(uint64_t *b, uint32_t i)
+{
+	b[i / 64] |= 1ull << (i % 64);
+}
+
+/* bit i means top - i was seen; shift by n towards older. */
+static void bits_shift(uint64_t *b, uint32_t n)
+{
+	const unsigned words = DP_REPLAY_MAX / 64;
+
+	if (n >= DP_REPLAY_MAX) {
+		memset(b, 0, DP_REPLAY_MAX / 8);
+		return;
+	}
+	unsigned ws = n / 64, bs = n % 64;
+	for (int i = (int)words - 1; i >= 0; i--) {
+		uint64_t v = 0;
+		if (i - (int)ws >= 0) {
+			v = b[i - ws] << bs;
+			if (bs && i - (int)ws - 1 >= 0)
+				v |= b[i - ws - 1] >> (64 - bs);
+		}
+		b[i] = v;
+	}
+}
+
+static bool replay_check(const struct usa *sa, uint32_t seq)
+{
+	uint32_t w = sa->p.replay_window;
+
+	if (!w)
+		return true;
+	if (seq == 0)
+		return false;
+	if (seq > sa->replay_top)
+		return true;
+	uint32_t diff = sa->replay_top - seq;
+	if (diff >= w)
+		return false;
+	return !bit_get(sa->replay_bits, diff);
+}
+
+static void replay_update(struct usa *sa, uint32_t seq)
+{
+	if (!sa->p.replay_window)
+		return;
+	if (seq > sa->replay_top) {
+		bits_shift(sa->replay_bits, seq - sa->replay_top);
+		sa->replay_top = seq;
+		bit_set(sa->replay_bits, 0);
+	} else {
+		bit_set(sa->replay_bits, sa->replay_top - seq);
+	}
+}
+
+/* ---- TCP MSS clamping ------------------------------------------------------ */
+
+static void csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
+{
+	/* RFC 1624 eqn. 3 */
+	uint32_t sum = (uint16_t)~((csum[0] << 8) | csum[1]);
+	sum += (uint16_t)~old;
+	sum += new;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	csum[0] = sum >> 8;
+	csum[1] = sum & 0xff;
+}
+
+static bool clamp_mss(uint8_t *pkt, size_t len, unsigned mss)
+{
+	size_t ihl, thl;
+	uint8_t *tcp;
+
+	if (!mss || len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_TCP)
+		return false;
+	if ((pkt[6] & 0x1f) || pkt[7]) /* fragment */
+		return false;
+	ihl = (pkt[0] & 0xf) * 4u;
+	if (ihl < 20 || len < ihl + 20)
+		return false;
+	tcp = pkt + ihl;
+	if (!(tcp[13] & 0x02)) /* SYN */
+		return false;
+	thl = (tcp[12] >> 4) * 4u;
+	if (thl < 20 || len < ihl + thl)
+		return false;
+	for (size_t o = 20; o + 1 < thl;) {
+		uint8_t kind = tcp[o];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			o++;
+			continue;
+		}
+		uint8_t olen = tcp[o + 1];
+		if (olen < 2 || o + olen > thl)
+			break;
+		if (kind == 2 && olen == 4) {
+			uint16_t cur = (uint16_t)(tcp[o + 2] << 8 | tcp[o + 3]);
+			if (cur > mss) {
+				tcp[o + 2] = mss >> 8;
+				tcp[o + 3] = mss & 0xff;
+				csum_replace16(tcp + 16, cur, (uint16_t)mss);
+				return true;
+			}
+			return false;
+		}
+		o += olen;
+	}
+	return false;
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static int port_socket(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int on = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int m_port_open(struct dataplane *dp, uint16_t port)
+{
+	struct dp_user *u = DPU(dp);
+	struct uport *p;
+	int rc = 0;
+
+	pthread_mutex_lock(&u->mu);
+	p = u32map_get(&u->ports, port);
+	if (p) {
+		p->refs++;
+	} else {
+		int fd = port_socket(port);
+		if (fd < 0) {
+			rc = -1;
+		} else {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_key(SRC_PORT, port) };
+			p = xcalloc(1, sizeof(*p));
+			p->port = port;
+			p->fd = fd;
+			p->refs = 1;
+			p->pmtudisc = -1;
+			u32map_put(&u->ports, port, p);
+			epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev);
+		}
+	}
+	pthread_mutex_unlock(&u->mu);
+	return rc;
+}
+
+static void m_port_close(struct dataplane *dp, uint16_t port)
+{
+	struct dp_user *u = DPU(dp);
+	struct uport *p;
+
+	pthread_mutex_lock(&u->mu);
+	p = u32map_get(&u->ports, port);
+	if (p && --p->refs == 0) {
+		u32map_del(&u->ports, port);
+		epoll_ctl(u->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		close(p->fd);
+		free(p);
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* sendmsg from port p, source address src (if set), to dst. */
+static ssize_t send_from(struct uport *p, const struct sockaddr_in *src,
+			 const struct sockaddr_in *dst, const struct iovec *iov, int niov)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct msghdr msg = {
+		.msg_name = (void *)dst,
+		.msg_namelen = sizeof(*dst),
+		.msg_iov = (struct iovec *)iov,
+		.msg_iovlen = (size_t)niov,
+	};
+
+	if (src && src->sin_addr.s_addr != INADDR_ANY) {
+		struct cmsghdr *c;
+		struct in_pktinfo *pi;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(*pi));
+		pi = (struct in_pktinfo *)CMSG_DATA(c);
+		pi->ipi_spec_dst = src->sin_addr;
+	}
+	return sendmsg(p->fd, &msg, 0);
+}
+
+static int m_ike_send(struct dataplane *dp, const struct sockaddr_in *src,
+		      const struct sockaddr_in *dst, const uint8_t *data, size_t len)
+{
+	struct dp_user *u = DPU(dp);
+	uint16_t port = ntohs(src->sin_port);
+	struct iovec iov = { (void *)data, len };
+	struct uport *p;
+	ssize_t rc = -1;
+
+	pthread_mutex_lock(&u->mu);
+	p = u32map_get(&u->ports, port);
+	if (p) {
+		rc = send_from(p, src, dst, &iov, 1);
+		if (rc >= 0)
+			u->g.ike_out++;
+	} else {
+		errno = ENOENT;
+	}
+	pthread_mutex_unlock(&u->mu);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- tunnels -------------------------------------------------------------- */
+
+static struct dp_tunnel *tunnel_by_name(struct dp_user *u, const char *name)
+{
+	return hashmap_get(&u->by_name, name);
+}
+
+static int m_tunnel_attach(struct dataplane *dp, const struct dp_tunnel_cfg *cfg, int fd)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, cfg->name);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		snprintf(t->name, sizeof(t->name), "%s", cfg->name);
+		t->fd = -1;
+		t->trigger_armed = true;
+		hashmap_put(&u->by_name, t->name, t);
+		u32map_put(&u->tunnels, cfg->id, t);
+	}
+	t->cfg = *cfg;
+	t->cfg.name = t->name;
+	if (t->fd >= 0 && t->fd != fd) {
+		epoll_ctl(u->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+		close(t->fd);
+	}
+	t->fd = fd;
+	ev.data.u64 = ev_key(SRC_TUN, cfg->id);
+	epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev);
+	pthread_mutex_unlock(&u->mu);
+	return 0;
+}
+
+static void m_tunnel_update(struct dataplane *dp, const struct dp_tunnel_cfg *cfg)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, cfg->name);
+	if (t) {
+		t->cfg.mss = cfg->mss;
+		t->cfg.df = cfg->df;
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void m_tunnel_set_idle(struct dataplane *dp, const char *name, unsigned seconds)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t)
+		t->cfg.idle_seconds = seconds;
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void usa_free(struct usa *sa)
+{
+	dp_esp_destroy(sa->esp);
+	free(sa);
+}
+
+static void m_tunnel_detach(struct dataplane *dp, const char *name)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = hashmap_del(&u->by_name, name);
+	if (t) {
+		u32map_del(&u->tunnels, t->cfg.id);
+		if (t->fd >= 0) {
+			epoll_ctl(u->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+			close(t->fd);
+		}
+		/* SAs stay (IKE deletes them) but lose their tunnel. */
+		for (struct u32map_entry *e = NULL; (e = u32map_next(&u->sa_in, e));)
+			if (((struct usa *)e->value)->t == t)
+				((struct usa *)e->value)->t = NULL;
+		for (struct u32map_entry *e = NULL; (e = u32map_next(&u->sa_out, e));)
+			if (((struct usa *)e->value)->t == t)
+				((struct usa *)e->value)->t = NULL;
+		if (t->idle_timer)
+			ev_timer_del(t->idle_timer);
+		free(t);
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+static int m_tunnel_stats(struct dataplane *dp, const char *name, struct dp_tunnel_stats *st)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t) {
+		*st = t->st;
+		st->n_sa_in = t->n_in;
+		st->n_sa_out = 0;
+		for (struct usa *s = t->out; s; s = s->t_next)
+			st->n_sa_out++;
+		st->spi_out = t->out ? t->out->p.spi : 0;
+		st->spi_in = t->n_in ? t->spi_in : 0;
+		st->attached = t->fd >= 0;
+	}
+	pthread_mutex_unlock(&u->mu);
+	return t ? 0 : -1;
+}
+
+static void m_tunnel_clear_counters(struct dataplane *dp, const char *name)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t) {
+		uint64_t last = t->st.last_use_ms;
+		memset(&t->st, 0, sizeof(t->st));
+		t->st.last_use_ms = last;
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void m_trigger_rearm(struct dataplane *dp, const char *name)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t)
+		t->trigger_armed = true;
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* ---- idle timers (main thread) ------------------------------------------------ */
+
+static struct dp_user *the_user; /* for the posted closures */
+
+static void idle_fire(struct ev_timer *tm, void *arg);
+
+static void idle_arm(struct dp_user *u, struct dp_tunnel *t, uint64_t after_ms)
+{
+	if (t->idle_timer)
+		ev_timer_del(t->idle_timer);
+	/* The tunnel by id: a deleted timer never fires, so no string to leak. */
+	t->idle_timer = ev_timer_add(u->loop, after_ms, idle_fire, (void *)(uintptr_t)t->cfg.id);
+}
+
+static void idle_fire(struct ev_timer *tm, void *arg)
+{
+	struct dp_user *u = the_user;
+	struct dp_tunnel *t;
+	char name[IFNAMSIZ] = "";
+
+	if (!u)
+		return;
+	pthread_mutex_lock(&u->mu);
+	t = u32map_get(&u->tunnels, (uint32_t)(uintptr_t)arg);
+	if (t) {
+		uint64_t idle_ms = (uint64_t)t->cfg.idle_seconds * 1000;
+		uint64_t last = t->st.last_use_ms > t->sa_since_ms ? t->st.last_use_ms : t->sa_since_ms;
+		uint64_t now = evloop_now_ms();
+
+		t->idle_timer = NULL; /* this one fired (the loop frees it) */
+		if (idle_ms && t->out && !t->idle_reported) {
+			if (now - last >= idle_ms) {
+				t->idle_reported = true;
+				snprintf(name, sizeof(name), "%s", t->name);
+			} else {
+				idle_arm(u, t, idle_ms - (now - last));
+			}
+		}
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (name[0])
+		dataplane_raise_idle(name);
+}
+
+/* Posted when an SA is installed: (re)start the tunnel's idle timer. */
+static void idle_start(void *arg)
+{
+	struct dp_user *u = the_user;
+	char *name = arg;
+	struct dp_tunnel *t;
+
+	if (u) {
+		pthread_mutex_lock(&u->mu);
+		t = tunnel_by_name(u, name);
+		if (t && t->cfg.idle_seconds)
+			idle_arm(u, t, (uint64_t)t->cfg.idle_seconds * 1000);
+		pthread_mutex_unlock(&u->mu);
+	}
+	free(name);
+}
+
+/* ---- SAs ------------------------------------------------------------------------ */
+
+static int m_sa_add(struct dataplane *dp, const struct dp_sa *p)
+{
+	struct dp_user *u = DPU(dp);
+	struct usa *sa = xcalloc(1, sizeof(*sa));
+	struct dp_tunnel *t;
+
+	sa->p = *p;
+	sa->p.enc_key = sa->p.int_key = NULL;
+	if (sa->p.replay_window > DP_REPLAY_MAX)
+		sa->p.replay_window = DP_REPLAY_MAX;
+	sa->esp = dp_esp_create(p->enc_alg, p->enc_key, p->enc_key_len, p->int_alg, p->int_key,
+				p->int_key_len, p->inbound);
+	if (!sa->esp) {
+		free(sa);
+		log_msg("IPSEC", SEV_ERR, "SA_ADD", "SPI 0x%08X: transform not supported", p->spi);
+		return -1;
+	}
+	pthread_mutex_lock(&u->mu);
+	t = u32map_get(&u->tunnels, p->tunnel_id);
+	sa->t = t;
+	struct usa *old = u32map_put(p->inbound ? &u->sa_in : &u->sa_out, p->spi, sa);
+	if (old) /* same SPI again (update): replace */
+		u32map_put(p->inbound ? &u->sa_in : &u->sa_out, p->spi, old), usa_free(sa), sa = NULL;
+	if (sa && t) {
+		if (p->inbound) {
+			t->n_in++;
+			t->spi_in = p->spi;
+		} else {
+			sa->t_next = t->out;
+			t->out = sa;
+			t->sa_since_ms = evloop_now_ms();
+			t->idle_reported = false;
+			if (t->cfg.idle_seconds)
+				evloop_post(u->loop, idle_start, xstrdup(t->name));
+		}
+	}
+	pthread_mutex_unlock(&u->mu);
+	return sa ? 0 : -1;
+}
+
+static int m_sa_update(struct dataplane *dp, uint32_t spi, bool inbound,
+		       const struct sockaddr_in *local, const struct sockaddr_in *remote)
+{
+	struct dp_user *u = DPU(dp);
+	struct usa *sa;
+
+	pthread_mutex_lock(&u->mu);
+	sa = u32map_get(inbound ? &u->sa_in : &u->sa_out, spi);
+	if (sa) {
+		if (local)
+			sa->p.local = *local;
+		if (remote)
+			sa->p.remote = *remote;
+	}
+	pthread_mutex_unlock(&u->mu);
+	return sa ? 0 : -1;
+}
+
+static int m_sa_del(struct dataplane *dp, uint32_t spi, bool inbound)
+{
+	struct dp_user *u = DPU(dp);
+	struct usa *sa;
+
+	pthread_mutex_lock(&u->mu);
+	sa = u32map_del(inbound ? &u->sa_in : &u->sa_out, spi);
+	if (sa && sa->t) {
+		struct dp_tunnel *t = sa->t;
+		if (inbound) {
+			t->n_in--;
+		} else {
+			for (struct usa **pp = &t->out; *pp; pp = &(*pp)->t_next) {
+				if (*pp == sa) {
+					*pp = sa->t_next;
+					break;
+				}
+			}
+			/* The SA is gone: the next packet may trigger again. */
+			if (!t->out)
+				t->trigger_armed = true;
+		}
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (sa)
+		usa_free(sa);
+	return sa ? 0 : -1;
+}
+
+static int m_sa_query(struct dataplane *dp, uint32_t spi, bool inbound, struct dp_sa_stats *st)
+{
+	struct dp_user *u = DPU(dp);
+	struct usa *sa;
+
+	pthread_mutex_lock(&u->mu);
+	sa = u32map_get(inbound ? &u->sa_in : &u->sa_out, spi);
+	if (sa) {
+		st->bytes = sa->bytes;
+		st->packets = sa->packets;
+		st->last_use_ms = sa->last_use_ms;
+		st->errors = sa->errors;
+		st->replay_drops = sa->replay_drops;
+		st->replay_window = sa->p.replay_window;
+	}
+	pthread_mutex_unlock(&u->mu);
+	return sa ? 0 : -1;
+}
+
+static bool m_sa_exists(struct dataplane *dp, uint32_t spi, bool inbound)
+{
+	struct dp_user *u = DPU(dp);
+	bool found;
+
+	pthread_mutex_lock(&u->mu);
+	found = u32map_get(inbound ? &u->sa_in : &u->sa_out, spi) != NULL;
+	pthread_mutex_unlock(&u->mu);
+	return found;
+}
+
+static void m_global_stats(struct dataplane *dp, struct dp_global_stats *st)
+{
+	struct dp_user *u = DPU(dp);
+
+	pthread_mutex_lock(&u->mu);
+	*st = u->g;
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* ---- packets ------------------------------------------------------------------ */
+
+struct expire_note {
+	bool pending, hard;
+	uint32_t spi;
+	struct sockaddr_in dst;
+};
+
+/* Volume limits, checked after each packet on the SA. */
+static void check_limits(struct usa *sa, struct expire_note *n)
+{
+	const struct dp_sa *p = &sa->p;
+	bool hard = (p->hard_bytes && sa->bytes >= p->hard_bytes) ||
+		    (p->hard_packets && sa->packets >= p->hard_packets);
+	bool soft = (p->soft_bytes && sa->bytes >= p->soft_bytes) ||
+		    (p->soft_packets && sa->packets >= p->soft_packets);
+
+	if (hard && !sa->hard_raised) {
+		sa->hard_raised = sa->soft_raised = true;
+		*n = (struct expire_note){ true, true, p->spi, p->inbound ? p->local : p->remote };
+	} else if (soft && !sa->soft_raised) {
+		sa->soft_raised = true;
+		*n = (struct expire_note){ true, false, p->spi, p->inbound ? p->local : p->remote };
+	}
+}
+
+static void set_df(struct uport *p, bool df)
+{
+	int v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+
+	if (p->pmtudisc != v && setsockopt(p->fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)) == 0)
+		p->pmtudisc = v;
+}
+
+/* One packet the kernel routed into tunnel t. */
+static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, size_t len,
+		       struct expire_note *note)
+{
+	struct usa *sa = t->out;
+	struct uport *port;
+	long n;
+	bool df;
+
+	if (len < 20 || (pkt[0] >> 4) != 4) {
+		t->st.encrypt_errors++;
+		return;
+	}
+	if (!sa) {
+		t->st.trigger_drops++;
+		if (t->trigger_armed) {
+			t->trigger_armed = false;
+			t->st.triggers++;
+			dataplane_raise_trigger(t->name);
+		}
+		return;
+	}
+	if (sa->hard_raised || sa->seq_out == UINT32_MAX) {
+		t->st.encrypt_errors++;
+		return;
+	}
+	if (clamp_mss(pkt, len, t->cfg.mss))
+		t->st.mss_clamped++;
+	df = t->cfg.df == DP_DF_SET || (t->cfg.df == DP_DF_COPY && (pkt[6] & 0x40));
+	n = dp_esp_encrypt(sa->esp, sa->p.spi, ++sa->seq_out, pkt, len, IPPROTO_IPIP, u->outbuf,
+			   sizeof(u->outbuf));
+	port = u32map_get(&u->ports, ntohs(sa->p.local.sin_port));
+	if (n < 0 || !port) {
+		t->st.encrypt_errors++;
+		sa->errors++;
+		dbg(&debug_dp_packet, "IPSEC(%s): SPI 0x%08X: %s", t->name, sa->p.spi,
+		    n < 0 ? "encryption failed" : "no socket for the local port");
+		return;
+	}
+	set_df(port, df);
+	struct iovec iov = { u->outbuf, (size_t)n };
+	if (send_from(port, &sa->p.local, &sa->p.remote, &iov, 1) < 0) {
+		t->st.encrypt_errors++;
+		sa->errors++;
+		dbg(&debug_dp_packet, "IPSEC(%s): send: %s", t->name, strerror(errno));
+		return;
+	}
+	t->st.pkts_out++;
+	t->st.bytes_out += len;
+	sa->packets++;
+	sa->bytes += len;
+	sa->last_use_ms = t->st.last_use_ms = evloop_now_ms();
+	check_limits(sa, note);
+}
+
+static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint8_t *pkt, size_t len,
+		   struct expire_note *note)
+{
+	uint32_t spi, seq;
+	struct usa *sa;
+	struct dp_tunnel *t;
+	uint8_t *payload, nh;
+	size_t plen;
+
+	if (len < 8) {
+		u->g.esp_truncated++;
+		return;
+	}
+	spi = (uint32_t)pkt[0] << 24 | pkt[1] << 16 | pkt[2] << 8 | pkt[3];
+	seq = (uint32_t)pkt[4] << 24 | pkt[5] << 16 | pkt[6] << 8 | pkt[7];
+	if (spi < 256) { /* reserved SPIs: not ESP */
+		u->g.esp_garbage++;
+		return;
+	}
+	sa = u32map_get(&u->sa_in, spi);
+	if (!sa) {
+		u->g.esp_unknown_spi++;
+		uint64_t now = evloop_now_ms();
+		/* Rate-limited: at most one report a second. */
+		if (now - u->last_invalid_spi_ms >= 1000) {
+			u->last_invalid_spi_ms = now;
+			u->g.invalid_spi_reports++;
+			log_msg("IPSEC", SEV_WARNING, "RECVD_PKT_INV_SPI",
+				"decaps: rec'd IPSEC packet has invalid spi for destaddr=%s, prot=50, spi=0x%08X, srcaddr=%s",
+				"local", spi, inet_ntoa(from->sin_addr));
+		}
+		return;
+	}
+	t = sa->t;
+	if (!replay_check(sa, seq)) {
+		sa->replay_drops++;
+		if (t)
+			t->st.replay_drops++;
+		dbg(&debug_dp_packet, "IPSEC: SPI 0x%08X: replayed or too old seq %u", spi, seq);
+		return;
+	}
+	switch (dp_esp_decrypt(sa->esp, pkt, len, &payload, &plen, &nh)) {
+	case DP_ESP_OK:
+		break;
+	case DP_ESP_TRUNCATED:
+		u->g.esp_truncated++;
+		/* fallthrough */
+	default:
+		sa->errors++;
+		if (t)
+			t->st.decrypt_errors++;
+		dbg(&debug_dp_packet, "IPSEC: SPI 0x%08X seq %u: decryption/authentication failed",
+		    spi, seq);
+		return;
+	}
+	replay_update(sa, seq);
+	sa->packets++;
+	sa->bytes += plen;
+	sa->last_use_ms = evloop_now_ms();
+	check_limits(sa, note);
+	if (!t || t->fd < 0 || nh != IPPROTO_IPIP || plen < 20 || (payload[0] >> 4) != 4) {
+		if (t)
+			t->st.decrypt_errors++;
+		return;
+	}
+	if (clamp_mss(payload, plen, t->cfg.mss))
+		t->st.mss_clamped++;
+	if (write(t->fd, payload, plen) < 0) {
+		t->st.decrypt_errors++;
+		return;
+	}
+	t->st.pkts_in++;
+	t->st.bytes_in += plen;
+	t->st.last_use_ms = sa->last_use_ms;
+}
+
+struct ike_note {
+	bool pending;
+	struct sockaddr_in src, dst;
+	size_t off, len;
+};
+
+static void port_in(struct dp_user *u, struct uport *p, struct expire_note *note,
+		    struct ike_note *ike)
+{
+	struct sockaddr_in from;
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct iovec iov = { u->inbuf, sizeof(u->inbuf) };
+	struct msghdr msg = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	ssize_t n = recvmsg(p->fd, &msg, 0);
+	uint8_t *d = u->inbuf;
+
+	if (n < 0)
+		return;
+	ike->dst = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(p->port) };
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			ike->dst.sin_addr = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
+	}
+	/* RFC 3948: between two ports other than 500, IKE carries the
+	 * non-ESP marker (libcharon adds and strips it) and everything else
+	 * is ESP; with port 500 on either side it is plain IKE. */
+	if (p->port == IKE_PORT || ntohs(from.sin_port) == IKE_PORT) {
+		*ike = (struct ike_note){ true, from, ike->dst, 0, (size_t)n };
+		return;
+	}
+	if (n == 1 && d[0] == 0xff) {
+		u->g.keepalives_in++;
+		return;
+	}
+	if (n >= 4 && !d[0] && !d[1] && !d[2] && !d[3]) {
+		if (n < 4 + 28) { /* shorter than an IKE header */
+			u->g.esp_garbage++;
+			return;
+		}
+		*ike = (struct ike_note){ true, from, ike->dst, 0, (size_t)n };
+		return;
+	}
+	esp_in(u, &from, d, (size_t)n, note);
+}
+
+static void *dp_thread(void *arg)
+{
+	struct dp_user *u = arg;
+	struct epoll_event evs[32];
+
+	for (;;) {
+		int n = epoll_wait(u->epfd, evs, 32, -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			enum src_kind kind = (enum src_kind)(evs[i].data.u64 >> 32);
+			uint32_t key = (uint32_t)evs[i].data.u64;
+
+			if (kind == SRC_WAKE)
+				return NULL;
+			for (int b = 0; b < BATCH; b++) {
+				struct expire_note note = { 0 };
+				struct ike_note ike = { 0 };
+				bool more = false;
+
+				pthread_mutex_lock(&u->mu);
+				if (kind == SRC_TUN) {
+					struct dp_tunnel *t = u32map_get(&u->tunnels, key);
+					ssize_t r = t && t->fd >= 0 ? read(t->fd, u->inbuf, PKT_MAX) : -1;
+					if (r > 0) {
+						tunnel_out(u, t, u->inbuf, (size_t)r, &note);
+						more = true;
+					}
+				} else if (kind == SRC_PORT) {
+					struct uport *p = u32map_get(&u->ports, key);
+					if (p) {
+						errno = 0;
+						port_in(u, p, &note, &ike);
+						more = errno != EAGAIN && errno != EWOULDBLOCK;
+						if (ike.pending)
+							u->g.ike_in++;
+					}
+				}
+				pthread_mutex_unlock(&u->mu);
+				/* The hooks may take libcharon's locks: never under ours. */
+				if (ike.pending && u->hooks.ike_rx)
+					u->hooks.ike_rx(u->hooks.arg, &ike.src, &ike.dst,
+							u->inbuf + ike.off, ike.len);
+				if (note.pending && u->hooks.sa_expire)
+					u->hooks.sa_expire(u->hooks.arg, note.spi, &note.dst, note.hard);
+				if (!more)
+					break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void m_destroy(struct dataplane *dp)
+{
+	struct dp_user *u = DPU(dp);
+	uint64_t one = 1;
+
+	if (u->running) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_key(SRC_WAKE, 0) };
+		epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->wakefd, &ev);
+		if (write(u->wakefd, &one, sizeof(one)) < 0)
+			log_msg("IPSEC", SEV_ERR, "STOP", "data plane wake-up: %s", strerror(errno));
+		pthread_join(u->thread, NULL);
+	}
+	for (struct u32map_entry *e = NULL; (e = u32map_next(&u->sa_in, e));)
+		usa_free(e->value);
+	for (struct u32map_entry *e = NULL; (e = u32map_next(&u->sa_out, e));)
+		usa_free(e->value);
+	for (struct u32map_entry *e = NULL; (e = u32map_next(&u->ports, e));) {
+		struct uport *p = e->value;
+		close(p->fd);
+		free(p);
+	}
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&u->by_name, e));) {
+		struct dp_tunnel *t = e->value;
+		if (t->fd >= 0)
+			close(t->fd);
+		if (t->idle_timer)
+			ev_timer_del(t->idle_timer);
+		free(t);
+	}
+	u32map_clear(&u->sa_in);
+	u32map_clear(&u->sa_out);
+	u32map_clear(&u->ports);
+	u32map_clear(&u->tunnels);
+	hashmap_clear(&u->by_name);
+	close(u->epfd);
+	close(u->wakefd);
+	pthread_mutex_destroy(&u->mu);
+	if (the_user == u)
+		the_user = NULL;
+	free(u);
+}
+
+struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike_hooks *hooks)
+{
+	struct dp_user *u = xcalloc(1, sizeof(*u));
+
+	u->pub = (struct dataplane){
+		.name = "user-space",
+		.port_open = m_port_open,
+		.port_close = m_port_close,
+		.ike_send = m_ike_send,
+		.tunnel_attach = m_tunnel_attach,
+		.tunnel_update = m_tunnel_update,
+		.tunnel_set_idle = m_tunnel_set_idle,
+		.tunnel_detach = m_tunnel_detach,
+		.tunnel_stats = m_tunnel_stats,
+		.tunnel_clear_counters = m_tunnel_clear_counters,
+		.trigger_rearm = m_trigger_rearm,
+		.sa_add = m_sa_add,
+		.sa_update = m_sa_update,
+		.sa_del = m_sa_del,
+		.sa_query = m_sa_query,
+		.sa_exists = m_sa_exists,
+		.global_stats = m_global_stats,
+		.destroy = m_destroy,
+	};
+	if (hooks)
+		u->hooks = *hooks;
+	u->loop = loop;
+	pthread_mutex_init(&u->mu, NULL);
+	u32map_init(&u->tunnels);
+	u32map_init(&u->sa_in);
+	u32map_init(&u->sa_out);
+	u32map_init(&u->ports);
+	hashmap_init(&u->by_name, true);
+	u->epfd = epoll_create1(EPOLL_CLOEXEC);
+	u->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	the_user = u;
+	if (u->epfd < 0 || u->wakefd < 0 || pthread_create(&u->thread, NULL, dp_thread, u) != 0) {
+		m_destroy(&u->pub);
+		return NULL;
+	}
+	u->running = true;
+	return &u->pub;
+}
+
+__attribute__((constructor)) static void dp_debug_register(void)
+{
+	debug_register(&debug_dp_packet);
+}

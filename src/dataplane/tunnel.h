@@ -1,0 +1,45 @@
+/* The tunnel settings of "interface TunnelN" (tunnel source/mode/
+ * destination/protection, ip tcp adjust-mss), kept as
+ * the interface's feature extension.  Main thread only. */
+#ifndef VPNSIP_DATAPLANE_TUNNEL_H
+#define VPNSIP_DATAPLANE_TUNNEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "dataplane/dataplane.h"
+#include "net/iface.h"
+
+enum tunnel_dest {
+	TUNNEL_DEST_NONE = 0,
+	TUNNEL_DEST_DYNAMIC, /* VPN-SIP: the peer comes from the SDP */
+	TUNNEL_DEST_STATIC,  /* IOS SVTI: IKE is started towards it */
+};
+
+struct tunnel_ext {
+	char *source;          /* "tunnel source IF" */
+	bool mode_ipsec;       /* "tunnel mode ipsec ipv4" */
+	enum tunnel_dest dest;
+	struct in_addr dest_addr;
+	char *ipsec_profile;   /* "tunnel protection ipsec profile P" */
+	char *ikev2_profile;   /* "... ikev2-profile Q" */
+	unsigned mss;          /* "ip tcp adjust-mss N"; 0: none */
+};
+
+/* NULL when the interface has none of these lines. */
+const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc);
+/* The data plane's view of an interface ("crypto ipsec df-bit" of the
+ * interface, else the global one, from the crypto model). */
+struct config;
+void tunnel_dp_cfg(const struct config *cfg, const struct iface_cfg *ifc,
+		   struct dp_tunnel_cfg *out);
+/* TUN MTU of a tunnel: "ip mtu", else room for ESP-in-UDP. */
+unsigned tunnel_mtu(const struct iface_cfg *ifc);
+#define TUNNEL_DEFAULT_MTU 1400
+
+/* Something in a tunnel's settings changed (the IKE engine follows
+ * static tunnels).  One listener. */
+typedef void (*tunnel_changed_fn)(struct config *cfg, struct iface_cfg *ifc, bool deleted);
+void tunnel_set_listener(tunnel_changed_fn fn);
+
+#endif

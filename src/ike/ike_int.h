@@ -1,0 +1,40 @@
+/* Internals of the IKE engine shared by its files (src/ike only).
+ * Include <library.h> (and the strongSwan headers) before this. */
+#ifndef VPNSIP_IKE_IKE_INT_H
+#define VPNSIP_IKE_IKE_INT_H
+
+#include <kernel/kernel_ipsec.h>
+#include <network/socket.h>
+
+#include "dataplane/dataplane.h"
+#include "ike/ike.h"
+#include "log/debug.h"
+
+/* kernel_ipsec_t over the data plane (ike_kernel.c). */
+kernel_ipsec_t *ike_kernel_ipsec_create(void);
+/* socket_t over the data plane's ports (ike_socket.c). */
+socket_t *ike_socket_create(void);
+/* Data plane hooks: IKE packets in, SA volume expiry. */
+extern const struct dp_ike_hooks ike_dp_hooks;
+
+/* Debug flags ("debug crypto ikev2 ..."). */
+extern struct debug_flag debug_ikev2, debug_ikev2_packet, debug_ikev2_internal,
+	debug_ikev2_error;
+
+/* Sessions (ike_session.c). */
+int ike_sessions_init(struct evloop *loop, struct config *cfg);
+void ike_sessions_shutdown(void);
+struct strbuf;
+void ike_show_session(struct strbuf *out, const char *tunnel, bool detail);
+void ike_show_ikev2_sa(struct strbuf *out, bool detailed);
+void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
+/* clear crypto session [remote ADDR]: number of sessions cleared. */
+unsigned ike_clear_sessions(const struct in_addr *remote);
+
+/* Wire the engine under the VPN-SIP orchestrator (ike_vpnsip.c). */
+void ike_vpnsip_wire(void);
+
+extern struct config *ike_cfg_model; /* the daemon's model (main thread) */
+extern bool ike_running;
+
+#endif

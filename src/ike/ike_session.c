@@ -1,0 +1,1610 @@
+/* IKE sessions: one per tunnel interface.
+ *
+ * The main thread owns the sessions (struct session).  What libcharon's
+ * threads need -- the peer_cfg, the PSK, the expected fingerprint -- is an
+ * immutable snapshot (struct snap) built on the main thread from the crypto
+ * model and swapped into the registry under a lock on every start and every
+ * crypto configuration change.  The backend, the credential set and the
+ * listener read the registry; the listener posts copies of what happened to
+ * the main thread (evloop_post), which updates the session and tells the
+ * orchestrator. */
+#include <library.h>
+#include <daemon.h>
+#include <config/backend.h>
+#include <credentials/credential_set.h>
+#include <credentials/sets/mem_cred.h>
+#include <encoding/payloads/cert_payload.h>
+#include <processing/jobs/callback_job.h>
+#include <threading/rwlock.h>
+
+#include "ike/ike_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "crypto/crypto.h"
+#include "dataplane/tunnel.h"
+#include "log/log.h"
+#include "util/evloop.h"
+#include "util/hashmap.h"
+
+struct config *ike_cfg_model;
+static struct evloop *loop;
+
+/* ---- snapshots (read by libcharon's threads) --------------------------------- */
+
+struct snap {
+	refcount_t ref;
+	char *tunnel;
+	uint32_t if_id;
+	peer_cfg_t *peer_cfg;
+	char *remote_key;           /* "%Y" of the remote identity ("" for any) */
+	struct in_addr peer;
+	shared_key_t *psk_local, *psk_remote;
+	bool remote_psk;            /* the peer authenticates with a PSK */
+	bool has_fp;
+	struct crypto_fingerprint fp;     /* expected from the peer's SDP */
+	bool has_psk_fp;
+	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
+	/* Mutable, under R.lock (write): */
+	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
+	char *cause;                /* last failure */
+};
+
+static struct {
+	rwlock_t *lock;
+	struct hashmap by_tunnel; /* tunnel -> snap */
+	struct hashmap by_remote; /* remote identity "%Y" -> snap (last one) */
+	mem_cred_t *local_creds;  /* our certificates and private keys */
+} R;
+
+static struct snap *snap_get(struct snap *s)
+{
+	ref_get(&s->ref);
+	return s;
+}
+
+static void snap_put(struct snap *s)
+{
+	if (!s || !ref_put(&s->ref))
+		return;
+	s->peer_cfg->destroy(s->peer_cfg);
+	DESTROY_IF(s->psk_local);
+	DESTROY_IF(s->psk_remote);
+	DESTROY_IF(s->pinned);
+	free(s->remote_key);
+	free(s->tunnel);
+	free(s->cause);
+	free(s);
+}
+
+/* The snapshot of a tunnel (a reference), or NULL. */
+static struct snap *snap_find(const char *tunnel)
+{
+	struct snap *s;
+
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_tunnel, tunnel);
+	if (s)
+		snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+static void snap_install(struct snap *s)
+{
+	struct snap *old;
+
+	R.lock->write_lock(R.lock);
+	old = hashmap_put(&R.by_tunnel, s->tunnel, s);
+	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
+		hashmap_del(&R.by_remote, old->remote_key);
+	if (*s->remote_key)
+		hashmap_put(&R.by_remote, s->remote_key, s);
+	R.lock->unlock(R.lock);
+	snap_put(old);
+}
+
+static void snap_remove(const char *tunnel)
+{
+	struct snap *old;
+
+	R.lock->write_lock(R.lock);
+	old = hashmap_del(&R.by_tunnel, tunnel);
+	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
+		hashmap_del(&R.by_remote, old->remote_key);
+	R.lock->unlock(R.lock);
+	snap_put(old);
+}
+
+/* "TYPE:value" of an identity: the registry key (no printf hooks: our
+ * format strings are checked by the compiler). */
+static void id_key(identification_t *id, char *buf, size_t n)
+{
+	chunk_t e = id->get_encoding(id);
+
+	snprintf(buf, n, "%d:%.*s", (int)id->get_type(id), (int)e.len, e.ptr);
+}
+
+/* Printable form for logs. */
+static void id_show(identification_t *id, char *buf, size_t n)
+{
+	chunk_t e = id->get_encoding(id);
+
+	switch (id->get_type(id)) {
+	case ID_IPV4_ADDR:
+		if (e.len == 4) {
+			inet_ntop(AF_INET, e.ptr, buf, (socklen_t)n);
+			return;
+		}
+		break;
+	case ID_KEY_ID:
+	case ID_FQDN:
+	case ID_RFC822_ADDR:
+		snprintf(buf, n, "%.*s", (int)e.len, e.ptr);
+		for (char *p = buf; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+		return;
+	default:
+		break;
+	}
+	snprintf(buf, n, "%s", "%any");
+}
+
+static void host_show(host_t *h, char *buf, size_t n)
+{
+	if (h && h->get_family(h) == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)h->get_sockaddr(h);
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, ntohs(sin->sin_port));
+	} else {
+		snprintf(buf, n, "?");
+	}
+}
+
+/* ---- backend --------------------------------------------------------------------- */
+
+static void list_cleanup(void *list)
+{
+	((linked_list_t *)list)->destroy_offset(list, offsetof(peer_cfg_t, destroy));
+}
+
+static void ike_list_cleanup(void *list)
+{
+	((linked_list_t *)list)->destroy_offset(list, offsetof(ike_cfg_t, destroy));
+}
+
+METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
+       identification_t *me, identification_t *other)
+{
+	linked_list_t *list = linked_list_create();
+	char key[256];
+
+	R.lock->read_lock(R.lock);
+	if (other && other->get_type(other) != ID_ANY) {
+		struct snap *s;
+		id_key(other, key, sizeof(key));
+		s = hashmap_get(&R.by_remote, key);
+		if (s)
+			list->insert_last(list, s->peer_cfg->get_ref(s->peer_cfg));
+	}
+	if (!list->get_count(list)) {
+		/* Responder before IKE_AUTH, or an identity we do not key on. */
+		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));) {
+			struct snap *s = e->value;
+			list->insert_last(list, s->peer_cfg->get_ref(s->peer_cfg));
+		}
+	}
+	R.lock->unlock(R.lock);
+	return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);
+}
+
+METHOD(backend_t, create_ike_cfg_enumerator, enumerator_t *, backend_t *this, host_t *me,
+       host_t *other)
+{
+	linked_list_t *list = linked_list_create();
+	struct in_addr peer = { 0 };
+	bool any = !other || other->is_anyaddr(other) || other->get_family(other) != AF_INET;
+
+	if (!any)
+		peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
+	R.lock->read_lock(R.lock);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));) {
+		struct snap *s = e->value;
+		if (any || s->peer.s_addr == peer.s_addr) {
+			ike_cfg_t *ic = s->peer_cfg->get_ike_cfg(s->peer_cfg);
+			list->insert_last(list, ic->get_ref(ic));
+		}
+	}
+	R.lock->unlock(R.lock);
+	return enumerator_create_cleaner(list->create_enumerator(list), ike_list_cleanup, list);
+}
+
+METHOD(backend_t, get_peer_cfg_by_name, peer_cfg_t *, backend_t *this, char *name)
+{
+	struct snap *s = snap_find(name);
+	peer_cfg_t *cfg = NULL;
+
+	if (s) {
+		cfg = s->peer_cfg->get_ref(s->peer_cfg);
+		snap_put(s);
+	}
+	return cfg;
+}
+
+#define SLOT(type, member, fn) .member = (__typeof__(((type *)0)->member))(fn)
+
+static backend_t ike_backend = {
+	SLOT(backend_t, create_peer_cfg_enumerator, create_peer_cfg_enumerator),
+	SLOT(backend_t, create_ike_cfg_enumerator, create_ike_cfg_enumerator),
+	SLOT(backend_t, get_peer_cfg_by_name, get_peer_cfg_by_name),
+};
+
+/* ---- credentials: PSKs by the peer's identity, pinned peer certificates ------ */
+
+typedef struct {
+	enumerator_t public;
+	shared_key_t *keys[2];
+	int n, i;
+	struct snap *s;
+} shared_enum_t;
+
+METHOD(enumerator_t, shared_enumerate, bool, shared_enum_t *this, va_list args)
+{
+	shared_key_t **key;
+	id_match_t *me, *other;
+
+	VA_ARGS_VGET(args, key, me, other);
+	if (this->i >= this->n)
+		return FALSE;
+	*key = this->keys[this->i++];
+	if (me)
+		*me = ID_MATCH_PERFECT;
+	if (other)
+		*other = ID_MATCH_PERFECT;
+	return TRUE;
+}
+
+METHOD(enumerator_t, shared_destroy, void, shared_enum_t *this)
+{
+	snap_put(this->s);
+	free(this);
+}
+
+static struct snap *snap_by_remote(identification_t *id)
+{
+	char key[256];
+	struct snap *s;
+	ike_sa_t *ike_sa = charon->bus->get_sa(charon->bus);
+
+	/* The session of the IKE_SA this thread works on, if it has one. */
+	if (ike_sa && (s = snap_find(ike_sa->get_name(ike_sa))))
+		return s;
+	if (!id || id->get_type(id) == ID_ANY)
+		return NULL;
+	id_key(id, key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_remote, key);
+	if (s)
+		snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+METHOD(credential_set_t, create_shared_enumerator, enumerator_t *, credential_set_t *this,
+       shared_key_type_t type, identification_t *me, identification_t *other)
+{
+	shared_enum_t *e;
+	struct snap *s;
+
+	if (type != SHARED_IKE && type != SHARED_ANY)
+		return NULL;
+	s = snap_by_remote(other);
+	if (!s)
+		return NULL;
+	INIT(e, .public = { .enumerate = enumerator_enumerate_default,
+			    .venumerate = _shared_enumerate,
+			    .destroy = _shared_destroy },
+	     .s = s);
+	/* The local key first: get_shared() signs with the first one; the
+	 * peer's AUTH is checked against each. */
+	if (s->psk_local)
+		e->keys[e->n++] = s->psk_local;
+	if (s->psk_remote)
+		e->keys[e->n++] = s->psk_remote;
+	return &e->public;
+}
+
+METHOD(credential_set_t, create_cert_enumerator, enumerator_t *, credential_set_t *this,
+       certificate_type_t cert, key_type_t key, identification_t *id, bool trusted)
+{
+	struct snap *s = snap_by_remote(id);
+	certificate_t *c = NULL;
+
+	if (!s)
+		return NULL;
+	R.lock->read_lock(R.lock);
+	if (s->pinned)
+		c = s->pinned->get_ref(s->pinned);
+	R.lock->unlock(R.lock);
+	snap_put(s);
+	if (!c)
+		return NULL;
+	if ((cert != CERT_ANY && cert != c->get_type(c))) {
+		c->destroy(c);
+		return NULL;
+	}
+	/* The certificate matched the session's SDP fingerprint: it is the
+	 * peer's, trusted without a CA (RFC 6193). */
+	return enumerator_create_single(c, (void *)c->destroy);
+}
+
+static credential_set_t ike_credset = {
+	.create_private_enumerator = (void *)return_null,
+	SLOT(credential_set_t, create_cert_enumerator, create_cert_enumerator),
+	SLOT(credential_set_t, create_shared_enumerator, create_shared_enumerator),
+	.create_cdp_enumerator = (void *)return_null,
+	.cache_cert = (void *)nop,
+};
+
+/* ---- events to the main thread ------------------------------------------------------ */
+
+struct ev_msg {
+	enum ike_event_type type;
+	char *tunnel;
+	char *cause;
+	uint32_t spi_in, spi_out, unique_id;
+	struct sockaddr_in local, remote;
+};
+
+static void deliver(void *arg);
+
+static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
+		 child_sa_t *child, const char *cause)
+{
+	struct ev_msg *m = calloc(1, sizeof(*m));
+	host_t *h;
+
+	if (!m)
+		return;
+	m->type = type;
+	m->tunnel = strdup(tunnel);
+	m->cause = cause ? strdup(cause) : NULL;
+	if (ike_sa) {
+		m->unique_id = ike_sa->get_unique_id(ike_sa);
+		h = ike_sa->get_my_host(ike_sa);
+		if (h && h->get_family(h) == AF_INET)
+			memcpy(&m->local, h->get_sockaddr(h), sizeof(m->local));
+		h = ike_sa->get_other_host(ike_sa);
+		if (h && h->get_family(h) == AF_INET)
+			memcpy(&m->remote, h->get_sockaddr(h), sizeof(m->remote));
+	}
+	if (child) {
+		m->spi_in = ntohl(child->get_spi(child, TRUE));
+		m->spi_out = ntohl(child->get_spi(child, FALSE));
+	}
+	evloop_post(loop, deliver, m);
+}
+
+/* ---- listener: fingerprint binding and state ------------------------------------------ */
+
+static const char *hash_show(enum crypto_hash h)
+{
+	static const char *const n[] = { "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512" };
+	return (unsigned)h < 5 ? n[h] : "?";
+}
+
+/* First bytes only: enough to compare by eye. */
+static void fp_short(const struct crypto_fingerprint *fp, char *buf, size_t n)
+{
+	struct crypto_fingerprint s = *fp;
+	char full[CRYPTO_FINGERPRINT_TEXT_MAX];
+
+	crypto_fingerprint_text(&s, full, sizeof(full));
+	snprintf(buf, n, "%.23s...", full);
+}
+
+static void set_cause(struct snap *s, const char *cause)
+{
+	R.lock->write_lock(R.lock);
+	free(s->cause);
+	s->cause = strdup(cause);
+	R.lock->unlock(R.lock);
+}
+
+static bool cert_fp(certificate_t *c, enum crypto_hash h, struct crypto_fingerprint *fp)
+{
+	chunk_t der;
+	bool ok;
+
+	if (!c->get_encoding(c, CERT_ASN1_DER, &der))
+		return false;
+	ok = crypto_cert_fingerprint(h, der.ptr, der.len, fp);
+	chunk_free(&der);
+	return ok;
+}
+
+METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message_t *message,
+       bool incoming, bool plain)
+{
+	enumerator_t *e;
+	payload_t *p;
+	struct snap *s;
+	bool seen = false, matched = false;
+
+	if (!incoming || !plain || message->get_exchange_type(message) != IKE_AUTH)
+		return TRUE;
+	s = snap_find(ike_sa->get_name(ike_sa));
+	if (!s)
+		return TRUE;
+	if (!s->has_fp || s->remote_psk) {
+		snap_put(s);
+		return TRUE;
+	}
+	e = message->create_payload_enumerator(message);
+	while (e->enumerate(e, &p)) {
+		if (p->get_type(p) != PLV2_CERTIFICATE)
+			continue;
+		certificate_t *c = ((cert_payload_t *)p)->get_cert((cert_payload_t *)p);
+		struct crypto_fingerprint fp;
+		if (!c)
+			continue;
+		seen = true;
+		if (!matched && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp)) {
+			matched = true;
+			R.lock->write_lock(R.lock);
+			DESTROY_IF(s->pinned);
+			s->pinned = c->get_ref(c);
+			R.lock->unlock(R.lock);
+			if (debug_on(&debug_ikev2) || debug_on(&debug_ikev2_internal))
+				log_debug_line("IKEv2:%s peer certificate matches the SDP fingerprint",
+					       s->tunnel);
+		}
+		c->destroy(c);
+	}
+	e->destroy(e);
+	if (seen && !matched) {
+		char want[64], host[64];
+		fp_short(&s->fp, want, sizeof(want));
+		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
+			"%s: peer %s: certificate %s fingerprint does not match the SDP fingerprint %s: "
+			"IKE_AUTH fails",
+			s->tunnel, host, hash_show(s->fp.hash), want);
+		set_cause(s, "fingerprint mismatch (certificate)");
+	}
+	snap_put(s);
+	return TRUE;
+}
+
+METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool final,
+       bool *success)
+{
+	struct snap *s;
+	auth_cfg_t *auth;
+	struct crypto_fingerprint fp;
+	bool ok = true;
+	const char *what = NULL;
+
+	if (!final)
+		return TRUE;
+	s = snap_find(ike_sa->get_name(ike_sa));
+	if (!s)
+		return TRUE;
+	if (!s->has_fp) {
+		snap_put(s);
+		return TRUE;
+	}
+	/* The completed authentication rounds of the peer (the last one). */
+	auth = NULL;
+	enumerator_t *ae = ike_sa->create_auth_cfg_enumerator(ike_sa, FALSE);
+	auth_cfg_t *a;
+	while (ae->enumerate(ae, &a))
+		auth = a;
+	ae->destroy(ae);
+	if (!auth)
+		auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
+	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
+	case AUTH_CLASS_PSK:
+		what = "pre-shared key";
+		ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->fp);
+		break;
+	case AUTH_CLASS_PUBKEY: {
+		certificate_t *c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
+		what = "certificate";
+		ok = c && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp);
+		break;
+	}
+	default:
+		what = "authentication";
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		char want[64], host[64], id[128];
+		fp_short(&s->fp, want, sizeof(want));
+		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+		id_show(ike_sa->get_other_id(ike_sa), id, sizeof(id));
+		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
+			"%s: peer %s at %s: %s %s fingerprint does not match the SDP fingerprint %s: "
+			"IKE_AUTH failed",
+			s->tunnel, id, host, what, hash_show(s->fp.hash), want);
+		char cause[96];
+		snprintf(cause, sizeof(cause), "fingerprint mismatch (%s)", what);
+		set_cause(s, cause);
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+		*success = FALSE;
+	}
+	snap_put(s);
+	return TRUE;
+}
+
+static const char *alert_cause(alert_t a)
+{
+	switch (a) {
+	case ALERT_PEER_AUTH_FAILED: return "peer authentication failed";
+	case ALERT_LOCAL_AUTH_FAILED: return "local authentication failed (rejected by peer)";
+	case ALERT_AUTHORIZATION_FAILED: return "authorization failed";
+	case ALERT_PEER_INIT_UNREACHABLE: return "peer unreachable";
+	case ALERT_RETRANSMIT_SEND_TIMEOUT: return "peer not responding (DPD/retransmit timeout)";
+	case ALERT_PROPOSAL_MISMATCH_IKE: return "no matching IKE proposal";
+	case ALERT_PROPOSAL_MISMATCH_CHILD: return "no matching IPsec proposal";
+	case ALERT_TS_MISMATCH: return "traffic selector mismatch";
+	case ALERT_INSTALL_CHILD_SA_FAILED: return "installing the IPsec SA failed";
+	case ALERT_IKE_SA_EXPIRED: return "IKE SA expired";
+	case ALERT_HALF_OPEN_TIMEOUT: return "half-open timeout";
+	case ALERT_CERT_UNTRUSTED_ROOT:
+	case ALERT_CERT_VALIDATION_FAILED:
+	case ALERT_CERT_NO_ISSUER: return "peer certificate not trusted";
+	default: return NULL;
+	}
+}
+
+METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t alert,
+       va_list args)
+{
+	const char *cause = alert_cause(alert);
+	struct snap *s;
+
+	if (!ike_sa || !cause)
+		return TRUE;
+	s = snap_find(ike_sa->get_name(ike_sa));
+	if (!s)
+		return TRUE;
+	R.lock->read_lock(R.lock);
+	bool keep = s->cause && strncmp(s->cause, "fingerprint", 11) == 0;
+	R.lock->unlock(R.lock);
+	if (!keep)
+		set_cause(s, cause);
+	/* A fingerprint mismatch was reported by authorize already. */
+	if (!keep && (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED))
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+	snap_put(s);
+	return TRUE;
+}
+
+static char *take_cause(struct snap *s, const char *dflt)
+{
+	char *c;
+
+	R.lock->write_lock(R.lock);
+	c = s->cause;
+	s->cause = NULL;
+	R.lock->unlock(R.lock);
+	return c ? c : strdup(dflt);
+}
+
+METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa,
+       ike_sa_state_t state)
+{
+	struct snap *s;
+
+	if (state != IKE_DESTROYING)
+		return TRUE;
+	s = snap_find(ike_sa->get_name(ike_sa));
+	if (s) {
+		char *cause = take_cause(s, "deleted");
+		post(IKE_EV_DOWN, s->tunnel, ike_sa, NULL, cause);
+		free(cause);
+		snap_put(s);
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, on_child_updown, bool, listener_t *this, ike_sa_t *ike_sa,
+       child_sa_t *child_sa, bool up)
+{
+	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+
+	if (s) {
+		if (up)
+			post(IKE_EV_UP, s->tunnel, ike_sa, child_sa, NULL);
+		snap_put(s);
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, on_child_rekey, bool, listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
+       child_sa_t *new)
+{
+	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+
+	if (s) {
+		post(IKE_EV_REKEYED, s->tunnel, ike_sa, new, NULL);
+		snap_put(s);
+	}
+	return TRUE;
+}
+
+static listener_t ike_listener = {
+	SLOT(listener_t, alert, on_alert),
+	SLOT(listener_t, ike_state_change, on_ike_state_change),
+	SLOT(listener_t, message, on_message),
+	SLOT(listener_t, child_updown, on_child_updown),
+	SLOT(listener_t, child_rekey, on_child_rekey),
+	SLOT(listener_t, authorize, on_authorize),
+};
+
+/* ---- sessions (main thread) --------------------------------------------------------------- */
+
+struct session {
+	char *tunnel;
+	enum ike_role role;
+	uint16_t local_port;  /* opened on the data plane (0: default ports) */
+	struct in_addr peer;
+	uint16_t peer_port;
+	char *local_id, *remote_id, *ipsec_profile, *ikev2_profile;
+	char *fp_hash;
+	uint8_t fp[IKE_FP_MAX];
+	size_t fp_len;
+	bool vpn_sip, is_static;
+	/* runtime */
+	uint32_t unique_id;
+	bool up, stopping;
+	uint64_t up_since_ms;
+	uint32_t spi_in, spi_out;
+	struct sockaddr_in local, remote;
+	char *last_cause;
+	struct ev_timer *stop_timer;
+	char *stop_arg; /* the timer's argument, freed with a deleted timer */
+	unsigned id; /* session id for show */
+};
+
+static struct hashmap sessions; /* tunnel -> session */
+static unsigned next_session_id = 1;
+static ike_event_fn event_fn;
+static void *event_arg;
+
+void ike_set_event_hook(ike_event_fn fn, void *arg)
+{
+	event_fn = fn;
+	event_arg = arg;
+}
+
+bool ike_session_exists(const char *tunnel)
+{
+	return hashmap_get(&sessions, tunnel) != NULL;
+}
+
+static void session_free(struct session *se)
+{
+	if (se->stop_timer) {
+		ev_timer_del(se->stop_timer);
+		free(se->stop_arg);
+	}
+	free(se->tunnel);
+	free(se->local_id);
+	free(se->remote_id);
+	free(se->ipsec_profile);
+	free(se->ikev2_profile);
+	free(se->fp_hash);
+	free(se->last_cause);
+	free(se);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+static identification_t *make_id(const char *v)
+{
+	if (!v)
+		return identification_create_from_string("%any");
+	return identification_create_from_encoding(ID_KEY_ID, chunk_from_str((char *)v));
+}
+
+static bool add_proposals_swan(const char *text, protocol_id_t proto, void *target, bool ike)
+{
+	char *copy = strdup(text), *save = NULL;
+	bool any = false;
+
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		proposal_t *prop = proposal_create_from_string(proto, p);
+		if (!prop)
+			continue;
+		if (ike)
+			((ike_cfg_t *)target)->add_proposal(target, prop);
+		else
+			((child_cfg_t *)target)->add_proposal(target, prop);
+		any = true;
+	}
+	free(copy);
+	return any;
+}
+
+/* The IPsec and IKEv2 profiles of a session, resolved. */
+static void profiles_of(const struct session *se, const struct ipsec_profile **ip,
+			const char **ikev2_name)
+{
+	const struct iface_cfg *ifc = iface_find(&ike_cfg_model->ifaces, se->tunnel);
+	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+	const char *ipn = se->ipsec_profile ? se->ipsec_profile : t ? t->ipsec_profile : NULL;
+	const char *ikn = se->ikev2_profile ? se->ikev2_profile : t ? t->ikev2_profile : NULL;
+
+	*ip = ipn ? crypto_ipsec_profile_find(ike_cfg_model, ipn) : NULL;
+	if (!ikn && *ip)
+		ikn = (*ip)->ikev2_profile;
+	*ikev2_name = ikn;
+}
+
+/* Build the snapshot of a session from the model; NULL with err set. */
+static struct snap *snap_build(struct session *se, char *err, size_t errlen)
+{
+	const struct config *cfg = ike_cfg_model;
+	const struct ipsec_profile *ip;
+	const struct ikev2_profile *prof;
+	const char *ikn;
+	const struct ikev2_proposal *props[8];
+	size_t nprops;
+	struct strbuf sb = STRBUF_INIT;
+	char peer[INET_ADDRSTRLEN];
+	struct crypto_psk psk = { 0 };
+	struct crypto_id rid = { 0 };
+	const struct crypto_globals *g = crypto_globals(cfg);
+	struct snap *s;
+	bool psk_local, psk_remote;
+
+	profiles_of(se, &ip, &ikn);
+	if (!ikn) {
+		snprintf(err, errlen, "%s: no IKEv2 profile (tunnel protection ... ikev2-profile)",
+			 se->tunnel);
+		return NULL;
+	}
+	prof = crypto_ikev2_profile_find(cfg, ikn);
+	if (!prof) {
+		snprintf(err, errlen, "IKEv2 profile %s is not configured", ikn);
+		return NULL;
+	}
+	psk_local = prof->auth_local != IKEV2_AUTH_RSA_SIG;
+	psk_remote = prof->auth_remote_psk || !prof->auth_remote_rsa;
+	inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+
+	ike_cfg_create_t ic = {
+		.version = IKEV2,
+		.local = "0.0.0.0",
+		.local_port = se->local_port ? se->local_port : CHARON_UDP_PORT,
+		.remote = peer,
+		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
+		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
+		.fragmentation = g && g->fragmentation ? FRAGMENTATION_YES : FRAGMENTATION_NO,
+		.no_certreq = psk_remote,
+	};
+	ike_cfg_t *ike_cfg = ike_cfg_create(&ic);
+	nprops = crypto_ikev2_proposals(cfg, NULL, props, 8);
+	for (size_t i = 0; i < nprops; i++) {
+		sb_reset(&sb);
+		ikev2_proposal_swan(props[i], &sb);
+		add_proposals_swan(sb_str(&sb), PROTO_IKE, ike_cfg, true);
+	}
+	if (!nprops)
+		ike_cfg->add_proposal(ike_cfg, proposal_create_default(PROTO_IKE));
+
+	peer_cfg_create_t pc = {
+		.cert_policy = psk_local ? CERT_NEVER_SEND : CERT_ALWAYS_SEND,
+		.unique = UNIQUE_NO,
+		.keyingtries = se->is_static ? 0 : 1,
+		.rekey_time = prof->lifetime ? prof->lifetime : IKEV2_LIFETIME_DEFAULT,
+		.over_time = 60,
+		.no_mobike = TRUE,
+		.dpd = prof->dpd_mode != IKEV2_DPD_OFF ? prof->dpd_interval : 0,
+		.if_id_in = dp_tunnel_id(se->tunnel),
+		.if_id_out = dp_tunnel_id(se->tunnel),
+	};
+	peer_cfg_t *peer_cfg = peer_cfg_create(se->tunnel, ike_cfg, &pc);
+
+	/* Authentication rounds. */
+	const char *lid = se->local_id;
+	if (!lid && prof->identity_local.type == CRYPTO_ID_KEY_ID)
+		lid = prof->identity_local.value;
+	auth_cfg_t *la = auth_cfg_create(), *ra = auth_cfg_create();
+	la->add(la, AUTH_RULE_AUTH_CLASS, psk_local ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
+	if (lid)
+		la->add(la, AUTH_RULE_IDENTITY, make_id(lid));
+	else if (prof->identity_local.type == CRYPTO_ID_FQDN)
+		la->add(la, AUTH_RULE_IDENTITY,
+			identification_create_from_encoding(
+				ID_FQDN, chunk_from_str(prof->identity_local.value)));
+	if (!psk_local && prof->pki_trustpoint) {
+		uint8_t *der;
+		size_t len;
+		if (crypto_pki_cert_der(cfg, prof->pki_trustpoint, &der, &len)) {
+			certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
+							     BUILD_BLOB_ASN1_DER,
+							     chunk_create(der, len), BUILD_END);
+			free(der);
+			if (c) {
+				c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
+				la->add(la, AUTH_RULE_SUBJECT_CERT, c);
+			}
+		}
+	}
+	peer_cfg->add_auth_cfg(peer_cfg, la, TRUE);
+	ra->add(ra, AUTH_RULE_AUTH_CLASS, psk_remote ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
+	ra->add(ra, AUTH_RULE_IDENTITY, make_id(se->remote_id));
+	if (!psk_remote)
+		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
+	peer_cfg->add_auth_cfg(peer_cfg, ra, FALSE);
+
+	/* The CHILD_SA: 0.0.0.0/0 both ways, bound to the tunnel by if_id. */
+	unsigned life = crypto_ipsec_lifetime_seconds(cfg, ip);
+	unsigned kb = crypto_ipsec_lifetime_kb(cfg, ip);
+	child_cfg_create_t cc = {
+		.mode = MODE_TUNNEL,
+		.if_id_in = dp_tunnel_id(se->tunnel),
+		.if_id_out = dp_tunnel_id(se->tunnel),
+		.lifetime = {
+			.time = { .life = life, .rekey = life - life / 10, .jitter = 0 },
+			.bytes = { .life = (uint64_t)kb * 1024, .rekey = (uint64_t)kb * 1024 / 10 * 9 },
+		},
+		.start_action = ACTION_NONE,
+		.dpd_action = se->is_static ? ACTION_START : ACTION_NONE,
+		.close_action = se->is_static ? ACTION_START : ACTION_NONE,
+	};
+	child_cfg_t *child = child_cfg_create(se->tunnel, &cc);
+	bool have_esp = false;
+	for (size_t i = 0; ip && i < ip->ntransform_sets; i++) {
+		const struct ipsec_transform_set *ts = crypto_transform_set_find(cfg, ip->transform_sets[i]);
+		if (!ts)
+			continue;
+		sb_reset(&sb);
+		ipsec_transform_set_swan(ts, &sb);
+		if (ip->pfs_group && ikev2_group_swan(ip->pfs_group))
+			sb_printf(&sb, "-%s", ikev2_group_swan(ip->pfs_group));
+		have_esp |= add_proposals_swan(sb_str(&sb), PROTO_ESP, child, false);
+	}
+	if (!have_esp) {
+		child->add_proposal(child, proposal_create_from_string(PROTO_ESP, "aes256-sha256"));
+		child->add_proposal(child, proposal_create_default_aead(PROTO_ESP));
+		child->add_proposal(child, proposal_create_default(PROTO_ESP));
+	}
+	child->set_replay_window(child, crypto_ipsec_replay_window(cfg, ip));
+	child->add_traffic_selector(child, TRUE, traffic_selector_create_from_cidr("0.0.0.0/0", 0, 0, 65535));
+	child->add_traffic_selector(child, FALSE, traffic_selector_create_from_cidr("0.0.0.0/0", 0, 0, 65535));
+	peer_cfg->add_child_cfg(peer_cfg, child);
+	sb_free(&sb);
+
+	s = calloc(1, sizeof(*s));
+	s->ref = 1;
+	s->tunnel = strdup(se->tunnel);
+	s->if_id = dp_tunnel_id(se->tunnel);
+	s->peer_cfg = peer_cfg;
+	s->peer = se->peer;
+	s->remote_psk = psk_remote;
+	{
+		identification_t *id = make_id(se->remote_id);
+		char key[256];
+		id_key(id, key, sizeof(key));
+		s->remote_key = strdup(se->remote_id ? key : "");
+		id->destroy(id);
+	}
+
+	/* Pre-shared keys: looked up by the peer's key-id (its SIP number);
+	 * a static tunnel without one by the peer's address, as IOS does. */
+	if (psk_local || psk_remote) {
+		rid.type = se->remote_id ? CRYPTO_ID_KEY_ID : CRYPTO_ID_ADDRESS;
+		rid.value = se->remote_id ? se->remote_id : peer;
+		rid.addr = se->peer;
+		if (!crypto_profile_psk(cfg, ikn, &rid, &psk) ||
+		    (!psk.local && !psk.remote)) {
+			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
+				 se->remote_id ? se->remote_id : "(any)", ikn);
+			snap_put(s);
+			return NULL;
+		}
+		if (psk.local)
+			s->psk_local = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)psk.local)));
+		if (psk.remote && (!psk.local || strcmp(psk.local, psk.remote) != 0))
+			s->psk_remote = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)psk.remote)));
+	}
+	if (se->fp_len) {
+		enum crypto_hash h;
+		if (!crypto_hash_from_name(se->fp_hash ? se->fp_hash : "sha-1", &h) ||
+		    crypto_hash_len(h) != se->fp_len) {
+			snprintf(err, errlen, "fingerprint: unsupported hash %s or wrong length",
+				 se->fp_hash ? se->fp_hash : "?");
+			snap_put(s);
+			return NULL;
+		}
+		s->has_fp = true;
+		s->fp.hash = h;
+		s->fp.len = se->fp_len;
+		memcpy(s->fp.md, se->fp, se->fp_len);
+		if (psk_remote) {
+			const char *key = psk.remote ? psk.remote : psk.local;
+			s->has_psk_fp = key && crypto_psk_fingerprint(h, key, &s->psk_fp);
+		}
+	}
+	return s;
+}
+
+static void emit(enum ike_event_type type, struct session *se, const char *cause)
+{
+	struct ike_event ev = {
+		.type = type,
+		.tunnel = se->tunnel,
+		.spi_in = se->spi_in,
+		.spi_out = se->spi_out,
+		.local = se->local,
+		.remote = se->remote,
+		.cause = cause,
+	};
+
+	if (event_fn)
+		event_fn(&ev, event_arg);
+}
+
+static void session_remove(struct session *se)
+{
+	struct dataplane *dp = dataplane_get();
+
+	hashmap_del(&sessions, se->tunnel);
+	snap_remove(se->tunnel);
+	if (se->local_port && dp)
+		dp->port_close(dp, se->local_port);
+	if (dp)
+		dp->trigger_rearm(dp, se->tunnel);
+	session_free(se);
+}
+
+static void deliver(void *arg)
+{
+	struct ev_msg *m = arg;
+	struct session *se = hashmap_get(&sessions, m->tunnel);
+	struct dataplane *dp = dataplane_get();
+	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+
+	if (!se)
+		goto out;
+	switch (m->type) {
+	case IKE_EV_UP:
+	case IKE_EV_REKEYED:
+		se->unique_id = m->unique_id;
+		se->spi_in = m->spi_in;
+		se->spi_out = m->spi_out;
+		se->local = m->local;
+		se->remote = m->remote;
+		if (m->type == IKE_EV_UP && !se->up) {
+			se->up = true;
+			se->up_since_ms = evloop_now_ms();
+			inet_ntop(AF_INET, &m->local.sin_addr, l, sizeof(l));
+			inet_ntop(AF_INET, &m->remote.sin_addr, r, sizeof(r));
+			log_msg("CRYPTO", SEV_NOTICE, "SESSION_STATUS",
+				"Crypto tunnel is UP  .  Peer %s:%u  Interface: %s  Local %s:%u  SPI in 0x%08X out 0x%08X",
+				r, ntohs(m->remote.sin_port), se->tunnel, l, ntohs(m->local.sin_port),
+				m->spi_in, m->spi_out);
+		}
+		emit(m->type, se, NULL);
+		break;
+	case IKE_EV_AUTH_FAILED:
+		free(se->last_cause);
+		se->last_cause = m->cause ? strdup(m->cause) : NULL;
+		log_msg("IKEV2", SEV_ERR, "AUTH_FAILED", "%s: IKE_AUTH failed: %s", se->tunnel,
+			m->cause ? m->cause : "?");
+		emit(IKE_EV_AUTH_FAILED, se, m->cause);
+		break;
+	case IKE_EV_DOWN:
+		if (se->unique_id && m->unique_id != se->unique_id && se->up)
+			break; /* an older IKE SA of this tunnel (rekeyed, replaced) */
+		if (se->up)
+			log_msg("CRYPTO", SEV_NOTICE, "SESSION_STATUS",
+				"Crypto tunnel is DOWN. Interface: %s  (%s)", se->tunnel,
+				se->stopping ? "stopped" : m->cause ? m->cause : "deleted");
+		se->up = false;
+		se->spi_in = se->spi_out = 0;
+		free(se->last_cause);
+		se->last_cause = m->cause ? strdup(m->cause) : NULL;
+		if (dp)
+			dp->trigger_rearm(dp, se->tunnel);
+		if (se->stopping) {
+			emit(IKE_EV_DOWN, se, "stopped");
+			session_remove(se);
+		} else {
+			emit(IKE_EV_DOWN, se, m->cause ? m->cause : "deleted");
+		}
+		break;
+	}
+out:
+	free(m->tunnel);
+	free(m->cause);
+	free(m);
+}
+
+static job_requeue_t initiate_job(char *tunnel)
+{
+	peer_cfg_t *pc = charon->backends->get_peer_cfg_by_name(charon->backends, tunnel);
+	child_cfg_t *cc = NULL;
+	enumerator_t *e;
+
+	if (!pc)
+		return JOB_REQUEUE_NONE;
+	e = pc->create_child_cfg_enumerator(pc);
+	if (e->enumerate(e, &cc))
+		cc->get_ref(cc);
+	e->destroy(e);
+	if (cc)
+		charon->controller->initiate(charon->controller, pc, cc, NULL, NULL, 0, FALSE);
+	else
+		pc->destroy(pc);
+	return JOB_REQUEUE_NONE;
+}
+
+typedef struct {
+	uint32_t unique_id;
+	bool force;
+} term_t;
+
+static job_requeue_t terminate_job(term_t *t)
+{
+	charon->controller->terminate_ike(charon->controller, t->unique_id, t->force, NULL, NULL, 0);
+	return JOB_REQUEUE_NONE;
+}
+
+static void queue_terminate(uint32_t unique_id, bool force)
+{
+	term_t *t;
+
+	if (!unique_id)
+		return;
+	INIT(t, .unique_id = unique_id, .force = force);
+	lib->processor->queue_job(lib->processor,
+				  (job_t *)callback_job_create((callback_job_cb_t)terminate_job, t,
+							       free, NULL));
+}
+
+/* The IKE SA of a tunnel (unique id), found in libcharon: used when the
+ * session has not reported one yet (still connecting). */
+static uint32_t find_ike_sa(const char *tunnel)
+{
+	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
+	ike_sa_t *sa;
+	uint32_t id = 0;
+
+	while (e->enumerate(e, &sa)) {
+		if (streq(sa->get_name(sa), tunnel)) {
+			id = sa->get_unique_id(sa);
+			break;
+		}
+	}
+	e->destroy(e);
+	return id;
+}
+
+int ike_session_start(const struct ike_session_params *p, char *err, size_t errlen)
+{
+	struct dataplane *dp = dataplane_get();
+	struct session *se, *old;
+	struct snap *s;
+	uint16_t default_port = p->peer_port == 0 ? 0 : 0;
+
+	(void)default_port;
+	if (!ike_running || !dp) {
+		snprintf(err, errlen, "the IKEv2 engine is not running");
+		return -1;
+	}
+	if (!dp_tunnel_id(p->tunnel) || !iface_find(&ike_cfg_model->ifaces, p->tunnel)) {
+		snprintf(err, errlen, "%s is not a configured tunnel interface", p->tunnel);
+		return -1;
+	}
+	if (p->fp_len > IKE_FP_MAX) {
+		snprintf(err, errlen, "fingerprint too long");
+		return -1;
+	}
+	se = calloc(1, sizeof(*se));
+	se->tunnel = strdup(p->tunnel);
+	se->role = p->role;
+	se->local_port = p->local_port == CHARON_UDP_PORT || p->local_port == CHARON_NATT_PORT ?
+				 0 : p->local_port;
+	se->peer = p->peer;
+	se->peer_port = p->peer_port;
+	se->local_id = dup_or_null(p->local_id);
+	se->remote_id = dup_or_null(p->remote_id);
+	se->ipsec_profile = dup_or_null(p->ipsec_profile);
+	se->ikev2_profile = dup_or_null(p->ikev2_profile);
+	se->fp_hash = dup_or_null(p->fp_hash);
+	se->fp_len = p->fp_len;
+	memcpy(se->fp, p->fp, p->fp_len);
+	se->vpn_sip = p->vpn_sip;
+	se->id = next_session_id++;
+	s = snap_build(se, err, errlen);
+	if (!s) {
+		session_free(se);
+		return -1;
+	}
+	if (se->local_port && dp->port_open(dp, se->local_port) < 0) {
+		snprintf(err, errlen, "cannot open UDP port %u: %s", se->local_port, strerror(errno));
+		snap_put(s);
+		session_free(se);
+		return -1;
+	}
+	/* Restart: the old IKE SA goes (quietly), the new config replaces it. */
+	old = hashmap_get(&sessions, se->tunnel);
+	if (old) {
+		uint32_t uid = old->unique_id ? old->unique_id : find_ike_sa(old->tunnel);
+		hashmap_del(&sessions, old->tunnel);
+		if (old->local_port)
+			dp->port_close(dp, old->local_port);
+		queue_terminate(uid, true);
+		session_free(old);
+	}
+	hashmap_put(&sessions, se->tunnel, se);
+	snap_install(s);
+	dp->trigger_rearm(dp, se->tunnel);
+	{
+		/* The idle timer of the tunnel's SAs: the profile's, else global. */
+		const struct ipsec_profile *ip;
+		const char *ikn;
+		profiles_of(se, &ip, &ikn);
+		dp->tunnel_set_idle(dp, se->tunnel, crypto_ipsec_idle_time(ike_cfg_model, ip));
+	}
+	if (se->role == IKE_ROLE_INITIATOR)
+		lib->processor->queue_job(lib->processor,
+					  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
+								       strdup(se->tunnel), free, NULL));
+	return 0;
+}
+
+static void stop_timeout(struct ev_timer *t, void *arg)
+{
+	char *tunnel = arg;
+	struct session *se = hashmap_get(&sessions, tunnel);
+
+	if (se && se->stopping && se->stop_arg == tunnel) {
+		se->stop_timer = NULL; /* fired: the loop frees it */
+		se->stop_arg = NULL;
+		queue_terminate(se->unique_id ? se->unique_id : find_ike_sa(tunnel), true);
+		emit(IKE_EV_DOWN, se, "stopped (peer did not answer the delete)");
+		session_remove(se);
+	}
+	free(tunnel);
+}
+
+void ike_session_stop(const char *tunnel, unsigned timeout_ms)
+{
+	struct session *se = hashmap_get(&sessions, tunnel);
+	uint32_t uid;
+
+	if (!se || se->stopping)
+		return;
+	se->stopping = true;
+	uid = se->unique_id ? se->unique_id : find_ike_sa(tunnel);
+	if (!uid) {
+		emit(IKE_EV_DOWN, se, "stopped");
+		session_remove(se);
+		return;
+	}
+	queue_terminate(uid, false);
+	se->stop_arg = strdup(tunnel);
+	se->stop_timer = ev_timer_add(loop, timeout_ms ? timeout_ms : 5000, stop_timeout,
+				      se->stop_arg);
+}
+
+unsigned ike_clear_sessions(const struct in_addr *remote)
+{
+	unsigned n = 0;
+	size_t cnt;
+	void **v = hashmap_values(&sessions, &cnt);
+
+	for (size_t i = 0; i < cnt; i++) {
+		struct session *se = v[i];
+		uint32_t uid;
+		if (remote && se->peer.s_addr != remote->s_addr)
+			continue;
+		uid = se->unique_id ? se->unique_id : find_ike_sa(se->tunnel);
+		if (uid) {
+			queue_terminate(uid, false);
+			n++;
+		}
+	}
+	free(v);
+	return n;
+}
+
+/* ---- static tunnels and configuration changes ---------------------------------------------- */
+
+static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool deleted)
+{
+	const struct tunnel_ext *t = deleted ? NULL : tunnel_ext_get(ifc);
+	struct session *se = hashmap_get(&sessions, ifc->name);
+	bool want = t && t->mode_ipsec && t->dest == TUNNEL_DEST_STATIC && t->ipsec_profile &&
+		    !ifc->shutdown;
+	char err[160];
+
+	if (!ike_running)
+		return;
+	if (!want) {
+		if (se && se->is_static)
+			ike_session_stop(ifc->name, 2000);
+		return;
+	}
+	if (se && se->peer.s_addr == t->dest_addr.s_addr && !se->stopping)
+		return;
+	struct ike_session_params p = {
+		.tunnel = ifc->name,
+		.role = IKE_ROLE_INITIATOR,
+		.peer = t->dest_addr,
+	};
+	if (ike_session_start(&p, err, sizeof(err)) < 0) {
+		log_msg("IKEV2", SEV_WARNING, "TUNNEL", "%s: %s", ifc->name, err);
+		return;
+	}
+	se = hashmap_get(&sessions, ifc->name);
+	if (se)
+		se->is_static = true;
+}
+
+/* Rebuild every snapshot: the crypto configuration changed. */
+static void crypto_changed(const struct config *cfg, void *arg)
+{
+	size_t n;
+	void **v = hashmap_values(&sessions, &n);
+	char err[160];
+
+	R.local_creds->clear(R.local_creds);
+	for (size_t i = 0; i < n; i++) {
+		struct session *se = v[i];
+		struct snap *s = snap_build(se, err, sizeof(err));
+		if (s)
+			snap_install(s);
+		else
+			log_msg("IKEV2", SEV_WARNING, "CONFIG", "%s: %s (keeping the previous settings)",
+				se->tunnel, err);
+	}
+	free(v);
+	/* Static tunnels whose profiles appeared now. */
+	struct iface_cfg **all = iface_sorted(&ike_cfg_model->ifaces, &n);
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->kind == IFACE_TUNNEL && !hashmap_get(&sessions, all[i]->name))
+			static_tunnel_check(ike_cfg_model, all[i], false);
+	free(all);
+}
+
+int ike_sessions_init(struct evloop *l, struct config *cfg)
+{
+	loop = l;
+	ike_cfg_model = cfg;
+	hashmap_init(&sessions, true);
+	R.lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
+	hashmap_init(&R.by_tunnel, true);
+	hashmap_init(&R.by_remote, false);
+	R.local_creds = mem_cred_create();
+	lib->credmgr->add_set(lib->credmgr, &R.local_creds->set);
+	lib->credmgr->add_set(lib->credmgr, &ike_credset);
+	charon->backends->add_backend(charon->backends, &ike_backend);
+	charon->bus->add_listener(charon->bus, &ike_listener);
+	crypto_observe(crypto_changed, NULL);
+	tunnel_set_listener(static_tunnel_check);
+	return 0;
+}
+
+void ike_sessions_shutdown(void)
+{
+	size_t n;
+	void **v = hashmap_values(&sessions, &n);
+
+	tunnel_set_listener(NULL);
+	charon->bus->remove_listener(charon->bus, &ike_listener);
+	charon->backends->remove_backend(charon->backends, &ike_backend);
+	lib->credmgr->remove_set(lib->credmgr, &ike_credset);
+	lib->credmgr->remove_set(lib->credmgr, &R.local_creds->set);
+	for (size_t i = 0; i < n; i++) {
+		struct session *se = v[i];
+		struct dataplane *dp = dataplane_get();
+		if (se->local_port && dp)
+			dp->port_close(dp, se->local_port);
+		session_free(se);
+	}
+	free(v);
+	hashmap_clear(&sessions);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
+		snap_put(e->value);
+	hashmap_clear(&R.by_tunnel);
+	hashmap_clear(&R.by_remote);
+	R.local_creds->destroy(R.local_creds);
+	R.lock->destroy(R.lock);
+}
+
+/* ---- show ------------------------------------------------------------------------------------- */
+
+static void fmt_hms(char *buf, size_t n, uint64_t secs)
+{
+	snprintf(buf, n, "%02llu:%02llu:%02llu", (unsigned long long)(secs / 3600),
+		 (unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
+}
+
+struct sa_info {
+	bool found;
+	ike_sa_state_t state;
+	uint32_t unique_id;
+	struct sockaddr_in local, remote;
+	time_t established, rekey;
+	char encr[64];
+	uint32_t child_life_remaining;
+};
+
+static void sa_info(const char *tunnel, struct sa_info *out)
+{
+	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
+	ike_sa_t *sa;
+
+	memset(out, 0, sizeof(*out));
+	while (e->enumerate(e, &sa)) {
+		if (!streq(sa->get_name(sa), tunnel))
+			continue;
+		if (out->found && sa->get_state(sa) != IKE_ESTABLISHED)
+			continue;
+		host_t *h;
+		out->found = true;
+		out->state = sa->get_state(sa);
+		out->unique_id = sa->get_unique_id(sa);
+		h = sa->get_my_host(sa);
+		if (h->get_family(h) == AF_INET)
+			memcpy(&out->local, h->get_sockaddr(h), sizeof(out->local));
+		h = sa->get_other_host(sa);
+		if (h->get_family(h) == AF_INET)
+			memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
+		out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
+		out->rekey = sa->get_statistic(sa, STAT_REKEY);
+		proposal_t *prop = sa->get_proposal(sa);
+		uint16_t alg, ks;
+		if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &ks))
+			snprintf(out->encr, sizeof(out->encr), "%s/%u",
+				 enum_to_name(encryption_algorithm_names, alg) ?: "?", ks);
+		enumerator_t *ce = sa->create_child_sa_enumerator(sa);
+		child_sa_t *child;
+		if (ce->enumerate(ce, &child)) {
+			time_t exp = child->get_lifetime(child, TRUE);
+			time_t now = time_monotonic(NULL);
+			out->child_life_remaining = exp > now ? (uint32_t)(exp - now) : 0;
+		}
+		ce->destroy(ce);
+	}
+	e->destroy(e);
+}
+
+static const char *sa_state_show(const struct sa_info *i)
+{
+	if (!i->found)
+		return "Down";
+	switch (i->state) {
+	case IKE_ESTABLISHED: return "Active";
+	case IKE_CONNECTING: return "Negotiating";
+	case IKE_REKEYING:
+	case IKE_REKEYED: return "Rekeying";
+	case IKE_DELETING: return "Deleting";
+	default: return "Down";
+	}
+}
+
+static int cmp_sessions(const void *a, const void *b)
+{
+	return iface_name_cmp((*(struct session *const *)a)->tunnel,
+			      (*(struct session *const *)b)->tunnel);
+}
+
+static struct session **sorted_sessions(size_t *n)
+{
+	struct session **v = (struct session **)hashmap_values(&sessions, n);
+	qsort(v, *n, sizeof(*v), cmp_sessions);
+	return v;
+}
+
+static void addr_port(const struct sockaddr_in *a, char *buf, size_t n)
+{
+	char s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a->sin_addr, s, sizeof(s));
+	snprintf(buf, n, "%s/%u", s, ntohs(a->sin_port));
+}
+
+void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
+{
+	size_t n;
+	struct session **v = sorted_sessions(&n);
+	struct dataplane *dp = dataplane_get();
+
+	sb_puts(out, "Crypto session current status\n\n");
+	if (detail)
+		sb_puts(out, "Code: C - IKE Configuration mode, D - Dead Peer Detection\n"
+			     "K - Keepalives, N - NAT-traversal, T - cTCP encapsulation\n"
+			     "X - IKE Extended Authentication, F - IKE Fragmentation\n"
+			     "R - IKE Auto Reconnect, U - IKE Dynamic Route Update\n"
+			     "S - SIP VPN-SIP\n\n");
+	for (size_t i = 0; i < n; i++) {
+		struct session *se = v[i];
+		struct sa_info info;
+		struct dp_tunnel_stats st = { 0 };
+		const struct ipsec_profile *ip;
+		const char *ikn;
+		char peer[INET_ADDRSTRLEN], l[64], r[64], up[48], life[48];
+
+		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0)
+			continue;
+		sa_info(se->tunnel, &info);
+		if (dp)
+			dp->tunnel_stats(dp, se->tunnel, &st);
+		profiles_of(se, &ip, &ikn);
+		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+		sb_printf(out, "Interface: %s\n", se->tunnel);
+		if (detail) {
+			sb_printf(out, "Profile: %s\n", ikn ? ikn : "(none)");
+			fmt_hms(up, sizeof(up), se->up ? (evloop_now_ms() - se->up_since_ms) / 1000 : 0);
+			sb_printf(out, "Uptime: %s\n", up);
+		}
+		sb_printf(out, "Session status: %s\n",
+			  se->up ? "UP-ACTIVE" : info.found ? "UP-NO-IKE" : "DOWN");
+		if (!se->up && info.found && info.state != IKE_ESTABLISHED)
+			out->len -= 0;
+		sb_printf(out, "Peer: %s port %u%s\n", peer,
+			  info.found ? ntohs(info.remote.sin_port) :
+				       (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
+			  detail ? " fvrf: (none) ivrf: (none)" : "");
+		if (detail) {
+			sb_printf(out, "      Phase1_id: %s\n", se->remote_id ? se->remote_id : peer);
+			sb_puts(out, "      Desc: (none)\n");
+			sb_printf(out, "  Session ID: %u\n", se->id);
+		}
+		if (info.found) {
+			addr_port(&info.local, l, sizeof(l));
+			addr_port(&info.remote, r, sizeof(r));
+			sb_printf(out, "  IKEv2 SA: local %s remote %s %s\n", l, r, sa_state_show(&info));
+			if (detail) {
+				time_t now = time_monotonic(NULL);
+				fmt_hms(life, sizeof(life),
+					info.rekey > now ? (uint64_t)(info.rekey - now) : 0);
+				sb_printf(out, "      Capabilities:%s%s connid:%u lifetime:%s\n",
+					  se->vpn_sip ? "S" : "", "N", info.unique_id, life);
+			}
+		} else if (se->last_cause) {
+			sb_printf(out, "  Last failure: %s\n", se->last_cause);
+		}
+		sb_puts(out, "  IPSEC FLOW: permit ip 0.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0\n");
+		sb_printf(out, "        Active SAs: %u, origin: crypto map\n", st.n_sa_in + st.n_sa_out);
+		if (detail) {
+			unsigned kb = crypto_ipsec_lifetime_kb(ike_cfg_model, ip);
+			uint64_t used_in = st.bytes_in / 1024, used_out = st.bytes_out / 1024;
+			sb_printf(out, "        Inbound:  #pkts dec'ed %llu drop %llu life (KB/Sec) %llu/%u\n",
+				  (unsigned long long)st.pkts_in,
+				  (unsigned long long)(st.decrypt_errors + st.replay_drops),
+				  (unsigned long long)(kb > used_in ? kb - used_in : 0),
+				  info.child_life_remaining);
+			sb_printf(out, "        Outbound: #pkts enc'ed %llu drop %llu life (KB/Sec) %llu/%u\n",
+				  (unsigned long long)st.pkts_out,
+				  (unsigned long long)(st.encrypt_errors + st.trigger_drops),
+				  (unsigned long long)(kb > used_out ? kb - used_out : 0),
+				  info.child_life_remaining);
+			if (se->local_port)
+				sb_printf(out, "        Session port: udp %u (own socket) <-> %s:%u\n",
+					  se->local_port, peer, se->peer_port ? se->peer_port : CHARON_UDP_PORT);
+		}
+		sb_puts(out, "\n");
+	}
+	free(v);
+}
+
+void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
+{
+	size_t n;
+	struct session **v = sorted_sessions(&n);
+
+	sb_puts(out, " IPv4 Crypto IKEv2  SA\n\n");
+	sb_puts(out, "Tunnel-id Local                 Remote                fvrf/ivrf            Status\n");
+	for (size_t i = 0; i < n; i++) {
+		struct sa_info info;
+		char l[64], r[64];
+
+		sa_info(v[i]->tunnel, &info);
+		if (!info.found)
+			continue;
+		addr_port(&info.local, l, sizeof(l));
+		addr_port(&info.remote, r, sizeof(r));
+		sb_printf(out, "%-9u %-21s %-21s %-20s %s\n", info.unique_id, l, r, "none/none",
+			  info.state == IKE_ESTABLISHED ? "READY" : sa_state_show(&info));
+		sb_printf(out, "      Encr: %s, PRF: -, Hash: -, DH Grp: -, Auth sign: %s, Auth verify: %s\n",
+			  info.encr[0] ? info.encr : "-", "-", "-");
+		if (detailed) {
+			time_t now = time_monotonic(NULL);
+			sb_printf(out, "      Life/Active Time: %ld/%ld sec\n",
+				  (long)(info.rekey > info.established ? info.rekey - info.established : 0),
+				  (long)(info.established ? now - info.established : 0));
+			sb_printf(out, "      Interface: %s%s\n", v[i]->tunnel,
+				  v[i]->vpn_sip ? "  (VPN-SIP)" : "");
+			sb_printf(out, "      Remote id: %s\n", v[i]->remote_id ? v[i]->remote_id : "(any)");
+		}
+		sb_puts(out, "\n");
+	}
+	free(v);
+}
+
+void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)
+{
+	size_t n;
+	struct session **v = sorted_sessions(&n);
+	struct dataplane *dp = dataplane_get();
+
+	for (size_t i = 0; i < n; i++) {
+		struct session *se = v[i];
+		struct dp_tunnel_stats st = { 0 };
+		struct dp_sa_stats in = { 0 };
+		char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+		const struct iface_cfg *ifc = iface_find(&ike_cfg_model->ifaces, se->tunnel);
+		const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+
+		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0)
+			continue;
+		if (dp) {
+			dp->tunnel_stats(dp, se->tunnel, &st);
+			if (st.spi_in)
+				dp->sa_query(dp, st.spi_in, true, &in);
+		}
+		inet_ntop(AF_INET, &se->local.sin_addr, l, sizeof(l));
+		inet_ntop(AF_INET, &se->peer, r, sizeof(r));
+		sb_printf(out, "interface: %s\n", se->tunnel);
+		sb_printf(out, "    Crypto map tag: %s-head-0, local addr %s\n\n", se->tunnel, l);
+		sb_puts(out, "   protected vrf: (none)\n");
+		sb_puts(out, "   local  ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
+		sb_puts(out, "   remote ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
+		sb_printf(out, "   current_peer %s port %u\n", r,
+			  se->remote.sin_port ? ntohs(se->remote.sin_port) :
+						(se->peer_port ? se->peer_port : CHARON_UDP_PORT));
+		sb_puts(out, "     PERMIT, flags={origin_is_acl,}\n");
+		sb_printf(out, "    #pkts encaps: %llu, #pkts encrypt: %llu, #pkts digest: %llu\n",
+			  (unsigned long long)st.pkts_out, (unsigned long long)st.pkts_out,
+			  (unsigned long long)st.pkts_out);
+		sb_printf(out, "    #pkts decaps: %llu, #pkts decrypt: %llu, #pkts verify: %llu\n",
+			  (unsigned long long)st.pkts_in, (unsigned long long)st.pkts_in,
+			  (unsigned long long)st.pkts_in);
+		sb_printf(out, "    #bytes encaps: %llu, #bytes decaps: %llu\n",
+			  (unsigned long long)st.bytes_out, (unsigned long long)st.bytes_in);
+		sb_printf(out, "    #send errors %llu, #recv errors %llu\n",
+			  (unsigned long long)st.encrypt_errors, (unsigned long long)st.decrypt_errors);
+		sb_printf(out, "    #replay drops %llu, #trigger drops %llu (triggers %llu), #mss clamped %llu\n\n",
+			  (unsigned long long)st.replay_drops, (unsigned long long)st.trigger_drops,
+			  (unsigned long long)st.triggers, (unsigned long long)st.mss_clamped);
+		sb_printf(out, "     local crypto endpt.: %s, remote crypto endpt.: %s\n", l, r);
+		sb_printf(out, "     plaintext mtu %u, path mtu 1500, ip mtu 1500, ip mtu idb %s\n",
+			  ifc ? tunnel_mtu(ifc) : TUNNEL_DEFAULT_MTU, se->tunnel);
+		sb_printf(out, "     current outbound spi: 0x%X(%u)\n", st.spi_out, st.spi_out);
+		static const char *const dfn[] = { "copy", "clear", "set" };
+		int df = ifc ? (int)crypto_ipsec_df_bit(ike_cfg_model, ifc) : 0;
+		sb_printf(out, "     df-bit: %s, replay window: %s%u\n", dfn[df % 3],
+			  st.spi_in && !in.replay_window ? "disabled " : "", in.replay_window);
+		(void)t;
+		sb_puts(out, "\n     inbound esp sas:\n");
+		if (st.spi_in)
+			sb_printf(out, "      spi: 0x%X(%u)\n        transform: esp , in use settings ={Tunnel UDP-Encaps, }\n"
+				       "        replay detection support: %s\n        Status: ACTIVE(ACTIVE)\n",
+				  st.spi_in, st.spi_in, in.replay_window ? "Y" : "N");
+		sb_puts(out, "\n     outbound esp sas:\n");
+		if (st.spi_out)
+			sb_printf(out, "      spi: 0x%X(%u)\n        transform: esp , in use settings ={Tunnel UDP-Encaps, }\n"
+				       "        Status: ACTIVE(ACTIVE)\n",
+				  st.spi_out, st.spi_out);
+		sb_puts(out, "\n");
+	}
+	free(v);
+}

@@ -1,0 +1,105 @@
+/* The IKE engine under the VPN-SIP orchestrator (src/vpnsip/vpnsip.h):
+ *   negotiated (SDP offer/answer done)  -> ike_session_start()
+ *   ended (the call is over)            -> ike_session_stop()
+ *   IKE up / down / auth failed         -> vpnsip_ike_state()
+ *   data plane trigger                  -> vpnsip_trigger()
+ *   data plane idle timer               -> vpnsip_ike_state(down): the
+ *                                          orchestrator hangs up, which
+ *                                          stops the session.
+ * Main thread only. */
+#include <library.h>
+
+#include "ike/ike_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "dataplane/tunnel.h"
+#include "log/log.h"
+#include "sip/sdp.h"
+#include "vpnsip/vpnsip.h"
+
+static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
+{
+	struct ike_session_params sp = {
+		.tunnel = p->tunnel,
+		.role = p->ike_initiator ? IKE_ROLE_INITIATOR : IKE_ROLE_RESPONDER,
+		.local_port = p->local_port,
+		.peer = p->remote_addr,
+		.peer_port = p->remote_port,
+		.local_id = p->local_number,
+		.remote_id = p->remote_number,
+		.vpn_sip = true,
+	};
+	char err[200];
+
+	/* The peer's fingerprint from its SDP binds IKE_AUTH to this call. */
+	if (p->remote_fp && p->remote_fp->kind != SDP_FP_NONE && p->remote_fp->len <= IKE_FP_MAX) {
+		sp.fp_hash = sdp_hash_name(p->remote_fp->hash);
+		sp.fp_len = p->remote_fp->len;
+		memcpy(sp.fp, p->remote_fp->digest, p->remote_fp->len);
+	}
+	/* A tunnel without "tunnel protection" is not an IPsec tunnel (yet):
+	 * the call stays up without IKE, as before the engine existed. */
+	const struct iface_cfg *ifc = ike_cfg_model ? iface_find(&ike_cfg_model->ifaces, p->tunnel) : NULL;
+	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+	if (!t || !t->ipsec_profile) {
+		log_msg("IKEV2", SEV_WARNING, "SESSION",
+			"%s: no tunnel protection configured: IKE not started", p->tunnel);
+		return;
+	}
+	if (ike_session_start(&sp, err, sizeof(err)) < 0) {
+		log_msg("IKEV2", SEV_ERR, "SESSION", "%s: cannot start IKE: %s", p->tunnel, err);
+		vpnsip_ike_state(p->tunnel, false);
+	}
+}
+
+static void on_ended(const char *tunnel, void *ctx)
+{
+	if (ike_session_exists(tunnel))
+		ike_session_stop(tunnel, 3000);
+}
+
+static struct vpnsip_listener ike_vpnsip_listener = {
+	.negotiated = on_negotiated,
+	.ended = on_ended,
+};
+
+static void on_ike_event(const struct ike_event *ev, void *arg)
+{
+	switch (ev->type) {
+	case IKE_EV_UP:
+		vpnsip_ike_state(ev->tunnel, true);
+		break;
+	case IKE_EV_DOWN:
+	case IKE_EV_AUTH_FAILED:
+		vpnsip_ike_state(ev->tunnel, false);
+		break;
+	case IKE_EV_REKEYED:
+		break;
+	}
+}
+
+static void on_trigger(const char *tunnel, void *arg)
+{
+	vpnsip_trigger(tunnel);
+}
+
+static void on_idle(const char *tunnel, void *arg)
+{
+	vpnsip_ike_state(tunnel, false);
+}
+
+void ike_vpnsip_wire(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	vpnsip_listener_register(&ike_vpnsip_listener);
+	ike_set_event_hook(on_ike_event, NULL);
+	dataplane_set_trigger_hook(on_trigger, NULL);
+	dataplane_set_idle_hook(on_idle, NULL);
+}

@@ -1,0 +1,48 @@
+/* IPv4 access lists: numbered ("access-list 1 permit ...", standard 1-99
+ * and 1300-1999, extended 100-199 and 2000-2699) and named ("ip
+ * access-list standard|extended NAME").  NAT uses them to select what it
+ * translates; they compile to nftables match expressions. */
+#ifndef VPNSIP_NAT_ACL_H
+#define VPNSIP_NAT_ACL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/strbuf.h"
+
+enum acl_portop { PORT_ANY, PORT_EQ, PORT_NEQ, PORT_LT, PORT_GT, PORT_RANGE };
+
+struct acl_addr {
+	struct in_addr addr, wild; /* wild: IOS wildcard (inverted mask); any = 255.255.255.255 */
+};
+
+struct acl_entry {
+	unsigned seq;
+	bool permit;
+	bool remark;
+	char *text; /* remark */
+	int proto;  /* -1: ip (any), else an IP protocol number */
+	struct acl_addr src, dst;
+	enum acl_portop sop, dop;
+	uint16_t sport[2], dport[2];
+};
+
+struct acl {
+	char *name;
+	bool extended;
+	bool numbered;
+	struct acl_entry *v;
+	size_t n, cap;
+};
+
+const struct acl *acl_find(const char *name);
+/* nft expressions matching e ("ip saddr 10.0.0.0/8 udp dport 5060"). */
+void acl_entry_nft(const struct acl_entry *e, struct strbuf *out);
+
+/* Told when any access list changes (NAT rebuilds its rules). */
+void acl_set_changed_hook(void (*fn)(const char *name));
+
+void acl_cli_init(void);
+
+#endif

@@ -1,0 +1,776 @@
+/* NAT: model, commands, the nftables table, translations.  See nat.h. */
+#include "nat/nat.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <netlink/netfilter/ct.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/config.h"
+#include "config/runtime.h"
+#include "log/debug.h"
+#include "nat/acl.h"
+#include "net/ifstate.h"
+#include "util/hashmap.h"
+#include "util/xalloc.h"
+
+static struct debug_flag debug_nat = {
+	.path = "ip nat",
+	.help = "IP information\nNAT events",
+	.title = "IP NAT",
+};
+
+struct nat_if {
+	bool inside, outside;
+};
+static const struct iface_ext_type nat_ext = { "nat", NULL };
+
+struct nat_dyn {
+	char *acl;
+	char *ifname;
+};
+
+struct nat_static {
+	uint8_t proto; /* 0: the whole address */
+	struct in_addr local, global;
+	uint16_t lport, gport;
+	char *gif; /* "interface IF": its address is the global one */
+	bool extendable;
+	unsigned map_id; /* a nat_port_map (not configuration), else 0 */
+};
+
+struct sip_port {
+	uint8_t proto;
+	uint16_t port;
+	bool on;
+};
+
+static struct {
+	struct nat_dyn *dyn;
+	size_t ndyn, capdyn;
+	struct nat_static *st;
+	size_t nst, capst;
+	struct sip_port *sip;
+	size_t nsip, capsip;
+	unsigned next_map_id;
+	/* run time */
+	struct config *cfg;
+	struct nft_ctx *nft;
+	struct ev_timer *pending;
+	bool table_present;
+	bool sip_init;
+} N;
+
+static void sip_defaults(void)
+{
+	if (N.sip_init)
+		return;
+	N.sip_init = true;
+	/* IOS: NAT's SIP support is on for port 5060 by default. */
+	xgrow(&N.sip, &N.capsip, 2, sizeof(*N.sip));
+	N.sip[0] = (struct sip_port){ IPPROTO_UDP, 5060, true };
+	N.sip[1] = (struct sip_port){ IPPROTO_TCP, 5060, true };
+	N.nsip = 2;
+}
+
+/* ---- the ruleset ------------------------------------------------------------- */
+
+static const char *dev_of(const char *ifname)
+{
+	const struct iface_cfg *ifc = N.cfg ? iface_find(&N.cfg->ifaces, ifname) : NULL;
+
+	if (ifc)
+		return iface_device(ifc);
+	return cli_ifname_is_ios(ifname) ? NULL : ifname;
+}
+
+/* { "lan0", "wan0" } of the inside or outside interfaces; false if none. */
+static bool if_set(bool inside, struct strbuf *out)
+{
+	size_t n, k = 0;
+	struct iface_cfg **v;
+
+	if (!N.cfg)
+		return false;
+	v = iface_sorted(&N.cfg->ifaces, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct nat_if *ni = iface_ext_get(v[i], &nat_ext);
+		const char *dev = iface_device(v[i]);
+		if (!ni || !dev || !(inside ? ni->inside : ni->outside))
+			continue;
+		sb_printf(out, "%s\"%s\"", k++ ? ", " : "{ ", dev);
+	}
+	free(v);
+	if (k)
+		sb_puts(out, " }");
+	return k > 0;
+}
+
+/* Addresses of inside loopbacks: the router's own traffic from them (a
+ * VPN-SIP tunnel source) is translated like forwarded traffic. */
+static bool inside_local_addrs(struct strbuf *out)
+{
+	size_t n, k = 0;
+	struct iface_cfg **v;
+	char a[INET_ADDRSTRLEN];
+
+	if (!N.cfg)
+		return false;
+	v = iface_sorted(&N.cfg->ifaces, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct nat_if *ni = iface_ext_get(v[i], &nat_ext);
+		const struct ifstate *st = ifstate_get(v[i]->name);
+		if (!ni || !ni->inside || v[i]->kind != IFACE_LOOPBACK || !st || !st->has_addr)
+			continue;
+		sb_printf(out, "%s%s", k++ ? ", " : "{ ", inet_ntop(AF_INET, &st->addr.addr, a, sizeof(a)));
+	}
+	free(v);
+	if (k)
+		sb_puts(out, " }");
+	return k > 0;
+}
+
+static const char *l4name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+static void build(struct strbuf *t)
+{
+	struct strbuf in = STRBUF_INIT, outs = STRBUF_INIT, lo = STRBUF_INIT;
+	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	bool have_in = if_set(true, &in), have_out = if_set(false, &outs);
+	bool have_lo = inside_local_addrs(&lo);
+	bool any_nat = N.ndyn || N.nst;
+
+	sb_printf(t, "table ip %s {}\ndelete table ip %s\n", NAT_TABLE, NAT_TABLE);
+	if (!any_nat)
+		goto out;
+	sb_printf(t, "table ip %s {\n", NAT_TABLE);
+	/* SIP ALG: forwarded traffic only ("fib daddr type != local"): the
+	 * router's own SIP signalling never gets the helper. */
+	bool helpers = false;
+	for (size_t i = 0; i < N.nsip; i++) {
+		if (!N.sip[i].on)
+			continue;
+		helpers = true;
+		sb_printf(t, "  ct helper sip_%s_%u { type \"sip\" protocol %s; l3proto ip; }\n",
+			  l4name(N.sip[i].proto), N.sip[i].port, l4name(N.sip[i].proto));
+	}
+	if (helpers) {
+		sb_puts(t, "  chain sip_alg {\n    type filter hook prerouting priority filter; policy accept;\n");
+		for (size_t i = 0; i < N.nsip; i++)
+			if (N.sip[i].on)
+				sb_printf(t, "    fib daddr type != local %s dport %u ct helper set \"sip_%s_%u\"\n",
+					  l4name(N.sip[i].proto), N.sip[i].port, l4name(N.sip[i].proto),
+					  N.sip[i].port);
+		sb_puts(t, "  }\n");
+	}
+	/* inbound: static translations */
+	sb_puts(t, "  chain dstnat {\n    type nat hook prerouting priority dstnat; policy accept;\n");
+	for (size_t i = 0; i < N.nst; i++) {
+		const struct nat_static *s = &N.st[i];
+		inet_ntop(AF_INET, &s->local, l, sizeof(l));
+		if (s->gif) {
+			const char *dev = dev_of(s->gif);
+			if (dev)
+				sb_printf(t, "    iifname \"%s\" %s dport %u dnat to %s:%u\n", dev, l4name(s->proto),
+					  s->gport, l, s->lport);
+			continue;
+		}
+		if (!have_out)
+			continue;
+		inet_ntop(AF_INET, &s->global, g, sizeof(g));
+		if (s->proto)
+			sb_printf(t, "    iifname %s ip daddr %s %s dport %u dnat to %s:%u\n", sb_str(&outs), g,
+				  l4name(s->proto), s->gport, l, s->lport);
+		else
+			sb_printf(t, "    iifname %s ip daddr %s dnat to %s\n", sb_str(&outs), g, l);
+	}
+	sb_puts(t, "  }\n");
+	/* outbound: statics first, then the access-list rules */
+	sb_puts(t, "  chain srcnat {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+	for (size_t i = 0; i < N.nst; i++) {
+		const struct nat_static *s = &N.st[i];
+		inet_ntop(AF_INET, &s->local, l, sizeof(l));
+		if (s->gif) {
+			const char *dev = dev_of(s->gif);
+			if (dev)
+				sb_printf(t, "    oifname \"%s\" ip saddr %s %s sport %u masquerade to :%u\n", dev, l,
+					  l4name(s->proto), s->lport, s->gport);
+			continue;
+		}
+		if (!have_out)
+			continue;
+		inet_ntop(AF_INET, &s->global, g, sizeof(g));
+		if (s->proto)
+			sb_printf(t, "    oifname %s ip saddr %s %s sport %u snat to %s:%u\n", sb_str(&outs), l,
+				  l4name(s->proto), s->lport, g, s->gport);
+		else
+			sb_printf(t, "    oifname %s ip saddr %s snat to %s\n", sb_str(&outs), l, g);
+	}
+	for (size_t i = 0; i < N.ndyn; i++) {
+		const char *dev = dev_of(N.dyn[i].ifname);
+		if (!dev || !acl_find(N.dyn[i].acl))
+			continue;
+		if (have_in)
+			sb_printf(t, "    iifname %s oifname \"%s\" jump list_%zu\n", sb_str(&in), dev, i);
+		if (have_lo)
+			sb_printf(t, "    fib saddr type local ip saddr %s oifname \"%s\" jump list_%zu\n",
+				  sb_str(&lo), dev, i);
+	}
+	sb_puts(t, "  }\n");
+	for (size_t i = 0; i < N.ndyn; i++) {
+		const struct acl *a = acl_find(N.dyn[i].acl);
+		if (!a || !dev_of(N.dyn[i].ifname))
+			continue;
+		sb_printf(t, "  chain list_%zu {\n", i);
+		for (size_t j = 0; j < a->n; j++) {
+			if (a->v[j].remark)
+				continue;
+			sb_puts(t, "   ");
+			acl_entry_nft(&a->v[j], t);
+			sb_puts(t, a->v[j].permit ? " masquerade\n" : " return\n");
+		}
+		sb_puts(t, "  }\n");
+	}
+	sb_puts(t, "}\n");
+out:
+	sb_free(&in);
+	sb_free(&outs);
+	sb_free(&lo);
+}
+
+static void apply_now(void)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	if (!N.nft)
+		return;
+	build(&t);
+	dbg(&debug_nat, "NAT: applying table %s:\n%s", NAT_TABLE, sb_str(&t));
+	int rc = nft_run_cmd_from_buffer(N.nft, sb_str(&t));
+	const char *err = nft_ctx_get_error_buffer(N.nft);
+	if (rc != 0)
+		log_msg("NAT", SEV_ERR, "APPLY", "nftables refused the NAT rules: %s", err ? err : "?");
+	else
+		N.table_present = N.ndyn || N.nst;
+	nft_ctx_get_output_buffer(N.nft); /* drain */
+	sb_free(&t);
+}
+
+static void apply_timer(struct ev_timer *t, void *arg)
+{
+	N.pending = NULL;
+	apply_now();
+}
+
+/* Coalesce the changes of one round (a whole configuration file) into
+ * one transaction. */
+static void schedule_apply(void)
+{
+	if (!N.nft || N.pending)
+		return;
+	N.pending = ev_timer_add(runtime_loop(), 0, apply_timer, NULL);
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+static int cmd_if_nat(struct cli_exec *x)
+{
+	struct iface_cfg *ifc = iface_current(x);
+	bool inside = strcmp(cli_arg(x, "side"), "inside") == 0;
+
+	if (!ifc)
+		return CLI_ERR_FAILED;
+	struct nat_if *ni = iface_ext_get_or_create(ifc, &nat_ext, sizeof(*ni));
+	if (inside)
+		ni->inside = !x->is_no;
+	else
+		ni->outside = !x->is_no;
+	if (!x->is_no) {
+		if (inside)
+			ni->outside = false;
+		else
+			ni->inside = false;
+	}
+	if (!ni->inside && !ni->outside)
+		iface_ext_drop(ifc, &nat_ext);
+	iface_changed(cfg_of(x), ifc);
+	schedule_apply();
+	return CLI_OK;
+}
+
+static int cmd_nat_list(struct cli_exec *x)
+{
+	const char *acl = cli_arg(x, "acl"), *ifname = cli_arg(x, "if");
+	size_t i;
+
+	for (i = 0; i < N.ndyn; i++)
+		if (strcmp(N.dyn[i].acl, acl) == 0)
+			break;
+	if (x->is_no) {
+		if (i == N.ndyn)
+			return cli_error(x, "Dynamic mapping not found");
+		free(N.dyn[i].acl);
+		free(N.dyn[i].ifname);
+		memmove(&N.dyn[i], &N.dyn[i + 1], (N.ndyn - i - 1) * sizeof(*N.dyn));
+		N.ndyn--;
+		schedule_apply();
+		return CLI_OK;
+	}
+	if (i < N.ndyn) {
+		free(N.dyn[i].ifname);
+	} else {
+		xgrow(&N.dyn, &N.capdyn, N.ndyn + 1, sizeof(*N.dyn));
+		N.dyn[N.ndyn++].acl = xstrdup(acl);
+	}
+	N.dyn[i].ifname = xstrdup(ifname);
+	if (!acl_find(acl))
+		cli_out(x, "%% Access list %s is not defined yet: nothing is translated until it is\n", acl);
+	schedule_apply();
+	return CLI_OK;
+}
+
+static bool same_static(const struct nat_static *a, const struct nat_static *b)
+{
+	return a->proto == b->proto && a->local.s_addr == b->local.s_addr && a->lport == b->lport &&
+	       !a->map_id && !b->map_id;
+}
+
+static int cmd_nat_static(struct cli_exec *x)
+{
+	struct nat_static s = { 0 };
+	const char *proto = cli_arg(x, "proto");
+
+	s.proto = !proto ? 0 : strcmp(proto, "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
+	inet_pton(AF_INET, cli_arg(x, "local"), &s.local);
+	if (cli_arg(x, "global"))
+		inet_pton(AF_INET, cli_arg(x, "global"), &s.global);
+	s.lport = (uint16_t)cli_arg_long(x, "lport", 0);
+	s.gport = (uint16_t)cli_arg_long(x, "gport", 0);
+	s.extendable = cli_has(x, "extendable");
+	size_t i;
+	for (i = 0; i < N.nst; i++)
+		if (same_static(&N.st[i], &s))
+			break;
+	if (x->is_no) {
+		if (i == N.nst)
+			return cli_error(x, "Translation not found");
+		free(N.st[i].gif);
+		memmove(&N.st[i], &N.st[i + 1], (N.nst - i - 1) * sizeof(*N.st));
+		N.nst--;
+		schedule_apply();
+		return CLI_OK;
+	}
+	for (size_t j = 0; j < N.nst; j++)
+		if (j != i && !N.st[j].gif && !cli_arg(x, "gif") && N.st[j].proto == s.proto &&
+		    N.st[j].global.s_addr == s.global.s_addr && N.st[j].gport == s.gport && !s.extendable)
+			return cli_error(x, "%s already mapped (%s -> %s)", cli_arg(x, "global"),
+					 cli_arg(x, "global"), inet_ntoa(N.st[j].local));
+	s.gif = cli_arg(x, "gif") ? xstrdup(cli_arg(x, "gif")) : NULL;
+	if (i < N.nst) {
+		free(N.st[i].gif);
+		N.st[i] = s;
+	} else {
+		xgrow(&N.st, &N.capst, N.nst + 1, sizeof(*N.st));
+		N.st[N.nst++] = s;
+	}
+	schedule_apply();
+	return CLI_OK;
+}
+
+static int cmd_nat_sip(struct cli_exec *x)
+{
+	uint8_t proto = strcmp(cli_arg(x, "proto"), "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
+	uint16_t port = (uint16_t)cli_arg_long(x, "portnum", 5060);
+	size_t i;
+
+	sip_defaults();
+	for (i = 0; i < N.nsip; i++)
+		if (N.sip[i].proto == proto && N.sip[i].port == port)
+			break;
+	if (i == N.nsip) {
+		xgrow(&N.sip, &N.capsip, N.nsip + 1, sizeof(*N.sip));
+		N.sip[N.nsip++] = (struct sip_port){ proto, port, false };
+	}
+	bool on = !x->is_no;
+	if (x->is_default)
+		on = port == 5060;
+	if (on && !N.sip[i].on && port == 5060) {
+		cli_out(x, "%% Warning: the SIP ALG on %s port 5060 rewrites forwarded SIP only; "
+			   "VPN-SIP needs it off on its path, and vpnsipd's own SIP signalling is never "
+			   "given the helper\n", l4name(proto));
+		log_msg("NAT", SEV_WARNING, "SIP_ALG", "SIP ALG enabled on %s port %u (forwarded traffic only; "
+			"never applied to VPN-SIP signalling)", l4name(proto), port);
+	}
+	N.sip[i].on = on;
+	schedule_apply();
+	return CLI_OK;
+}
+
+/* ---- port maps for other components ------------------------------------------------- */
+
+unsigned nat_port_map_add(const struct nat_port_map *m)
+{
+	struct nat_static s = { 0 };
+
+	if (!m->outside_if || (m->proto != IPPROTO_UDP && m->proto != IPPROTO_TCP))
+		return 0;
+	s.proto = m->proto;
+	s.local = m->local;
+	s.lport = m->local_port;
+	s.gport = m->global_port;
+	s.gif = xstrdup(m->outside_if);
+	s.map_id = ++N.next_map_id;
+	xgrow(&N.st, &N.capst, N.nst + 1, sizeof(*N.st));
+	N.st[N.nst++] = s;
+	schedule_apply();
+	return s.map_id;
+}
+
+void nat_port_map_del(unsigned id)
+{
+	for (size_t i = 0; i < N.nst; i++) {
+		if (N.st[i].map_id == id) {
+			free(N.st[i].gif);
+			memmove(&N.st[i], &N.st[i + 1], (N.nst - i - 1) * sizeof(*N.st));
+			N.nst--;
+			schedule_apply();
+			return;
+		}
+	}
+}
+
+/* ---- running-config ---------------------------------------------------------------- */
+
+static void write_if(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
+{
+	const struct nat_if *ni = iface_ext_get(ifc, &nat_ext);
+
+	if (ni && ni->inside)
+		sb_puts(out, " ip nat inside\n");
+	if (ni && ni->outside)
+		sb_puts(out, " ip nat outside\n");
+}
+
+static void write_nat(const struct config *cfg, struct strbuf *out)
+{
+	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < N.nsip; i++) {
+		bool dflt = N.sip[i].port == 5060;
+		if (N.sip[i].on != dflt)
+			sb_printf(out, "%sip nat service sip %s port %u\n", N.sip[i].on ? "" : "no ",
+				  l4name(N.sip[i].proto), N.sip[i].port);
+	}
+	for (size_t i = 0; i < N.ndyn; i++)
+		sb_printf(out, "ip nat inside source list %s interface %s overload\n", N.dyn[i].acl,
+			  N.dyn[i].ifname);
+	for (size_t i = 0; i < N.nst; i++) {
+		const struct nat_static *s = &N.st[i];
+		if (s->map_id)
+			continue;
+		inet_ntop(AF_INET, &s->local, l, sizeof(l));
+		inet_ntop(AF_INET, &s->global, g, sizeof(g));
+		if (s->gif)
+			sb_printf(out, "ip nat inside source static %s %s %u interface %s %u\n", l4name(s->proto),
+				  l, s->lport, s->gif, s->gport);
+		else if (s->proto)
+			sb_printf(out, "ip nat inside source static %s %s %u %s %u%s\n", l4name(s->proto), l,
+				  s->lport, g, s->gport, s->extendable ? " extendable" : "");
+		else
+			sb_printf(out, "ip nat inside source static %s %s%s\n", l, g,
+				  s->extendable ? " extendable" : "");
+	}
+}
+
+/* ---- runtime ------------------------------------------------------------------------- */
+
+static void on_acl(const char *name)
+{
+	schedule_apply();
+}
+
+static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+{
+	if (iface_ext_get(ifc, &nat_ext))
+		schedule_apply();
+	else
+		for (size_t i = 0; i < N.nst || i < N.ndyn; i++)
+			if ((i < N.nst && N.st[i].gif && !strcasecmp(N.st[i].gif, ifc->name)) ||
+			    (i < N.ndyn && !strcasecmp(N.dyn[i].ifname, ifc->name))) {
+				schedule_apply();
+				break;
+			}
+}
+
+static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+{
+	const struct iface_cfg *ifc = N.cfg ? iface_find(&N.cfg->ifaces, st->name) : NULL;
+	const struct nat_if *ni = ifc ? iface_ext_get(ifc, &nat_ext) : NULL;
+
+	/* inside loopback addresses appear in the rules */
+	if ((what & IFSTATE_ADDR) && ni && ni->inside && ifc->kind == IFACE_LOOPBACK)
+		schedule_apply();
+}
+
+static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
+
+static void nat_start(struct evloop *loop, struct config_env *env)
+{
+	struct config *cfg = env->cfg;
+
+	sip_defaults();
+	N.cfg = cfg;
+	N.nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!N.nft) {
+		log_msg("NAT", SEV_ERR, "NFT", "Could not open nftables: NAT is not applied");
+		return;
+	}
+	nft_ctx_buffer_output(N.nft);
+	nft_ctx_buffer_error(N.nft);
+	ifstate_observe(&ifstate_obs);
+	/* A table left by a daemon that was killed goes now. */
+	apply_now();
+}
+
+static void nat_stop(void)
+{
+	if (N.pending)
+		ev_timer_del(N.pending);
+	N.pending = NULL;
+	if (N.nft) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "table ip %s {}\ndelete table ip %s\n", NAT_TABLE, NAT_TABLE);
+		nft_run_cmd_from_buffer(N.nft, cmd);
+		nft_ctx_free(N.nft);
+		N.nft = NULL;
+	}
+	ifstate_unobserve(&ifstate_obs);
+	N.cfg = NULL;
+}
+
+static struct iface_listener if_listener = { on_iface, on_iface, NULL };
+static struct runtime_hooks hooks = { "nat", 40, nat_start, nat_stop, NULL };
+
+
+/* ---- show / clear ip nat translations ---------------------------------------------- */
+
+static void ep(struct strbuf *o, const struct nl_addr *a, int port)
+{
+	char buf[INET_ADDRSTRLEN + 8] = "---";
+
+	if (a && nl_addr_get_len(a) == 4)
+		inet_ntop(AF_INET, nl_addr_get_binary_addr(a), buf, sizeof(buf));
+	if (port >= 0)
+		sb_printf(o, "%s:%d", buf, port);
+	else
+		sb_puts(o, buf);
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t n)
+{
+	if (p == IPPROTO_TCP)
+		return "tcp";
+	if (p == IPPROTO_UDP)
+		return "udp";
+	if (p == IPPROTO_ICMP)
+		return "icmp";
+	snprintf(buf, n, "%u", p);
+	return buf;
+}
+
+struct ct_walk {
+	struct cli_exec *x;
+	bool verbose;
+	struct nl_sock *sk;
+	unsigned long n, deleted;
+	bool clear;
+};
+
+static int port_of(struct nfnl_ct *ct, int repl, bool src)
+{
+	uint8_t p = nfnl_ct_get_proto(ct);
+
+	if (p == IPPROTO_ICMP)
+		return nfnl_ct_test_icmp_id(ct, repl) ? nfnl_ct_get_icmp_id(ct, repl) : -1;
+	if (p != IPPROTO_TCP && p != IPPROTO_UDP)
+		return -1;
+	return src ? nfnl_ct_get_src_port(ct, repl) : nfnl_ct_get_dst_port(ct, repl);
+}
+
+static void ct_one(struct nl_object *obj, void *arg)
+{
+	struct ct_walk *w = arg;
+	struct nfnl_ct *ct = (struct nfnl_ct *)obj;
+	uint32_t status = nfnl_ct_get_status(ct);
+	char pb[8];
+
+	if (nfnl_ct_get_family(ct) != AF_INET || !(status & (IPS_SRC_NAT | IPS_DST_NAT)))
+		return;
+	if (w->clear) {
+		if (nfnl_ct_del(w->sk, ct, 0) == 0)
+			w->deleted++;
+		return;
+	}
+	struct strbuf ig = STRBUF_INIT, il = STRBUF_INIT, ol = STRBUF_INIT, og = STRBUF_INIT;
+	if (status & IPS_SRC_NAT) {
+		/* started inside: original = inside local -> outside; the reply
+		 * comes back to the inside global */
+		ep(&il, nfnl_ct_get_src(ct, 0), port_of(ct, 0, true));
+		ep(&ig, nfnl_ct_get_dst(ct, 1), port_of(ct, 1, false));
+		ep(&ol, nfnl_ct_get_dst(ct, 0), port_of(ct, 0, false));
+		ep(&og, nfnl_ct_get_src(ct, 1), port_of(ct, 1, true));
+	} else {
+		/* started outside towards an inside global (static) */
+		ep(&ig, nfnl_ct_get_dst(ct, 0), port_of(ct, 0, false));
+		ep(&il, nfnl_ct_get_src(ct, 1), port_of(ct, 1, true));
+		ep(&ol, nfnl_ct_get_src(ct, 0), port_of(ct, 0, true));
+		ep(&og, nfnl_ct_get_src(ct, 0), port_of(ct, 0, true));
+	}
+	cli_out(w->x, "%-4s %-21s %-21s %-21s %s\n", proto_name(nfnl_ct_get_proto(ct), pb, sizeof(pb)),
+		sb_str(&ig), sb_str(&il), sb_str(&ol), sb_str(&og));
+	if (w->verbose) {
+		char flags[128] = "";
+		nfnl_ct_status2str((int)status, flags, sizeof(flags));
+		cli_out(w->x, "    timeout %u s, use_count %u, packets %llu/%llu, flags: %s\n",
+			nfnl_ct_get_timeout(ct), nfnl_ct_get_use(ct),
+			(unsigned long long)nfnl_ct_get_packets(ct, 0),
+			(unsigned long long)nfnl_ct_get_packets(ct, 1), flags);
+	}
+	w->n++;
+	sb_free(&ig);
+	sb_free(&il);
+	sb_free(&ol);
+	sb_free(&og);
+}
+
+static int ct_walk(struct ct_walk *w)
+{
+	struct nl_cache *c = NULL;
+	int rc;
+
+	w->sk = nl_socket_alloc();
+	if (!w->sk)
+		return -1;
+	rc = nl_connect(w->sk, NETLINK_NETFILTER);
+	if (rc == 0)
+		rc = nfnl_ct_alloc_cache(w->sk, &c);
+	if (rc == 0) {
+		nl_cache_foreach(c, ct_one, w);
+		nl_cache_free(c);
+	}
+	nl_socket_free(w->sk);
+	return rc;
+}
+
+static int cmd_show_nat(struct cli_exec *x)
+{
+	struct ct_walk w = { .x = x, .verbose = cli_has(x, "verbose") };
+	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], pb[8];
+
+	cli_out(x, "%-4s %-21s %-21s %-21s %s\n", "Pro", "Inside global", "Inside local", "Outside local",
+		"Outside global");
+	/* static entries are listed whether used or not, as IOS does */
+	for (size_t i = 0; i < N.nst; i++) {
+		const struct nat_static *s = &N.st[i];
+		char gl[64], lo[64];
+		const struct ifstate *st = s->gif ? ifstate_get(s->gif) : NULL;
+		struct in_addr ga = s->gif ? (st && st->has_addr ? st->addr.addr : (struct in_addr){ 0 }) : s->global;
+		inet_ntop(AF_INET, &s->local, l, sizeof(l));
+		inet_ntop(AF_INET, &ga, g, sizeof(g));
+		if (s->proto) {
+			snprintf(gl, sizeof(gl), "%s:%u", g, s->gport);
+			snprintf(lo, sizeof(lo), "%s:%u", l, s->lport);
+		} else {
+			snprintf(gl, sizeof(gl), "%s", g);
+			snprintf(lo, sizeof(lo), "%s", l);
+		}
+		cli_out(x, "%-4s %-21s %-21s %-21s %s\n", s->proto ? proto_name(s->proto, pb, sizeof(pb)) : "---",
+			gl, lo, "---", "---");
+	}
+	if (ct_walk(&w) < 0)
+		return cli_error(x, "Could not read the connection tracking table");
+	if (w.verbose)
+		cli_out(x, "Total number of translations: %lu\n", w.n + N.nst);
+	return CLI_OK;
+}
+
+static int cmd_clear_nat(struct cli_exec *x)
+{
+	struct ct_walk w = { .x = x, .clear = true };
+
+	if (ct_walk(&w) < 0)
+		return cli_error(x, "Could not read the connection tracking table");
+	dbg(&debug_nat, "NAT: cleared %lu translations", w.deleted);
+	return CLI_OK;
+}
+
+static const struct cli_cmd nat_show_cmds[] = {
+	{ "exec", "show ip nat translations [verbose]",
+	  "Show running system information\nIP information\nIP NAT information\nTranslation entries\n"
+	  "Show extra information", cmd_show_nat, 0 },
+	{ "exec", "clear ip nat translation *",
+	  "Reset functions\nIP\nClear NAT\nClear dynamic translation\nDelete all dynamic translations",
+	  cmd_clear_nat, CLI_PRIV },
+};
+
+#define NO "Negate a command or set its defaults"
+#define NAT_HELP "Global IP configuration subcommands\nNAT configuration commands\n"
+#define SRC_HELP "Inside address translation\nSource address translation\n"
+
+static const struct cli_cmd nat_cmds[] = {
+	{ "config-if", "ip nat <inside|outside>$side",
+	  "Interface Internet Protocol config commands\nNAT interface commands\nInside interface for address translation\n"
+	  "Outside interface for address translation", cmd_if_nat, 0 },
+	{ "config-if", "no ip nat <inside|outside>$side", NO, cmd_if_nat, 0 },
+	{ "config", "ip nat inside source list WORD$acl interface IFNAME$if [overload]",
+	  NAT_HELP SRC_HELP "Specify access list describing local addresses\nAccess list number or name\n"
+	  "Specify interface for global address\nInterface name\nOverload an address translation",
+	  cmd_nat_list, 0 },
+	{ "config", "no ip nat inside source list WORD$acl [LINE]", NO "\n\n\n\n\n\n\nIgnored", cmd_nat_list, 0 },
+	{ "config", "ip nat inside source static A.B.C.D$local A.B.C.D$global [extendable]",
+	  NAT_HELP SRC_HELP "Specify static local->global mapping\nInside local IP address\n"
+	  "Inside global IP address\nExtend this translation when used", cmd_nat_static, 0 },
+	{ "config", "ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
+		    "A.B.C.D$global (1-65535)$gport [extendable]",
+	  NAT_HELP SRC_HELP "\nTransmission Control Protocol\nUser Datagram Protocol\nInside local IP address\n"
+	  "Local UDP/TCP port\nInside global IP address\nGlobal UDP/TCP port\nExtend this translation when used",
+	  cmd_nat_static, 0 },
+	{ "config", "ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
+		    "interface IFNAME$gif (1-65535)$gport",
+	  NAT_HELP SRC_HELP "\n\n\n\n\nSpecify interface for global address\nInterface name\nGlobal UDP/TCP port",
+	  cmd_nat_static, 0 },
+	{ "config", "no ip nat inside source static A.B.C.D$local A.B.C.D$global [extendable]", NO,
+	  cmd_nat_static, 0 },
+	{ "config", "no ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
+		    "A.B.C.D$global (1-65535)$gport [extendable]", NO, cmd_nat_static, 0 },
+	{ "config", "no ip nat inside source static <tcp|udp>$proto A.B.C.D$local (1-65535)$lport "
+		    "interface IFNAME$gif (1-65535)$gport", NO, cmd_nat_static, 0 },
+	{ "config", "ip nat service sip <tcp|udp>$proto port (1-65535)$portnum",
+	  NAT_HELP "Special translation for application using non-standard port\nSIP protocol\n"
+	  "TCP protocol\nUDP protocol\nPort number\nPort number", cmd_nat_sip, 0 },
+	{ "config", "no ip nat service sip <tcp|udp>$proto port (1-65535)$portnum", NO, cmd_nat_sip, 0 },
+};
+
+void nat_cli_init(void)
+{
+	sip_defaults();
+	CLI_INSTALL(nat_cmds);
+	iface_writer_register(40, write_if);
+	config_section_register(600, "ip nat", write_nat);
+	acl_set_changed_hook(on_acl);
+	iface_listener_register(&if_listener);
+	runtime_register(&hooks);
+	CLI_INSTALL(nat_show_cmds);
+}
+
+__attribute__((constructor)) static void nat_debug_register(void)
+{
+	debug_register(&debug_nat);
+}

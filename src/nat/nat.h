@@ -1,0 +1,38 @@
+/* NAT with nftables (nft's library, in-process, over netlink): "ip nat
+ * inside|outside" on interfaces, "ip nat inside source list ACL interface
+ * IF overload" (PAT to the interface's address, whatever DHCP gives it),
+ * "ip nat inside source static [tcp|udp] LOCAL [PORT] GLOBAL|interface IF
+ * [PORT]", and the SIP ALG switch "[no] ip nat service sip udp|tcp port N"
+ * (the kernel's nf_conntrack_sip/nf_nat_sip helper, attached to forwarded
+ * traffic only, never to vpnsipd's own SIP signalling).
+ *
+ * The whole configuration is one table, "ip vpnsip_nat", replaced
+ * atomically (one netlink batch) on every change and deleted at shutdown.
+ * show/clear ip nat translations read and delete conntrack entries. */
+#ifndef VPNSIP_NAT_NAT_H
+#define VPNSIP_NAT_NAT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NAT_TABLE "vpnsip_nat"
+
+/* Port translations another component owns for a while (VPN-SIP: the IKE
+ * port 4500 of the tunnel source <-> the port advertised in SDP on the
+ * outside interface).  They show in "show ip nat translations" like static
+ * entries and disappear with nat_port_map_del() or at shutdown. */
+struct nat_port_map {
+	uint8_t proto;            /* IPPROTO_UDP or IPPROTO_TCP */
+	struct in_addr local;     /* inside local */
+	uint16_t local_port;
+	const char *outside_if;   /* the outside interface (its address is global) */
+	uint16_t global_port;
+};
+/* Returns an id (>0) or 0 on error. */
+unsigned nat_port_map_add(const struct nat_port_map *m);
+void nat_port_map_del(unsigned id);
+
+void nat_cli_init(void);
+
+#endif

@@ -1,0 +1,157 @@
+/* The SIP user agent: sofia-sip's nua on a thread of its own.
+ *
+ * Every nua_* call happens on the SIP thread.  The rest of the daemon talks
+ * to it through this interface only:
+ *
+ *   commands (any thread, normally main): queued to the SIP thread through
+ *     an eventfd registered with its su_root; they carry copies;
+ *   events (SIP thread -> main thread): posted with evloop_post() and
+ *     delivered to the sip_event_fn on the main thread; they carry copies
+ *     (numbers, Call-ID, the parsed SDP), never a nua handle.
+ *
+ * Calls are named by a handle (uint32_t, never 0) that sip_call_place()
+ * returns for outgoing calls and SIP_EV_CALL_OFFERED announces for
+ * incoming ones.  A handle is valid until its SIP_EV_CALL_ENDED.
+ *
+ * The user agent knows SIP and SDP; it knows nothing of tunnels or IKE.  It
+ * does not decide whether to accept a call: the orchestrator answers every
+ * SIP_EV_CALL_OFFERED with sip_call_answer() or sip_call_reject() (an offer
+ * it never answers is rejected with 480 after SIP_OFFER_TIMEOUT_MS). */
+#ifndef VPNSIP_SIP_SIP_H
+#define VPNSIP_SIP_SIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sip/sdp.h"
+
+struct evloop;
+struct sip_ua;
+
+#define SIP_NUMBER_MAX 64
+#define SIP_CALLID_MAX 128
+#define SIP_PORT_DEFAULT 5060
+#define SIP_OFFER_TIMEOUT_MS 10000
+
+enum sip_uri_form {
+	SIP_URI_TEL = 0, /* tel:NUMBER;phone-context=DOMAIN (TS-1017 examples) */
+	SIP_URI_SIP,     /* sip:NUMBER@DOMAIN */
+};
+
+/* What the user agent should be.  sip_ua_configure() copies it; calling it
+ * again with equal settings does nothing, so the orchestrator may call it
+ * after every change that might matter. */
+struct sip_settings {
+	bool enabled;              /* false: unregister, end calls, close the socket */
+	const char *local_number;  /* user part of From/Contact, REGISTER To */
+	const char *local_addr;    /* IPv4 address to bind and put in Contact/Via; NULL: none yet */
+	uint16_t local_port;       /* 0: 5060 */
+	const char *server;        /* registrar and outbound proxy (IPv4 or name); NULL: domain */
+	uint16_t server_port;      /* 0: 5060 */
+	const char *domain;        /* SIP domain (From/To/Request-URI host) */
+	const char *username;      /* digest credentials, NULL: none */
+	const char *password;
+	unsigned expires;          /* REGISTER Expires we ask for, seconds */
+	unsigned session_expires;  /* RFC 4028 Session-Expires of our INVITEs; 0: none */
+	enum sip_uri_form uri_form;
+};
+
+enum sip_reg_state {
+	SIP_REG_OFF = 0,      /* disabled or no local address */
+	SIP_REG_REGISTERING,  /* request outstanding */
+	SIP_REG_REGISTERED,
+	SIP_REG_FAILED,       /* last attempt failed; retrying with back-off */
+};
+
+struct sip_reg_status {
+	enum sip_reg_state state;
+	int last_status;              /* of the last REGISTER answer, 0: none */
+	char last_phrase[64];
+	char number[SIP_NUMBER_MAX];
+	char registrar[128];          /* "destination": the domain (or server) */
+	char contact[96];             /* contact address */
+	char transport[8];            /* "UDP" */
+	char call_id[SIP_CALLID_MAX];
+	unsigned expires;             /* granted by the registrar, seconds */
+	uint64_t registered_ms;       /* evloop_now_ms() of the last 2xx */
+	uint64_t retry_ms;            /* evloop_now_ms() of the next attempt after a failure */
+};
+
+enum sip_end_cause {
+	SIP_END_LOCAL = 0,   /* we hung up, cancelled or rejected */
+	SIP_END_REMOTE_BYE,  /* the peer sent BYE */
+	SIP_END_CANCELLED,   /* the caller cancelled before we answered */
+	SIP_END_REJECTED,    /* our INVITE got a final error (status/phrase) */
+	SIP_END_TIMEOUT,     /* no answer, lost transaction, session timer expired */
+	SIP_END_ERROR,       /* transport or internal failure */
+};
+
+enum sip_event_type {
+	SIP_EV_REGISTRATION = 1, /* reg: new registration status */
+	SIP_EV_CALL_OFFERED,     /* an initial INVITE: caller, callee, sdp */
+	SIP_EV_CALL_PROGRESS,    /* our INVITE: a provisional answer (status), call_id known */
+	SIP_EV_CALL_ANSWERED,    /* outgoing: 2xx with the answer SDP (ACK sent);
+				  * incoming: our 2xx was ACKed (has_sdp false) */
+	SIP_EV_CALL_ENDED,       /* cause, status/phrase; the handle is dead afterwards */
+};
+
+struct sip_event {
+	enum sip_event_type type;
+	uint32_t call;                 /* 0 for SIP_EV_REGISTRATION */
+	char call_id[SIP_CALLID_MAX];  /* the dialog's Call-ID ("" if not known yet) */
+	/* OFFERED: the asserted caller (user part of P-Asserted-Identity,
+	 * else From) and the called number (P-Called-Party-ID, To, or the
+	 * Request-URI). */
+	char caller[SIP_NUMBER_MAX];
+	char callee[SIP_NUMBER_MAX];
+	/* OFFERED, ANSWERED: the peer's SDP. */
+	bool has_sdp;
+	enum sdp_error sdp_err;        /* SDP_OK when sdp is valid */
+	struct sdp_ike sdp;
+	/* PROGRESS, ANSWERED, ENDED. */
+	int status;
+	char phrase[64];
+	enum sip_end_cause cause;
+	/* REGISTRATION. */
+	struct sip_reg_status reg;
+};
+
+/* Runs on the main thread (the evloop's). ev is valid during the call. */
+typedef void (*sip_event_fn)(const struct sip_event *ev, void *arg);
+
+/* Start the SIP thread.  Events go to fn(ev, arg) on loop's thread.
+ * NULL if sofia-sip could not be initialized (logged). */
+struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg);
+/* Unregister (REGISTER Expires: 0), end every call (BYE/CANCEL), wait for
+ * that up to about 3 s, stop and join the thread.  No event is delivered
+ * after this returns. */
+void sip_ua_stop(struct sip_ua *ua);
+void sip_ua_configure(struct sip_ua *ua, const struct sip_settings *s);
+
+/* Place a call from settings.local_number to remote_number with sdp as the
+ * offer.  Returns the new call's handle (0 when the UA is stopped). */
+uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char *sdp);
+/* Answer an offered call 200 OK with sdp. */
+void sip_call_answer(struct sip_ua *ua, uint32_t call, const char *sdp);
+/* Reject an offered call (status 300..699; the phrase sent is the
+ * standard one of the status, phrase is for the logs only). */
+void sip_call_reject(struct sip_ua *ua, uint32_t call, int status, const char *phrase);
+/* End a call in any state: CANCEL before the answer, BYE after. */
+void sip_call_hangup(struct sip_ua *ua, uint32_t call);
+
+/* Counters for "show vpn-sip sip" (atomics, any thread). */
+struct sip_stats {
+	unsigned long calls_out, calls_in, calls_rejected, calls_answered;
+	unsigned long registers_sent, register_failures;
+	unsigned calls_active;
+};
+void sip_ua_stats(const struct sip_ua *ua, struct sip_stats *out);
+
+const char *sip_reg_state_name(enum sip_reg_state s);
+const char *sip_end_cause_name(enum sip_end_cause c);
+/* The user part of a tel: or sip: URI text ("<sip:0311@d>" -> "0311");
+ * false if none.  Visual separators ('-', '.', '(', ')') of tel numbers are
+ * dropped. Pure, for the UA and its tests. */
+bool sip_uri_number(const char *uri, char *out, size_t outsize);
+
+#endif

@@ -1,0 +1,35 @@
+/* Inside the SIP user agent: its debug flags and sofia-sip's logs. */
+#ifndef VPNSIP_SIP_SIP_INT_H
+#define VPNSIP_SIP_SIP_INT_H
+
+#include "log/debug.h"
+#include "log/log.h"
+
+extern struct debug_flag sip_debug_messages, sip_debug_calls, sip_debug_events,
+	sip_debug_error, sip_debug_states, sip_debug_transport, sip_debug_all;
+
+#define sip_dbg_(flag, ...)                                                 \
+	do {                                                                \
+		if (debug_on(&(flag)) || debug_on(&sip_debug_all))          \
+			log_debug_line(__VA_ARGS__);                        \
+	} while (0)
+#define sip_dbg_calls(...) sip_dbg_(sip_debug_calls, __VA_ARGS__)
+#define sip_dbg_events(...) sip_dbg_(sip_debug_events, __VA_ARGS__)
+#define sip_dbg_error(...) sip_dbg_(sip_debug_error, __VA_ARGS__)
+#define sip_dbg_states(...) sip_dbg_(sip_debug_states, __VA_ARGS__)
+#define sip_dbg_transport(...) sip_dbg_(sip_debug_transport, __VA_ARGS__)
+
+/* SIP thread: route sofia-sip's logs into ours, and set their levels from
+ * the debug flags (called once a second). */
+void sip_log_init(void);
+void sip_log_fini(void);
+void sip_log_levels_update(void);
+/* The digest password: never printed, even if sofia-sip logs it. */
+void sip_log_set_secret(const char *password);
+
+/* A copy of one line of a SIP message fit for debug output: credentials
+ * (Authorization/Proxy-Authorization response and cnonce values) removed.
+ * Returns a newly allocated string. Pure, for tests. */
+char *sip_redact_line(const char *line);
+
+#endif

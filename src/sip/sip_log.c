@@ -1,0 +1,213 @@
+/* Debug flags of the SIP user agent and sofia-sip's logs routed into ours.
+ *
+ * "debug vpn-sip sip messages" shows every SIP message sent and received:
+ * sofia-sip's transport logs each one (TPTAG_LOG) through its default log,
+ * which is redirected here, assembled into lines and printed with the
+ * credentials removed.  The other flags print our own lines and, where
+ * sofia-sip has a matching log, raise its level (see the notes below, which
+ * "show debugging" prints). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/su_log.h>
+
+#include "sip/sip_int.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+/* sofia-sip exports these without declaring them in its public headers. */
+extern su_log_t nua_log[], nta_log[], tport_log[];
+
+struct debug_flag sip_debug_messages = {
+	.path = "vpn-sip sip messages",
+	.help = "VPN-SIP\nSession Initiation Protocol\nEach SIP message sent and received",
+	.title = "VPN-SIP SIP messages",
+	.note = "credentials removed",
+};
+struct debug_flag sip_debug_calls = {
+	.path = "vpn-sip sip calls",
+	.help = "VPN-SIP\nSession Initiation Protocol\nCall setup and teardown",
+	.title = "VPN-SIP SIP calls",
+};
+struct debug_flag sip_debug_events = {
+	.path = "vpn-sip sip events",
+	.help = "VPN-SIP\nSession Initiation Protocol\nSIP stack events",
+	.title = "VPN-SIP SIP events",
+	.note = "with sofia-sip nua log level 5",
+};
+struct debug_flag sip_debug_error = {
+	.path = "vpn-sip sip error",
+	.help = "VPN-SIP\nSession Initiation Protocol\nSIP errors",
+	.title = "VPN-SIP SIP error",
+	.note = "with sofia-sip nua/nta/tport log level 2",
+};
+struct debug_flag sip_debug_states = {
+	.path = "vpn-sip sip states",
+	.help = "VPN-SIP\nSession Initiation Protocol\nCall and registration state changes",
+	.title = "VPN-SIP SIP states",
+};
+struct debug_flag sip_debug_transport = {
+	.path = "vpn-sip sip transport",
+	.help = "VPN-SIP\nSession Initiation Protocol\nSIP transport",
+	.title = "VPN-SIP SIP transport",
+	.note = "with sofia-sip tport log level 5, nta level 3",
+};
+struct debug_flag sip_debug_all = {
+	.path = "vpn-sip sip all",
+	.help = "VPN-SIP\nSession Initiation Protocol\nAll SIP debugging",
+	.title = "VPN-SIP SIP all",
+	.note = "every SIP flag; sofia-sip nua/nta/tport log level 5",
+};
+
+__attribute__((constructor)) static void sip_debug_register(void)
+{
+	debug_register(&sip_debug_messages);
+	debug_register(&sip_debug_calls);
+	debug_register(&sip_debug_events);
+	debug_register(&sip_debug_error);
+	debug_register(&sip_debug_states);
+	debug_register(&sip_debug_transport);
+	debug_register(&sip_debug_all);
+}
+
+static bool on(struct debug_flag *f)
+{
+	return debug_on(f) || debug_on(&sip_debug_all);
+}
+
+char *sip_redact_line(const char *line)
+{
+	const char *p = line + strspn(line, " \t");
+	struct strbuf sb = STRBUF_INIT;
+
+	if (strncasecmp(p, "Authorization:", 14) != 0 &&
+	    strncasecmp(p, "Proxy-Authorization:", 20) != 0)
+		return xstrdup(line);
+	/* Keep the scheme, username, realm, uri; drop what proves the password. */
+	for (const char *s = line; *s;) {
+		const char *r = strcasestr(s, "response=");
+		if (!r) {
+			sb_puts(&sb, s);
+			break;
+		}
+		sb_add(&sb, s, (size_t)(r - s) + 9);
+		sb_puts(&sb, "<removed>");
+		s = r + 9;
+		if (*s == '"') {
+			const char *q = strchr(s + 1, '"');
+			s = q ? q + 1 : s + strlen(s);
+		} else {
+			s += strcspn(s, ", \t");
+		}
+	}
+	return sb_steal(&sb);
+}
+
+/* One line assembler per log: sofia-sip writes lines in pieces. */
+struct assembler {
+	struct strbuf sb;
+	const char *prefix;
+	struct debug_flag *flag; /* NULL: the level decides */
+};
+
+static __thread struct assembler msg_asm = { STRBUF_INIT, "SIP msg: ", &sip_debug_messages };
+static __thread struct assembler nua_asm = { STRBUF_INIT, "sofia nua: ", NULL };
+static __thread struct assembler nta_asm = { STRBUF_INIT, "sofia nta: ", NULL };
+static __thread struct assembler tport_asm = { STRBUF_INIT, "sofia tport: ", NULL };
+
+/* The digest password, in case a sofia-sip log prints the NUTAG_AUTH()
+ * tag it was handed: scrubbed from every line. */
+static __thread char *secret;
+
+void sip_log_set_secret(const char *s)
+{
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+	secret = s && *s ? xstrdup(s) : NULL;
+}
+
+static void scrub(char *line)
+{
+	char *p;
+
+	if (!secret)
+		return;
+	size_t n = strlen(secret);
+	while ((p = strstr(line, secret)))
+		memset(p, '*', n);
+}
+
+static void emit(struct assembler *a)
+{
+	char *clean = sip_redact_line(sb_str(&a->sb));
+	scrub(clean);
+	log_debug_line("%s%s", a->prefix, clean);
+	free(clean);
+	sb_reset(&a->sb);
+}
+
+static void logger(void *stream, char const *fmt, va_list ap)
+{
+	struct assembler *a = stream;
+	struct strbuf piece = STRBUF_INIT;
+
+	if (a->flag && !on(a->flag))
+		return;
+	sb_vprintf(&piece, fmt, ap);
+	for (const char *s = sb_str(&piece); *s;) {
+		size_t n = strcspn(s, "\r\n");
+		sb_add(&a->sb, s, n);
+		s += n;
+		if (*s == '\r' || *s == '\n') {
+			/* the separator lines of sofia's dump add nothing */
+			if (a->sb.len && strspn(sb_str(&a->sb), " -") != a->sb.len)
+				emit(a);
+			else
+				sb_reset(&a->sb);
+			s += (*s == '\r' && s[1] == '\n') ? 2 : 1;
+		}
+	}
+	sb_free(&piece);
+}
+
+void sip_log_init(void)
+{
+	su_log_redirect(su_log_default, logger, &msg_asm);
+	su_log_redirect(nua_log, logger, &nua_asm);
+	su_log_redirect(nta_log, logger, &nta_asm);
+	su_log_redirect(tport_log, logger, &tport_asm);
+	sip_log_levels_update();
+}
+
+void sip_log_fini(void)
+{
+	su_log_redirect(su_log_default, NULL, NULL);
+	su_log_redirect(nua_log, NULL, NULL);
+	su_log_redirect(nta_log, NULL, NULL);
+	su_log_redirect(tport_log, NULL, NULL);
+	sip_log_set_secret(NULL);
+	sb_free(&msg_asm.sb);
+	sb_free(&nua_asm.sb);
+	sb_free(&nta_asm.sb);
+	sb_free(&tport_asm.sb);
+}
+
+void sip_log_levels_update(void)
+{
+	bool all = debug_on(&sip_debug_all), err = debug_on(&sip_debug_error);
+	unsigned base = (all || err) ? 2 : 0;
+	unsigned nua = debug_on(&sip_debug_events) || all ? 5 : base;
+	unsigned tport = debug_on(&sip_debug_transport) || all ? 5 : base;
+	unsigned nta = debug_on(&sip_debug_transport) ? 3 : all ? 5 : base;
+
+	/* su_log_default carries the message dumps (level 0 lines) and
+	 * sofia's own odd errors: keep it at 0 so only the dumps pass. */
+	su_log_set_level(su_log_default, 0);
+	su_log_set_level(nua_log, nua);
+	su_log_set_level(nta_log, nta);
+	su_log_set_level(tport_log, tport);
+}

@@ -1,0 +1,1215 @@
+/* The SIP user agent: sofia-sip nua on its own thread.  See sip.h.
+ *
+ * Thread rules: everything below "SIP thread" runs on the SIP thread only
+ * (the su_root's), including every nua_* call; the public functions at the
+ * end only queue commands.  Events travel to the main thread with
+ * evloop_post() through a refcounted sink that sip_ua_stop() closes, so an
+ * event still queued when the UA stops is freed without being delivered. */
+#define SU_ROOT_MAGIC_T struct sip_ua
+#define NUA_MAGIC_T struct sip_ua
+#define NUA_HMAGIC_T struct sip_call
+#define SU_WAKEUP_ARG_T void
+#define SU_TIMER_ARG_T struct sip_ua
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "log/log.h"
+#include "sip/sip.h"
+#include "sip/sip_int.h"
+#include "util/evloop.h"
+#include "util/hashmap.h"
+#include "util/xalloc.h"
+#include "vpnsip/version.h"
+
+#define STOP_GRACE_MS 3000       /* unregister + BYEs at shutdown */
+#define RETRY_MIN_S 2            /* registration back-off: 2, 4, 8 ... 64 s */
+#define RETRY_MAX_S 64
+#define MAX_AUTH_TRIES 2         /* a second 401 with our credentials: give up (403-like) */
+
+/* ---- owned copies of the settings -------------------------------------- */
+
+struct settings {
+	bool enabled;
+	char *local_number, *local_addr, *server, *domain, *username, *password;
+	uint16_t local_port, server_port;
+	unsigned expires, session_expires;
+	enum sip_uri_form uri_form;
+};
+
+static char *dup0(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void settings_copy(struct settings *d, const struct sip_settings *s)
+{
+	d->enabled = s->enabled;
+	d->local_number = dup0(s->local_number);
+	d->local_addr = dup0(s->local_addr);
+	d->server = dup0(s->server);
+	d->domain = dup0(s->domain);
+	d->username = dup0(s->username);
+	d->password = dup0(s->password);
+	d->local_port = s->local_port ? s->local_port : SIP_PORT_DEFAULT;
+	d->server_port = s->server_port ? s->server_port : SIP_PORT_DEFAULT;
+	d->expires = s->expires ? s->expires : 3600;
+	d->session_expires = s->session_expires;
+	d->uri_form = s->uri_form;
+}
+
+static void settings_free(struct settings *d)
+{
+	if (d->password)
+		explicit_bzero(d->password, strlen(d->password));
+	free(d->local_number);
+	free(d->local_addr);
+	free(d->server);
+	free(d->domain);
+	free(d->username);
+	free(d->password);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool settings_eq(const struct settings *a, const struct settings *b)
+{
+	return a->enabled == b->enabled && str_eq(a->local_number, b->local_number) &&
+	       str_eq(a->local_addr, b->local_addr) && str_eq(a->server, b->server) &&
+	       str_eq(a->domain, b->domain) && str_eq(a->username, b->username) &&
+	       str_eq(a->password, b->password) && a->local_port == b->local_port &&
+	       a->server_port == b->server_port && a->expires == b->expires &&
+	       a->session_expires == b->session_expires && a->uri_form == b->uri_form;
+}
+
+/* Usable: enough to bind and register. */
+static bool settings_usable(const struct settings *s)
+{
+	return s->enabled && s->local_number && s->local_addr && (s->server || s->domain);
+}
+
+/* ---- commands (any thread -> SIP thread) -------------------------------- */
+
+enum cmd_type { CMD_CONFIGURE, CMD_PLACE, CMD_ANSWER, CMD_REJECT, CMD_HANGUP, CMD_STOP };
+
+struct cmd {
+	enum cmd_type type;
+	uint32_t call;
+	int status;
+	char *text;   /* PLACE: remote number; REJECT: phrase */
+	char *sdp;
+	struct settings settings;
+	struct cmd *next;
+};
+
+/* ---- events (SIP thread -> main thread) --------------------------------- */
+
+struct sink {
+	atomic_int refs;
+	bool closed; /* main thread only */
+	sip_event_fn fn;
+	void *arg;
+};
+
+struct post {
+	struct sink *sink;
+	struct sip_event ev;
+};
+
+static void sink_unref(struct sink *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
+		free(s);
+}
+
+static void deliver(void *p)
+{
+	struct post *post = p;
+
+	if (!post->sink->closed)
+		post->sink->fn(&post->ev, post->sink->arg);
+	sink_unref(post->sink);
+	free(post);
+}
+
+/* ---- the UA ------------------------------------------------------------ */
+
+struct sip_call {
+	uint32_t id;
+	nua_handle_t *nh;
+	bool outgoing;
+	bool offered;     /* incoming, waiting for answer/reject from the orchestrator */
+	bool answered;    /* 2xx sent or received */
+	bool acked;       /* incoming: our 2xx was acknowledged */
+	bool ended;       /* ENDED event posted */
+	bool bye_sent;
+	enum sip_end_cause cause;
+	bool have_cause;
+	int status;
+	char phrase[64];
+	char call_id[SIP_CALLID_MAX];
+	char *local_sdp;  /* for re-INVITE answers */
+	uint64_t offered_ms;
+	int auth_tries;
+	struct sip_ua *ua;
+};
+
+struct sip_ua {
+	struct evloop *loop;
+	struct sink *sink;
+	pthread_t thread;
+	bool thread_ok;
+	int efd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool ready;
+	struct cmd *head, **tail;
+	atomic_uint next_call;
+
+	/* SIP thread only from here on. */
+	su_home_t home[1];
+	su_root_t *root;
+	su_wait_t wait[1];
+	nua_t *nua;
+	bool nua_shutting;   /* nua_shutdown() issued */
+	struct settings cur; /* what the running nua was made from */
+	struct settings want;
+	bool have_want;
+	nua_handle_t *reg_nh;
+	struct sip_reg_status reg;
+	int reg_auth_tries;
+	unsigned backoff_s;
+	su_timer_t *retry_timer, *tick_timer, *stop_timer;
+	struct hashmap calls; /* "%08x" handle -> sip_call */
+	bool stopping;
+	bool stop_done;
+
+	atomic_ulong st_out, st_in, st_rejected, st_answered, st_reg, st_regfail;
+	atomic_uint st_active;
+};
+
+static void post_event(struct sip_ua *ua, const struct sip_event *ev)
+{
+	struct post *p = xmalloc(sizeof(*p));
+
+	p->sink = ua->sink;
+	atomic_fetch_add(&ua->sink->refs, 1);
+	p->ev = *ev;
+	evloop_post(ua->loop, deliver, p);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static struct sip_call *call_find(struct sip_ua *ua, uint32_t id)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%08x", id);
+	return hashmap_get(&ua->calls, key);
+}
+
+static struct sip_call *call_new(struct sip_ua *ua, uint32_t id, bool outgoing)
+{
+	struct sip_call *c = xcalloc(1, sizeof(*c));
+	char key[16];
+
+	c->id = id;
+	c->outgoing = outgoing;
+	c->ua = ua;
+	snprintf(key, sizeof(key), "%08x", id);
+	hashmap_put(&ua->calls, key, c);
+	atomic_fetch_add(&ua->st_active, 1);
+	return c;
+}
+
+static void call_free(struct sip_ua *ua, struct sip_call *c)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%08x", c->id);
+	hashmap_del(&ua->calls, key);
+	if (c->nh) {
+		nua_handle_bind(c->nh, NULL);
+		nua_handle_destroy(c->nh);
+	}
+	free(c->local_sdp);
+	free(c);
+	atomic_fetch_sub(&ua->st_active, 1);
+}
+
+static void set_cause(struct sip_call *c, enum sip_end_cause cause, int status, const char *phrase)
+{
+	if (c->have_cause)
+		return;
+	c->have_cause = true;
+	c->cause = cause;
+	c->status = status;
+	copy_str(c->phrase, sizeof(c->phrase), phrase);
+}
+
+static void call_ended(struct sip_ua *ua, struct sip_call *c)
+{
+	struct sip_event ev = { .type = SIP_EV_CALL_ENDED, .call = c->id };
+
+	if (c->ended)
+		return;
+	c->ended = true;
+	if (!c->have_cause)
+		set_cause(c, SIP_END_ERROR, 500, "Terminated");
+	ev.cause = c->cause;
+	ev.status = c->status;
+	copy_str(ev.phrase, sizeof(ev.phrase), c->phrase);
+	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
+	sip_dbg_calls("SIP call 0x%08X ended: %s (%d %s)", c->id, sip_end_cause_name(c->cause),
+		      c->status, c->phrase);
+	post_event(ua, &ev);
+}
+
+/* ---- registration ------------------------------------------------------- */
+
+static void reg_publish(struct sip_ua *ua)
+{
+	struct sip_event ev = { .type = SIP_EV_REGISTRATION };
+
+	ev.reg = ua->reg;
+	post_event(ua, &ev);
+}
+
+static void reg_set_state(struct sip_ua *ua, enum sip_reg_state st)
+{
+	if (ua->reg.state != st)
+		sip_dbg_states("SIP registration %s -> %s", sip_reg_state_name(ua->reg.state),
+			       sip_reg_state_name(st));
+	ua->reg.state = st;
+}
+
+static char *aor(const struct settings *s)
+{
+	return xasprintf("<sip:%s@%s>", s->local_number, s->domain ? s->domain : s->server);
+}
+
+static char *server_url(const struct settings *s)
+{
+	const char *host = s->server ? s->server : s->domain;
+	return xasprintf("sip:%s:%u", host, s->server_port);
+}
+
+static void reg_start(struct sip_ua *ua)
+{
+	const struct settings *s = &ua->cur;
+	char *to = aor(s), *registrar = server_url(s), exp[16];
+
+	if (ua->reg_nh) {
+		nua_handle_destroy(ua->reg_nh);
+		ua->reg_nh = NULL;
+	}
+	snprintf(exp, sizeof(exp), "%u", s->expires);
+	ua->reg_auth_tries = 0;
+	ua->reg_nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(to), TAG_END());
+	copy_str(ua->reg.number, sizeof(ua->reg.number), s->local_number);
+	copy_str(ua->reg.registrar, sizeof(ua->reg.registrar), s->domain ? s->domain : s->server);
+	copy_str(ua->reg.contact, sizeof(ua->reg.contact), s->local_addr);
+	copy_str(ua->reg.transport, sizeof(ua->reg.transport), "UDP");
+	reg_set_state(ua, SIP_REG_REGISTERING);
+	atomic_fetch_add(&ua->st_reg, 1);
+	sip_dbg_events("SIP REGISTER %s via %s, expires %s", to, registrar, exp);
+	nua_register(ua->reg_nh, NUTAG_M_USERNAME(s->local_number), NUTAG_REGISTRAR(registrar),
+		     SIPTAG_EXPIRES_STR(exp), NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"),
+		     TAG_END());
+	free(to);
+	free(registrar);
+}
+
+static void retry_cb(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+{
+	if (ua->nua && !ua->nua_shutting && !ua->stopping)
+		reg_start(ua);
+}
+
+static void reg_failed(struct sip_ua *ua, int status, const char *phrase)
+{
+	atomic_fetch_add(&ua->st_regfail, 1);
+	ua->backoff_s = ua->backoff_s ? ua->backoff_s * 2 : RETRY_MIN_S;
+	if (ua->backoff_s > RETRY_MAX_S)
+		ua->backoff_s = RETRY_MAX_S;
+	reg_set_state(ua, SIP_REG_FAILED);
+	ua->reg.last_status = status;
+	copy_str(ua->reg.last_phrase, sizeof(ua->reg.last_phrase), phrase);
+	ua->reg.retry_ms = evloop_now_ms() + ua->backoff_s * 1000ULL;
+	sip_dbg_error("SIP REGISTER failed: %d %s; retrying in %u s", status, phrase, ua->backoff_s);
+	log_msg("SIP", SEV_WARNING, "REG_FAIL", "Registration of %s failed: %d %s; retry in %u s",
+		ua->cur.local_number, status, phrase, ua->backoff_s);
+	if (ua->reg_nh) {
+		nua_handle_destroy(ua->reg_nh);
+		ua->reg_nh = NULL;
+	}
+	if (!ua->stopping)
+		su_timer_set_interval(ua->retry_timer, retry_cb, ua, ua->backoff_s * 1000);
+	reg_publish(ua);
+}
+
+/* The digest credentials for a 401/407 (realm from the challenge). */
+static bool authenticate(struct sip_ua *ua, nua_handle_t *nh, const sip_t *sip, int *tries)
+{
+	const msg_auth_t *au;
+	const char *realm;
+
+	if (!ua->cur.username || !ua->cur.password || !sip || ++*tries > MAX_AUTH_TRIES)
+		return false;
+	au = sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+	if (!au || !au->au_scheme)
+		return false;
+	realm = msg_params_find(au->au_params, "realm=");
+	if (!realm)
+		return false;
+	char *cred = xasprintf("%s:%s:%s:%s", au->au_scheme, realm, ua->cur.username, ua->cur.password);
+	sip_dbg_events("SIP answering %s challenge for realm %s as %s", au->au_scheme, realm,
+		       ua->cur.username);
+	nua_authenticate(nh, NUTAG_AUTH(cred), TAG_END());
+	explicit_bzero(cred, strlen(cred));
+	free(cred);
+	return true;
+}
+
+static void on_register(struct sip_ua *ua, int status, const char *phrase, nua_handle_t *nh,
+			const sip_t *sip)
+{
+	if (nh != ua->reg_nh || status < 200)
+		return;
+	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &ua->reg_auth_tries))
+		return;
+	if (status >= 300) {
+		reg_failed(ua, status, phrase);
+		return;
+	}
+	unsigned granted = ua->cur.expires;
+	if (sip && sip->sip_contact) {
+		/* Our binding's expires parameter, else the Expires header. */
+		for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+			if (m->m_url->url_host && ua->cur.local_addr &&
+			    strcmp(m->m_url->url_host, ua->cur.local_addr) == 0 && m->m_expires) {
+				granted = (unsigned)strtoul(m->m_expires, NULL, 10);
+				break;
+			}
+		}
+	} else if (sip && sip->sip_expires) {
+		granted = (unsigned)sip->sip_expires->ex_delta;
+	}
+	ua->backoff_s = 0;
+	reg_set_state(ua, SIP_REG_REGISTERED);
+	ua->reg.last_status = status;
+	copy_str(ua->reg.last_phrase, sizeof(ua->reg.last_phrase), phrase);
+	ua->reg.expires = granted;
+	ua->reg.registered_ms = evloop_now_ms();
+	ua->reg.retry_ms = 0;
+	if (sip && sip->sip_call_id)
+		copy_str(ua->reg.call_id, sizeof(ua->reg.call_id), sip->sip_call_id->i_id);
+	sip_dbg_events("SIP registered %s, expires %u", ua->cur.local_number, granted);
+	reg_publish(ua);
+}
+
+/* ---- nua lifecycle ------------------------------------------------------ */
+
+static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua,
+		   struct sip_ua *ua, nua_handle_t *nh, struct sip_call *call, sip_t const *sip,
+		   tagi_t tags[]);
+
+static void nua_params(struct sip_ua *ua);
+
+static void nua_make(struct sip_ua *ua)
+{
+	char url[96], ua_name[64];
+
+	if (!settings_usable(&ua->cur))
+		return;
+	sip_log_set_secret(ua->cur.password);
+	snprintf(url, sizeof(url), "sip:%s:%u", ua->cur.local_addr, ua->cur.local_port);
+	snprintf(ua_name, sizeof(ua_name), "vpnsipd/%s", VPNSIP_VERSION);
+	ua->nua = nua_create(ua->root, nua_cb, ua, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name), TAG_END());
+	if (!ua->nua) {
+		log_msg("SIP", SEV_ERR, "BIND", "Cannot open SIP transport on %s:%u",
+			ua->cur.local_addr, ua->cur.local_port);
+		reg_failed(ua, 503, "Transport unavailable");
+		return;
+	}
+	nua_params(ua);
+	sip_dbg_transport("SIP transport open on udp/%s:%u", ua->cur.local_addr, ua->cur.local_port);
+	reg_start(ua);
+}
+
+/* Settings that need no new transport. */
+static void nua_params(struct sip_ua *ua)
+{
+	char *proxy = server_url(&ua->cur);
+
+	nua_set_params(ua->nua, NUTAG_PROXY(proxy), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+		       NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
+		       NUTAG_SESSION_TIMER(ua->cur.session_expires), NUTAG_MIN_SE(90),
+		       NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(0),
+		       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS"),
+		       NUTAG_M_USERNAME(ua->cur.local_number), NUTAG_KEEPALIVE(0),
+		       NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"), TAG_END());
+	free(proxy);
+}
+
+static void end_all_calls(struct sip_ua *ua, enum sip_end_cause cause, int status, const char *phrase)
+{
+	size_t n;
+	void **v = hashmap_values(&ua->calls, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sip_call *c = v[i];
+		set_cause(c, cause, status, phrase);
+		if (c->offered && !c->answered)
+			nua_respond(c->nh, 480, "Temporarily Unavailable", TAG_END());
+		else if (c->answered && !c->bye_sent) {
+			c->bye_sent = true;
+			nua_bye(c->nh, TAG_END());
+		} else if (c->outgoing && !c->answered)
+			nua_cancel(c->nh, TAG_END());
+		call_ended(ua, c);
+		call_free(ua, c);
+	}
+	free(v);
+}
+
+/* Shut the running nua down (unregisters); nua_r_shutdown finishes it. */
+static void nua_teardown(struct sip_ua *ua)
+{
+	if (!ua->nua || ua->nua_shutting)
+		return;
+	ua->nua_shutting = true;
+	su_timer_reset(ua->retry_timer);
+	end_all_calls(ua, SIP_END_LOCAL, 0, "Reconfigured");
+	if (ua->reg_nh && ua->reg.state == SIP_REG_REGISTERED) {
+		sip_dbg_events("SIP unregistering %s", ua->cur.local_number);
+		nua_unregister(ua->reg_nh, TAG_END());
+	}
+	nua_shutdown(ua->nua);
+}
+
+/* After the old nua is gone (or there was none): make the wanted one. */
+static void apply_wanted(struct sip_ua *ua)
+{
+	if (ua->nua || ua->stopping)
+		return;
+	if (ua->have_want) {
+		settings_free(&ua->cur);
+		ua->cur = ua->want;
+		memset(&ua->want, 0, sizeof(ua->want));
+		ua->have_want = false;
+	}
+	memset(&ua->reg, 0, sizeof(ua->reg));
+	ua->backoff_s = 0;
+	if (settings_usable(&ua->cur))
+		nua_make(ua);
+	reg_publish(ua);
+}
+
+static void on_shutdown_done(struct sip_ua *ua)
+{
+	if (ua->reg_nh) {
+		nua_handle_destroy(ua->reg_nh);
+		ua->reg_nh = NULL;
+	}
+	nua_destroy(ua->nua);
+	ua->nua = NULL;
+	ua->nua_shutting = false;
+	sip_dbg_transport("SIP transport closed");
+	if (ua->stopping) {
+		ua->stop_done = true;
+		su_root_break(ua->root);
+		return;
+	}
+	apply_wanted(ua);
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static const char *find_unknown(const sip_t *sip, const char *name)
+{
+	for (const sip_unknown_t *u = sip ? sip->sip_unknown : NULL; u; u = u->un_next)
+		if (u->un_name && strcasecmp(u->un_name, name) == 0)
+			return u->un_value;
+	return NULL;
+}
+
+static void fill_sdp(struct sip_event *ev, const sip_t *sip)
+{
+	if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
+		ev->has_sdp = true;
+		ev->sdp_err = sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &ev->sdp);
+	} else {
+		ev->has_sdp = false;
+		ev->sdp_err = SDP_ERR_EMPTY;
+	}
+}
+
+static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t *sip)
+{
+	struct sip_event ev = { .type = SIP_EV_CALL_OFFERED };
+	uint32_t id = atomic_fetch_add(&ua->next_call, 1);
+	struct sip_call *c;
+	const char *pai, *called;
+	char *s;
+
+	if (ua->stopping || ua->nua_shutting) {
+		nua_respond(nh, 503, "Service Unavailable", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	c = call_new(ua, id, false);
+	c->nh = nh;
+	c->offered = true;
+	c->offered_ms = evloop_now_ms();
+	nua_handle_bind(nh, c);
+	atomic_fetch_add(&ua->st_in, 1);
+	if (sip->sip_call_id)
+		copy_str(c->call_id, sizeof(c->call_id), sip->sip_call_id->i_id);
+	ev.call = id;
+	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
+	/* The caller as the network asserts it (TS-1017 II F3), else From. */
+	pai = find_unknown(sip, "P-Asserted-Identity");
+	if (!pai || !sip_uri_number(pai, ev.caller, sizeof(ev.caller))) {
+		ev.caller[0] = '\0';
+		if (sip->sip_from) {
+			s = url_as_string(NULL, sip->sip_from->a_url);
+			if (s)
+				sip_uri_number(s, ev.caller, sizeof(ev.caller));
+			su_free(NULL, s);
+		}
+	}
+	called = find_unknown(sip, "P-Called-Party-ID");
+	if (!called || !sip_uri_number(called, ev.callee, sizeof(ev.callee))) {
+		ev.callee[0] = '\0';
+		const url_t *u = sip->sip_to ? sip->sip_to->a_url : NULL;
+		if (!u || !u->url_user)
+			u = sip->sip_request ? sip->sip_request->rq_url : NULL;
+		if (u && (s = url_as_string(NULL, u))) {
+			sip_uri_number(s, ev.callee, sizeof(ev.callee));
+			su_free(NULL, s);
+		}
+	}
+	fill_sdp(&ev, sip);
+	sip_dbg_calls("SIP call 0x%08X offered: caller %s callee %s call-id %s sdp %s", id,
+		      ev.caller[0] ? ev.caller : "-", ev.callee[0] ? ev.callee : "-", c->call_id,
+		      ev.has_sdp ? sdp_strerror(ev.sdp_err) : "none");
+	post_event(ua, &ev);
+}
+
+static void on_invite(struct sip_ua *ua, nua_handle_t *nh, struct sip_call *c, const sip_t *sip)
+{
+	if (!c) {
+		on_incoming_invite(ua, nh, sip);
+		return;
+	}
+	/* A re-INVITE (session refresh or a new offer): our session does not
+	 * change, so the answer is our SDP again. */
+	sip_dbg_calls("SIP call 0x%08X re-INVITE answered with the current SDP", c->id);
+	if (c->local_sdp)
+		nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+			    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+	else
+		nua_respond(nh, 200, "OK", TAG_END());
+}
+
+static void on_invite_response(struct sip_ua *ua, int status, const char *phrase, nua_handle_t *nh,
+			       struct sip_call *c, const sip_t *sip)
+{
+	struct sip_event ev = { .call = c->id };
+
+	if (sip && sip->sip_call_id && !c->call_id[0])
+		copy_str(c->call_id, sizeof(c->call_id), sip->sip_call_id->i_id);
+	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
+	ev.status = status;
+	copy_str(ev.phrase, sizeof(ev.phrase), phrase);
+	if (status < 200) {
+		ev.type = SIP_EV_CALL_PROGRESS;
+		post_event(ua, &ev);
+		return;
+	}
+	if (status < 300) {
+		if (c->answered)
+			return; /* a refresh's 2xx */
+		c->answered = true;
+		atomic_fetch_add(&ua->st_answered, 1);
+		ev.type = SIP_EV_CALL_ANSWERED;
+		fill_sdp(&ev, sip);
+		sip_dbg_calls("SIP call 0x%08X answered %d, sdp %s", c->id, status,
+			      ev.has_sdp ? sdp_strerror(ev.sdp_err) : "none");
+		post_event(ua, &ev);
+		return;
+	}
+	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &c->auth_tries))
+		return;
+	if (c->answered)
+		return; /* a failed refresh: nua decides whether the dialog lives */
+	set_cause(c, status == 408 ? SIP_END_TIMEOUT : SIP_END_REJECTED, status, phrase);
+}
+
+static void on_state(struct sip_ua *ua, int status, const char *phrase, struct sip_call *c,
+		     tagi_t tags[])
+{
+	int cs = -1;
+
+	tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+	if (cs < 0)
+		return;
+	sip_dbg_states("SIP call 0x%08X state %s (%d %s)", c->id,
+		       nua_callstate_name((enum nua_callstate)cs), status, phrase);
+	if (cs == nua_callstate_ready && !c->outgoing && !c->acked) {
+		/* Our 200 OK was acknowledged: the call is up. */
+		struct sip_event ev = { .type = SIP_EV_CALL_ANSWERED, .call = c->id, .status = 200 };
+		c->answered = c->acked = true;
+		copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
+		copy_str(ev.phrase, sizeof(ev.phrase), "ACK");
+		ev.sdp_err = SDP_ERR_EMPTY;
+		post_event(ua, &ev);
+	}
+	if (cs != nua_callstate_terminated)
+		return;
+	if (status == 408)
+		set_cause(c, SIP_END_TIMEOUT, status, phrase);
+	else
+		set_cause(c, SIP_END_ERROR, status, phrase);
+	call_ended(ua, c);
+	call_free(ua, c);
+}
+
+/* ---- the nua callback --------------------------------------------------- */
+
+static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua,
+		   struct sip_ua *ua, nua_handle_t *nh, struct sip_call *c, sip_t const *sip,
+		   tagi_t tags[])
+{
+	phrase = phrase ? phrase : "";
+	sip_dbg_events("SIP event %s %d %s%s", nua_event_name(event), status, phrase,
+		       c ? "" : " (no call)");
+	switch (event) {
+	case nua_r_register:
+		on_register(ua, status, phrase, nh, sip);
+		break;
+	case nua_r_unregister:
+		if (status >= 200 && nh == ua->reg_nh) {
+			reg_set_state(ua, SIP_REG_OFF);
+			sip_dbg_events("SIP unregistered: %d %s", status, phrase);
+		}
+		break;
+	case nua_i_invite:
+		on_invite(ua, nh, c, sip);
+		break;
+	case nua_r_invite:
+		if (c)
+			on_invite_response(ua, status, phrase, nh, c, sip);
+		break;
+	case nua_i_cancel:
+		if (c)
+			set_cause(c, SIP_END_CANCELLED, 487, "Request Terminated");
+		break;
+	case nua_i_bye:
+		if (c)
+			set_cause(c, SIP_END_REMOTE_BYE, 200, "BYE");
+		break;
+	case nua_i_state:
+		if (c)
+			on_state(ua, status, phrase, c, tags);
+		break;
+	case nua_i_terminated:
+		if (c) {
+			set_cause(c, SIP_END_ERROR, status, phrase);
+			call_ended(ua, c);
+			call_free(ua, c);
+		}
+		break;
+	case nua_r_shutdown:
+		if (status >= 200)
+			on_shutdown_done(ua);
+		break;
+	case nua_i_options:
+	case nua_i_ack:
+	case nua_i_update:
+	case nua_r_bye:
+	case nua_r_cancel:
+	case nua_i_active:
+	case nua_i_prack:
+		break;
+	case nua_i_error:
+		sip_dbg_error("SIP error %d %s", status, phrase);
+		break;
+	default:
+		/* Requests we do not serve in a handle nobody owns. */
+		if (!c && nh && nh != ua->reg_nh && event < nua_r_set_params &&
+		    status == 100) {
+			nua_handle_destroy(nh);
+		}
+		break;
+	}
+}
+
+/* ---- commands on the SIP thread ----------------------------------------- */
+
+static void do_place(struct sip_ua *ua, struct cmd *cmd)
+{
+	struct sip_call *c = call_new(ua, cmd->call, true);
+	const struct settings *s = &ua->cur;
+	const char *domain = s->domain ? s->domain : s->server;
+
+	if (!ua->nua || ua->nua_shutting || !settings_usable(s)) {
+		set_cause(c, SIP_END_ERROR, 503, "SIP not ready");
+		call_ended(ua, c);
+		call_free(ua, c);
+		return;
+	}
+	char *ruri = s->uri_form == SIP_URI_TEL
+			     ? xasprintf("tel:%s;phone-context=%s", cmd->text, domain)
+			     : xasprintf("sip:%s@%s", cmd->text, domain);
+	char *to = xasprintf("<%s>", ruri);
+	char *from = aor(s);
+	char *ppi = xasprintf("P-Preferred-Identity: %s\r\nPrivacy: none", from);
+
+	atomic_fetch_add(&ua->st_out, 1);
+	c->local_sdp = cmd->sdp;
+	cmd->sdp = NULL;
+	c->nh = nua_handle(ua->nua, c, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+	sip_dbg_calls("SIP call 0x%08X: INVITE %s from %s", c->id, ruri, s->local_number);
+	nua_invite(c->nh, NUTAG_URL(ruri), SIPTAG_HEADER_STR(ppi),
+		   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
+		   TAG_END());
+	free(ruri);
+	free(to);
+	free(from);
+	free(ppi);
+}
+
+static void do_answer(struct sip_ua *ua, struct cmd *cmd)
+{
+	struct sip_call *c = call_find(ua, cmd->call);
+
+	if (!c || !c->offered || c->answered)
+		return;
+	free(c->local_sdp);
+	c->local_sdp = cmd->sdp;
+	cmd->sdp = NULL;
+	c->answered = true;
+	atomic_fetch_add(&ua->st_answered, 1);
+	sip_dbg_calls("SIP call 0x%08X: 200 OK", c->id);
+	nua_respond(c->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+}
+
+static void do_reject(struct sip_ua *ua, struct cmd *cmd)
+{
+	struct sip_call *c = call_find(ua, cmd->call);
+
+	if (!c || !c->offered || c->answered)
+		return;
+	int status = cmd->status >= 300 && cmd->status <= 699 ? cmd->status : 500;
+	/* nua_respond() keeps the phrase pointer until the response goes out,
+	 * after this command is freed: only static phrases. */
+	const char *phrase = sip_status_phrase(status);
+	atomic_fetch_add(&ua->st_rejected, 1);
+	sip_dbg_calls("SIP call 0x%08X: rejected %d %s", c->id, status, phrase ? phrase : "");
+	set_cause(c, SIP_END_LOCAL, status, phrase);
+	nua_respond(c->nh, status, phrase ? phrase : "Rejected", TAG_END());
+	/* nua reports the terminated state; end it here in case it does not. */
+	call_ended(ua, c);
+	call_free(ua, c);
+}
+
+static void do_hangup(struct sip_ua *ua, struct cmd *cmd)
+{
+	struct sip_call *c = call_find(ua, cmd->call);
+
+	if (!c)
+		return;
+	set_cause(c, SIP_END_LOCAL, 0, "Local hangup");
+	sip_dbg_calls("SIP call 0x%08X: hangup", c->id);
+	if (c->offered && !c->answered) {
+		nua_respond(c->nh, 480, "Temporarily Unavailable", TAG_END());
+	} else if (c->answered) {
+		if (c->bye_sent)
+			return;
+		c->bye_sent = true;
+		nua_bye(c->nh, TAG_END());
+		return; /* terminated state ends it */
+	} else {
+		nua_cancel(c->nh, TAG_END());
+		return;
+	}
+	call_ended(ua, c);
+	call_free(ua, c);
+}
+
+static void stop_timeout(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+{
+	sip_dbg_error("SIP shutdown did not complete in time");
+	su_root_break(ua->root);
+}
+
+/* Same socket and server: the running nua can take the change. */
+static bool transport_same(const struct settings *a, const struct settings *b)
+{
+	return a->enabled == b->enabled && str_eq(a->local_addr, b->local_addr) &&
+	       a->local_port == b->local_port && str_eq(a->server, b->server) &&
+	       a->server_port == b->server_port;
+}
+
+static bool registration_same(const struct settings *a, const struct settings *b)
+{
+	return str_eq(a->local_number, b->local_number) && str_eq(a->domain, b->domain) &&
+	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
+	       a->expires == b->expires;
+}
+
+static void do_configure(struct sip_ua *ua, struct cmd *cmd)
+{
+	const struct settings *ref = ua->have_want ? &ua->want : &ua->cur;
+
+	if (settings_eq(ref, &cmd->settings) && (ua->nua || ua->have_want || !settings_usable(ref)))
+		return;
+	if (ua->nua && !ua->nua_shutting && !ua->have_want &&
+	    transport_same(&ua->cur, &cmd->settings) && settings_usable(&cmd->settings)) {
+		/* Calls survive: new parameters, and a new registration if
+		 * what it registers changed. */
+		bool rereg = !registration_same(&ua->cur, &cmd->settings);
+		settings_free(&ua->cur);
+		ua->cur = cmd->settings;
+		memset(&cmd->settings, 0, sizeof(cmd->settings));
+		sip_log_set_secret(ua->cur.password);
+		nua_params(ua);
+		if (rereg) {
+			su_timer_reset(ua->retry_timer);
+			ua->backoff_s = 0;
+			reg_start(ua);
+		}
+		return;
+	}
+	if (ua->have_want)
+		settings_free(&ua->want);
+	ua->want = cmd->settings;
+	memset(&cmd->settings, 0, sizeof(cmd->settings));
+	ua->have_want = true;
+	if (ua->nua)
+		nua_teardown(ua);
+	else
+		apply_wanted(ua);
+}
+
+static void run_cmd(struct sip_ua *ua, struct cmd *cmd)
+{
+	switch (cmd->type) {
+	case CMD_CONFIGURE: do_configure(ua, cmd); break;
+	case CMD_PLACE: do_place(ua, cmd); break;
+	case CMD_ANSWER: do_answer(ua, cmd); break;
+	case CMD_REJECT: do_reject(ua, cmd); break;
+	case CMD_HANGUP: do_hangup(ua, cmd); break;
+	case CMD_STOP:
+		ua->stopping = true;
+		su_timer_set_interval(ua->stop_timer, stop_timeout, ua, STOP_GRACE_MS);
+		if (ua->nua)
+			nua_teardown(ua);
+		else {
+			ua->stop_done = true;
+			su_root_break(ua->root);
+		}
+		break;
+	}
+}
+
+static void cmd_free(struct cmd *c)
+{
+	free(c->text);
+	free(c->sdp);
+	settings_free(&c->settings);
+	free(c);
+}
+
+static int on_cmd(struct sip_ua *ua, su_wait_t *w, void *arg)
+{
+	uint64_t n;
+	struct cmd *list;
+
+	if (read(ua->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return 0;
+	pthread_mutex_lock(&ua->lock);
+	list = ua->head;
+	ua->head = NULL;
+	ua->tail = &ua->head;
+	pthread_mutex_unlock(&ua->lock);
+	while (list) {
+		struct cmd *next = list->next;
+		run_cmd(ua, list);
+		cmd_free(list);
+		list = next;
+	}
+	return 0;
+}
+
+/* Once a second: offers the orchestrator never answered, debug levels. */
+static void tick(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+{
+	uint64_t now = evloop_now_ms();
+	size_t n;
+	void **v;
+
+	sip_log_levels_update();
+	v = hashmap_values(&ua->calls, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct sip_call *c = v[i];
+		if (c->offered && !c->answered && now - c->offered_ms > SIP_OFFER_TIMEOUT_MS) {
+			set_cause(c, SIP_END_TIMEOUT, 480, "Temporarily Unavailable");
+			nua_respond(c->nh, 480, "Temporarily Unavailable", TAG_END());
+			call_ended(ua, c);
+			call_free(ua, c);
+		}
+	}
+	free(v);
+}
+
+static void *sip_thread(void *p)
+{
+	struct sip_ua *ua = p;
+	bool ok = false;
+
+	su_init();
+	su_home_init(ua->home);
+	sip_log_init();
+	ua->root = su_root_create(ua);
+	if (ua->root) {
+		su_wait_create(ua->wait, ua->efd, SU_WAIT_IN);
+		ok = su_root_register(ua->root, ua->wait, on_cmd, NULL, 0) >= 0;
+		ua->retry_timer = su_timer_create(su_root_task(ua->root), 0);
+		ua->stop_timer = su_timer_create(su_root_task(ua->root), 0);
+		ua->tick_timer = su_timer_create(su_root_task(ua->root), 1000);
+		su_timer_set_for_ever(ua->tick_timer, tick, ua);
+	}
+	pthread_mutex_lock(&ua->lock);
+	ua->ready = true;
+	ua->thread_ok = ok;
+	pthread_cond_signal(&ua->cond);
+	pthread_mutex_unlock(&ua->lock);
+	if (!ok)
+		goto out;
+
+	su_root_run(ua->root);
+
+	/* Stopping: whatever is left goes without ceremony. */
+	end_all_calls(ua, SIP_END_LOCAL, 0, "Shutdown");
+	if (ua->nua && !ua->stop_done) {
+		/* nua_shutdown did not finish: nua_destroy would refuse. */
+		log_msg("SIP", SEV_WARNING, "SHUTDOWN", "SIP stack did not shut down cleanly");
+	} else if (ua->nua) {
+		nua_destroy(ua->nua);
+	}
+	su_timer_destroy(ua->retry_timer);
+	su_timer_destroy(ua->stop_timer);
+	su_timer_destroy(ua->tick_timer);
+	su_root_unregister(ua->root, ua->wait, on_cmd, NULL);
+	su_wait_destroy(ua->wait);
+out:
+	if (ua->root)
+		su_root_destroy(ua->root);
+	sip_log_fini();
+	su_home_deinit(ua->home);
+	su_deinit();
+	return NULL;
+}
+
+/* ---- public: any thread ------------------------------------------------- */
+
+static void enqueue(struct sip_ua *ua, struct cmd *c)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&ua->lock);
+	*ua->tail = c;
+	ua->tail = &c->next;
+	pthread_mutex_unlock(&ua->lock);
+	if (write(ua->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		abort();
+}
+
+struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg)
+{
+	struct sip_ua *ua = xcalloc(1, sizeof(*ua));
+
+	ua->loop = loop;
+	ua->sink = xcalloc(1, sizeof(*ua->sink));
+	atomic_init(&ua->sink->refs, 1);
+	ua->sink->fn = fn;
+	ua->sink->arg = arg;
+	ua->tail = &ua->head;
+	atomic_init(&ua->next_call, 0x80000001u); /* shown as "SIP Handle: 0x8000…" */
+	hashmap_init(&ua->calls, false);
+	pthread_mutex_init(&ua->lock, NULL);
+	pthread_cond_init(&ua->cond, NULL);
+	ua->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ua->efd < 0 || pthread_create(&ua->thread, NULL, sip_thread, ua) != 0) {
+		log_msg("SIP", SEV_ERR, "START", "Cannot start the SIP thread: %s", strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_lock(&ua->lock);
+	while (!ua->ready)
+		pthread_cond_wait(&ua->cond, &ua->lock);
+	pthread_mutex_unlock(&ua->lock);
+	if (!ua->thread_ok) {
+		pthread_join(ua->thread, NULL);
+		log_msg("SIP", SEV_ERR, "START", "Cannot initialize sofia-sip");
+		goto fail;
+	}
+	return ua;
+fail:
+	if (ua->efd >= 0)
+		close(ua->efd);
+	sink_unref(ua->sink);
+	hashmap_clear(&ua->calls);
+	free(ua);
+	return NULL;
+}
+
+void sip_ua_stop(struct sip_ua *ua)
+{
+	struct cmd *c;
+
+	if (!ua)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->type = CMD_STOP;
+	enqueue(ua, c);
+	pthread_join(ua->thread, NULL);
+	/* Commands that arrived after the stop. */
+	while ((c = ua->head)) {
+		ua->head = c->next;
+		cmd_free(c);
+	}
+	ua->sink->closed = true;
+	sink_unref(ua->sink);
+	settings_free(&ua->cur);
+	settings_free(&ua->want);
+	hashmap_clear(&ua->calls);
+	close(ua->efd);
+	pthread_mutex_destroy(&ua->lock);
+	pthread_cond_destroy(&ua->cond);
+	free(ua);
+}
+
+void sip_ua_configure(struct sip_ua *ua, const struct sip_settings *s)
+{
+	struct cmd *c;
+
+	if (!ua)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->type = CMD_CONFIGURE;
+	settings_copy(&c->settings, s);
+	enqueue(ua, c);
+}
+
+uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char *sdp)
+{
+	struct cmd *c;
+
+	if (!ua)
+		return 0;
+	c = xcalloc(1, sizeof(*c));
+	c->type = CMD_PLACE;
+	uint32_t id = atomic_fetch_add(&ua->next_call, 1);
+	c->call = id;
+	c->text = xstrdup(remote_number);
+	c->sdp = xstrdup(sdp);
+	enqueue(ua, c); /* c belongs to the SIP thread from here on */
+	return id;
+}
+
+static void simple_cmd(struct sip_ua *ua, enum cmd_type type, uint32_t call, int status,
+		       const char *text, const char *sdp)
+{
+	struct cmd *c;
+
+	if (!ua || !call)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->type = type;
+	c->call = call;
+	c->status = status;
+	c->text = text ? xstrdup(text) : NULL;
+	c->sdp = sdp ? xstrdup(sdp) : NULL;
+	enqueue(ua, c);
+}
+
+void sip_call_answer(struct sip_ua *ua, uint32_t call, const char *sdp)
+{
+	simple_cmd(ua, CMD_ANSWER, call, 200, NULL, sdp);
+}
+
+void sip_call_reject(struct sip_ua *ua, uint32_t call, int status, const char *phrase)
+{
+	simple_cmd(ua, CMD_REJECT, call, status, phrase, NULL);
+}
+
+void sip_call_hangup(struct sip_ua *ua, uint32_t call)
+{
+	simple_cmd(ua, CMD_HANGUP, call, 0, NULL, NULL);
+}
+
+void sip_ua_stats(const struct sip_ua *ua, struct sip_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!ua)
+		return;
+	out->calls_out = atomic_load(&ua->st_out);
+	out->calls_in = atomic_load(&ua->st_in);
+	out->calls_rejected = atomic_load(&ua->st_rejected);
+	out->calls_answered = atomic_load(&ua->st_answered);
+	out->registers_sent = atomic_load(&ua->st_reg);
+	out->register_failures = atomic_load(&ua->st_regfail);
+	out->calls_active = atomic_load(&ua->st_active);
+}
+
+const char *sip_reg_state_name(enum sip_reg_state s)
+{
+	switch (s) {
+	case SIP_REG_OFF: return "off";
+	case SIP_REG_REGISTERING: return "registering";
+	case SIP_REG_REGISTERED: return "registered";
+	case SIP_REG_FAILED: return "failed";
+	}
+	return "?";
+}
+
+const char *sip_end_cause_name(enum sip_end_cause c)
+{
+	switch (c) {
+	case SIP_END_LOCAL: return "local hangup";
+	case SIP_END_REMOTE_BYE: return "remote BYE";
+	case SIP_END_CANCELLED: return "cancelled by caller";
+	case SIP_END_REJECTED: return "rejected";
+	case SIP_END_TIMEOUT: return "timeout";
+	case SIP_END_ERROR: return "error";
+	}
+	return "?";
+}

@@ -1,0 +1,28 @@
+/* IP SLA operations, between sla.c (operations, probes) and track.c. */
+#ifndef VPNSIP_TRACK_SLA_H
+#define VPNSIP_TRACK_SLA_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum sla_rc {
+	SLA_RC_UNKNOWN = 0, /* not run yet */
+	SLA_RC_OK,
+	SLA_RC_OVER_THRESHOLD,
+	SLA_RC_TIMEOUT,
+	SLA_RC_NO_CONNECTION, /* could not send: no route, no source */
+};
+
+struct sla_result {
+	enum sla_rc rc;
+	unsigned rtt_ms; /* valid for OK and OVER_THRESHOLD */
+};
+
+/* The latest result of operation id; false if it does not exist. */
+bool sla_latest(unsigned id, struct sla_result *out);
+const char *sla_rc_name(enum sla_rc rc);
+
+/* track.c: an operation completed (or was removed/stopped). */
+void track_sla_updated(unsigned sla_id);
+
+#endif

@@ -1,0 +1,39 @@
+/* Object tracking ("track N ip sla M reachability|state", "track N
+ * interface IF line-protocol") and the IP SLA operations behind it.
+ *
+ * Clients (static routes, later VPN-SIP) ask for a track object's state and
+ * observe its changes; a change is announced once per object, so a client
+ * keeps its own index from track number to what depends on it.  Main
+ * thread only. */
+#ifndef VPNSIP_TRACK_TRACK_H
+#define VPNSIP_TRACK_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TRACK_MAX 65535
+
+bool track_exists(unsigned id);
+/* A track object that does not exist is down (IOS). */
+bool track_is_up(unsigned id);
+
+struct track_observer {
+	void (*changed)(void *ctx, unsigned id, bool up);
+	void *ctx;
+	struct track_observer *next;
+};
+void track_observe(struct track_observer *o);
+
+/* "Tracked by:" in show track: a client names itself and counts its users
+ * of an object. */
+struct track_client {
+	const char *name; /* "Static IP Routing" */
+	size_t (*users)(unsigned id);
+	struct track_client *next;
+};
+void track_client_register(struct track_client *c);
+
+void track_cli_init(void);
+void sla_cli_init(void);
+
+#endif

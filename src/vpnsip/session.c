@@ -1,0 +1,642 @@
+/* VPN-SIP sessions: one per VPN-SIP tunnel, the call state machine, and
+ * the glue between the configuration, the interface state (local address,
+ * DHCP option 120) and the SIP user agent.  See vpnsip.h. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net/ifstate.h"
+#include "util/evloop.h"
+#include "vpnsip/vpnsip_int.h"
+
+struct debug_flag vpnsip_debug_event = {
+	.path = "vpn-sip event",
+	.help = "VPN-SIP\nSessions, registration and call setup",
+	.title = "VPN-SIP event",
+};
+struct debug_flag vpnsip_debug_errors = {
+	.path = "vpn-sip errors",
+	.help = "VPN-SIP\nErrors only",
+	.title = "VPN-SIP errors",
+};
+
+__attribute__((constructor)) static void vpnsip_debug_register(void)
+{
+	debug_register(&vpnsip_debug_event);
+	debug_register(&vpnsip_debug_errors);
+}
+
+static struct vpnsip_rt *rt;
+static struct vpnsip_listener *listeners;
+
+struct vpnsip_rt *vpnsip_rt(void)
+{
+	return rt;
+}
+
+void vpnsip_listener_register(struct vpnsip_listener *l)
+{
+	l->next = listeners;
+	listeners = l;
+}
+
+const char *vpnsip_state_name(enum vpnsip_state s)
+{
+	switch (s) {
+	case VS_READY_TO_CONNECT: return "READY_TO_CONNECT";
+	case VS_CALLING: return "CALLING";
+	case VS_ANSWERING: return "ANSWERING";
+	case VS_NEGOTIATING_IKE: return "NEGOTIATING_IKE";
+	case VS_SESSION_UP: return "SESSION_UP";
+	case VS_DISCONNECTING: return "DISCONNECTING";
+	}
+	return "?";
+}
+
+void vpnsip_log(enum log_severity sev, const char *mnemonic, const char *fmt, ...)
+{
+	const struct vpnsip_cfg *c = rt ? vpnsip_cfg_get(rt->cfg) : NULL;
+	va_list ap;
+
+	/* Errors always reach the log; events only with "vpn-sip logging". */
+	if (sev > SEV_WARNING && !(c && c->logging))
+		return;
+	va_start(ap, fmt);
+	log_vmsg("VPN_SIP", sev, mnemonic, fmt, ap);
+	va_end(ap);
+}
+
+static void handle_key(uint32_t h, char key[16])
+{
+	snprintf(key, 16, "%08x", h);
+}
+
+static void set_state(struct vpnsip_session *s, enum vpnsip_state st)
+{
+	if (s->state == st)
+		return;
+	vs_dbg_event("VPN-SIP %s: %s -> %s", s->tunnel, vpnsip_state_name(s->state),
+		     vpnsip_state_name(st));
+	s->state = st;
+}
+
+/* Forget the call: back to READY_TO_CONNECT. */
+static void call_reset(struct vpnsip_session *s)
+{
+	char key[16];
+	bool had_call = s->state != VS_READY_TO_CONNECT;
+
+	if (s->sip_handle) {
+		handle_key(s->sip_handle, key);
+		if (hashmap_get(&rt->by_handle, key) == s)
+			hashmap_del(&rt->by_handle, key);
+	}
+	if (s->call_id[0] && hashmap_get(&rt->by_callid, s->call_id) == s)
+		hashmap_del(&rt->by_callid, s->call_id);
+	s->sip_handle = 0;
+	s->call_id[0] = '\0';
+	s->remote_addr.s_addr = 0;
+	s->remote_port = 0;
+	s->local_port = 0;
+	s->bw_neg = 0;
+	s->since_ms = 0;
+	memset(&s->remote_fp, 0, sizeof(s->remote_fp));
+	set_state(s, VS_READY_TO_CONNECT);
+	if (had_call)
+		for (struct vpnsip_listener *l = listeners; l; l = l->next)
+			if (l->ended)
+				l->ended(s->tunnel, l->ctx);
+}
+
+static void set_call_id(struct vpnsip_session *s, const char *call_id)
+{
+	if (!call_id[0] || strcmp(s->call_id, call_id) == 0)
+		return;
+	if (s->call_id[0] && hashmap_get(&rt->by_callid, s->call_id) == s)
+		hashmap_del(&rt->by_callid, s->call_id);
+	snprintf(s->call_id, sizeof(s->call_id), "%s", call_id);
+	hashmap_put(&rt->by_callid, s->call_id, s);
+}
+
+static void bind_handle(struct vpnsip_session *s, uint32_t h)
+{
+	char key[16];
+
+	s->sip_handle = h;
+	handle_key(h, key);
+	hashmap_put(&rt->by_handle, key, s);
+}
+
+void vpnsip_session_hangup(struct vpnsip_session *s, const char *why)
+{
+	if (s->state == VS_READY_TO_CONNECT || s->state == VS_DISCONNECTING)
+		return;
+	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: hanging up the call to %s (%s)", s->tunnel,
+		   s->remote_number, why);
+	if (s->sip_handle) {
+		sip_call_hangup(rt->ua, s->sip_handle);
+		set_state(s, VS_DISCONNECTING);
+	} else {
+		call_reset(s);
+	}
+}
+
+/* ---- sessions follow the configuration ---------------------------------- */
+
+static void session_free(struct vpnsip_session *s)
+{
+	free(s->tunnel);
+	free(s->local_number);
+	free(s->remote_number);
+	free(s->service_policy);
+	free(s);
+}
+
+static void session_remove(struct vpnsip_session *s)
+{
+	vpnsip_session_hangup(s, "configuration removed");
+	call_reset(s);
+	hashmap_del(&rt->by_tunnel, s->tunnel);
+	if (hashmap_get(&rt->by_remote, s->remote_number) == s)
+		hashmap_del(&rt->by_remote, s->remote_number);
+	session_free(s);
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
+{
+	const struct vpnsip_tunnel *t;
+	struct vpnsip_session *s;
+
+	if (!rt || cfg != rt->cfg)
+		return;
+	t = deleted ? NULL : vpnsip_tunnel_get(ifc);
+	s = hashmap_get(&rt->by_tunnel, ifc->name);
+	if (!t) {
+		if (s)
+			session_remove(s);
+		return;
+	}
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->tunnel = xstrdup(ifc->name);
+		s->crypto_handle = rt->next_crypto++;
+		hashmap_put(&rt->by_tunnel, s->tunnel, s);
+	} else if (!str_eq(s->remote_number, t->remote_number) ||
+		   !str_eq(s->local_number, t->local_number)) {
+		/* Another peer: the call of the old one goes. */
+		vpnsip_session_hangup(s, "configuration changed");
+		call_reset(s);
+	}
+	if (!str_eq(s->remote_number, t->remote_number)) {
+		if (s->remote_number && hashmap_get(&rt->by_remote, s->remote_number) == s)
+			hashmap_del(&rt->by_remote, s->remote_number);
+		set_str(&s->remote_number, t->remote_number);
+		hashmap_put(&rt->by_remote, s->remote_number, s);
+	}
+	set_str(&s->local_number, t->local_number);
+	set_str(&s->service_policy, t->service_policy);
+	s->bw_conf = t->bandwidth;
+}
+
+/* ---- what the SIP user agent should be ---------------------------------- */
+
+static void apply_sip(void)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+	struct sip_settings st = { 0 };
+	const struct ifstate *is = NULL;
+	char server[64] = "";
+
+	rt->local_addr[0] = '\0';
+	rt->sip_server[0] = '\0';
+	rt->sip_server_src[0] = '\0';
+	rt->sip_domain[0] = '\0';
+	if (c && c->addr_iface)
+		is = ifstate_get(c->addr_iface);
+	if (is && is->has_addr)
+		inet_ntop(AF_INET, &is->addr.addr, rt->local_addr, sizeof(rt->local_addr));
+	if (c && c->has_server) {
+		inet_ntop(AF_INET, &c->server, server, sizeof(server));
+		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "static");
+		st.server_port = c->server_port;
+	} else if (is && is->dhcp.bound && is->dhcp.nsip_addrs) {
+		inet_ntop(AF_INET, &is->dhcp.sip_addrs[0], server, sizeof(server));
+		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "DHCP");
+	} else if (is && is->dhcp.bound && is->dhcp.nsip_domains) {
+		snprintf(server, sizeof(server), "%s", is->dhcp.sip_domains[0]);
+		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "DHCP");
+	}
+	snprintf(rt->sip_server, sizeof(rt->sip_server), "%s", server);
+	if (c && c->domain)
+		snprintf(rt->sip_domain, sizeof(rt->sip_domain), "%s", c->domain);
+	else if (is && is->dhcp.bound && is->dhcp.nsip_domains)
+		snprintf(rt->sip_domain, sizeof(rt->sip_domain), "%s", is->dhcp.sip_domains[0]);
+	else
+		snprintf(rt->sip_domain, sizeof(rt->sip_domain), "%s", server);
+
+	st.enabled = c && c->enabled && c->local_number && rt->local_addr[0] && server[0];
+	st.local_number = c ? c->local_number : NULL;
+	st.local_addr = rt->local_addr[0] ? rt->local_addr : NULL;
+	st.server = server[0] ? server : NULL;
+	st.domain = rt->sip_domain[0] ? rt->sip_domain : NULL;
+	st.username = c ? c->username : NULL;
+	st.password = c ? c->password : NULL;
+	st.expires = c && c->expires ? c->expires : VPNSIP_DEFAULT_EXPIRES;
+	st.session_expires = VPNSIP_SESSION_EXPIRES;
+	st.uri_form = c ? c->uri_form : SIP_URI_TEL;
+	sip_ua_configure(rt->ua, &st);
+}
+
+void vpnsip_cfg_changed(struct config *cfg)
+{
+	if (rt && cfg == rt->cfg)
+		apply_sip();
+}
+
+static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+
+	if (c && c->addr_iface && strcasecmp(c->addr_iface, st->name) == 0 &&
+	    (what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
+		apply_sip();
+}
+
+static struct ifstate_observer ifstate_obs = { .changed = on_ifstate };
+
+/* ---- placing calls ----------------------------------------------------- */
+
+static enum sdp_fp_kind local_auth(struct vpnsip_session *s, struct sdp_fingerprint *fp,
+				   const char **why)
+{
+	static char err[160];
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+
+	if (!vpnsip_local_fingerprint(rt->cfg, s->tunnel, s->remote_number,
+				      c ? c->hash : SDP_HASH_SHA1, fp, err, sizeof(err))) {
+		*why = err;
+		return SDP_FP_NONE;
+	}
+	return fp->kind;
+}
+
+static char *local_sdp(struct vpnsip_session *s, enum sdp_setup role,
+		       const struct sdp_fingerprint *fp)
+{
+	struct sdp_local l = {
+		.addr = rt->local_addr,
+		.port = s->local_port,
+		.bw_kbps = s->bw_conf,
+		.setup = role,
+		.fp = fp,
+		.sess_id = evloop_now_ms(),
+		.sess_version = 1,
+	};
+	return sdp_write(&l);
+}
+
+int vpnsip_call(const char *tunnel_name, const char **why)
+{
+	struct vpnsip_session *s;
+	struct sdp_fingerprint fp;
+	const struct vpnsip_cfg *c;
+
+	if (!rt) {
+		*why = "VPN-SIP is not running";
+		return -1;
+	}
+	c = vpnsip_cfg_get(rt->cfg);
+	s = hashmap_get(&rt->by_tunnel, tunnel_name);
+	if (!s) {
+		*why = "not a VPN-SIP tunnel";
+		return -1;
+	}
+	if (s->state != VS_READY_TO_CONNECT) {
+		*why = vpnsip_state_name(s->state);
+		return -1;
+	}
+	if (!c || !c->enabled) {
+		*why = "VPN-SIP is not enabled";
+		return -1;
+	}
+	if (rt->reg.state != SIP_REG_REGISTERED) {
+		*why = "SIP is not registered";
+		return -1;
+	}
+	if (local_auth(s, &fp, why) == SDP_FP_NONE) {
+		vpnsip_log(SEV_ERR, "CALL_FAIL", "%s: no local fingerprint: %s", s->tunnel, *why);
+		return -1;
+	}
+	s->auth = fp.kind;
+	s->local_port = vpnsip_local_port(s->tunnel);
+	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
+	char *sdp = local_sdp(s, SDP_SETUP_ACTIVE, &fp);
+	s->initiator = true;
+	s->ike_initiator = true;
+	s->since_ms = evloop_now_ms();
+	bind_handle(s, sip_call_place(rt->ua, s->remote_number, sdp));
+	free(sdp);
+	set_state(s, VS_CALLING);
+	vpnsip_log(SEV_INFO, "CALL_OUT", "%s: calling %s", s->tunnel, s->remote_number);
+	return 0;
+}
+
+void vpnsip_trigger(const char *tunnel_name)
+{
+	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
+	const char *why;
+
+	if (!s || s->state != VS_READY_TO_CONNECT)
+		return;
+	vs_dbg_event("VPN-SIP %s: traffic without SA triggers the call", tunnel_name);
+	if (vpnsip_call(tunnel_name, &why) < 0)
+		vs_dbg_error("VPN-SIP %s: cannot call: %s", tunnel_name, why);
+}
+
+void vpnsip_ike_state(const char *tunnel_name, bool up)
+{
+	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
+
+	if (!s)
+		return;
+	if (up && s->state == VS_NEGOTIATING_IKE) {
+		set_state(s, VS_SESSION_UP);
+		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
+			   s->remote_number);
+	} else if (!up) {
+		vpnsip_session_hangup(s, "IKE down");
+	}
+}
+
+/* ---- SIP events --------------------------------------------------------- */
+
+static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET, peer->addr, &s->remote_addr);
+	s->remote_port = peer->port;
+	s->bw_neg = peer->bw_kbps < s->bw_conf ? peer->bw_kbps : s->bw_conf;
+	s->remote_fp = peer->fp;
+	set_state(s, VS_NEGOTIATING_IKE);
+	inet_ntop(AF_INET, &s->remote_addr, a, sizeof(a));
+	vpnsip_log(SEV_NOTICE, "NEGOTIATED", "%s: %s at %s:%u, bandwidth %u kbps", s->tunnel,
+		   s->remote_number, a, s->remote_port, s->bw_neg);
+	struct vpnsip_peer_info p = {
+		.tunnel = s->tunnel,
+		.local_number = s->local_number,
+		.remote_number = s->remote_number,
+		.local_addr = s->local_addr,
+		.remote_addr = s->remote_addr,
+		.local_port = s->local_port,
+		.remote_port = s->remote_port,
+		.ike_initiator = s->ike_initiator,
+		.call_initiator = s->initiator,
+		.auth = s->auth,
+		.remote_fp = &s->remote_fp,
+		.bw_kbps = s->bw_neg,
+		.service_policy = s->service_policy,
+	};
+	for (struct vpnsip_listener *l = listeners; l; l = l->next)
+		if (l->negotiated)
+			l->negotiated(&p, l->ctx);
+}
+
+static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
+{
+	sip_call_reject(rt->ua, ev->call, code, phrase);
+	if (code == 488)
+		rt->rejected_488++;
+	else if (code == VPNSIP_REJECT_UNKNOWN)
+		rt->rejected_unknown++;
+	/* Always logged: a refused call is what an operator looks for. */
+	log_msg("VPN_SIP", SEV_WARNING, "CALL_REJECT", "Call from %s (call-id %s) rejected %d %s: %s",
+		ev->caller[0] ? ev->caller : "unknown", ev->call_id, code, phrase, why);
+}
+
+static void on_offered(const struct sip_event *ev)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+	struct vpnsip_session *s = ev->caller[0] ? hashmap_get(&rt->by_remote, ev->caller) : NULL;
+	struct sdp_fingerprint fp;
+	const char *why = NULL;
+	int rc;
+
+	if (!s) {
+		reject(ev, VPNSIP_REJECT_UNKNOWN, "Decline", "caller is not a configured remote number");
+		return;
+	}
+	if (!c || !c->enabled) {
+		reject(ev, 480, "Temporarily Unavailable", "VPN-SIP is not enabled");
+		return;
+	}
+	if (s->state == VS_CALLING && s->sip_handle && !s->call_id[0] &&
+	    strcmp(s->local_number, s->remote_number) < 0) {
+		/* Glare: both called at once.  The lower number gives up its
+		 * own call and answers; the higher one keeps calling. */
+		vs_dbg_event("VPN-SIP %s: call collision, taking the incoming call", s->tunnel);
+		sip_call_hangup(rt->ua, s->sip_handle);
+		call_reset(s);
+	}
+	if (s->state != VS_READY_TO_CONNECT) {
+		reject(ev, 486, "Busy Here", vpnsip_state_name(s->state));
+		return;
+	}
+	if (!ev->has_sdp || ev->sdp_err != SDP_OK) {
+		reject(ev, 488, "Not Acceptable Here",
+		       ev->has_sdp ? sdp_strerror(ev->sdp_err) : "no SDP offer");
+		return;
+	}
+	if (local_auth(s, &fp, &why) == SDP_FP_NONE) {
+		reject(ev, 488, "Not Acceptable Here", why);
+		return;
+	}
+	rc = sdp_check_offer(&ev->sdp, fp.kind, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE, &why);
+	if (rc) {
+		reject(ev, rc, "Not Acceptable Here", why);
+		return;
+	}
+	enum sdp_setup role = sdp_answer_role(ev->sdp.setup, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE);
+	s->auth = fp.kind;
+	s->initiator = false;
+	s->ike_initiator = role == SDP_SETUP_ACTIVE;
+	s->local_port = vpnsip_local_port(s->tunnel);
+	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
+	s->since_ms = evloop_now_ms();
+	bind_handle(s, ev->call);
+	set_call_id(s, ev->call_id);
+	char *sdp = local_sdp(s, role, &fp);
+	sip_call_answer(rt->ua, ev->call, sdp);
+	free(sdp);
+	set_state(s, VS_ANSWERING);
+	/* The peer's values are known now; IKE may start once ACKed. */
+	inet_pton(AF_INET, ev->sdp.addr, &s->remote_addr);
+	s->remote_port = ev->sdp.port;
+	s->remote_fp = ev->sdp.fp;
+	s->bw_neg = ev->sdp.bw_kbps < s->bw_conf ? ev->sdp.bw_kbps : s->bw_conf;
+	vpnsip_log(SEV_INFO, "CALL_IN", "%s: answered the call from %s", s->tunnel, s->remote_number);
+}
+
+static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
+{
+	const char *why = NULL;
+
+	set_call_id(s, ev->call_id);
+	if (s->state == VS_ANSWERING) {
+		/* Our 200 OK was acknowledged. */
+		struct sdp_ike peer = { .port = s->remote_port, .bw_kbps = s->bw_neg };
+		inet_ntop(AF_INET, &s->remote_addr, peer.addr, sizeof(peer.addr));
+		peer.fp = s->remote_fp;
+		negotiated(s, &peer);
+		return;
+	}
+	if (s->state != VS_CALLING)
+		return;
+	int rc = !ev->has_sdp ? 488
+		 : ev->sdp_err != SDP_OK ? 488
+					 : sdp_check_answer(&ev->sdp, SDP_SETUP_ACTIVE, s->auth, &why);
+	if (rc) {
+		why = !ev->has_sdp ? "no SDP answer"
+		      : ev->sdp_err != SDP_OK ? sdp_strerror(ev->sdp_err)
+					      : why;
+		log_msg("VPN_SIP", SEV_WARNING, "ANSWER_REJECT",
+			"%s: answer of %s not acceptable (%s): hanging up", s->tunnel, s->remote_number,
+			why);
+		sip_call_hangup(rt->ua, s->sip_handle);
+		set_state(s, VS_DISCONNECTING);
+		return;
+	}
+	negotiated(s, &ev->sdp);
+}
+
+static void on_sip_event(const struct sip_event *ev, void *arg)
+{
+	struct vpnsip_session *s = NULL;
+	char key[16];
+
+	if (!rt)
+		return;
+	if (ev->call) {
+		handle_key(ev->call, key);
+		s = hashmap_get(&rt->by_handle, key);
+	}
+	switch (ev->type) {
+	case SIP_EV_REGISTRATION: {
+		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+		enum sip_reg_state old = rt->reg.state;
+		rt->reg = ev->reg;
+		if (old != ev->reg.state && ev->reg.state == SIP_REG_REGISTERED)
+			vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s",
+				   ev->reg.number, ev->reg.registrar);
+		else if (old == SIP_REG_REGISTERED && ev->reg.state != SIP_REG_REGISTERED)
+			vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%d %s)",
+				   c && c->local_number ? c->local_number : "-", ev->reg.last_status,
+				   ev->reg.last_phrase);
+		break;
+	}
+	case SIP_EV_CALL_OFFERED:
+		on_offered(ev);
+		break;
+	case SIP_EV_CALL_PROGRESS:
+		if (s)
+			set_call_id(s, ev->call_id);
+		break;
+	case SIP_EV_CALL_ANSWERED:
+		if (s)
+			on_answered(s, ev);
+		break;
+	case SIP_EV_CALL_ENDED:
+		if (!s)
+			break;
+		set_call_id(s, ev->call_id);
+		vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%d %s)", s->tunnel,
+			   s->remote_number, sip_end_cause_name(ev->cause), ev->status, ev->phrase);
+		call_reset(s);
+		break;
+	}
+}
+
+/* ---- runtime ------------------------------------------------------------- */
+
+int vpnsip_start(struct evloop *loop, struct config *cfg)
+{
+	size_t n;
+	struct iface_cfg **ifs;
+
+	if (rt)
+		return 0;
+	rt = xcalloc(1, sizeof(*rt));
+	rt->loop = loop;
+	rt->cfg = cfg;
+	rt->next_crypto = 0x80000001u;
+	hashmap_init(&rt->by_tunnel, true);
+	hashmap_init(&rt->by_remote, false);
+	hashmap_init(&rt->by_handle, false);
+	hashmap_init(&rt->by_callid, false);
+	rt->ua = sip_ua_start(loop, on_sip_event, NULL);
+	/* Sessions of the tunnels configured so far (the boot file). */
+	ifs = iface_sorted(&cfg->ifaces, &n);
+	for (size_t i = 0; i < n; i++)
+		if (vpnsip_tunnel_get(ifs[i]))
+			vpnsip_tunnel_sync(cfg, ifs[i], false);
+	free(ifs);
+	ifstate_observe(&ifstate_obs);
+	apply_sip();
+	return rt->ua ? 0 : -1;
+}
+
+void vpnsip_stop(void)
+{
+	size_t n;
+	void **v;
+
+	if (!rt)
+		return;
+	ifstate_unobserve(&ifstate_obs);
+	sip_ua_stop(rt->ua); /* unregisters and hangs up (BYE) */
+	rt->ua = NULL;
+	v = hashmap_values(&rt->by_tunnel, &n);
+	for (size_t i = 0; i < n; i++)
+		session_free(v[i]);
+	free(v);
+	hashmap_clear(&rt->by_tunnel);
+	hashmap_clear(&rt->by_remote);
+	hashmap_clear(&rt->by_handle);
+	hashmap_clear(&rt->by_callid);
+	free(rt);
+	rt = NULL;
+}
+
+static int cmp_sessions(const void *a, const void *b)
+{
+	const struct vpnsip_session *x = *(void *const *)a, *y = *(void *const *)b;
+	return iface_name_cmp(x->tunnel, y->tunnel);
+}
+
+struct vpnsip_session **vpnsip_sessions_sorted(size_t *n)
+{
+	struct vpnsip_session **v;
+
+	if (!rt) {
+		*n = 0;
+		return NULL;
+	}
+	v = (struct vpnsip_session **)hashmap_values(&rt->by_tunnel, n);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_sessions);
+	return v;
+}

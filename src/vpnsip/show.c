@@ -1,0 +1,219 @@
+/* show vpn-sip ..., clear vpn-sip session, vpn-sip call: the layouts of the
+ * Cisco VPN-SIP guide (troubleshooting and verification sections). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/evloop.h"
+#include "vpnsip/vpnsip_int.h"
+
+static void hms(uint64_t ms, char *buf, size_t n)
+{
+	unsigned long s = (unsigned long)(ms / 1000);
+	snprintf(buf, n, "%02lu:%02lu:%02lu", s / 3600, (s / 60) % 60, s % 60);
+}
+
+static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool detail)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	char ra[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN], up[32];
+
+	inet_ntop(AF_INET, &s->remote_addr, ra, sizeof(ra));
+	if (s->state != VS_READY_TO_CONNECT)
+		inet_ntop(AF_INET, &s->local_addr, la, sizeof(la));
+	else
+		snprintf(la, sizeof(la), "%s", rt->local_addr[0] ? rt->local_addr : "0.0.0.0");
+	cli_out(x, "\nInterface: %s\n", s->tunnel);
+	if (s->state == VS_READY_TO_CONNECT)
+		cli_out(x, "  Session status: %s\n", vpnsip_state_name(s->state));
+	else
+		cli_out(x, "  Session status: %s (%s)\n", vpnsip_state_name(s->state),
+			s->initiator ? "I" : "R");
+	if (s->since_ms) {
+		hms(evloop_now_ms() - s->since_ms, up, sizeof(up));
+		cli_out(x, "  Uptime          : %s\n", up);
+	}
+	cli_out(x, "  Remote number   : %s\n", s->remote_number);
+	cli_out(x, "  Local number    : %s\n", s->local_number);
+	cli_out(x, "  Remote address:port: %s:%u\n", ra, s->remote_port);
+	cli_out(x, "  Local address:port : %s:%u\n", la, s->local_port);
+	if (!detail)
+		return;
+	cli_out(x, "  Crypto conn handle: 0x%08X\n", s->crypto_handle);
+	if (s->sip_handle)
+		cli_out(x, "  SIP Handle      : 0x%08X\n", s->sip_handle);
+	else
+		cli_out(x, "  SIP Handle      : 0x0\n");
+	cli_out(x, "  SIP callID      : %s\n", s->call_id[0] ? s->call_id : "--");
+	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->bw_neg);
+	if (s->service_policy && s->bw_neg)
+		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
+}
+
+static int cmd_show_session(struct cli_exec *x)
+{
+	const char *num = cli_arg(x, "num");
+	bool detail = cli_has(x, "detail");
+	size_t n;
+	struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
+
+	cli_out(x, "VPN-SIP session current status\n");
+	for (size_t i = 0; i < n; i++)
+		if (!num || strcmp(v[i]->remote_number, num) == 0)
+			show_one(x, v[i], detail);
+	free(v);
+	return CLI_OK;
+}
+
+static const char *local_number(struct cli_exec *x)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
+	return c && c->local_number ? c->local_number : NULL;
+}
+
+static int cmd_show_regstatus(struct cli_exec *x)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const char *num = local_number(x);
+
+	if (!num) {
+		cli_out(x, "VPN-SIP local number is not configured\n");
+		return CLI_OK;
+	}
+	if (rt && rt->reg.state == SIP_REG_REGISTERED)
+		cli_out(x, "SIP registration of local number %s : registered %s\n", num,
+			rt->reg.contact);
+	else
+		cli_out(x, "SIP registration of local number %s : not registered\n", num);
+	return CLI_OK;
+}
+
+static int cmd_show_registrar(struct cli_exec *x)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+
+	cli_out(x, "Line          destination      expires(sec)  contact\n"
+		   "transport     call-id\n"
+		   "============================================================\n");
+	if (!rt || rt->reg.state != SIP_REG_REGISTERED)
+		return CLI_OK;
+	uint64_t now = evloop_now_ms(), end = rt->reg.registered_ms + rt->reg.expires * 1000ULL;
+	unsigned left = end > now ? (unsigned)((end - now) / 1000) : 0;
+	cli_out(x, "%-13s %-16s %-13u %s\n%-13s %s\n", rt->reg.number, rt->reg.registrar, left,
+		rt->reg.contact, rt->reg.transport, rt->reg.call_id);
+	return CLI_OK;
+}
+
+static int cmd_show_sip(struct cli_exec *x)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
+	struct sip_stats st;
+	size_t n = 0, active = 0;
+	struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
+
+	for (size_t i = 0; i < n; i++)
+		active += v[i]->state != VS_READY_TO_CONNECT;
+	free(v);
+	cli_out(x, "VPN-SIP SIP user agent\n");
+	cli_out(x, "  VPN-SIP               : %s\n", c && c->enabled ? "enabled" : "disabled");
+	cli_out(x, "  Local number          : %s\n", c && c->local_number ? c->local_number : "-");
+	cli_out(x, "  Address interface     : %s\n", c && c->addr_iface ? c->addr_iface : "-");
+	if (!rt) {
+		cli_out(x, "  User agent            : not running\n");
+		return CLI_OK;
+	}
+	sip_ua_stats(rt->ua, &st);
+	cli_out(x, "  Local address         : %s\n", rt->local_addr[0] ? rt->local_addr : "none");
+	cli_out(x, "  Transport             : UDP port %u\n", SIP_PORT_DEFAULT);
+	cli_out(x, "  SIP server            : %s%s%s%s\n", rt->sip_server[0] ? rt->sip_server : "none",
+		rt->sip_server_src[0] ? " (" : "", rt->sip_server_src,
+		rt->sip_server_src[0] ? ")" : "");
+	cli_out(x, "  SIP domain            : %s\n", rt->sip_domain[0] ? rt->sip_domain : "none");
+	cli_out(x, "  Request-URI form      : %s\n",
+		c && c->uri_form == SIP_URI_SIP ? "sip:NUMBER@DOMAIN" : "tel:NUMBER;phone-context=DOMAIN");
+	cli_out(x, "  Fingerprint hash      : %s\n", sdp_hash_name(c ? c->hash : SDP_HASH_SHA1));
+	cli_out(x, "  Digest credentials    : %s\n",
+		c && c->username ? c->username : "none");
+	cli_out(x, "  Registration          : %s", sip_reg_state_name(rt->reg.state));
+	if (rt->reg.last_status)
+		cli_out(x, " (last answer %d %s)", rt->reg.last_status, rt->reg.last_phrase);
+	cli_out(x, "\n");
+	cli_out(x, "  Registration expires  : %u s requested\n",
+		c && c->expires ? c->expires : VPNSIP_DEFAULT_EXPIRES);
+	cli_out(x, "  Sessions              : %zu configured, %zu in a call\n", n, active);
+	cli_out(x, "  Calls                 : %lu placed, %lu received, %lu answered, %lu rejected\n",
+		st.calls_out, st.calls_in, st.calls_answered, st.calls_rejected);
+	cli_out(x, "  Rejected              : %lu unknown caller (%d), %lu not acceptable (488)\n",
+		rt->rejected_unknown, VPNSIP_REJECT_UNKNOWN, rt->rejected_488);
+	cli_out(x, "  REGISTER requests     : %lu sent, %lu failed\n", st.registers_sent,
+		st.register_failures);
+	return CLI_OK;
+}
+
+static int cmd_clear_session(struct cli_exec *x)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const char *num = cli_arg(x, "num"), *ifname = cli_arg(x, "ifname");
+	size_t n;
+	struct vpnsip_session **v;
+
+	if (!rt)
+		return CLI_OK;
+	v = vpnsip_sessions_sorted(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (num && strcmp(v[i]->remote_number, num) != 0)
+			continue;
+		if (ifname && strcasecmp(v[i]->tunnel, ifname) != 0)
+			continue;
+		vpnsip_session_hangup(v[i], "cleared by operator");
+	}
+	free(v);
+	return CLI_OK;
+}
+
+static int cmd_call(struct cli_exec *x)
+{
+	const char *why = NULL;
+
+	if (vpnsip_call(cli_arg(x, "ifname"), &why) < 0)
+		return cli_error(x, "Cannot place the VPN-SIP call of %s: %s", cli_arg(x, "ifname"), why);
+	return CLI_OK;
+}
+
+#define SH "Show running system information\nVPN-SIP information\n"
+
+static const struct cli_cmd show_cmds[] = {
+	{ "exec", "show vpn-sip session [detail]",
+	  SH "VPN-SIP sessions\nDetailed information", cmd_show_session, 0 },
+	{ "exec", "show vpn-sip session detail remote-number WORD$num",
+	  SH "VPN-SIP sessions\nDetailed information\nThe session of one remote number\nSIP number",
+	  cmd_show_session, 0 },
+	{ "exec", "show vpn-sip session remote-number WORD$num [detail]",
+	  SH "VPN-SIP sessions\nThe session of one remote number\nSIP number\nDetailed information",
+	  cmd_show_session, 0 },
+	{ "exec", "show vpn-sip registration-status",
+	  SH "SIP registration status of the local number", cmd_show_regstatus, 0 },
+	{ "exec", "show vpn-sip sip", SH "SIP user agent summary", cmd_show_sip, 0 },
+	{ "exec", "show vpn-sip sip registrar",
+	  SH "SIP user agent summary\nSIP registrar bindings", cmd_show_registrar, 0 },
+	{ "exec", "clear vpn-sip session [remote-number WORD$num]",
+	  "Reset functions\nVPN-SIP\nHang up VPN-SIP sessions\nThe session of one remote number\n"
+	  "SIP number",
+	  cmd_clear_session, CLI_PRIV },
+	{ "exec", "clear vpn-sip session interface IFNAME$ifname",
+	  "Reset functions\nVPN-SIP\nHang up VPN-SIP sessions\nThe session of one tunnel\n"
+	  "Tunnel interface",
+	  cmd_clear_session, CLI_PRIV },
+	{ "exec", "vpn-sip call interface IFNAME$ifname",
+	  "VPN-SIP\nPlace the call now, without waiting for traffic\nThe tunnel whose peer to call\n"
+	  "Tunnel interface",
+	  cmd_call, CLI_PRIV },
+};
+
+void vpnsip_show_cli_init(void)
+{
+	CLI_INSTALL(show_cmds);
+}

@@ -1,0 +1,75 @@
+/* VPN-SIP: the session orchestrator.
+ *
+ * One session per Tunnel interface that carries "vpn-sip local-number L
+ * remote-number R bandwidth B".  The orchestrator owns the VPN-SIP
+ * configuration (global "vpn-sip ..." lines and the per-tunnel line), drives
+ * the SIP user agent (src/sip/sip.h) and keeps each session's state:
+ *
+ *   READY_TO_CONNECT --trigger--> CALLING --2xx--> NEGOTIATING_IKE
+ *   READY_TO_CONNECT --INVITE--> ANSWERING --ACK--> NEGOTIATING_IKE
+ *   NEGOTIATING_IKE --vpnsip_ike_state(up)--> SESSION_UP
+ *   any call state --hangup/BYE/failure--> DISCONNECTING --> READY_TO_CONNECT
+ *
+ * Until the IKE engine is wired in (issue 5/6) a session stays in
+ * NEGOTIATING_IKE after the answer: the peer's address:port from its SDP and
+ * the negotiated bandwidth are known and shown, and listeners are told.
+ *
+ * Main thread only. */
+#ifndef VPNSIP_VPNSIP_VPNSIP_H
+#define VPNSIP_VPNSIP_VPNSIP_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sip/sdp.h"
+
+struct config;
+struct evloop;
+
+/* Daemon wiring: commands and running-config (every process), the runtime
+ * (SIP thread, sessions) in vpnsipd after the boot configuration. */
+void vpnsip_cli_init(void);
+int vpnsip_start(struct evloop *loop, struct config *cfg);
+/* Unregister, hang up every call, stop the SIP thread. */
+void vpnsip_stop(void);
+
+/* The data plane: a packet was routed into tunnel_name and it has no SA.
+ * Places the call if the tunnel is a VPN-SIP tunnel in READY_TO_CONNECT;
+ * cheap (one hash lookup) otherwise. */
+void vpnsip_trigger(const char *tunnel_name);
+
+/* What the IKE engine needs to bring a negotiated session up, and what QoS
+ * needs to shape it.  Pointers are valid during the listener call only. */
+struct vpnsip_peer_info {
+	const char *tunnel;
+	const char *local_number, *remote_number;
+	struct in_addr local_addr, remote_addr;
+	uint16_t local_port, remote_port;   /* IKE/ESP-in-UDP ports from the SDPs */
+	bool ike_initiator;                 /* we took a=ike-setup:active */
+	bool call_initiator;                /* we placed the call ("(I)") */
+	enum sdp_fp_kind auth;              /* SDP_FP_PSK or SDP_FP_CERT */
+	const struct sdp_fingerprint *remote_fp; /* may have kind SDP_FP_NONE */
+	unsigned bw_kbps;                   /* negotiated: min of both b=AS */
+	const char *service_policy;         /* child policy, or NULL */
+};
+
+struct vpnsip_listener {
+	/* SDP offer/answer done: the session entered NEGOTIATING_IKE. */
+	void (*negotiated)(const struct vpnsip_peer_info *p, void *ctx);
+	/* The session left its call (back to READY_TO_CONNECT). */
+	void (*ended)(const char *tunnel, void *ctx);
+	void *ctx;
+	struct vpnsip_listener *next;
+};
+void vpnsip_listener_register(struct vpnsip_listener *l);
+
+/* The IKE engine reports the tunnel's SA: up -> SESSION_UP; down (after
+ * SESSION_UP, or a failed negotiation) -> the call is hung up. */
+void vpnsip_ike_state(const char *tunnel_name, bool up);
+
+/* Place the call of a tunnel now ("vpn-sip call interface TunnelN").
+ * Returns 0, or -1 with a reason. */
+int vpnsip_call(const char *tunnel_name, const char **why);
+
+#endif

@@ -1,0 +1,461 @@
+/* VPN-SIP configuration: the global "vpn-sip ..." lines and the per-tunnel
+ * "vpn-sip local-number L remote-number R bandwidth B" line, their commands
+ * and their running-config lines. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/secret.h"
+#include "vpnsip/vpnsip_int.h"
+
+static void cfg_free(void *p)
+{
+	struct vpnsip_cfg *c = p;
+
+	free(c->local_number);
+	free(c->addr_iface);
+	free(c->domain);
+	free(c->username);
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	if (c->remotes_ready) {
+		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&c->remotes, e));)
+			free(e->value);
+		hashmap_clear(&c->remotes);
+	}
+	free(c);
+}
+
+static const struct config_ext_type vpnsip_cfg_type = { "vpn-sip", cfg_free };
+
+const struct vpnsip_cfg *vpnsip_cfg_get(const struct config *cfg)
+{
+	return config_ext_get(cfg, &vpnsip_cfg_type);
+}
+
+static struct vpnsip_cfg *cfg_mut(struct config *cfg)
+{
+	struct vpnsip_cfg *c = config_ext_get_or_create(cfg, &vpnsip_cfg_type, sizeof(*c));
+
+	if (!c->remotes_ready) {
+		hashmap_init(&c->remotes, false);
+		c->remotes_ready = true;
+	}
+	return c;
+}
+
+static void tunnel_free(void *p)
+{
+	struct vpnsip_tunnel *t = p;
+
+	free(t->local_number);
+	free(t->remote_number);
+	free(t->service_policy);
+	free(t);
+}
+
+static const struct iface_ext_type vpnsip_tunnel_type = { "vpn-sip", tunnel_free };
+
+const struct vpnsip_tunnel *vpnsip_tunnel_get(const struct iface_cfg *ifc)
+{
+	return iface_ext_get(ifc, &vpnsip_tunnel_type);
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+/* E.164-ish subscriber numbers: digits, an optional leading '+'. */
+static bool valid_number(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= VPNSIP_NUMBER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]) && !(i == 0 && s[i] == '+' && n > 1))
+			return false;
+	return true;
+}
+
+/* ---- global commands ---------------------------------------------------- */
+
+static int done(struct cli_exec *x)
+{
+	vpnsip_cfg_changed(cfg_of(x));
+	return CLI_OK;
+}
+
+static int cmd_enable(struct cli_exec *x)
+{
+	cfg_mut(cfg_of(x))->enabled = !x->is_no;
+	return done(x);
+}
+
+static int cmd_logging(struct cli_exec *x)
+{
+	cfg_mut(cfg_of(x))->logging = !x->is_no;
+	return done(x);
+}
+
+static int cmd_local_number(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *num = cli_arg(x, "number");
+
+	if (x->is_no) {
+		set_str(&c->local_number, NULL);
+		set_str(&c->addr_iface, NULL);
+		return done(x);
+	}
+	if (!valid_number(num))
+		return cli_error(x, "Invalid SIP number %s: digits only, up to %d", num,
+				 VPNSIP_NUMBER_MAX - 1);
+	set_str(&c->local_number, num);
+	set_str(&c->addr_iface, cli_arg(x, "ifname"));
+	return done(x);
+}
+
+/* "ipv4:A.B.C.D[:PORT]" */
+static bool parse_server(const char *s, struct in_addr *addr, uint16_t *port)
+{
+	char buf[32];
+	char *colon;
+
+	if (strncmp(s, "ipv4:", 5) != 0 || strlen(s + 5) >= sizeof(buf))
+		return false;
+	strcpy(buf, s + 5);
+	*port = 0;
+	if ((colon = strchr(buf, ':'))) {
+		char *end;
+		*colon = '\0';
+		long p = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || p < 1 || p > 65535)
+			return false;
+		*port = (uint16_t)p;
+	}
+	return inet_pton(AF_INET, buf, addr) == 1;
+}
+
+static int cmd_sip_server(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	struct in_addr a;
+	uint16_t port;
+
+	if (x->is_no) {
+		c->has_server = false;
+		c->server_port = 0;
+		return done(x);
+	}
+	if (!parse_server(cli_arg(x, "server"), &a, &port))
+		return cli_error(x, "Invalid SIP server %s: use ipv4:A.B.C.D[:PORT]",
+				 cli_arg(x, "server"));
+	c->has_server = true;
+	c->server = a;
+	c->server_port = port;
+	return done(x);
+}
+
+static int cmd_sip_domain(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *d = cli_arg(x, "domain");
+
+	if (x->is_no) {
+		set_str(&c->domain, NULL);
+		return done(x);
+	}
+	for (const char *p = d; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return cli_error(x, "Invalid SIP domain %s", d);
+	set_str(&c->domain, d);
+	return done(x);
+}
+
+static int cmd_sip_credentials(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
+	char *plain;
+
+	if (x->is_no) {
+		set_str(&c->username, NULL);
+		if (c->password)
+			explicit_bzero(c->password, strlen(c->password));
+		set_str(&c->password, NULL);
+		return done(x);
+	}
+	if (type && strcmp(type, "7") == 0) {
+		plain = secret_type7_decode(pw);
+		bool printable = plain && *plain;
+		for (const char *p = plain; printable && *p; p++)
+			printable = *p > ' ' && *p < 127;
+		if (!printable) {
+			free(plain);
+			return cli_error(x, "Invalid encrypted password");
+		}
+	} else {
+		plain = xstrdup(pw);
+	}
+	set_str(&c->username, cli_arg(x, "user"));
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	c->password = plain;
+	return done(x);
+}
+
+static int cmd_request_uri(struct cli_exec *x)
+{
+	const char *form = cli_arg(x, "form");
+
+	cfg_mut(cfg_of(x))->uri_form =
+		!x->is_no && form && strcmp(form, "sip") == 0 ? SIP_URI_SIP : SIP_URI_TEL;
+	return done(x);
+}
+
+static const struct {
+	const char *kw;
+	enum sdp_hash h;
+} hash_kw[] = {
+	{ "sha1", SDP_HASH_SHA1 },     { "sha224", SDP_HASH_SHA224 }, { "sha256", SDP_HASH_SHA256 },
+	{ "sha384", SDP_HASH_SHA384 }, { "sha512", SDP_HASH_SHA512 },
+};
+
+static int cmd_fingerprint_hash(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *h = cli_arg(x, "alg");
+
+	c->hash = SDP_HASH_SHA1;
+	for (size_t i = 0; !x->is_no && h && i < ARRAY_SIZE(hash_kw); i++)
+		if (strcmp(hash_kw[i].kw, h) == 0)
+			c->hash = hash_kw[i].h;
+	return done(x);
+}
+
+static int cmd_expires(struct cli_exec *x)
+{
+	cfg_mut(cfg_of(x))->expires = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
+	return done(x);
+}
+
+/* ---- the tunnel line ---------------------------------------------------- */
+
+static void remotes_del(struct vpnsip_cfg *c, const char *remote)
+{
+	free(hashmap_del(&c->remotes, remote));
+}
+
+static int cmd_tunnel(struct cli_exec *x)
+{
+	struct config *cfg = cfg_of(x);
+	struct iface_cfg *ifc = iface_current(x);
+	struct vpnsip_cfg *c;
+	struct vpnsip_tunnel *t;
+	const char *local = cli_arg(x, "local"), *remote = cli_arg(x, "remote");
+
+	if (!ifc)
+		return CLI_ERR_FAILED;
+	c = cfg_mut(cfg);
+	if (x->is_no) {
+		const struct vpnsip_tunnel *old = vpnsip_tunnel_get(ifc);
+		if (!old)
+			return CLI_OK;
+		remotes_del(c, old->remote_number);
+		iface_ext_drop(ifc, &vpnsip_tunnel_type);
+		iface_changed(cfg, ifc);
+		return CLI_OK;
+	}
+	if (ifc->kind != IFACE_TUNNEL)
+		return cli_error(x, "VPN-SIP can only be configured on Tunnel interfaces");
+	if (!valid_number(local))
+		return cli_error(x, "Invalid local number %s", local);
+	if (!valid_number(remote))
+		return cli_error(x, "Invalid remote number %s", remote);
+	/* A number, not keywords: "100" must not abbreviate "1000". */
+	long bw = cli_arg_long(x, "bw", 0);
+	if (bw != 64 && bw != 128 && bw != 256 && bw != 512 && bw != 1000)
+		return cli_error(x, "Bandwidth must be 64, 128, 256, 512 or 1000 kbps");
+	const char *owner = hashmap_get(&c->remotes, remote);
+	if (owner && strcasecmp(owner, ifc->name) != 0)
+		return cli_error(x, "Remote number %s is already used by %s", remote, owner);
+	t = iface_ext_get_or_create(ifc, &vpnsip_tunnel_type, sizeof(*t));
+	if (t->remote_number && strcmp(t->remote_number, remote) != 0)
+		remotes_del(c, t->remote_number);
+	set_str(&t->local_number, local);
+	set_str(&t->remote_number, remote);
+	t->bandwidth = (unsigned)bw;
+	set_str(&t->service_policy, cli_arg(x, "policy"));
+	if (!owner)
+		hashmap_put(&c->remotes, remote, xstrdup(ifc->name));
+	iface_changed(cfg, ifc);
+	return CLI_OK;
+}
+
+/* An interface with a VPN-SIP line is going away. */
+static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
+{
+	const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifc);
+	struct vpnsip_cfg *c = config_ext_get(cfg, &vpnsip_cfg_type);
+
+	if (!t)
+		return;
+	if (c && c->remotes_ready)
+		remotes_del(c, t->remote_number);
+	vpnsip_tunnel_sync(cfg, ifc, true);
+}
+
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+{
+	if (ifc->kind == IFACE_TUNNEL)
+		vpnsip_tunnel_sync(cfg, ifc, false);
+}
+
+static struct iface_listener listener = { .changed = on_iface_changed, .deleted = on_iface_deleted };
+
+/* ---- running-config ----------------------------------------------------- */
+
+static void write_global(const struct config *cfg, struct strbuf *out)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
+
+	if (!c)
+		return;
+	if (c->enabled)
+		sb_puts(out, "vpn-sip enable\n");
+	if (c->local_number)
+		sb_printf(out, "vpn-sip local-number %s address ipv4 %s\n", c->local_number,
+			  c->addr_iface);
+	if (c->logging)
+		sb_puts(out, "vpn-sip logging\n");
+	if (c->has_server) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &c->server, a, sizeof(a));
+		if (c->server_port)
+			sb_printf(out, "vpn-sip sip-server ipv4:%s:%u\n", a, c->server_port);
+		else
+			sb_printf(out, "vpn-sip sip-server ipv4:%s\n", a);
+	}
+	if (c->domain)
+		sb_printf(out, "vpn-sip sip-domain %s\n", c->domain);
+	if (c->username && c->password) {
+		if (cfg->sys.password_encryption) {
+			char *enc = secret_type7_encode(c->password, (unsigned)strlen(c->password));
+			sb_printf(out, "vpn-sip sip-credentials username %s password 7 %s\n",
+				  c->username, enc);
+			free(enc);
+		} else {
+			sb_printf(out, "vpn-sip sip-credentials username %s password %s\n",
+				  c->username, c->password);
+		}
+	}
+	if (c->uri_form == SIP_URI_SIP)
+		sb_puts(out, "vpn-sip request-uri sip\n");
+	if (c->hash != SDP_HASH_SHA1)
+		for (size_t i = 0; i < ARRAY_SIZE(hash_kw); i++)
+			if (hash_kw[i].h == c->hash)
+				sb_printf(out, "vpn-sip fingerprint hash %s\n", hash_kw[i].kw);
+	if (c->expires)
+		sb_printf(out, "vpn-sip registration expires %u\n", c->expires);
+}
+
+static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
+{
+	const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifc);
+
+	if (!t)
+		return;
+	sb_printf(out, " vpn-sip local-number %s remote-number %s bandwidth %u", t->local_number,
+		  t->remote_number, t->bandwidth);
+	if (t->service_policy)
+		sb_printf(out, " service-policy %s", t->service_policy);
+	sb_putc(out, '\n');
+}
+
+/* ---- declarations -------------------------------------------------------- */
+
+#define VS "VPN-SIP configuration\n"
+#define NO "Negate a command or set its defaults\n" VS
+#define BW "Bandwidth to negotiate with this peer\n64, 128, 256, 512 or 1000 kbps\n"
+
+static const struct cli_cmd cfg_cmds[] = {
+	{ "config", "vpn-sip enable", VS "Enable VPN-SIP", cmd_enable, 0 },
+	{ "config", "no vpn-sip enable", NO "Enable VPN-SIP", cmd_enable, 0 },
+	{ "config", "vpn-sip local-number WORD$number address ipv4 IFNAME$ifname",
+	  VS "Local SIP number\nThe local SIP number\nAddress of the SIP user agent\nIPv4\n"
+	  "Interface whose IPv4 address is used (follows DHCP)",
+	  cmd_local_number, 0 },
+	{ "config", "no vpn-sip local-number [LINE]", NO "Local SIP number\nAnything",
+	  cmd_local_number, 0 },
+	{ "config", "vpn-sip logging", VS "System logging of VPN-SIP events", cmd_logging, 0 },
+	{ "config", "no vpn-sip logging", NO "System logging of VPN-SIP events", cmd_logging, 0 },
+	{ "config", "vpn-sip sip-server WORD$server",
+	  VS "SIP server (registrar and outbound proxy) when DHCP option 120 gives none\n"
+	  "ipv4:A.B.C.D[:PORT]",
+	  cmd_sip_server, 0 },
+	{ "config", "no vpn-sip sip-server [WORD]", NO "SIP server\nipv4:A.B.C.D[:PORT]",
+	  cmd_sip_server, 0 },
+	{ "config", "vpn-sip sip-domain WORD$domain",
+	  VS "SIP domain (host part of From, To and Request-URIs)\nDomain name", cmd_sip_domain, 0 },
+	{ "config", "no vpn-sip sip-domain [WORD]", NO "SIP domain\nDomain name", cmd_sip_domain, 0 },
+	{ "config", "vpn-sip sip-credentials username WORD$user password [<0|7>$type] WORD$pass",
+	  VS "Digest credentials of the registration\nDigest user name\nThe user name\n"
+	  "Digest password\nSpecifies an UNENCRYPTED password will follow\n"
+	  "Specifies a HIDDEN password will follow\nThe password",
+	  cmd_sip_credentials, CLI_SECRET },
+	{ "config", "no vpn-sip sip-credentials [LINE]", NO "Digest credentials\nAnything",
+	  cmd_sip_credentials, CLI_SECRET },
+	{ "config", "vpn-sip request-uri <tel|sip>$form",
+	  VS "Request-URI form of outgoing calls\ntel:NUMBER;phone-context=DOMAIN (default)\n"
+	  "sip:NUMBER@DOMAIN",
+	  cmd_request_uri, 0 },
+	{ "config", "no vpn-sip request-uri [<tel|sip>]", NO "Request-URI form\n\n",
+	  cmd_request_uri, 0 },
+	{ "config", "vpn-sip fingerprint hash <sha1|sha224|sha256|sha384|sha512>$alg",
+	  VS "Fingerprint sent in SDP\nHash function (received fingerprints may use any)\n"
+	  "SHA-1 (default)\nSHA-224\nSHA-256\nSHA-384\nSHA-512",
+	  cmd_fingerprint_hash, 0 },
+	{ "config", "no vpn-sip fingerprint hash [WORD]", NO "Fingerprint sent in SDP\n"
+	  "Hash function\nHash", cmd_fingerprint_hash, 0 },
+	{ "config", "vpn-sip registration expires (10-86400)$seconds",
+	  VS "SIP registration\nExpiry asked for in REGISTER (default 3600)\nSeconds",
+	  cmd_expires, 0 },
+	{ "config", "no vpn-sip registration expires [(10-86400)]",
+	  NO "SIP registration\nExpiry\nSeconds", cmd_expires, 0 },
+
+	{ "config-if",
+	  "vpn-sip local-number WORD$local remote-number WORD$remote bandwidth "
+	  "(64-1000)$bw [service-policy WORD$policy]",
+	  VS "Local SIP number of this tunnel\nThe local SIP number\n"
+	  "SIP number of the peer behind this tunnel\nThe remote SIP number\n" BW
+	  "Child policy of the VPN-SIP shaper\nPolicy-map name",
+	  cmd_tunnel, 0 },
+	/* The Cisco guide's older spelling; written back canonically. */
+	{ "config-if",
+	  "vpn-sip sip-local WORD$local sip-remote WORD$remote bandwidth "
+	  "(64-1000)$bw [service-policy WORD$policy]",
+	  VS "Local SIP number of this tunnel\nThe local SIP number\n"
+	  "SIP number of the peer behind this tunnel\nThe remote SIP number\n" BW
+	  "Child policy of the VPN-SIP shaper\nPolicy-map name",
+	  cmd_tunnel, CLI_HIDDEN },
+	{ "config-if", "no vpn-sip local-number [LINE]",
+	  NO "Local SIP number of this tunnel\nAnything", cmd_tunnel, 0 },
+	{ "config-if", "no vpn-sip sip-local [LINE]",
+	  NO "Local SIP number of this tunnel\nAnything", cmd_tunnel, CLI_HIDDEN },
+};
+
+void vpnsip_cli_init(void)
+{
+	CLI_INSTALL(cfg_cmds);
+	config_section_register(450, "vpn-sip", write_global);
+	iface_writer_register(190, write_tunnel);
+	iface_listener_register(&listener);
+	vpnsip_show_cli_init();
+}
