@@ -457,6 +457,11 @@ def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path):
         out = lab.sh("rtrA", "show crypto session detail").stdout
         assert "Capabilities:S" in out and "UP-ACTIVE" in out, out
         assert "SESSION_UP" in lab.sh("rtrA", "show vpn-sip session detail").stdout
+        # QoS: the implicit bandwidth policy shapes the session (docs/qos.md)
+        for node in ("rtrA", "rtrB"):
+            assert "VPN-SIP-Tunnel1-Bandwidth attached" in log(node), log(node)[-2000:]
+            qos = lab.sh(node, "show policy-map interface Tunnel1").stdout
+            assert "Service-policy output: VPN-SIP-Tunnel1-Bandwidth" in qos, qos
     finally:
         for node in ("rtrA", "rtrB"):
             lab.vpnsipd_stop(node)

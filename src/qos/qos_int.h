@@ -193,6 +193,8 @@ int qos_attachment_change_rate(struct qos_attachment *a);
 int qos_attachment_change_esp(struct qos_attachment *a);
 
 void qos_show_cli_init(void);
+/* Follow VPN-SIP sessions (the daemon's kernel side). */
+void qos_session_init(struct config *cfg);
 void qos_vpnsip_cli_init(void);
 uint64_t qos_now_ms(void);
 

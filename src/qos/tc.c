@@ -678,6 +678,7 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 		return -1;
 	}
 	iface_listener_register(&qos_listener);
+	qos_session_init(cfg);
 	return 0;
 }
 
