@@ -64,6 +64,7 @@ def test_lease_options_and_changes(build, lab, tmp_path):
         assert re.search(r"SIP-DHCP interface: GigabitEthernet8\n\nSIP server address:\s*\n"
                          r"Domain name:\s+dns:example\.ne\.jp", out), out
         assert bak0_addrs(lab) == ["192.0.2.11/24"]
+        assert lab.exec("rtrA", "ip", "route", "show", "default").stdout == ""  # no option 3
         lease = d.sh("show dhcp lease").stdout
         assert "Temp IP addr: 192.0.2.11  for peer on Interface: GigabitEthernet8" in lease, lease
         assert "DHCP Lease server: 192.0.2.1, state: Bound" in lease
@@ -119,3 +120,41 @@ def test_lease_options_and_changes(build, lab, tmp_path):
     assert bak0_addrs(lab) == []
     assert dhclients(d) == []
     assert not os.path.exists(os.path.join(d.state, "dhcp"))
+
+
+def default_routes(lab):
+    return lab.exec("rtrA", "ip", "-4", "route", "show", "default").stdout.strip()
+
+
+def test_option3_default_route_distance_254(build, lab, tmp_path):
+    """The lease's router (option 3) becomes the default route at distance
+    254, as IOS installs it: a configured default route wins, the DHCP one
+    floats back when that goes, and it leaves with the lease."""
+    lab.set_dhcp_router(True)
+    d = ru.start(build, lab, "rtrA", tmp_path, CONFIG)
+    try:
+        labctl.wait_for(lambda: default_routes(lab) == "default via 192.0.2.1 dev bak0 proto static",
+                        15, interval=0.2, what="the DHCP default route\n" + default_routes(lab))
+        out = d.sh("show ip route").stdout
+        assert "Gateway of last resort is 192.0.2.1 to network 0.0.0.0" in out, out
+        assert re.search(r"^S\*\s+0\.0\.0\.0/0 \[254/0\] via 192\.0\.2\.1$", out, re.M), out
+        assert "Temp default-gateway addr: 192.0.2.1" in d.sh("show dhcp lease").stdout
+        assert "0.0.0.0 0.0.0.0" not in d.running_config()  # not a configuration line
+
+        ru.config(d, "ip route 0.0.0.0 0.0.0.0 198.51.100.5")
+        assert default_routes(lab) == "default via 198.51.100.5 dev wan0 proto static"
+        rc = d.sh("configure terminal", "no ip route 0.0.0.0 0.0.0.0 bak0 192.0.2.1", check=False)
+        assert "% No matching route to delete" in rc.stdout, rc.stdout
+        ru.config(d, "no ip route 0.0.0.0 0.0.0.0")
+        assert default_routes(lab) == "default via 192.0.2.1 dev bak0 proto static"
+
+        # the lease goes (the line removed): so does its route
+        ru.config(d, "interface GigabitEthernet8", "no ip address dhcp")
+        assert default_routes(lab) == ""
+        ru.config(d, "interface GigabitEthernet8", "ip address dhcp")
+        labctl.wait_for(lambda: default_routes(lab) != "", 15, interval=0.2, what="the lease again")
+    finally:
+        lab.set_dhcp_router(False)
+        ru.stop_clean(d)
+    assert default_routes(lab) == ""
+    assert bak0_addrs(lab) == []

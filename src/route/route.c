@@ -36,6 +36,7 @@ struct sroute {
 	struct sroute *next; /* in the group, configuration order */
 	char *idx_dev;       /* key in R.by_dev: resolved device, "" unresolved */
 	bool eligible;
+	bool dhcp;           /* the default route from a DHCP lease (option 3) */
 	int ifindex;         /* where it would go */
 };
 
@@ -320,6 +321,8 @@ static void group_key(const struct ipv4_prefix *p, char *buf, size_t n)
 
 static bool same_target(const struct sroute *r, const char *ifname, bool has_gw, struct in_addr gw)
 {
+	if (r->dhcp)
+		return false; /* not a configuration line */
 	if ((r->ifname == NULL) != (ifname == NULL))
 		return false;
 	if (ifname && strcasecmp(r->ifname, ifname) != 0)
@@ -434,7 +437,7 @@ static int cmd_ip_route(struct cli_exec *x)
 		bool any = false;
 		for (struct sroute *r = g ? g->routes : NULL, *next; r; r = next) {
 			next = r->next;
-			if ((ifname || gws) && !same_target(r, ifname, gws != NULL, gw))
+			if (r->dhcp || ((ifname || gws) && !same_target(r, ifname, gws != NULL, gw)))
 				continue;
 			any = true;
 			route_remove(r);
@@ -535,6 +538,8 @@ static void write_routes(const struct config *cfg, struct strbuf *out)
 	for (size_t i = 0; i < n; i++) {
 		const struct sroute *r = v[i];
 		struct in_addr mask = ipv4_len_to_mask(r->info.dst.len);
+		if (r->dhcp)
+			continue;
 		sb_printf(out, "ip route %s %s", inet_ntop(AF_INET, &r->info.dst.addr, a, sizeof(a)),
 			  inet_ntop(AF_INET, &mask, m, sizeof(m)));
 		if (r->ifname)
@@ -580,6 +585,69 @@ bool route_installed_for(const struct ipv4_prefix *dst, struct route_info *out)
 	return true;
 }
 
+/* ---- the default route of a DHCP lease ---------------------------------------- */
+
+/* As IOS: a lease's router (option 3) becomes 0.0.0.0/0 through the
+ * interface at distance 254, so any configured default route wins and it
+ * floats in when that one is withdrawn.  Not a configuration line. */
+#define DHCP_DEFAULT_DISTANCE 254
+
+static struct sroute *dhcp_route_find(struct sroute_group *g, const char *ifname)
+{
+	for (struct sroute *r = g ? g->routes : NULL; r; r = r->next)
+		if (r->dhcp && strcasecmp(r->ifname, ifname) == 0)
+			return r;
+	return NULL;
+}
+
+static void dhcp_default_update(const char *ifname, const struct in_addr *router)
+{
+	struct ipv4_prefix dst = { .len = 0 };
+	char key[20];
+	struct sroute_group *g;
+	struct sroute *r;
+
+	group_key(&dst, key, sizeof(key));
+	g = hashmap_get(&R.groups, key);
+	r = dhcp_route_find(g, ifname);
+	if (!router) {
+		if (r) {
+			dbg(&debug_route, "RT: %s: DHCP default route gone", ifname);
+			route_remove(r);
+		}
+		return;
+	}
+	if (r && r->info.gw.s_addr == router->s_addr)
+		return;
+	if (!g) {
+		g = xcalloc(1, sizeof(*g));
+		memcpy(g->key, key, sizeof(key));
+		g->dst = dst;
+		hashmap_put(&R.groups, key, g);
+	}
+	if (!r) {
+		struct sroute **tail = &g->routes;
+		while (*tail)
+			tail = &(*tail)->next;
+		r = xcalloc(1, sizeof(*r));
+		r->grp = g;
+		r->seq = ++R.seq;
+		r->dhcp = true;
+		r->ifname = xstrdup(ifname);
+		r->info.ifname = r->ifname;
+		r->info.dst = dst;
+		r->info.has_gw = true;
+		r->info.distance = DHCP_DEFAULT_DISTANCE;
+		r->info.name = NULL;
+		route_index(r);
+		*tail = r;
+		R.count++;
+	}
+	r->info.gw = *router;
+	dbg(&debug_route, "RT: %s: DHCP default route via %s", ifname, inet_ntoa(*router));
+	group_mark(g);
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 static void on_track(void *ctx, unsigned id, bool up)
@@ -609,8 +677,12 @@ static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
 
 static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 {
-	if (!R.ready || !(what & (IFSTATE_ADDR | IFSTATE_GONE)))
+	if (!R.ready || !(what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
 		return;
+	if (what & (IFSTATE_DHCP | IFSTATE_GONE)) {
+		bool have = !(what & IFSTATE_GONE) && st->dhcp.bound && st->dhcp.router.s_addr;
+		dhcp_default_update(st->name, have ? &st->dhcp.router : NULL);
+	}
 	list_mark(&R.by_if, st->name);
 	flush_dirty();
 }
@@ -673,6 +745,18 @@ static void route_stop(void)
 	if (R.nl)
 		nl_socket_free(R.nl);
 	R.nl = NULL;
+	/* DHCP default routes are runtime state, not configuration (the group
+	 * goes with its last route: next is NULL then). */
+	struct ipv4_prefix any = { .len = 0 };
+	char key[20];
+	group_key(&any, key, sizeof(key));
+	struct sroute_group *g = hashmap_get(&R.groups, key);
+	for (struct sroute *r = g ? g->routes : NULL, *next; r; r = next) {
+		next = r->next;
+		if (r->dhcp)
+			route_remove(r);
+	}
+	flush_dirty(); /* nothing reaches the kernel without R.nl */
 	R.cfg = NULL;
 }
 

@@ -18,6 +18,7 @@
 #   lab.sh kam registrations | rpc CMD [ARGS...]
 #   lab.sh cdr                       print the call detail records
 #   lab.sh dhcp-sip domain|ipv4      switch the encoding of DHCP option 120
+#   lab.sh dhcp-router on|off        DHCP option 3 (default off: no default route)
 #   lab.sh dhcp ROUTER [--apply]     run the lab's DHCP client on bak0
 #   lab.sh vpnsipd start NODE CONFIG [ARGS...] | stop NODE | log NODE
 #   lab.sh sh NODE CMD...            build/vpnsipsh -S NODE's socket -c "CMD..."
@@ -226,6 +227,12 @@ write_dhcp_opts() {
 		echo "option:domain-name,$LAB_SIP_DOMAIN"
 		echo "120,$(option120_hex "$SIP_OPTION")"
 		echo "125,$(option125_hex)"
+		# no router option unless asked: the backup link gives no default route
+		if [ "${DHCP_ROUTER:-off}" = on ]; then
+			echo "option:router,$NGN4"
+		else
+			echo "option:router"
+		fi
 	} >"$LAB_DIR/ngn/dhcp-opts"
 }
 
@@ -250,8 +257,6 @@ start_dnsmasq() {
 		for i in $(seq 1 "$ROUTERS"); do
 			echo "dhcp-host=$(mac_of "$i"),$(bak4 "$i"),rtr$(letter "$i"),infinite"
 		done
-		# no router option: the backup link must not give a default route
-		echo "dhcp-option=option:router"
 		echo "dhcp-optsfile=$d/dhcp-opts"
 		echo "dhcp-leasefile=$d/dnsmasq.leases"
 		echo "log-dhcp"
@@ -752,6 +757,15 @@ dhcp-sip)
 	case "${1:-}" in domain | ipv4) ;; *) die "dhcp-sip domain|ipv4" ;; esac
 	sed -i "s/^SIP_OPTION=.*/SIP_OPTION=$1/" "$LAB_DIR/state"
 	SIP_OPTION=$1
+	write_dhcp_opts
+	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
+	;;
+dhcp-router)
+	load_state
+	case "${1:-}" in on | off) ;; *) die "dhcp-router on|off" ;; esac
+	sed -i '/^DHCP_ROUTER=/d' "$LAB_DIR/state"
+	echo "DHCP_ROUTER=$1" >>"$LAB_DIR/state"
+	DHCP_ROUTER=$1
 	write_dhcp_opts
 	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
 	;;

@@ -380,6 +380,10 @@ class Lab:
     def set_sip_option(self, encoding):
         self.run("dhcp-sip", encoding)
 
+    def set_dhcp_router(self, on):
+        """DHCP option 3 (the NGN's address) on or off (the default)."""
+        self.run("dhcp-router", "on" if on else "off")
+
     # -- SIPp
     def sipp_cmd(self, node, scenario, port, keys=None, subst=None, local_ip=None,
                  remote=None, timeout=10, calls=1, duration_ms=None, auth=None,
