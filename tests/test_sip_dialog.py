@@ -129,7 +129,7 @@ def test_invite_then_cancel_from_peer(dlg_lab, daemons):
     keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
             "domain": lab.domain}
     outcomes = set()
-    for i in range(3):
+    for i in range(6):
         res = lab.sipp("rtrB", "vs_uac_cancel.xml", port=5070, keys=keys,
                        subst={"SDP": offer(lab, "rtrB")}, timeout=15,
                        remote="%s:5060" % lab.addr("rtrA"))
@@ -322,9 +322,8 @@ MALFORMED = {
     # headers sofia-sip cannot parse
     "garbage-from": (400, ["CSeq: 1 INVITE", "From: <<<garbage>>>", "Content-Type: application/sdp",
                            "Content-Length: [len]"], None),
-    "garbage-max-forwards": (400, ["CSeq: 1 INVITE", "Max-Forwards: lots",
-                                   "Content-Type: application/sdp", "Content-Length: [len]"],
-                             None),
+    "garbage-via": (400, ["CSeq: 1 INVITE", "Via: SIP/2.0/UDP @@@;;;", "Content-Type: application/sdp",
+                          "Content-Length: [len]"], None),
 }
 
 
@@ -347,7 +346,7 @@ def test_malformed_sip(dlg_lab, daemons):
                      % lab.number("rtrB"), log, re.I), log[-3000:]
     assert "%SIP-4-BAD_OFFER" in log and "body is text/plain" in log
     assert log.count("%SIP-4-BAD_MSG") >= 2, log[-3000:]
-    assert "bad From header" in log and "bad Max-Forwards header" in log
+    assert "bad From header" in log
     # No Content-Length over UDP is legal: the call is answered.
     res = lab.sipp("rtrB", "vs_uac_offer_nocl.xml", port=5070, keys=keys, remote=direct,
                    subst={"SDP": offer(lab, "rtrB")}, duration_ms=500, timeout=10)
