@@ -833,7 +833,7 @@ static void refresh_failed(struct sip_call *c, int status, const char *phrase, c
 {
 	if (status != 408 && status != 481)
 		return; /* 491, 488 ... : the session goes on as it was */
-	log_msg("SIP", SEV_WARNING, "REFRESH_FAIL", "Session refresh (%s) of call %s failed: %d %s; hanging up",
+	log_msg("SIP", SEV_WARNING, "REFRESH_FAIL", "Session refresh (%s) of call %s failed: %d %s; the call ends",
 		method, c->call_id, status, phrase);
 	set_cause(c, SIP_END_TIMEOUT, status, "Session refresh failed");
 	if (!c->bye_sent) {
@@ -899,7 +899,8 @@ static void on_state(struct sip_ua *ua, int status, const char *phrase, struct s
 		ev.sdp_err = SDP_ERR_EMPTY;
 		post_event(ua, &ev);
 	}
-	if (cs == nua_callstate_terminating && c->answered && !c->bye_sent && !c->have_cause) {
+	if ((cs == nua_callstate_terminating || cs == nua_callstate_terminated) && c->answered &&
+	    !c->bye_sent && !c->have_cause) {
 		/* Neither we nor the peer asked for it: nua's session timer
 		 * (RFC 4028 10: the refresher never refreshed) sends BYE. */
 		log_msg("SIP", SEV_WARNING, "SESSION_EXPIRED",
@@ -985,6 +986,8 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		break;
 	case nua_i_error:
 		sip_dbg_error("SIP error %d %s", status, phrase);
+		if (c && status == 408) /* our 2xx never ACKed: nua sends BYE */
+			set_cause(c, SIP_END_TIMEOUT, 408, "No ACK");
 		break;
 	default:
 		/* Requests we do not serve in a handle nobody owns. */
