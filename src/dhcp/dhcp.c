@@ -263,6 +263,16 @@ static void lease_apply(struct dclient *c, const char *msg)
 		tmp[strcspn(tmp, " ")] = '\0';
 		inet_pton(AF_INET, tmp, &d.router);
 	}
+	if (kv_copy(msg, "new_domain_name_servers", tmp, sizeof(tmp))) {
+		/* "A B C": kept for resolving a SIP server given as a name */
+		for (char *save = NULL, *t = strtok_r(tmp, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			struct in_addr ns;
+			if (inet_pton(AF_INET, t, &ns) != 1)
+				continue;
+			d.dns_addrs = xrealloc(d.dns_addrs, (d.ndns_addrs + 1) * sizeof(ns));
+			d.dns_addrs[d.ndns_addrs++] = ns;
+		}
+	}
 	if (kv_copy(msg, "new_dhcp_lease_time", tmp, sizeof(tmp)))
 		d.lease_seconds = (uint32_t)strtoul(tmp, NULL, 10);
 	if (c->req_sip && kv_copy(msg, "new_vpnsip_sip", tmp, sizeof(tmp))) {

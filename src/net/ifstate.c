@@ -73,6 +73,7 @@ void ifstate_dhcp_free(struct ifstate_dhcp *d)
 		free(d->sip_domains[i]);
 	free(d->sip_domains);
 	free(d->sip_addrs);
+	free(d->dns_addrs);
 	free(d->vendor125);
 	memset(d, 0, sizeof(*d));
 }
@@ -84,6 +85,8 @@ static void dhcp_copy(struct ifstate_dhcp *dst, const struct ifstate_dhcp *src)
 	for (size_t i = 0; i < src->nsip_domains; i++)
 		dst->sip_domains[i] = xstrdup(src->sip_domains[i]);
 	dst->sip_addrs = src->nsip_addrs ? xmemdup(src->sip_addrs, src->nsip_addrs * sizeof(struct in_addr))
+					 : NULL;
+	dst->dns_addrs = src->ndns_addrs ? xmemdup(src->dns_addrs, src->ndns_addrs * sizeof(struct in_addr))
 					 : NULL;
 	dst->vendor125 = src->nvendor125 ? xmemdup(src->vendor125, src->nvendor125) : NULL;
 }

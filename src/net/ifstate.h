@@ -33,6 +33,9 @@ struct ifstate_dhcp {
 	size_t nsip_domains;
 	struct in_addr *sip_addrs;
 	size_t nsip_addrs;
+	/* Option 6: name servers (for a SIP server given as a domain). */
+	struct in_addr *dns_addrs;
+	size_t ndns_addrs;
 	/* Option 125, raw. */
 	uint8_t *vendor125;
 	size_t nvendor125;

@@ -32,6 +32,7 @@ struct sip_ua;
 #define SIP_CALLID_MAX 128
 #define SIP_PORT_DEFAULT 5060
 #define SIP_OFFER_TIMEOUT_MS 10000
+#define SIP_CALL_TIMEOUT_DEFAULT 30
 
 enum sip_uri_form {
 	SIP_URI_TEL = 0, /* tel:NUMBER;phone-context=DOMAIN (TS-1017 examples) */
@@ -54,6 +55,11 @@ struct sip_settings {
 	unsigned expires;          /* REGISTER Expires we ask for, seconds */
 	unsigned session_expires;  /* RFC 4028 Session-Expires of our INVITEs; 0: none */
 	enum sip_uri_form uri_form;
+	/* Added after v1 (zero keeps the old behaviour): */
+	unsigned call_timeout;     /* s an outgoing INVITE may stay unanswered before
+				    * CANCEL (cause SIP_END_TIMEOUT); 0: SIP_CALL_TIMEOUT_DEFAULT */
+	const char *dns_servers;   /* space-separated IPv4 name servers for resolving a
+				    * server name (DHCP option 6); NULL: /etc/resolv.conf */
 };
 
 enum sip_reg_state {

@@ -7,6 +7,7 @@
  * sofia-sip has a matching log, raise its level (see the notes below, which
  * "show debugging" prints). */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,8 @@ struct assembler {
 
 static __thread struct assembler msg_asm = { STRBUF_INIT, "SIP msg: ", &sip_debug_messages };
 static __thread struct assembler nua_asm = { STRBUF_INIT, "sofia nua: ", NULL };
-static __thread struct assembler nta_asm = { STRBUF_INIT, "sofia nta: ", NULL };
+static const char nta_prefix[] = "sofia nta: ";
+static __thread struct assembler nta_asm = { STRBUF_INIT, nta_prefix, NULL };
 static __thread struct assembler tport_asm = { STRBUF_INIT, "sofia tport: ", NULL };
 
 /* The digest password, in case a sofia-sip log prints the NUTAG_AUTH()
@@ -150,11 +152,41 @@ static void emit(struct assembler *a)
 	sb_reset(&a->sb);
 }
 
+/* nta's level asked for by the debug flags (nta runs at least at 5 so
+ * that a request it refuses as malformed is always logged).  nta logs from
+ * nua's stack thread, so this is shared, and the assembler is told by its
+ * prefix (the thread-local addresses differ between threads). */
+static atomic_uint nta_wanted;
+
+/* nta's lines about a request it answers 400/413 itself (nta.c
+ * agent_recv_request). */
+static bool nta_bad_request(const char *fmt)
+{
+	return strstr(fmt, "has bad %s header") || strstr(fmt, "(%u) is %s") ||
+	       strstr(fmt, "failed sanity check");
+}
+
 static void logger(void *stream, char const *fmt, va_list ap)
 {
 	struct assembler *a = stream;
 	struct strbuf piece = STRBUF_INIT;
 
+	bool is_nta = a->prefix == nta_prefix;
+
+	if (is_nta && fmt && nta_bad_request(fmt)) {
+		char line[256];
+		va_list aq;
+		va_copy(aq, ap);
+		vsnprintf(line, sizeof(line), fmt, aq);
+		va_end(aq);
+		line[strcspn(line, "\r\n")] = '\0';
+		log_msg("SIP", SEV_WARNING, "BAD_MSG", "Malformed SIP message refused: %s",
+			line + (strncmp(line, "nta: ", 5) ? 0 : 5));
+		if (nta_wanted < 5)
+			return;
+	} else if (is_nta && !nta_wanted) {
+		return;
+	}
 	if (a->flag && !on(a->flag))
 		return;
 	sb_vprintf(&piece, fmt, ap);
@@ -208,6 +240,7 @@ void sip_log_levels_update(void)
 	 * sofia's own odd errors: keep it at 0 so only the dumps pass. */
 	su_log_set_level(su_log_default, 0);
 	su_log_set_level(nua_log, nua);
-	su_log_set_level(nta_log, nta);
+	nta_wanted = nta;
+	su_log_set_level(nta_log, nta < 5 ? 5 : nta);
 	su_log_set_level(tport_log, tport);
 }

@@ -11,6 +11,7 @@
 #define SU_WAKEUP_ARG_T void
 #define SU_TIMER_ARG_T struct sip_ua
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sofia-sip/msg_header.h>
@@ -28,6 +30,7 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/tport_tag.h>
 
 #include "log/log.h"
@@ -48,8 +51,10 @@
 struct settings {
 	bool enabled;
 	char *local_number, *local_addr, *server, *domain, *username, *password;
+	char *dns_servers;
 	uint16_t local_port, server_port;
-	unsigned expires, session_expires;
+	bool server_port_set;
+	unsigned expires, session_expires, call_timeout;
 	enum sip_uri_form uri_form;
 };
 
@@ -67,6 +72,9 @@ static void settings_copy(struct settings *d, const struct sip_settings *s)
 	d->domain = dup0(s->domain);
 	d->username = dup0(s->username);
 	d->password = dup0(s->password);
+	d->dns_servers = dup0(s->dns_servers);
+	d->server_port_set = s->server_port != 0;
+	d->call_timeout = s->call_timeout ? s->call_timeout : SIP_CALL_TIMEOUT_DEFAULT;
 	d->local_port = s->local_port ? s->local_port : SIP_PORT_DEFAULT;
 	d->server_port = s->server_port ? s->server_port : SIP_PORT_DEFAULT;
 	d->expires = s->expires ? s->expires : 3600;
@@ -84,6 +92,7 @@ static void settings_free(struct settings *d)
 	free(d->domain);
 	free(d->username);
 	free(d->password);
+	free(d->dns_servers);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -99,7 +108,9 @@ static bool settings_eq(const struct settings *a, const struct settings *b)
 	       str_eq(a->domain, b->domain) && str_eq(a->username, b->username) &&
 	       str_eq(a->password, b->password) && a->local_port == b->local_port &&
 	       a->server_port == b->server_port && a->expires == b->expires &&
-	       a->session_expires == b->session_expires && a->uri_form == b->uri_form;
+	       a->session_expires == b->session_expires && a->uri_form == b->uri_form &&
+	       a->call_timeout == b->call_timeout && str_eq(a->dns_servers, b->dns_servers) &&
+	       a->server_port_set == b->server_port_set;
 }
 
 /* Usable: enough to bind and register. */
@@ -163,6 +174,10 @@ struct sip_call {
 	bool acked;       /* incoming: our 2xx was acknowledged */
 	bool ended;       /* ENDED event posted */
 	bool bye_sent;
+	bool cancel_sent;
+	bool remote_known; /* remote_addr/port: the peer's SDP at setup */
+	char remote_addr[SDP_ADDR_MAX];
+	uint16_t remote_port;
 	enum sip_end_cause cause;
 	bool have_cause;
 	int status;
@@ -170,6 +185,7 @@ struct sip_call {
 	char call_id[SIP_CALLID_MAX];
 	char *local_sdp;  /* for re-INVITE answers */
 	uint64_t offered_ms;
+	uint64_t placed_ms;  /* outgoing: when the INVITE left */
 	int auth_tries;
 	struct sip_ua *ua;
 };
@@ -199,8 +215,9 @@ struct sip_ua {
 	struct sip_reg_status reg;
 	int reg_auth_tries;
 	unsigned backoff_s;
-	su_timer_t *retry_timer, *tick_timer, *stop_timer;
+	su_timer_t *retry_timer, *tick_timer, *stop_timer, *finish_timer;
 	struct hashmap calls; /* "%08x" handle -> sip_call */
+	int resolv_fd;        /* memfd: resolv.conf for sofia's resolver (-1: none) */
 	bool stopping;
 	bool stop_done;
 
@@ -311,10 +328,59 @@ static char *aor(const struct settings *s)
 	return xasprintf("<sip:%s@%s>", s->local_number, s->domain ? s->domain : s->server);
 }
 
+static bool is_ipv4(const char *host)
+{
+	struct in_addr a;
+	return inet_pton(AF_INET, host, &a) == 1;
+}
+
+/* A name without a configured port is resolved as RFC 3263 says
+ * (NAPTR/SRV/A); an address gets the port. */
 static char *server_url(const struct settings *s)
 {
 	const char *host = s->server ? s->server : s->domain;
+	if (!s->server_port_set && !is_ipv4(host))
+		return xasprintf("sip:%s", host);
 	return xasprintf("sip:%s:%u", host, s->server_port);
+}
+
+/* The name servers sofia's resolver uses: a resolv.conf in a memfd (no
+ * file on disk, the host's /etc/resolv.conf untouched): the DHCP lease's,
+ * else a copy of the system's.  Rewritten when they change; sofia's
+ * resolver notices a new modification time within seconds, so the
+ * transport (and its calls) stay.  NULL if no memfd. */
+static const char *resolv_conf(struct sip_ua *ua, char *path, size_t size)
+{
+	const char *p;
+	FILE *f;
+
+	if (ua->resolv_fd < 0)
+		ua->resolv_fd = memfd_create("vpnsip-resolv.conf", MFD_CLOEXEC);
+	if (ua->resolv_fd < 0 || ftruncate(ua->resolv_fd, 0) < 0)
+		return NULL;
+	f = fdopen(dup(ua->resolv_fd), "w");
+	if (!f)
+		return NULL;
+	if (!ua->cur.dns_servers) {
+		FILE *sys = fopen("/etc/resolv.conf", "r");
+		char line[512];
+		while (sys && fgets(line, sizeof(line), sys))
+			fputs(line, f);
+		if (sys)
+			fclose(sys);
+	}
+	for (p = ua->cur.dns_servers ? ua->cur.dns_servers : ""; *p;) {
+		size_t n = strcspn(p, " ,");
+		if (n)
+			fprintf(f, "nameserver %.*s\n", (int)n, p);
+		p += n;
+		p += strspn(p, " ,");
+	}
+	fclose(f);
+	snprintf(path, size, "/proc/self/fd/%d", ua->resolv_fd);
+	sip_dbg_transport("SIP resolver uses name servers %s",
+			  ua->cur.dns_servers ? ua->cur.dns_servers : "of /etc/resolv.conf");
+	return path;
 }
 
 static void reg_start(struct sip_ua *ua)
@@ -343,9 +409,15 @@ static void reg_start(struct sip_ua *ua)
 	free(registrar);
 }
 
+static void nua_make(struct sip_ua *ua);
+
 static void retry_cb(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
 {
-	if (ua->nua && !ua->nua_shutting && !ua->stopping)
+	if (ua->stopping || ua->nua_shutting)
+		return;
+	if (!ua->nua)
+		nua_make(ua); /* the transport could not be opened last time */
+	else
 		reg_start(ua);
 }
 
@@ -441,15 +513,18 @@ static void nua_params(struct sip_ua *ua);
 
 static void nua_make(struct sip_ua *ua)
 {
-	char url[96], ua_name[64];
+	char url[96], ua_name[64], rpath[64];
+	const char *rc;
 
 	if (!settings_usable(&ua->cur))
 		return;
+	rc = resolv_conf(ua, rpath, sizeof(rpath));
 	sip_log_set_secret(ua->cur.password);
 	snprintf(url, sizeof(url), "sip:%s:%u", ua->cur.local_addr, ua->cur.local_port);
 	snprintf(ua_name, sizeof(ua_name), "vpnsipd/%s", VPNSIP_VERSION);
 	ua->nua = nua_create(ua->root, nua_cb, ua, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name), TAG_END());
+			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name),
+			     TAG_IF(rc, SRESTAG_RESOLV_CONF(rc)), TAG_END());
 	if (!ua->nua) {
 		log_msg("SIP", SEV_ERR, "BIND", "Cannot open SIP transport on %s:%u",
 			ua->cur.local_addr, ua->cur.local_port);
@@ -471,6 +546,7 @@ static void nua_params(struct sip_ua *ua)
 		       NUTAG_SESSION_TIMER(ua->cur.session_expires), NUTAG_MIN_SE(90),
 		       NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(0),
 		       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS"),
+		       NUTAG_APPL_METHOD("UPDATE"),
 		       NUTAG_M_USERNAME(ua->cur.local_number), NUTAG_KEEPALIVE(0),
 		       NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"), TAG_END());
 	free(proxy);
@@ -497,14 +573,21 @@ static void end_all_calls(struct sip_ua *ua, enum sip_end_cause cause, int statu
 	free(v);
 }
 
-/* Shut the running nua down (unregisters); nua_r_shutdown finishes it. */
-static void nua_teardown(struct sip_ua *ua)
+/* Shut the running nua down (unregisters); nua_r_shutdown finishes it.
+ * Its calls end first: BYE (CANCEL, 480) goes out on the old transport
+ * before the handles go, and the orchestrator hears why. */
+static void nua_teardown(struct sip_ua *ua, const char *why)
 {
+	size_t ncalls = ua->calls.count;
+
 	if (!ua->nua || ua->nua_shutting)
 		return;
 	ua->nua_shutting = true;
 	su_timer_reset(ua->retry_timer);
-	end_all_calls(ua, SIP_END_LOCAL, 0, "Reconfigured");
+	if (ncalls)
+		log_msg("SIP", SEV_NOTICE, "CALLS_CLEARED", "%s: ending %zu call%s (BYE)", why, ncalls,
+			ncalls == 1 ? "" : "s");
+	end_all_calls(ua, SIP_END_LOCAL, 0, why);
 	if (ua->reg_nh && ua->reg.state == SIP_REG_REGISTERED) {
 		sip_dbg_events("SIP unregistering %s", ua->cur.local_number);
 		nua_unregister(ua->reg_nh, TAG_END());
@@ -530,7 +613,9 @@ static void apply_wanted(struct sip_ua *ua)
 	reg_publish(ua);
 }
 
-static void on_shutdown_done(struct sip_ua *ua)
+/* After nua_r_shutdown: nua_destroy() refuses to run inside that callback
+ * (the shutdown is final only once it returns), so this runs from a timer. */
+static void shutdown_finish(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
 {
 	if (ua->reg_nh) {
 		nua_handle_destroy(ua->reg_nh);
@@ -546,6 +631,11 @@ static void on_shutdown_done(struct sip_ua *ua)
 		return;
 	}
 	apply_wanted(ua);
+}
+
+static void on_shutdown_done(struct sip_ua *ua)
+{
+	su_timer_set_interval(ua->finish_timer, shutdown_finish, ua, 1);
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -569,6 +659,98 @@ static void fill_sdp(struct sip_event *ev, const sip_t *sip)
 	}
 }
 
+static bool body_is_sdp(const sip_t *sip)
+{
+	return sip->sip_content_type && sip->sip_content_type->c_type &&
+	       strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0;
+}
+
+static bool has_body(const sip_t *sip)
+{
+	return sip && sip->sip_payload && sip->sip_payload->pl_len;
+}
+
+/* The peer's IKE address and port from its SDP at setup: a re-offer may
+ * not move them (IKE runs there). */
+static void remember_peer(struct sip_call *c, const struct sip_event *ev)
+{
+	if (!ev->has_sdp || ev->sdp_err != SDP_OK)
+		return;
+	c->remote_known = true;
+	copy_str(c->remote_addr, sizeof(c->remote_addr), ev->sdp.addr);
+	c->remote_port = ev->sdp.port;
+}
+
+/* The peer allows UPDATE: our session refreshes use it (RFC 4028
+ * recommends UPDATE without a body); else re-INVITE. */
+static void refresh_method(struct sip_call *c, const sip_t *sip)
+{
+	if (sip && sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE"))
+		nua_set_hparams(c->nh, NUTAG_UPDATE_REFRESH(1), TAG_END());
+}
+
+/* A re-offer mid-call (re-INVITE or UPDATE with SDP) is acceptable when
+ * it passes the offer rules for the authentication and IKE role this call
+ * already uses and keeps the peer's address and port.  0, else the status
+ * to refuse it with. */
+static int reoffer_check(const struct sip_call *c, const sip_t *sip, const char **why)
+{
+	struct sdp_ike me, peer;
+	enum sdp_error e;
+
+	if (!has_body(sip))
+		return 0;
+	if (!body_is_sdp(sip)) {
+		*why = "body is not application/sdp";
+		return 415;
+	}
+	e = sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &peer);
+	if (e != SDP_OK) {
+		*why = sdp_strerror(e);
+		return 488;
+	}
+	if (!c->local_sdp || sdp_parse(c->local_sdp, strlen(c->local_sdp), &me) != SDP_OK) {
+		*why = "no session description of ours";
+		return 488;
+	}
+	int rc = sdp_check_offer(&peer, me.fp.kind,
+				 me.setup == SDP_SETUP_ACTIVE ? SDP_ROLE_ACTIVE : SDP_ROLE_PASSIVE, why);
+	if (rc)
+		return rc;
+	if (c->remote_known && (strcmp(peer.addr, c->remote_addr) != 0 || peer.port != c->remote_port)) {
+		*why = "it moves the peer's IKE address or port";
+		return 488;
+	}
+	return 0;
+}
+
+/* A re-INVITE or UPDATE in an established call: a session refresh, or a
+ * new offer.  Our session does not change, so the answer carries our SDP
+ * again (when the request had an offer, or a re-INVITE had none); a
+ * re-offer that breaks the rules is refused and the call stays as it is. */
+static void on_refresh_request(struct sip_ua *ua, nua_handle_t *nh, struct sip_call *c,
+			       const sip_t *sip, const char *method)
+{
+	const char *why = NULL;
+	int rc = reoffer_check(c, sip, &why);
+	bool invite = strcmp(method, "INVITE") == 0;
+
+	if (rc) {
+		log_msg("SIP", SEV_WARNING, "REOFFER_REJECT",
+			"%s in call %s refused %d: %s; the call stays", method, c->call_id, rc, why);
+		nua_respond(nh, rc, sip_status_phrase(rc), NUTAG_WITH_THIS(ua->nua),
+			    TAG_IF(rc == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
+		return;
+	}
+	sip_dbg_calls("SIP call 0x%08X %s answered with the current SDP", c->id, method);
+	if (c->local_sdp && (has_body(sip) || invite))
+		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(ua->nua),
+			    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+			    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+	else
+		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
+}
+
 static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t *sip)
 {
 	struct sip_event ev = { .type = SIP_EV_CALL_OFFERED };
@@ -579,6 +761,19 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 
 	if (ua->stopping || ua->nua_shutting) {
 		nua_respond(nh, 503, "Service Unavailable", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (has_body(sip) && !body_is_sdp(sip)) {
+		/* RFC 3261 21.4.16: only SDP here. */
+		log_msg("SIP", SEV_WARNING, "BAD_OFFER",
+			"INVITE (call-id %s) refused 415: body is %s, not application/sdp",
+			sip->sip_call_id ? sip->sip_call_id->i_id : "-",
+			sip->sip_content_type && sip->sip_content_type->c_type
+				? sip->sip_content_type->c_type : "without Content-Type");
+		atomic_fetch_add(&ua->st_rejected, 1);
+		nua_respond(nh, 415, "Unsupported Media Type", SIPTAG_ACCEPT_STR("application/sdp"),
+			    TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
@@ -615,6 +810,8 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 		}
 	}
 	fill_sdp(&ev, sip);
+	remember_peer(c, &ev);
+	refresh_method(c, sip);
 	sip_dbg_calls("SIP call 0x%08X offered: caller %s callee %s call-id %s sdp %s", id,
 		      ev.caller[0] ? ev.caller : "-", ev.callee[0] ? ev.callee : "-", c->call_id,
 		      ev.has_sdp ? sdp_strerror(ev.sdp_err) : "none");
@@ -627,14 +824,22 @@ static void on_invite(struct sip_ua *ua, nua_handle_t *nh, struct sip_call *c, c
 		on_incoming_invite(ua, nh, sip);
 		return;
 	}
-	/* A re-INVITE (session refresh or a new offer): our session does not
-	 * change, so the answer is our SDP again. */
-	sip_dbg_calls("SIP call 0x%08X re-INVITE answered with the current SDP", c->id);
-	if (c->local_sdp)
-		nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-			    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
-	else
-		nua_respond(nh, 200, "OK", TAG_END());
+	on_refresh_request(ua, nh, c, sip, "INVITE");
+}
+
+/* RFC 4028 10: a refresh that timed out or whose dialog the peer lost
+ * ends the call with BYE. */
+static void refresh_failed(struct sip_call *c, int status, const char *phrase, const char *method)
+{
+	if (status != 408 && status != 481)
+		return; /* 491, 488 ... : the session goes on as it was */
+	log_msg("SIP", SEV_WARNING, "REFRESH_FAIL", "Session refresh (%s) of call %s failed: %d %s; the call ends",
+		method, c->call_id, status, phrase);
+	set_cause(c, SIP_END_TIMEOUT, status, "Session refresh failed");
+	if (!c->bye_sent) {
+		c->bye_sent = true;
+		nua_bye(c->nh, TAG_END());
+	}
 }
 
 static void on_invite_response(struct sip_ua *ua, int status, const char *phrase, nua_handle_t *nh,
@@ -659,6 +864,8 @@ static void on_invite_response(struct sip_ua *ua, int status, const char *phrase
 		atomic_fetch_add(&ua->st_answered, 1);
 		ev.type = SIP_EV_CALL_ANSWERED;
 		fill_sdp(&ev, sip);
+		remember_peer(c, &ev);
+		refresh_method(c, sip);
 		sip_dbg_calls("SIP call 0x%08X answered %d, sdp %s", c->id, status,
 			      ev.has_sdp ? sdp_strerror(ev.sdp_err) : "none");
 		post_event(ua, &ev);
@@ -666,8 +873,10 @@ static void on_invite_response(struct sip_ua *ua, int status, const char *phrase
 	}
 	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &c->auth_tries))
 		return;
-	if (c->answered)
-		return; /* a failed refresh: nua decides whether the dialog lives */
+	if (c->answered) {
+		refresh_failed(c, status, phrase, "re-INVITE");
+		return;
+	}
 	set_cause(c, status == 408 ? SIP_END_TIMEOUT : SIP_END_REJECTED, status, phrase);
 }
 
@@ -689,6 +898,14 @@ static void on_state(struct sip_ua *ua, int status, const char *phrase, struct s
 		copy_str(ev.phrase, sizeof(ev.phrase), "ACK");
 		ev.sdp_err = SDP_ERR_EMPTY;
 		post_event(ua, &ev);
+	}
+	if ((cs == nua_callstate_terminating || cs == nua_callstate_terminated) && c->answered &&
+	    !c->bye_sent && !c->have_cause) {
+		/* Neither we nor the peer asked for it: nua's session timer
+		 * (RFC 4028 10: the refresher never refreshed) sends BYE. */
+		log_msg("SIP", SEV_WARNING, "SESSION_EXPIRED",
+			"Session timer of call %s expired without refresh; hanging up", c->call_id);
+		set_cause(c, SIP_END_TIMEOUT, 408, "Session timer expired");
 	}
 	if (cs != nua_callstate_terminated)
 		return;
@@ -749,9 +966,19 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		if (status >= 200)
 			on_shutdown_done(ua);
 		break;
+	case nua_i_update:
+		if (c && status < 200)
+			on_refresh_request(ua, nh, c, sip, "UPDATE");
+		else if (!c && status < 200)
+			nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua),
+				    TAG_END());
+		break;
+	case nua_r_update:
+		if (c && status >= 300)
+			refresh_failed(c, status, phrase, "UPDATE");
+		break;
 	case nua_i_options:
 	case nua_i_ack:
-	case nua_i_update:
 	case nua_r_bye:
 	case nua_r_cancel:
 	case nua_i_active:
@@ -759,6 +986,8 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		break;
 	case nua_i_error:
 		sip_dbg_error("SIP error %d %s", status, phrase);
+		if (c && status == 408) /* our 2xx never ACKed: nua sends BYE */
+			set_cause(c, SIP_END_TIMEOUT, 408, "No ACK");
 		break;
 	default:
 		/* Requests we do not serve in a handle nobody owns. */
@@ -795,6 +1024,7 @@ static void do_place(struct sip_ua *ua, struct cmd *cmd)
 	c->local_sdp = cmd->sdp;
 	cmd->sdp = NULL;
 	c->nh = nua_handle(ua->nua, c, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+	c->placed_ms = evloop_now_ms();
 	sip_dbg_calls("SIP call 0x%08X: INVITE %s from %s", c->id, ruri, s->local_number);
 	nua_invite(c->nh, NUTAG_URL(ruri), SIPTAG_HEADER_STR(ppi),
 		   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
@@ -857,7 +1087,10 @@ static void do_hangup(struct sip_ua *ua, struct cmd *cmd)
 		nua_bye(c->nh, TAG_END());
 		return; /* terminated state ends it */
 	} else {
-		nua_cancel(c->nh, TAG_END());
+		if (!c->cancel_sent) {
+			c->cancel_sent = true;
+			nua_cancel(c->nh, TAG_END());
+		}
 		return;
 	}
 	call_ended(ua, c);
@@ -874,13 +1107,14 @@ static void stop_timeout(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
 static bool transport_same(const struct settings *a, const struct settings *b)
 {
 	return a->enabled == b->enabled && str_eq(a->local_addr, b->local_addr) &&
-	       a->local_port == b->local_port && str_eq(a->server, b->server) &&
-	       a->server_port == b->server_port;
+	       a->local_port == b->local_port;
 }
 
 static bool registration_same(const struct settings *a, const struct settings *b)
 {
 	return str_eq(a->local_number, b->local_number) && str_eq(a->domain, b->domain) &&
+	       str_eq(a->server, b->server) && a->server_port == b->server_port &&
+	       a->server_port_set == b->server_port_set &&
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
 	       a->expires == b->expires;
 }
@@ -896,11 +1130,16 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 		/* Calls survive: new parameters, and a new registration if
 		 * what it registers changed. */
 		bool rereg = !registration_same(&ua->cur, &cmd->settings);
+		bool dns_changed = !str_eq(ua->cur.dns_servers, cmd->settings.dns_servers);
 		settings_free(&ua->cur);
 		ua->cur = cmd->settings;
 		memset(&cmd->settings, 0, sizeof(cmd->settings));
 		sip_log_set_secret(ua->cur.password);
 		nua_params(ua);
+		if (dns_changed) {
+			char path[64];
+			resolv_conf(ua, path, sizeof(path));
+		}
 		if (rereg) {
 			su_timer_reset(ua->retry_timer);
 			ua->backoff_s = 0;
@@ -913,10 +1152,20 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 	ua->want = cmd->settings;
 	memset(&cmd->settings, 0, sizeof(cmd->settings));
 	ua->have_want = true;
-	if (ua->nua)
-		nua_teardown(ua);
-	else
+	if (ua->nua) {
+		char why[160];
+		const struct settings *o = &ua->cur, *n = &ua->want;
+		if (!n->enabled || !settings_usable(n))
+			snprintf(why, sizeof(why), "SIP disabled");
+		else if (!str_eq(o->local_addr, n->local_addr))
+			snprintf(why, sizeof(why), "Local address changed from %s to %s",
+				 o->local_addr ? o->local_addr : "none", n->local_addr);
+		else
+			snprintf(why, sizeof(why), "SIP transport changed");
+		nua_teardown(ua, why);
+	} else {
 		apply_wanted(ua);
+	}
 }
 
 static void run_cmd(struct sip_ua *ua, struct cmd *cmd)
@@ -931,7 +1180,7 @@ static void run_cmd(struct sip_ua *ua, struct cmd *cmd)
 		ua->stopping = true;
 		su_timer_set_interval(ua->stop_timer, stop_timeout, ua, STOP_GRACE_MS);
 		if (ua->nua)
-			nua_teardown(ua);
+			nua_teardown(ua, "Shutdown");
 		else {
 			ua->stop_done = true;
 			su_root_break(ua->root);
@@ -985,6 +1234,16 @@ static void tick(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
 			nua_respond(c->nh, 480, "Temporarily Unavailable", TAG_END());
 			call_ended(ua, c);
 			call_free(ua, c);
+		} else if (c->outgoing && !c->answered && !c->cancel_sent && c->placed_ms &&
+			   now - c->placed_ms > ua->cur.call_timeout * 1000ULL) {
+			/* Nobody answered in time: CANCEL (nta holds it back
+			 * until a provisional answer; without one the INVITE
+			 * times out by itself). */
+			sip_dbg_calls("SIP call 0x%08X unanswered after %u s: CANCEL", c->id,
+				      ua->cur.call_timeout);
+			set_cause(c, SIP_END_TIMEOUT, 408, "No answer");
+			c->cancel_sent = true;
+			nua_cancel(c->nh, TAG_END());
 		}
 	}
 	free(v);
@@ -1004,6 +1263,7 @@ static void *sip_thread(void *p)
 		ok = su_root_register(ua->root, ua->wait, on_cmd, NULL, 0) >= 0;
 		ua->retry_timer = su_timer_create(su_root_task(ua->root), 0);
 		ua->stop_timer = su_timer_create(su_root_task(ua->root), 0);
+		ua->finish_timer = su_timer_create(su_root_task(ua->root), 0);
 		ua->tick_timer = su_timer_create(su_root_task(ua->root), 1000);
 		su_timer_set_for_ever(ua->tick_timer, tick, ua);
 	}
@@ -1027,6 +1287,7 @@ static void *sip_thread(void *p)
 	}
 	su_timer_destroy(ua->retry_timer);
 	su_timer_destroy(ua->stop_timer);
+	su_timer_destroy(ua->finish_timer);
 	su_timer_destroy(ua->tick_timer);
 	su_root_unregister(ua->root, ua->wait, on_cmd, NULL);
 	su_wait_destroy(ua->wait);
@@ -1065,6 +1326,7 @@ struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg)
 	ua->tail = &ua->head;
 	atomic_init(&ua->next_call, 0x80000001u); /* shown as "SIP Handle: 0x8000…" */
 	hashmap_init(&ua->calls, false);
+	ua->resolv_fd = -1;
 	pthread_mutex_init(&ua->lock, NULL);
 	pthread_cond_init(&ua->cond, NULL);
 	ua->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1111,6 +1373,8 @@ void sip_ua_stop(struct sip_ua *ua)
 	settings_free(&ua->cur);
 	settings_free(&ua->want);
 	hashmap_clear(&ua->calls);
+	if (ua->resolv_fd >= 0)
+		close(ua->resolv_fd);
 	close(ua->efd);
 	pthread_mutex_destroy(&ua->lock);
 	pthread_cond_destroy(&ua->cond);

@@ -219,7 +219,7 @@ static void apply_sip(void)
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 	struct sip_settings st = { 0 };
 	const struct ifstate *is = NULL;
-	char server[64] = "";
+	char server[64] = "", dns[128] = "";
 
 	rt->local_addr[0] = '\0';
 	rt->sip_server[0] = '\0';
@@ -239,6 +239,12 @@ static void apply_sip(void)
 	} else if (is && is->dhcp.bound && is->dhcp.nsip_domains) {
 		snprintf(server, sizeof(server), "%s", is->dhcp.sip_domains[0]);
 		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "DHCP");
+		/* The name is resolved with the lease's name servers (option 6). */
+		for (size_t i = 0; i < is->dhcp.ndns_addrs && i < 3; i++) {
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &is->dhcp.dns_addrs[i], a, sizeof(a));
+			snprintf(dns + strlen(dns), sizeof(dns) - strlen(dns), "%s%s", i ? " " : "", a);
+		}
 	}
 	snprintf(rt->sip_server, sizeof(rt->sip_server), "%s", server);
 	if (c && c->domain)
@@ -258,6 +264,8 @@ static void apply_sip(void)
 	st.expires = c && c->expires ? c->expires : VPNSIP_DEFAULT_EXPIRES;
 	st.session_expires = VPNSIP_SESSION_EXPIRES;
 	st.uri_form = c ? c->uri_form : SIP_URI_TEL;
+	st.call_timeout = c && c->call_timeout ? c->call_timeout : VPNSIP_CALL_TIMEOUT;
+	st.dns_servers = dns[0] ? dns : NULL;
 	sip_ua_configure(rt->ua, &st);
 }
 

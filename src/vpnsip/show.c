@@ -146,6 +146,9 @@ static int cmd_show_sip(struct cli_exec *x)
 	cli_out(x, "  Sessions              : %zu configured, %zu in a call\n", n, active);
 	cli_out(x, "  Calls                 : %lu placed, %lu received, %lu answered, %lu rejected\n",
 		st.calls_out, st.calls_in, st.calls_answered, st.calls_rejected);
+	cli_out(x, "  SIP calls active      : %u\n", st.calls_active);
+	cli_out(x, "  Call timeout          : %u s\n",
+		c && c->call_timeout ? c->call_timeout : VPNSIP_CALL_TIMEOUT);
 	cli_out(x, "  Rejected              : %lu unknown caller (%d), %lu not acceptable (488)\n",
 		rt->rejected_unknown, VPNSIP_REJECT_UNKNOWN, rt->rejected_488);
 	cli_out(x, "  REGISTER requests     : %lu sent, %lu failed\n", st.registers_sent,

@@ -17,6 +17,7 @@
 
 #define VPNSIP_NUMBER_MAX 32
 #define VPNSIP_DEFAULT_EXPIRES 3600
+#define VPNSIP_CALL_TIMEOUT 30     /* s an outgoing call may ring */
 #define VPNSIP_SESSION_EXPIRES 300 /* RFC 4028, as in TS-1017 Appendix II */
 #define VPNSIP_IKE_PORT 4500
 /* Unknown or unconfigured caller: 603 Decline (docs/sip.md). */
@@ -36,6 +37,7 @@ struct vpnsip_cfg {
 	enum sip_uri_form uri_form;  /* vpn-sip request-uri tel|sip */
 	enum sdp_hash hash;          /* vpn-sip fingerprint hash */
 	unsigned expires;            /* vpn-sip registration expires; 0: default */
+	unsigned call_timeout;       /* vpn-sip call-timeout; 0: default */
 	struct hashmap remotes;      /* remote number -> tunnel name (owned copy) */
 	bool remotes_ready;
 };

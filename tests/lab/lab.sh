@@ -666,6 +666,8 @@ cmd_kam() {
 		fi
 		;;
 	restart) stop_kamailio; start_kamailio ;;
+	stop) stop_kamailio ;;
+	start) start_kamailio ;;
 	registrations) kamcmd_ ul.dump brief ;;
 	rpc) kamcmd_ "$@" ;;
 	*) die "kam: unknown command $what" ;;

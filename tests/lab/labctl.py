@@ -338,6 +338,12 @@ class Lab:
     def restart_kamailio(self):
         self.kam("restart")
 
+    def stop_kamailio(self):
+        self.kam("stop")
+
+    def start_kamailio(self):
+        self.kam("start")
+
     def registrations(self):
         """Numbers with a binding in Kamailio's location table."""
         out = self.kam("registrations")

@@ -1,0 +1,209 @@
+"""VPN-SIP registration driven by the interface state (issue 4), in the lab
+with real Kamailio and dnsmasq, both builds:
+
+- DHCP -> SIP: rtrA's unaddressed bak0 ("lab up --backup none") gets its
+  address and the SIP server from DHCP option 120 ("ip dhcp client request
+  sip-server-address"); there is no "vpn-sip sip-server".  The domain
+  encoding is resolved with the lease's name server (option 6, the lab's
+  dnsmasq; vpnsipd gives sofia-sip's resolver its own resolv.conf, the
+  host's /etc/resolv.conf is not used), the IPv4 encoding is used as it is.
+  A new lease address re-registers with the new Contact; losing the lease
+  marks the registration down.  A static address change re-registers too.
+- Back-off: with Kamailio stopped the REGISTER retries come at growing
+  intervals, and vpnsipd registers once Kamailio is back.
+- An address change during a call ends the call with BYE first (logged).
+"""
+import os
+import re
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
+import labctl  # noqa: E402
+import routing_util as ru  # noqa: E402
+from test_sip import conf_for, field, offer  # noqa: E402
+
+pytestmark = pytest.mark.netns
+
+dhcp_lab = labctl.lab_fixture(up_args=["--backup", "none"], name="dhcp_lab",
+                              prefix=os.environ.get("LAB_PREFIX", "vslt") + "h")
+
+NUMBER = "0311111111"
+CONFIG = """\
+hostname rtrA
+interface bak0
+ ip dhcp client request sip-server-address
+ ip address dhcp
+!
+vpn-sip enable
+vpn-sip local-number %s address ipv4 bak0
+vpn-sip logging
+""" % NUMBER
+
+
+def reg_status(d):
+    return d.sh("show vpn-sip registration-status").stdout.strip()
+
+
+def registrar_contact(d):
+    lines = d.sh("show vpn-sip sip registrar").stdout.splitlines()
+    return lines[3].split()[3] if len(lines) > 3 and len(lines[3].split()) > 3 else None
+
+
+def kam_contacts(lab, number):
+    out = lab.kam("rpc", "ul.dump")
+    return re.findall(r"sip:%s@([0-9.]+)" % number, out)
+
+
+def wait_registered_at(d, lab, addr, timeout=20):
+    def ok():
+        return (reg_status(d) == "SIP registration of local number %s : registered %s" % (NUMBER, addr)
+                and kam_contacts(lab, NUMBER) == [addr])
+    try:
+        labctl.wait_for(ok, timeout, interval=0.2, what="registered at %s" % addr)
+    except TimeoutError as e:
+        raise AssertionError("%s\n%s\n%s\n%s" % (e, reg_status(d), kam_contacts(lab, NUMBER),
+                                                 d.log.read_text()[-3000:]))
+
+
+def test_dhcp_sip_server_and_address_changes(build, dhcp_lab, tmp_path):
+    lab = dhcp_lab
+    lab.set_sip_option("domain")
+    d = ru.start(build, lab, "rtrA", tmp_path, CONFIG)
+    try:
+        # option 120, domain encoding: example.ne.jp resolved through 192.0.2.1
+        wait_registered_at(d, lab, "192.0.2.11")
+        sip = d.sh("show vpn-sip sip").stdout
+        assert re.search(r"SIP server\s+: example\.ne\.jp \(DHCP\)", sip), sip
+        assert re.search(r"SIP domain\s+: example\.ne\.jp", sip), sip
+        assert "vpn-sip sip-server" not in d.sh("show running-config").stdout
+
+        # option 120, IPv4 encoding: the server changes, the binding stays
+        # (an address says nothing of the SIP domain: configured)
+        ru.config(d, "vpn-sip sip-domain example.ne.jp")
+        lab.set_sip_option("ipv4")
+        d.sh("renew dhcp bak0")
+        labctl.wait_for(lambda: re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)",
+                                          d.sh("show vpn-sip sip").stdout), 15, interval=0.2,
+                        what="the server from the IPv4 encoding")
+        wait_registered_at(d, lab, "192.0.2.11")
+
+        # a new lease address (another MAC, a pool address): new Contact
+        lab.exec("rtrA", "ip", "link", "set", "bak0", "address", "02:76:73:00:02:7e", check=True)
+        d.sh("renew dhcp bak0")
+        labctl.wait_for(lambda: re.search(r"Temp IP addr: 192\.0\.2\.2\d\d ",
+                                          d.sh("show dhcp lease").stdout), 20, interval=0.2,
+                        what="a pool address after the MAC change")
+        new = re.search(r"Temp IP addr: (\S+)", d.sh("show dhcp lease").stdout).group(1)
+        wait_registered_at(d, lab, new)
+        assert registrar_contact(d) == new
+
+        # the lease goes: not registered
+        ru.config(d, "interface bak0", "no ip address dhcp")
+        labctl.wait_for(lambda: "not registered" in reg_status(d), 10, interval=0.2,
+                        what="registration down without a lease")
+        assert "Local address         : none" in d.sh("show vpn-sip sip").stdout
+
+        # a static address (and the server, now static): registers; a
+        # static address change registers the new Contact
+        ru.config(d, "interface bak0", "ip address 192.0.2.61 255.255.255.0",
+                  "exit", "vpn-sip sip-server ipv4:192.0.2.1")
+        wait_registered_at(d, lab, "192.0.2.61")
+        ru.config(d, "interface bak0", "ip address 192.0.2.62 255.255.255.0")
+        wait_registered_at(d, lab, "192.0.2.62")
+        log = d.log.read_text()
+        assert "REGISTERED" in log
+    finally:
+        lab.exec("rtrA", "ip", "link", "set", "bak0", "address", "02:76:73:00:02:01")
+        lab.set_sip_option("domain")
+        ru.stop_clean(d)
+    assert NUMBER not in lab.registrations()
+
+
+def register_times(log):
+    out = []
+    for m in re.finditer(r"^\w+ +\d+ (\d\d):(\d\d):(\d\d)\.(\d+): SIP msg:    REGISTER sip:", log,
+                         re.M):
+        h, mi, s, frac = m.groups()
+        out.append(int(h) * 3600 + int(mi) * 60 + int(s) + float("0." + frac))
+    return out
+
+
+def test_registration_backoff_while_kamailio_is_down(build, dhcp_lab, tmp_path):
+    lab = dhcp_lab
+    conf = CONFIG.replace(" ip dhcp client request sip-server-address\n ip address dhcp\n",
+                          " ip address 192.0.2.11 255.255.255.0\n")
+    conf += "vpn-sip sip-server ipv4:192.0.2.1\nvpn-sip sip-domain example.ne.jp\n" \
+            "vpn-sip registration expires 10\n"
+    d = ru.start(build, lab, "rtrA", tmp_path, conf)
+    try:
+        wait_registered_at(d, lab, "192.0.2.11")
+        d.sh("debug vpn-sip sip messages")
+        lab.stop_kamailio()
+        t0 = time.monotonic()
+        try:
+            labctl.wait_for(lambda: "not registered" in reg_status(d), 20, interval=0.2,
+                            what="registration lost with Kamailio down")
+            time.sleep(max(0, 40 - (time.monotonic() - t0)))
+            log = d.log.read_text()
+            assert "%SIP-4-REG_FAIL" in log
+            times = register_times(log[max(0, log.index("%SIP-4-REG_FAIL") - 3000):])
+            gaps = [round(b - a, 1) for a, b in zip(times, times[1:])]
+            # 2, 4, 8, 16 ... s (and sofia's own retransmissions are not
+            # REGISTERs of a new transaction: each attempt fails at once on
+            # ICMP port unreachable)
+            assert len(times) >= 4, (times, gaps)
+            assert all(b > a for a, b in zip(gaps, gaps[1:])), gaps
+            assert gaps[-1] >= 8, gaps
+            fails = re.findall(r"%SIP-4-REG_FAIL: .*retry in (\d+) s", log)
+            assert [int(x) for x in fails[:4]] == [2, 4, 8, 16], fails
+            sip = d.sh("show vpn-sip sip").stdout
+            assert re.search(r"REGISTER requests\s+: \d+ sent, [1-9]\d* failed", sip), sip
+        finally:
+            lab.start_kamailio()
+        wait_registered_at(d, lab, "192.0.2.11", timeout=70)
+        print("REGISTER gaps while Kamailio was down:", gaps)
+    finally:
+        ru.stop_clean(d)
+
+
+def test_address_change_during_call_ends_it_with_bye(build, dhcp_lab, tmp_path):
+    """A call is up with a SIPp terminal; the SIP server changes (calls
+    stay), then the local address changes: vpnsipd logs that it ends the
+    call, sends BYE, and registers with the new Contact."""
+    lab = dhcp_lab
+    lab.exec("rtrB", "ip", "addr", "replace", lab.addr("rtrB") + "/24", "dev", "bak0")
+    conf = conf_for(lab, "rtrA", lab.number("rtrB"), 1000).replace("192.0.2.11 255", "192.0.2.71 255")
+    d = ru.start(build, lab, "rtrA", tmp_path, conf)
+    try:
+        wait_registered_at(d, lab, "192.0.2.71")
+        assert lab.register("rtrB", contact_port=5060).rc == 0
+        uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=30,
+                          subst={"SDP": offer(lab, "rtrB", port=50002, bw=256, setup="passive")})
+        try:
+            labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                            timeout=5, what="SIPp listening")
+            assert "%" not in d.sh("vpn-sip call interface Tunnel1").stdout
+            labctl.wait_for(lambda: "NEGOTIATING_IKE" in d.sh("show vpn-sip session detail").stdout,
+                            10, what="call up")
+            # another server spelling (same Kamailio): the call stays
+            ru.config(d, "vpn-sip sip-server ipv4:192.0.2.1:5060")
+            time.sleep(1)
+            assert "NEGOTIATING_IKE" in d.sh("show vpn-sip session detail").stdout
+            # the local address changes: the call ends (BYE), READY_TO_CONNECT
+            ru.config(d, "interface bak0", "ip address 192.0.2.11 255.255.255.0")
+            labctl.wait_for(lambda: "READY_TO_CONNECT" in d.sh("show vpn-sip session detail").stdout,
+                            10, what="the call ended")
+        finally:
+            res = uas.wait(30)
+        log = d.log.read_text()
+        assert re.search(r"%SIP-5-CALLS_CLEARED: Local address changed from 192\.0\.2\.71 to "
+                         r"192\.0\.2\.11: ending 1 call \(BYE\)", log), log[-3000:]
+        # The BYE leaves from the old address's socket; the kernel has
+        # already removed that address, so it may not reach the peer.
+        print("peer got BYE:", bool(res.received("BYE")), "sipp rc", res.rc)
+        wait_registered_at(d, lab, "192.0.2.11")
+    finally:
+        ru.stop_clean(d)

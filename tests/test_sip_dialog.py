@@ -1,0 +1,365 @@
+"""VPN-SIP dialogs in the lab (issue 4): what happens to a call after the
+INVITE, with real Kamailio and SIPp as the peer, in both builds (the
+sanitizer build must exit without a report).
+
+- CANCEL: vpnsipd cancels its unanswered INVITE (clear vpn-sip session, and
+  the call-timeout); a caller's INVITE + CANCEL against vpnsipd's immediate
+  answer.
+- re-INVITE and UPDATE from the peer mid-call (with and without SDP) get
+  200 with vpnsipd's current SDP; a re-offer breaking the 488 rules gets
+  488 and the call stays.
+- RFC 4028 session timers: vpnsipd refreshes (UPDATE) when it is the
+  refresher and hangs up when a refresh is not answered or the peer, as
+  refresher, never refreshes.
+- An INVITE nobody answers (Kamailio drops it) times out.
+- Malformed SIP straight to vpnsipd: 488/415/400, a log line, and the next
+  good call is answered.
+"""
+import os
+import re
+import sys
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
+import labctl  # noqa: E402
+from test_sip import (LOCAL_PSK, Vpnsipd, conf_for, field, fp_hex, offer,  # noqa: E402
+                      sipp_call)
+
+pytestmark = pytest.mark.netns
+
+dlg_lab = labctl.lab_fixture(routers=2, name="dlg_lab",
+                             prefix=os.environ.get("LAB_PREFIX", "vslt") + "d")
+
+SECOND = "0344444444"   # a second SIPp terminal on rtrB (port 5064)
+
+
+@pytest.fixture
+def daemons(dlg_lab, build, tmp_path):
+    made = []
+    for r in dlg_lab.routers():
+        dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
+    dlg_lab.clear_knobs()
+
+    def make(node, conf_text):
+        d = Vpnsipd(dlg_lab, build, node, conf_text, tmp_path)
+        made.append(d)
+        return d
+    yield make
+    for d in made:
+        d.stop()
+    dlg_lab.clear_knobs()
+    for r in dlg_lab.routers():
+        dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
+
+
+def listening(lab, node, port):
+    labctl.wait_for(lambda: lab.exec(node, "ss", "-Hlun", "sport = :%d" % port).stdout.strip(),
+                    timeout=5, what="SIPp listening on %d" % port)
+
+
+def sip_stats(d):
+    return d.sh("show vpn-sip sip")
+
+
+def no_active_calls(d):
+    labctl.wait_for(lambda: re.search(r"SIP calls active\s*: 0$", sip_stats(d), re.M),
+                    timeout=10, what="no SIP call left: " + sip_stats(d))
+
+
+def body_lines(msg):
+    return msg.body.replace("\r\n", "\n").rstrip("\n").split("\n")
+
+
+def answer_sdp(lab):
+    return ["s=-", "c=IN IP4 %s" % lab.addr("rtrA"), "t=0 0",
+            "m=application 4500 udp ike-esp-udpencap", "b=AS:1000", "a=ike-setup:passive",
+            "a=psk-fingerprint:SHA-1 " + fp_hex(LOCAL_PSK)]
+
+
+# ----------------------------------------------------------------- CANCEL
+def test_cancel_unanswered_invite(dlg_lab, daemons):
+    """vpnsipd calls a SIPp terminal that rings and never answers: clear
+    vpn-sip session, then the call-timeout, make vpnsipd CANCEL; SIPp sees
+    the CANCEL, answers 200 and 487; the session is READY_TO_CONNECT."""
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000,
+                                 extra="vpn-sip call-timeout 5"))
+    a.wait_registered()
+    assert "vpn-sip call-timeout 5" in a.sh("show running-config")
+    assert lab.register("rtrB", contact_port=5060).rc == 0
+    for how in ("clear", "timeout"):
+        uas = lab.sipp_bg("rtrB", "vs_uas_ring.xml", port=5060, timeout=30)
+        try:
+            listening(lab, "rtrB", 5060)
+            t0 = time.monotonic()
+            a.call()
+            a.wait_state("CALLING")
+            # the 180 arrived (the Call-ID is known), still CALLING
+            labctl.wait_for(lambda: field(a.session(), "SIP callID"), 5, what="180 Ringing")
+            if how == "clear":
+                a.sh("clear vpn-sip session interface Tunnel1")
+            a.wait_state("READY_TO_CONNECT", timeout=15)
+            took = time.monotonic() - t0
+        finally:
+            res = uas.wait(30)
+        assert res.rc == 0, how + ": " + res.diagnostics() + a.log()[-3000:]
+        assert res.received("CANCEL"), how
+        assert [m.code for m in res.sent() if not m.is_request] == [180, 200, 487], how
+        if how == "timeout":
+            assert 4.5 <= took <= 9, took
+    log = a.log()
+    assert re.search(r"CALL_END.*ended: local hangup", log), log[-2000:]
+    assert re.search(r"CALL_END.*ended: timeout \(408 No answer\)", log), log[-2000:]
+    cancelled = [c for c in lab.cdr() if c["event"] == "FAIL" and c["from"] == lab.number("rtrA")]
+    assert [c["code"] for c in cancelled[-2:]] == ["487", "487"], cancelled
+
+
+def test_invite_then_cancel_from_peer(dlg_lab, daemons):
+    """A SIPp caller sends INVITE and CANCEL right after vpnsipd's 100
+    Trying.  vpnsipd answers at once (the orchestrator's answer crosses
+    threads), so either the CANCEL wins (200 to CANCEL, 487, ACK) or the
+    200 OK does (481 to the CANCEL, ACK, BYE).  Either way the call ends in
+    vpnsipd and no SIP call is left behind."""
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
+            "domain": lab.domain}
+    outcomes = set()
+    for i in range(6):
+        res = lab.sipp("rtrB", "vs_uac_cancel.xml", port=5070, keys=keys,
+                       subst={"SDP": offer(lab, "rtrB")}, timeout=15,
+                       remote="%s:5060" % lab.addr("rtrA"))
+        assert res.rc == 0, res.diagnostics() + a.log()[-3000:]
+        got = {m.code for m in res.received() if not m.is_request}
+        outcomes.add(487 if 487 in got else 200)
+        a.wait_state("READY_TO_CONNECT")
+    assert outcomes, outcomes
+    no_active_calls(a)
+    print("INVITE+CANCEL outcomes:", outcomes)
+
+
+# ----------------------------------------------------------------- re-INVITE / UPDATE
+def test_reinvite_and_update_mid_call(dlg_lab, daemons):
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
+            "domain": lab.domain}
+    bad = offer(lab, "rtrB", extra_media=True)   # two media descriptions: 488
+    call = lab.sipp_bg("rtrB", "vs_uac_reinvite.xml", port=5070, keys=keys, timeout=30,
+                       subst={"SDP": offer(lab, "rtrB", port=50001, bw=512), "BADSDP": bad,
+                              "HOLD": 3000})
+    try:
+        labctl.wait_for(lambda: "REOFFER_REJECT" in a.log() and a.log().count("REOFFER_REJECT") >= 2,
+                        timeout=15, what="the bad re-offers refused")
+        s = a.session()
+        assert "Session status: NEGOTIATING_IKE (R)" in s, s
+        assert field(s, "Remote address:port") == "%s:50001" % lab.addr("rtrB")
+        assert field(s, "Configured/Negotiated bandwidth") == "1000/512 kbps"
+    finally:
+        res = call.wait(40)
+    assert res.rc == 0, res.diagnostics() + a.log()[-3000:]
+    oks = res.received(200)
+    # INVITE, re-INVITE, UPDATE, UPDATE+SDP, BYE
+    assert [m.header("CSeq") for m in oks] == ["1 INVITE", "2 INVITE", "3 UPDATE", "4 UPDATE",
+                                               "7 BYE"], [m.header("CSeq") for m in oks]
+    for m in (oks[0], oks[1], oks[3]):
+        assert m.header("Content-Type") == "application/sdp", m
+        assert body_lines(m)[2:] == answer_sdp(lab), m.body
+    assert not oks[2].body.strip(), "UPDATE without offer: no SDP in the answer"
+    refused = res.received(488)
+    assert [m.header("CSeq") for m in refused] == ["5 INVITE", "6 UPDATE"]
+    log = a.log()
+    assert "INVITE in call" in log and "UPDATE in call" in log
+    assert "more than one media description; the call stays" in log
+    a.wait_state("READY_TO_CONNECT")
+    assert "ended: remote BYE" in log or "ended: remote BYE" in a.log()
+
+
+def test_reoffer_moving_the_peer_refused(dlg_lab, daemons):
+    """A re-INVITE whose SDP moves the peer's IKE port is refused 488."""
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
+            "domain": lab.domain}
+    res = lab.sipp("rtrB", "vs_uac_reinvite.xml", port=5070, keys=keys, timeout=30,
+                   subst={"SDP": offer(lab, "rtrB", port=50001),
+                          "BADSDP": offer(lab, "rtrB", port=50009), "HOLD": 200})
+    assert res.rc == 0, res.diagnostics() + a.log()[-3000:]
+    assert "moves the peer's IKE address or port" in a.log()
+
+
+# ----------------------------------------------------------------- session timers
+TIMER_PSK2 = """crypto ikev2 keyring keys
+ peer second
+  identity key-id %s
+  pre-shared-key %s
+!
+interface Tunnel2
+ vpn-sip local-number %s remote-number %s bandwidth 1000
+!
+"""
+
+ANSWER_ONE_UPDATE_IGNORE_NEXT = """
+  <recv request="UPDATE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Supported: timer
+      Require: timer
+      Session-Expires: 90;refresher=uac
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="UPDATE"/>
+"""
+
+
+def test_session_timers(dlg_lab, daemons):
+    """Two calls at once (about 2 minutes): Tunnel1's peer answers
+    Session-Expires 90;refresher=uac: vpnsipd refreshes with UPDATE before
+    expiry (answered), and when the next refresh gets no answer (Kamailio
+    says 408) the call ends; Tunnel2's peer answers 90;refresher=uas and
+    never refreshes: vpnsipd sends BYE before the session expires."""
+    lab = dlg_lab
+    me = lab.number("rtrA")
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000,
+                                 extra=TIMER_PSK2 % (SECOND, LOCAL_PSK.decode(), me, SECOND)))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5060).rc == 0
+    assert lab.register("rtrB", number=SECOND, contact_port=5064, port=5063).rc == 0
+    a.sh("debug vpn-sip sip messages")
+    ans = offer(lab, "rtrB", port=50002, bw=256, setup="passive")
+    u1 = lab.sipp_bg("rtrB", "vs_uas_timer.xml", port=5060, timeout=170,
+                     subst={"SDP": ans, "SE": "90;refresher=uac", "BYE_WAIT": 45000,
+                            "MIDDLE": ANSWER_ONE_UPDATE_IGNORE_NEXT})
+    u2 = lab.sipp_bg("rtrB", "vs_uas_timer.xml", port=5064, timeout=170,
+                     subst={"SDP": ans, "SE": "90;refresher=uas", "BYE_WAIT": 120000,
+                            "MIDDLE": ""})
+    try:
+        listening(lab, "rtrB", 5060)
+        listening(lab, "rtrB", 5064)
+        t0 = time.monotonic()
+        a.call("Tunnel1")
+        a.call("Tunnel2")
+        a.wait_state("NEGOTIATING_IKE (I)")
+        ends = {}
+
+        def ended():
+            for m in re.finditer(r"CALL_END: (Tunnel\d): call with \S+ ended: (.*)", a.log()):
+                ends.setdefault(m.group(1), (time.monotonic() - t0, m.group(2)))
+            return len(ends) == 2
+        labctl.wait_for(ended, timeout=160, interval=1, what="both calls ended by the timers")
+    finally:
+        r1, r2 = u1.wait(30), u2.wait(30)
+    assert r1.rc == 0, r1.diagnostics() + a.log()[-3000:]
+    assert r2.rc == 0, r2.diagnostics() + a.log()[-3000:]
+    # Tunnel1: UPDATE refreshes at half the 90 s interval; the first one
+    # answered, the second not (Kamailio answers 408 for the silent peer):
+    # the call ends.  sofia-sip ends the dialog usage on that 408 itself
+    # (RFC 5057), so no BYE follows it.
+    ups = r1.received("UPDATE")
+    cseqs = sorted({u.header("CSeq") for u in ups})
+    assert len(cseqs) == 2, cseqs
+    invite_at = r1.received("INVITE")[0].when
+    first = min(u.when for u in ups if u.header("CSeq") == cseqs[0])
+    assert 35 <= (first - invite_at).total_seconds() <= 50, first - invite_at
+    assert "Session refresh failed" in ends["Tunnel1"][1], ends
+    assert ends["Tunnel1"][0] < 150
+    # Tunnel2: no refresh from the peer: BYE from vpnsipd before 90 s
+    assert not r2.received("UPDATE") and not r2.received("INVITE")[1:]
+    assert r2.received("BYE")
+    assert "Session timer expired" in ends["Tunnel2"][1], ends
+    assert 50 < ends["Tunnel2"][0] < 90, ends
+    log = a.log()
+    assert "%SIP-4-REFRESH_FAIL" in log and "%SIP-4-SESSION_EXPIRED" in log
+    print("session timer ends:", ends)
+
+
+# ----------------------------------------------------------------- timeouts
+def test_invite_nobody_answers(dlg_lab, daemons):
+    """Kamailio drops the INVITE (no 100 Trying, no answer): the INVITE
+    transaction times out (RFC 3261 timer B, 32 s), the call ends with
+    cause timeout and the session is READY_TO_CONNECT."""
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5060).rc == 0
+    lab.drop("INVITE")
+    t0 = time.monotonic()
+    a.call()
+    a.wait_state("CALLING")
+    a.wait_state("READY_TO_CONNECT", timeout=45)
+    took = time.monotonic() - t0
+    assert 25 < took < 45, took
+    assert re.search(r"CALL_END.*ended: timeout \(408 ", a.log()), a.log()[-2000:]
+    no_active_calls(a)
+
+
+# ----------------------------------------------------------------- malformed SIP
+def raw_headers(*lines):
+    if not any(ln.startswith("Max-Forwards:") for ln in lines):
+        lines = ("Max-Forwards: 70",) + lines
+    return "\n      ".join(lines)
+
+
+MALFORMED = {
+    # a body that is no SDP at all
+    "broken-sdp": (488, ["CSeq: 1 INVITE", "Content-Type: application/sdp",
+                         "Content-Length: [len]"], "this is not\nan SDP body"),
+    # an SDP body labelled as something else
+    "wrong-content-type": (415, ["CSeq: 1 INVITE", "Content-Type: text/plain",
+                                 "Content-Length: [len]"], None),
+    # headers sofia-sip cannot parse
+    "garbage-from": (400, ["CSeq: 1 INVITE", "From: <<<garbage>>>", "Content-Type: application/sdp",
+                           "Content-Length: [len]"], None),
+    "garbage-via": (400, ["CSeq: 1 INVITE", "Via: SIP/2.0/UDP @@@;;;", "Content-Type: application/sdp",
+                          "Content-Length: [len]"], None),
+}
+
+
+def test_malformed_sip(dlg_lab, daemons):
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
+            "domain": lab.domain}
+    direct = "%s:5060" % lab.addr("rtrA")
+    for name, (code, headers, body) in MALFORMED.items():
+        res = lab.sipp("rtrB", "vs_uac_raw.xml", port=5070, keys=keys, remote=direct, timeout=8,
+                       subst={"HEADERS": raw_headers(*headers),
+                              "BODY": body if body is not None else offer(lab, "rtrB"),
+                              "CODE": code})
+        assert res.rc == 0, name + ": " + res.diagnostics() + a.log()[-2000:]
+        assert "READY_TO_CONNECT" in a.session(), name
+    log = a.log()
+    assert re.search(r"CALL_REJECT: Call from %s .* rejected 488 .*: (SDP|malformed|syntax)"
+                     % lab.number("rtrB"), log, re.I), log[-3000:]
+    assert "%SIP-4-BAD_OFFER" in log and "body is text/plain" in log
+    assert log.count("%SIP-4-BAD_MSG") >= 2, log[-3000:]
+    assert "bad From header" in log
+    # No Content-Length over UDP is legal: the call is answered.
+    res = lab.sipp("rtrB", "vs_uac_offer_nocl.xml", port=5070, keys=keys, remote=direct,
+                   subst={"SDP": offer(lab, "rtrB")}, duration_ms=500, timeout=10)
+    assert res.rc == 0, res.diagnostics() + a.log()[-2000:]
+    assert body_lines(res.received(200)[0])[2:] == answer_sdp(lab)
+    # A good call through the NGN afterwards.
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    res = sipp_call(lab, offer(lab, "rtrB"), hold_ms=500)
+    assert res.rc == 0, res.diagnostics() + a.log()[-2000:]
+    a.wait_state("READY_TO_CONNECT")
