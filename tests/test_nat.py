@@ -65,6 +65,12 @@ def test_overload_static_and_sip_alg(build, lab, tmp_path, no_return_route):
         assert "src=203.0.113.2" in conntrack(lab, "-p", "icmp")
         v = d.sh("show ip nat translations verbose").stdout
         assert "snat" in v and "Total number of translations" in v, v
+        stats = d.sh("show ip nat statistics").stdout
+        assert re.search(r"^Total active translations: (\d+) \(0 static, \1 dynamic; \1 extended\)$",
+                         stats, re.M), stats
+        assert "Outside interfaces:\n  wan0\nInside interfaces:\n  lan0\n" in stats, stats
+        m = re.search(r"^\[Id: 1\] access-list 1 interface wan0 refcount (\d+)$", stats, re.M)
+        assert m and int(m.group(1)) >= 1, stats
 
         # static NAT: lanA is 198.51.100.100 both ways
         lab.exec("inet", "ip", "route", "replace", "198.51.100.100/32", "via", "198.51.100.6", check=True)
@@ -74,6 +80,8 @@ def test_overload_static_and_sip_alg(build, lab, tmp_path, no_return_route):
         assert lab.ping("inet", "198.51.100.100", count=2), "inbound static translation"
         tr = d.sh("show ip nat translations").stdout
         assert re.search(r"^---\s+198\.51\.100\.100\s+203\.0\.113\.2\s+---", tr, re.M), tr
+        assert re.search(r"^Total active translations: \d+ \(1 static, \d+ dynamic",
+                         d.sh("show ip nat statistics").stdout, re.M)
         assert re.search(r"^icmp 198\.51\.100\.100:\d+\s+203\.0\.113\.2:\d+\s+198\.51\.100\.5:\d+", tr, re.M), tr
         d.sh("clear ip nat translation *")
         assert "src=203.0.113.2" not in conntrack(lab, "-p", "icmp")

@@ -15,6 +15,7 @@
 #include "log/debug.h"
 #include "nat/acl.h"
 #include "net/ifstate.h"
+#include "route/netmon.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -591,6 +592,11 @@ struct ct_walk {
 	struct nl_sock *sk;
 	unsigned long n, deleted;
 	bool clear;
+	/* show ip nat statistics: count only */
+	bool stats;
+	unsigned long extended;
+	unsigned long *refcount;      /* per dynamic mapping (N.dyn) */
+	const struct in_addr *dyn_addr; /* the mapping's interface address, 0: none */
 };
 
 static int port_of(struct nfnl_ct *ct, int repl, bool src)
@@ -616,6 +622,20 @@ static void ct_one(struct nl_object *obj, void *arg)
 	if (w->clear) {
 		if (nfnl_ct_del(w->sk, ct, 0) == 0)
 			w->deleted++;
+		return;
+	}
+	if (w->stats) {
+		w->n++;
+		if (port_of(ct, 0, true) >= 0)
+			w->extended++;
+		/* a masquerade of mapping i answers to its interface's address */
+		const struct nl_addr *g = (status & IPS_SRC_NAT) ? nfnl_ct_get_dst(ct, 1) : NULL;
+		for (size_t i = 0; g && nl_addr_get_len(g) == 4 && i < N.ndyn; i++)
+			if (w->dyn_addr[i].s_addr &&
+			    !memcmp(nl_addr_get_binary_addr(g), &w->dyn_addr[i], 4)) {
+				w->refcount[i]++;
+				break;
+			}
 		return;
 	}
 	struct strbuf ig = STRBUF_INIT, il = STRBUF_INIT, ol = STRBUF_INIT, og = STRBUF_INIT;
@@ -701,6 +721,60 @@ static int cmd_show_nat(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static void show_ifs(struct cli_exec *x, bool inside)
+{
+	size_t n;
+	struct iface_cfg **v = N.cfg ? iface_sorted(&N.cfg->ifaces, &n) : NULL;
+
+	cli_out(x, "%s interfaces:\n", inside ? "Inside" : "Outside");
+	for (size_t i = 0; v && i < n; i++) {
+		const struct nat_if *ni = iface_ext_get(v[i], &nat_ext);
+		if (ni && (inside ? ni->inside : ni->outside))
+			cli_out(x, "  %s\n", v[i]->name);
+	}
+	free(v);
+}
+
+/* IOS's layout; no Hits/Misses (the kernel counts no translation lookups)
+ * and no peak (nothing samples the table). */
+static int cmd_show_nat_stats(struct cli_exec *x)
+{
+	struct ct_walk w = { .x = x, .stats = true };
+	unsigned long st_ext = 0;
+	int rc = 0;
+
+	w.refcount = xcalloc(N.ndyn + 1, sizeof(*w.refcount));
+	struct in_addr *addrs = xcalloc(N.ndyn + 1, sizeof(*addrs));
+	w.dyn_addr = addrs;
+	for (size_t i = 0; i < N.ndyn; i++) {
+		const char *dev = dev_of(N.dyn[i].ifname);
+		const struct netmon_dev *d = dev ? netmon_dev_by_name(dev) : NULL;
+		const struct ifstate *ist = ifstate_get(N.dyn[i].ifname);
+		if (ist && ist->has_addr)
+			addrs[i] = ist->addr.addr;
+		else if (d && d->naddrs)
+			addrs[i] = d->addrs[0].addr;
+	}
+	for (size_t i = 0; i < N.nst; i++)
+		st_ext += N.st[i].proto != 0;
+	rc = ct_walk(&w);
+	cli_out(x, "Total active translations: %lu (%zu static, %lu dynamic; %lu extended)\n",
+		N.nst + w.n, N.nst, w.n, st_ext + w.extended);
+	show_ifs(x, false);
+	show_ifs(x, true);
+	cli_out(x, "Dynamic mappings:\n");
+	if (N.ndyn)
+		cli_out(x, "-- Inside Source\n");
+	for (size_t i = 0; i < N.ndyn; i++)
+		cli_out(x, "[Id: %zu] access-list %s interface %s refcount %lu\n", i + 1, N.dyn[i].acl,
+			N.dyn[i].ifname, w.refcount[i]);
+	free(w.refcount);
+	free(addrs);
+	if (rc < 0)
+		return cli_error(x, "Could not read the connection tracking table");
+	return CLI_OK;
+}
+
 static int cmd_clear_nat(struct cli_exec *x)
 {
 	struct ct_walk w = { .x = x, .clear = true };
@@ -715,6 +789,9 @@ static const struct cli_cmd nat_show_cmds[] = {
 	{ "exec", "show ip nat translations [verbose]",
 	  "Show running system information\nIP information\nIP NAT information\nTranslation entries\n"
 	  "Show extra information", cmd_show_nat, 0 },
+	{ "exec", "show ip nat statistics",
+	  "Show running system information\nIP information\nIP NAT information\nTranslation statistics",
+	  cmd_show_nat_stats, 0 },
 	{ "exec", "clear ip nat translation *",
 	  "Reset functions\nIP\nClear NAT\nClear dynamic translation\nDelete all dynamic translations",
 	  cmd_clear_nat, CLI_PRIV },
