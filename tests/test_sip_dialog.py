@@ -246,7 +246,7 @@ def test_session_timers(dlg_lab, daemons):
     a.sh("debug vpn-sip sip messages")
     ans = offer(lab, "rtrB", port=50002, bw=256, setup="passive")
     u1 = lab.sipp_bg("rtrB", "vs_uas_timer.xml", port=5060, timeout=170,
-                     subst={"SDP": ans, "SE": "90;refresher=uac", "BYE_WAIT": 45000,
+                     subst={"SDP": ans, "SE": "90;refresher=uac", "BYE_WAIT": 5000,
                             "MIDDLE": ANSWER_ONE_UPDATE_IGNORE_NEXT})
     u2 = lab.sipp_bg("rtrB", "vs_uas_timer.xml", port=5064, timeout=170,
                      subst={"SDP": ans, "SE": "90;refresher=uas", "BYE_WAIT": 120000,
@@ -266,7 +266,7 @@ def test_session_timers(dlg_lab, daemons):
             return len(ends) == 2
         labctl.wait_for(ended, timeout=160, interval=1, what="both calls ended by the timers")
     finally:
-        r1, r2 = u1.wait(30), u2.wait(30)
+        r1, r2 = u1.wait(60), u2.wait(60)
     assert r1.rc == 0, r1.diagnostics() + a.log()[-3000:]
     assert r2.rc == 0, r2.diagnostics() + a.log()[-3000:]
     # Tunnel1: UPDATE refreshes at half the 90 s interval; the first one
