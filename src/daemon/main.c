@@ -39,6 +39,7 @@ struct daemon {
 	struct control *control;
 	int sigfd;
 	struct ev_io *sigio;
+	bool stopping; /* a SIGTERM was received */
 };
 
 static void usage(void)
@@ -102,6 +103,11 @@ static void load_config(struct daemon *d, const char *why)
 	sb_free(&report);
 }
 
+static void stop_loop(void *loop)
+{
+	evloop_stop(loop);
+}
+
 static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct daemon *d = arg;
@@ -116,7 +122,11 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 		case SIGTERM:
 		case SIGINT:
 			log_msg("SYS", SEV_NOTICE, "SHUTDOWN", "Signal %u: shutting down", si.ssi_signo);
-			evloop_stop(d->loop);
+			/* VPN-SIP sessions end first (SAs deleted, then BYE); a
+			 * second signal does not wait. */
+			if (d->stopping || !vpnsip_quiesce(stop_loop, d->loop))
+				evloop_stop(d->loop);
+			d->stopping = true;
 			break;
 		}
 	}

@@ -1,11 +1,11 @@
 /* The IKE engine under the VPN-SIP orchestrator (src/vpnsip/vpnsip.h):
  *   negotiated (SDP offer/answer done)  -> ike_session_start()
- *   ended (the call is over)            -> ike_session_stop()
- *   IKE up / down / auth failed         -> vpnsip_ike_state()
+ *   delete_sa (teardown, before BYE)    -> ike_session_stop()
+ *   ended (the call is over)            -> ike_session_stop() if still there
+ *   IKE up / down / auth failed         -> vpnsip_ike_event()
  *   data plane trigger                  -> vpnsip_trigger()
- *   data plane idle timer               -> vpnsip_ike_state(down): the
- *                                          orchestrator hangs up, which
- *                                          stops the session.
+ *   data plane idle timer               -> vpnsip_idle(): the orchestrator
+ *                                          deletes the SAs, then sends BYE.
  * Main thread only. */
 #include <library.h>
 
@@ -51,8 +51,21 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 	}
 	if (ike_session_start(&sp, err, sizeof(err)) < 0) {
 		log_msg("IKEV2", SEV_ERR, "SESSION", "%s: cannot start IKE: %s", p->tunnel, err);
-		vpnsip_ike_state(p->tunnel, false);
+		vpnsip_ike_event(p->tunnel, VPNSIP_IKE_DOWN, err);
 	}
+}
+
+static bool on_delete_sa(const char *tunnel, unsigned timeout_ms, void *ctx)
+{
+	if (!ike_session_exists(tunnel))
+		return false;
+	ike_session_stop(tunnel, timeout_ms);
+	return true;
+}
+
+static bool on_ike_active(const char *tunnel, void *ctx)
+{
+	return ike_session_exists(tunnel);
 }
 
 static void on_ended(const char *tunnel, void *ctx)
@@ -64,17 +77,21 @@ static void on_ended(const char *tunnel, void *ctx)
 static struct vpnsip_listener ike_vpnsip_listener = {
 	.negotiated = on_negotiated,
 	.ended = on_ended,
+	.delete_sa = on_delete_sa,
+	.ike_active = on_ike_active,
 };
 
 static void on_ike_event(const struct ike_event *ev, void *arg)
 {
 	switch (ev->type) {
 	case IKE_EV_UP:
-		vpnsip_ike_state(ev->tunnel, true);
+		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_UP, NULL);
 		break;
 	case IKE_EV_DOWN:
+		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_DOWN, ev->cause);
+		break;
 	case IKE_EV_AUTH_FAILED:
-		vpnsip_ike_state(ev->tunnel, false);
+		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_AUTH_FAILED, ev->cause);
 		break;
 	case IKE_EV_REKEYED:
 		break;
@@ -88,7 +105,7 @@ static void on_trigger(const char *tunnel, void *arg)
 
 static void on_idle(const char *tunnel, void *arg)
 {
-	vpnsip_ike_state(tunnel, false);
+	vpnsip_idle(tunnel);
 }
 
 void ike_vpnsip_wire(void)

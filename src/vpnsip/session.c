@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "dataplane/dataplane.h"
 #include "net/ifstate.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
@@ -51,6 +53,7 @@ const char *vpnsip_state_name(enum vpnsip_state s)
 	case VS_ANSWERING: return "ANSWERING";
 	case VS_NEGOTIATING_IKE: return "NEGOTIATING_IKE";
 	case VS_SESSION_UP: return "SESSION_UP";
+	case VS_DELETING_SA: return "DELETING_SA";
 	case VS_DISCONNECTING: return "DISCONNECTING";
 	}
 	return "?";
@@ -80,15 +83,169 @@ static void set_state(struct vpnsip_session *s, enum vpnsip_state st)
 		return;
 	vs_dbg_event("VPN-SIP %s: %s -> %s", s->tunnel, vpnsip_state_name(s->state),
 		     vpnsip_state_name(st));
+	if (s->state == VS_READY_TO_CONNECT)
+		rt->n_active++;
+	else if (st == VS_READY_TO_CONNECT)
+		rt->n_active--;
 	s->state = st;
 }
 
-/* Forget the call: back to READY_TO_CONNECT. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void timer_stop(struct ev_timer **t)
+{
+	if (*t)
+		ev_timer_del(*t);
+	*t = NULL;
+}
+
+static void set_cause(struct vpnsip_session *s, const char *why)
+{
+	if (!s->cause[0] && why)
+		snprintf(s->cause, sizeof(s->cause), "%s", why);
+}
+
+static void trigger_rearm(struct vpnsip_session *s)
+{
+	struct dataplane *dp = dataplane_get();
+
+	if (dp && dp->trigger_rearm)
+		dp->trigger_rearm(dp, s->tunnel);
+}
+
+static void tunnel_bytes(const char *tunnel, uint64_t *in, uint64_t *out)
+{
+	struct dataplane *dp = dataplane_get();
+	struct dp_tunnel_stats st;
+
+	*in = *out = 0;
+	if (dp && dp->tunnel_stats && dp->tunnel_stats(dp, tunnel, &st) == 0) {
+		*in = st.bytes_in;
+		*out = st.bytes_out;
+	}
+}
+
+static bool ike_active(struct vpnsip_session *s)
+{
+	for (struct vpnsip_listener *l = listeners; l; l = l->next)
+		if (l->ike_active && l->ike_active(s->tunnel, l->ctx))
+			return true;
+	return false;
+}
+
+static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
+{
+	bool any = false;
+
+	for (struct vpnsip_listener *l = listeners; l; l = l->next)
+		if (l->delete_sa && l->delete_sa(s->tunnel, timeout_ms, l->ctx))
+			any = true;
+	return any;
+}
+
+/* ---- call-detail records ------------------------------------------------ */
+
+static void cdr_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!ms) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), n - strlen(buf), ".%03dZ", (int)(ms % 1000));
+}
+
+static void cdr_write(struct vpnsip_session *s)
+{
+	struct vpnsip_cdr *r;
+	char st[40], an[40], en[40];
+
+	if (!s->cdr_start)
+		return;
+	if (!rt->cdr)
+		rt->cdr = xcalloc(VPNSIP_CDR_KEEP, sizeof(*rt->cdr));
+	r = &rt->cdr[rt->cdr_next];
+	rt->cdr_next = (rt->cdr_next + 1) % VPNSIP_CDR_KEEP;
+	if (rt->cdr_count < VPNSIP_CDR_KEEP)
+		rt->cdr_count++;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->tunnel, sizeof(r->tunnel), "%s", s->tunnel);
+	snprintf(r->remote, sizeof(r->remote), "%s", s->remote_number);
+	snprintf(r->call_id, sizeof(r->call_id), "%s", s->call_id);
+	snprintf(r->cause, sizeof(r->cause), "%s", s->cause[0] ? s->cause : "normal");
+	r->outgoing = s->initiator;
+	r->start_ms = s->cdr_start;
+	r->answer_ms = s->cdr_answer;
+	r->end_ms = wall_ms();
+	if (s->cdr_answer) {
+		uint64_t in, out;
+		tunnel_bytes(s->tunnel, &in, &out);
+		r->bytes_in = in - s->bytes_in0;
+		r->bytes_out = out - s->bytes_out0;
+	}
+	cdr_time(r->start_ms, st, sizeof(st));
+	cdr_time(r->answer_ms, an, sizeof(an));
+	cdr_time(r->end_ms, en, sizeof(en));
+	/* Always logged: this is what the carrier bills. */
+	log_msg("VPN_SIP", SEV_INFO, "CDR",
+		"%s %s %s call-id %s start %s answer %s end %s duration %lld s bytes in %llu out %llu cause %s",
+		r->tunnel, r->outgoing ? "to" : "from", r->remote, r->call_id[0] ? r->call_id : "-",
+		st, an, en,
+		(long long)(r->answer_ms ? (r->end_ms - r->answer_ms) / 1000 : 0),
+		(unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->cause);
+}
+
+const struct vpnsip_cdr *vpnsip_cdr_get(size_t i)
+{
+	/* i = 0: the oldest kept. */
+	if (!rt || i >= rt->cdr_count)
+		return NULL;
+	return &rt->cdr[(rt->cdr_next + VPNSIP_CDR_KEEP - rt->cdr_count + i) % VPNSIP_CDR_KEEP];
+}
+
+static void quiesce_check(void);
+
+static void retry_fire(struct ev_timer *t, void *arg)
+{
+	struct vpnsip_session *s = arg;
+
+	s->retry_timer = NULL; /* fired: the loop frees it */
+	vs_dbg_event("VPN-SIP %s: retry back-off over, traffic may call again", s->tunnel);
+	trigger_rearm(s);
+}
+
+static unsigned backoff_s(unsigned fails)
+{
+	unsigned d = VPNSIP_RETRY_BASE_S;
+
+	while (fails-- > 1 && d < VPNSIP_RETRY_MAX_S)
+		d *= 2;
+	return d < VPNSIP_RETRY_MAX_S ? d : VPNSIP_RETRY_MAX_S;
+}
+
+/* Forget the call: back to READY_TO_CONNECT; a CDR, and after a failure
+ * the retry back-off. */
 static void call_reset(struct vpnsip_session *s)
 {
-	char key[16];
+	char key[16], cause[sizeof(s->cause)];
 	bool had_call = s->state != VS_READY_TO_CONNECT;
+	bool failed = s->failed, was_up = s->reached_up;
 
+	timer_stop(&s->step_timer);
+	timer_stop(&s->dur_timer);
+	if (had_call)
+		cdr_write(s);
+	snprintf(cause, sizeof(cause), "%s", s->cause[0] ? s->cause : "normal");
 	if (s->sip_handle) {
 		handle_key(s->sip_handle, key);
 		if (hashmap_get(&rt->by_handle, key) == s)
@@ -103,12 +260,33 @@ static void call_reset(struct vpnsip_session *s)
 	s->local_port = 0;
 	s->bw_neg = 0;
 	s->since_ms = 0;
+	s->cause[0] = '\0';
+	s->failed = s->reached_up = false;
+	s->cdr_start = s->cdr_answer = 0;
 	memset(&s->remote_fp, 0, sizeof(s->remote_fp));
 	set_state(s, VS_READY_TO_CONNECT);
-	if (had_call)
-		for (struct vpnsip_listener *l = listeners; l; l = l->next)
-			if (l->ended)
-				l->ended(s->tunnel, l->ctx);
+	if (!had_call)
+		return;
+	for (struct vpnsip_listener *l = listeners; l; l = l->next)
+		if (l->ended)
+			l->ended(s->tunnel, l->ctx);
+	if (was_up)
+		vpnsip_log(SEV_NOTICE, "SESSION_DOWN", "%s: session with %s down: %s", s->tunnel,
+			   s->remote_number, cause);
+	if (failed) {
+		unsigned d = backoff_s(++s->fail_count);
+		rt->calls_failed++;
+		/* Always logged: every failed attempt may cost money. */
+		log_msg("VPN_SIP", SEV_WARNING, "CALL_FAIL",
+			"%s: call with %s failed: %s (attempt %u; next call not before %u s)", s->tunnel,
+			s->remote_number, cause, s->fail_count, d);
+		timer_stop(&s->retry_timer);
+		if (!rt->quiescing)
+			s->retry_timer = ev_timer_add(rt->loop, d * 1000ULL, retry_fire, s);
+	} else {
+		trigger_rearm(s);
+	}
+	quiesce_check();
 }
 
 static void set_call_id(struct vpnsip_session *s, const char *call_id)
@@ -130,24 +308,51 @@ static void bind_handle(struct vpnsip_session *s, uint32_t h)
 	hashmap_put(&rt->by_handle, key, s);
 }
 
-void vpnsip_session_hangup(struct vpnsip_session *s, const char *why)
+/* BYE (or CANCEL) now; the call ends with SIP_EV_CALL_ENDED. */
+static void send_bye(struct vpnsip_session *s)
 {
-	if (s->state == VS_READY_TO_CONNECT || s->state == VS_DISCONNECTING)
-		return;
-	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: hanging up the call to %s (%s)", s->tunnel,
-		   s->remote_number, why);
+	timer_stop(&s->step_timer);
 	if (s->sip_handle) {
-		sip_call_hangup(rt->ua, s->sip_handle);
 		set_state(s, VS_DISCONNECTING);
+		sip_call_hangup(rt->ua, s->sip_handle);
 	} else {
 		call_reset(s);
 	}
+}
+
+void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool failure)
+{
+	enum vpnsip_state was = s->state;
+
+	if (was == VS_READY_TO_CONNECT || was == VS_DELETING_SA || was == VS_DISCONNECTING)
+		return;
+	set_cause(s, why);
+	s->failed = s->failed || failure;
+	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
+		   s->remote_number, why);
+	timer_stop(&s->dur_timer);
+	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP) {
+		/* TS-1017 4.2: release the SAs before the BYE, which may take
+		 * the media path away. */
+		set_state(s, VS_DELETING_SA);
+		if (sa_delete(s, VPNSIP_DELETE_WAIT_MS))
+			return; /* vpnsip_ike_event(DOWN) sends the BYE */
+	}
+	send_bye(s);
+}
+
+void vpnsip_session_hangup(struct vpnsip_session *s, const char *why)
+{
+	vpnsip_session_teardown(s, why, false);
 }
 
 /* ---- sessions follow the configuration ---------------------------------- */
 
 static void session_free(struct vpnsip_session *s)
 {
+	timer_stop(&s->step_timer);
+	timer_stop(&s->dur_timer);
+	timer_stop(&s->retry_timer);
 	free(s->tunnel);
 	free(s->local_number);
 	free(s->remote_number);
@@ -155,10 +360,29 @@ static void session_free(struct vpnsip_session *s)
 	free(s);
 }
 
+/* The session's call goes now (its configuration was removed or changed):
+ * SAs first, then BYE, without waiting for answers. */
+static void call_drop_now(struct vpnsip_session *s, const char *why)
+{
+	enum vpnsip_state was = s->state;
+
+	if (was == VS_READY_TO_CONNECT)
+		return;
+	set_cause(s, why);
+	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
+		   s->remote_number, why);
+	set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
+	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP || was == VS_DELETING_SA)
+		sa_delete(s, VPNSIP_SA_DROP_MS);
+	if (s->sip_handle)
+		sip_call_hangup(rt->ua, s->sip_handle);
+	call_reset(s);
+}
+
 static void session_remove(struct vpnsip_session *s)
 {
-	vpnsip_session_hangup(s, "configuration removed");
-	call_reset(s);
+	call_drop_now(s, "configuration removed");
+	timer_stop(&s->retry_timer);
 	hashmap_del(&rt->by_tunnel, s->tunnel);
 	if (hashmap_get(&rt->by_remote, s->remote_number) == s)
 		hashmap_del(&rt->by_remote, s->remote_number);
@@ -198,8 +422,7 @@ void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 	} else if (!str_eq(s->remote_number, t->remote_number) ||
 		   !str_eq(s->local_number, t->local_number)) {
 		/* Another peer: the call of the old one goes. */
-		vpnsip_session_hangup(s, "configuration changed");
-		call_reset(s);
+		call_drop_now(s, "configuration changed");
 	}
 	if (!str_eq(s->remote_number, t->remote_number)) {
 		if (s->remote_number && hashmap_get(&rt->by_remote, s->remote_number) == s)
@@ -345,10 +568,30 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 		*why = "SIP is not registered";
 		return -1;
 	}
+	if (rt->quiescing) {
+		*why = "shutting down";
+		return -1;
+	}
+	/* Billing safety: at most VPNSIP_RATE_CALLS attempts per window. */
+	uint64_t now = evloop_now_ms(), oldest = s->attempts[s->attempt_next];
+	if (oldest && now - oldest < VPNSIP_RATE_WINDOW_S * 1000ULL) {
+		static char msg[96];
+		snprintf(msg, sizeof(msg), "call attempt rate limit (%d per %d s): next in %llu s",
+			 VPNSIP_RATE_CALLS, VPNSIP_RATE_WINDOW_S,
+			 (unsigned long long)((VPNSIP_RATE_WINDOW_S * 1000ULL - (now - oldest)) / 1000 + 1));
+		*why = msg;
+		rt->calls_rate_limited++;
+		log_msg("VPN_SIP", SEV_WARNING, "CALL_LIMIT", "%s: not calling %s: %s", s->tunnel,
+			s->remote_number, msg);
+		return -1;
+	}
 	if (local_auth(s, &fp, why) == SDP_FP_NONE) {
 		vpnsip_log(SEV_ERR, "CALL_FAIL", "%s: no local fingerprint: %s", s->tunnel, *why);
 		return -1;
 	}
+	s->attempts[s->attempt_next] = now;
+	s->attempt_next = (s->attempt_next + 1) % VPNSIP_RATE_CALLS;
+	s->cdr_start = wall_ms();
 	s->auth = fp.kind;
 	s->local_port = vpnsip_local_port(s->tunnel);
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
@@ -359,7 +602,9 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 	bind_handle(s, sip_call_place(rt->ua, s->remote_number, sdp));
 	free(sdp);
 	set_state(s, VS_CALLING);
-	vpnsip_log(SEV_INFO, "CALL_OUT", "%s: calling %s", s->tunnel, s->remote_number);
+	/* Always logged: each attempt may cost money. */
+	log_msg("VPN_SIP", SEV_INFO, "CALL_OUT", "%s: calling %s (attempt %u)", s->tunnel,
+		s->remote_number, s->fail_count + 1);
 	return 0;
 }
 
@@ -370,24 +615,110 @@ void vpnsip_trigger(const char *tunnel_name)
 
 	if (!s || s->state != VS_READY_TO_CONNECT)
 		return;
+	if (s->retry_timer) {
+		/* Back-off after a failure: the trigger is re-armed when it ends. */
+		rt->calls_backed_off++;
+		vs_dbg_event("VPN-SIP %s: traffic, but in retry back-off", tunnel_name);
+		return;
+	}
 	vs_dbg_event("VPN-SIP %s: traffic without SA triggers the call", tunnel_name);
-	if (vpnsip_call(tunnel_name, &why) < 0)
+	if (vpnsip_call(tunnel_name, &why) < 0) {
 		vs_dbg_error("VPN-SIP %s: cannot call: %s", tunnel_name, why);
+		/* Not registered yet, or rate limited: try again a bit later. */
+		if (!rt->quiescing && !s->retry_timer)
+			s->retry_timer = ev_timer_add(rt->loop, VPNSIP_RETRY_BASE_S * 1000ULL,
+						      retry_fire, s);
+	}
+}
+
+static void step_fire(struct ev_timer *t, void *arg)
+{
+	struct vpnsip_session *s = arg;
+
+	s->step_timer = NULL; /* fired: the loop frees it */
+	if (s->state == VS_NEGOTIATING_IKE) {
+		vpnsip_session_teardown(s, "IKE did not come up in time", true);
+	} else if (s->state == VS_DISCONNECTING && s->sip_handle) {
+		/* The peer deleted the SAs but sent no BYE: we do. */
+		vs_dbg_event("VPN-SIP %s: no BYE after the peer's delete: sending BYE", s->tunnel);
+		sip_call_hangup(rt->ua, s->sip_handle);
+	}
+}
+
+static void dur_fire(struct ev_timer *t, void *arg)
+{
+	struct vpnsip_session *s = arg;
+
+	s->dur_timer = NULL;
+	vpnsip_session_teardown(s, "maximum call duration reached", false);
+}
+
+void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char *cause)
+{
+	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
+	char why[96];
+
+	if (!s)
+		return;
+	switch (ev) {
+	case VPNSIP_IKE_UP:
+		if (s->state != VS_NEGOTIATING_IKE)
+			return;
+		timer_stop(&s->step_timer);
+		s->reached_up = true;
+		s->fail_count = 0;
+		set_state(s, VS_SESSION_UP);
+		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
+			   s->remote_number);
+		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+		if (c && c->max_call_s && !s->dur_timer) {
+			uint64_t up = evloop_now_ms() - s->since_ms, lim = c->max_call_s * 1000ULL;
+			s->dur_timer = ev_timer_add(rt->loop, up < lim ? lim - up : 1, dur_fire, s);
+		}
+		return;
+	case VPNSIP_IKE_AUTH_FAILED:
+		snprintf(why, sizeof(why), "IKE authentication failed: %s", cause ? cause : "?");
+		vpnsip_log(SEV_ERR, "SESSION_FAIL", "%s: %s", s->tunnel, why);
+		vpnsip_session_teardown(s, why, true);
+		return;
+	case VPNSIP_IKE_DOWN:
+		break;
+	}
+	switch (s->state) {
+	case VS_DELETING_SA:
+		/* Our delete was answered (or timed out): now the BYE. */
+		send_bye(s);
+		break;
+	case VS_NEGOTIATING_IKE:
+		snprintf(why, sizeof(why), "IKE failed: %s", cause ? cause : "?");
+		vpnsip_log(SEV_ERR, "SESSION_FAIL", "%s: %s", s->tunnel, why);
+		vpnsip_session_teardown(s, why, true);
+		break;
+	case VS_SESSION_UP:
+		/* The peer deleted the SAs; TS-1017 4.2 has its BYE follow. */
+		snprintf(why, sizeof(why), "SAs deleted by the peer (%s)", cause ? cause : "deleted");
+		set_cause(s, why);
+		timer_stop(&s->dur_timer);
+		set_state(s, VS_DISCONNECTING);
+		timer_stop(&s->step_timer);
+		s->step_timer = ev_timer_add(rt->loop, VPNSIP_PEER_BYE_WAIT_MS, step_fire, s);
+		break;
+	default:
+		break;
+	}
 }
 
 void vpnsip_ike_state(const char *tunnel_name, bool up)
 {
+	vpnsip_ike_event(tunnel_name, up ? VPNSIP_IKE_UP : VPNSIP_IKE_DOWN, NULL);
+}
+
+void vpnsip_idle(const char *tunnel_name)
+{
 	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
 
-	if (!s)
-		return;
-	if (up && s->state == VS_NEGOTIATING_IKE) {
-		set_state(s, VS_SESSION_UP);
-		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
-			   s->remote_number);
-	} else if (!up) {
-		vpnsip_session_hangup(s, "IKE down");
-	}
+	if (s && s->state == VS_SESSION_UP)
+		vpnsip_session_teardown(s, "idle timeout", false);
 }
 
 /* ---- SIP events --------------------------------------------------------- */
@@ -419,9 +750,15 @@ static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
 		.bw_kbps = s->bw_neg,
 		.service_policy = s->service_policy,
 	};
+	s->cdr_answer = wall_ms();
+	tunnel_bytes(s->tunnel, &s->bytes_in0, &s->bytes_out0);
 	for (struct vpnsip_listener *l = listeners; l; l = l->next)
 		if (l->negotiated)
 			l->negotiated(&p, l->ctx);
+	/* Bounded: IKE that never finishes must not hold the call (and its
+	 * cost).  Without an IKE engine the call stays (SIP-only tests). */
+	if (s->state == VS_NEGOTIATING_IKE && ike_active(s) && !s->step_timer)
+		s->step_timer = ev_timer_add(rt->loop, VPNSIP_IKE_SETUP_MS, step_fire, s);
 }
 
 static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
@@ -452,13 +789,21 @@ static void on_offered(const struct sip_event *ev)
 		reject(ev, 480, "Temporarily Unavailable", "VPN-SIP is not enabled");
 		return;
 	}
-	if (s->state == VS_CALLING && s->sip_handle && !s->call_id[0] &&
+	if (rt->quiescing) {
+		reject(ev, 480, "Temporarily Unavailable", "shutting down");
+		return;
+	}
+	if (s->state == VS_CALLING && s->sip_handle &&
 	    strcmp(s->local_number, s->remote_number) < 0) {
 		/* Glare: both called at once.  The lower number gives up its
-		 * own call and answers; the higher one keeps calling. */
-		vs_dbg_event("VPN-SIP %s: call collision, taking the incoming call", s->tunnel);
-		sip_call_hangup(rt->ua, s->sip_handle);
+		 * own call and answers; the higher one keeps calling (and
+		 * answers our INVITE 486). */
+		vpnsip_log(SEV_INFO, "GLARE", "%s: call collision with %s: taking the incoming call",
+			   s->tunnel, s->remote_number);
+		set_cause(s, "call collision: took the peer's call");
+		uint32_t h = s->sip_handle;
 		call_reset(s);
+		sip_call_hangup(rt->ua, h);
 	}
 	if (s->state != VS_READY_TO_CONNECT) {
 		reject(ev, 486, "Busy Here", vpnsip_state_name(s->state));
@@ -485,6 +830,7 @@ static void on_offered(const struct sip_event *ev)
 	s->local_port = vpnsip_local_port(s->tunnel);
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
 	s->since_ms = evloop_now_ms();
+	s->cdr_start = wall_ms();
 	bind_handle(s, ev->call);
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
@@ -524,11 +870,58 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 		log_msg("VPN_SIP", SEV_WARNING, "ANSWER_REJECT",
 			"%s: answer of %s not acceptable (%s): hanging up", s->tunnel, s->remote_number,
 			why);
-		sip_call_hangup(rt->ua, s->sip_handle);
-		set_state(s, VS_DISCONNECTING);
+		char c[96];
+		snprintf(c, sizeof(c), "answer not acceptable: %s", why);
+		set_cause(s, c);
+		s->failed = true;
+		send_bye(s);
 		return;
 	}
 	negotiated(s, &ev->sdp);
+}
+
+static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
+{
+	char why[96];
+	bool failure;
+
+	set_call_id(s, ev->call_id);
+	switch (ev->cause) {
+	case SIP_END_REMOTE_BYE:
+		snprintf(why, sizeof(why), "BYE from the peer");
+		break;
+	case SIP_END_CANCELLED:
+		snprintf(why, sizeof(why), "cancelled by the caller");
+		break;
+	case SIP_END_REJECTED:
+		snprintf(why, sizeof(why), "rejected %d %s", ev->status, ev->phrase);
+		break;
+	case SIP_END_TIMEOUT:
+		snprintf(why, sizeof(why), "no answer (%d %s)", ev->status, ev->phrase);
+		break;
+	case SIP_END_ERROR:
+		snprintf(why, sizeof(why), "SIP error %d %s", ev->status, ev->phrase);
+		break;
+	default:
+		snprintf(why, sizeof(why), "hung up");
+		break;
+	}
+	vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%d %s)", s->tunnel,
+		   s->remote_number, sip_end_cause_name(ev->cause), ev->status, ev->phrase);
+	/* A call that never carried a session failed, unless we ended it for
+	 * a reason that is not a failure (then s->cause is set already). */
+	failure = !s->reached_up && ev->cause != SIP_END_CANCELLED &&
+		  !(ev->cause == SIP_END_LOCAL && s->cause[0]);
+	set_cause(s, why);
+	s->failed = s->failed || failure;
+	if (s->state == VS_NEGOTIATING_IKE || s->state == VS_SESSION_UP ||
+	    s->state == VS_DELETING_SA) {
+		/* A BYE while SAs exist: they go at once (the answer to the BYE
+		 * is already out). */
+		set_state(s, VS_DISCONNECTING);
+		sa_delete(s, VPNSIP_SA_DROP_MS);
+	}
+	call_reset(s);
 }
 
 static void on_sip_event(const struct sip_event *ev, void *arg)
@@ -568,12 +961,8 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 			on_answered(s, ev);
 		break;
 	case SIP_EV_CALL_ENDED:
-		if (!s)
-			break;
-		set_call_id(s, ev->call_id);
-		vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%d %s)", s->tunnel,
-			   s->remote_number, sip_end_cause_name(ev->cause), ev->status, ev->phrase);
-		call_reset(s);
+		if (s)
+			on_call_ended(s, ev);
 		break;
 	}
 }
@@ -607,6 +996,52 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 	return rt->ua ? 0 : -1;
 }
 
+static void quiesce_finish(void)
+{
+	void (*done)(void *) = rt->quiesce_done;
+
+	rt->quiesce_done = NULL;
+	timer_stop(&rt->quiesce_timer);
+	if (done)
+		done(rt->quiesce_arg);
+}
+
+static void quiesce_check(void)
+{
+	if (rt->quiesce_done && rt->n_active == 0)
+		quiesce_finish();
+}
+
+static void quiesce_fire(struct ev_timer *t, void *arg)
+{
+	rt->quiesce_timer = NULL; /* fired: the loop frees it */
+	log_msg("VPN_SIP", SEV_WARNING, "SHUTDOWN", "%zu session(s) still ending: stopping anyway",
+		rt->n_active);
+	quiesce_finish();
+}
+
+bool vpnsip_quiesce(void (*done)(void *arg), void *arg)
+{
+	size_t n;
+	struct vpnsip_session **v;
+
+	if (!rt || rt->quiescing)
+		return false;
+	rt->quiescing = true;
+	if (!rt->n_active)
+		return false;
+	rt->quiesce_done = done;
+	rt->quiesce_arg = arg;
+	rt->quiesce_timer = ev_timer_add(rt->loop, VPNSIP_QUIESCE_MS, quiesce_fire, NULL);
+	v = vpnsip_sessions_sorted(&n);
+	for (size_t i = 0; i < n; i++) {
+		timer_stop(&v[i]->retry_timer);
+		vpnsip_session_teardown(v[i], "shutdown", false);
+	}
+	free(v);
+	return true; /* done called now or later */
+}
+
 void vpnsip_stop(void)
 {
 	size_t n;
@@ -625,6 +1060,8 @@ void vpnsip_stop(void)
 	hashmap_clear(&rt->by_remote);
 	hashmap_clear(&rt->by_handle);
 	hashmap_clear(&rt->by_callid);
+	timer_stop(&rt->quiesce_timer);
+	free(rt->cdr);
 	free(rt);
 	rt = NULL;
 }

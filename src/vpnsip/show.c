@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
@@ -46,7 +47,7 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 		cli_out(x, "  SIP Handle      : 0x%08X\n", s->sip_handle);
 	else
 		cli_out(x, "  SIP Handle      : 0x0\n");
-	cli_out(x, "  SIP callID      : %s\n", s->call_id[0] ? s->call_id : "--");
+	cli_out(x, "  SIP callID      : %s\n", s->call_id);
 	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->bw_neg);
 	if (s->service_policy && s->bw_neg)
 		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
@@ -156,6 +157,45 @@ static int cmd_show_sip(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static void cdr_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!ms) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%b %d %H:%M:%S", &tm);
+}
+
+static int cmd_show_history(struct cli_exec *x)
+{
+	const char *num = cli_arg(x, "num");
+	const struct vpnsip_cdr *r;
+	char st[32], an[32];
+
+	cli_out(x, "VPN-SIP call history (newest last, up to %d calls)\n", VPNSIP_CDR_KEEP);
+	cli_out(x, "%-10s %-4s %-14s %-15s %-15s %8s %12s %12s  %s\n", "Interface", "Dir",
+		"Remote number", "Start", "Answer", "Duration", "Bytes in", "Bytes out", "Cause");
+	for (size_t i = 0; (r = vpnsip_cdr_get(i)); i++) {
+		if (num && strcmp(r->remote, num) != 0)
+			continue;
+		cdr_time(r->start_ms, st, sizeof(st));
+		cdr_time(r->answer_ms, an, sizeof(an));
+		long long d = r->answer_ms ? (r->end_ms - r->answer_ms) / 1000 : 0;
+		char dur[48];
+		snprintf(dur, sizeof(dur), "%02lld:%02lld:%02lld", d / 3600, d / 60 % 60, d % 60);
+		cli_out(x, "%-10s %-4s %-14s %-15s %-15s %8s %12llu %12llu  %s\n", r->tunnel,
+			r->outgoing ? "out" : "in", r->remote, st, an, dur,
+			(unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->cause);
+		if (r->call_id[0])
+			cli_out(x, "           call-id %s\n", r->call_id);
+	}
+	return CLI_OK;
+}
+
 static int cmd_clear_session(struct cli_exec *x)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
@@ -197,6 +237,10 @@ static const struct cli_cmd show_cmds[] = {
 	{ "exec", "show vpn-sip session remote-number WORD$num [detail]",
 	  SH "VPN-SIP sessions\nThe session of one remote number\nSIP number\nDetailed information",
 	  cmd_show_session, 0 },
+	{ "exec", "show vpn-sip call-history [remote-number WORD$num]",
+	  SH "Finished calls: start, answer, duration, bytes, cause\nThe calls of one remote number\n"
+	  "SIP number",
+	  cmd_show_history, 0 },
 	{ "exec", "show vpn-sip registration-status",
 	  SH "SIP registration status of the local number", cmd_show_regstatus, 0 },
 	{ "exec", "show vpn-sip sip", SH "SIP user agent summary", cmd_show_sip, 0 },

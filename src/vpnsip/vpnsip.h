@@ -3,16 +3,14 @@
  * One session per Tunnel interface that carries "vpn-sip local-number L
  * remote-number R bandwidth B".  The orchestrator owns the VPN-SIP
  * configuration (global "vpn-sip ..." lines and the per-tunnel line), drives
- * the SIP user agent (src/sip/sip.h) and keeps each session's state:
+ * the SIP user agent (src/sip/sip.h) and, through its listeners, the IKE
+ * engine.  docs/session.md has the state diagram:
  *
  *   READY_TO_CONNECT --trigger--> CALLING --2xx--> NEGOTIATING_IKE
  *   READY_TO_CONNECT --INVITE--> ANSWERING --ACK--> NEGOTIATING_IKE
- *   NEGOTIATING_IKE --vpnsip_ike_state(up)--> SESSION_UP
- *   any call state --hangup/BYE/failure--> DISCONNECTING --> READY_TO_CONNECT
- *
- * Until the IKE engine is wired in (issue 5/6) a session stays in
- * NEGOTIATING_IKE after the answer: the peer's address:port from its SDP and
- * the negotiated bandwidth are known and shown, and listeners are told.
+ *   NEGOTIATING_IKE --IKE up--> SESSION_UP
+ *   SESSION_UP --idle/clear/config/shutdown--> DELETING_SA --SA deleted--> DISCONNECTING (BYE)
+ *   DISCONNECTING --call ended--> READY_TO_CONNECT (after a failure: retry back-off)
  *
  * Main thread only. */
 #ifndef VPNSIP_VPNSIP_VPNSIP_H
@@ -59,14 +57,34 @@ struct vpnsip_listener {
 	void (*negotiated)(const struct vpnsip_peer_info *p, void *ctx);
 	/* The session left its call (back to READY_TO_CONNECT). */
 	void (*ended)(const char *tunnel, void *ctx);
+	/* Teardown, TS-1017 4.2: delete the tunnel's SAs (INFORMATIONAL
+	 * delete), give up waiting for the answer after timeout_ms.  Returns
+	 * true if there was an IKE session: vpnsip_ike_event(DOWN) follows
+	 * (possibly before this returns); false: nothing to delete. */
+	bool (*delete_sa)(const char *tunnel, unsigned timeout_ms, void *ctx);
+	/* An IKE session exists for the tunnel (started, up or starting). */
+	bool (*ike_active)(const char *tunnel, void *ctx);
 	void *ctx;
 	struct vpnsip_listener *next;
 };
 void vpnsip_listener_register(struct vpnsip_listener *l);
 
-/* The IKE engine reports the tunnel's SA: up -> SESSION_UP; down (after
- * SESSION_UP, or a failed negotiation) -> the call is hung up. */
+enum vpnsip_ike_ev {
+	VPNSIP_IKE_UP,
+	VPNSIP_IKE_DOWN,        /* deleted by the peer, failed, or our delete done */
+	VPNSIP_IKE_AUTH_FAILED, /* fingerprint mismatch, wrong key, ... */
+};
+/* The IKE engine reports the tunnel's SA (cause: why, may be NULL). */
+void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char *cause);
+/* Older spelling: up -> VPNSIP_IKE_UP, else VPNSIP_IKE_DOWN. */
 void vpnsip_ike_state(const char *tunnel_name, bool up);
+/* The data plane: the tunnel's SA carried nothing for its idle time. */
+void vpnsip_idle(const char *tunnel_name);
+
+/* Daemon shutdown: tear every session down (SAs, then BYE) and call
+ * done(arg) when all are back in READY_TO_CONNECT or after a few seconds.
+ * Returns false (done is not called) when no session had a call. */
+bool vpnsip_quiesce(void (*done)(void *arg), void *arg);
 
 /* Place the call of a tunnel now ("vpn-sip call interface TunnelN").
  * Returns 0, or -1 with a reason. */

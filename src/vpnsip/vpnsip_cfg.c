@@ -252,6 +252,12 @@ static int cmd_call_timeout(struct cli_exec *x)
 	return done(x);
 }
 
+static int cmd_max_call(struct cli_exec *x)
+{
+	cfg_mut(cfg_of(x))->max_call_s = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
+	return done(x);
+}
+
 /* ---- the tunnel line ---------------------------------------------------- */
 
 static void remotes_del(struct vpnsip_cfg *c, const char *remote)
@@ -372,6 +378,8 @@ static void write_global(const struct config *cfg, struct strbuf *out)
 		sb_printf(out, "vpn-sip registration expires %u\n", c->expires);
 	if (c->call_timeout)
 		sb_printf(out, "vpn-sip call-timeout %u\n", c->call_timeout);
+	if (c->max_call_s)
+		sb_printf(out, "vpn-sip max-call-duration %u\n", c->max_call_s);
 }
 
 static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
@@ -442,6 +450,11 @@ static const struct cli_cmd cfg_cmds[] = {
 	  "Seconds", cmd_call_timeout, 0 },
 	{ "config", "no vpn-sip call-timeout [(5-300)]", NO "Unanswered call timeout\nSeconds",
 	  cmd_call_timeout, 0 },
+	{ "config", "vpn-sip max-call-duration (60-604800)$seconds",
+	  VS "End every VPN-SIP call after this long (billing safety; default: no limit)\n"
+	  "Seconds", cmd_max_call, 0 },
+	{ "config", "no vpn-sip max-call-duration [(60-604800)]",
+	  NO "Maximum call duration\nSeconds", cmd_max_call, 0 },
 
 	{ "config-if",
 	  "vpn-sip local-number WORD$local remote-number WORD$remote bandwidth "

@@ -20,6 +20,17 @@
 #define VPNSIP_CALL_TIMEOUT 30     /* s an outgoing call may ring */
 #define VPNSIP_SESSION_EXPIRES 300 /* RFC 4028, as in TS-1017 Appendix II */
 #define VPNSIP_IKE_PORT 4500
+/* Teardown and retry timing (docs/session.md). */
+#define VPNSIP_DELETE_WAIT_MS 2000   /* answer to our INFORMATIONAL delete */
+#define VPNSIP_PEER_BYE_WAIT_MS 2000 /* the peer deleted the SAs: its BYE should follow */
+#define VPNSIP_SA_DROP_MS 100        /* peer's BYE while SAs exist: remove them now */
+#define VPNSIP_IKE_SETUP_MS 30000    /* NEGOTIATING_IKE longer than this fails */
+#define VPNSIP_RETRY_BASE_S 5        /* back-off after a failure: 5, 10, 20 ... */
+#define VPNSIP_RETRY_MAX_S 300
+#define VPNSIP_RATE_CALLS 10         /* at most this many call attempts per tunnel */
+#define VPNSIP_RATE_WINDOW_S 600     /* ... in any window this long */
+#define VPNSIP_QUIESCE_MS 5000       /* SIGTERM: longest wait for teardowns */
+#define VPNSIP_CDR_KEEP 200          /* show vpn-sip call-history: the newest records */
 /* Unknown or unconfigured caller: 603 Decline (docs/sip.md). */
 #define VPNSIP_REJECT_UNKNOWN 603
 
@@ -38,6 +49,7 @@ struct vpnsip_cfg {
 	enum sdp_hash hash;          /* vpn-sip fingerprint hash */
 	unsigned expires;            /* vpn-sip registration expires; 0: default */
 	unsigned call_timeout;       /* vpn-sip call-timeout; 0: default */
+	unsigned max_call_s;         /* vpn-sip max-call-duration; 0: none */
 	struct hashmap remotes;      /* remote number -> tunnel name (owned copy) */
 	bool remotes_ready;
 };
@@ -61,7 +73,8 @@ enum vpnsip_state {
 	VS_ANSWERING,        /* we answered an INVITE, waiting for its ACK */
 	VS_NEGOTIATING_IKE,  /* SDP agreed: IKE's turn */
 	VS_SESSION_UP,       /* IKE SA up */
-	VS_DISCONNECTING,    /* BYE/CANCEL sent, waiting for the call to end */
+	VS_DELETING_SA,      /* INFORMATIONAL delete sent: BYE once answered */
+	VS_DISCONNECTING,    /* BYE/CANCEL sent (or the peer's awaited) */
 };
 const char *vpnsip_state_name(enum vpnsip_state s);
 
@@ -81,6 +94,30 @@ struct vpnsip_session {
 	enum sdp_fp_kind auth;
 	struct sdp_fingerprint remote_fp;
 	uint64_t since_ms;           /* the call's start, for Uptime */
+	/* Teardown and failures. */
+	char cause[96];              /* why the call ends (first reason wins) */
+	bool failed;                 /* this attempt counts for the back-off */
+	bool reached_up;             /* SESSION_UP was reached in this call */
+	unsigned fail_count;         /* consecutive failed attempts */
+	struct ev_timer *step_timer; /* IKE setup limit, or the peer's BYE grace */
+	struct ev_timer *dur_timer;  /* vpn-sip max-call-duration */
+	struct ev_timer *retry_timer;/* back-off: no trigger-placed call until it fires */
+	uint64_t attempts[VPNSIP_RATE_CALLS]; /* ring of recent attempt times (ms) */
+	unsigned attempt_next;
+	/* Call-detail record of the current call. */
+	int64_t cdr_start, cdr_answer;  /* wall clock, ms; 0: not yet */
+	uint64_t bytes_in0, bytes_out0; /* tunnel counters at the answer */
+};
+
+/* One finished call ("show vpn-sip call-history", the CDR log line). */
+struct vpnsip_cdr {
+	char tunnel[32];
+	char remote[VPNSIP_NUMBER_MAX];
+	char call_id[SIP_CALLID_MAX];
+	bool outgoing;
+	int64_t start_ms, answer_ms, end_ms; /* wall clock; answer 0: never */
+	uint64_t bytes_in, bytes_out;
+	char cause[96];
 };
 
 /* Runtime (vpnsipd only). */
@@ -99,14 +136,27 @@ struct vpnsip_rt {
 	char local_addr[INET_ADDRSTRLEN];
 	uint32_t next_crypto;
 	unsigned long rejected_unknown, rejected_488;
+	size_t n_active;           /* sessions not in READY_TO_CONNECT */
+	bool quiescing;            /* SIGTERM: no new calls */
+	void (*quiesce_done)(void *);
+	void *quiesce_arg;
+	struct ev_timer *quiesce_timer;
+	struct vpnsip_cdr *cdr;    /* ring of VPNSIP_CDR_KEEP */
+	size_t cdr_next, cdr_count;
+	unsigned long calls_failed, calls_backed_off, calls_rate_limited;
 };
 struct vpnsip_rt *vpnsip_rt(void); /* NULL outside vpnsipd */
 
 /* The configuration changed (global lines, or a tunnel's line). */
 void vpnsip_cfg_changed(struct config *cfg);
 void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted);
-/* clear vpn-sip session: hang up the session's call. */
+/* End the session's call in TS-1017 4.2 order: delete the SAs, then BYE.
+ * failure: the attempt counts for the retry back-off. */
+void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool failure);
+/* clear vpn-sip session (not a failure). */
 void vpnsip_session_hangup(struct vpnsip_session *s, const char *why);
+/* Call-detail records kept, i = 0 the oldest; NULL past the end. */
+const struct vpnsip_cdr *vpnsip_cdr_get(size_t i);
 /* Sessions in IOS order (caller frees the array). */
 struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 

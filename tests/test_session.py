@@ -1,0 +1,392 @@
+"""VPN-SIP sessions end to end (issue 6): two vpnsipd in the lab, real
+Kamailio as the carrier, no primary routes (lanA reaches lanB only through
+Tunnel1).  The configurations are the demo's (conf/demo/rtrX.conf).
+
+What is checked is what an operator or the carrier observes: packets through
+the tunnel, SIP and IKE on the NGN wire (tshark on the ngn0 bridge), the
+carrier's CDRs, show output and the daemons' logs."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "lab"))
+import labctl  # noqa: E402
+
+pytestmark = pytest.mark.netns
+
+sesslab = labctl.lab_fixture(routers=2, up_args=["--no-primary-routes"], name="sesslab")
+
+HOST = {"rtrA": "203.0.113.10", "rtrB": "203.0.113.2"}  # the far LAN host, from rtrX's LAN
+LAN = {"rtrA": "lanA", "rtrB": "lanB"}
+PEER = {"rtrA": "rtrB", "rtrB": "rtrA"}
+
+
+def demo_conf(node, tmp_path, psk=None, extra=""):
+    text = open(os.path.join(TOP, "conf", "demo", node + ".conf")).read()
+    if psk:
+        text = re.sub(r"pre-shared-key \S+", "pre-shared-key " + psk, text)
+    text = text.replace("\nend\n", "\n" + extra + "end\n")
+    p = tmp_path / (node + ".conf")
+    p.write_text(text)
+    return str(p)
+
+
+class Routers:
+    """vpnsipd (this build) on rtrA and rtrB with the demo configurations."""
+
+    def __init__(self, lab, build, tmp_path, psk_b=None, extra=""):
+        self.lab, self.build = lab, build
+        lab.env["VPNSIPD"] = str(build / "vpnsipd")
+        lab.env["VPNSIPSH"] = str(build / "vpnsipsh")
+        lab.env["ASAN_OPTIONS"] = "abort_on_error=0:detect_leaks=1"
+        lab.clear_knobs()
+        self.logs = {}
+        self.running = set()
+        for node in ("rtrA", "rtrB"):
+            conf = demo_conf(node, tmp_path, psk=psk_b if node == "rtrB" else None, extra=extra)
+            path = os.path.join(lab.dir, node, "vpnsipd.log")
+            self.logs[node] = (path, os.path.getsize(path) if os.path.exists(path) else 0)
+            lab.vpnsipd_start(node, conf)
+            self.running.add(node)
+        labctl.wait_for(lambda: self.registered("rtrA") and self.registered("rtrB"),
+                        timeout=15, what="both registered")
+
+    def registered(self, node):
+        return ": registered" in self.sh(node, "show vpn-sip registration-status")
+
+    def sh(self, node, cmd):
+        p = self.lab.sh(node, cmd, check=False)
+        return p.stdout + p.stderr
+
+    def log(self, node):
+        path, start = self.logs[node]
+        with open(path, errors="replace") as f:
+            return f.read()[start:]
+
+    def wait_log(self, node, pattern, timeout=20):
+        return labctl.wait_for(lambda: re.search(pattern, self.log(node)), timeout=timeout,
+                               interval=0.2,
+                               what="%s log /%s/\n%s" % (node, pattern, self.log(node)[-3000:]))
+
+    def state(self, node):
+        m = re.search(r"Session status: (\S+(?: \([IR]\))?)", self.sh(node, "show vpn-sip session"))
+        return m.group(1) if m else None
+
+    def wait_state(self, node, state, timeout=20):
+        return labctl.wait_for(lambda: (self.state(node) or "").startswith(state), timeout=timeout,
+                               interval=0.2, what="%s in %s (now %s)\n%s" % (
+                                   node, state, self.state(node), self.log(node)[-2000:]))
+
+    def ping_through(self, src, timeout=30):
+        """Ping the far LAN host from src's LAN until it answers (the first
+        packet triggers the call)."""
+        lan = LAN[src]
+        return labctl.wait_for(lambda: self.lab.ping(lan, HOST[src], count=1, wait=1),
+                               timeout=timeout, what="ping %s -> %s\nA:\n%s\nB:\n%s" % (
+                                   lan, HOST[src], self.log("rtrA")[-2500:], self.log("rtrB")[-2500:]))
+
+    def call_id(self, node):
+        m = re.search(r"SIP callID\s*: (\S+)", self.sh(node, "show vpn-sip session detail"))
+        return m.group(1) if m else None
+
+    def stop(self, node):
+        if node in self.running:
+            self.lab.vpnsipd_stop(node)
+            self.running.discard(node)
+
+    def close(self):
+        for node in ("rtrA", "rtrB"):
+            self.stop(node)
+        for node in ("rtrA", "rtrB"):
+            text = self.log(node)
+            assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
+                text[-5000:]
+            assert "runtime error" not in text, text[-5000:]
+
+
+@pytest.fixture
+def routers(sesslab, build, tmp_path):
+    made = []
+
+    def make(**kw):
+        r = Routers(sesslab, build, tmp_path, **kw)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+    sesslab.clear_knobs()
+
+
+class Capture:
+    """tshark on the NGN bridge: every SIP message and IKE exchange."""
+
+    def __init__(self, lab, path):
+        self.lab, self.path = lab, str(path)
+        self.p = subprocess.Popen(["ip", "netns", "exec", lab.ns("ngn"), "tshark", "-q", "-i", "ngn0",
+                                   "-f", "udp port 5060 or udp port 4500", "-w", self.path],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        labctl.wait_for(lambda: os.path.exists(self.path) and os.path.getsize(self.path) > 0,
+                        timeout=10, what="tshark started")
+
+    def stop(self):
+        time.sleep(0.5)
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(timeout=10)
+        out = subprocess.run(["tshark", "-r", self.path, "-Y", "sip.Method || sip.Status-Code || isakmp",
+                              "-T", "fields", "-E", "separator=|", "-e", "frame.time_epoch",
+                              "-e", "ip.src", "-e", "ip.dst", "-e", "sip.Method", "-e", "sip.Status-Code",
+                              "-e", "sip.CSeq.method", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r"],
+                             capture_output=True, text=True).stdout
+        events = []
+        for line in out.splitlines():
+            t, src, dst, method, code, cseq, exch, resp = (line.split("|") + [""] * 8)[:8]
+            if method:
+                what = method
+            elif code:
+                what = "%s %s" % (code, cseq)
+            elif exch:
+                what = {"34": "IKE_SA_INIT", "35": "IKE_AUTH", "36": "CREATE_CHILD_SA",
+                        "37": "INFORMATIONAL"}.get(exch, exch) + (" response" if resp == "1" else " request")
+            else:
+                continue
+            events.append((float(t), src, dst, what))
+        return events
+
+
+def first(events, what, src=None):
+    for e in events:
+        if e[3] == what and (src is None or e[1] == src):
+            return e
+    return None
+
+
+SEED_LINES = [
+    r"^VPN-SIP session current status$",
+    r"^\s*Interface: Tunnel1$",
+    r"^\s*Session status: SESSION_UP \(%s\)$",
+    r"^\s*Uptime\s*: \d\d:\d\d:\d\d$",
+    r"^\s*Remote number\s*: %s$",
+    r"^\s*Local number\s*: %s$",
+    r"^\s*Remote address:port: %s:\d+$",
+    r"^\s*Local address:port : %s:\d+$",
+    r"^\s*Crypto conn handle: 0x[0-9A-F]{8}$",
+    r"^\s*SIP Handle\s*: 0x[0-9A-F]{8}$",
+    r"^\s*SIP callID\s*: \S+$",
+    r"^\s*Configured/Negotiated bandwidth: 1000/1000 kbps$",
+]
+
+
+def check_seed_layout(lab, r, node, role):
+    """show vpn-sip session detail, field by field in the seed's order."""
+    out = r.sh(node, "show vpn-sip session detail")
+    lines = [l for l in out.splitlines() if l.strip()]
+    me, peer = lab.number(node), lab.number(PEER[node])
+    pats = list(SEED_LINES)
+    pats[2] = pats[2] % role
+    pats[4] = pats[4] % peer
+    pats[5] = pats[5] % me
+    pats[6] = pats[6] % re.escape(lab.addr(PEER[node]))
+    pats[7] = pats[7] % re.escape(lab.addr(node))
+    assert len(lines) == len(pats), out
+    for line, pat in zip(lines, pats):
+        assert re.match(pat, line), (pat, line, out)
+    # remote-number filter: this tunnel, or nothing.
+    assert "Interface: Tunnel1" in r.sh(node, "show vpn-sip session remote-number %s" % peer)
+    assert "Interface:" not in r.sh(node, "show vpn-sip session remote-number 0300000000")
+    return out
+
+
+def teardown_order(events, deleter, bye_from):
+    """The INFORMATIONAL delete request from `deleter` comes before the BYE
+    (sent by bye_from to Kamailio); returns both events."""
+    d = first(events, "INFORMATIONAL request", deleter)
+    b = first(events, "BYE", bye_from)
+    assert d and b, events
+    assert d[0] < b[0], ("BYE before the SA delete", events)
+    return d, b
+
+
+@pytest.mark.parametrize("caller", ["rtrA", "rtrB"])
+def test_full_cycle_idle_teardown(routers, sesslab, caller, tmp_path):
+    """Traffic triggers the call (INVITE/200/ACK through Kamailio), IKE comes
+    up on the SDP's ports, the ping passes, both routers show the session in
+    the seed's layout; silence: the idle timer deletes the SAs, then BYE; the
+    carrier's CDR ends the call; READY_TO_CONNECT; new traffic calls again."""
+    lab, r = sesslab, routers()
+    callee = PEER[caller]
+    assert r.state(caller) == "READY_TO_CONNECT"
+    cap = Capture(lab, tmp_path / "setup.pcap")
+    t0 = time.monotonic()
+    r.ping_through(caller)
+    setup_s = time.monotonic() - t0
+    ev = cap.stop()
+    kam = "192.0.2.1"
+    inv, ok, ack = first(ev, "INVITE", lab.addr(caller)), first(ev, "200 INVITE", kam), first(ev, "ACK", lab.addr(caller))
+    ike = first(ev, "IKE_SA_INIT request", lab.addr(caller))
+    assert inv and ok and ack and ike, ev
+    assert inv[0] < ok[0] < ack[0] <= ike[0] + 0.05, ev
+    assert ike[2] == lab.addr(callee), ev  # IKE straight to the peer's SDP address
+    assert r.wait_state(caller, "SESSION_UP (I)") and r.wait_state(callee, "SESSION_UP (R)")
+    check_seed_layout(lab, r, caller, "I")
+    check_seed_layout(lab, r, callee, "R")
+    cid = r.call_id(caller)
+    assert cid and cid == r.call_id(callee)  # a proxy: one Call-ID end to end
+    assert lab.wait_cdr(cid, "ANSWER")
+    out = r.sh(caller, "show crypto session detail")
+    assert "UP-ACTIVE" in out and "Capabilities:S" in out, out
+    assert lab.ping(LAN[caller], HOST[caller], count=3)
+    print("setup (first reply) %.2f s" % setup_s)
+
+    # Silence: the idle timer (60 s) of whichever side fires first.
+    cap = Capture(lab, tmp_path / "teardown.pcap")
+    r.wait_log(caller, r"SESSION_DOWN", timeout=100)
+    r.wait_log(callee, r"SESSION_DOWN", timeout=10)
+    r.wait_state(caller, "READY_TO_CONNECT", timeout=10)
+    r.wait_state(callee, "READY_TO_CONNECT", timeout=10)
+    ev = cap.stop()
+    idler = caller if "IDLE" in r.log(caller) else callee
+    teardown_order(ev, lab.addr(idler), lab.addr(idler))
+    end = lab.wait_cdr(cid, "END")
+    assert end["reason"] == "bye" and int(end["duration_ms"]) >= 55000, end
+    assert re.search(r"CDR: Tunnel1 (to|from) %s call-id %s .* cause idle timeout" % (
+        lab.number(callee), re.escape(cid)), r.log(caller)), r.log(caller)[-2000:]
+    hist = r.sh(caller, "show vpn-sip call-history")
+    assert "idle timeout" in hist and lab.number(callee) in hist, hist
+
+    # A new trigger brings it up again with a new call.
+    r.ping_through(caller)
+    r.wait_state(caller, "SESSION_UP (I)")
+    assert r.call_id(caller) != cid
+
+
+def test_operator_clear_and_peer_hangup(routers, sesslab, tmp_path):
+    """clear vpn-sip session: SA delete, then BYE, on the wire; the peer sees
+    its SAs deleted and the BYE.  Then the peer clears (hang-up from the
+    other side)."""
+    lab, r = sesslab, routers()
+    r.ping_through("rtrA")
+    r.wait_state("rtrB", "SESSION_UP (R)")
+    cid = r.call_id("rtrA")
+    cap = Capture(lab, tmp_path / "clear.pcap")
+    r.sh("rtrA", "clear vpn-sip session remote-number %s" % lab.number("rtrB"))
+    r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
+    r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+    ev = cap.stop()
+    d, b = teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    assert first(ev, "INFORMATIONAL response", lab.addr("rtrB"))[0] < b[0], ev
+    assert lab.wait_cdr(cid, "END")["reason"] == "bye"
+    assert "cleared by operator" in r.log("rtrA")
+    assert re.search(r"SESSION_DOWN: Tunnel1: session with %s down: SAs deleted by the peer" %
+                     lab.number("rtrA"), r.log("rtrB")), r.log("rtrB")[-2000:]
+    assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
+    assert "UP-ACTIVE" not in r.sh("rtrB", "show crypto session")
+
+    # Up again (from A), hung up by B this time, by interface.
+    r.ping_through("rtrA")
+    r.wait_state("rtrA", "SESSION_UP (I)")
+    cid2 = r.call_id("rtrA")
+    cap = Capture(lab, tmp_path / "clear2.pcap")
+    r.sh("rtrB", "clear vpn-sip session interface Tunnel1")
+    r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
+    ev = cap.stop()
+    teardown_order(ev, lab.addr("rtrB"), lab.addr("rtrB"))
+    assert lab.wait_cdr(cid2, "END")
+    assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
+
+
+def test_call_rejected_backoff(routers, sesslab):
+    """Kamailio rejects every call to B: A hangs up, returns to READY, and
+    redials with a growing back-off while traffic keeps coming (5 s, 10 s,
+    ...), never in a tight loop; every attempt is logged."""
+    lab, r = sesslab, routers()
+    nb = lab.number("rtrB")
+    lab.reject(nb, 486, "Busy Here")
+    before = len([c for c in lab.cdr() if c["event"] == "START" and c.get("to") == nb])
+    pinger = lab.popen("lanA", "ping", "-i", "0.2", "-W", "1", HOST["rtrA"])
+    try:
+        time.sleep(22)
+    finally:
+        pinger.kill()
+        pinger.wait()
+    starts = [c for c in lab.cdr() if c["event"] == "START" and c.get("to") == nb][before:]
+    # attempts at ~0, 5, 15 s: 3 in 22 s (a tight loop would be hundreds)
+    assert 2 <= len(starts) <= 4, starts
+    gaps = [b["ts"] - a["ts"] for a, b in zip(starts, starts[1:])]
+    assert all(g >= 4.5 for g in gaps), gaps
+    if len(gaps) >= 2:
+        assert gaps[1] >= gaps[0] * 1.5, gaps
+    log = r.log("rtrA")
+    assert len(re.findall(r"CALL_OUT: Tunnel1: calling %s" % nb, log)) == len(starts), log[-3000:]
+    assert re.search(r"CALL_FAIL: Tunnel1: call with %s failed: rejected 486 .*attempt 2" % nb, log), log[-3000:]
+    assert r.state("rtrA") == "READY_TO_CONNECT"
+    hist = r.sh("rtrA", "show vpn-sip call-history")
+    assert "rejected 486" in hist, hist
+
+
+def test_fingerprint_mismatch(routers, sesslab):
+    """B holds another PSK for A: the PSK fingerprint in A's SDP does not
+    match B's key, IKE_AUTH fails, the call is hung up, both return to
+    READY_TO_CONNECT and the failure is logged with its reason."""
+    lab, r = sesslab, routers(psk_b="another-key-that-does-not-match-0000")
+    assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
+    r.wait_log("rtrA", r"CALL_OUT: Tunnel1")
+    r.wait_log("rtrA", r"CALL_FAIL: Tunnel1: call with %s failed" % lab.number("rtrB"), timeout=40)
+    r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
+    r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+    assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
+    logs = r.log("rtrA") + r.log("rtrB")
+    assert re.search(r"AUTH_FAILED|fingerprint|IKE (authentication )?failed", logs), logs[-4000:]
+    assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
+
+
+def test_glare_ends_with_one_session(routers, sesslab):
+    """Both routers call each other at the same moment: one session, one
+    answered call."""
+    lab, r = sesslab, routers()
+    before = len(lab.cdr())
+    pa = subprocess.Popen(["ip", "netns", "exec", lab.ns("rtrA"), str(r.build / "vpnsipsh"), "-S",
+                           os.path.join(lab.dir, "rtrA", "vpnsipd.sock"), "-c",
+                           "vpn-sip call interface Tunnel1"])
+    pb = subprocess.Popen(["ip", "netns", "exec", lab.ns("rtrB"), str(r.build / "vpnsipsh"), "-S",
+                           os.path.join(lab.dir, "rtrB", "vpnsipd.sock"), "-c",
+                           "vpn-sip call interface Tunnel1"])
+    pa.wait(), pb.wait()
+    r.wait_state("rtrA", "SESSION_UP", timeout=30)
+    r.wait_state("rtrB", "SESSION_UP", timeout=30)
+    time.sleep(2)
+    sa, sb = r.state("rtrA"), r.state("rtrB")
+    assert {sa[-2], sb[-2]} == {"I", "R"}, (sa, sb)
+    answered = [c for c in lab.cdr()[before:] if c["event"] == "ANSWER"]
+    assert len(answered) == 1, lab.cdr()[before:]
+    assert r.call_id("rtrA") == r.call_id("rtrB") == answered[0]["callid"]
+    assert lab.ping("lanA", HOST["rtrA"], count=2)
+
+
+def test_sigterm_during_session(routers, sesslab, tmp_path):
+    """SIGTERM while a session is up: SAs deleted, then BYE, the carrier's
+    CDR ends the call, the peer returns to READY_TO_CONNECT, the daemon
+    leaves nothing behind."""
+    lab, r = sesslab, routers()
+    r.ping_through("rtrA")
+    r.wait_state("rtrB", "SESSION_UP (R)")
+    cid = r.call_id("rtrA")
+    cap = Capture(lab, tmp_path / "term.pcap")
+    r.stop("rtrA")
+    r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+    ev = cap.stop()
+    teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    assert lab.wait_cdr(cid, "END")["reason"] == "bye"
+    log = r.log("rtrA")
+    assert log.index("Crypto tunnel is DOWN") < log.index("CALL_END"), log[-3000:]
+    assert "vpnsipd stopped" in log
+    assert "Tunnel1" not in lab.exec("rtrA", "ip", "-br", "link").stdout
+    assert lab.number("rtrA") not in lab.registrations()
