@@ -59,6 +59,21 @@ void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg)
 	D.idle_arg = arg;
 }
 
+static dp_outer_dscp_fn outer_dscp_fn;
+
+void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn)
+{
+	__atomic_store_n(&outer_dscp_fn, fn, __ATOMIC_RELEASE);
+}
+
+uint8_t dataplane_outer_tos(const char *tunnel, const uint8_t *pkt, size_t len)
+{
+	dp_outer_dscp_fn fn = __atomic_load_n(&outer_dscp_fn, __ATOMIC_ACQUIRE);
+	int dscp = fn ? fn(tunnel, pkt, len) : -1;
+
+	return dscp >= 0 ? (uint8_t)(dscp << 2) : (uint8_t)(pkt[1] & 0xfc);
+}
+
 static void run_trigger(void *arg)
 {
 	char *name = arg;

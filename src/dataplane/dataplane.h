@@ -155,6 +155,14 @@ uint32_t dp_tunnel_id(const char *tunnel_name);
 typedef void (*dp_tunnel_event_fn)(const char *tunnel, void *arg);
 void dataplane_set_trigger_hook(dp_tunnel_event_fn fn, void *arg);
 void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg);
+/* The outer DSCP of a tunnel's ESP packets, asked for every packet on the
+ * data plane's thread (QoS: the class of the inner packet, cs4 under the
+ * VPN-SIP bandwidth policy): 0-63, or -1 to copy the inner packet's DSCP
+ * (IOS's default).  One hook; must be thread-safe. */
+typedef int (*dp_outer_dscp_fn)(const char *tunnel, const uint8_t *pkt, size_t len);
+void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn);
+/* The outer TOS byte for an inner IPv4 packet of tunnel (backends). */
+uint8_t dataplane_outer_tos(const char *tunnel, const uint8_t *pkt, size_t len);
 /* Called by backends (any thread): posted to the main thread. */
 void dataplane_raise_trigger(const char *tunnel);
 void dataplane_raise_idle(const char *tunnel);

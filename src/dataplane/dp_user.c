@@ -290,11 +290,12 @@ static void m_port_close(struct dataplane *dp, uint16_t port)
 	pthread_mutex_unlock(&u->mu);
 }
 
-/* sendmsg from port p, source address src (if set), to dst. */
+/* sendmsg from port p, source address src (if set), to dst; tos >= 0:
+ * the outer TOS byte. */
 static ssize_t send_from(struct uport *p, const struct sockaddr_in *src,
-			 const struct sockaddr_in *dst, const struct iovec *iov, int niov)
+			 const struct sockaddr_in *dst, const struct iovec *iov, int niov, int tos)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int))];
 	struct msghdr msg = {
 		.msg_name = (void *)dst,
 		.msg_namelen = sizeof(*dst),
@@ -302,20 +303,32 @@ static ssize_t send_from(struct uport *p, const struct sockaddr_in *src,
 		.msg_iovlen = (size_t)niov,
 	};
 
-	if (src && src->sin_addr.s_addr != INADDR_ANY) {
-		struct cmsghdr *c;
+	bool pktinfo = src && src->sin_addr.s_addr != INADDR_ANY;
+	struct cmsghdr *c;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf;
+	msg.msg_controllen = (pktinfo ? CMSG_SPACE(sizeof(struct in_pktinfo)) : 0) +
+			     (tos >= 0 ? CMSG_SPACE(sizeof(int)) : 0);
+	c = msg.msg_controllen ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (pktinfo) {
 		struct in_pktinfo *pi;
 
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(*pi));
 		pi = (struct in_pktinfo *)CMSG_DATA(c);
 		pi->ipi_spec_dst = src->sin_addr;
+		c = CMSG_NXTHDR(&msg, c);
 	}
+	if (tos >= 0) {
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_TOS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &tos, sizeof(int));
+	}
+	if (!msg.msg_controllen)
+		msg.msg_control = NULL;
 	return sendmsg(p->fd, &msg, 0);
 }
 
@@ -331,7 +344,7 @@ static int m_ike_send(struct dataplane *dp, const struct sockaddr_in *src,
 	pthread_mutex_lock(&u->mu);
 	p = u32map_get(&u->ports, port);
 	if (p) {
-		rc = send_from(p, src, dst, &iov, 1);
+		rc = send_from(p, src, dst, &iov, 1, -1);
 		if (rc >= 0)
 			u->g.ike_out++;
 	} else {
@@ -715,6 +728,7 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	struct uport *port;
 	long n;
 	bool df;
+	int tos;
 
 	if (len < 20 || (pkt[0] >> 4) != 4) {
 		t->st.encrypt_errors++;
@@ -736,6 +750,7 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	if (clamp_mss(pkt, len, t->cfg.mss))
 		t->st.mss_clamped++;
 	df = t->cfg.df == DP_DF_SET || (t->cfg.df == DP_DF_COPY && (pkt[6] & 0x40));
+	tos = dataplane_outer_tos(t->name, pkt, len);
 	n = dp_esp_encrypt(sa->esp, sa->p.spi, ++sa->seq_out, pkt, len, IPPROTO_IPIP, u->outbuf,
 			   sizeof(u->outbuf));
 	port = u32map_get(&u->ports, ntohs(sa->p.local.sin_port));
@@ -748,7 +763,7 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	}
 	set_df(port, df);
 	struct iovec iov = { u->outbuf, (size_t)n };
-	if (send_from(port, &sa->p.local, &sa->p.remote, &iov, 1) < 0) {
+	if (send_from(port, &sa->p.local, &sa->p.remote, &iov, 1, tos) < 0) {
 		t->st.encrypt_errors++;
 		sa->errors++;
 		dbg(&debug_dp_packet, "IPSEC(%s): send: %s", t->name, strerror(errno));

@@ -67,6 +67,9 @@ struct ike_event {
 	uint32_t spi_in, spi_out;        /* UP, REKEYED */
 	struct sockaddr_in local, remote; /* outer addresses and ports */
 	const char *cause;               /* DOWN, AUTH_FAILED */
+	/* UP, REKEYED: the CHILD SA's transforms (IKEv2 transform IDs, key
+	 * bits; int_alg 0 with AEAD), e.g. for QoS's ESP size table. */
+	uint16_t enc_alg, enc_key_bits, int_alg;
 };
 
 typedef void (*ike_event_fn)(const struct ike_event *ev, void *arg);

@@ -360,6 +360,7 @@ struct ev_msg {
 	char *cause;
 	uint32_t spi_in, spi_out, unique_id;
 	struct sockaddr_in local, remote;
+	uint16_t enc_alg, enc_key_bits, int_alg;
 };
 
 static void deliver(void *arg);
@@ -387,6 +388,14 @@ static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 	if (child) {
 		m->spi_in = ntohl(child->get_spi(child, TRUE));
 		m->spi_out = ntohl(child->get_spi(child, FALSE));
+		proposal_t *prop = child->get_proposal(child);
+		uint16_t alg, bits;
+		if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &bits)) {
+			m->enc_alg = alg;
+			m->enc_key_bits = bits;
+		}
+		if (prop && prop->get_algorithm(prop, INTEGRITY_ALGORITHM, &alg, NULL))
+			m->int_alg = alg;
 	}
 	evloop_post(loop, deliver, m);
 }
@@ -943,7 +952,8 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	return s;
 }
 
-static void emit(enum ike_event_type type, struct session *se, const char *cause)
+static void emit_alg(enum ike_event_type type, struct session *se, const char *cause,
+		     const struct ev_msg *m)
 {
 	struct ike_event ev = {
 		.type = type,
@@ -953,10 +963,18 @@ static void emit(enum ike_event_type type, struct session *se, const char *cause
 		.local = se->local,
 		.remote = se->remote,
 		.cause = cause,
+		.enc_alg = m ? m->enc_alg : 0,
+		.enc_key_bits = m ? m->enc_key_bits : 0,
+		.int_alg = m ? m->int_alg : 0,
 	};
 
 	if (event_fn)
 		event_fn(&ev, event_arg);
+}
+
+static void emit(enum ike_event_type type, struct session *se, const char *cause)
+{
+	emit_alg(type, se, cause, NULL);
 }
 
 static void session_remove(struct session *se)
@@ -999,7 +1017,7 @@ static void deliver(void *arg)
 				r, ntohs(m->remote.sin_port), se->tunnel, l, ntohs(m->local.sin_port),
 				m->spi_in, m->spi_out);
 		}
-		emit(m->type, se, NULL);
+		emit_alg(m->type, se, NULL, m);
 		break;
 	case IKE_EV_AUTH_FAILED:
 		free(se->last_cause);

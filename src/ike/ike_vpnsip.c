@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "dataplane/tunnel.h"
 #include "log/log.h"
+#include "qos/qos.h"
 #include "sip/sdp.h"
 #include "vpnsip/vpnsip.h"
 
@@ -85,6 +86,7 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 {
 	switch (ev->type) {
 	case IKE_EV_UP:
+		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_UP, NULL);
 		break;
 	case IKE_EV_DOWN:
@@ -94,6 +96,7 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_AUTH_FAILED, ev->cause);
 		break;
 	case IKE_EV_REKEYED:
+		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
 		break;
 	}
 }

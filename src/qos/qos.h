@@ -70,6 +70,16 @@ int qos_vpnsip_attach(const struct config *cfg, const char *tunnel, unsigned kbp
 int qos_vpnsip_update(const char *tunnel, unsigned kbps);
 /* New ESP parameters (a rekey to another cipher): the size table changes. */
 int qos_vpnsip_set_esp(const char *tunnel, const struct qos_esp_overhead *esp);
+/* The ESP parameters of IKEv2 transforms (IANA transform IDs: encryption
+ * with its key bits, integrity; 0 with AEAD).  false for a transform QoS
+ * does not know. */
+bool qos_esp_from_transforms(unsigned enc_alg, unsigned enc_key_bits, unsigned int_alg,
+			     struct qos_esp_overhead *out);
+/* The IKE engine reports a tunnel's CHILD SA up or rekeyed: the size table
+ * of its implicit policy follows the SA's transforms (no-op without an
+ * implicit policy or for an unknown transform: the table stays). */
+void qos_vpnsip_sa_transforms(const char *tunnel, unsigned enc_alg, unsigned enc_key_bits,
+			      unsigned int_alg);
 /* Remove the implicit policy (no-op when none). */
 void qos_vpnsip_detach(const char *tunnel);
 /* The implicit policy's rate in kbps, 0 when none is attached. */

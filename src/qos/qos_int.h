@@ -192,6 +192,12 @@ void qos_attachments_drop_model(const struct qos_cfg *model);
 int qos_attachment_change_rate(struct qos_attachment *a);
 int qos_attachment_change_esp(struct qos_attachment *a);
 
+/* The outer DSCP for the data plane's thread (marker.c): each implicit
+ * policy publishes a copy of its classes; withdrawn with the policy. */
+void qos_marker_publish(const struct qos_attachment *a);
+void qos_marker_withdraw(const char *ifname);
+void qos_markers_clear(void);
+
 void qos_show_cli_init(void);
 /* Follow VPN-SIP sessions (the daemon's kernel side). */
 void qos_session_init(struct config *cfg);

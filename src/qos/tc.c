@@ -158,6 +158,30 @@ static int root_qdisc(int ifindex, uint32_t defcls, const struct qos_esp_overhea
 	return send_msg(msg);
 }
 
+/* Replace the size table of the root HTB in place: a change without
+ * TCA_OPTIONS (HTB has no change of its own options; the kernel swaps the
+ * table alone), so classes, queues and counters stay. */
+static int root_stab_change(int ifindex, const struct qos_esp_overhead *esp)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_handle = ROOT_HANDLE,
+		.tcm_parent = TC_H_ROOT,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC, NLM_F_REPLACE);
+	int rc;
+
+	if (!msg)
+		return -NLE_NOMEM;
+	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, TCA_KIND, "htb") < 0 || (esp && (rc = put_stab(msg, esp)) < 0)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	return send_msg(msg);
+}
+
 static uint32_t quantum_of(uint64_t rate_bps)
 {
 	uint64_t q = rate_bps / 8 / 10;
@@ -444,6 +468,7 @@ int qos_attachment_apply(const struct config *cfg, struct qos_attachment *a, cha
 		return -1;
 	qos_plan_free(&a->plan);
 	a->plan = plan;
+	qos_marker_publish(a);
 	if (!Q.nl || !a->dev)
 		return 0;
 	kernel_remove(a);
@@ -455,6 +480,8 @@ void qos_attachment_remove(struct qos_attachment *a)
 	if (!a)
 		return;
 	kernel_remove(a);
+	if (a->implicit)
+		qos_marker_withdraw(a->ifname);
 	hashmap_del(&Q.atts, a->ifname);
 	qos_plan_free(&a->plan);
 	free(a->ifname);
@@ -499,6 +526,7 @@ int qos_attachment_change_rate(struct qos_attachment *a)
 	}
 	qos_plan_free(&a->plan);
 	a->plan = plan;
+	qos_marker_publish(a);
 	if (!a->installed)
 		return 0;
 	rc = htb_class(a->ifindex, ROOT_HANDLE, ROOT_CLASS, plan.root_bps, plan.root_bps, 0, false);
@@ -522,8 +550,7 @@ int qos_attachment_change_esp(struct qos_attachment *a)
 
 	if (!a->installed)
 		return 0;
-	rc = root_qdisc(a->ifindex, a->plan.leaves[a->plan.nleaves - 1].minor,
-			a->has_esp ? &a->esp : NULL, NLM_F_REPLACE);
+	rc = root_stab_change(a->ifindex, a->has_esp ? &a->esp : NULL);
 	if (rc < 0) {
 		log_msg("QOS", SEV_ERR, "ESP", "%s: tc change (size table): %s", a->ifname,
 			nl_geterror(rc));
@@ -693,6 +720,7 @@ void qos_kernel_shutdown(void)
 		hashmap_clear(&Q.atts);
 		hashmap_clear(&Q.pending);
 	}
+	qos_markers_clear();
 	if (Q.nl)
 		nl_socket_free(Q.nl);
 	Q.nl = NULL;

@@ -98,6 +98,83 @@ int qos_vpnsip_set_esp(const char *tunnel, const struct qos_esp_overhead *esp)
 	return qos_attachment_change_esp(a);
 }
 
+/* IANA "Transform Type 1/3" IDs: the block size (ESP pads to it, 4 at
+ * least), IV and ICV lengths of each on the wire. */
+bool qos_esp_from_transforms(unsigned enc_alg, unsigned enc_key_bits, unsigned int_alg,
+			     struct qos_esp_overhead *out)
+{
+	static const struct {
+		unsigned id, block, iv, icv; /* icv: AEAD only */
+	} enc[] = {
+		{ 3, 8, 8, 0 },    /* 3DES */
+		{ 11, 4, 0, 0 },   /* NULL */
+		{ 12, 16, 16, 0 }, /* AES-CBC */
+		{ 13, 4, 8, 0 },   /* AES-CTR */
+		{ 14, 4, 8, 8 },   /* AES-CCM-8 */
+		{ 15, 4, 8, 12 },  /* AES-CCM-12 */
+		{ 16, 4, 8, 16 },  /* AES-CCM-16 */
+		{ 18, 4, 8, 8 },   /* AES-GCM-8 */
+		{ 19, 4, 8, 12 },  /* AES-GCM-12 */
+		{ 20, 4, 8, 16 },  /* AES-GCM-16 */
+		{ 21, 4, 8, 16 },  /* NULL-AES-GMAC */
+		{ 23, 16, 16, 0 }, /* CAMELLIA-CBC */
+		{ 28, 4, 8, 16 },  /* CHACHA20-POLY1305 */
+	};
+	static const struct {
+		unsigned id, icv;
+	} integ[] = {
+		{ 0, 0 },  { 1, 12 },  /* HMAC-MD5-96 */
+		{ 2, 12 },             /* HMAC-SHA1-96 */
+		{ 5, 12 },             /* AES-XCBC-96 */
+		{ 8, 12 },             /* AES-CMAC-96 */
+		{ 9, 16 }, { 10, 16 }, { 11, 16 }, /* AES-GMAC */
+		{ 12, 16 },            /* HMAC-SHA2-256-128 */
+		{ 13, 24 },            /* HMAC-SHA2-384-192 */
+		{ 14, 32 },            /* HMAC-SHA2-512-256 */
+	};
+	size_t e, i;
+
+	(void)enc_key_bits; /* the key length changes nothing on the wire */
+	for (e = 0; e < ARRAY_SIZE(enc) && enc[e].id != enc_alg; e++)
+		;
+	for (i = 0; i < ARRAY_SIZE(integ) && integ[i].id != int_alg; i++)
+		;
+	if (e == ARRAY_SIZE(enc) || i == ARRAY_SIZE(integ))
+		return false;
+	*out = (struct qos_esp_overhead){
+		.fixed_bytes = QOS_ESP_FIXED_UDP_ENCAP,
+		.block_size = enc[e].block,
+		.iv_len = enc[e].iv,
+		.icv_len = enc[e].icv ? enc[e].icv : integ[i].icv,
+	};
+	return true;
+}
+
+void qos_vpnsip_sa_transforms(const char *tunnel, unsigned enc_alg, unsigned enc_key_bits,
+			      unsigned int_alg)
+{
+	struct qos_attachment *a = implicit_of(tunnel);
+	struct qos_esp_overhead esp;
+
+	if (!a)
+		return;
+	if (!qos_esp_from_transforms(enc_alg, enc_key_bits, int_alg, &esp)) {
+		log_msg("QOS", SEV_WARNING, "VPNSIP_ESP",
+			"%s: unknown ESP transform (encryption %u, integrity %u): overhead "
+			"accounting unchanged", tunnel, enc_alg, int_alg);
+		return;
+	}
+	if (a->has_esp && memcmp(&a->esp, &esp, sizeof(esp)) == 0)
+		return;
+	if (qos_vpnsip_set_esp(tunnel, &esp) < 0) {
+		log_msg("QOS", SEV_ERR, "VPNSIP_ESP", "%s: cannot change the ESP size table", tunnel);
+		return;
+	}
+	log_msg("QOS", SEV_INFO, "VPNSIP_ESP",
+		"%s: overhead accounting follows the SA: %u fixed, %u IV, block %u, ICV %u bytes",
+		tunnel, esp.fixed_bytes, esp.iv_len, esp.block_size, esp.icv_len);
+}
+
 void qos_vpnsip_detach(const char *tunnel)
 {
 	struct qos_attachment *a = implicit_of(tunnel);
