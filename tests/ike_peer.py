@@ -29,7 +29,7 @@ class StockCharon:
         with open(os.path.join(self.dir, "strongswan.conf"), "w") as f:
             f.write(textwrap.dedent("""\
                 charon {
-                  load = random nonce openssl pem pkcs1 x509 pubkey constraints hmac kdf kernel-libipsec kernel-netlink socket-default vici
+                  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints hmac kdf kernel-libipsec kernel-netlink socket-default vici
                   port = %d
                   port_nat_t = %d
                   install_routes = yes
@@ -133,3 +133,36 @@ def psk_conn(name, local_addr, remote_addr, local_id, remote_id, psk, local_ts, 
             "      }\n    }\n  }\n}\n%s"
             % (name, local_addr, remote_addr, remote_port, lport, ike, dpd, local_auth,
                remote_auth, local_ts, remote_ts, esp, secrets))
+
+
+def make_self_signed(workdir, cn):
+    """An RSA key and a self-signed certificate made by openssl (the stock
+    peer's own credentials) in swanctl's layout under workdir (swanctl
+    --file loads keys from private/ next to the file); returns (key path,
+    cert path, cert DER)."""
+    os.makedirs(os.path.join(str(workdir), "private"), exist_ok=True)
+    key = os.path.join(str(workdir), "private", cn + ".key")
+    crt = os.path.join(str(workdir), cn + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "30", "-subj", "/CN=" + cn], check=True,
+                   capture_output=True)
+    der = subprocess.run(["openssl", "x509", "-in", crt, "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    return key, crt, der
+
+
+def cert_conn(name, local_addr, remote_addr, local_id, remote_id, cert, peer_cert,
+              local_ts, remote_ts, remote_port=500, local_port=None,
+              esp="aes256-sha256", ike="aes256-sha256-modp2048"):
+    """A swanctl.conf with one connection authenticated by RSA signatures:
+    our certificate (identity: its subject DN) and the peer's certificate
+    pinned (the stock equivalent of the SDP fingerprint binding)."""
+    lport = "    local_port = %d\n" % local_port if local_port else ""
+    return ("connections {\n  %s {\n    version = 2\n    local_addrs = %s\n    remote_addrs = %s\n"
+            "    remote_port = %d\n%s    encap = yes\n    proposals = %s\n    send_cert = always\n"
+            "    local {\n      auth = pubkey\n      id = \"%s\"\n      certs = %s\n    }\n"
+            "    remote {\n      auth = pubkey\n      id = \"%s\"\n      certs = %s\n    }\n"
+            "    children {\n      net {\n        local_ts = %s\n        remote_ts = %s\n"
+            "        esp_proposals = %s\n        start_action = none\n      }\n    }\n  }\n}\n"
+            % (name, local_addr, remote_addr, remote_port, lport, ike, local_id, cert, remote_id,
+               peer_cert, local_ts, remote_ts, esp))

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import StockCharon, psk_conn  # noqa: E402
+from ike_peer import StockCharon, cert_conn, make_self_signed, psk_conn  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -84,6 +84,8 @@ class Pair:
         self.alog = os.path.join(lab.dir, "rtrA", "vpnsipd.log")
         self.log_start = os.path.getsize(self.alog) if os.path.exists(self.alog) else 0
         lab.vpnsipd_start("rtrA", str(conf))
+        if callable(peer_conf):
+            peer_conf = peer_conf()
         self.peer = StockCharon(lab, "rtrB", tmp / "peer", port_nat_t=peer_port_nat_t).start()
         self.peer.load(peer_conf or psk_conn("vpnsip", B_BAK, A_BAK, NUM_B, NUM_A, PSK,
                                              LAN_B, LAN_A, remote_port=4500))
@@ -195,6 +197,109 @@ def test_fingerprint_mismatch_fails_ike_auth(pair_factory, ikelab):
     assert PSK not in pair.log()  # no secrets in the log
 
 
+def rsa_a_config(ident=""):
+    return f"""hostname rtrA
+crypto pki trustpoint Self
+ enrollment selfsigned
+ subject-name CN=rtrA
+ revocation-check none
+ rsakeypair myRSA 2048
+crypto pki enroll Self
+crypto ikev2 profile IPROF
+ match identity remote any
+{ident} authentication remote rsa-sig
+ authentication local rsa-sig
+ pki trustpoint Self
+ nat force-encap
+crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+ mode tunnel
+crypto ipsec profile IPROF
+ set transform-set TS
+ set ikev2-profile IPROF
+interface Tunnel1
+ ip address 10.255.0.1 255.255.255.252
+ tunnel source bak0
+ tunnel mode ipsec ipv4
+ tunnel destination dynamic
+ tunnel protection ipsec profile IPROF ikev2-profile IPROF
+"""
+
+
+def a_cert_der(lab):
+    """vpnsipd's self-signed certificate (made at boot by the trustpoint)."""
+    path = os.path.join(lab.dir, "rtrA", "vpnsipd.state", "pki", "certs", "Self.crt")
+    labctl.wait_for(lambda: os.path.exists(path), timeout=10, what="the self-signed certificate")
+    return path, subprocess.run(["openssl", "x509", "-in", path, "-outform", "DER"], check=True,
+                                capture_output=True).stdout
+
+
+@pytest.fixture
+def rsa_pair(pair_factory, ikelab, tmp_path):
+    """vpnsipd with its self-signed certificate, stock charon with its own
+    (identity: subject DN), each pinning the other's certificate."""
+    peer_dir = tmp_path / "peer"
+    _, b_crt, b_der = make_self_signed(peer_dir, "rtrB")
+    made = {}
+
+    def conf(**kw):
+        a_crt, a_der = a_cert_der(ikelab)
+        made["a_der"] = a_der
+        kw.setdefault("remote_port", 4500)
+        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B, LAN_A,
+                         **kw)
+
+    def make(role="initiator", a_conf=None):
+        kw = {}
+        if role == "responder":
+            kw = dict(remote_port=50001, local_port=4600)
+        pair = pair_factory(a_conf or rsa_a_config(), peer_conf=lambda: conf(**kw),
+                            **({"peer_port_nat_t": 4600} if role == "responder" else {}))
+        pair.a_der, pair.b_der = made["a_der"], b_der
+        return pair
+    return make
+
+
+def test_rsa_self_signed_initiator(rsa_pair, ikelab):
+    pair = rsa_pair()
+    # What the SDP carries: a=fingerprint over each certificate's DER.
+    out = pair.sh("show crypto pki certificates Self")
+    shown = re.search(r"Fingerprint SHA1: ([0-9A-F ]+)", out).group(1).replace(" ", "")
+    assert shown == fp_text(pair.a_der).replace(":", ""), out
+    pair.start_session(fp=("sha-1", fp_text(pair.b_der)))
+    pair.wait_up()
+    assert ikelab.ping("lanA", HOST_B, count=2)
+    assert "ESTABLISHED" in pair.peer.list_sas()
+    assert "Auth sign: RSA, Auth verify: RSA" in pair.sh("show crypto ikev2 sa"), pair.sh("show crypto ikev2 sa")
+    plog = pair.peer.log_text()
+    # The stock peer found our public key by our identity, the subject DN.
+    assert re.search(r"authentication of 'CN=rtrA' with RSA.* successful", plog), plog[-3000:]
+
+
+def test_rsa_self_signed_responder(rsa_pair, ikelab):
+    pair = rsa_pair(role="responder")
+    pair.start_session(role="responder", lport=50001, pport=4600,
+                       fp=("sha-256", fp_text(pair.b_der, "sha256")))
+    r = pair.peer.initiate("net")
+    assert r.returncode == 0, r.stdout + r.stderr + pair.log()[-3000:]
+    pair.wait_up()
+    assert ikelab.ping("lanA", HOST_B, count=2)
+    out = pair.sh("show crypto session detail")
+    assert re.search(r"IKEv2 SA: local 192\.0\.2\.11/50001 remote 192\.0\.2\.12/4600 Active", out), out
+
+
+def test_rsa_wrong_certificate_fingerprint(rsa_pair, ikelab, tmp_path):
+    pair = rsa_pair()
+    _, _, other = make_self_signed(tmp_path / "other", "rtrB")  # same name, other key
+    pair.start_session(fp=("sha-1", fp_text(other)))
+    pair.wait_log(r"%IKEV2-3-FINGERPRINT_MISMATCH: Tunnel1: peer 192\.0\.2\.12:4500: certificate "
+                  r"SHA-1 fingerprint does not match the SDP fingerprint")
+    pair.wait_log(r"Tunnel1.*fingerprint mismatch \(certificate\)|AUTH_FAILED: Tunnel1")
+    time.sleep(1)
+    assert "Crypto tunnel is UP" not in pair.log()
+    assert "ESTABLISHED" not in pair.peer.list_sas()
+    assert not ikelab.ping("lanA", HOST_B, count=1)
+
+
 def test_responder_on_session_port_with_peer_port_not_4500(pair_factory, ikelab):
     # The peer starts from its NAT-T port (4600) as a VPN-SIP peer does: from
     # 500 it would float both ends to 4500 (RFC 7296 2.23).
@@ -262,6 +367,34 @@ def test_garbage_truncated_forged_esp_dropped(pair_factory, ikelab):
     assert ikelab.ping("lanA", HOST_B, count=2)  # still working
 
 
+def test_invalid_spi_recovery_notifies_peer(pair_factory, ikelab):
+    """crypto isakmp invalid-spi-recovery: ESP with an unknown SPI from a
+    peer we have an IKE SA with is answered with N(INVALID_SPI) in an
+    INFORMATIONAL of that SA; at most one a second however many arrive."""
+    pair = pair_factory()
+    pair.start_session()
+    pair.wait_up()
+    bogus = "deadbeef00000001" + "11" * 80
+    # Off (the default): counted and logged, nothing sent.
+    _send_udp(ikelab, "rtrB", A_BAK, 4500, [bogus])
+    pair.wait_log(r"RECVD_PKT_INV_SPI.*spi=0xDEADBEEF")
+    time.sleep(1.5)
+    assert "N(INVAL_SPI)" not in pair.peer.log_text()
+    pair.sh("enable", "configure terminal", "crypto isakmp invalid-spi-recovery", "end")
+    _send_udp(ikelab, "rtrB", A_BAK, 4500, [bogus] * 50)
+    pair.wait_log(r"INVALID_SPI_NOTIFY: Tunnel1: sent INVALID_SPI notify for SPI 0xDEADBEEF to 192\.0\.2\.12")
+    labctl.wait_for(lambda: re.search(r"parsed INFORMATIONAL request \d+ \[ N\(INVAL_SPI\) \]",
+                                      pair.peer.log_text()), timeout=5,
+                    what="the stock peer received N(INVALID_SPI)\n" + pair.peer.log_text()[-2000:])
+    time.sleep(1)
+    # 50 packets in well under a second: one notification.
+    assert pair.log().count("INVALID_SPI_NOTIFY") == 1, pair.log()
+    assert pair.peer.log_text().count("N(INVAL_SPI)") == 1
+    # The IKE SA survived it and traffic still passes.
+    assert "ESTABLISHED" in pair.peer.list_sas()
+    assert ikelab.ping("lanA", HOST_B, count=1)
+
+
 CAPTURE = r"""
 import socket, struct, sys, json, time
 iface, want_src, n, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
@@ -279,7 +412,7 @@ while time.time() < end and len(out) < n:
     sport, dport = struct.unpack("!HH", ip[ihl:ihl+4])
     payload = ip[ihl+8:]
     if src != want_src or sport == 500 or payload[:4] == b"\0\0\0\0" or len(payload) < 40: continue
-    out.append({"df": bool(ip[6] & 0x40), "sport": sport, "dport": dport, "payload": payload.hex()})
+    out.append({"df": bool(ip[6] & 0x40), "tos": ip[1], "sport": sport, "dport": dport, "payload": payload.hex()})
 print(json.dumps(out), flush=True)
 """
 
@@ -323,6 +456,38 @@ def test_replay_window_and_df_bit(pair_factory, ikelab):
     df = capture(ikelab, "rtrB", "bak0", A_BAK, 1,
                  lambda: ikelab.exec("lanA", "ping", "-c1", "-M", "dont", "-s", "200", HOST_B))
     assert df and df[0]["df"] is True, df
+
+
+def test_show_interfaces_counters_and_outer_dscp(pair_factory, ikelab):
+    pair = pair_factory()
+    # Before the session: the trigger drop shows on the interface.
+    assert not ikelab.ping("lanA", HOST_B, count=1, wait=1)
+    pair.start_session()
+    pair.wait_up()
+    # The outer DSCP copies the inner one (EF = 46 -> TOS 0xb8; ECN not copied).
+    pkts = capture(ikelab, "rtrB", "bak0", A_BAK, 1,
+                   lambda: ikelab.exec("lanA", "ping", "-c1", "-Q", "0xb9", HOST_B))
+    assert pkts and pkts[0]["tos"] == 0xb8, pkts
+    pkts = capture(ikelab, "rtrB", "bak0", A_BAK, 1,
+                   lambda: ikelab.exec("lanA", "ping", "-c1", "-Q", "0x28", HOST_B))  # AF11
+    assert pkts and pkts[0]["tos"] == 0x28, pkts
+    pkts = capture(ikelab, "rtrB", "bak0", A_BAK, 1,
+                   lambda: ikelab.exec("lanA", "ping", "-c1", HOST_B))
+    assert pkts and pkts[0]["tos"] == 0, pkts
+    assert ikelab.ping("lanA", HOST_B, count=2)
+    out = pair.sh("show interfaces Tunnel1")
+    assert "Tunnel protocol/transport IPSEC/IP" in out, out
+    assert 'Tunnel protection via IPSec (profile "IPROF")' in out, out
+    m = re.search(r"IPsec data plane \(user-space\): SA up\n\s+(\d+) packets input, (\d+) bytes \(decrypted\)\n"
+                  r"\s+(\d+) packets output, (\d+) bytes \(encrypted\)\n"
+                  r"\s+(\d+) encrypt errors, (\d+) decrypt errors, (\d+) replay drops\n"
+                  r"\s+(\d+) trigger drops \((\d+) triggers\)", out)
+    assert m, out
+    pin, bin_, pout, bout, enc_err, dec_err, rep, tdrop, trig = (int(x) for x in m.groups())
+    assert pin >= 5 and pout >= 5 and bin_ >= 84 * 5 and bout >= 84 * 5, out
+    assert enc_err == dec_err == rep == 0 and tdrop >= 1 and trig == 1, out
+    enc, dec, _, _ = pair.counters()
+    assert (enc, dec) == (pout, pin), out
 
 
 def test_replay_disabled_accepts_resent_packet(pair_factory, ikelab):
@@ -386,12 +551,27 @@ def test_static_destination_initiates(pair_factory, ikelab):
     assert ikelab.ping("lanA", HOST_B, count=2)
 
 
-def vpnsip_config(lab, node, peer_node, tun_addr):
+def vpnsip_config(lab, node, peer_node, tun_addr, auth="psk"):
     me, peer = lab.number(node), lab.number(peer_node)
     lan_peer = lab.addr(peer_node.replace("rtr", "lan"))
     net = ".".join(lan_peer.split(".")[:3] + [str(int(lan_peer.split(".")[3]) & ~7)])
-    return f"""hostname {node}
-crypto ikev2 keyring keys
+    if auth == "rsa":
+        # The Cisco guide's self-signed example: no keyring, no CA.
+        crypto = f"""crypto pki trustpoint selfCert
+ enrollment selfsigned
+ subject-name CN={node}
+ revocation-check none
+ rsakeypair myRSA
+crypto pki enroll selfCert
+crypto ikev2 profile IPROF
+ match identity remote any
+ authentication local rsa-sig
+ authentication remote rsa-sig
+ pki trustpoint selfCert
+ nat force-encap
+"""
+    else:
+        crypto = f"""crypto ikev2 keyring keys
  peer peer
   identity key-id {peer}
   pre-shared-key {PSK}
@@ -402,7 +582,9 @@ crypto ikev2 profile IPROF
  authentication local pre-share
  keyring local keys
  nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+"""
+    return f"""hostname {node}
+{crypto}crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
  mode tunnel
 crypto ipsec profile IPROF
  set transform-set TS
@@ -425,9 +607,11 @@ ip route {net} 255.255.255.248 Tunnel1
 """
 
 
-def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path):
+@pytest.mark.parametrize("auth", ["psk", "rsa"])
+def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path, auth):
     """Traffic into Tunnel1 triggers the SIP call (Kamailio), the SDPs carry
-    ports and PSK fingerprints, IKE binds to them, and lanA reaches lanB."""
+    ports and PSK or certificate fingerprints, IKE binds to them, and lanA
+    reaches lanB."""
     lab = ikelab
     lab.env["VPNSIPD"] = str(build / "vpnsipd")
     lab.env["VPNSIPSH"] = str(build / "vpnsipsh")
@@ -435,7 +619,7 @@ def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path):
     logs = {}
     for node, peer, addr in (("rtrA", "rtrB", "10.255.0.1"), ("rtrB", "rtrA", "10.255.0.2")):
         conf = tmp_path / (node + ".conf")
-        conf.write_text(vpnsip_config(lab, node, peer, addr))
+        conf.write_text(vpnsip_config(lab, node, peer, addr, auth))
         path = os.path.join(lab.dir, node, "vpnsipd.log")
         logs[node] = (path, os.path.getsize(path) if os.path.exists(path) else 0)
         lab.vpnsipd_start(node, str(conf))
@@ -462,6 +646,11 @@ def test_vpnsip_end_to_end_two_vpnsipd(ikelab, build, tmp_path):
             assert "VPN-SIP-Tunnel1-Bandwidth attached" in log(node), log(node)[-2000:]
             qos = lab.sh(node, "show policy-map interface Tunnel1").stdout
             assert "Service-policy output: VPN-SIP-Tunnel1-Bandwidth" in qos, qos
+        if auth == "rsa":
+            # Each side pinned the other's self-signed certificate by the
+            # a=fingerprint of the SDP; our identities are the subject DNs.
+            sa = lab.sh("rtrA", "show crypto ikev2 sa detailed").stdout
+            assert "Auth sign: RSA, Auth verify: RSA" in sa, sa
     finally:
         for node in ("rtrA", "rtrB"):
             lab.vpnsipd_stop(node)

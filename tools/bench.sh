@@ -1,7 +1,9 @@
 #!/bin/bash
 # make bench: figures, never pass/fail.  Today: the control plane (config
 # load with N tunnels, show running-config latency, memory per configured
-# tunnel).  Session, IKE and data-plane figures join as those features land.
+# tunnel), then the IPsec data plane and IKE (tests/bench_ike.py: iperf3
+# through one tunnel, vpnsipd vs stock strongSwan kernel-libipsec in the
+# same lab run, and the IKE SA setup rate).
 set -eu
 cd "$(dirname "$0")/.."
 N=${TUNNELS:-1000}
@@ -61,6 +63,16 @@ printf 'computed from the measured inner rate with the ESP-in-UDP formula)\n'
 printf '%-8s %-10s %10s %10s %7s %12s\n' where mode configured measured ratio inner
 printf '%b' "$qos_table"
 
+# IPsec figures (a lab of network namespaces: root only; never fails).
+ike_json=build/bench/ike.json
+echo '{}' >"$ike_json"
+if [ "$(id -u)" = 0 ]; then
+	printf '\n'
+	LAB_PREFIX=${LAB_PREFIX:-vsbench} /usr/bin/python3 tests/bench_ike.py "$ike_json" ||
+		echo "bench: IPsec figures unavailable" >&2
+fi
+ike() { /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("null" if v is None else v)' "$ike_json" "$1"; }
+
 cat >build/bench/results.json <<JSON
 {
   "date": "$(date -u +%FT%TZ)",
@@ -73,7 +85,11 @@ cat >build/bench/results.json <<JSON
   "sessions_target": null, "sessions_up": null, "all_up_seconds": null,
   "setup_latency_ms_p50": null, "setup_latency_ms_p95": null, "floor_latency_ms_p50": null,
   "rss_per_session_kib": null, "show_session_ms": null,
-  "throughput_mbps_single": null, "throughput_ratio_vs_strongswan": null,
+  "throughput_mbps_single": $(ike throughput_mbps_single),
+  "throughput_mbps_strongswan": $(ike throughput_mbps_strongswan),
+  "throughput_ratio_vs_strongswan": $(ike throughput_ratio_vs_strongswan),
+  "ike_setup_rate_per_s": $(ike ike_setup_rate_per_s),
+  "ike_setup_latency_ms_p50": $(ike ike_setup_latency_ms_p50),
   "qos_shaper_accuracy": [${qos_json%,}]
 }
 JSON

@@ -22,7 +22,40 @@ static struct {
 	struct evloop *loop;
 	dp_tunnel_event_fn trigger_fn, idle_fn;
 	void *trigger_arg, *idle_arg;
+	dp_invalid_spi_fn invalid_spi_fn;
+	void *invalid_spi_arg;
+	struct dscp_hook {
+		dp_outer_dscp_fn fn;
+		void *arg;
+		struct dscp_hook *retired; /* older ones, freed at shutdown */
+	} *dscp; /* swapped atomically */
+	struct dscp_hook *dscp_retired;
 } D;
+
+void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn, void *arg)
+{
+	struct dscp_hook *h = NULL, *old = D.dscp;
+
+	if (fn) {
+		h = xmalloc(sizeof(*h));
+		*h = (struct dscp_hook){ fn, arg, NULL };
+	}
+	__atomic_store_n(&D.dscp, h, __ATOMIC_RELEASE);
+	/* The data plane thread may still be reading the old one: kept until
+	 * shutdown (a few bytes per change; QoS sets it once). */
+	if (old) {
+		old->retired = D.dscp_retired;
+		D.dscp_retired = old;
+	}
+}
+
+unsigned dataplane_outer_dscp(uint32_t tunnel_id, const uint8_t *inner, size_t len)
+{
+	struct dscp_hook *h = __atomic_load_n(&D.dscp, __ATOMIC_ACQUIRE);
+	int v = h ? h->fn(tunnel_id, inner, len, h->arg) : -1;
+
+	return v >= 0 && v < 64 ? (unsigned)v : (unsigned)(inner[1] >> 2);
+}
 
 struct dataplane *dataplane_get(void)
 {
@@ -59,21 +92,6 @@ void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg)
 	D.idle_arg = arg;
 }
 
-static dp_outer_dscp_fn outer_dscp_fn;
-
-void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn)
-{
-	__atomic_store_n(&outer_dscp_fn, fn, __ATOMIC_RELEASE);
-}
-
-uint8_t dataplane_outer_tos(const char *tunnel, const uint8_t *pkt, size_t len)
-{
-	dp_outer_dscp_fn fn = __atomic_load_n(&outer_dscp_fn, __ATOMIC_ACQUIRE);
-	int dscp = fn ? fn(tunnel, pkt, len) : -1;
-
-	return dscp >= 0 ? (uint8_t)(dscp << 2) : (uint8_t)(pkt[1] & 0xfc);
-}
-
 static void run_trigger(void *arg)
 {
 	char *name = arg;
@@ -92,6 +110,38 @@ static void run_idle(void *arg)
 	if (D.idle_fn)
 		D.idle_fn(name, D.idle_arg);
 	free(name);
+}
+
+void dataplane_set_invalid_spi_hook(dp_invalid_spi_fn fn, void *arg)
+{
+	D.invalid_spi_fn = fn;
+	D.invalid_spi_arg = arg;
+}
+
+struct invalid_spi_note {
+	struct sockaddr_in peer;
+	uint16_t local_port;
+	uint32_t spi;
+};
+
+static void run_invalid_spi(void *arg)
+{
+	struct invalid_spi_note *n = arg;
+
+	if (D.invalid_spi_fn)
+		D.invalid_spi_fn(&n->peer, n->local_port, n->spi, D.invalid_spi_arg);
+	free(n);
+}
+
+void dataplane_raise_invalid_spi(const struct sockaddr_in *peer, uint16_t local_port, uint32_t spi)
+{
+	struct invalid_spi_note *n;
+
+	if (!D.loop || !D.invalid_spi_fn)
+		return;
+	n = xmalloc(sizeof(*n));
+	*n = (struct invalid_spi_note){ *peer, local_port, spi };
+	evloop_post(D.loop, run_invalid_spi, n);
 }
 
 void dataplane_raise_trigger(const char *tunnel)
@@ -208,6 +258,14 @@ void dataplane_shutdown(void)
 		D.dp->destroy(D.dp);
 	D.dp = NULL;
 	D.loop = NULL;
+	/* The data plane thread is gone: the hooks can go. */
+	free(D.dscp);
+	D.dscp = NULL;
+	while (D.dscp_retired) {
+		struct dscp_hook *h = D.dscp_retired;
+		D.dscp_retired = h->retired;
+		free(h);
+	}
 }
 
 void tunnel_cli_init(void);

@@ -155,17 +155,34 @@ uint32_t dp_tunnel_id(const char *tunnel_name);
 typedef void (*dp_tunnel_event_fn)(const char *tunnel, void *arg);
 void dataplane_set_trigger_hook(dp_tunnel_event_fn fn, void *arg);
 void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg);
-/* The outer DSCP of a tunnel's ESP packets, asked for every packet on the
- * data plane's thread (QoS: the class of the inner packet, cs4 under the
- * VPN-SIP bandwidth policy): 0-63, or -1 to copy the inner packet's DSCP
- * (IOS's default).  One hook; must be thread-safe. */
-typedef int (*dp_outer_dscp_fn)(const char *tunnel, const uint8_t *pkt, size_t len);
-void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn);
-/* The outer TOS byte for an inner IPv4 packet of tunnel (backends). */
-uint8_t dataplane_outer_tos(const char *tunnel, const uint8_t *pkt, size_t len);
+/* Main thread.  invalid SPI: an ESP packet whose SPI we have no SA for
+ * came from PEER to our UDP port LOCAL_PORT.  Backends raise it at most
+ * once a second (with the %IPSEC-4-RECVD_PKT_INV_SPI log line), so what
+ * the hook does (IKE: an INVALID_SPI notify, "crypto isakmp
+ * invalid-spi-recovery") is bounded in rate whatever the peer sends. */
+typedef void (*dp_invalid_spi_fn)(const struct sockaddr_in *peer, uint16_t local_port,
+				  uint32_t spi, void *arg);
+void dataplane_set_invalid_spi_hook(dp_invalid_spi_fn fn, void *arg);
+/* Outer DSCP of ESP packets.  Default: the inner IPv4 packet's DSCP is
+ * copied to the outer header (RFC 2983 uniform model; ECN is not copied,
+ * the outer header is Not-ECT).  QoS may install one classifier: called in
+ * the data plane thread for every outbound packet of a tunnel (if_id =
+ * dp_tunnel_id(), inner = the inner IPv4 packet, len >= 20), it returns the
+ * outer DSCP 0-63, or -1 for the default (copy).  It must be fast, must not
+ * block and must not call the data plane; whatever it reads it must read
+ * thread-safely (e.g. an RCU-like swapped pointer to a class table).  NULL
+ * removes it.  The same policy applies to every backend. */
+typedef int (*dp_outer_dscp_fn)(uint32_t tunnel_id, const uint8_t *inner, size_t len,
+				void *arg);
+void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn, void *arg);
+/* For backends: the outer DSCP of one inner packet (hook, else copy). */
+unsigned dataplane_outer_dscp(uint32_t tunnel_id, const uint8_t *inner, size_t len);
+
 /* Called by backends (any thread): posted to the main thread. */
 void dataplane_raise_trigger(const char *tunnel);
 void dataplane_raise_idle(const char *tunnel);
+void dataplane_raise_invalid_spi(const struct sockaddr_in *peer, uint16_t local_port,
+				 uint32_t spi);
 
 /* Daemon wiring: create the user-space backend and take over the Tunnel
  * TUN devices from net/iface_kernel.c. */

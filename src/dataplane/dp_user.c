@@ -290,28 +290,29 @@ static void m_port_close(struct dataplane *dp, uint16_t port)
 	pthread_mutex_unlock(&u->mu);
 }
 
-/* sendmsg from port p, source address src (if set), to dst; tos >= 0:
- * the outer TOS byte. */
+/* sendmsg from port p, source address src (if set), to dst. */
+/* tos: the outer TOS byte (0: the socket's default, no ancillary data). */
 static ssize_t send_from(struct uport *p, const struct sockaddr_in *src,
 			 const struct sockaddr_in *dst, const struct iovec *iov, int niov, int tos)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int))];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
 	struct msghdr msg = {
 		.msg_name = (void *)dst,
 		.msg_namelen = sizeof(*dst),
 		.msg_iov = (struct iovec *)iov,
 		.msg_iovlen = (size_t)niov,
+		.msg_control = cbuf.buf,
 	};
-
-	bool pktinfo = src && src->sin_addr.s_addr != INADDR_ANY;
 	struct cmsghdr *c;
+	size_t used = 0;
 
-	memset(cbuf, 0, sizeof(cbuf));
-	msg.msg_control = cbuf;
-	msg.msg_controllen = (pktinfo ? CMSG_SPACE(sizeof(struct in_pktinfo)) : 0) +
-			     (tos >= 0 ? CMSG_SPACE(sizeof(int)) : 0);
-	c = msg.msg_controllen ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (pktinfo) {
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_controllen = sizeof(cbuf.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	if (src && src->sin_addr.s_addr != INADDR_ANY) {
 		struct in_pktinfo *pi;
 
 		c->cmsg_level = IPPROTO_IP;
@@ -319,15 +320,18 @@ static ssize_t send_from(struct uport *p, const struct sockaddr_in *src,
 		c->cmsg_len = CMSG_LEN(sizeof(*pi));
 		pi = (struct in_pktinfo *)CMSG_DATA(c);
 		pi->ipi_spec_dst = src->sin_addr;
+		used += CMSG_SPACE(sizeof(*pi));
 		c = CMSG_NXTHDR(&msg, c);
 	}
-	if (tos >= 0) {
+	if (tos) {
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_TOS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &tos, sizeof(int));
+		used += CMSG_SPACE(sizeof(int));
 	}
-	if (!msg.msg_controllen)
+	msg.msg_controllen = used;
+	if (!used)
 		msg.msg_control = NULL;
 	return sendmsg(p->fd, &msg, 0);
 }
@@ -344,7 +348,7 @@ static int m_ike_send(struct dataplane *dp, const struct sockaddr_in *src,
 	pthread_mutex_lock(&u->mu);
 	p = u32map_get(&u->ports, port);
 	if (p) {
-		rc = send_from(p, src, dst, &iov, 1, -1);
+		rc = send_from(p, src, dst, &iov, 1, 0);
 		if (rc >= 0)
 			u->g.ike_out++;
 	} else {
@@ -728,7 +732,6 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	struct uport *port;
 	long n;
 	bool df;
-	int tos;
 
 	if (len < 20 || (pkt[0] >> 4) != 4) {
 		t->st.encrypt_errors++;
@@ -750,7 +753,7 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	if (clamp_mss(pkt, len, t->cfg.mss))
 		t->st.mss_clamped++;
 	df = t->cfg.df == DP_DF_SET || (t->cfg.df == DP_DF_COPY && (pkt[6] & 0x40));
-	tos = dataplane_outer_tos(t->name, pkt, len);
+	int tos = (int)(dataplane_outer_dscp(t->cfg.id, pkt, len) << 2);
 	n = dp_esp_encrypt(sa->esp, sa->p.spi, ++sa->seq_out, pkt, len, IPPROTO_IPIP, u->outbuf,
 			   sizeof(u->outbuf));
 	port = u32map_get(&u->ports, ntohs(sa->p.local.sin_port));
@@ -777,8 +780,8 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	check_limits(sa, note);
 }
 
-static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint8_t *pkt, size_t len,
-		   struct expire_note *note)
+static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint16_t lport,
+		   uint8_t *pkt, size_t len, struct expire_note *note)
 {
 	uint32_t spi, seq;
 	struct usa *sa;
@@ -807,6 +810,7 @@ static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint8_t *p
 			log_msg("IPSEC", SEV_WARNING, "RECVD_PKT_INV_SPI",
 				"decaps: rec'd IPSEC packet has invalid spi for destaddr=%s, prot=50, spi=0x%08X, srcaddr=%s",
 				"local", spi, inet_ntoa(from->sin_addr));
+			dataplane_raise_invalid_spi(from, lport, spi);
 		}
 		return;
 	}
@@ -902,7 +906,7 @@ static void port_in(struct dp_user *u, struct uport *p, struct expire_note *note
 		*ike = (struct ike_note){ true, from, ike->dst, 0, (size_t)n };
 		return;
 	}
-	esp_in(u, &from, d, (size_t)n, note);
+	esp_in(u, &from, p->port, d, (size_t)n, note);
 }
 
 static void *dp_thread(void *arg)

@@ -228,11 +228,44 @@ static const struct cli_cmd tunnel_cmds[] = {
 	{ "config-if", "no ip tcp adjust-mss [(500-1460)]", NO, cmd_adjust_mss, 0 },
 };
 
+/* "show interfaces TunnelN": the data plane's counters of the tunnel (the
+ * TUN device's own counters, above, count what the kernel routed into it,
+ * including packets the data plane dropped). */
+static void show_tunnel(const struct config *cfg, const struct iface_cfg *ifc, const char *dev,
+			struct strbuf *out)
+{
+	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+	struct dataplane *dp = dataplane_get();
+	struct dp_tunnel_stats st;
+
+	if (!ifc || ifc->kind != IFACE_TUNNEL)
+		return;
+	if (t && t->mode_ipsec)
+		sb_puts(out, "  Tunnel protocol/transport IPSEC/IP\n");
+	if (t && t->ipsec_profile)
+		sb_printf(out, "  Tunnel protection via IPSec (profile \"%s\")\n", t->ipsec_profile);
+	if (!dp || dp->tunnel_stats(dp, ifc->name, &st) < 0)
+		return;
+	sb_printf(out, "  IPsec data plane (%s): %s\n", dp->name,
+		  st.n_sa_out ? "SA up" : "no SA");
+	sb_printf(out, "     %llu packets input, %llu bytes (decrypted)\n",
+		  (unsigned long long)st.pkts_in, (unsigned long long)st.bytes_in);
+	sb_printf(out, "     %llu packets output, %llu bytes (encrypted)\n",
+		  (unsigned long long)st.pkts_out, (unsigned long long)st.bytes_out);
+	sb_printf(out, "     %llu encrypt errors, %llu decrypt errors, %llu replay drops\n",
+		  (unsigned long long)st.encrypt_errors, (unsigned long long)st.decrypt_errors,
+		  (unsigned long long)st.replay_drops);
+	sb_printf(out, "     %llu trigger drops (%llu triggers), %llu MSS clamped\n",
+		  (unsigned long long)st.trigger_drops, (unsigned long long)st.triggers,
+		  (unsigned long long)st.mss_clamped);
+}
+
 void tunnel_cli_init(void);
 void tunnel_cli_init(void)
 {
 	CLI_INSTALL(tunnel_cmds);
 	iface_writer_register(34, write_mss);
 	iface_writer_register(110, write_tunnel);
+	iface_show_register(50, show_tunnel);
 	iface_listener_register(&tunnel_iface_listener);
 }

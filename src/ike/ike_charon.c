@@ -51,11 +51,15 @@ struct debug_flag debug_ikev2_error = {
 #ifdef __SANITIZE_ADDRESS__
 /* LeakSanitizer reads this at exit.  OpenSSL 3 keeps provider/method tables
  * that strongSwan's openssl plugin never frees (it is dlclose()d first):
- * suppress those only, so leaks of ours and of libcharon still fail. */
+ * suppress those only, so leaks of ours and of libcharon still fail.
+ * signature_params_clone: libcharon 5.9.8 loses one 16-byte
+ * signature_params_t when an RSA IKE_AUTH fails for want of a trusted key
+ * (our certificate fingerprint mismatch test); the stack ends inside
+ * libstrongswan (no frame pointers), none of our frames hold it. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
-	return "leak:libcrypto.so\n";
+	return "leak:libcrypto.so\nleak:signature_params_clone\n";
 }
 #endif
 
@@ -231,6 +235,7 @@ int ike_init(struct evloop *loop, struct config *cfg)
 	charon->start(charon);
 	ike_running = true;
 	ike_vpnsip_wire();
+	ike_invalid_spi_init();
 	level_timer = ev_timer_add(loop, 500, level_poll, NULL);
 	log_msg("IKEV2", SEV_INFO, "INIT", "IKEv2 engine: strongSwan %s, data plane %s", VERSION,
 		dp->name);
@@ -245,6 +250,7 @@ void ike_shutdown(void)
 	if (level_timer)
 		ev_timer_del(level_timer);
 	level_timer = NULL;
+	ike_invalid_spi_shutdown();
 	ike_sessions_shutdown();
 	charon->bus->remove_logger(charon->bus, &ike_logger);
 	libcharon_deinit();

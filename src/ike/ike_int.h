@@ -31,6 +31,14 @@ void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
 /* clear crypto session [remote ADDR]: number of sessions cleared. */
 unsigned ike_clear_sessions(const struct in_addr *remote);
 
+/* The tunnel whose session talks to PEER from our LOCAL_PORT (500 and
+ * 4500 are one endpoint); false when there is none.  Any thread. */
+bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunnel, size_t n);
+
+/* Invalid-SPI recovery (ike_invalid_spi.c): the data plane's hook. */
+void ike_invalid_spi_init(void);
+void ike_invalid_spi_shutdown(void);
+
 /* Wire the engine under the VPN-SIP orchestrator (ike_vpnsip.c). */
 void ike_vpnsip_wire(void);
 

@@ -42,6 +42,7 @@ struct snap {
 	uint32_t if_id;
 	peer_cfg_t *peer_cfg;
 	char *remote_key;           /* "%Y" of the remote identity ("" for any) */
+	char endpoint_key[32];      /* "peer-address:local-port" */
 	struct in_addr peer;
 	shared_key_t *psk_local, *psk_remote;
 	bool remote_psk;            /* the peer authenticates with a PSK */
@@ -58,6 +59,8 @@ static struct {
 	rwlock_t *lock;
 	struct hashmap by_tunnel; /* tunnel -> snap */
 	struct hashmap by_remote; /* remote identity "%Y" -> snap (last one) */
+	struct hashmap by_endpoint; /* "peer:local port" -> snap (last one): a
+				       responder's IKE_SA before its peer_cfg */
 	mem_cred_t *local_creds;  /* our certificates and private keys */
 } R;
 
@@ -102,8 +105,11 @@ static void snap_install(struct snap *s)
 	old = hashmap_put(&R.by_tunnel, s->tunnel, s);
 	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
 		hashmap_del(&R.by_remote, old->remote_key);
+	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
+		hashmap_del(&R.by_endpoint, old->endpoint_key);
 	if (*s->remote_key)
 		hashmap_put(&R.by_remote, s->remote_key, s);
+	hashmap_put(&R.by_endpoint, s->endpoint_key, s);
 	R.lock->unlock(R.lock);
 	snap_put(old);
 }
@@ -116,8 +122,53 @@ static void snap_remove(const char *tunnel)
 	old = hashmap_del(&R.by_tunnel, tunnel);
 	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
 		hashmap_del(&R.by_remote, old->remote_key);
+	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
+		hashmap_del(&R.by_endpoint, old->endpoint_key);
 	R.lock->unlock(R.lock);
 	snap_put(old);
+}
+
+static void endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &peer, a, sizeof(a));
+	/* 500 and 4500 are one endpoint (the float to NAT-T). */
+	snprintf(buf, n, "%s:%u", a, local_port == 4500 ? 500 : local_port);
+}
+
+/* The session of an IKE_SA: by its peer_cfg's name, else (a responder
+ * before IKE_AUTH selected the peer_cfg) by the peer's address and our port. */
+static struct snap *snap_of_sa(ike_sa_t *ike_sa)
+{
+	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+	host_t *me = ike_sa->get_my_host(ike_sa), *other = ike_sa->get_other_host(ike_sa);
+	char key[32];
+
+	if (s || !me || !other || other->get_family(other) != AF_INET)
+		return s;
+	endpoint_key(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr,
+		     me->get_port(me), key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_endpoint, key);
+	if (s)
+		snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunnel, size_t n)
+{
+	char key[32];
+	struct snap *s;
+
+	endpoint_key(peer, local_port, key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_endpoint, key);
+	if (s)
+		snprintf(tunnel, n, "%s", s->tunnel);
+	R.lock->unlock(R.lock);
+	return s != NULL;
 }
 
 /* "TYPE:value" of an identity: the registry key (no printf hooks: our
@@ -448,7 +499,7 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 
 	if (!incoming || !plain || message->get_exchange_type(message) != IKE_AUTH)
 		return TRUE;
-	s = snap_find(ike_sa->get_name(ike_sa));
+	s = snap_of_sa(ike_sa);
 	if (!s)
 		return TRUE;
 	if (!s->has_fp || s->remote_psk) {
@@ -486,6 +537,9 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 			"IKE_AUTH fails",
 			s->tunnel, host, hash_show(s->fp.hash), want);
 		set_cause(s, "fingerprint mismatch (certificate)");
+		/* No certificate is pinned, so charon finds no trusted key and
+		 * fails AUTH; the alert keeps this cause and posts nothing. */
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "fingerprint mismatch (certificate)");
 	}
 	snap_put(s);
 	return TRUE;
@@ -762,6 +816,36 @@ static void profiles_of(const struct session *se, const struct ipsec_profile **i
 	*ikev2_name = ikn;
 }
 
+/* The certificate of a trustpoint, with its private key added to our
+ * credential set (the key never leaves memory we wipe); NULL when the
+ * trustpoint is not enrolled. */
+static certificate_t *load_local_cert(const struct config *cfg, const char *trustpoint)
+{
+	const struct pki_trustpoint *tp = crypto_trustpoint_find(cfg, trustpoint);
+	uint8_t *der;
+	size_t len;
+	certificate_t *c;
+
+	if (!tp || !crypto_pki_cert_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509, BUILD_BLOB_ASN1_DER,
+			       chunk_create(der, len), BUILD_END);
+	free(der);
+	if (!c)
+		return NULL;
+	c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
+	if (crypto_pki_key_der(cfg, crypto_pki_key_label(cfg, tp), &der, &len)) {
+		private_key_t *k = lib->creds->create(lib->creds, CRED_PRIVATE_KEY, KEY_RSA,
+						      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+						      BUILD_END);
+		explicit_bzero(der, len);
+		free(der);
+		if (k)
+			R.local_creds->add_key(R.local_creds, k);
+	}
+	return c;
+}
+
 /* Build the snapshot of a session from the model; NULL with err set. */
 static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 {
@@ -827,8 +911,16 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	};
 	peer_cfg_t *peer_cfg = peer_cfg_create(se->tunnel, ike_cfg, &pc);
 
-	/* Authentication rounds. */
-	const char *lid = se->local_id;
+	/* Authentication rounds.  Our identity: with pre-share the session's
+	 * key-id (the SIP number), else the profile's "identity local".  With
+	 * rsa-sig the profile's explicit "identity local" (IOS), else the
+	 * certificate's subject DN: a stock IKEv2 peer finds our public key by
+	 * identity, and a certificate does not contain a SIP number (RFC 4945
+	 * 3.1); the VPN-SIP peer binds by fingerprint whatever the identity. */
+	const char *lid = psk_local ? se->local_id : NULL;
+	certificate_t *local_cert = NULL;
+	if (!psk_local && prof->pki_trustpoint)
+		local_cert = load_local_cert(cfg, prof->pki_trustpoint);
 	if (!lid && prof->identity_local.type == CRYPTO_ID_KEY_ID)
 		lid = prof->identity_local.value;
 	auth_cfg_t *la = auth_cfg_create(), *ra = auth_cfg_create();
@@ -839,23 +931,18 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		la->add(la, AUTH_RULE_IDENTITY,
 			identification_create_from_encoding(
 				ID_FQDN, chunk_from_str(prof->identity_local.value)));
-	if (!psk_local && prof->pki_trustpoint) {
-		uint8_t *der;
-		size_t len;
-		if (crypto_pki_cert_der(cfg, prof->pki_trustpoint, &der, &len)) {
-			certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
-							     BUILD_BLOB_ASN1_DER,
-							     chunk_create(der, len), BUILD_END);
-			free(der);
-			if (c) {
-				c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
-				la->add(la, AUTH_RULE_SUBJECT_CERT, c);
-			}
-		}
-	}
+	else if (local_cert)
+		la->add(la, AUTH_RULE_IDENTITY, local_cert->get_subject(local_cert)->clone(
+							local_cert->get_subject(local_cert)));
+	else if (!psk_local && se->local_id)
+		la->add(la, AUTH_RULE_IDENTITY, make_id(se->local_id));
+	if (local_cert)
+		la->add(la, AUTH_RULE_SUBJECT_CERT, local_cert);
 	peer_cfg->add_auth_cfg(peer_cfg, la, TRUE);
 	ra->add(ra, AUTH_RULE_AUTH_CLASS, psk_remote ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
-	ra->add(ra, AUTH_RULE_IDENTITY, make_id(se->remote_id));
+	/* rsa-sig: any identity (a stock peer uses its certificate's DN); the
+	 * certificate is bound to the session by the SDP fingerprint. */
+	ra->add(ra, AUTH_RULE_IDENTITY, make_id(psk_remote ? se->remote_id : NULL));
 	if (!psk_remote)
 		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
 	peer_cfg->add_auth_cfg(peer_cfg, ra, FALSE);
@@ -904,12 +991,14 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	s->if_id = dp_tunnel_id(se->tunnel);
 	s->peer_cfg = peer_cfg;
 	s->peer = se->peer;
+	endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
+		     sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
 	{
 		identification_t *id = make_id(se->remote_id);
 		char key[256];
 		id_key(id, key, sizeof(key));
-		s->remote_key = strdup(se->remote_id ? key : "");
+		s->remote_key = strdup(se->remote_id && psk_remote ? key : "");
 		id->destroy(id);
 	}
 
@@ -1310,6 +1399,7 @@ int ike_sessions_init(struct evloop *l, struct config *cfg)
 	R.lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
 	hashmap_init(&R.by_tunnel, true);
 	hashmap_init(&R.by_remote, false);
+	hashmap_init(&R.by_endpoint, false);
 	R.local_creds = mem_cred_create();
 	lib->credmgr->add_set(lib->credmgr, &R.local_creds->set);
 	lib->credmgr->add_set(lib->credmgr, &ike_credset);
@@ -1343,6 +1433,7 @@ void ike_sessions_shutdown(void)
 		snap_put(e->value);
 	hashmap_clear(&R.by_tunnel);
 	hashmap_clear(&R.by_remote);
+	hashmap_clear(&R.by_endpoint);
 	R.local_creds->destroy(R.local_creds);
 	R.lock->destroy(R.lock);
 }
@@ -1362,8 +1453,26 @@ struct sa_info {
 	struct sockaddr_in local, remote;
 	time_t established, rekey;
 	char encr[64];
+	const char *auth_sign, *auth_verify; /* "PSK", "RSA", "-" */
 	uint32_t child_life_remaining;
 };
+
+static const char *auth_class_show(ike_sa_t *sa, bool local)
+{
+	/* The completed rounds (the current one is reset after IKE_AUTH). */
+	auth_cfg_t *auth = NULL, *a;
+	enumerator_t *e = sa->create_auth_cfg_enumerator(sa, local);
+
+	while (e->enumerate(e, &a))
+		auth = a;
+	e->destroy(e);
+	switch (auth ? (uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS) : AUTH_CLASS_ANY) {
+	case AUTH_CLASS_PSK: return "PSK";
+	case AUTH_CLASS_PUBKEY: return "RSA";
+	case AUTH_CLASS_EAP: return "EAP";
+	default: return "-";
+	}
+}
 
 static void sa_info(const char *tunnel, struct sa_info *out)
 {
@@ -1387,6 +1496,8 @@ static void sa_info(const char *tunnel, struct sa_info *out)
 		if (h->get_family(h) == AF_INET)
 			memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
 		out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
+		out->auth_sign = auth_class_show(sa, TRUE);
+		out->auth_verify = auth_class_show(sa, FALSE);
 		out->rekey = sa->get_statistic(sa, STAT_REKEY);
 		proposal_t *prop = sa->get_proposal(sa);
 		uint16_t alg, ks;
@@ -1543,7 +1654,7 @@ void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 		sb_printf(out, "%-9u %-21s %-21s %-20s %s\n", info.unique_id, l, r, "none/none",
 			  info.state == IKE_ESTABLISHED ? "READY" : sa_state_show(&info));
 		sb_printf(out, "      Encr: %s, PRF: -, Hash: -, DH Grp: -, Auth sign: %s, Auth verify: %s\n",
-			  info.encr[0] ? info.encr : "-", "-", "-");
+			  info.encr[0] ? info.encr : "-", info.auth_sign, info.auth_verify);
 		if (detailed) {
 			time_t now = time_monotonic(NULL);
 			sb_printf(out, "      Life/Active Time: %ld/%ld sec\n",

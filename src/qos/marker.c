@@ -8,6 +8,7 @@
  * hash lookup and the classes of one policy per packet, whatever the
  * number of tunnels. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,10 +66,17 @@ static struct marker *marker_build(const struct qos_attachment *a)
 	return m;
 }
 
-static int marker_dscp(const char *tunnel, const uint8_t *pkt, size_t len)
+/* The data plane's outer-DSCP classifier (dataplane.h): tunnel ids are
+ * TunnelN's N + 1 (dp_tunnel_id). */
+static int marker_dscp(uint32_t tunnel_id, const uint8_t *pkt, size_t len, void *arg)
 {
 	const struct marker *m;
 	int dscp = -1;
+	char tunnel[24];
+
+	if (!tunnel_id)
+		return -1;
+	snprintf(tunnel, sizeof(tunnel), "Tunnel%u", tunnel_id - 1);
 
 	pthread_mutex_lock(&markers_mu);
 	m = markers_ready ? hashmap_get(&markers, tunnel) : NULL;
@@ -96,7 +104,7 @@ static void marker_set(const char *tunnel, struct marker *m)
 	old = m ? hashmap_put(&markers, tunnel, m) : hashmap_del(&markers, tunnel);
 	pthread_mutex_unlock(&markers_mu);
 	marker_free(old);
-	dataplane_set_outer_dscp_hook(marker_dscp);
+	dataplane_set_outer_dscp_hook(marker_dscp, NULL);
 }
 
 void qos_marker_publish(const struct qos_attachment *a)
