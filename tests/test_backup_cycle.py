@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
+import vpnsip_conf  # noqa: E402
 import routing_util as ru  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -51,39 +52,11 @@ def router_config(lab, node, extra=""):
     peer = "rtrB" if node == "rtrA" else "rtrA"
     me, them = lab.number(node), lab.number(peer)
     tun, _, peer_lan, nexthop, probe = ROUTERS[node]
-    return f"""hostname {node}
-crypto ikev2 keyring keys
- peer {peer}
-  identity key-id {them}
-  pre-shared-key {PSK}
-crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {me}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
- set security-association idle-time {IDLE}
-interface bak0
- ip address {lab.addr(node)} 255.255.255.0
-interface Tunnel1
- ip address {tun} 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
- vpn-sip local-number {me} remote-number {them} bandwidth 1000
-vpn-sip enable
-vpn-sip local-number {me} address ipv4 bak0
-vpn-sip logging
-vpn-sip sip-server ipv4:192.0.2.1
-vpn-sip sip-domain {lab.domain}
-ip sla 1
+    crypto = vpnsip_conf.psk_crypto(me, peer, them, PSK)
+    return vpnsip_conf.router_config(
+        lab, node, peer, tun, crypto,
+        ipsec_extra=f" set security-association idle-time {IDLE}\n",
+        tail=f"""ip sla 1
  icmp-echo {probe} source-interface wan0
   threshold 500
   timeout 500
@@ -92,7 +65,7 @@ ip sla schedule 1 life forever start-time now
 track 1 ip sla 1 reachability
 ip route {peer_lan} 255.255.255.248 {nexthop} track 1
 ip route {peer_lan} 255.255.255.248 Tunnel1 254
-{extra}"""
+{extra}""")
 
 
 def kernel_state(lab, node):

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
+import vpnsip_conf  # noqa: E402
 from ike_peer import StockCharon, cert_conn, make_self_signed, psk_conn  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -571,40 +572,9 @@ crypto ikev2 profile IPROF
  nat force-encap
 """
     else:
-        crypto = f"""crypto ikev2 keyring keys
- peer peer
-  identity key-id {peer}
-  pre-shared-key {PSK}
-crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {me}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-"""
-    return f"""hostname {node}
-{crypto}crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-interface bak0
- ip address {lab.addr(node)} 255.255.255.0
-interface Tunnel1
- ip address {tun_addr} 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
- vpn-sip local-number {me} remote-number {peer} bandwidth 1000
-vpn-sip enable
-vpn-sip local-number {me} address ipv4 bak0
-vpn-sip logging
-vpn-sip sip-server ipv4:192.0.2.1
-vpn-sip sip-domain {lab.domain}
-ip route {net} 255.255.255.248 Tunnel1
-"""
+        crypto = vpnsip_conf.psk_crypto(me, "peer", peer, PSK)
+    return vpnsip_conf.router_config(lab, node, peer_node, tun_addr, crypto,
+                                     tail=f"ip route {net} 255.255.255.248 Tunnel1\n")
 
 
 @pytest.mark.parametrize("auth", ["psk", "rsa"])
