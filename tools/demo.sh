@@ -34,10 +34,9 @@ sh_() { # NODE COMMAND: as an operator would type it
 	$lab sh "$1" "$2"
 }
 wait_for() { # SECONDS WHAT COMMAND...: poll until COMMAND succeeds
-	n=$(($1 * 5)); what=$2; shift 2
+	deadline=$(($(date +%s) + $1)); what=$2; shift 2
 	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		if [ "$n" -le 0 ]; then
+		if [ "$(date +%s)" -ge "$deadline" ]; then
 			echo "demo: timed out waiting for $what" >&2
 			for r in rtrA rtrB; do echo "--- $r log" >&2; $lab vpnsipd log "$r" | tail -30 >&2; done
 			exit 1

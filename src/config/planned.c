@@ -14,7 +14,6 @@ static const struct {
 	const char *feature;
 	unsigned flags;
 } planned[] = {
-	{ "vpn-sip tunnel", "VPN-SIP tunnel source (IKE)", G },
 	{ "ip virtual-reassembly", "Interface IP options", 0 },
 	{ "load-interval", "Interface statistics", 0 },
 	{ "duplex", "Ethernet port settings (Linux negotiates; not planned)", 0 },

@@ -9,6 +9,7 @@
 #include "crypto/crypto.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/tunnel.h"
+#include "vpnsip/vpnsip.h"
 
 static void tunnel_ext_free(void *p)
 {
@@ -84,12 +85,29 @@ static int done(struct cli_exec *x, struct iface_cfg *ifc)
 	return CLI_OK;
 }
 
+/* VPN-SIP owns mode, source, destination and protection of its tunnels
+ * (the Cisco guide); re-entering the same value (a reload) is fine. */
+static bool locked(struct cli_exec *x, const struct iface_cfg *ifc, bool changes, const char *what)
+{
+	if (!changes || !vpnsip_tunnel_configured(ifc))
+		return false;
+	cli_error(x, VPNSIP_TUNNEL_LOCKED_MSG, ifc->name, what);
+	return true;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcasecmp(a, b) != 0);
+}
+
 static int cmd_tunnel_source(struct cli_exec *x)
 {
 	struct iface_cfg *ifc;
 	struct tunnel_ext *t = ext_of(x, &ifc, true);
 
 	if (!t)
+		return CLI_ERR_FAILED;
+	if (locked(x, ifc, str_differs(t->source, x->is_no ? NULL : cli_arg(x, "src")), "source"))
 		return CLI_ERR_FAILED;
 	free(t->source);
 	t->source = x->is_no ? NULL : xstrdup(cli_arg(x, "src"));
@@ -105,6 +123,8 @@ static int cmd_tunnel_mode(struct cli_exec *x)
 		return CLI_ERR_FAILED;
 	if (!x->is_no && cli_has(x, "gre"))
 		return cli_error(x, "Tunnel mode gre is not supported (no GRE here): use tunnel mode ipsec ipv4");
+	if (locked(x, ifc, t->mode_ipsec != !x->is_no, "mode"))
+		return CLI_ERR_FAILED;
 	t->mode_ipsec = !x->is_no;
 	return done(x, ifc);
 }
@@ -115,6 +135,15 @@ static int cmd_tunnel_destination(struct cli_exec *x)
 	struct tunnel_ext *t = ext_of(x, &ifc, true);
 
 	if (!t)
+		return CLI_ERR_FAILED;
+	enum tunnel_dest nd = x->is_no ? TUNNEL_DEST_NONE
+			      : cli_has(x, "dynamic") ? TUNNEL_DEST_DYNAMIC
+						      : TUNNEL_DEST_STATIC;
+	struct in_addr na = { 0 };
+	if (nd == TUNNEL_DEST_STATIC)
+		inet_pton(AF_INET, cli_arg(x, "addr"), &na);
+	if (locked(x, ifc, nd != t->dest || (nd == TUNNEL_DEST_STATIC && na.s_addr != t->dest_addr.s_addr),
+		   "destination"))
 		return CLI_ERR_FAILED;
 	if (x->is_no) {
 		t->dest = TUNNEL_DEST_NONE;
@@ -133,6 +162,13 @@ static int cmd_tunnel_protection(struct cli_exec *x)
 	struct tunnel_ext *t = ext_of(x, &ifc, true);
 
 	if (!t)
+		return CLI_ERR_FAILED;
+	if (locked(x, ifc,
+		   str_differs(t->ipsec_profile, x->is_no ? NULL : cli_arg(x, "prof")) ||
+			   str_differs(t->ikev2_profile, x->is_no || !cli_has(x, "ikev2p")
+								 ? NULL
+								 : cli_arg(x, "ikev2p")),
+		   "protection"))
 		return CLI_ERR_FAILED;
 	free(t->ipsec_profile);
 	free(t->ikev2_profile);

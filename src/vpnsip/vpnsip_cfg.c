@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/secret.h"
 #include "vpnsip/vpnsip_int.h"
@@ -16,6 +17,7 @@ static void cfg_free(void *p)
 
 	free(c->local_number);
 	free(c->addr_iface);
+	free(c->tunnel_source);
 	free(c->domain);
 	free(c->username);
 	if (c->password)
@@ -62,6 +64,11 @@ static const struct iface_ext_type vpnsip_tunnel_type = { "vpn-sip", tunnel_free
 const struct vpnsip_tunnel *vpnsip_tunnel_get(const struct iface_cfg *ifc)
 {
 	return iface_ext_get(ifc, &vpnsip_tunnel_type);
+}
+
+bool vpnsip_tunnel_configured(const struct iface_cfg *ifc)
+{
+	return vpnsip_tunnel_get(ifc) != NULL;
 }
 
 static void set_str(char **dst, const char *v)
@@ -116,6 +123,22 @@ static int cmd_local_number(struct cli_exec *x)
 	if (!valid_number(num))
 		return cli_error(x, "Invalid SIP number %s: digits only, up to %d", num,
 				 VPNSIP_NUMBER_MAX - 1);
+	/* The tunnels' local numbers must be this one. */
+	size_t n;
+	struct iface_cfg **ifs = iface_sorted(&cfg_of(x)->ifaces, &n);
+	const char *other = NULL;
+	for (size_t i = 0; i < n && !other; i++) {
+		const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifs[i]);
+		if (t && strcmp(t->local_number, num) != 0)
+			other = ifs[i]->name;
+	}
+	if (other) {
+		int rc = cli_error(x, "%s has VPN-SIP local number %s: change the tunnels' lines first",
+				   other, vpnsip_tunnel_get(iface_find(&cfg_of(x)->ifaces, other))->local_number);
+		free(ifs);
+		return rc;
+	}
+	free(ifs);
 	set_str(&c->local_number, num);
 	set_str(&c->addr_iface, cli_arg(x, "ifname"));
 	return done(x);
@@ -252,6 +275,21 @@ static int cmd_call_timeout(struct cli_exec *x)
 	return done(x);
 }
 
+static int cmd_tunnel_source(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *name = cli_arg(x, "ifname");
+
+	if (x->is_no) {
+		set_str(&c->tunnel_source, NULL);
+		return done(x);
+	}
+	if (strncasecmp(name, "Loopback", 8) != 0 || !isdigit((unsigned char)name[8]))
+		return cli_error(x, "The VPN-SIP tunnel source must be a Loopback interface");
+	set_str(&c->tunnel_source, name);
+	return done(x);
+}
+
 static int cmd_max_call(struct cli_exec *x)
 {
 	cfg_mut(cfg_of(x))->max_call_s = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
@@ -295,6 +333,9 @@ static int cmd_tunnel(struct cli_exec *x)
 	long bw = cli_arg_long(x, "bw", 0);
 	if (bw != 64 && bw != 128 && bw != 256 && bw != 512 && bw != 1000)
 		return cli_error(x, "Bandwidth must be 64, 128, 256, 512 or 1000 kbps");
+	if (c->local_number && strcmp(c->local_number, local) != 0)
+		return cli_error(x, "The local number must be the global one (vpn-sip local-number %s)",
+				 c->local_number);
 	const char *owner = hashmap_get(&c->remotes, remote);
 	if (owner && strcasecmp(owner, ifc->name) != 0)
 		return cli_error(x, "Remote number %s is already used by %s", remote, owner);
@@ -345,6 +386,8 @@ static void write_global(const struct config *cfg, struct strbuf *out)
 	if (c->local_number)
 		sb_printf(out, "vpn-sip local-number %s address ipv4 %s\n", c->local_number,
 			  c->addr_iface);
+	if (c->tunnel_source)
+		sb_printf(out, "vpn-sip tunnel source %s\n", c->tunnel_source);
 	if (c->logging)
 		sb_puts(out, "vpn-sip logging\n");
 	if (c->has_server) {
@@ -410,6 +453,12 @@ static const struct cli_cmd cfg_cmds[] = {
 	  cmd_local_number, 0 },
 	{ "config", "no vpn-sip local-number [LINE]", NO "Local SIP number\nAnything",
 	  cmd_local_number, 0 },
+	{ "config", "vpn-sip tunnel source IFNAME$ifname",
+	  VS "VPN-SIP tunnels\nThe interface reserved as the tunnels' source\nLoopback interface",
+	  cmd_tunnel_source, 0 },
+	{ "config", "no vpn-sip tunnel source [IFNAME]",
+	  NO "VPN-SIP tunnels\nThe interface reserved as the tunnels' source\nLoopback interface",
+	  cmd_tunnel_source, 0 },
 	{ "config", "vpn-sip logging", VS "System logging of VPN-SIP events", cmd_logging, 0 },
 	{ "config", "no vpn-sip logging", NO "System logging of VPN-SIP events", cmd_logging, 0 },
 	{ "config", "vpn-sip sip-server WORD$server",

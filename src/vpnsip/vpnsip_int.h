@@ -40,6 +40,7 @@ struct vpnsip_cfg {
 	bool logging;                /* vpn-sip logging */
 	char *local_number;          /* vpn-sip local-number N address ipv4 IF */
 	char *addr_iface;
+	char *tunnel_source;         /* vpn-sip tunnel source LoopbackM (reserved) */
 	bool has_server;             /* vpn-sip sip-server ipv4:A[:P] */
 	struct in_addr server;
 	uint16_t server_port;        /* 0: default */
