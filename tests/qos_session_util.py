@@ -98,9 +98,12 @@ class Session:
             return f.read()[start:]
 
     def sh(self, node, *cmds):
-        if len(cmds) == 1:
-            return self.lab.sh(node, cmds[0]).stdout
-        r = self.lab.run("sh", node, *cmds, check=True)
+        """vpnsipsh with one -c per command (configuration sequences)."""
+        args = [a for c in cmds for a in ("-c", c)]
+        sock = os.path.join(self.lab.dir, node, "vpnsipd.sock")
+        r = self.lab.exec(node, os.path.join(self.build, "vpnsipsh"), "-S", sock, *args)
+        assert r.returncode == 0 and not any(l.lstrip().startswith("% ") for l in r.stdout.splitlines()), \
+            (cmds, r.stdout, r.stderr)
         return r.stdout
 
     def up(self, timeout=40):
@@ -118,9 +121,9 @@ class Session:
         self.kbps, self.child = kbps, child
         for node in ("rtrA", "rtrB"):
             sp = f" service-policy {child}" if child else ""
-            self.lab.run("sh", node, "configure terminal", "interface Tunnel1",
-                         f"vpn-sip local-number {self.lab.number(node)} remote-number "
-                         f"{self.lab.number(PEER[node])} bandwidth {kbps}{sp}", "end")
+            self.sh(node, "configure terminal", "interface Tunnel1",
+                    f"vpn-sip local-number {self.lab.number(node)} remote-number "
+                    f"{self.lab.number(PEER[node])} bandwidth {kbps}{sp}", "end")
 
     def clear(self, timeout=15):
         self.sh("rtrA", "clear vpn-sip session")
