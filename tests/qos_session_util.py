@@ -6,6 +6,7 @@ bridge port of rtrA's backup link (its rx counters are what rtrA's bak0
 sent, Ethernet header removed)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -150,6 +151,13 @@ MODES = {
 }
 
 
+def tunnel_overlimits(lab, router="rtrA"):
+    """HTB's overlimits on Tunnel1 (all classes): they grow while the shaper
+    holds packets back, i.e. while the source saturates it."""
+    out = lab.exec(router, "tc", "-s", "class", "show", "dev", "Tunnel1").stdout
+    return sum(int(n) for n in re.findall(r"overlimits (\d+)", out))
+
+
 def outer_rate(lab, kbps, mode, port, window=None):
     """Saturate Tunnel1 from lanA to lanB with iperf3 and return the outer
     L3 rate (bits/s) of rtrA's backup link over a window in the middle of
@@ -168,10 +176,12 @@ def outer_rate(lab, kbps, mode, port, window=None):
         try:
             time.sleep(3.5)
             b0, p0 = port_counters(lab)
+            o0 = tunnel_overlimits(lab)
             t0 = time.monotonic()
             time.sleep(window)
             b1, p1 = port_counters(lab)
             t1 = time.monotonic()
+            o1 = tunnel_overlimits(lab)
             cli.wait(40)
         finally:
             if cli.poll() is None:
@@ -188,4 +198,4 @@ def outer_rate(lab, kbps, mode, port, window=None):
             else json.loads(out)["end"]["sum"]["bits_per_second"]
     except (ValueError, KeyError):
         goodput = 0
-    return l3 * 8 / (t1 - t0), goodput, (p1 - p0)
+    return l3 * 8 / (t1 - t0), goodput, (p1 - p0), o1 - o0

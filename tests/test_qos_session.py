@@ -58,6 +58,20 @@ def capture_tos(lab, n, action):
     return re.findall(r"\(tos (0x[0-9a-f]+)", out)
 
 
+def measure(lab, kbps, mode, port):
+    """The outer rate of a saturating run; a run whose source did not
+    saturate the shaper (no overlimits: a stalled iperf3 on a busy machine)
+    measures nothing and is repeated once."""
+    for attempt in (1, 2):
+        got, _, pkts, over = outer_rate(lab, kbps, mode, port + 20 * (attempt - 1))
+        print(f"{kbps} kbps {mode}: outer {got / 1000:.1f} kbps ({pkts} packets, "
+              f"{over} overlimits)")
+        if over > 0:
+            return got
+    assert over > 0, "the source never saturated Tunnel1's shaper"
+    return got
+
+
 def check_clean(session):
     for node in ("rtrA", "rtrB"):
         text = session.log(node)
@@ -87,8 +101,7 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
         # outer rate at b=AS 256: UDP small and large packets (and TCP)
         modes = ["udp-64", "udp-1400"] if not asan else ["udp-1400"]
         for i, mode in enumerate(modes):
-            got, _, pkts = outer_rate(lab, 256, mode, 5301 + i)
-            print(f"256 kbps {mode}: outer {got / 1000:.1f} kbps ({pkts} packets)")
+            got = measure(lab, 256, mode, 5301 + i)
             assert 0.95 * 256000 <= got <= 1.05 * 256000, (mode, got)
 
         # the counters of show move with traffic and match tc's own
@@ -114,8 +127,7 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
             s.clear()
             s.up()
             assert "cir 1000000" in s.sh("rtrA", "show policy-map interface Tunnel1")
-            got, _, pkts = outer_rate(lab, 1000, "tcp-1400", 5310)
-            print(f"1000 kbps tcp-1400: outer {got / 1000:.1f} kbps ({pkts} packets)")
+            got = measure(lab, 1000, "tcp-1400", 5310)
             assert 0.95 * 1000000 <= got <= 1.05 * 1000000, got
 
         # clearing the session removes the implicit policy from tc, both sides

@@ -56,8 +56,8 @@ static struct {
 #define ROOT_CLASS TC_HANDLE(1, 1)
 /* Under ESP accounting, HTB sits below a TBF that only segments: see
  * gso_splitter(). */
-#define SPLIT_HANDLE TC_HANDLE(0x8000, 0)
-#define SPLIT_CLASS TC_HANDLE(0x8000, 1)
+#define SPLIT_HANDLE TC_HANDLE(0x8000u, 0u)
+#define SPLIT_CLASS TC_HANDLE(0x8000u, 1u)
 #define STAB_SIZE 4096 /* one entry per byte up to 4095-byte inner packets */
 
 uint64_t qos_now_ms(void)
