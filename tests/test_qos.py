@@ -173,7 +173,8 @@ def veth_pair(a, b, rate_dev="vsqa0", peer_dev="vsqb0"):
 def peer():
     ns = Netns()
     yield ns
-    ns.run("pkill", "-x", "iperf3")  # only inside this test's namespace
+    # no pkill: it would match every iperf3 on the machine (network
+    # namespaces do not separate processes); the tests end their own
     ns.delete()
 
 
@@ -382,9 +383,15 @@ def test_priority_and_cbwfq_under_congestion(build, daemon_factory, peer):
                                          "198.51.100.2", "-p", str(port), "-u", "-b", "1M",
                                          "-l", "1000", "-S", tos, "-t", "10"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    for c in clients:
-        c.wait(60)
-    rates = [iperf_json_rate(s.communicate(timeout=60)[0]) for s in servers]
+    try:
+        for c in clients:
+            c.wait(60)
+        rates = [iperf_json_rate(s.communicate(timeout=60)[0]) for s in servers]
+    finally:
+        for p in clients + servers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     # payload to L2 (1000-byte payloads: 1042-byte frames)
     ef, af, be = (r * 1042 / 1000 for r in rates)
     print(f"EF {ef / 1000:.0f} kbps, AF41 {af / 1000:.0f} kbps, default {be / 1000:.0f} kbps")
