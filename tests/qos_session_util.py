@@ -6,6 +6,7 @@ bridge port of rtrA's backup link (its rx counters are what rtrA's bak0
 sent, Ethernet header removed)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -98,9 +99,12 @@ class Session:
             return f.read()[start:]
 
     def sh(self, node, *cmds):
-        if len(cmds) == 1:
-            return self.lab.sh(node, cmds[0]).stdout
-        r = self.lab.run("sh", node, *cmds, check=True)
+        """vpnsipsh with one -c per command (configuration sequences)."""
+        args = [a for c in cmds for a in ("-c", c)]
+        sock = os.path.join(self.lab.dir, node, "vpnsipd.sock")
+        r = self.lab.exec(node, os.path.join(self.build, "vpnsipsh"), "-S", sock, *args)
+        assert r.returncode == 0 and not any(l.lstrip().startswith("% ") for l in r.stdout.splitlines()), \
+            (cmds, r.stdout, r.stderr)
         return r.stdout
 
     def up(self, timeout=40):
@@ -118,9 +122,9 @@ class Session:
         self.kbps, self.child = kbps, child
         for node in ("rtrA", "rtrB"):
             sp = f" service-policy {child}" if child else ""
-            self.lab.run("sh", node, "configure terminal", "interface Tunnel1",
-                         f"vpn-sip local-number {self.lab.number(node)} remote-number "
-                         f"{self.lab.number(PEER[node])} bandwidth {kbps}{sp}", "end")
+            self.sh(node, "configure terminal", "interface Tunnel1",
+                    f"vpn-sip local-number {self.lab.number(node)} remote-number "
+                    f"{self.lab.number(PEER[node])} bandwidth {kbps}{sp}", "end")
 
     def clear(self, timeout=15):
         self.sh("rtrA", "clear vpn-sip session")
@@ -147,6 +151,13 @@ MODES = {
 }
 
 
+def tunnel_overlimits(lab, router="rtrA"):
+    """HTB's overlimits on Tunnel1 (all classes): they grow while the shaper
+    holds packets back, i.e. while the source saturates it."""
+    out = lab.exec(router, "tc", "-s", "class", "show", "dev", "Tunnel1").stdout
+    return sum(int(n) for n in re.findall(r"overlimits (\d+)", out))
+
+
 def outer_rate(lab, kbps, mode, port, window=None):
     """Saturate Tunnel1 from lanA to lanB with iperf3 and return the outer
     L3 rate (bits/s) of rtrA's backup link over a window in the middle of
@@ -165,10 +176,12 @@ def outer_rate(lab, kbps, mode, port, window=None):
         try:
             time.sleep(3.5)
             b0, p0 = port_counters(lab)
+            o0 = tunnel_overlimits(lab)
             t0 = time.monotonic()
             time.sleep(window)
             b1, p1 = port_counters(lab)
             t1 = time.monotonic()
+            o1 = tunnel_overlimits(lab)
             cli.wait(40)
         finally:
             if cli.poll() is None:
@@ -185,4 +198,4 @@ def outer_rate(lab, kbps, mode, port, window=None):
             else json.loads(out)["end"]["sum"]["bits_per_second"]
     except (ValueError, KeyError):
         goodput = 0
-    return l3 * 8 / (t1 - t0), goodput, (p1 - p0)
+    return l3 * 8 / (t1 - t0), goodput, (p1 - p0), o1 - o0

@@ -58,9 +58,9 @@ printf '%-44s %9s ms\n' "boot: load + apply to the kernel" "$load_ms"
 printf '%-44s %9s ms\n' "show running-config (mean of 20)" "$show_ms"
 printf '%-44s %8s KiB\n' "RSS, empty configuration" "$rss_base"
 printf '%-44s %8s KiB\n' "RSS per configured tunnel" "$per_tunnel"
-printf '\nQoS shaper accuracy (veth: L2 rate at the receiver; tunnel: outer L3 rate\n'
-printf 'computed from the measured inner rate with the ESP-in-UDP formula)\n'
-printf '%-8s %-10s %10s %10s %7s %12s\n' where mode configured measured ratio inner
+printf '\nQoS shaper accuracy (veth: L2 rate at the receiver; session: a real VPN-SIP\n'
+printf 'session at b=AS, outer L3 rate on the backup link)\n'
+printf '%-8s %-10s %10s %10s %7s\n' where mode configured measured ratio
 printf '%b' "$qos_table"
 
 # IPsec figures (a lab of network namespaces: root only; never fails).

@@ -7,12 +7,10 @@
 #    (service-policy output), iperf3 saturating it; the rate is read from
 #    the peer's interface counters (L2 bytes, what the shaper counts on
 #    Ethernet), never from tc.
-# 2. The VPN-SIP implicit policy (test hook) on Tunnel1 with the ESP size
-#    table of AES-CBC + HMAC-SHA1-96; a UDP flood of fixed-size inner
-#    packets; the inner rate is measured on the TUN's tx counter and the
-#    outer rate computed from it with the ESP-in-UDP formula of docs/qos.md
-#    (the data plane is not built yet: this checks the accounting, not the
-#    wire).
+# 2. Real VPN-SIP sessions (tools/bench_qos_session.py): two vpnsipd in
+#    the lab (LAB_PREFIX vsbq), a session negotiated at each b=AS, iperf3
+#    UDP/TCP at small and large sizes through Tunnel1; the OUTER rate is
+#    read on the NGN bridge port of rtrA's backup link.
 : "${ns:?sourced by tools/bench.sh}" "${dir:?sourced by tools/bench.sh}"
 peer=$ns-peer
 trap 'ip netns del "$peer" 2>/dev/null; cleanup' EXIT INT TERM
@@ -66,34 +64,17 @@ for r in $qos_rates; do
 			"$(ratio "$got" "$bps")")\n"
 		qos_json="$qos_json{\"where\": \"veth\", \"mode\": \"$mode\", \"configured_bps\": $bps, \"measured_bps\": $got},"
 	done
-	for size in 84 1400; do
-		vsh -c "test qos vpn-sip attach Tunnel1 $r esp 36 16 16 12"
-		ip netns exec "$ns" python3 -c "
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end, p = time.time() + $((win + 4)), b'x' * ($size - 28)
-while time.time() < end:
-    try:
-        s.sendto(p, ('192.0.2.9', 9))
-    except OSError:
-        time.sleep(0.0005)
-" &
-		fpid=$!
-		sleep 3
-		b0=$(stat_of "$ns" Tunnel1 tx_bytes); t0=$(ms)
-		sleep "$win"
-		b1=$(stat_of "$ns" Tunnel1 tx_bytes); t1=$(ms)
-		wait "$fpid" || true
-		vsh -c "test qos vpn-sip detach Tunnel1"
-		inner=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
-		# outer(L) = 36 + 16 (IV) + roundup(L + 2, 16) + 12 (ICV)
-		olen=$((36 + 16 + (size + 2 + 15) / 16 * 16 + 12))
-		outer=$((inner * olen / size))
-		qos_table="$qos_table$(printf '%-8s %-10s %10s %10s %7s %12s' tunnel "esp-$size" "$bps" \
-			"$outer" "$(ratio "$outer" "$bps")" "$inner")\n"
-		qos_json="$qos_json{\"where\": \"tunnel-esp\", \"mode\": \"inner-$size\", \"configured_bps\": $bps, \"measured_bps\": $outer, \"inner_bps\": $inner},"
-	done
 done
 stop_daemon
 ip netns del "$peer"
 trap cleanup EXIT INT TERM
+# 2. real VPN-SIP sessions in the lab: the outer rate on the backup link
+if session_rows=$(QOS_RATES="$qos_rates" BUILD=build /usr/bin/python3 tools/bench_qos_session.py \
+	--json "$dir/qos_session.json"); then
+	# rows as printed, newlines kept as \n for printf %b
+	qos_table="$qos_table${session_rows//$'\n'/\\n}\n"
+	session_json=$(cat "$dir/qos_session.json")
+	session_json=${session_json#[}
+	session_json=${session_json%]}
+	[ -n "$session_json" ] && qos_json="$qos_json$session_json,"
+fi

@@ -168,6 +168,8 @@ struct qos_attachment {
 	bool has_esp;
 	struct qos_esp_overhead esp;
 	bool installed; /* in the kernel */
+	bool split;     /* under the GSO-splitting TBF (ESP accounting) */
+	unsigned overhead; /* bytes per packet HTB adds (ESP's constant part) */
 	int ifindex;    /* where it was installed */
 	struct qos_plan plan;
 	uint64_t root_last_ms, root_last_drops, root_drop_bps;

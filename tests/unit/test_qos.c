@@ -311,6 +311,33 @@ TEST(esp_outer_length)
 		      qos_esp_outer_len(&cbc, l) > l);
 }
 
+TEST(esp_from_transforms)
+{
+	struct qos_esp_overhead e;
+
+	/* AES-CBC-256 + HMAC-SHA2-256-128 (IANA 12, 12): the lab's transform-set */
+	CHECK(qos_esp_from_transforms(12, 256, 12, &e));
+	CHECK_INT(e.fixed_bytes, 36);
+	CHECK_INT(e.block_size, 16);
+	CHECK_INT(e.iv_len, 16);
+	CHECK_INT(e.icv_len, 16);
+	CHECK_INT(qos_esp_outer_len(&e, 84), 164); /* seen on the wire: length 164 */
+	/* AES-CBC-128 + HMAC-SHA1-96: the default table */
+	CHECK(qos_esp_from_transforms(12, 128, 2, &e));
+	CHECK_INT(qos_esp_outer_len(&e, 84), 160);
+	/* AES-GCM-16 (AEAD: no integrity transform) */
+	CHECK(qos_esp_from_transforms(20, 256, 0, &e));
+	CHECK_INT(e.block_size, 4);
+	CHECK_INT(e.iv_len, 8);
+	CHECK_INT(e.icv_len, 16);
+	/* 3DES + HMAC-SHA2-512-256 */
+	CHECK(qos_esp_from_transforms(3, 192, 14, &e));
+	CHECK_INT(qos_esp_outer_len(&e, 84), 36 + 8 + 88 + 32);
+	/* unknown transforms leave the table alone */
+	CHECK(!qos_esp_from_transforms(99, 128, 2, &e));
+	CHECK(!qos_esp_from_transforms(12, 128, 99, &e));
+}
+
 static bool used_vp(const struct config *c, const char *policy)
 {
 	(void)c;
