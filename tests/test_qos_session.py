@@ -206,3 +206,51 @@ def test_session_priority_and_cbwfq_split(qoslab, build, tmp_path):
     finally:
         s.stop()
     check_clean(s)
+
+
+def test_static_output_policy_fails_the_session(qoslab, build, tmp_path):
+    """The seed: a statically attached "service-policy output" on a VPN-SIP
+    tunnel makes the session fail.  Caller side: traffic places no call and
+    the reason is logged; callee side: the INVITE is refused (480) with the
+    same log line; removing the static policy lets the next trigger through."""
+    lab = qoslab
+    extra = "policy-map STATIC\n class class-default\n  bandwidth percent 50\n"
+    s = Session(lab, build, tmp_path, 256, extra=extra).start()
+    sock = {n: os.path.join(lab.dir, n, "vpnsipd.sock") for n in ("rtrA", "rtrB")}
+
+    def attach(node, on):
+        r = lab.exec(node, os.path.join(str(build), "vpnsipsh"), "-S", sock[node],
+                     "-c", "configure terminal", "-c", "interface Tunnel1",
+                     "-c", ("" if on else "no ") + "service-policy output STATIC", "-c", "end")
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    try:
+        out = attach("rtrA", True)
+        assert "% Warning: Tunnel1 carries VPN-SIP" in out, out
+        assert not lab.ping("lanA", HOST_B, count=2, wait=1)
+        labctl.wait_for(lambda: "SESSION_FAIL" in s.log("rtrA"), 10, what="SESSION_FAIL log")
+        log = s.log("rtrA")
+        assert re.search(r"%VPN_SIP-3-SESSION_FAIL: Tunnel1: VPN-SIP session fails: Tunnel1 has "
+                         r"a statically configured service-policy output STATIC", log), log[-2000:]
+        assert "CALL_OUT" not in log, log[-2000:]  # no call was placed (billing)
+        assert "READY_TO_CONNECT" in s.sh("rtrA", "show vpn-sip session")
+
+        # The callee with the static policy refuses A's call.
+        attach("rtrA", False)
+        attach("rtrB", True)
+        time.sleep(5.5)  # A's trigger back-off after the failure
+        assert not lab.ping("lanA", HOST_B, count=2, wait=1)
+        labctl.wait_for(lambda: "CALL_REJECT" in s.log("rtrB"), 15, what="B rejects")
+        assert re.search(r"VPN-SIP session fails: Tunnel1 has a statically configured "
+                         r"service-policy output STATIC", s.log("rtrB")), s.log("rtrB")[-2000:]
+        assert re.search(r"rejected 480 Temporarily Unavailable", s.log("rtrB"))
+        assert "SESSION_UP" not in s.sh("rtrA", "show vpn-sip session")
+
+        # Without the static policy, traffic brings the session up.
+        attach("rtrB", False)
+        s.up(timeout=60)
+        assert "SESSION_UP" in s.sh("rtrA", "show vpn-sip session")
+        check_clean(s)
+    finally:
+        s.stop()

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qos/qos_int.h"
+#include "vpnsip/vpnsip.h"
 
 #define CMAP_NODE "config-cmap"
 #define PMAP_NODE "config-pmap"
@@ -16,6 +17,33 @@
 	"peer router; use bandwidth percent"
 
 static const struct qos_vpnsip_hooks *hooks;
+
+/* The VPN-SIP configuration's answers (src/vpnsip); tests may replace them. */
+static bool vpnsip_is_tunnel(const struct config *cfg, const struct iface_cfg *ifc)
+{
+	(void)cfg;
+	return vpnsip_tunnel_configured(ifc);
+}
+
+/* A policy-map edit is rare: a walk over the interfaces is fine here. */
+static bool vpnsip_uses_policy(const struct config *cfg, const char *policy)
+{
+	size_t n;
+	struct iface_cfg **ifs = iface_sorted(&cfg->ifaces, &n);
+	bool used = false;
+
+	for (size_t i = 0; i < n && !used; i++) {
+		const char *child = vpnsip_tunnel_service_policy(ifs[i]);
+		used = child && strcmp(child, policy) == 0;
+	}
+	free(ifs);
+	return used;
+}
+
+static const struct qos_vpnsip_hooks vpnsip_config_hooks = {
+	.is_vpnsip_tunnel = vpnsip_is_tunnel,
+	.policy_used_by_vpnsip = vpnsip_uses_policy,
+};
 
 void qos_set_vpnsip_hooks(const struct qos_vpnsip_hooks *h)
 {
@@ -777,6 +805,8 @@ void qos_cli_init(void)
 	cli_node_register(PMAP_NODE, "(config-pmap)#", "config");
 	cli_node_register(PMAPC_NODE, "(config-pmap-c)#", PMAP_NODE);
 	CLI_INSTALL(qos_cmds);
+	if (!hooks)
+		qos_set_vpnsip_hooks(&vpnsip_config_hooks);
 	/* IOS lists class maps and policy maps after the PKI, before IKEv2 */
 	config_section_register(315, "class-maps", write_cmaps);
 	config_section_register(316, "policy-maps", write_pmaps);

@@ -2,10 +2,11 @@
  * offer/answer is done (the negotiated b=AS is known), removed when the
  * call ends.
  *
- * The listener cannot refuse a session: when qos_vpnsip_check() fails (a
- * static service-policy on the tunnel, an unusable child) it logs the
- * reason; the orchestrator should call qos_vpnsip_check() itself before it
- * answers or places a call and fail the session (docs/qos.md).
+ * Before a call is placed or answered the orchestrator asks the listener's
+ * admit(): qos_vpnsip_check() refuses a static service-policy on the
+ * tunnel or an unusable child, and the session fails before any call
+ * (docs/qos.md).  A check that still fails at attach time (the config
+ * changed during the call) is logged.
  *
  * The ESP parameters are those of the default transform (AES-CBC-128 with
  * HMAC-SHA1-96) until the IKE engine reports the SA's with
@@ -29,6 +30,12 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 			err);
 }
 
+static bool on_admit(const char *tunnel, const char *child, char *err, size_t errlen, void *ctx)
+{
+	(void)ctx;
+	return !session_cfg || qos_vpnsip_check(session_cfg, tunnel, child, err, errlen) == 0;
+}
+
 static void on_ended(const char *tunnel, void *ctx)
 {
 	(void)ctx;
@@ -38,6 +45,7 @@ static void on_ended(const char *tunnel, void *ctx)
 static struct vpnsip_listener qos_session_listener = {
 	.negotiated = on_negotiated,
 	.ended = on_ended,
+	.admit = on_admit,
 };
 
 void qos_session_init(struct config *cfg)

@@ -139,6 +139,15 @@ static bool ike_active(struct vpnsip_session *s)
 	return false;
 }
 
+/* Every listener may veto a session before a call is placed or answered. */
+static bool admitted(struct vpnsip_session *s, char *err, size_t errlen)
+{
+	for (struct vpnsip_listener *l = listeners; l; l = l->next)
+		if (l->admit && !l->admit(s->tunnel, s->service_policy, err, errlen, l->ctx))
+			return false;
+	return true;
+}
+
 static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 {
 	bool any = false;
@@ -589,6 +598,14 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 		vpnsip_log(SEV_ERR, "CALL_FAIL", "%s: no local fingerprint: %s", s->tunnel, *why);
 		return -1;
 	}
+	static char refused[256];
+	if (!admitted(s, refused, sizeof(refused))) {
+		*why = refused;
+		/* Always logged: the operator must see why nothing is called. */
+		log_msg("VPN_SIP", SEV_ERR, "SESSION_FAIL", "%s: VPN-SIP session fails: %s",
+			s->tunnel, refused);
+		return -1;
+	}
 	s->attempts[s->attempt_next] = now;
 	s->attempt_next = (s->attempt_next + 1) % VPNSIP_RATE_CALLS;
 	s->cdr_start = wall_ms();
@@ -816,6 +833,13 @@ static void on_offered(const struct sip_event *ev)
 	}
 	if (local_auth(s, &fp, &why) == SDP_FP_NONE) {
 		reject(ev, 488, "Not Acceptable Here", why);
+		return;
+	}
+	char refused[256];
+	if (!admitted(s, refused, sizeof(refused))) {
+		log_msg("VPN_SIP", SEV_ERR, "SESSION_FAIL", "%s: VPN-SIP session fails: %s",
+			s->tunnel, refused);
+		reject(ev, 480, "Temporarily Unavailable", refused);
 		return;
 	}
 	rc = sdp_check_offer(&ev->sdp, fp.kind, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE, &why);

@@ -18,6 +18,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sip/sdp.h"
@@ -37,6 +38,9 @@ void vpnsip_stop(void);
  * destination and protection; a change is refused with this message. */
 struct iface_cfg;
 bool vpnsip_tunnel_configured(const struct iface_cfg *ifc);
+/* The child policy of the tunnel's "vpn-sip ... service-policy NAME", or
+ * NULL. */
+const char *vpnsip_tunnel_service_policy(const struct iface_cfg *ifc);
 #define VPNSIP_TUNNEL_LOCKED_MSG \
 	"%s carries VPN-SIP: remove its \"vpn-sip local-number\" line before changing the tunnel %s"
 
@@ -72,6 +76,12 @@ struct vpnsip_listener {
 	bool (*delete_sa)(const char *tunnel, unsigned timeout_ms, void *ctx);
 	/* An IKE session exists for the tunnel (started, up or starting). */
 	bool (*ike_active)(const char *tunnel, void *ctx);
+	/* Before a call is placed or answered: may a session come up on this
+	 * tunnel with this child policy (NULL: none)?  false with the reason
+	 * in err (one line) fails the session before any call (QoS: a static
+	 * "service-policy output" on the tunnel, as the seed says). */
+	bool (*admit)(const char *tunnel, const char *service_policy, char *err, size_t errlen,
+		      void *ctx);
 	void *ctx;
 	struct vpnsip_listener *next;
 };

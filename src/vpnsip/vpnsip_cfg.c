@@ -71,6 +71,13 @@ bool vpnsip_tunnel_configured(const struct iface_cfg *ifc)
 	return vpnsip_tunnel_get(ifc) != NULL;
 }
 
+const char *vpnsip_tunnel_service_policy(const struct iface_cfg *ifc)
+{
+	const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifc);
+
+	return t ? t->service_policy : NULL;
+}
+
 static void set_str(char **dst, const char *v)
 {
 	free(*dst);
