@@ -838,8 +838,9 @@ struct session {
 	/* Liveness: DPD and NAT keepalives (from the IKEv2 profile/globals). */
 	enum ikev2_dpd_mode dpd_mode;
 	unsigned dpd_interval, dpd_retry, keepalive; /* seconds; 0: off */
-	bool nat_here, reinitiate;
+	bool nat_here;
 	struct ev_timer *dpd_timer, *ka_timer;
+	struct ev_timer *retry_timer; /* static tunnel: initiate again */
 	bool dpd_pending;
 	unsigned dpd_tries;
 	uint64_t dpd_sent_ms, ka_last_ms;
@@ -875,6 +876,8 @@ static void liveness_stop(struct session *se)
 static void session_free(struct session *se)
 {
 	liveness_stop(se);
+	if (se->retry_timer)
+		ev_timer_del(se->retry_timer);
 	if (se->stop_timer) {
 		ev_timer_del(se->stop_timer);
 		free(se->stop_arg);
@@ -1112,8 +1115,10 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 			.bytes = { .life = (uint64_t)kb * 1024, .rekey = (uint64_t)kb * 1024 / 10 * 9 },
 		},
 		.start_action = ACTION_NONE,
-		.dpd_action = se->is_static ? ACTION_START : ACTION_NONE,
-		.close_action = se->is_static ? ACTION_START : ACTION_NONE,
+		/* Static tunnels are initiated again by the engine after any
+		 * end of their IKE SA (static_retry), so not by libcharon. */
+		.dpd_action = ACTION_NONE,
+		.close_action = ACTION_NONE,
 	};
 	child_cfg_t *child = child_cfg_create(se->tunnel, &cc);
 	bool have_esp = false;
@@ -1250,6 +1255,21 @@ static void session_remove(struct session *se)
 static void liveness_start(struct session *se);
 static job_requeue_t initiate_job(char *tunnel);
 
+#define STATIC_RETRY_MS 5000
+
+static void static_retry(struct ev_timer *t, void *arg)
+{
+	struct session *se = arg;
+
+	(void)t;
+	se->retry_timer = NULL; /* fired: the loop frees it */
+	if (se->up || se->stopping)
+		return;
+	lib->processor->queue_job(lib->processor,
+				  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
+							       strdup(se->tunnel), free, NULL));
+}
+
 static void deliver(void *arg)
 {
 	struct ev_msg *m = arg;
@@ -1307,14 +1327,10 @@ static void deliver(void *arg)
 			session_remove(se);
 		} else {
 			emit(IKE_EV_DOWN, se, m->cause ? m->cause : "deleted");
-			/* A static tunnel whose peer DPD declared dead: initiate
-			 * again (libcharon's dpd_action does it on its timeouts). */
-			if (se->reinitiate)
-				lib->processor->queue_job(
-					lib->processor,
-					(job_t *)callback_job_create((callback_job_cb_t)initiate_job,
-								     strdup(se->tunnel), free, NULL));
-			se->reinitiate = false;
+			/* A static tunnel keeps trying, as IOS: whatever ended
+			 * the IKE SA (DPD, a refused proposal, a delete). */
+			if (se->is_static && !se->retry_timer)
+				se->retry_timer = ev_timer_add(loop, STATIC_RETRY_MS, static_retry, se);
 		}
 		break;
 	}
@@ -1498,7 +1514,6 @@ static void dpd_tick(struct ev_timer *t, void *arg)
 				se->tunnel, peer, DPD_RETRIES, se->dpd_retry);
 			if (s)
 				set_cause(s, "peer not responding (DPD)");
-			se->reinitiate = se->is_static;
 			se->dpd_pending = false;
 			queue_terminate(se->unique_id, true);
 			snap_put(s);
