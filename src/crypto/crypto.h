@@ -350,6 +350,16 @@ struct pki_cert_map {
 bool crypto_cert_map_match(const struct config *cfg, const char *map, const uint8_t *der,
 			   size_t len);
 
+/* A certificate map for other threads (the IKE engine's authorize hook):
+ * crypto_cert_map_copy() on the main thread (NULL: no such map), then
+ * crypto_cert_map_copy_match() from any thread, crypto_cert_map_copy_free(). */
+struct pki_cert_map *crypto_cert_map_copy(const struct config *cfg, const char *map);
+bool crypto_cert_map_copy_match(const struct pki_cert_map *m, const uint8_t *der, size_t len);
+void crypto_cert_map_copy_free(struct pki_cert_map *m);
+/* The subject of a certificate (DER) in the RFC 2253 form the maps compare
+ * ("CN=rtrB,O=example"); false if it does not parse.  Any thread. */
+bool crypto_cert_subject_text(const uint8_t *der, size_t len, char *buf, size_t n);
+
 /* Files under the daemon's state directory (-D), all mode 0600:
  *   STATE/pki/keys/LABEL.key       RSA private key, PEM (PKCS#8)
  *   STATE/pki/certs/TRUSTPOINT.crt the router's certificate, PEM

@@ -292,10 +292,8 @@ static bool rule_holds(const struct pki_map_rule *r, const char *subject, const 
 	return ok;
 }
 
-bool crypto_cert_map_match(const struct config *cfg, const char *map, const uint8_t *der,
-			   size_t len)
+static bool map_match(const struct pki_cert_map *m, const uint8_t *der, size_t len)
 {
-	const struct pki_cert_map *m = crypto_cert_map_find(cfg, map);
 	const unsigned char *p = der;
 	X509 *x;
 	bool ok = false;
@@ -314,6 +312,68 @@ bool crypto_cert_map_match(const struct config *cfg, const char *map, const uint
 	free(issuer);
 	X509_free(x);
 	return ok;
+}
+
+bool crypto_cert_map_match(const struct config *cfg, const char *map, const uint8_t *der,
+			   size_t len)
+{
+	return map_match(crypto_cert_map_find(cfg, map), der, len);
+}
+
+struct pki_cert_map *crypto_cert_map_copy(const struct config *cfg, const char *map)
+{
+	const struct pki_cert_map *m = crypto_cert_map_find(cfg, map);
+	struct pki_cert_map *c;
+
+	if (!m)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->name = xstrdup(m->name);
+	c->entries = xcalloc(m->nentries ? m->nentries : 1, sizeof(*c->entries));
+	c->nentries = c->capentries = m->nentries;
+	for (size_t i = 0; i < m->nentries; i++) {
+		const struct pki_cert_map_entry *e = m->entries[i];
+		struct pki_cert_map_entry *ce = xcalloc(1, sizeof(*ce));
+		ce->seq = e->seq;
+		ce->rules = xcalloc(e->nrules ? e->nrules : 1, sizeof(*ce->rules));
+		ce->nrules = ce->caprules = e->nrules;
+		for (size_t k = 0; k < e->nrules; k++) {
+			ce->rules[k] = e->rules[k];
+			ce->rules[k].value = xstrdup(e->rules[k].value);
+		}
+		c->entries[i] = ce;
+	}
+	return c;
+}
+
+bool crypto_cert_map_copy_match(const struct pki_cert_map *m, const uint8_t *der, size_t len)
+{
+	return map_match(m, der, len);
+}
+
+void crypto_cert_map_copy_free(struct pki_cert_map *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nentries; i++)
+		cert_map_entry_free(m->entries[i]);
+	free(m->entries);
+	free(m->name);
+	free(m);
+}
+
+bool crypto_cert_subject_text(const uint8_t *der, size_t len, char *buf, size_t n)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	if (!x)
+		return false;
+	char *t = x509_name_text(X509_get_subject_name(x));
+	snprintf(buf, n, "%s", t);
+	free(t);
+	X509_free(x);
+	return true;
 }
 
 /* ---- key generation ---------------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,9 +51,18 @@ struct snap {
 	struct crypto_fingerprint fp;     /* expected from the peer's SDP */
 	bool has_psk_fp;
 	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
+	/* "match certificate MAP" of the IKEv2 profile (copies): the peer's
+	 * certificate must satisfy one of them. */
+	struct pki_cert_map **maps;
+	size_t nmaps;
+	char *profile;              /* the IKEv2 profile's name, for logs */
 	/* Mutable, under R.lock (write): */
 	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
 	char *cause;                /* last failure */
+	/* Last authenticated IKE message in / any IKE message out
+	 * (evloop_now_ms clock), written by libcharon's threads (atomics):
+	 * DPD answers and keepalive timing. */
+	uint64_t last_ike_in_ms, last_ike_out_ms;
 };
 
 static struct {
@@ -78,6 +88,10 @@ static void snap_put(struct snap *s)
 	DESTROY_IF(s->psk_local);
 	DESTROY_IF(s->psk_remote);
 	DESTROY_IF(s->pinned);
+	for (size_t i = 0; i < s->nmaps; i++)
+		crypto_cert_map_copy_free(s->maps[i]);
+	free(s->maps);
+	free(s->profile);
 	free(s->remote_key);
 	free(s->tunnel);
 	free(s->cause);
@@ -103,6 +117,10 @@ static void snap_install(struct snap *s)
 
 	R.lock->write_lock(R.lock);
 	old = hashmap_put(&R.by_tunnel, s->tunnel, s);
+	if (old) { /* the same IKE SA goes on: keep its liveness clock */
+		s->last_ike_in_ms = __atomic_load_n(&old->last_ike_in_ms, __ATOMIC_RELAXED);
+		s->last_ike_out_ms = __atomic_load_n(&old->last_ike_out_ms, __ATOMIC_RELAXED);
+	}
 	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
 		hashmap_del(&R.by_remote, old->remote_key);
 	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
@@ -200,6 +218,23 @@ static void id_show(identification_t *id, char *buf, size_t n)
 			if (*p < 0x20 || *p > 0x7e)
 				*p = '?';
 		return;
+	case ID_DER_ASN1_DN: {
+		const unsigned char *der = e.ptr;
+		X509_NAME *name = d2i_X509_NAME(NULL, &der, (long)e.len);
+		BIO *b = name ? BIO_new(BIO_s_mem()) : NULL;
+		char *data;
+		long len;
+		if (b) {
+			X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+			len = BIO_get_mem_data(b, &data);
+			snprintf(buf, n, "%.*s", (int)len, data);
+			BIO_free(b);
+		}
+		X509_NAME_free(name);
+		if (b)
+			return;
+		break;
+	}
 	default:
 		break;
 	}
@@ -216,6 +251,19 @@ static void host_show(host_t *h, char *buf, size_t n)
 	} else {
 		snprintf(buf, n, "?");
 	}
+}
+
+static void addr_port_show(const struct sockaddr_in *a, char *buf, size_t n)
+{
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a->sin_addr, s, sizeof(s));
+	snprintf(buf, n, "%s:%u", s, ntohs(a->sin_port));
+}
+
+static inline uint64_t u64max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 /* ---- backend --------------------------------------------------------------------- */
@@ -412,6 +460,7 @@ struct ev_msg {
 	uint32_t spi_in, spi_out, unique_id;
 	struct sockaddr_in local, remote;
 	uint16_t enc_alg, enc_key_bits, int_alg;
+	bool nat_here; /* NAT-D: a NAT in front of us (keepalives) */
 };
 
 static void deliver(void *arg);
@@ -435,6 +484,7 @@ static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 		h = ike_sa->get_other_host(ike_sa);
 		if (h && h->get_family(h) == AF_INET)
 			memcpy(&m->remote, h->get_sockaddr(h), sizeof(m->remote));
+		m->nat_here = ike_sa->has_condition(ike_sa, COND_NAT_HERE);
 	}
 	if (child) {
 		m->spi_in = ntohl(child->get_spi(child, TRUE));
@@ -497,11 +547,18 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 	struct snap *s;
 	bool seen = false, matched = false;
 
-	if (!incoming || !plain || message->get_exchange_type(message) != IKE_AUTH)
+	if (!plain)
 		return TRUE;
 	s = snap_of_sa(ike_sa);
 	if (!s)
 		return TRUE;
+	/* Liveness: decrypted (authenticated) messages in, anything out. */
+	__atomic_store_n(incoming ? &s->last_ike_in_ms : &s->last_ike_out_ms, evloop_now_ms(),
+			 __ATOMIC_RELAXED);
+	if (!incoming || message->get_exchange_type(message) != IKE_AUTH) {
+		snap_put(s);
+		return TRUE;
+	}
 	if (!s->has_fp || s->remote_psk) {
 		snap_put(s);
 		return TRUE;
@@ -545,6 +602,38 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 	return TRUE;
 }
 
+/* "match certificate MAP": the certificate the peer authenticated with
+ * must satisfy one of the profile's maps (IOS selects the profile by them;
+ * here the tunnel's profile is fixed, so a peer no map matches is refused).
+ * A peer that authenticated without a certificate does not match. */
+static bool cert_maps_hold(struct snap *s, ike_sa_t *ike_sa, auth_cfg_t *auth)
+{
+	certificate_t *c = NULL;
+	chunk_t der = chunk_empty;
+	char subject[256] = "(no certificate)", host[64];
+	bool ok = false;
+
+	if ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS) == AUTH_CLASS_PUBKEY)
+		c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
+	if (c && c->get_encoding(c, CERT_ASN1_DER, &der)) {
+		crypto_cert_subject_text(der.ptr, der.len, subject, sizeof(subject));
+		for (size_t i = 0; i < s->nmaps && !ok; i++)
+			ok = crypto_cert_map_copy_match(s->maps[i], der.ptr, der.len);
+		chunk_free(&der);
+	}
+	if (ok)
+		return true;
+	host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+	log_msg("IKEV2", SEV_ERR, "CERT_MAP_MISMATCH",
+		"%s: peer %s: certificate \"%s\" matches no certificate map of IKEv2 profile %s "
+		"(match certificate %s%s): IKE_AUTH failed",
+		s->tunnel, host, subject, s->profile ? s->profile : "?", s->maps[0]->name,
+		s->nmaps > 1 ? ", ..." : "");
+	set_cause(s, "certificate map mismatch");
+	post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "certificate map mismatch");
+	return false;
+}
+
 METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool final,
        bool *success)
 {
@@ -559,7 +648,7 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 	s = snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
-	if (!s->has_fp) {
+	if (!s->has_fp && !s->nmaps) {
 		snap_put(s);
 		return TRUE;
 	}
@@ -572,6 +661,15 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 	ae->destroy(ae);
 	if (!auth)
 		auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
+	if (s->nmaps && !cert_maps_hold(s, ike_sa, auth)) {
+		*success = FALSE;
+		snap_put(s);
+		return TRUE;
+	}
+	if (!s->has_fp) {
+		snap_put(s);
+		return TRUE;
+	}
 	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
 	case AUTH_CLASS_PSK:
 		what = "pre-shared key";
@@ -640,7 +738,8 @@ METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t a
 	if (!s)
 		return TRUE;
 	R.lock->read_lock(R.lock);
-	bool keep = s->cause && strncmp(s->cause, "fingerprint", 11) == 0;
+	bool keep = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
+				 strncmp(s->cause, "certificate map", 15) == 0);
 	R.lock->unlock(R.lock);
 	if (!keep)
 		set_cause(s, cause);
@@ -736,6 +835,16 @@ struct session {
 	struct ev_timer *stop_timer;
 	char *stop_arg; /* the timer's argument, freed with a deleted timer */
 	unsigned id; /* session id for show */
+	/* Liveness: DPD and NAT keepalives (from the IKEv2 profile/globals). */
+	enum ikev2_dpd_mode dpd_mode;
+	unsigned dpd_interval, dpd_retry, keepalive; /* seconds; 0: off */
+	bool nat_here;
+	struct ev_timer *dpd_timer, *ka_timer;
+	struct ev_timer *retry_timer; /* static tunnel: initiate again */
+	bool dpd_pending;
+	unsigned dpd_tries;
+	uint64_t dpd_sent_ms, ka_last_ms;
+	uint64_t dpd_sent, keepalives_sent;
 };
 
 static struct hashmap sessions; /* tunnel -> session */
@@ -754,8 +863,21 @@ bool ike_session_exists(const char *tunnel)
 	return hashmap_get(&sessions, tunnel) != NULL;
 }
 
+static void liveness_stop(struct session *se)
+{
+	if (se->dpd_timer)
+		ev_timer_del(se->dpd_timer);
+	if (se->ka_timer)
+		ev_timer_del(se->ka_timer);
+	se->dpd_timer = se->ka_timer = NULL;
+	se->dpd_pending = false;
+}
+
 static void session_free(struct session *se)
 {
+	liveness_stop(se);
+	if (se->retry_timer)
+		ev_timer_del(se->retry_timer);
 	if (se->stop_timer) {
 		ev_timer_del(se->stop_timer);
 		free(se->stop_arg);
@@ -846,6 +968,25 @@ static certificate_t *load_local_cert(const struct config *cfg, const char *trus
 	return c;
 }
 
+/* The CA certificate of a trustpoint, trusted in our credential set (a
+ * reference for the caller); NULL when the trustpoint has none. */
+static certificate_t *load_ca_cert(const struct config *cfg, const char *trustpoint)
+{
+	uint8_t *der;
+	size_t len;
+	certificate_t *c;
+
+	if (!crypto_pki_ca_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509, BUILD_BLOB_ASN1_DER,
+			       chunk_create(der, len), BUILD_END);
+	free(der);
+	if (!c)
+		return NULL;
+	c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
+	return c;
+}
+
 /* Build the snapshot of a session from the model; NULL with err set. */
 static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 {
@@ -881,7 +1022,12 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	ike_cfg_create_t ic = {
 		.version = IKEV2,
 		.local = "0.0.0.0",
-		.local_port = se->local_port ? se->local_port : CHARON_UDP_PORT,
+		/* Towards a peer port other than 500 we start from 4500, with the
+		 * non-ESP marker (RFC 7296 2.23): from 500 the IKE_SA_INIT goes
+		 * without it, which a NAT in front of us turns into "ESP". */
+		.local_port = se->local_port ? se->local_port :
+			      se->peer_port && se->peer_port != CHARON_UDP_PORT ? CHARON_NATT_PORT :
+										  CHARON_UDP_PORT,
 		.remote = peer,
 		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
 		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
@@ -905,7 +1051,9 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		.rekey_time = prof->lifetime ? prof->lifetime : IKEV2_LIFETIME_DEFAULT,
 		.over_time = 60,
 		.no_mobike = TRUE,
-		.dpd = prof->dpd_mode != IKEV2_DPD_OFF ? prof->dpd_interval : 0,
+		/* DPD is the engine's (per profile: periodic or on-demand, the
+		 * retry interval; see dpd_tick); libcharon's own is off. */
+		.dpd = 0,
 		.if_id_in = dp_tunnel_id(se->tunnel),
 		.if_id_out = dp_tunnel_id(se->tunnel),
 	};
@@ -945,6 +1093,14 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	ra->add(ra, AUTH_RULE_IDENTITY, make_id(psk_remote ? se->remote_id : NULL));
 	if (!psk_remote)
 		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
+	/* Without an SDP fingerprint (a static tunnel), a peer certificate is
+	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
+	 * trusted in our credential set and required as this peer's CA. */
+	if (!psk_remote && !se->fp_len && prof->pki_trustpoint) {
+		certificate_t *ca = load_ca_cert(cfg, prof->pki_trustpoint);
+		if (ca)
+			ra->add(ra, AUTH_RULE_CA_CERT, ca);
+	}
 	peer_cfg->add_auth_cfg(peer_cfg, ra, FALSE);
 
 	/* The CHILD_SA: 0.0.0.0/0 both ways, bound to the tunnel by if_id. */
@@ -959,8 +1115,10 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 			.bytes = { .life = (uint64_t)kb * 1024, .rekey = (uint64_t)kb * 1024 / 10 * 9 },
 		},
 		.start_action = ACTION_NONE,
-		.dpd_action = se->is_static ? ACTION_START : ACTION_NONE,
-		.close_action = se->is_static ? ACTION_START : ACTION_NONE,
+		/* Static tunnels are initiated again by the engine after any
+		 * end of their IKE SA (static_retry), so not by libcharon. */
+		.dpd_action = ACTION_NONE,
+		.close_action = ACTION_NONE,
 	};
 	child_cfg_t *child = child_cfg_create(se->tunnel, &cc);
 	bool have_esp = false;
@@ -994,6 +1152,21 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
 		     sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
+	s->profile = strdup(ikn);
+	if (!psk_remote && prof->nmatch_cert_maps) {
+		s->maps = calloc(prof->nmatch_cert_maps, sizeof(*s->maps));
+		for (size_t i = 0; i < prof->nmatch_cert_maps; i++) {
+			struct pki_cert_map *m = crypto_cert_map_copy(cfg, prof->match_cert_maps[i]);
+			if (m)
+				s->maps[s->nmaps++] = m;
+		}
+		/* IOS: a map that is not configured matches nothing. */
+		if (!s->nmaps) {
+			struct pki_cert_map *none = calloc(1, sizeof(*none));
+			none->name = strdup(prof->match_cert_maps[0]);
+			s->maps[s->nmaps++] = none;
+		}
+	}
 	{
 		identification_t *id = make_id(se->remote_id);
 		char key[256];
@@ -1079,6 +1252,24 @@ static void session_remove(struct session *se)
 	session_free(se);
 }
 
+static void liveness_start(struct session *se);
+static job_requeue_t initiate_job(char *tunnel);
+
+#define STATIC_RETRY_MS 5000
+
+static void static_retry(struct ev_timer *t, void *arg)
+{
+	struct session *se = arg;
+
+	(void)t;
+	se->retry_timer = NULL; /* fired: the loop frees it */
+	if (se->up || se->stopping)
+		return;
+	lib->processor->queue_job(lib->processor,
+				  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
+							       strdup(se->tunnel), free, NULL));
+}
+
 static void deliver(void *arg)
 {
 	struct ev_msg *m = arg;
@@ -1099,6 +1290,8 @@ static void deliver(void *arg)
 		if (m->type == IKE_EV_UP && !se->up) {
 			se->up = true;
 			se->up_since_ms = evloop_now_ms();
+			se->nat_here = m->nat_here;
+			liveness_start(se);
 			inet_ntop(AF_INET, &m->local.sin_addr, l, sizeof(l));
 			inet_ntop(AF_INET, &m->remote.sin_addr, r, sizeof(r));
 			log_msg("CRYPTO", SEV_NOTICE, "SESSION_STATUS",
@@ -1124,6 +1317,7 @@ static void deliver(void *arg)
 				se->stopping ? "stopped" : m->cause ? m->cause : "deleted");
 		se->up = false;
 		se->spi_in = se->spi_out = 0;
+		liveness_stop(se);
 		free(se->last_cause);
 		se->last_cause = m->cause ? strdup(m->cause) : NULL;
 		if (dp)
@@ -1133,6 +1327,10 @@ static void deliver(void *arg)
 			session_remove(se);
 		} else {
 			emit(IKE_EV_DOWN, se, m->cause ? m->cause : "deleted");
+			/* A static tunnel keeps trying, as IOS: whatever ended
+			 * the IKE SA (DPD, a refused proposal, a delete). */
+			if (se->is_static && !se->retry_timer)
+				se->retry_timer = ev_timer_add(loop, STATIC_RETRY_MS, static_retry, se);
 		}
 		break;
 	}
@@ -1202,6 +1400,191 @@ static uint32_t find_ike_sa(const char *tunnel)
 	return id;
 }
 
+/* ---- liveness: DPD and NAT keepalives (main thread) ----------------------------------------
+ *
+ * Both are per IKEv2 profile, which libcharon cannot do (its keep_alive
+ * and retransmission settings are global, read when an IKE SA is made),
+ * so the engine runs them with one heap timer each per session:
+ *
+ *  - DPD ("dpd I R periodic|on-demand"): periodic sends a DPD (an empty
+ *    INFORMATIONAL) every I seconds whatever the traffic; on-demand only
+ *    when ESP went out since the last packet came in and nothing (ESP or
+ *    IKE) came in for I seconds, as IOS.  Unanswered, the peer is checked
+ *    again every R seconds and declared dead after DPD_RETRIES checks
+ *    (R x 5 s): the IKE SA is deleted.  libcharon retransmits the request
+ *    on its global schedule (ike_charon.c) and gives up after about 15 s,
+ *    so R x 5 above 15 s is cut short by that.
+ *  - NAT keepalives ("nat keepalive S", else "crypto isakmp|ikev2 nat
+ *    keepalive S"): a 1-byte 0xFF UDP packet (RFC 3948) from the session's
+ *    port to the peer's when NAT-D found a NAT in front of us and nothing
+ *    was sent to the peer for S seconds. */
+
+#define DPD_RETRIES 5
+
+static job_requeue_t dpd_job(void *arg)
+{
+	ike_sa_t *sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager,
+							     (uint32_t)(uintptr_t)arg);
+
+	if (!sa)
+		return JOB_REQUEUE_NONE;
+	/* peer_cfg dpd = 0: send_dpd() queues a DPD now unless an exchange
+	 * is in flight already (which tests the peer as well). */
+	if (sa->get_state(sa) == IKE_ESTABLISHED && sa->send_dpd(sa) == DESTROY_ME)
+		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, sa);
+	else
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, sa);
+	return JOB_REQUEUE_NONE;
+}
+
+static void liveness_cfg(struct session *se)
+{
+	const struct ipsec_profile *ip;
+	const char *ikn;
+	const struct ikev2_profile *prof;
+	const struct crypto_globals *g = crypto_globals(ike_cfg_model);
+
+	profiles_of(se, &ip, &ikn);
+	prof = ikn ? crypto_ikev2_profile_find(ike_cfg_model, ikn) : NULL;
+	se->dpd_mode = prof && prof->dpd_interval ? prof->dpd_mode : IKEV2_DPD_OFF;
+	se->dpd_interval = prof ? prof->dpd_interval : 0;
+	se->dpd_retry = prof && prof->dpd_retry ? prof->dpd_retry : 2;
+	se->keepalive = prof && prof->nat_keepalive ? prof->nat_keepalive :
+			g ? g->nat_keepalive : 0;
+}
+
+struct use_times {
+	uint64_t in, out; /* newest packet in (ESP or authenticated IKE) / out */
+};
+
+static void use_times(const struct session *se, struct use_times *u)
+{
+	struct dataplane *dp = dataplane_get();
+	struct snap *s = snap_find(se->tunnel);
+	struct dp_sa_stats st;
+
+	u->in = se->up_since_ms;
+	u->out = se->up_since_ms;
+	if (s) {
+		u->in = u64max(u->in, __atomic_load_n(&s->last_ike_in_ms, __ATOMIC_RELAXED));
+		u->out = u64max(u->out, __atomic_load_n(&s->last_ike_out_ms, __ATOMIC_RELAXED));
+		snap_put(s);
+	}
+	if (dp && se->spi_in && dp->sa_query(dp, se->spi_in, true, &st) == 0)
+		u->in = u64max(u->in, st.last_use_ms);
+	if (dp && se->spi_out && dp->sa_query(dp, se->spi_out, false, &st) == 0)
+		u->out = u64max(u->out, st.last_use_ms);
+}
+
+static void dpd_tick(struct ev_timer *t, void *arg);
+
+static void dpd_schedule(struct session *se, uint64_t ms)
+{
+	if (se->dpd_timer)
+		ev_timer_del(se->dpd_timer);
+	se->dpd_timer = ev_timer_add(loop, ms ? ms : 1, dpd_tick, se);
+}
+
+static void dpd_tick(struct ev_timer *t, void *arg)
+{
+	struct session *se = arg;
+	uint64_t now = evloop_now_ms(), ival = (uint64_t)se->dpd_interval * 1000;
+	struct use_times u;
+
+	(void)t;
+	se->dpd_timer = NULL; /* fired: the loop frees it */
+	if (!se->up || se->stopping || se->dpd_mode == IKEV2_DPD_OFF || !se->unique_id)
+		return;
+	use_times(se, &u);
+	if (se->dpd_pending) {
+		struct snap *s = snap_find(se->tunnel);
+		uint64_t ike_in = s ? __atomic_load_n(&s->last_ike_in_ms, __ATOMIC_RELAXED) : 0;
+		if (ike_in >= se->dpd_sent_ms || u.in >= se->dpd_sent_ms) {
+			/* answered (or traffic came): the next one I s after this one */
+			uint64_t since = now - se->dpd_sent_ms;
+			se->dpd_pending = false;
+			snap_put(s);
+			dpd_schedule(se, since < ival ? ival - since : 1);
+			return;
+		} else if (++se->dpd_tries >= DPD_RETRIES) {
+			char peer[64];
+			addr_port_show(&se->remote, peer, sizeof(peer));
+			log_msg("IKEV2", SEV_NOTICE, "DPD_DEAD",
+				"%s: peer %s did not answer DPD (%u checks, %u s apart): deleting the IKE SA",
+				se->tunnel, peer, DPD_RETRIES, se->dpd_retry);
+			if (s)
+				set_cause(s, "peer not responding (DPD)");
+			se->dpd_pending = false;
+			queue_terminate(se->unique_id, true);
+			snap_put(s);
+			return;
+		}
+		snap_put(s);
+		dpd_schedule(se, (uint64_t)se->dpd_retry * 1000);
+		return;
+	}
+	bool want = se->dpd_mode == IKEV2_DPD_PERIODIC ||
+		    (u.out > u.in && now - u.in >= ival);
+	if (!want) {
+		/* on-demand: look again when I seconds of silence may have passed */
+		uint64_t next = now - u.in < ival ? ival - (now - u.in) : ival;
+		dpd_schedule(se, next);
+		return;
+	}
+	if (debug_on(&debug_ikev2) || debug_on(&debug_ikev2_internal))
+		log_debug_line("IKEv2:%s sending DPD (%s)", se->tunnel,
+			       se->dpd_mode == IKEV2_DPD_PERIODIC ? "periodic" : "on-demand");
+	se->dpd_pending = true;
+	se->dpd_tries = 0;
+	se->dpd_sent_ms = now;
+	se->dpd_sent++;
+	lib->processor->queue_job(lib->processor,
+				  (job_t *)callback_job_create((callback_job_cb_t)dpd_job,
+							       (void *)(uintptr_t)se->unique_id,
+							       NULL, NULL));
+	dpd_schedule(se, (uint64_t)se->dpd_retry * 1000);
+}
+
+static void ka_tick(struct ev_timer *t, void *arg)
+{
+	struct session *se = arg;
+	struct dataplane *dp = dataplane_get();
+	uint64_t now = evloop_now_ms(), ival = (uint64_t)se->keepalive * 1000, last;
+	struct use_times u;
+
+	(void)t;
+	se->ka_timer = NULL;
+	if (!se->up || se->stopping || !se->keepalive || !se->nat_here || !dp)
+		return;
+	use_times(se, &u);
+	last = u64max(u.out, se->ka_last_ms);
+	if (now - last + 50 >= ival) {
+		static const uint8_t ka = 0xFF;
+		if (dp->ike_send(dp, &se->local, &se->remote, &ka, 1) == 0)
+			se->keepalives_sent++;
+		if (debug_on(&debug_ikev2_packet) || debug_on(&debug_ikev2)) {
+			char peer[64];
+			addr_port_show(&se->remote, peer, sizeof(peer));
+			log_debug_line("IKEv2:%s sending NAT keepalive to %s", se->tunnel, peer);
+		}
+		se->ka_last_ms = now;
+		last = now;
+	}
+	se->ka_timer = ev_timer_add(loop, ival - (now - last), ka_tick, se);
+}
+
+/* (Re)arm the timers of a session that is up, with its current settings. */
+static void liveness_start(struct session *se)
+{
+	liveness_stop(se);
+	if (!se->up)
+		return;
+	if (se->dpd_mode != IKEV2_DPD_OFF && se->dpd_interval)
+		dpd_schedule(se, (uint64_t)se->dpd_interval * 1000);
+	if (se->keepalive && se->nat_here)
+		se->ka_timer = ev_timer_add(loop, (uint64_t)se->keepalive * 1000, ka_tick, se);
+}
+
 int ike_session_start(const struct ike_session_params *p, char *err, size_t errlen)
 {
 	struct dataplane *dp = dataplane_get();
@@ -1238,6 +1621,7 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	memcpy(se->fp, p->fp, p->fp_len);
 	se->vpn_sip = p->vpn_sip;
 	se->id = next_session_id++;
+	liveness_cfg(se);
 	s = snap_build(se, err, errlen);
 	if (!s) {
 		session_free(se);
@@ -1365,6 +1749,20 @@ static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool 
 		se->is_static = true;
 }
 
+/* Global IKE settings libcharon reads when it makes an IKE SA.
+ * "crypto ikev2 fragmentation mtu N" is global on IOS too: charon's
+ * fragment_size is the whole IP datagram of a fragment, as IOS's mtu
+ * (libcharon subtracts the IP and UDP headers and the non-ESP marker).
+ * Whether to fragment at all is per IKE SA (ike_cfg, snap_build). */
+static void apply_globals(const struct config *cfg)
+{
+	const struct crypto_globals *g = crypto_globals(cfg);
+	unsigned mtu = g && g->fragmentation_mtu ? g->fragmentation_mtu :
+						     IKEV2_FRAGMENTATION_MTU_DEFAULT;
+
+	lib->settings->set_int(lib->settings, "%s.fragment_size", (int)mtu, lib->ns);
+}
+
 /* Rebuild every snapshot: the crypto configuration changed. */
 static void crypto_changed(const struct config *cfg, void *arg)
 {
@@ -1373,9 +1771,15 @@ static void crypto_changed(const struct config *cfg, void *arg)
 	char err[160];
 
 	R.local_creds->clear(R.local_creds);
+	apply_globals(cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct session *se = v[i];
 		struct snap *s = snap_build(se, err, sizeof(err));
+		struct session was = *se;
+		liveness_cfg(se);
+		if (was.dpd_mode != se->dpd_mode || was.dpd_interval != se->dpd_interval ||
+		    was.dpd_retry != se->dpd_retry || was.keepalive != se->keepalive)
+			liveness_start(se);
 		if (s)
 			snap_install(s);
 		else
@@ -1405,6 +1809,7 @@ int ike_sessions_init(struct evloop *l, struct config *cfg)
 	lib->credmgr->add_set(lib->credmgr, &ike_credset);
 	charon->backends->add_backend(charon->backends, &ike_backend);
 	charon->bus->add_listener(charon->bus, &ike_listener);
+	apply_globals(cfg);
 	crypto_observe(crypto_changed, NULL);
 	tunnel_set_listener(static_tunnel_check);
 	return 0;
@@ -1452,9 +1857,12 @@ struct sa_info {
 	uint32_t unique_id;
 	struct sockaddr_in local, remote;
 	time_t established, rekey;
-	char encr[64];
+	char encr[64], prf[32], integ[32], dh[32];
 	const char *auth_sign, *auth_verify; /* "PSK", "RSA", "-" */
 	uint32_t child_life_remaining;
+	uint64_t spi_i, spi_r;
+	bool initiator, nat_here, nat_there, nat_fake, frag;
+	char my_id[160], other_id[160];
 };
 
 static const char *auth_class_show(ike_sa_t *sa, bool local)
@@ -1474,46 +1882,105 @@ static const char *auth_class_show(ike_sa_t *sa, bool local)
 	}
 }
 
-static void sa_info(const char *tunnel, struct sa_info *out)
+static void alg_show(proposal_t *prop, transform_type_t type, enum_name_t *names, char *buf,
+		     size_t n)
+{
+	uint16_t alg, ks;
+
+	if (prop && prop->get_algorithm(prop, type, &alg, &ks))
+		snprintf(buf, n, "%s", enum_to_name(names, alg) ?: "?");
+	else
+		snprintf(buf, n, "-");
+}
+
+static void sa_info_fill(ike_sa_t *sa, struct sa_info *out)
+{
+	host_t *h;
+	proposal_t *prop = sa->get_proposal(sa);
+	ike_sa_id_t *id = sa->get_id(sa);
+	uint16_t alg, ks;
+
+	memset(out, 0, sizeof(*out));
+	out->found = true;
+	out->state = sa->get_state(sa);
+	out->unique_id = sa->get_unique_id(sa);
+	h = sa->get_my_host(sa);
+	if (h->get_family(h) == AF_INET)
+		memcpy(&out->local, h->get_sockaddr(h), sizeof(out->local));
+	h = sa->get_other_host(sa);
+	if (h->get_family(h) == AF_INET)
+		memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
+	out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
+	out->auth_sign = auth_class_show(sa, TRUE);
+	out->auth_verify = auth_class_show(sa, FALSE);
+	out->rekey = sa->get_statistic(sa, STAT_REKEY);
+	if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &ks))
+		snprintf(out->encr, sizeof(out->encr), "%s/%u",
+			 enum_to_name(encryption_algorithm_names, alg) ?: "?", ks);
+	alg_show(prop, PSEUDO_RANDOM_FUNCTION, pseudo_random_function_names, out->prf,
+		 sizeof(out->prf));
+	alg_show(prop, INTEGRITY_ALGORITHM, integrity_algorithm_names, out->integ,
+		 sizeof(out->integ));
+	alg_show(prop, KEY_EXCHANGE_METHOD, key_exchange_method_names, out->dh, sizeof(out->dh));
+	out->initiator = id->is_initiator(id);
+	out->spi_i = be64toh(id->get_initiator_spi(id));
+	out->spi_r = be64toh(id->get_responder_spi(id));
+	out->nat_here = sa->has_condition(sa, COND_NAT_HERE);
+	out->nat_there = sa->has_condition(sa, COND_NAT_THERE);
+	out->nat_fake = sa->has_condition(sa, COND_NAT_FAKE);
+	out->frag = sa->supports_extension(sa, EXT_IKE_FRAGMENTATION);
+	/* The IKE identities, as IOS shows them (address, key-id, fqdn, DN). */
+	id_show(sa->get_my_id(sa), out->my_id, sizeof(out->my_id));
+	id_show(sa->get_other_id(sa), out->other_id, sizeof(out->other_id));
+	enumerator_t *ce = sa->create_child_sa_enumerator(sa);
+	child_sa_t *child;
+	if (ce->enumerate(ce, &child)) {
+		time_t exp = child->get_lifetime(child, TRUE);
+		time_t now = time_monotonic(NULL);
+		out->child_life_remaining = exp > now ? (uint32_t)(exp - now) : 0;
+	}
+	ce->destroy(ce);
+}
+
+/* One walk over libcharon's IKE SAs: tunnel name -> struct sa_info (the
+ * established one when a tunnel has several, e.g. while rekeying). Free
+ * with sa_infos_free.  O(number of IKE SAs). */
+static void sa_infos(struct hashmap *out)
 {
 	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
 	ike_sa_t *sa;
 
-	memset(out, 0, sizeof(*out));
+	hashmap_init(out, true);
 	while (e->enumerate(e, &sa)) {
-		if (!streq(sa->get_name(sa), tunnel))
+		const char *name = sa->get_name(sa);
+		struct sa_info *i;
+		if (!name || !hashmap_get(&sessions, name))
 			continue;
-		if (out->found && sa->get_state(sa) != IKE_ESTABLISHED)
+		i = hashmap_get(out, name);
+		if (i && sa->get_state(sa) != IKE_ESTABLISHED)
 			continue;
-		host_t *h;
-		out->found = true;
-		out->state = sa->get_state(sa);
-		out->unique_id = sa->get_unique_id(sa);
-		h = sa->get_my_host(sa);
-		if (h->get_family(h) == AF_INET)
-			memcpy(&out->local, h->get_sockaddr(h), sizeof(out->local));
-		h = sa->get_other_host(sa);
-		if (h->get_family(h) == AF_INET)
-			memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
-		out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
-		out->auth_sign = auth_class_show(sa, TRUE);
-		out->auth_verify = auth_class_show(sa, FALSE);
-		out->rekey = sa->get_statistic(sa, STAT_REKEY);
-		proposal_t *prop = sa->get_proposal(sa);
-		uint16_t alg, ks;
-		if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &ks))
-			snprintf(out->encr, sizeof(out->encr), "%s/%u",
-				 enum_to_name(encryption_algorithm_names, alg) ?: "?", ks);
-		enumerator_t *ce = sa->create_child_sa_enumerator(sa);
-		child_sa_t *child;
-		if (ce->enumerate(ce, &child)) {
-			time_t exp = child->get_lifetime(child, TRUE);
-			time_t now = time_monotonic(NULL);
-			out->child_life_remaining = exp > now ? (uint32_t)(exp - now) : 0;
+		if (!i) {
+			i = calloc(1, sizeof(*i));
+			hashmap_put(out, name, i);
 		}
-		ce->destroy(ce);
+		sa_info_fill(sa, i);
 	}
 	e->destroy(e);
+}
+
+static void sa_infos_free(struct hashmap *m)
+{
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(m, e));)
+		free(e->value);
+	hashmap_clear(m);
+}
+
+static const struct sa_info *sa_info_of(const struct hashmap *m, const char *tunnel)
+{
+	static const struct sa_info none;
+	const struct sa_info *i = hashmap_get(m, tunnel);
+
+	return i ? i : &none;
 }
 
 static const char *sa_state_show(const struct sa_info *i)
@@ -1555,7 +2022,9 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 	size_t n;
 	struct session **v = sorted_sessions(&n);
 	struct dataplane *dp = dataplane_get();
+	struct hashmap infos;
 
+	sa_infos(&infos);
 	sb_puts(out, "Crypto session current status\n\n");
 	if (detail)
 		sb_puts(out, "Code: C - IKE Configuration mode, D - Dead Peer Detection\n"
@@ -1568,12 +2037,13 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		struct sa_info info;
 		struct dp_tunnel_stats st = { 0 };
 		const struct ipsec_profile *ip;
+		const struct crypto_globals *g = crypto_globals(ike_cfg_model);
 		const char *ikn;
 		char peer[INET_ADDRSTRLEN], l[64], r[64], up[48], life[48];
 
 		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0)
 			continue;
-		sa_info(se->tunnel, &info);
+		info = *sa_info_of(&infos, se->tunnel);
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
 		profiles_of(se, &ip, &ikn);
@@ -1605,8 +2075,14 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 				time_t now = time_monotonic(NULL);
 				fmt_hms(life, sizeof(life),
 					info.rekey > now ? (uint64_t)(info.rekey - now) : 0);
-				sb_printf(out, "      Capabilities:%s%s connid:%u lifetime:%s\n",
-					  se->vpn_sip ? "S" : "", "N", info.unique_id, life);
+				/* IOS's codes: S VPN-SIP, D DPD, K keepalives (a NAT in
+				 * front of us), N NAT-T (always: nat force-encap), F
+				 * IKE fragmentation. */
+				sb_printf(out, "      Capabilities:%s%s%s%s%s connid:%u lifetime:%s\n",
+					  se->vpn_sip ? "S" : "",
+					  se->dpd_mode != IKEV2_DPD_OFF ? "D" : "",
+					  se->keepalive && se->nat_here ? "K" : "", "N",
+					  g && g->fragmentation ? "F" : "", info.unique_id, life);
 			}
 		} else if (se->last_cause) {
 			sb_printf(out, "  Last failure: %s\n", se->last_cause);
@@ -1633,40 +2109,74 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		sb_puts(out, "\n");
 	}
 	free(v);
+	sa_infos_free(&infos);
 }
 
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 {
 	size_t n;
 	struct session **v = sorted_sessions(&n);
+	struct hashmap infos;
+	const struct crypto_globals *g = crypto_globals(ike_cfg_model);
 
+	sa_infos(&infos);
 	sb_puts(out, " IPv4 Crypto IKEv2  SA\n\n");
 	sb_puts(out, "Tunnel-id Local                 Remote                fvrf/ivrf            Status\n");
 	for (size_t i = 0; i < n; i++) {
-		struct sa_info info;
+		const struct session *se = v[i];
+		const struct sa_info *info = sa_info_of(&infos, se->tunnel);
 		char l[64], r[64];
 
-		sa_info(v[i]->tunnel, &info);
-		if (!info.found)
+		if (!info->found)
 			continue;
-		addr_port(&info.local, l, sizeof(l));
-		addr_port(&info.remote, r, sizeof(r));
-		sb_printf(out, "%-9u %-21s %-21s %-20s %s\n", info.unique_id, l, r, "none/none",
-			  info.state == IKE_ESTABLISHED ? "READY" : sa_state_show(&info));
-		sb_printf(out, "      Encr: %s, PRF: -, Hash: -, DH Grp: -, Auth sign: %s, Auth verify: %s\n",
-			  info.encr[0] ? info.encr : "-", info.auth_sign, info.auth_verify);
+		addr_port(&info->local, l, sizeof(l));
+		addr_port(&info->remote, r, sizeof(r));
+		sb_printf(out, "%-9u %-21s %-21s %-20s %s\n", info->unique_id, l, r, "none/none",
+			  info->state == IKE_ESTABLISHED ? "READY" : sa_state_show(info));
+		sb_printf(out, "      Encr: %s, PRF: %s, Hash: %s, DH Grp: %s, Auth sign: %s, Auth verify: %s\n",
+			  info->encr[0] ? info->encr : "-", info->prf, info->integ, info->dh,
+			  info->auth_sign, info->auth_verify);
 		if (detailed) {
 			time_t now = time_monotonic(NULL);
 			sb_printf(out, "      Life/Active Time: %ld/%ld sec\n",
-				  (long)(info.rekey > info.established ? info.rekey - info.established : 0),
-				  (long)(info.established ? now - info.established : 0));
-			sb_printf(out, "      Interface: %s%s\n", v[i]->tunnel,
-				  v[i]->vpn_sip ? "  (VPN-SIP)" : "");
-			sb_printf(out, "      Remote id: %s\n", v[i]->remote_id ? v[i]->remote_id : "(any)");
+				  (long)(info->rekey > info->established ? info->rekey - info->established : 0),
+				  (long)(info->established ? now - info->established : 0));
+			sb_printf(out, "      Interface: %s%s\n", se->tunnel, se->vpn_sip ? "  (VPN-SIP)" : "");
+			sb_printf(out, "      Local spi: %016llX       Remote spi: %016llX\n",
+				  (unsigned long long)(info->initiator ? info->spi_i : info->spi_r),
+				  (unsigned long long)(info->initiator ? info->spi_r : info->spi_i));
+			sb_printf(out, "      Local id: %s\n", info->my_id);
+			sb_printf(out, "      Remote id: %s\n", info->other_id);
+			if (se->vpn_sip && se->remote_id)
+				sb_printf(out, "      VPN-SIP peer number: %s\n", se->remote_id);
+			if (se->dpd_mode != IKEV2_DPD_OFF)
+				sb_printf(out, "      DPD configured for %u seconds, retry %u (%s), %llu sent\n",
+					  se->dpd_interval, se->dpd_retry,
+					  se->dpd_mode == IKEV2_DPD_PERIODIC ? "periodic" : "on-demand",
+					  (unsigned long long)se->dpd_sent);
+			else
+				sb_puts(out, "      DPD not configured\n");
+			if (g && g->fragmentation)
+				sb_printf(out, "      Fragmentation configured (mtu %u), %s by the peer.\n",
+					  g->fragmentation_mtu ? g->fragmentation_mtu :
+								 IKEV2_FRAGMENTATION_MTU_DEFAULT,
+					  info->frag ? "supported" : "not supported");
+			else
+				sb_puts(out, "      Fragmentation not configured.\n");
+			if (info->nat_here)
+				sb_printf(out, "      NAT-T is detected inside (keepalives %s, %llu sent)\n",
+					  se->keepalive ? "on" : "off",
+					  (unsigned long long)se->keepalives_sent);
+			else if (info->nat_there)
+				sb_puts(out, "      NAT-T is detected outside\n");
+			else
+				sb_puts(out, "      NAT-T is not detected\n");
+			sb_printf(out, "      Initiator of SA : %s\n", info->initiator ? "Yes" : "No");
 		}
 		sb_puts(out, "\n");
 	}
 	free(v);
+	sa_infos_free(&infos);
 }
 
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)

@@ -1,0 +1,369 @@
+"""IKEv2 options of issue 5 applied to libcharon, checked on the wire
+against stock strongSwan: per-profile DPD (periodic / on-demand, retry),
+NAT keepalives (profile and global) behind a real NAT (nftables SNAT),
+"crypto ikev2 fragmentation mtu N" (SKF fragments no larger than N), CA
+chains and "match certificate" for static rsa-sig tunnels, and the IKE
+identities in "show crypto ikev2 sa detailed".
+
+Same lab layout as tests/test_ike.py (vpnsipd on rtrA, stock charon on
+rtrB, LAB_PREFIX respected); packets are captured on the peer's bak0 with
+a raw socket, so what is asserted is what went on the wire."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lab"))
+sys.path.insert(0, HERE)
+import labctl  # noqa: E402
+from ike_peer import cert_conn, make_self_signed, psk_conn  # noqa: E402
+from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK, Pair,  # noqa: E402
+                      a_cert_der, a_config, rsa_a_config)
+
+pytestmark = pytest.mark.netns
+
+optlab = labctl.lab_fixture(routers=2, up_args=["--no-primary-routes"], name="optlab")
+
+# UDP datagrams from one source, with arrival time, IP total length and
+# the start of the payload (IKE header after the non-ESP marker on 4500).
+SNIFF = r"""
+import socket, struct, sys, json, time
+iface, want_src, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind((iface, 0)); s.settimeout(0.2)
+out = []; t0 = time.monotonic(); end = t0 + timeout
+print("ready", flush=True)
+while time.monotonic() < end:
+    try: f = s.recv(65535)
+    except socket.timeout: continue
+    ip = f[14:]
+    if len(ip) < 28 or ip[9] != 17: continue
+    ihl = (ip[0] & 15) * 4
+    if socket.inet_ntoa(ip[12:16]) != want_src: continue
+    sport, dport = struct.unpack("!HH", ip[ihl:ihl+4])
+    payload = ip[ihl+8:]
+    out.append({"t": time.monotonic() - t0, "iplen": struct.unpack("!H", ip[2:4])[0],
+                "sport": sport, "dport": dport, "head": payload[:40].hex(), "len": len(payload)})
+print(json.dumps(out), flush=True)
+"""
+
+
+def sniff(lab, node, src, seconds, action=None, iface="bak0"):
+    p = lab.popen(node, sys.executable, "-c", SNIFF, iface, src, str(seconds),
+                  stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    if action:
+        action()
+    out, _ = p.communicate(timeout=seconds + 10)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def ike_header(pkt):
+    """(exchange type, is response, next payload) of an IKE packet, or None
+    (ESP, keepalive)."""
+    b = bytes.fromhex(pkt["head"])
+    if pkt["dport"] != 500 and pkt["sport"] != 500:
+        if len(b) < 4 or b[:4] != b"\0\0\0\0":
+            return None
+        b = b[4:]
+    if len(b) < 28:
+        return None
+    return b[18], bool(b[19] & 0x20), b[16]
+
+
+def dpd_requests(pkts):
+    """Times of INFORMATIONAL requests (DPD: an empty SK payload)."""
+    return [p["t"] for p in pkts if (h := ike_header(p)) and h[0] == 37 and not h[1]]
+
+
+def keepalives(pkts):
+    return [p for p in pkts if p["len"] == 1 and p["head"] == "ff"]
+
+
+@pytest.fixture
+def pairs(optlab, build, tmp_path):
+    made = []
+
+    def make(a_conf=None, sub="p", **kw):
+        d = tmp_path / sub
+        d.mkdir(exist_ok=True)
+        p = Pair(optlab, build, d, a_conf or a_config(), **kw)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+@pytest.fixture
+def nft(optlab):
+    """nftables tables made by a test in lab namespaces, always removed."""
+    tables = []
+
+    def add(node, family, name, body):
+        optlab.exec(node, "nft", "-f", "-", input="table %s %s {\n%s\n}\n" % (family, name, body),
+                    check=True)
+        tables.append((node, family, name))
+
+    yield add
+    for node, family, name in tables:
+        optlab.exec(node, "nft", "delete", "table", family, name)
+
+
+def silence_peer(nft):
+    """The peer vanishes: everything between rtrB and rtrA's bak0 is dropped
+    in the peer's namespace (its IKE and ESP alike)."""
+    nft("rtrB", "inet", "viksilent",
+        " chain in { type filter hook input priority 0; ip saddr %s drop; }\n"
+        " chain out { type filter hook output priority 0; ip daddr %s drop; }" % (A_BAK, A_BAK))
+
+
+# ---- DPD --------------------------------------------------------------------------------
+
+
+def test_dpd_periodic_on_the_wire_and_dead_peer(pairs, optlab, nft):
+    """dpd 10 2 periodic: an empty INFORMATIONAL every 10 s even while
+    traffic flows (libcharon's own DPD would stay quiet then); a silent
+    peer is declared dead after 5 checks 2 s apart and the SA deleted.
+    nat keepalive 5 is configured too: no NAT, so no keepalives."""
+    pair = pairs(a_config(ikev2_extra=" dpd 10 2 periodic\n nat keepalive 5\n"))
+    pair.start_session()
+    pair.wait_up()
+    pinger = optlab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "60", HOST_B,
+                          stdout=subprocess.DEVNULL)
+    try:
+        pkts = sniff(optlab, "rtrB", A_BAK, 26)
+    finally:
+        pinger.kill()
+        pinger.wait()
+    req = dpd_requests(pkts)
+    assert len(req) >= 2, pkts
+    gaps = [b - a for a, b in zip(req, req[1:])]
+    assert all(8.5 <= g <= 12.5 for g in gaps), (req, gaps)
+    assert not keepalives(pkts), "keepalives without NAT"
+    # The peer answered each one (its log) and the SA is fine.
+    assert "ESTABLISHED" in pair.peer.list_sas()
+    out = pair.sh("show crypto ikev2 sa detailed")
+    assert "DPD configured for 10 seconds, retry 2 (periodic)" in out, out
+    assert "Local id: %s" % NUM_A in out and "Remote id: %s" % NUM_B in out, out
+    assert "NAT-T is detected inside" not in out, out
+    out = pair.sh("show crypto session detail")
+    assert re.search(r"Capabilities:SDN connid", out), out
+    # The peer vanishes.
+    silence_peer(nft)
+    t0 = time.monotonic()
+    pair.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1: peer 192\.0\.2\.12:4500 did not answer DPD "
+                  r"\(5 checks, 2 s apart\): deleting the IKE SA", timeout=30)
+    took = time.monotonic() - t0
+    # At most 10 s to the next DPD, then 5 x 2 s (libcharon alone: ~15 s).
+    assert 9 <= took <= 23, took
+    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
+    out = pair.sh("show crypto session")
+    assert "Session status: DOWN" in out and "Last failure: peer not responding (DPD)" in out, out
+    assert "READY" not in pair.sh("show crypto ikev2 sa")
+
+
+def test_dpd_on_demand_only_with_outbound_traffic(pairs, optlab, nft):
+    """dpd 10 2 on-demand (IOS): an idle tunnel and a tunnel with traffic
+    both ways see no DPD; once the peer is silent and we keep sending, a
+    DPD goes out and the peer is declared dead."""
+    pair = pairs(a_config(ikev2_extra=" dpd 10 2 on-demand\n"))
+    pair.start_session()
+    pair.wait_up()
+
+    def traffic():
+        optlab.exec("lanA", "ping", "-n", "-i", "0.5", "-c", "8", HOST_B)
+    pkts = sniff(optlab, "rtrB", A_BAK, 24, action=traffic)
+    assert not dpd_requests(pkts), pkts
+    assert "DPD configured for 10 seconds, retry 2 (on-demand), 0 sent" in \
+        pair.sh("show crypto ikev2 sa detailed")
+    silence_peer(nft)
+    pinger = optlab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "80", HOST_B,
+                          stdout=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        pkts = sniff(optlab, "rtrB", A_BAK, 14)
+        assert dpd_requests(pkts), pkts
+        pair.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1", timeout=30)
+        assert time.monotonic() - t0 <= 25
+    finally:
+        pinger.kill()
+        pinger.wait()
+    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
+
+
+# ---- NAT keepalives --------------------------------------------------------------------------
+
+
+def test_nat_keepalive_profile_and_global(pairs, optlab, nft):
+    """rtrA behind a real NAT (nftables SNAT of its IKE ports on bak0):
+    NAT-D finds it, and 1-byte 0xFF keepalives go out at the profile's
+    interval when nothing else was sent; without the profile's value the
+    global "crypto isakmp nat keepalive" applies (changed live)."""
+    nft("rtrA", "ip", "viknat",
+        " chain post { type nat hook postrouting priority 100;\n"
+        "  oifname \"bak0\" udp sport 500 snat to %s:40500\n"
+        "  oifname \"bak0\" udp sport 4500 snat to %s:44500\n }" % (A_BAK, A_BAK))
+    optlab.exec("rtrA", "conntrack", "-F")
+    pair = pairs(a_config(ikev2_extra=" nat keepalive 5\n"))
+    pair.start_session()
+    pair.wait_up()
+    out = pair.sh("show crypto ikev2 sa detailed")
+    assert "NAT-T is detected inside (keepalives on" in out, out
+    assert re.search(r"Capabilities:SKN connid", pair.sh("show crypto session detail"))
+    pkts = sniff(optlab, "rtrB", A_BAK, 17)
+    ka = keepalives(pkts)
+    assert len(ka) >= 3, pkts
+    assert all(p["sport"] == 44500 and p["dport"] == 4500 for p in ka), ka
+    gaps = [b["t"] - a["t"] for a, b in zip(ka, ka[1:])]
+    assert all(4.0 <= g <= 6.0 for g in gaps), gaps
+    # Traffic through the NAT still works (ESP rides the same mapping).
+    assert optlab.ping("lanA", HOST_B, count=2)
+    # The profile value goes; the global one (8 s) takes over, live.
+    pair.sh("enable", "configure terminal", "crypto ikev2 profile IPROF", "no nat keepalive",
+            "exit", "crypto isakmp nat keepalive 8", "end")
+    pkts = sniff(optlab, "rtrB", A_BAK, 26)
+    ka = keepalives(pkts)
+    assert len(ka) >= 2, pkts
+    gaps = [b["t"] - a["t"] for a, b in zip(ka, ka[1:])]
+    assert all(7.0 <= g <= 9.0 for g in gaps), gaps
+    # Keepalives off: none.
+    pair.sh("enable", "configure terminal", "no crypto isakmp nat keepalive", "end")
+    time.sleep(1)
+    assert not keepalives(sniff(optlab, "rtrB", A_BAK, 10))
+    assert "ESTABLISHED" in pair.peer.list_sas()
+
+
+# ---- IKE fragmentation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mtu", [576, 900])
+def test_fragmentation_mtu_on_the_wire(pairs, optlab, tmp_path, mtu):
+    """crypto ikev2 fragmentation mtu N: our IKE_AUTH with an RSA
+    certificate goes as SKF fragments, none larger than N bytes of IP."""
+    peer_dir = tmp_path / "p" / "peer"  # the Pair's peer directory (swanctl's private/)
+    _, b_crt, b_der = make_self_signed(peer_dir, "rtrB")
+    conf = rsa_a_config().replace("crypto ipsec transform-set",
+                                  "crypto ikev2 fragmentation mtu %d\ncrypto ipsec transform-set" % mtu)
+
+    def peer_conf():
+        a_crt, _ = a_cert_der(optlab)
+        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B, LAN_A,
+                         remote_port=4500)
+    pair = pairs(conf, peer_conf=peer_conf)
+    fp = ":".join("%02X" % b for b in __import__("hashlib").sha1(b_der).digest())
+    pkts = sniff(optlab, "rtrB", A_BAK, 8, action=lambda: pair.start_session(fp=("sha-1", fp)))
+    pair.wait_up()
+    auth = [p for p in pkts if (h := ike_header(p)) and h[0] == 35 and not h[1]]
+    assert len(auth) >= 2, pkts
+    assert all(ike_header(p)[2] == 53 for p in auth), auth  # SKF (RFC 7383)
+    assert max(p["iplen"] for p in auth) <= mtu, [p["iplen"] for p in auth]
+    assert max(p["iplen"] for p in auth) > mtu - 200, [p["iplen"] for p in auth]
+    assert optlab.ping("lanA", HOST_B, count=1)
+    out = pair.sh("show crypto ikev2 sa detailed")
+    assert "Fragmentation configured (mtu %d), supported by the peer." % mtu in out, out
+    assert "Local id: CN=rtrA" in out and "Remote id: CN=rtrB" in out, out
+
+
+# ---- CA chains and certificate maps (static rsa-sig tunnels) --------------------------------
+
+
+def make_ca(d):
+    d.mkdir(parents=True, exist_ok=True)
+    key, crt = str(d / "ca.key"), str(d / "ca.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "30", "-subj", "/CN=vpnsip lab CA"], check=True,
+                   capture_output=True)
+    return key, crt
+
+
+def make_signed(d, cn, ca_key, ca_crt):
+    """A key and a certificate for cn signed by the CA, in swanctl's layout."""
+    (d / "private").mkdir(parents=True, exist_ok=True)
+    key, csr, crt = str(d / "private" / (cn + ".key")), str(d / (cn + ".csr")), str(d / (cn + ".crt"))
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/CN=" + cn], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", crt, "-days", "30"], check=True, capture_output=True)
+    return crt
+
+
+def static_rsa_config(ca_crt):
+    return f"""hostname rtrA
+crypto pki trustpoint Self
+ enrollment selfsigned
+ subject-name CN=rtrA
+ revocation-check none
+ rsakeypair myRSA 2048
+crypto pki enroll Self
+crypto pki authenticate Self file {ca_crt}
+crypto pki certificate map PEERS 10
+ subject-name co cn = rtrb
+ issuer-name eq cn = vpnsip lab CA
+crypto ikev2 profile IPROF
+ match identity remote any
+ match certificate PEERS
+ authentication remote rsa-sig
+ authentication local rsa-sig
+ pki trustpoint Self
+ nat force-encap
+crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+ mode tunnel
+crypto ipsec profile IPROF
+ set transform-set TS
+ set ikev2-profile IPROF
+interface Tunnel1
+ ip address 10.255.0.1 255.255.255.252
+ tunnel source bak0
+ tunnel mode ipsec ipv4
+ tunnel destination {B_BAK}
+ tunnel protection ipsec profile IPROF ikev2-profile IPROF
+"""
+
+
+@pytest.mark.parametrize("case", ["ca-signed", "self-signed", "map-mismatch"])
+def test_static_rsa_ca_chain_and_certificate_map(pairs, optlab, tmp_path, case):
+    """IOS SVTI (tunnel destination) with rsa-sig and no SDP fingerprint:
+    the peer's certificate must chain to the trustpoint's CA ("crypto pki
+    authenticate") and match the profile's certificate map; otherwise
+    IKE_AUTH fails (the peer receives AUTHENTICATION_FAILED) with a log line."""
+    ca_key, ca_crt = make_ca(tmp_path / "ca")
+    peer_dir = tmp_path / "p" / "peer"
+    cn = "intruder" if case == "map-mismatch" else "rtrB"
+    if case == "self-signed":
+        _, b_crt, _ = make_self_signed(peer_dir, cn)
+    else:
+        b_crt = make_signed(peer_dir, cn, ca_key, ca_crt)
+
+    def peer_conf():
+        a_crt, _ = a_cert_der(optlab)
+        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=" + cn, "CN=rtrA", b_crt, a_crt, LAN_B, LAN_A,
+                         remote_port=500)
+    pair = pairs(static_rsa_config(ca_crt), peer_conf=peer_conf)
+    if case == "ca-signed":
+        pair.wait_up(timeout=40)
+        assert optlab.ping("lanA", HOST_B, count=2)
+        out = pair.sh("show crypto ikev2 sa detailed")
+        assert "Auth sign: RSA, Auth verify: RSA" in out and "Remote id: CN=rtrB" in out, out
+        assert "CERT_MAP_MISMATCH" not in pair.log()
+        return
+    if case == "self-signed":
+        pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: peer (authentication failed|"
+                      r"certificate not trusted)", timeout=40)
+    else:
+        pair.wait_log(r'%IKEV2-3-CERT_MAP_MISMATCH: Tunnel1: peer 192\.0\.2\.12:\d+: certificate '
+                      r'"CN=intruder" matches no certificate map of IKEv2 profile IPROF '
+                      r'\(match certificate PEERS\): IKE_AUTH failed', timeout=40)
+        pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: certificate map mismatch")
+    labctl.wait_for(lambda: re.search(r"parsed INFORMATIONAL request \d+ \[ N\(AUTH_FAILED\) \]",
+                                      pair.peer.log_text()),
+                    timeout=10, what="AUTHENTICATION_FAILED at the peer\n" + pair.peer.log_text()[-2000:])
+    assert "Crypto tunnel is UP" not in pair.log()
+    assert "ESTABLISHED" not in pair.peer.list_sas()
+    assert not optlab.ping("lanA", HOST_B, count=1)
