@@ -88,3 +88,57 @@ def test_numbers_and_tunnel_source(build, daemon_factory):
     assert "Uptime" not in out
     hist = d.sh("show vpn-sip call-history").stdout
     assert hist.startswith("VPN-SIP call history") and len(hist.strip().splitlines()) == 2, hist
+
+
+def test_tunnel_source_loopback_reserved(build, daemon_factory):
+    """vpn-sip tunnel source LoopbackM reserves the loopback (the Cisco guide:
+    "VPN-SIP listens to any updates to the interface and blocks them"): its
+    address, shutdown, unnumbered, mtu and removal are refused with a clear
+    message, the running configuration is unchanged; the same values again
+    are accepted; once the reservation is removed, the changes go through.
+    Another loopback is free all along."""
+    d = daemon_factory(build, CONF).start()
+    run0 = d.running_config()
+    msg = 'Loopback11 is reserved as the VPN-SIP tunnel source: remove "vpn-sip tunnel source ' \
+          'Loopback11" before '
+    refused = {
+        ("interface Loopback11", "ip address 10.9.9.10 255.255.255.255"): "changing its ip address",
+        ("interface Loopback11", "no ip address"): "changing its ip address",
+        ("interface Loopback11", "no ip address 10.9.9.9 255.255.255.255"): "changing its ip address",
+        ("interface Loopback11", "ip address 10.9.8.1 255.255.255.0 secondary"): "changing its ip address",
+        ("interface Loopback11", "ip unnumbered Loopback0"): "changing its ip unnumbered",
+        ("interface Loopback11", "ip mtu 1400"): "changing its ip mtu",
+        ("interface Loopback11", "shutdown"): "shutting it down",
+        ("no interface Loopback11",): "removing it",
+        ("no interface loopback 11",): "removing it",
+    }
+    for lines, tail in refused.items():
+        out = cfg(d, *lines)
+        assert "% " + msg + tail in out, (lines, out)
+    assert d.running_config() == run0
+    # The kernel still has the address and the device is up.
+    ip = d.netns.run("ip", "-br", "addr", "show", "Loopback11").stdout
+    assert "10.9.9.9/32" in ip and ip.split()[1] != "DOWN", ip
+    # The same values again (a reload of the running configuration) pass.
+    out = cfg(d, "interface Loopback11", "ip address 10.9.9.9 255.255.255.255", "no shutdown",
+              "description reserved for VPN-SIP")
+    assert "%" not in out, out
+    # Another loopback is not reserved.
+    out = cfg(d, "interface Loopback0", "ip address 10.21.1.2 255.255.255.255")
+    assert "%" not in out, out
+    # Without the reservation the loopback is an ordinary interface again.
+    out = cfg(d, "no vpn-sip tunnel source", "interface Loopback11",
+              "ip address 10.9.9.10 255.255.255.255", "shutdown")
+    assert "%" not in out, out
+    run = d.running_config()
+    assert "vpn-sip tunnel source" not in run
+    assert "interface Loopback11\n description reserved for VPN-SIP\n ip address 10.9.9.10 " \
+           "255.255.255.255\n shutdown\n" in run, run
+    out = cfg(d, "no interface Loopback11")
+    assert "%" not in out, out
+    # Reserving it again, then a first address on a new loopback is accepted
+    # (the seed's example reserves the loopback before configuring it).
+    out = cfg(d, "vpn-sip tunnel source Loopback12", "interface Loopback12",
+              "ip address 10.9.9.12 255.255.255.255", "ip address 10.9.9.13 255.255.255.255")
+    assert 'Loopback12 is reserved as the VPN-SIP tunnel source' in out, out
+    assert "interface Loopback12\n ip address 10.9.9.12 255.255.255.255\n" in d.running_config()
