@@ -152,9 +152,11 @@ def test_vpnsipd_calls_sipp_charon(peer, interoplab, tmp_path):
         cap = Capture(lab, tmp_path / "setup.pcap")
         # Traffic into Tunnel1 places the call; the first reply comes back
         # through charon's ESP once IKE is up.
-        labctl.wait_for(lambda: lab.ping("lanA", HOST_B, count=1, wait=1), timeout=30,
-                        what="ping through the tunnel\n%s\n%s" % (p.log()[-3000:],
-                                                                 p.charon.log_text()[-3000:]))
+        try:
+            labctl.wait_for(lambda: lab.ping("lanA", HOST_B, count=1, wait=1), timeout=30,
+                            what="ping through the tunnel")
+        except TimeoutError as e:
+            raise AssertionError("%s\n%s\n%s" % (e, p.log()[-3000:], p.charon.log_text()[-4000:]))
         ev = cap.stop()
         p.wait_state("SESSION_UP (I)")
         assert p.field("Remote address:port") == "%s:%d" % (B_BAK, CHARON_PORT)
