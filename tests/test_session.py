@@ -402,3 +402,134 @@ def test_sigterm_during_session(routers, sesslab, tmp_path):
     assert "vpnsipd stopped" in log
     assert "Tunnel1" not in lab.exec("rtrA", "ip", "-br", "link").stdout
     assert lab.number("rtrA") not in lab.registrations()
+
+
+def configure(lab, r, node, *lines):
+    """Configuration commands on node's vpnsipd (one vpnsipsh session)."""
+    args = [str(r.build / "vpnsipsh"), "-S", os.path.join(lab.dir, node, "vpnsipd.sock"),
+            "-c", "configure terminal"]
+    for ln in lines:
+        args += ["-c", ln]
+    p = lab.exec(node, *args, "-c", "end")
+    return p.stdout + p.stderr
+
+
+def running(r, node):
+    out = r.sh(node, "show running-config")
+    return "\n".join(l for l in out.splitlines()
+                     if not l.startswith(("Current configuration", "! Last configuration")))
+
+
+NO_IDLE = "crypto ipsec profile IPROF\n set security-association idle-time 600\n"
+
+
+def test_max_call_duration(routers, sesslab, tmp_path):
+    """vpn-sip max-call-duration 60 on the caller (the idle timer is 600 s
+    and traffic keeps flowing): after 60 s the caller deletes the SAs, then
+    sends BYE; the cause is logged and recorded; the carrier's CDR ends the
+    call after about 60 s; the callee was not the one that ended it."""
+    lab, r = sesslab, routers(extra=NO_IDLE)
+    out = configure(lab, r, "rtrA", "vpn-sip max-call-duration 60")
+    assert "%" not in out, out
+    assert "vpn-sip max-call-duration 60" in r.sh("rtrA", "show running-config")
+    r.ping_through("rtrA")
+    r.wait_state("rtrA", "SESSION_UP (I)")
+    r.wait_state("rtrB", "SESSION_UP (R)")
+    cid = r.call_id("rtrA")
+    t_up = time.monotonic()
+    pinger = lab.popen("lanA", "ping", "-q", "-i", "1", HOST["rtrA"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        cap = Capture(lab, tmp_path / "maxcall.pcap")
+        r.wait_log("rtrA", r"CALL_CLEAR: Tunnel1: ending the call with %s \(maximum call duration "
+                   r"reached\)" % lab.number("rtrB"), timeout=75)
+        t_clear = time.monotonic()
+        r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
+        r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+        ev = cap.stop()
+    finally:
+        pinger.kill()
+        pinger.wait()
+    # About 60 s after the call started (it started just before t_up).
+    assert 50 <= t_clear - t_up <= 62, t_clear - t_up
+    d, b = teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    resp = first(ev, "INFORMATIONAL response", lab.addr("rtrB"))
+    assert resp and resp[0] < b[0], ev
+    end = lab.wait_cdr(cid, "END")
+    assert end["reason"] == "bye" and 58000 <= int(end["duration_ms"]) <= 63000, end
+    la, lb = r.log("rtrA"), r.log("rtrB")
+    assert re.search(r"CDR: Tunnel1 to %s call-id %s .* duration 6\d s .* cause maximum call duration "
+                     r"reached" % (lab.number("rtrB"), re.escape(cid)), la), la[-3000:]
+    assert re.search(r"SESSION_DOWN: Tunnel1: session with %s down: maximum call duration reached"
+                     % lab.number("rtrB"), la), la[-3000:]
+    assert "maximum call duration" not in lb and "SAs deleted by the peer" in lb, lb[-3000:]
+    assert "maximum call duration reached" in r.sh("rtrA", "show vpn-sip call-history")
+
+
+REMOVALS = {
+    # what the operator removes: (config lines on rtrA, lines that restore it)
+    "tunnel-line": (["interface Tunnel1", "no vpn-sip local-number"],
+                    ["interface Tunnel1",
+                     "vpn-sip local-number 0311111111 remote-number 0322222222 bandwidth 1000"]),
+    "interface": (["no interface Tunnel1"], None),
+    "vpn-sip-enable": (["no vpn-sip enable"], ["vpn-sip enable"]),
+}
+
+
+@pytest.mark.parametrize("what", list(REMOVALS))
+def test_config_removed_during_session(routers, sesslab, tmp_path, what):
+    """The configuration of a session goes while it is up: the SAs are
+    deleted, then BYE (on the wire), the call ends at the carrier, the peer
+    returns to READY_TO_CONNECT, the daemon does not crash, the running
+    configuration shows exactly the removal; restored, traffic calls again."""
+    lab, r = sesslab, routers()
+    removal, restore = REMOVALS[what]
+    run0 = running(r, "rtrA")
+    r.ping_through("rtrA")
+    r.wait_state("rtrB", "SESSION_UP (R)")
+    cid = r.call_id("rtrA")
+    cap = Capture(lab, tmp_path / "removal.pcap")
+    out = configure(lab, r, "rtrA", *removal)
+    assert "%" not in out, out
+    r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+    ev = cap.stop()
+    teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    end = lab.wait_cdr(cid, "END")
+    assert end["reason"] == "bye", end
+    la = r.log("rtrA")
+    cause = "VPN-SIP disabled" if what == "vpn-sip-enable" else "configuration removed"
+    assert re.search(r"CDR: Tunnel1 to %s call-id %s .* cause %s" % (
+        lab.number("rtrB"), re.escape(cid), cause), la), la[-3000:]
+    assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
+    assert "UP-ACTIVE" not in r.sh("rtrB", "show crypto session")
+    show = r.sh("rtrA", "show vpn-sip session detail")
+    run = running(r, "rtrA")
+    if what == "vpn-sip-enable":
+        assert "Session status: READY_TO_CONNECT" in show, show
+        assert "\nvpn-sip enable\n" not in run and "vpn-sip local-number 0311111111 remote" in run
+        # Disabled: the number is unregistered, traffic places no call.
+        labctl.wait_for(lambda: lab.number("rtrA") not in lab.registrations(), timeout=10,
+                        what="unregistered")
+        assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
+        time.sleep(1)
+        assert len(lab.cdr_for(cid, "START")) == 1
+    else:
+        assert "Interface: Tunnel1" not in show, show  # the session is gone
+        assert "vpn-sip local-number 0311111111 remote" not in run, run
+        if what == "interface":
+            assert "interface Tunnel1" not in run, run
+            assert "Tunnel1" not in lab.exec("rtrA", "ip", "-br", "link").stdout
+            restore = [ln for ln in run0.split("interface Tunnel1\n", 1)[1].split("!\n", 1)[0]
+                       .splitlines()]
+            restore = ["interface Tunnel1"] + [ln.strip() for ln in restore if ln.strip()]
+            extra = ["exit", "ip route 203.0.113.8 255.255.255.248 Tunnel1"]
+            restore = restore + extra
+    # Still alive and consistent: restored, the running-config is the same
+    # again and traffic calls again.
+    out = configure(lab, r, "rtrA", *restore)
+    assert "%" not in out, out
+    assert running(r, "rtrA") == run0
+    labctl.wait_for(lambda: r.registered("rtrA"), timeout=15, what="registered again")
+    r.ping_through("rtrA")
+    r.wait_state("rtrA", "SESSION_UP (I)")
+    assert r.call_id("rtrA") != cid

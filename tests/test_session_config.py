@@ -2,6 +2,8 @@
 mode, source, destination and protection of its tunnels; one tunnel per
 remote number; the tunnels' local number is the global one; vpn-sip tunnel
 source; max-call-duration; the show commands without a call.  Both builds."""
+import re
+
 import pytest
 
 pytestmark = pytest.mark.netns
@@ -88,3 +90,108 @@ def test_numbers_and_tunnel_source(build, daemon_factory):
     assert "Uptime" not in out
     hist = d.sh("show vpn-sip call-history").stdout
     assert hist.startswith("VPN-SIP call history") and len(hist.strip().splitlines()) == 2, hist
+
+
+def test_tunnel_source_loopback_reserved(build, daemon_factory):
+    """vpn-sip tunnel source LoopbackM reserves the loopback (the Cisco guide:
+    "VPN-SIP listens to any updates to the interface and blocks them"): its
+    address, shutdown, unnumbered, mtu and removal are refused with a clear
+    message, the running configuration is unchanged; the same values again
+    are accepted; once the reservation is removed, the changes go through.
+    Another loopback is free all along."""
+    d = daemon_factory(build, CONF).start()
+    run0 = d.running_config()
+    msg = 'Loopback11 is reserved as the VPN-SIP tunnel source: remove "vpn-sip tunnel source ' \
+          'Loopback11" before '
+    refused = {
+        ("interface Loopback11", "ip address 10.9.9.10 255.255.255.255"): "changing its ip address",
+        ("interface Loopback11", "no ip address"): "changing its ip address",
+        ("interface Loopback11", "no ip address 10.9.9.9 255.255.255.255"): "changing its ip address",
+        ("interface Loopback11", "ip address 10.9.8.1 255.255.255.0 secondary"): "changing its ip address",
+        ("interface Loopback11", "ip unnumbered Loopback0"): "changing its ip unnumbered",
+        ("interface Loopback11", "ip mtu 1400"): "changing its ip mtu",
+        ("interface Loopback11", "shutdown"): "shutting it down",
+        ("no interface Loopback11",): "removing it",
+        ("no interface loopback 11",): "removing it",
+    }
+    for lines, tail in refused.items():
+        out = cfg(d, *lines)
+        assert "% " + msg + tail in out, (lines, out)
+    assert d.running_config() == run0
+    # The kernel still has the address and the device is up.
+    ip = d.netns.run("ip", "-br", "addr", "show", "Loopback11").stdout
+    assert "10.9.9.9/32" in ip and ip.split()[1] != "DOWN", ip
+    # The same values again (a reload of the running configuration) pass.
+    out = cfg(d, "interface Loopback11", "ip address 10.9.9.9 255.255.255.255", "no shutdown",
+              "description reserved for VPN-SIP")
+    assert "%" not in out, out
+    # Another loopback is not reserved.
+    out = cfg(d, "interface Loopback0", "ip address 10.21.1.2 255.255.255.255")
+    assert "%" not in out, out
+    # Without the reservation the loopback is an ordinary interface again.
+    out = cfg(d, "no vpn-sip tunnel source", "interface Loopback11",
+              "ip address 10.9.9.10 255.255.255.255", "shutdown")
+    assert "%" not in out, out
+    run = d.running_config()
+    assert "vpn-sip tunnel source" not in run
+    assert "interface Loopback11\n description reserved for VPN-SIP\n ip address 10.9.9.10 " \
+           "255.255.255.255\n shutdown\n" in run, run
+    out = cfg(d, "no interface Loopback11")
+    assert "%" not in out, out
+    # Reserving it again, then a first address on a new loopback is accepted
+    # (the seed's example reserves the loopback before configuring it).
+    out = cfg(d, "vpn-sip tunnel source Loopback12", "interface Loopback12",
+              "ip address 10.9.9.12 255.255.255.255", "ip address 10.9.9.13 255.255.255.255")
+    assert 'Loopback12 is reserved as the VPN-SIP tunnel source' in out, out
+    assert "interface Loopback12\n ip address 10.9.9.12 255.255.255.255\n" in d.running_config()
+
+
+# The seed's "show vpn-sip session detail" for a tunnel without a call
+# (Troubleshooting, "Viewing Tunnel Interface in Show Output"), field by
+# field and in its order; the values are this configuration's.
+READY_DETAIL = [
+    r"VPN-SIP session current status",
+    r"Interface: Tunnel1",
+    r"Session status: READY_TO_CONNECT",
+    r"Remote number\s*: 0322222222",
+    r"Local number\s*: 0311111111",
+    r"Remote address:port: 0\.0\.0\.0:0",
+    r"Local address:port : 10\.21\.1\.1:0",
+    r"Crypto conn handle: 0x8[0-9A-F]{7}",
+    r"SIP Handle\s*: 0x0",
+    r"SIP callID\s*:",
+    r"Configured/Negotiated bandwidth: 1000/0 kbps",
+]
+
+
+def test_show_session_ready_layout(build, daemon_factory):
+    d = daemon_factory(build, CONF + """interface Tunnel3
+ ip unnumbered Loopback0
+ tunnel source Loopback11
+ tunnel mode ipsec ipv4
+ tunnel destination dynamic
+ tunnel protection ipsec profile IPROF ikev2-profile IPROF
+ vpn-sip local-number 0311111111 remote-number 0333333333 bandwidth 512 service-policy CHILD
+""").start()
+    detail = d.sh("show vpn-sip session detail").stdout
+    blocks = detail.split("\nInterface: ")
+    # Tunnel1, then Tunnel3 (IOS order); Tunnel2 has no VPN-SIP: not listed.
+    assert [b.split("\n", 1)[0] for b in blocks[1:]] == ["Tunnel1", "Tunnel3"], detail
+    lines = [l.strip() for l in (blocks[0] + "\nInterface: " + blocks[1]).splitlines() if l.strip()]
+    assert len(lines) == len(READY_DETAIL), detail
+    for line, pat in zip(lines, READY_DETAIL):
+        assert re.fullmatch(pat, line), (pat, line, detail)
+    t3 = [l.strip() for l in blocks[2].splitlines() if l.strip()]
+    assert t3[-1] == "Configured/Negotiated bandwidth: 512/0 kbps", detail
+    assert not any("Applied service policy" in l for l in t3), detail  # no call: none applied
+    # Without detail: the first seven fields only (the seed's first example).
+    brief = [l.strip() for l in d.sh("show vpn-sip session").stdout.split("\nInterface: Tunnel3")[0]
+             .splitlines() if l.strip()]
+    assert brief == lines[:7], brief
+    # One remote number, both spellings of the seed and the issue.
+    for cmd in ("show vpn-sip session remote-number 0333333333 detail",
+                "show vpn-sip session detail remote-number 0333333333"):
+        out = d.sh(cmd).stdout
+        assert "Interface: Tunnel3" in out and "Tunnel1" not in out and "Crypto conn handle" in out, out
+    out = d.sh("show vpn-sip session remote-number 0399999999").stdout
+    assert out.strip() == "VPN-SIP session current status", out

@@ -818,6 +818,7 @@ struct session {
 	char *tunnel;
 	enum ike_role role;
 	uint16_t local_port;  /* opened on the data plane (0: default ports) */
+	uint16_t ike_port;    /* our IKE port: 500, 4500 (what our SDP said) or local_port */
 	struct in_addr peer;
 	uint16_t peer_port;
 	char *local_id, *remote_id, *ipsec_profile, *ikev2_profile;
@@ -1022,12 +1023,15 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	ike_cfg_create_t ic = {
 		.version = IKEV2,
 		.local = "0.0.0.0",
-		/* Towards a peer port other than 500 we start from 4500, with the
-		 * non-ESP marker (RFC 7296 2.23): from 500 the IKE_SA_INIT goes
-		 * without it, which a NAT in front of us turns into "ESP". */
+		/* From 4500 (with the non-ESP marker, RFC 7296 2.23) when our SDP
+		 * said 4500 or towards a peer port other than 500: from 500 the
+		 * IKE_SA_INIT goes without it, which a NAT-T port (or a NAT in
+		 * front of us) takes for ESP. */
 		.local_port = se->local_port ? se->local_port :
-			      se->peer_port && se->peer_port != CHARON_UDP_PORT ? CHARON_NATT_PORT :
-										  CHARON_UDP_PORT,
+			      se->ike_port == CHARON_NATT_PORT ||
+					      (se->peer_port && se->peer_port != CHARON_UDP_PORT) ?
+				      CHARON_NATT_PORT :
+				      CHARON_UDP_PORT,
 		.remote = peer,
 		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
 		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
@@ -1610,6 +1614,10 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	se->role = p->role;
 	se->local_port = p->local_port == CHARON_UDP_PORT || p->local_port == CHARON_NATT_PORT ?
 				 0 : p->local_port;
+	/* An SDP that said 4500 means IKE from 4500 (with the non-ESP
+	 * marker): a stock peer answers a NAT-T port with the marker, which
+	 * port 500 would not strip (RFC 3948, RFC 7296 2.23). */
+	se->ike_port = p->local_port ? p->local_port : CHARON_UDP_PORT;
 	se->peer = p->peer;
 	se->peer_port = p->peer_port;
 	se->local_id = dup_or_null(p->local_id);

@@ -86,6 +86,23 @@ void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc)
 			l->deleted(cfg, ifc);
 }
 
+static struct iface_guard *guards;
+
+void iface_guard_register(struct iface_guard *g)
+{
+	g->next = guards;
+	guards = g;
+}
+
+bool iface_change_allowed(struct cli_exec *x, const struct config *cfg,
+			  const struct iface_cfg *ifc, const char *what)
+{
+	for (struct iface_guard *g = guards; g; g = g->next)
+		if (g->allow && !g->allow(x, cfg, ifc, what))
+			return false;
+	return true;
+}
+
 static void iface_free(struct iface_cfg *ifc)
 {
 	while (ifc->ext) {

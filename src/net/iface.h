@@ -102,6 +102,21 @@ void iface_listener_register(struct iface_listener *l);
 void iface_notify_changed(struct config *cfg, struct iface_cfg *ifc);
 void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc);
 
+struct cli_exec;
+/* Features that reserve an interface (VPN-SIP's "vpn-sip tunnel source
+ * LoopbackM") are asked before the core interface commands change it:
+ * allow() returns false after printing the refusal with cli_error().  what
+ * names the change ("ip address", "shutdown", "removal", ...).  Commands
+ * that would not change anything (the same value again) are not asked. */
+struct iface_guard {
+	bool (*allow)(struct cli_exec *x, const struct config *cfg, const struct iface_cfg *ifc,
+		      const char *what);
+	struct iface_guard *next;
+};
+void iface_guard_register(struct iface_guard *g);
+bool iface_change_allowed(struct cli_exec *x, const struct config *cfg,
+			  const struct iface_cfg *ifc, const char *what);
+
 /* For a feature's interface commands: the interface the config-if session
  * edits (NULL, with the error printed, if another shell removed it), and
  * the call to make after changing it (listeners, then the kernel side). */

@@ -68,6 +68,8 @@ static int cmd_interface(struct cli_exec *x)
 		ifc = iface_find(&cfg->ifaces, name);
 		if (!ifc)
 			return cli_error(x, "Interface %s is not configured", name);
+		if (!iface_change_allowed(x, cfg, ifc, "removal"))
+			return CLI_ERR_FAILED;
 		char *dev = iface_device(ifc) ? xstrdup(iface_device(ifc)) : NULL;
 		if (deferring)
 			hashmap_del(&dirty, name);
@@ -107,6 +109,8 @@ static int cmd_shutdown(struct cli_exec *x)
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
+	if (!x->is_no && !ifc->shutdown && !iface_change_allowed(x, cfg_of(x), ifc, "shutdown"))
+		return CLI_ERR_FAILED;
 	ifc->shutdown = !x->is_no;
 	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
@@ -139,6 +143,9 @@ static int cmd_ip_address(struct cli_exec *x)
 	if (!ifc)
 		return CLI_ERR_FAILED;
 	if (x->is_no && !cli_has(x, "addr")) {
+		if ((ifc->has_addr || ifc->addr_dhcp || ifc->nsecondary) &&
+		    !iface_change_allowed(x, cfg_of(x), ifc, "ip address"))
+			return CLI_ERR_FAILED;
 		ifc->has_addr = false;
 		ifc->addr_dhcp = false;
 		ifc->nsecondary = 0;
@@ -151,6 +158,8 @@ static int cmd_ip_address(struct cli_exec *x)
 		if (secondary) {
 			for (size_t i = 0; i < ifc->nsecondary; i++)
 				if (same_prefix(&ifc->secondary[i], &p)) {
+					if (!iface_change_allowed(x, cfg_of(x), ifc, "ip address"))
+						return CLI_ERR_FAILED;
 					memmove(&ifc->secondary[i], &ifc->secondary[i + 1],
 						(ifc->nsecondary - i - 1) * sizeof(p));
 					ifc->nsecondary--;
@@ -163,6 +172,8 @@ static int cmd_ip_address(struct cli_exec *x)
 			return cli_error(x, "Address %s not found", cli_arg(x, "addr"));
 		if (ifc->nsecondary)
 			return cli_error(x, "Must delete secondary before deleting primary");
+		if (!iface_change_allowed(x, cfg_of(x), ifc, "ip address"))
+			return CLI_ERR_FAILED;
 		ifc->has_addr = false;
 		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
@@ -175,9 +186,18 @@ static int cmd_ip_address(struct cli_exec *x)
 		for (size_t i = 0; i < ifc->nsecondary; i++)
 			if (same_prefix(&ifc->secondary[i], &p))
 				return CLI_OK;
+		if (!iface_change_allowed(x, cfg_of(x), ifc, "ip address"))
+			return CLI_ERR_FAILED;
 		xgrow(&ifc->secondary, &ifc->capsecondary, ifc->nsecondary + 1, sizeof(p));
 		ifc->secondary[ifc->nsecondary++] = p;
 	} else {
+		/* The first address is not a change of a reserved interface:
+		 * the seed's own example reserves the loopback before it
+		 * configures it. */
+		bool first = !ifc->has_addr && !ifc->addr_dhcp && !ifc->unnumbered;
+		bool same = ifc->has_addr && same_prefix(&ifc->addr, &p) && !ifc->addr_dhcp;
+		if (!first && !same && !iface_change_allowed(x, cfg_of(x), ifc, "ip address"))
+			return CLI_ERR_FAILED;
 		ifc->addr = p;
 		ifc->has_addr = true;
 		ifc->addr_dhcp = false;
@@ -196,6 +216,8 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 	if (!ifc)
 		return CLI_ERR_FAILED;
 	if (x->is_no) {
+		if (ifc->unnumbered && !iface_change_allowed(x, cfg_of(x), ifc, "ip unnumbered"))
+			return CLI_ERR_FAILED;
 		free(ifc->unnumbered);
 		ifc->unnumbered = NULL;
 		iface_changed(cfg_of(x), ifc);
@@ -203,6 +225,10 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 	}
 	if (strcasecmp(src, ifc->name) == 0)
 		return cli_error(x, "An interface cannot borrow its own address");
+	bool first = !ifc->has_addr && !ifc->addr_dhcp && !ifc->unnumbered;
+	bool same = ifc->unnumbered && strcasecmp(ifc->unnumbered, src) == 0;
+	if (!first && !same && !iface_change_allowed(x, cfg_of(x), ifc, "ip unnumbered"))
+		return CLI_ERR_FAILED;
 	free(ifc->unnumbered);
 	ifc->unnumbered = xstrdup(src);
 	ifc->has_addr = false;
@@ -218,7 +244,10 @@ static int cmd_ip_mtu(struct cli_exec *x)
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
-	ifc->mtu = x->is_no ? 0 : (unsigned)cli_arg_long(x, "bytes", 0);
+	unsigned mtu = x->is_no ? 0 : (unsigned)cli_arg_long(x, "bytes", 0);
+	if (mtu != ifc->mtu && !iface_change_allowed(x, cfg_of(x), ifc, "ip mtu"))
+		return CLI_ERR_FAILED;
+	ifc->mtu = mtu;
 	iface_changed(cfg_of(x), ifc);
 	return CLI_OK;
 }

@@ -223,6 +223,7 @@ const struct vpnsip_cdr *vpnsip_cdr_get(size_t i)
 }
 
 static void quiesce_check(void);
+static void apply_check(void);
 
 static void retry_fire(struct ev_timer *t, void *arg)
 {
@@ -296,6 +297,7 @@ static void call_reset(struct vpnsip_session *s)
 		trigger_rearm(s);
 	}
 	quiesce_check();
+	apply_check();
 }
 
 static void set_call_id(struct vpnsip_session *s, const char *call_id)
@@ -369,11 +371,50 @@ static void session_free(struct vpnsip_session *s)
 	free(s);
 }
 
+/* The BYE of a call whose session is gone (configuration removed), sent
+ * VPNSIP_SA_DROP_MS after its SA delete so that the delete is first on the
+ * wire (TS-1017 4.2); the call's end event finds no session then. */
+struct late_bye {
+	uint32_t handle;
+	struct ev_timer *timer;
+	struct late_bye *next;
+};
+
+static void late_bye_unlink(struct late_bye *b)
+{
+	for (struct late_bye **pp = &rt->late_byes; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			return;
+		}
+}
+
+static void late_bye_fire(struct ev_timer *t, void *arg)
+{
+	struct late_bye *b = arg;
+
+	b->timer = NULL; /* fired: the loop frees it */
+	late_bye_unlink(b);
+	sip_call_hangup(rt->ua, b->handle);
+	free(b);
+}
+
+static void late_bye_add(uint32_t handle)
+{
+	struct late_bye *b = xcalloc(1, sizeof(*b));
+
+	b->handle = handle;
+	b->next = rt->late_byes;
+	rt->late_byes = b;
+	b->timer = ev_timer_add(rt->loop, VPNSIP_SA_DROP_MS, late_bye_fire, b);
+}
+
 /* The session's call goes now (its configuration was removed or changed):
  * SAs first, then BYE, without waiting for answers. */
 static void call_drop_now(struct vpnsip_session *s, const char *why)
 {
 	enum vpnsip_state was = s->state;
+	bool had_sa = false;
 
 	if (was == VS_READY_TO_CONNECT)
 		return;
@@ -382,8 +423,10 @@ static void call_drop_now(struct vpnsip_session *s, const char *why)
 		   s->remote_number, why);
 	set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
 	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP || was == VS_DELETING_SA)
-		sa_delete(s, VPNSIP_SA_DROP_MS);
-	if (s->sip_handle)
+		had_sa = sa_delete(s, VPNSIP_SA_DROP_MS);
+	if (s->sip_handle && had_sa && !rt->quiescing)
+		late_bye_add(s->sip_handle);
+	else if (s->sip_handle)
 		sip_call_hangup(rt->ua, s->sip_handle);
 	call_reset(s);
 }
@@ -501,10 +544,52 @@ static void apply_sip(void)
 	sip_ua_configure(rt->ua, &st);
 }
 
+static void apply_fire(struct ev_timer *t, void *arg)
+{
+	rt->apply_timer = NULL; /* fired: the loop frees it */
+	rt->apply_deferred = false;
+	apply_sip();
+}
+
+/* The calls a deferred apply waited for have ended. */
+static void apply_check(void)
+{
+	if (rt->apply_deferred && rt->n_active == 0) {
+		rt->apply_deferred = false;
+		timer_stop(&rt->apply_timer);
+		apply_sip();
+	}
+}
+
 void vpnsip_cfg_changed(struct config *cfg)
 {
-	if (rt && cfg == rt->cfg)
-		apply_sip();
+	const struct vpnsip_cfg *c;
+
+	if (!rt || cfg != rt->cfg)
+		return;
+	c = vpnsip_cfg_get(cfg);
+	if (!(c && c->enabled && c->local_number) && rt->n_active && !rt->quiescing) {
+		/* VPN-SIP switched off ("no vpn-sip enable", no local number):
+		 * the user agent would hang every call up at once; first the
+		 * calls end in TS-1017 order (SAs, then BYE).  Once per
+		 * command, not per event. */
+		size_t n;
+		struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
+		rt->apply_deferred = true;
+		for (size_t i = 0; i < n; i++)
+			vpnsip_session_teardown(v[i], "VPN-SIP disabled", false);
+		free(v);
+		if (rt->n_active) {
+			if (!rt->apply_timer)
+				rt->apply_timer = ev_timer_add(rt->loop, VPNSIP_DELETE_WAIT_MS + 2000,
+							       apply_fire, NULL);
+			return;
+		}
+		rt->apply_deferred = false;
+	}
+	if (rt->apply_deferred)
+		return; /* applied when the calls ended */
+	apply_sip();
 }
 
 static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
@@ -1085,6 +1170,13 @@ void vpnsip_stop(void)
 	hashmap_clear(&rt->by_handle);
 	hashmap_clear(&rt->by_callid);
 	timer_stop(&rt->quiesce_timer);
+	timer_stop(&rt->apply_timer);
+	while (rt->late_byes) {
+		struct late_bye *b = rt->late_byes;
+		rt->late_byes = b->next;
+		timer_stop(&b->timer);
+		free(b);
+	}
 	free(rt->cdr);
 	free(rt);
 	rt = NULL;

@@ -380,6 +380,35 @@ static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 
 static struct iface_listener listener = { .changed = on_iface_changed, .deleted = on_iface_deleted };
 
+/* "vpn-sip tunnel source LoopbackM" reserves the loopback: VPN-SIP
+ * "listens to any updates to the interface and blocks them" (the Cisco
+ * guide).  Its first address, the same values again and "ip nat inside"
+ * (the seed's PAT) are not updates the core asks about. */
+static bool guard_allow(struct cli_exec *x, const struct config *cfg, const struct iface_cfg *ifc,
+			const char *what)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
+	const char *verb;
+
+	if (!c || !c->tunnel_source || strcasecmp(c->tunnel_source, ifc->name) != 0)
+		return true;
+	if (strcmp(what, "removal") == 0)
+		verb = "removing it";
+	else if (strcmp(what, "shutdown") == 0)
+		verb = "shutting it down";
+	else
+		verb = NULL;
+	if (verb)
+		cli_error(x, "%s is reserved as the VPN-SIP tunnel source: remove \"vpn-sip tunnel "
+			  "source %s\" before %s", ifc->name, c->tunnel_source, verb);
+	else
+		cli_error(x, "%s is reserved as the VPN-SIP tunnel source: remove \"vpn-sip tunnel "
+			  "source %s\" before changing its %s", ifc->name, c->tunnel_source, what);
+	return false;
+}
+
+static struct iface_guard guard = { .allow = guard_allow };
+
 /* ---- running-config ----------------------------------------------------- */
 
 static void write_global(const struct config *cfg, struct strbuf *out)
@@ -539,5 +568,6 @@ void vpnsip_cli_init(void)
 	config_section_register(450, "vpn-sip", write_global);
 	iface_writer_register(190, write_tunnel);
 	iface_listener_register(&listener);
+	iface_guard_register(&guard);
 	vpnsip_show_cli_init();
 }

@@ -145,6 +145,11 @@ struct vpnsip_rt {
 	struct vpnsip_cdr *cdr;    /* ring of VPNSIP_CDR_KEEP */
 	size_t cdr_next, cdr_count;
 	unsigned long calls_failed, calls_backed_off, calls_rate_limited;
+	/* VPN-SIP switched off during calls: the user agent gets its new
+	 * settings once the calls ended (SAs, then BYE), or at this timer. */
+	bool apply_deferred;
+	struct ev_timer *apply_timer;
+	struct late_bye *late_byes; /* BYEs of removed sessions, after their SA delete */
 };
 struct vpnsip_rt *vpnsip_rt(void); /* NULL outside vpnsipd */
 
