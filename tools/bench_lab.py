@@ -286,22 +286,25 @@ class Bench:
         reg = lab.register(b, number=callee, contact_port=5070, port=5072)
         if reg.rc != 0:
             raise RuntimeError(reg.diagnostics())
-        uas = lab.sipp_bg(b, "uas.xml", port=5070, calls=FLOOR_RUNS, timeout=FLOOR_RUNS + 30)
-        time.sleep(0.5)
-        uac = lab.sipp("rtrA", "uac.xml", port=5071, calls=FLOOR_RUNS, duration_ms=0,
-                       keys={"ruri": lab.tel_uri(callee), "caller": lab.number("rtrA"),
-                             "domain": lab.domain},
-                       extra=["-l", "1", "-r", "20"], timeout=FLOOR_RUNS + 20)
-        uas.wait(10)
-        inv = {}
+        cap = Capture(lab, os.path.join(self.tmp, "floor_sip.pcap"), bpf="udp port 5060")
+        try:
+            uas = lab.sipp_bg(b, "uas.xml", port=5070, calls=FLOOR_RUNS, timeout=FLOOR_RUNS + 30)
+            time.sleep(0.5)
+            uac = lab.sipp("rtrA", "uac.xml", port=5071, calls=FLOOR_RUNS, duration_ms=0,
+                           keys={"ruri": lab.tel_uri(callee), "caller": lab.number("rtrA"),
+                                 "domain": lab.domain},
+                           extra=["-l", "1", "-r", "20"], timeout=FLOOR_RUNS + 20)
+            uas.wait(10)
+        finally:
+            ev = cap.events()
+        # on the wire, as for vpnsipd: the INVITE leaving rtrA, the 200 reaching it
+        aa = lab.addr("rtrA")
         out = []
-        for m in uac.msgs:
-            cid = m.header("Call-ID")
-            if m.direction == "sent" and m.is_request and m.method == "INVITE":
-                inv.setdefault(cid, m.when)
-            elif m.direction == "received" and m.code == 200 and m.method == "INVITE" \
-                    and cid in inv:
-                out.append((m.when - inv.pop(cid)).total_seconds() * 1000)
+        for e in ev:
+            if e[3] == "INVITE" and e[1] == aa:
+                ok = after(ev, e[0], "200 INVITE", KAM, aa)
+                if ok:
+                    out.append((ok[0] - e[0]) * 1000)
         if not out:
             raise RuntimeError("no SIPp call answered\n" + uac.diagnostics())
         self.res["floor_sip_invite_200_ms_p50"] = pct(out, 50)
@@ -317,10 +320,13 @@ class Bench:
         cap = None
         out = []
         try:
-            sa.load(psk_conn("floor", aa, ab, "floorA", "floorB", PSK, "10.99.1.0/24",
-                             "10.99.2.0/24", remote_port=4600, local_port=4600, ike="default"))
-            sb.load(psk_conn("floor", ab, aa, "floorB", "floorA", PSK, "10.99.2.0/24",
-                             "10.99.1.0/24", remote_port=4600, local_port=4600, ike="default"))
+            # the LANs behind the routers: kernel-libipsec's route needs a
+            # local address inside the local traffic selector
+            na, nb = self.lan_net("rtrA") + "/29", self.lan_net(b) + "/29"
+            sa.load(psk_conn("floor", aa, ab, "floorA", "floorB", PSK, na, nb, remote_port=4600,
+                             local_port=4600, ike="default"))
+            sb.load(psk_conn("floor", ab, aa, "floorB", "floorA", PSK, nb, na, remote_port=4600,
+                             local_port=4600, ike="default"))
             cap = Capture(lab, os.path.join(self.tmp, "floor_ike.pcap"), bpf="udp port 4600",
                           decode=["udp.port==4600,udpencap"])
             marks = []
@@ -389,7 +395,7 @@ class Bench:
             for s in srv:
                 out = s.communicate(timeout=30)[0]
                 try:
-                    good += json.loads(out)["end"]["sum"]["bits_per_second"]
+                    good += json.loads(out)["end"]["sum_received"]["bits_per_second"]
                 except (ValueError, KeyError):
                     pass
         finally:
@@ -506,7 +512,10 @@ def main():
         if os.environ.get("BENCH_KEEP_LOGS"):
             lab.env["LAB_SAVE_LOGS"] = os.environ["BENCH_KEEP_LOGS"]
         lab.down()
-        subprocess.run(["rm", "-rf", tmp])
+        if not os.environ.get("BENCH_KEEP_TMP"):
+            subprocess.run(["rm", "-rf", tmp])
+        else:
+            log("scratch files kept in " + tmp)
     if out:
         with open(out, "w") as f:
             json.dump(res, f, indent=1)
