@@ -263,6 +263,9 @@ class Bench:
             auth = init and after(ev, init[0], "IKE_AUTH response", pa, aa)
             if not (inv and ok and init and auth) or auth[0] > t1 + 0.05:
                 continue
+            r["breakdown_ms"] = [round((x - y) * 1000, 1) for x, y in
+                                 ((inv[0], t0), (ok[0], inv[0]), (init[0], ok[0]),
+                                  (auth[0], init[0]), (t1, auth[0]))]
             parts["trigger_to_invite"].append((inv[0] - t0) * 1000)
             parts["sip_invite_200"].append((ok[0] - inv[0]) * 1000)
             parts["ok_to_ike"].append((init[0] - ok[0]) * 1000)
@@ -273,7 +276,13 @@ class Bench:
             "setup_latency_runs": len(runs), "setup_latency_ok": len(ok_ms),
             "setup_latency_ms_p50": pct(ok_ms, 50), "setup_latency_ms_p95": pct(ok_ms, 95),
             "setup_latency_ms_max": round(max(ok_ms), 1) if ok_ms else None,
+            # a setup that took a retry (the 5 s back-off after a failed attempt)
+            "setup_latency_over_1s": len([m for m in ok_ms if m > 1000]),
             "setup_breakdown_runs": len(parts["ike"]),
+            # every run: total, [trigger->INVITE, INVITE->200, 200->IKE_SA_INIT,
+            # IKE_SA_INIT->IKE_AUTH response, ->first reply] in ms
+            "setup_runs": [{"peer": r["peer"], "ms": r.get("ms"), "t": r.get("t_first_sent"),
+                            "breakdown_ms": r.get("breakdown_ms")} for r in runs],
         })
         for k, v in parts.items():
             self.res["setup_%s_ms_p50" % k] = pct(v, 50)
@@ -357,9 +366,17 @@ class Bench:
         self.res["floor_ping_rtt_ms"] = float(m.group(1)) if m else None
 
     # -- aggregate shaped throughput
-    def port(self, router, what):
-        return int(self.lab.exec("ngn", "cat", "/sys/class/net/%s/statistics/%s" % (router, what))
-                   .stdout)
+    def counters(self, routers):
+        """{router: (rx_bytes, rx_packets, tx_bytes, tx_packets)} of the
+        routers' NGN bridge ports, all read at one moment (one process),
+        and that moment."""
+        files = ["/sys/class/net/%s/statistics/%s" % (r, w) for r in routers
+                 for w in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets")]
+        t0 = time.monotonic()
+        out = self.lab.exec("ngn", "cat", *files).stdout.split()
+        t = (t0 + time.monotonic()) / 2
+        v = [int(x) for x in out]
+        return {r: tuple(v[4 * i:4 * i + 4]) for i, r in enumerate(routers)}, t
 
     def aggregate(self):
         lab, a = self.lab, "rtrA"
@@ -382,13 +399,10 @@ class Bench:
                                      "-t", int(AGG_SECONDS + 5), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL))
             time.sleep(3.5)
-            b0 = {p: (self.port(p, "tx_bytes"), self.port(p, "tx_packets")) for p in up}
-            a0 = (self.port(a, "rx_bytes"), self.port(a, "rx_packets"))
-            t0 = time.monotonic()
+            c0, t0 = self.counters([a] + up)
             time.sleep(AGG_SECONDS)
-            a1 = (self.port(a, "rx_bytes"), self.port(a, "rx_packets"))
-            b1 = {p: (self.port(p, "tx_bytes"), self.port(p, "tx_packets")) for p in up}
-            dt = time.monotonic() - t0
+            c1, t1 = self.counters([a] + up)
+            dt = t1 - t0
             for c in cli:
                 c.wait(AGG_SECONDS + 30)
             good = 0.0
@@ -403,8 +417,10 @@ class Bench:
                 if pr.poll() is None:
                     pr.kill()
                     pr.wait()
-        per = [((b1[p][0] - b0[p][0]) - 14 * (b1[p][1] - b0[p][1])) * 8 / dt / 1000 for p in up]
-        total = ((a1[0] - a0[0]) - 14 * (a1[1] - a0[1])) * 8 / dt / 1000
+        # L3 rates (Ethernet header off): what each peer's port sent to it,
+        # what rtrA's port received from rtrA (every tunnel's outer packets)
+        per = [((c1[p][2] - c0[p][2]) - 14 * (c1[p][3] - c0[p][3])) * 8 / dt / 1000 for p in up]
+        total = ((c1[a][0] - c0[a][0]) - 14 * (c1[a][1] - c0[a][1])) * 8 / dt / 1000
         self.res.update({
             "aggregate_tunnels": len(up),
             "aggregate_bas_kbps_sum": len(up) * BW,
@@ -464,7 +480,7 @@ class Bench:
 
 
 KEYS = ["setup_latency_runs", "setup_latency_ok", "setup_latency_ms_p50", "setup_latency_ms_p95",
-        "setup_latency_ms_max", "setup_breakdown_runs"] + \
+        "setup_latency_ms_max", "setup_latency_over_1s", "setup_breakdown_runs"] + \
     ["setup_%s_ms_%s" % (k, p) for k in ("trigger_to_invite", "sip_invite_200", "ok_to_ike", "ike",
                                           "dataplane_ready") for p in ("p50", "p95")] + \
     ["floor_sip_invite_200_ms_p50", "floor_sip_calls", "floor_ike_ms_p50", "floor_ike_runs",
@@ -475,7 +491,7 @@ KEYS = ["setup_latency_runs", "setup_latency_ok", "setup_latency_ms_p50", "setup
      "cli_show_version_ms_p50", "cli_show_session_idle_ms_p50", "churn_tunnels", "churn_cycles",
      "churn_failures", "churn_seconds", "churn_sessions_per_s", "cli_show_session_churn_ms_p50",
      "cli_show_session_churn_ms_p95", "cli_show_session_churn_ms_max",
-     "cli_show_session_churn_samples"]
+     "cli_show_session_churn_samples", "setup_runs"]
 
 
 def main():
@@ -509,8 +525,15 @@ def main():
     except Exception as e:
         log("lab: %s: %s" % (type(e).__name__, str(e)[:3000]))
     finally:
-        if os.environ.get("BENCH_KEEP_LOGS"):
-            lab.env["LAB_SAVE_LOGS"] = os.environ["BENCH_KEEP_LOGS"]
+        keep = os.environ.get("BENCH_KEEP_LOGS")
+        if keep and os.path.isdir(lab.dir):
+            subprocess.run(["mkdir", "-p", keep])
+            for node in sorted(os.listdir(lab.dir)):
+                src = os.path.join(lab.dir, node)
+                for name in (os.listdir(src) if os.path.isdir(src) else []):
+                    if name.endswith(".log"):
+                        subprocess.run(["cp", os.path.join(src, name),
+                                        os.path.join(keep, "%s-%s" % (node, name))])
         lab.down()
         if not os.environ.get("BENCH_KEEP_TMP"):
             subprocess.run(["rm", "-rf", tmp])
@@ -519,7 +542,7 @@ def main():
     if out:
         with open(out, "w") as f:
             json.dump(res, f, indent=1)
-    for k in KEYS:
+    for k in KEYS[:-1]:
         print("%-40s %s" % (k, "-" if res.get(k) is None else res[k]))
 
 

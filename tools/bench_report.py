@@ -36,6 +36,7 @@ TABLE = [
         ("sessions measured (ok/run)", ("setup_latency_ok", "setup_latency_runs"), ""),
         ("setup latency p50 / p95 / max", ("setup_latency_ms_p50", "setup_latency_ms_p95",
                                            "setup_latency_ms_max"), "ms"),
+        ("  of them needing a retry (over 1 s)", "setup_latency_over_1s", ""),
         ("  trigger -> INVITE on the wire p50", "setup_trigger_to_invite_ms_p50", "ms"),
         ("  SIP INVITE -> 200 (via Kamailio) p50", "setup_sip_invite_200_ms_p50", "ms"),
         ("  200 -> IKE_SA_INIT request p50", "setup_ok_to_ike_ms_p50", "ms"),
