@@ -14,11 +14,11 @@
 #   lab       tools/bench_lab.py: setup latency with its breakdown and the
 #             floor, aggregate shaped throughput, CLI latency under churn
 #   scale     tools/bench_scale.py --sessions N (when it exists): N sessions
-#             up at once
+#             up at once (its JSON keys: see the script's docstring)
 # BENCH_PARTS="control lab" runs a subset.  The labs use LAB_PREFIX (default
 # vsbench) plus one letter per part, and are always taken down.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 SESSIONS=${SESSIONS:-1000}
 export SESSIONS
 prefix=${LAB_PREFIX:-vsbench}
@@ -48,7 +48,7 @@ run control tools/bench_control.sh "$parts_dir/control.json"
 run qos env LAB_PREFIX="${prefix}q" tools/bench_qos.sh "$parts_dir/qos.json"
 run ike env LAB_PREFIX="${prefix}i" "$py" tests/bench_ike.py "$parts_dir/ike.json"
 run lab env LAB_PREFIX="${prefix}l" "$py" tools/bench_lab.py --json "$parts_dir/lab.json"
-if [ -x tools/bench_scale.py ]; then
+if [ -f tools/bench_scale.py ]; then
 	run scale env LAB_PREFIX="${prefix}s" "$py" tools/bench_scale.py --sessions "$SESSIONS" \
 		--json "$parts_dir/scale.json"
 elif want scale; then

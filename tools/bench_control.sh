@@ -7,7 +7,8 @@
 # so every session stays configured and idle.
 #
 # Measures: `vpnsipd -t` (parse + check) time, boot time (start until the
-# control socket answers, and until every TunnelN exists in the kernel),
+# control socket answers, and until every TunnelN exists in the kernel;
+# median of BENCH_BOOTS, default 3),
 # `show running-config` and `show vpn-sip session` latency (mean of
 # BENCH_SHOW_REPS, default 10), RSS with an empty configuration, with the
 # global VPN-SIP configuration and no tunnel, and with all tunnels.
@@ -86,7 +87,7 @@ show_mean() {
 	awk "BEGIN {printf \"%.1f\", ($t1 - $t0) / 1e6 / $REPS}"
 }
 
-parse_ms="" boot_ms="" tuns_ms="" tuns="" rc_ms="" sess_ms="" rss_empty="" rss_base="" rss_big=""
+parse_ms="" tuns=0 rc_ms="" sess_ms="" rss_empty="" rss_base="" rss_big=""
 rc_lines="" sess_lines=""
 t0=$(ms)
 if build/vpnsipd -t -f "$dir/big.conf" >"$dir/t.out" 2>&1; then
@@ -100,17 +101,24 @@ fi
 start_daemon "$dir/empty.conf" && rss_empty=$(rss "$pid") && stop_daemon
 start_daemon "$dir/base.conf" && rss_base=$(rss "$pid") && stop_daemon
 
-t0=$(ms)
-if start_daemon "$dir/big.conf"; then
+# boot BOOTS times (default 3; the machine is shared: the median is reported)
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
+boots="" tunboots=""
+for b in $(seq "${BENCH_BOOTS:-3}"); do
+	t0=$(ms)
+	start_daemon "$dir/big.conf" || break
 	t1=$(ms)
-	boot_ms=$((t1 - t0))
+	boots="$boots $((t1 - t0))"
 	for _ in $(seq 3000); do
 		tuns=$(ip netns exec "$ns" ip -br link | grep -c '^Tunnel' || true)
 		[ "$tuns" -ge "$N" ] && break
 		sleep 0.01
 	done
-	tuns_ms=$(($(ms) - t0))
-	[ "$tuns" -ge "$N" ] || tuns_ms=""
+	[ "$tuns" -ge "$N" ] && tunboots="$tunboots $(($(ms) - t0))"
+	if [ "$b" -lt "${BENCH_BOOTS:-3}" ]; then
+		stop_daemon
+		continue
+	fi
 	sleep 1 # let the post-boot work (registration attempts, timers) settle
 	rss_big=$(rss "$pid")
 	rc_ms=$(show_mean "show running-config")
@@ -119,7 +127,10 @@ if start_daemon "$dir/big.conf"; then
 	sess_lines=$(vsh "show vpn-sip session" | grep -c 'Interface: Tunnel' || true)
 	grep -E '%[A-Z_]+-[0-3]-' "$dir/log" | head -3 >&2 || true
 	stop_daemon
-fi
+done
+boot_ms=$(echo "$boots" | median)
+tuns_ms=$(echo "$tunboots" | median)
+echo "bench_control: boots (ms):$boots; until every TunnelN:$tunboots" >&2
 per_tunnel=""
 if [ -n "$rss_big" ] && [ -n "$rss_base" ] && [ "$N" -gt 0 ]; then
 	per_tunnel=$(awk "BEGIN {printf \"%.1f\", ($rss_big - $rss_base) / $N}")

@@ -12,6 +12,7 @@ ever filled in that was not measured in this run.
 
 Key ownership when parts report the same name: the concurrency figures the
 issue names (sessions_target, sessions_up, all_up_seconds,
+rss_base_kib: the router with its N tunnels, registered and idle,
 rss_per_session_kib, show_session_ms) come from bench_scale.py; its other
 keys that collide with ours are kept with a "scale_" prefix (its
 setup_latency_ms_* are per session under a simultaneous trigger, ours are
@@ -27,8 +28,8 @@ REQUIRED = ["sessions_target", "sessions_up", "all_up_seconds", "setup_latency_m
             "setup_latency_ms_p95", "floor_latency_ms_p50", "rss_base_kib", "rss_per_session_kib",
             "config_load_1000_tunnels_ms", "show_session_ms", "throughput_mbps_single",
             "throughput_ratio_vs_strongswan"]
-SCALE_OWNS = {"sessions_target", "sessions_up", "all_up_seconds", "rss_per_session_kib",
-              "show_session_ms"}
+SCALE_OWNS = {"sessions_target", "sessions_up", "all_up_seconds", "rss_base_kib",
+              "rss_per_session_kib", "show_session_ms"}
 
 # (section, [(label, key, unit)])
 TABLE = [
@@ -53,19 +54,26 @@ TABLE = [
         ("setup latency p50 / p95 / max, all at once", ("scale_setup_latency_ms_p50",
                                                         "scale_setup_latency_ms_p95",
                                                         "scale_setup_latency_ms_max"), "ms"),
+        ("  sessions passing traffic afterwards / failures", ("sessions_traffic_ok",
+                                                             "failures"), ""),
+        ("vpnsipd CPU during the bring-up", "cpu_bringup_seconds", "s"),
+        ("RSS: N tunnels configured, idle (base)", "rss_base_kib", "KiB"),
+        ("RSS per idle configured tunnel", "rss_idle_per_tunnel_kib", "KiB"),
         ("RSS per active session beyond the base", "rss_per_session_kib", "KiB"),
         ("show vpn-sip session, all sessions up", "show_session_ms", "ms"),
+        ("show running-config, N tunnels", "scale_show_running_config_ms", "ms"),
+        ("open file descriptors, all up", "fd_count", ""),
     ]),
     ("Control plane (1000 VPN-SIP tunnels: keyring peers, protection, routes)", [
         ("configured tunnels / TUN devices", ("tunnels_configured", "tun_devices_created"), ""),
         ("parse + check (vpnsipd -t)", "config_parse_1000_tunnels_ms", "ms"),
         ("boot: load + apply, socket answers", "config_load_1000_tunnels_ms", "ms"),
         ("boot: until every TunnelN exists", "config_load_all_tun_devices_ms", "ms"),
-        ("show running-config (lines)", ("show_running_config_ms", "show_running_config_lines"),
-         "ms"),
+        ("show running-config (ms / lines)", ("show_running_config_ms",
+                                              "show_running_config_lines"), ""),
         ("show vpn-sip session, 1000 configured", "show_session_1000_configured_ms", "ms"),
         ("RSS: empty configuration", "rss_empty_config_kib", "KiB"),
-        ("RSS: VPN-SIP configured, no tunnel (base)", "rss_base_kib", "KiB"),
+        ("RSS: VPN-SIP configured, no tunnel", "rss_vpnsip_no_tunnel_kib", "KiB"),
         ("RSS per idle configured tunnel", "rss_per_configured_tunnel_kib", "KiB"),
         ("vpnsipsh show version (process floor) p50", "cli_show_version_ms_p50", "ms"),
         ("show vpn-sip session, idle p50", "cli_show_session_idle_ms_p50", "ms"),
@@ -140,7 +148,6 @@ def main():
     res = dict.fromkeys(REQUIRED)
     control = load(os.path.join(parts, "control.json"), {})
     res.update(control)
-    res["rss_base_kib"] = control.get("rss_vpnsip_no_tunnel_kib")
     res.update(load(os.path.join(parts, "ike.json"), {}))
     res.update(load(os.path.join(parts, "lab.json"), {}))
     scale_path = os.path.join(parts, "scale.json")
