@@ -15,7 +15,8 @@
 #             floor, aggregate shaped throughput, CLI latency under churn
 #   scale     tools/bench_scale.py --sessions N (when it exists): N sessions
 #             up at once (its JSON keys: see the script's docstring)
-# BENCH_PARTS="control lab" runs a subset.  The labs use LAB_PREFIX (default
+# BENCH_PARTS="control lab" runs a subset (the other parts' last results
+# stay in build/bench/parts and are reported again, dated by results.json).  The labs use LAB_PREFIX (default
 # vsbench) plus one letter per part, and are always taken down.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -23,7 +24,6 @@ SESSIONS=${SESSIONS:-1000}
 export SESSIONS
 prefix=${LAB_PREFIX:-vsbench}
 parts_dir=build/bench/parts
-rm -rf "$parts_dir"
 mkdir -p "$parts_dir"
 py=/usr/bin/python3
 
@@ -32,6 +32,7 @@ run() { # NAME CMD...
 	local name=$1 t0
 	shift
 	want "$name" || return 0
+	rm -f "$parts_dir/$name.json" # a part that runs again never leaves an old figure
 	printf '\n== bench: %s\n' "$name" >&2
 	t0=$(date +%s)
 	if ! "$@"; then
