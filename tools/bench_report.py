@@ -115,7 +115,7 @@ def fmt(v):
     if v is None:
         return "-"
     if isinstance(v, float):
-        return ("%.3f" % v).rstrip("0").rstrip(".") if abs(v) < 10 else "%.1f" % v
+        return "%.3f" % v if abs(v) < 10 else "%.1f" % v
     return str(v)
 
 
