@@ -5,7 +5,7 @@
 #   make SANITIZE=1   the same with ASan+UBSan, into build/asan/
 #   make test      every test (unit, CLI, daemon, lab), normal and sanitizer builds
 #   make demo      the main end-to-end job
-#   make bench     benchmarks (figures, never pass/fail)
+#   make bench     benchmarks (figures, never pass/fail); SESSIONS=N (default 1000)
 #   make fuzz      libFuzzer targets (FUZZ_SECONDS each)
 #   make install   PREFIX=/usr/local DESTDIR=
 
@@ -114,8 +114,9 @@ test: deps
 demo: deps all
 	@sh tools/demo.sh
 
+SESSIONS ?= 1000
 bench: deps all
-	@sh tools/bench.sh
+	@SESSIONS=$(SESSIONS) bash tools/bench.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/vpnsip

@@ -1,17 +1,23 @@
-# shellcheck shell=bash
-# Sourced by tools/bench.sh (uses ns, dir, start_daemon, stop_daemon, ms,
-# cleanup): the QoS shaper accuracy table.  Sets qos_table (text rows) and
-# qos_json (JSON objects, comma-terminated).
+#!/bin/bash
+# make bench, QoS: the shaper accuracy table.  tools/bench_qos.sh OUT.json
+# writes a JSON list of rows {where, mode, configured_bps, measured_bps, ...}.
 #
 # 1. A veth from the daemon's namespace to a peer, "shape average R" on it
 #    (service-policy output), iperf3 saturating it; the rate is read from
 #    the peer's interface counters (L2 bytes, what the shaper counts on
 #    Ethernet), never from tc.
 # 2. Real VPN-SIP sessions (tools/bench_qos_session.py): two vpnsipd in
-#    the lab (LAB_PREFIX vsbq), a session negotiated at each b=AS, iperf3
-#    UDP/TCP at small and large sizes through Tunnel1; the OUTER rate is
-#    read on the NGN bridge port of rtrA's backup link.
-: "${ns:?sourced by tools/bench.sh}" "${dir:?sourced by tools/bench.sh}"
+#    the lab (LAB_PREFIX, default vsbq), a session negotiated at each b=AS,
+#    iperf3 UDP/TCP at small and large sizes through Tunnel1; the OUTER rate
+#    is read on the NGN bridge port of rtrA's backup link.
+# QOS_RATES (kbit/s, default "64 128 256 512 1000") shortens the sweep.
+set -eu
+cd "$(dirname "$0")/.."
+out=${1:?usage: tools/bench_qos.sh OUT.json}
+export tool=bench-qos # read by tools/lib.sh
+# shellcheck source=tools/lib.sh
+. tools/lib.sh
+ms() { date +%s%3N; }
 peer=$ns-peer
 trap 'ip netns del "$peer" 2>/dev/null; cleanup' EXIT INT TERM
 ip netns add "$peer"
@@ -31,9 +37,7 @@ ip netns exec "$peer" ip link set bq1 up
 vsh() { build/vpnsipsh -S "$dir/sock" "$@" >/dev/null; }
 vsh -c "configure terminal" -c "interface bq0" -c "service-policy output S" -c "end"
 stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
-ratio() { awk "BEGIN {printf \"%.3f\", $1 / $2}"; }
 qos_json=""
-qos_table=""
 for r in $qos_rates; do
 	bps=$((r * 1000))
 	win=$((r < 256 ? 10 : 5))
@@ -60,8 +64,6 @@ for r in $qos_rates; do
 		kill "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
 		got=$(((b1 - b0) * 8 * 1000 / (t1 - t0)))
-		qos_table="$qos_table$(printf '%-8s %-10s %10s %10s %7s' veth "$mode" "$bps" "$got" \
-			"$(ratio "$got" "$bps")")\n"
 		qos_json="$qos_json{\"where\": \"veth\", \"mode\": \"$mode\", \"configured_bps\": $bps, \"measured_bps\": $got},"
 	done
 done
@@ -69,12 +71,13 @@ stop_daemon
 ip netns del "$peer"
 trap cleanup EXIT INT TERM
 # 2. real VPN-SIP sessions in the lab: the outer rate on the backup link
-if session_rows=$(QOS_RATES="$qos_rates" BUILD=build /usr/bin/python3 tools/bench_qos_session.py \
-	--json "$dir/qos_session.json"); then
-	# rows as printed, newlines kept as \n for printf %b
-	qos_table="$qos_table${session_rows//$'\n'/\\n}\n"
+if QOS_RATES="$qos_rates" BUILD=build /usr/bin/python3 tools/bench_qos_session.py \
+	--json "$dir/qos_session.json" >&2; then
 	session_json=$(cat "$dir/qos_session.json")
 	session_json=${session_json#[}
 	session_json=${session_json%]}
 	[ -n "$session_json" ] && qos_json="$qos_json$session_json,"
+else
+	echo "bench_qos: the VPN-SIP session sweep failed" >&2
 fi
+echo "[${qos_json%,}]" >"$out"

@@ -1,0 +1,155 @@
+#!/bin/bash
+# make bench, control plane: a configuration of TUNNELS (default 1000) real
+# VPN-SIP tunnels (one IKEv2 keyring peer per remote number, tunnel
+# protection, a vpn-sip line per tunnel, a static route through each
+# tunnel), loaded by vpnsipd in a private namespace whose backup interface
+# (bak0, one end of a veth pair) leads nowhere: registration never succeeds,
+# so every session stays configured and idle.
+#
+# Measures: `vpnsipd -t` (parse + check) time, boot time (start until the
+# control socket answers, and until every TunnelN exists in the kernel;
+# median of BENCH_BOOTS, default 3),
+# `show running-config` and `show vpn-sip session` latency (mean of
+# BENCH_SHOW_REPS, default 10), RSS with an empty configuration, with the
+# global VPN-SIP configuration and no tunnel, and with all tunnels.
+# Writes JSON to $1 (a figure that could not be measured is null).
+set -eu
+cd "$(dirname "$0")/.."
+out=${1:?usage: tools/bench_control.sh OUT.json}
+N=${TUNNELS:-1000}
+REPS=${BENCH_SHOW_REPS:-10}
+export tool=bench-ctl # read by tools/lib.sh
+# shellcheck source=tools/lib.sh
+. tools/lib.sh
+ms() { date +%s%3N; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+ip netns exec "$ns" ip link add bak0 type veth peer name bakpeer
+ip netns exec "$ns" ip link set bakpeer up
+
+me=0311111111
+remote() { printf '05%08d' "$1"; }
+# global part: keyring first (tunnels refer to the profile), then tunnels,
+# then the global vpn-sip lines and routes, in running-config order.
+write_conf() { # N FILE
+	{
+		echo "hostname bench"
+		echo "crypto ikev2 keyring keys"
+		for i in $(seq 1 "$1"); do
+			printf ' peer p%d\n  identity key-id %s\n  pre-shared-key bench-key-%06d-0123456789abcdef\n' \
+				"$i" "$(remote "$i")" "$i"
+		done
+		cat <<-EOF
+			crypto ikev2 profile IPROF
+			 match identity remote any
+			 identity local key-id $me
+			 authentication remote pre-share
+			 authentication local pre-share
+			 keyring local keys
+			crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+			 mode tunnel
+			crypto ipsec profile IPROF
+			 set transform-set TS
+			 set ikev2-profile IPROF
+			interface bak0
+			 ip address 192.0.2.11 255.255.255.0
+		EOF
+		for i in $(seq 1 "$1"); do
+			printf 'interface Tunnel%d\n ip address 10.%d.%d.%d 255.255.255.252\n' \
+				"$i" $((i / 16384)) $((i / 64 % 256)) $((i % 64 * 4 + 1))
+			printf ' tunnel source bak0\n tunnel mode ipsec ipv4\n tunnel destination dynamic\n'
+			printf ' tunnel protection ipsec profile IPROF ikev2-profile IPROF\n'
+			printf ' vpn-sip local-number %s remote-number %s bandwidth 1000\n' "$me" "$(remote "$i")"
+		done
+		cat <<-EOF
+			vpn-sip enable
+			vpn-sip local-number $me address ipv4 bak0
+			vpn-sip sip-server ipv4:192.0.2.1
+			vpn-sip sip-domain example.ne.jp
+		EOF
+		for i in $(seq 1 "$1"); do
+			printf 'ip route 10.%d.%d.0 255.255.255.0 Tunnel%d\n' $((128 + i / 256)) $((i % 256)) "$i"
+		done
+		echo "end"
+	} >"$2"
+}
+write_conf "$N" "$dir/big.conf"
+write_conf 0 "$dir/base.conf"
+: >"$dir/empty.conf"
+
+json_num() { [ -n "${1:-}" ] && echo "$1" || echo null; }
+vsh() { build/vpnsipsh -S "$dir/sock" -c "$1"; }
+# mean latency of REPS runs of a show command, in ms with one decimal
+show_mean() {
+	local t0 t1
+	t0=$(date +%s%N)
+	for _ in $(seq "$REPS"); do vsh "$1" >/dev/null; done
+	t1=$(date +%s%N)
+	awk "BEGIN {printf \"%.1f\", ($t1 - $t0) / 1e6 / $REPS}"
+}
+
+parse_ms="" tuns=0 rc_ms="" sess_ms="" rss_empty="" rss_base="" rss_big=""
+rc_lines="" sess_lines=""
+t0=$(ms)
+if build/vpnsipd -t -f "$dir/big.conf" >"$dir/t.out" 2>&1; then
+	t1=$(ms)
+	parse_ms=$((t1 - t0))
+else
+	echo "bench_control: vpnsipd -t rejected the configuration:" >&2
+	tail -5 "$dir/t.out" >&2
+fi
+
+start_daemon "$dir/empty.conf" && rss_empty=$(rss "$pid") && stop_daemon
+start_daemon "$dir/base.conf" && rss_base=$(rss "$pid") && stop_daemon
+
+# boot BOOTS times (default 3; the machine is shared: the median is reported)
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
+boots="" tunboots=""
+for b in $(seq "${BENCH_BOOTS:-3}"); do
+	t0=$(ms)
+	start_daemon "$dir/big.conf" || break
+	t1=$(ms)
+	boots="$boots $((t1 - t0))"
+	for _ in $(seq 3000); do
+		tuns=$(ip netns exec "$ns" ip -br link | grep -c '^Tunnel' || true)
+		[ "$tuns" -ge "$N" ] && break
+		sleep 0.01
+	done
+	[ "$tuns" -ge "$N" ] && tunboots="$tunboots $(($(ms) - t0))"
+	if [ "$b" -lt "${BENCH_BOOTS:-3}" ]; then
+		stop_daemon
+		continue
+	fi
+	sleep 1 # let the post-boot work (registration attempts, timers) settle
+	rss_big=$(rss "$pid")
+	rc_ms=$(show_mean "show running-config")
+	rc_lines=$(vsh "show running-config" | wc -l)
+	sess_ms=$(show_mean "show vpn-sip session")
+	sess_lines=$(vsh "show vpn-sip session" | grep -c 'Interface: Tunnel' || true)
+	grep -E '%[A-Z_]+-[0-3]-' "$dir/log" | head -3 >&2 || true
+	stop_daemon
+done
+boot_ms=$(echo "$boots" | median)
+tuns_ms=$(echo "$tunboots" | median)
+echo "bench_control: boots (ms):$boots; until every TunnelN:$tunboots" >&2
+per_tunnel=""
+if [ -n "$rss_big" ] && [ -n "$rss_base" ] && [ "$N" -gt 0 ]; then
+	per_tunnel=$(awk "BEGIN {printf \"%.1f\", ($rss_big - $rss_base) / $N}")
+fi
+cat >"$out" <<JSON
+{
+  "tunnels_configured": $N,
+  "config_parse_1000_tunnels_ms": $(json_num "$parse_ms"),
+  "config_load_1000_tunnels_ms": $(json_num "$boot_ms"),
+  "config_load_all_tun_devices_ms": $(json_num "$tuns_ms"),
+  "tun_devices_created": $(json_num "$tuns"),
+  "show_running_config_ms": $(json_num "$rc_ms"),
+  "show_running_config_lines": $(json_num "$rc_lines"),
+  "show_session_1000_configured_ms": $(json_num "$sess_ms"),
+  "show_session_1000_configured_listed": $(json_num "$sess_lines"),
+  "rss_empty_config_kib": $(json_num "$rss_empty"),
+  "rss_vpnsip_no_tunnel_kib": $(json_num "$rss_base"),
+  "rss_1000_tunnels_kib": $(json_num "$rss_big"),
+  "rss_per_configured_tunnel_kib": $(json_num "$per_tunnel")
+}
+JSON
+cat "$out"
