@@ -158,10 +158,11 @@ def tunnel_overlimits(lab, router="rtrA"):
     return sum(int(n) for n in re.findall(r"overlimits (\d+)", out))
 
 
-def outer_rate(lab, kbps, mode, port, window=None):
+def outer_rate(lab, kbps, mode, port, window=None, warmup=3.5):
     """Saturate Tunnel1 from lanA to lanB with iperf3 and return the outer
-    L3 rate (bits/s) of rtrA's backup link over a window in the middle of
-    the run, and the iperf3 receiver's goodput."""
+    L3 rate (bits/s) of rtrA's backup link over a window that starts
+    warmup seconds into the run (the shaper's ESP/GSO correction settles
+    meanwhile), and the iperf3 receiver's goodput."""
     big = mode.endswith("1400")
     if window is None:
         window = 8.0 if kbps >= 256 else 12.0
@@ -171,10 +172,10 @@ def outer_rate(lab, kbps, mode, port, window=None):
         time.sleep(0.5)
         args = [a.format(offer=f"{kbps * (2 if big else 3)}k") for a in MODES[mode]]
         cli = lab.popen("lanA", "iperf3", "-c", HOST_B, "-p", str(port),
-                        "-t", str(int(window + 5)), *args,
+                        "-t", str(int(window + warmup + 1.5)), *args,
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(3.5)
+            time.sleep(warmup)
             b0, p0 = port_counters(lab)
             o0 = tunnel_overlimits(lab)
             t0 = time.monotonic()

@@ -250,6 +250,19 @@ def test_vpnsip_implicit_policy_on_a_tunnel(build, daemon_factory):
     assert cls["1:1"][:2] == ("1Mbit", "1Mbit") and cls["1:10"][0] == "300Kbit"
     assert class_sent(ns, "Tunnel1")["1:10"] == (5 * 94, 5)
     assert "shape (average) cir 1000000" in d.sh("show policy-map interface Tunnel1").stdout
+    # a rekey to an SA with another ICV (HMAC-SHA256-128: 16) changes the
+    # size table and the classes' overhead in place: same qdiscs, counters
+    # kept
+    d.sh("test qos vpn-sip esp Tunnel1 36 16 16 16")
+    assert "overhead 70" in tc(ns, "class", "show", "dev", "Tunnel1")
+    assert "overhead 66" not in tc(ns, "class", "show", "dev", "Tunnel1")
+    assert class_sent(ns, "Tunnel1")["1:10"] == (5 * 94, 5)
+    assert "qdisc tbf 8000: root" in root_qdisc(ns, "Tunnel1")
+    ns.run("ping", "-c", "2", "-i", "0.2", "-W", "1", "192.0.2.7")
+    # 84 bytes: 36 + 16 + 96 + 16 = 164 outside, 164 - 70 = 94 from the table
+    assert class_sent(ns, "Tunnel1")["1:10"] == (7 * 94, 7)
+    assert "ESP/GSO correction: shaping at 100.0% of the target" in \
+        d.sh("show policy-map interface Tunnel1").stdout
     # absolute bandwidth in the child, now used by VPN-SIP, is refused
     r = d.sh("configure terminal", "policy-map LLQ", "class VIDEO", "bandwidth 100", check=False)
     assert r.returncode == 1

@@ -58,18 +58,48 @@ def capture_tos(lab, n, action):
     return re.findall(r"\(tos (0x[0-9a-f]+)", out)
 
 
-def measure(lab, kbps, mode, port):
+def measure(lab, kbps, mode, port, warmup=3.5):
     """The outer rate of a saturating run; a run whose source did not
     saturate the shaper (no overlimits: a stalled iperf3 on a busy machine)
     measures nothing and is repeated once."""
     for attempt in (1, 2):
-        got, _, pkts, over = outer_rate(lab, kbps, mode, port + 20 * (attempt - 1))
+        got, _, pkts, over = outer_rate(lab, kbps, mode, port + 20 * (attempt - 1),
+                                        warmup=warmup)
         print(f"{kbps} kbps {mode}: outer {got / 1000:.1f} kbps ({pkts} packets, "
               f"{over} overlimits)")
         if over > 0:
             return got
     assert over > 0, "the source never saturated Tunnel1's shaper"
     return got
+
+
+def correction(text):
+    """The ESP/GSO correction show prints, in percent."""
+    m = re.search(r"ESP/GSO correction: shaping at (\d+\.\d)% of the target", text)
+    assert m, text
+    return float(m.group(1))
+
+
+def root_rate_kbit(lab, node="rtrA"):
+    out = lab.exec(node, "tc", "class", "show", "dev", "Tunnel1").stdout
+    m = re.search(r"class htb 1:1 root .*?rate (\d+)([KM]?)bit", out)
+    assert m, out
+    return int(m.group(1)) * {"": 0.001, "K": 1, "M": 1000}[m.group(2)]
+
+
+def check_gso_correction(session, lab, kbps, port):
+    """Bulk TCP with MSS 200: GSO packets of a few segments pass the size
+    table whole, so the data plane's feedback must lower the shaped rate
+    until the OUTER rate is within b=AS (measured after the loop settled:
+    8 s into the run), without gross under-use; show keeps the target and
+    prints the correction, which tc's 1:1 rate follows."""
+    got = measure(lab, kbps, "tcp-200", port, warmup=8)
+    assert 0.85 * kbps * 1000 <= got <= 1.05 * kbps * 1000, (kbps, got)
+    text = session.sh("rtrA", "show policy-map interface Tunnel1")
+    assert f"target shape rate {kbps * 1000}" in text, text
+    corr = correction(text)
+    assert 40.0 <= corr < 100.0, text
+    assert abs(root_rate_kbit(lab) - kbps * corr / 100) <= 0.01 * kbps, (corr, root_rate_kbit(lab))
 
 
 def check_clean(session):
@@ -86,6 +116,8 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
     try:
         s.up()
         for node in ("rtrA", "rtrB"):
+            assert "ESP/GSO correction: shaping at 100.0% of the target" in \
+                s.sh(node, "show policy-map interface Tunnel1")
             # the SA's transforms (AES-CBC-256 + HMAC-SHA256-128) replace the
             # default table: ICV 16, so 84-byte pings are 164 bytes outside
             assert "overhead accounting follows the SA: 36 fixed, 16 IV, block 16, ICV 16" \
@@ -103,6 +135,8 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
         for i, mode in enumerate(modes):
             got = measure(lab, 256, mode, 5301 + i)
             assert 0.95 * 256000 <= got <= 1.05 * 256000, (mode, got)
+        if not asan:
+            check_gso_correction(s, lab, 256, 5305)
 
         # the counters of show move with traffic and match tc's own
         p0, b0 = show_output(s.sh("rtrA", "show policy-map interface Tunnel1"))
@@ -127,8 +161,11 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
             s.clear()
             s.up()
             assert "cir 1000000" in s.sh("rtrA", "show policy-map interface Tunnel1")
+            assert "shaping at 100.0% of the target" in \
+                s.sh("rtrA", "show policy-map interface Tunnel1")  # a new session: none
             got = measure(lab, 1000, "tcp-1400", 5310)
             assert 0.95 * 1000000 <= got <= 1.05 * 1000000, got
+            check_gso_correction(s, lab, 1000, 5312)
 
         # clearing the session removes the implicit policy from tc, both sides
         s.clear()

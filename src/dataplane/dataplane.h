@@ -73,6 +73,10 @@ struct dp_sa_stats {
 
 struct dp_tunnel_stats {
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out; /* inner packets/bytes */
+	/* What left on the wire for the tunnel at layer 3: each ESP packet
+	 * with its outer IPv4 and UDP headers (QoS's outer-rate feedback;
+	 * tunnel_clear_counters leaves them). */
+	uint64_t outer_pkts_out, outer_bytes_out;
 	uint64_t encrypt_errors, decrypt_errors, replay_drops;
 	uint64_t trigger_drops; /* routed into the tunnel without an SA (dropped) */
 	uint64_t triggers;      /* trigger events raised */

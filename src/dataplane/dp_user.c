@@ -43,6 +43,7 @@ struct debug_flag debug_dp_packet = {
 #define IKE_PORT 500
 #define PKT_MAX 65535
 #define BATCH 64
+#define OUTER_IP_UDP 28 /* IPv4 (no options) + UDP in front of each ESP packet */
 
 enum src_kind { SRC_WAKE = 1, SRC_TUN, SRC_PORT };
 
@@ -482,9 +483,13 @@ static void m_tunnel_clear_counters(struct dataplane *dp, const char *name)
 	pthread_mutex_lock(&u->mu);
 	t = tunnel_by_name(u, name);
 	if (t) {
-		uint64_t last = t->st.last_use_ms;
+		/* the outer counters feed QoS's rate feedback: never reset */
+		uint64_t last = t->st.last_use_ms, op = t->st.outer_pkts_out,
+			 ob = t->st.outer_bytes_out;
 		memset(&t->st, 0, sizeof(t->st));
 		t->st.last_use_ms = last;
+		t->st.outer_pkts_out = op;
+		t->st.outer_bytes_out = ob;
 	}
 	pthread_mutex_unlock(&u->mu);
 }
@@ -774,6 +779,8 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 	}
 	t->st.pkts_out++;
 	t->st.bytes_out += len;
+	t->st.outer_pkts_out++;
+	t->st.outer_bytes_out += (uint64_t)n + OUTER_IP_UDP;
 	sa->packets++;
 	sa->bytes += len;
 	sa->last_use_ms = t->st.last_use_ms = evloop_now_ms();

@@ -173,6 +173,15 @@ struct qos_attachment {
 	int ifindex;    /* where it was installed */
 	struct qos_plan plan;
 	uint64_t root_last_ms, root_last_drops, root_drop_bps;
+	/* implicit: the ESP/GSO correction in effect (feedback.c): 1:1 and
+	 * its leaves shape at kbps x corr / QOS_CORR_ONE */
+	unsigned corr;
+	struct qos_attachment *fb_next, **fb_prevp; /* the implicit list */
+	struct qos_fb_window {
+		uint64_t t0_ms, bytes0;  /* start: the data plane's outer counter */
+		uint64_t overlimits0;
+		bool started, have_overlimits;
+	} fb;
 };
 
 /* The attachment on an interface (static or implicit), or NULL. */
@@ -199,6 +208,40 @@ int qos_attachment_change_esp(struct qos_attachment *a);
 void qos_marker_publish(const struct qos_attachment *a);
 void qos_marker_withdraw(const char *ifname);
 void qos_markers_clear(void);
+
+/* ---- the outer-rate feedback (feedback.c, docs/qos.md) -------------------
+ *
+ * b=AS is the outer rate, but a GSO packet that passes the size table whole
+ * is charged one packet's ESP overhead for several segments.  The data
+ * plane counts what really leaves (dp_tunnel_stats.outer_bytes_out); about
+ * once a second, for each implicit policy whose shaper is saturated, the
+ * outer rate is compared with b=AS and the shaped rate corrected. */
+#define QOS_CORR_ONE 10000u     /* the correction in 1/10000: no correction */
+#define QOS_CORR_MIN 4000u      /* never below 40 % of b=AS */
+#define QOS_FB_MIN_BYTES 24000u /* an interval measures from this many outer bytes */
+#define QOS_FB_MIN_MS 1000u
+#define QOS_FB_MAX_MS 8000u
+
+/* The next correction from the current one, b=AS (bits/s), the outer bytes
+ * the data plane sent over interval_ms, and whether the shaper held packets
+ * back all along (saturated).  Acts only on a saturated interval with at
+ * least QOS_FB_MIN_BYTES: above b=AS it lowers the correction, more than
+ * 1 % below it raises it back towards QOS_CORR_ONE, each time 70 % of the
+ * way to the value that would give 99.7 % of b=AS (damped); clamped to
+ * QOS_CORR_MIN..QOS_CORR_ONE.  Pure: unit-tested. */
+unsigned qos_feedback_next(unsigned corr, uint64_t target_bps, uint64_t outer_bytes,
+			   uint64_t interval_ms, bool saturated);
+/* The implicit policies the feedback visits (added by qos_attachment_new,
+ * removed by qos_attachment_remove); the timer runs while any exists. */
+void qos_feedback_add(struct qos_attachment *a);
+void qos_feedback_del(struct qos_attachment *a);
+void qos_feedback_restart(struct qos_attachment *a);
+void qos_feedback_init(struct evloop *loop);
+void qos_feedback_shutdown(void);
+/* The shaped rate of 1:1 (b=AS x correction for implicit policies). */
+uint64_t qos_attachment_shaped_bps(const struct qos_attachment *a);
+
+extern struct debug_flag debug_qos; /* "debug qos" */
 
 void qos_show_cli_init(void);
 /* Follow VPN-SIP sessions (the daemon's kernel side). */

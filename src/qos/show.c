@@ -115,6 +115,15 @@ static bool has_queueing(const struct qos_pclass *pc)
 		      pc->shape_bps);
 }
 
+/* A leaf's rate as configured: under the ESP/GSO correction the kernel
+ * shapes at a fraction of it (show prints the target, as IOS does). */
+static uint64_t leaf_target_bps(const struct qos_attachment *a, const struct qos_leaf *l)
+{
+	if (!a->implicit || !a->corr || a->corr == QOS_CORR_ONE)
+		return l->rate_bps;
+	return (l->rate_bps * QOS_CORR_ONE / a->corr + 500) / 1000 * 1000;
+}
+
 static void leaf_lines(const struct config *cfg, struct qos_attachment *a, size_t i,
 		       const struct qos_class_stats *st, struct strbuf *out, int ind)
 {
@@ -123,6 +132,7 @@ static void leaf_lines(const struct config *cfg, struct qos_attachment *a, size_
 		a->plan.leaf_policy ? qos_pclass_find(a->plan.leaf_policy, l->name) : NULL;
 	uint64_t avg = st->packets ? st->bytes / st->packets : 1000;
 	uint64_t dbps = drop_rate(&l->last_ms, &l->last_drops, &l->drop_bps, st->drops, avg);
+	uint64_t rate = leaf_target_bps(a, l);
 	char buf[8];
 
 	indent(out, ind);
@@ -134,20 +144,20 @@ static void leaf_lines(const struct config *cfg, struct qos_attachment *a, size_
 		sb_puts(out, "Priority: ");
 		if (pc->priority_percent)
 			sb_printf(out, "%u%% (%llu kbps)", pc->priority_percent,
-				  (unsigned long long)(l->rate_bps / 1000));
+				  (unsigned long long)(rate / 1000));
 		else if (pc->priority_kbps)
 			sb_printf(out, "%u kbps", pc->priority_kbps);
 		else
 			sb_puts(out, "Strict");
 		sb_printf(out, ", burst bytes %llu, b/w exceed drops: %llu\n",
-			  (unsigned long long)(l->rate_bps / 8 / 5), (unsigned long long)st->drops);
+			  (unsigned long long)(rate / 8 / 5), (unsigned long long)st->drops);
 	}
 	queue_lines(out, ind + 2, st, l->limit, has_queueing(pc));
 	if (pc && pc->bw_kind != QOS_BW_NONE) {
 		indent(out, ind + 2);
 		if (pc->bw_kind == QOS_BW_PERCENT)
 			sb_printf(out, "bandwidth %u%% (%llu kbps)\n", pc->bw,
-				  (unsigned long long)(l->rate_bps / 1000));
+				  (unsigned long long)(rate / 1000));
 		else if (pc->bw_kind == QOS_BW_REMAINING)
 			sb_printf(out, "bandwidth remaining %u%%\n", pc->bw);
 		else
@@ -194,7 +204,7 @@ static void show_attachment(const struct config *cfg, struct qos_attachment *a,
 		uint64_t avg = st[0].packets ? st[0].bytes / st[0].packets : 1000;
 		uint64_t dbps = drop_rate(&a->root_last_ms, &a->root_last_drops, &a->root_drop_bps,
 					  st[0].drops, avg);
-		uint64_t cir = a->plan.root_bps;
+		uint64_t cir = a->implicit ? (uint64_t)a->kbps * 1000 : a->plan.root_bps;
 		unsigned limit = pc && pc->queue_limit ? pc->queue_limit : QOS_QUEUE_LIMIT_DEFAULT;
 		char buf[8];
 		int dscp = a->implicit ? QOS_DSCP_CS4 : pc ? pc->set_dscp : -1;
@@ -216,6 +226,11 @@ static void show_attachment(const struct config *cfg, struct qos_attachment *a,
 			sb_printf(out, "      overhead accounting: ESP-in-UDP (%u fixed, %u IV, "
 				       "block %u, ICV %u bytes)\n",
 				  a->esp.fixed_bytes, a->esp.iv_len, a->esp.block_size, a->esp.icv_len);
+		if (a->implicit && a->has_esp) {
+			unsigned c = a->corr ? a->corr : QOS_CORR_ONE;
+			sb_printf(out, "      ESP/GSO correction: shaping at %u.%u%% of the target\n",
+				  c / 100, c % 100 / 10);
+		}
 		if (!a->plan.leaf_policy) {
 			free(st);
 			return;

@@ -37,7 +37,7 @@
 #include "qos/qos_int.h"
 #include "util/evloop.h"
 
-static struct debug_flag debug_qos = {
+struct debug_flag debug_qos = {
 	.path = "qos",
 	.help = "QoS: policies programmed into the kernel (tc)",
 	.title = "QoS",
@@ -95,6 +95,8 @@ struct qos_attachment *qos_attachment_new(const char *ifname, bool implicit)
 	a->ifname = xstrdup(ifname);
 	a->implicit = implicit;
 	hashmap_put(&Q.atts, ifname, a);
+	if (implicit)
+		qos_feedback_add(a);
 	return a;
 }
 
@@ -446,7 +448,7 @@ static bool plan_for(const struct config *cfg, struct qos_attachment *a, struct 
 	uint64_t root;
 
 	if (a->implicit) {
-		root = (uint64_t)a->kbps * 1000;
+		root = qos_attachment_shaped_bps(a);
 		leaf = a->policy ? qos_pmap_find(cfg, a->policy) : NULL;
 		if (a->policy && !leaf) {
 			snprintf(err, errlen, "policy-map %s not configured", a->policy);
@@ -523,6 +525,8 @@ static int kernel_install(const struct config *cfg, struct qos_attachment *a, ch
 	a->ifindex = idx;
 	a->split = a->has_esp;
 	a->overhead = ovh;
+	if (a->implicit)
+		qos_feedback_restart(a);
 	dbg(&debug_qos, "QoS: %s (%s): %s%s%s installed, %llu bps, %zu classes%s", a->ifname,
 	    a->dev, a->implicit ? "implicit policy" : "policy ", a->implicit ? "" : a->policy,
 	    a->implicit && a->policy ? " with child" : "", (unsigned long long)pl->root_bps,
@@ -553,8 +557,10 @@ void qos_attachment_remove(struct qos_attachment *a)
 	if (!a)
 		return;
 	kernel_remove(a);
-	if (a->implicit)
+	if (a->implicit) {
 		qos_marker_withdraw(a->ifname);
+		qos_feedback_del(a);
+	}
 	hashmap_del(&Q.atts, a->ifname);
 	qos_plan_free(&a->plan);
 	free(a->ifname);
@@ -575,6 +581,23 @@ void qos_attachments_drop_model(const struct qos_cfg *model)
 		if (((struct qos_attachment *)v[i])->model == model)
 			qos_attachment_remove(v[i]);
 	free(v);
+}
+
+/* Change 1:1 and every leaf in place: rate, ceil and the per-packet
+ * overhead (RTM_NEWTCLASS on the existing handles keeps queues and
+ * counters). */
+static int classes_change(const struct qos_attachment *a, const struct qos_plan *plan,
+			  unsigned overhead)
+{
+	int rc = htb_class(a->ifindex, ROOT_HANDLE, ROOT_CLASS, plan->root_bps, plan->root_bps, 0,
+			   overhead, false);
+
+	for (size_t i = 0; rc >= 0 && i < plan->nleaves; i++) {
+		const struct qos_leaf *l = &plan->leaves[i];
+		rc = htb_class(a->ifindex, ROOT_CLASS, TC_HANDLE(1, l->minor), l->rate_bps,
+			       l->ceil_bps, l->prio, overhead, false);
+	}
+	return rc;
 }
 
 /* A new root rate with the same classes: change each class in place. */
@@ -600,32 +623,31 @@ int qos_attachment_change_rate(struct qos_attachment *a)
 	qos_plan_free(&a->plan);
 	a->plan = plan;
 	qos_marker_publish(a);
+	if (a->implicit)
+		qos_feedback_restart(a);
 	if (!a->installed)
 		return 0;
-	rc = htb_class(a->ifindex, ROOT_HANDLE, ROOT_CLASS, plan.root_bps, plan.root_bps, 0,
-		       a->overhead, false);
-	for (size_t i = 0; rc >= 0 && i < plan.nleaves; i++) {
-		const struct qos_leaf *l = &plan.leaves[i];
-		rc = htb_class(a->ifindex, ROOT_CLASS, TC_HANDLE(1, l->minor), l->rate_bps,
-			       l->ceil_bps, l->prio, a->overhead, false);
-	}
+	rc = classes_change(a, &a->plan, a->overhead);
 	if (rc < 0) {
 		log_msg("QOS", SEV_ERR, "RATE", "%s: tc change: %s", a->ifname, nl_geterror(rc));
 		return -1;
 	}
 	dbg(&debug_qos, "QoS: %s: rate changed to %llu bps in place", a->ifname,
-	    (unsigned long long)plan.root_bps);
+	    (unsigned long long)a->plan.root_bps);
 	return 0;
 }
 
 int qos_attachment_change_esp(struct qos_attachment *a)
 {
+	unsigned ovh = esp_constant(a->has_esp ? &a->esp : NULL);
 	int rc;
 
+	if (a->implicit)
+		qos_feedback_restart(a);
 	if (!a->installed)
 		return 0;
-	if (a->split != a->has_esp || a->overhead != esp_constant(a->has_esp ? &a->esp : NULL)) {
-		/* the tree or the classes' overhead change: rebuild */
+	if (a->split != a->has_esp) {
+		/* the splitting TBF comes or goes: rebuild */
 		char err[256];
 		if (qos_attachment_apply(a->cfg, a, err, sizeof(err)) < 0) {
 			log_msg("QOS", SEV_ERR, "ESP", "%s: %s", a->ifname, err);
@@ -633,7 +655,13 @@ int qos_attachment_change_esp(struct qos_attachment *a)
 		}
 		return 0;
 	}
+	if (!a->has_esp)
+		return 0; /* no ESP accounting before or after */
+	/* in place: the TBF's size table, then the classes' constant part
+	 * (tc_ratespec.overhead); queues and counters stay */
 	rc = root_stab_change(a->ifindex, a->has_esp ? &a->esp : NULL);
+	if (rc >= 0 && ovh != a->overhead && (rc = classes_change(a, &a->plan, ovh)) >= 0)
+		a->overhead = ovh;
 	if (rc < 0) {
 		log_msg("QOS", SEV_ERR, "ESP", "%s: tc change (size table): %s", a->ifname,
 			nl_geterror(rc));
@@ -793,6 +821,7 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 	}
 	iface_listener_register(&qos_listener);
 	qos_session_init(cfg);
+	qos_feedback_init(loop);
 	return 0;
 }
 
@@ -808,6 +837,7 @@ void qos_kernel_shutdown(void)
 		hashmap_clear(&Q.pending);
 	}
 	qos_markers_clear();
+	qos_feedback_shutdown();
 	if (Q.nl)
 		nl_socket_free(Q.nl);
 	Q.nl = NULL;

@@ -58,6 +58,7 @@ int qos_vpnsip_attach(const struct config *cfg, const char *tunnel, unsigned kbp
 	free(a->policy);
 	a->policy = child_policy ? xstrdup(child_policy) : NULL;
 	a->kbps = kbps;
+	a->corr = QOS_CORR_ONE; /* a new session: the feedback starts over */
 	a->has_esp = esp != NULL;
 	if (esp)
 		a->esp = *esp;
@@ -250,6 +251,21 @@ static int cmd_test_update(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static int cmd_test_esp(struct cli_exec *x)
+{
+	struct qos_esp_overhead esp = {
+		.fixed_bytes = (unsigned)cli_arg_long(x, "fixed", 36),
+		.block_size = (unsigned)cli_arg_long(x, "block", 16),
+		.iv_len = (unsigned)cli_arg_long(x, "iv", 16),
+		.icv_len = (unsigned)cli_arg_long(x, "icv", 12),
+	};
+
+	if (qos_vpnsip_set_esp(cli_arg(x, "ifname"), &esp) < 0)
+		return cli_error(x, "No VPN-SIP bandwidth policy on %s, or the change failed",
+				 cli_arg(x, "ifname"));
+	return CLI_OK;
+}
+
 static int cmd_test_detach(struct cli_exec *x)
 {
 	if (!qos_vpnsip_kbps(cli_arg(x, "ifname")))
@@ -272,6 +288,10 @@ static const struct cli_cmd hook_cmds[] = {
 	{ "exec", "test qos vpn-sip update IFNAME$ifname (1-10000000)$kbps",
 	  HOOK "Change the negotiated bandwidth\nTunnel interface\nBandwidth (kbps)", cmd_test_update,
 	  CLI_PRIV | CLI_HIDDEN },
+	{ "exec", "test qos vpn-sip esp IFNAME$ifname (0-255)$fixed (1-255)$block (0-64)$iv (0-64)$icv",
+	  HOOK "ESP parameters of a rekeyed SA\nTunnel interface\nFixed bytes (outer IP+UDP+ESP "
+	       "header)\nCipher block size\nIV length\nICV length",
+	  cmd_test_esp, CLI_PRIV | CLI_HIDDEN },
 	{ "exec", "test qos vpn-sip detach IFNAME$ifname",
 	  HOOK "Remove it as a session end would\nTunnel interface", cmd_test_detach,
 	  CLI_PRIV | CLI_HIDDEN },

@@ -464,3 +464,86 @@ TEST(show_class_map_and_policy_map)
 	sb_free(&out);
 	cli_session_free(s);
 }
+
+/* The outer-rate feedback's arithmetic (feedback.c): rates in bit/s,
+ * outer bytes the data plane sent over an interval. */
+TEST(feedback_correction)
+{
+	const uint64_t T = 1000000; /* b=AS 1000 kbps */
+
+	/* nothing to act on: not saturated, too few bytes, no interval */
+	CHECK_INT(qos_feedback_next(QOS_CORR_ONE, T, 165000, 1000, false), QOS_CORR_ONE);
+	CHECK_INT(qos_feedback_next(QOS_CORR_ONE, T, QOS_FB_MIN_BYTES - 1, 100, true),
+		  QOS_CORR_ONE);
+	CHECK_INT(qos_feedback_next(QOS_CORR_ONE, T, 165000, 0, true), QOS_CORR_ONE);
+	/* 1.32 x b=AS (GSO, MSS 200): 70 % of the way to 99.7 % / 1.32 */
+	CHECK_INT(qos_feedback_next(QOS_CORR_ONE, T, 165000, 1000, true), 8287);
+	/* within [0.99, 1] x b=AS: kept */
+	CHECK_INT(qos_feedback_next(8000, T, 124375, 1000, true), 8000);
+	CHECK_INT(qos_feedback_next(8000, T, 125000, 1000, true), 8000);
+	CHECK_INT(qos_feedback_next(8000, T, 123750, 1000, true), 8000);
+	/* 0.9 x b=AS: 70 % of the way back up */
+	CHECK_INT(qos_feedback_next(8000, T, 112500, 1000, true), 8604);
+	/* below b=AS without a correction: nothing to raise */
+	CHECK_INT(qos_feedback_next(QOS_CORR_ONE, T, 100000, 1000, true), QOS_CORR_ONE);
+	/* close to one: one */
+	CHECK_INT(qos_feedback_next(9950, T, 122500, 1000, true), QOS_CORR_ONE);
+	/* clamped below */
+	CHECK_INT(qos_feedback_next(4500, T, 375000, 1000, true), QOS_CORR_MIN);
+	/* the interval scales: 64 kbps, 24000 bytes in 3 s is exactly b=AS */
+	CHECK_INT(qos_feedback_next(9000, 64000, 24000, 3000, true), 9000);
+	CHECK_INT(qos_feedback_next(9000, 64000, 24000, 2000, true), 6887);
+	/* converges: the wire carries r x the shaped rate */
+	for (int k = 0; k < 3; k++) {
+		const double r[] = { 1.32, 1.08, 1.003 };
+		unsigned c = QOS_CORR_ONE;
+		double rate = 0;
+		for (int i = 0; i < 8; i++) {
+			rate = r[k] * (double)c / QOS_CORR_ONE * T;
+			c = qos_feedback_next(c, T, (uint64_t)(rate / 8), 1000, true);
+		}
+		rate = r[k] * (double)c / QOS_CORR_ONE * T;
+		CHECK(rate <= 1.0 * T && rate >= 0.99 * T);
+	}
+}
+
+TEST(feedback_correction_in_show)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	struct qos_esp_overhead esp = { 36, 16, 16, 16 };
+	struct qos_attachment *a;
+	char err[512];
+
+	apply(s, seed_lines);
+	run(s, "configure terminal", &out);
+	run(s, "interface Tunnel2", &out);
+	run(s, "end", &out);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel2", 1000, "LLQ", &esp, err, sizeof(err)), 0);
+	a = qos_attachment_find("Tunnel2");
+	CHECK(a && a->corr == QOS_CORR_ONE && a->plan.root_bps == 1000000);
+	run(s, "show policy-map interface Tunnel2", &out);
+	CHECK(strstr(sb_str(&out), "      ESP/GSO correction: shaping at 100.0% of the target\n"));
+	/* a correction scales the shaper; show keeps the targets */
+	a->corr = 9412;
+	CHECK_INT(qos_attachment_change_rate(a), 0);
+	CHECK_INT(qos_attachment_shaped_bps(a), 941200);
+	CHECK_INT(a->plan.root_bps, 941200);
+	CHECK_INT(a->plan.leaves[0].rate_bps, 282360);
+	run(s, "show policy-map interface Tunnel2", &out);
+	CHECK(strstr(sb_str(&out), "shape (average) cir 1000000, bc 4000, be 4000\n"
+				   "      target shape rate 1000000\n"));
+	CHECK(strstr(sb_str(&out), "      ESP/GSO correction: shaping at 94.1% of the target\n"));
+	CHECK(strstr(sb_str(&out), "Priority: 30% (300 kbps)"));
+	/* a renegotiation keeps the correction, a new session starts over */
+	CHECK_INT(qos_vpnsip_update("Tunnel2", 512), 0);
+	CHECK_INT(a->plan.root_bps, 481894);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel2", 1000, "LLQ", &esp, err, sizeof(err)), 0);
+	a = qos_attachment_find("Tunnel2");
+	CHECK_INT(a->corr, QOS_CORR_ONE);
+	CHECK_INT(a->plan.root_bps, 1000000);
+	qos_vpnsip_detach("Tunnel2");
+	CHECK(!qos_attachment_find("Tunnel2"));
+	sb_free(&out);
+	cli_session_free(s);
+}
