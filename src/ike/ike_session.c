@@ -230,12 +230,29 @@ static void ike_list_cleanup(void *list)
 	((linked_list_t *)list)->destroy_offset(list, offsetof(ike_cfg_t, destroy));
 }
 
+/* The session of the IKE_SA this libcharon thread works on (by name, else
+ * by peer address and our port), or NULL: one lookup, so that many
+ * sessions with one peer address and one remote identity (a peer with many
+ * numbers, issue 9) neither collide nor make every lookup walk them all. */
+static struct snap *snap_of_thread(void)
+{
+	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
+
+	return ike_sa ? snap_of_sa(ike_sa) : NULL;
+}
+
 METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
        identification_t *me, identification_t *other)
 {
 	linked_list_t *list = linked_list_create();
+	struct snap *own = snap_of_thread();
 	char key[256];
 
+	if (own) {
+		list->insert_last(list, own->peer_cfg->get_ref(own->peer_cfg));
+		snap_put(own);
+		return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);
+	}
 	R.lock->read_lock(R.lock);
 	if (other && other->get_type(other) != ID_ANY) {
 		struct snap *s;
@@ -261,7 +278,14 @@ METHOD(backend_t, create_ike_cfg_enumerator, enumerator_t *, backend_t *this, ho
 	linked_list_t *list = linked_list_create();
 	struct in_addr peer = { 0 };
 	bool any = !other || other->is_anyaddr(other) || other->get_family(other) != AF_INET;
+	struct snap *own = snap_of_thread();
 
+	if (own) {
+		ike_cfg_t *ic = own->peer_cfg->get_ike_cfg(own->peer_cfg);
+		list->insert_last(list, ic->get_ref(ic));
+		snap_put(own);
+		return enumerator_create_cleaner(list->create_enumerator(list), ike_list_cleanup, list);
+	}
 	if (!any)
 		peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
 	R.lock->read_lock(R.lock);
@@ -331,10 +355,8 @@ static struct snap *snap_by_remote(identification_t *id)
 {
 	char key[256];
 	struct snap *s;
-	ike_sa_t *ike_sa = charon->bus->get_sa(charon->bus);
-
 	/* The session of the IKE_SA this thread works on, if it has one. */
-	if (ike_sa && (s = snap_find(ike_sa->get_name(ike_sa))))
+	if ((s = snap_of_thread()))
 		return s;
 	if (!id || id->get_type(id) == ID_ANY)
 		return NULL;
@@ -782,6 +804,17 @@ static identification_t *make_id(const char *v)
 	return identification_create_from_encoding(ID_KEY_ID, chunk_from_str((char *)v));
 }
 
+/* Our port when the session has none of its own.  Towards a peer port
+ * that is neither 500 nor 4500 (an answerer's per-session port) we start
+ * on 4500 at once: libcharon moves the remote port to 4500 along with ours
+ * when ours floats from 500, and the peer's session lives on its port. */
+static uint16_t default_local_port(const struct session *se)
+{
+	if (se->peer_port && se->peer_port != CHARON_UDP_PORT && se->peer_port != CHARON_NATT_PORT)
+		return CHARON_NATT_PORT;
+	return CHARON_UDP_PORT;
+}
+
 static bool add_proposals_swan(const char *text, protocol_id_t proto, void *target, bool ike)
 {
 	char *copy = strdup(text), *save = NULL;
@@ -881,7 +914,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	ike_cfg_create_t ic = {
 		.version = IKEV2,
 		.local = "0.0.0.0",
-		.local_port = se->local_port ? se->local_port : CHARON_UDP_PORT,
+		.local_port = se->local_port ? se->local_port : default_local_port(se),
 		.remote = peer,
 		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
 		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
