@@ -358,6 +358,10 @@ def run(args):
         res["rss_base_kib"] = rss_kib(rpid)
         res["rss_idle_per_tunnel_kib"] = round((res["rss_base_kib"] - res["rss_empty_kib"]) / max(n, 1), 1)
 
+        for flag in os.environ.get("BENCH_SCALE_DEBUG", "").split(","):
+            if flag:  # e.g. "crypto ikev2 error": a diagnosis run, not a measurement
+                for node in (R, P):
+                    sh(build, lab, node, "debug " + flag)
         # The simultaneous trigger.
         cpu0, pcpu0 = cpu_s(rpid), cpu_s(ppid)
         targets = [tun_addrs(i)[1] for i in range(1, n + 1)]
