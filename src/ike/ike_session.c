@@ -30,6 +30,7 @@
 #include "log/log.h"
 #include "util/evloop.h"
 #include "util/hashmap.h"
+#include "util/xalloc.h"
 
 struct config *ike_cfg_model;
 static struct evloop *loop;
@@ -1507,46 +1508,60 @@ static const char *auth_class_show(ike_sa_t *sa, bool local)
 	}
 }
 
-static void sa_info(const char *tunnel, struct sa_info *out)
+static void sa_fill(ike_sa_t *sa, struct sa_info *out)
+{
+	host_t *h;
+
+	out->found = true;
+	out->state = sa->get_state(sa);
+	out->unique_id = sa->get_unique_id(sa);
+	h = sa->get_my_host(sa);
+	if (h->get_family(h) == AF_INET)
+		memcpy(&out->local, h->get_sockaddr(h), sizeof(out->local));
+	h = sa->get_other_host(sa);
+	if (h->get_family(h) == AF_INET)
+		memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
+	out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
+	out->auth_sign = auth_class_show(sa, TRUE);
+	out->auth_verify = auth_class_show(sa, FALSE);
+	out->rekey = sa->get_statistic(sa, STAT_REKEY);
+	proposal_t *prop = sa->get_proposal(sa);
+	uint16_t alg, ks;
+	if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &ks))
+		snprintf(out->encr, sizeof(out->encr), "%s/%u",
+			 enum_to_name(encryption_algorithm_names, alg) ?: "?", ks);
+	enumerator_t *ce = sa->create_child_sa_enumerator(sa);
+	child_sa_t *child;
+	if (ce->enumerate(ce, &child)) {
+		time_t exp = child->get_lifetime(child, TRUE);
+		time_t now = time_monotonic(NULL);
+		out->child_life_remaining = exp > now ? (uint32_t)(exp - now) : 0;
+	}
+	ce->destroy(ce);
+}
+
+/* The IKE SA of each of the n sessions (an established one if there are
+ * several), in one pass over libcharon's IKE SAs: show commands stay
+ * O(sessions + SAs) instead of walking every SA per session. */
+static void sa_infos(struct session **v, size_t n, struct sa_info *out)
 {
 	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
+	struct hashmap idx;
 	ike_sa_t *sa;
 
-	memset(out, 0, sizeof(*out));
+	hashmap_init(&idx, false);
+	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		hashmap_put(&idx, v[i]->tunnel, &out[i]);
 	while (e->enumerate(e, &sa)) {
-		if (!streq(sa->get_name(sa), tunnel))
+		struct sa_info *info = hashmap_get(&idx, sa->get_name(sa));
+		if (!info || (info->found && sa->get_state(sa) != IKE_ESTABLISHED))
 			continue;
-		if (out->found && sa->get_state(sa) != IKE_ESTABLISHED)
-			continue;
-		host_t *h;
-		out->found = true;
-		out->state = sa->get_state(sa);
-		out->unique_id = sa->get_unique_id(sa);
-		h = sa->get_my_host(sa);
-		if (h->get_family(h) == AF_INET)
-			memcpy(&out->local, h->get_sockaddr(h), sizeof(out->local));
-		h = sa->get_other_host(sa);
-		if (h->get_family(h) == AF_INET)
-			memcpy(&out->remote, h->get_sockaddr(h), sizeof(out->remote));
-		out->established = sa->get_statistic(sa, STAT_ESTABLISHED);
-		out->auth_sign = auth_class_show(sa, TRUE);
-		out->auth_verify = auth_class_show(sa, FALSE);
-		out->rekey = sa->get_statistic(sa, STAT_REKEY);
-		proposal_t *prop = sa->get_proposal(sa);
-		uint16_t alg, ks;
-		if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &ks))
-			snprintf(out->encr, sizeof(out->encr), "%s/%u",
-				 enum_to_name(encryption_algorithm_names, alg) ?: "?", ks);
-		enumerator_t *ce = sa->create_child_sa_enumerator(sa);
-		child_sa_t *child;
-		if (ce->enumerate(ce, &child)) {
-			time_t exp = child->get_lifetime(child, TRUE);
-			time_t now = time_monotonic(NULL);
-			out->child_life_remaining = exp > now ? (uint32_t)(exp - now) : 0;
-		}
-		ce->destroy(ce);
+		memset(info, 0, sizeof(*info));
+		sa_fill(sa, info);
 	}
 	e->destroy(e);
+	hashmap_clear(&idx);
 }
 
 static const char *sa_state_show(const struct sa_info *i)
@@ -1588,7 +1603,9 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 	size_t n;
 	struct session **v = sorted_sessions(&n);
 	struct dataplane *dp = dataplane_get();
+	struct sa_info *infos = xcalloc(n ? n : 1, sizeof(*infos));
 
+	sa_infos(v, n, infos);
 	sb_puts(out, "Crypto session current status\n\n");
 	if (detail)
 		sb_puts(out, "Code: C - IKE Configuration mode, D - Dead Peer Detection\n"
@@ -1606,7 +1623,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 
 		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0)
 			continue;
-		sa_info(se->tunnel, &info);
+		info = infos[i];
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
 		profiles_of(se, &ip, &ikn);
@@ -1666,6 +1683,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		sb_puts(out, "\n");
 	}
 	free(v);
+	free(infos);
 }
 
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
@@ -1673,13 +1691,16 @@ void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 	size_t n;
 	struct session **v = sorted_sessions(&n);
 
+	struct sa_info *infos = xcalloc(n ? n : 1, sizeof(*infos));
+
+	sa_infos(v, n, infos);
 	sb_puts(out, " IPv4 Crypto IKEv2  SA\n\n");
 	sb_puts(out, "Tunnel-id Local                 Remote                fvrf/ivrf            Status\n");
 	for (size_t i = 0; i < n; i++) {
 		struct sa_info info;
 		char l[64], r[64];
 
-		sa_info(v[i]->tunnel, &info);
+		info = infos[i];
 		if (!info.found)
 			continue;
 		addr_port(&info.local, l, sizeof(l));
@@ -1700,6 +1721,7 @@ void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 		sb_puts(out, "\n");
 	}
 	free(v);
+	free(infos);
 }
 
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)

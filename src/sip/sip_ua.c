@@ -65,7 +65,7 @@ static char *dup0(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
-static bool str_eq0(const char *a, const char *b)
+static bool str_eq(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
@@ -92,7 +92,7 @@ static void settings_copy(struct settings *d, const struct sip_settings *s)
 		d->numbers[d->n_numbers++] = xstrdup(d->local_number);
 	for (size_t i = 0; i < s->n_local_numbers; i++)
 		if (s->local_numbers[i] && *s->local_numbers[i] &&
-		    !str_eq0(s->local_numbers[i], d->local_number))
+		    !str_eq(s->local_numbers[i], d->local_number))
 			d->numbers[d->n_numbers++] = xstrdup(s->local_numbers[i]);
 }
 
@@ -111,11 +111,6 @@ static void settings_free(struct settings *d)
 		free(d->numbers[i]);
 	free(d->numbers);
 	memset(d, 0, sizeof(*d));
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 static bool numbers_eq(const struct settings *a, const struct settings *b)

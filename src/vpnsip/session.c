@@ -922,22 +922,23 @@ static void on_offered(const struct sip_event *ev)
 	bind_handle(s, ev->call);
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
-	sip_call_answer(rt->ua, ev->call, sdp);
-	free(sdp);
 	set_state(s, VS_ANSWERING);
-	/* The peer's values are known now; IKE may start once ACKed. */
 	inet_pton(AF_INET, ev->sdp.addr, &s->remote_addr);
 	s->remote_port = ev->sdp.port;
 	s->remote_fp = ev->sdp.fp;
 	s->bw_neg = ev->sdp.bw_kbps < s->bw_conf ? ev->sdp.bw_kbps : s->bw_conf;
 	vpnsip_log(SEV_INFO, "CALL_IN", "%s: answered the call from %s", s->tunnel, s->remote_number);
-	/* As IKE responder we are ready from the 200 OK on: the caller
+	/* As IKE responder we are ready before the 200 OK leaves: the caller
 	 * starts IKE once it has the answer, and its IKE_SA_INIT (direct)
-	 * often overtakes its ACK (through the SIP server), most of all when
-	 * many calls arrive at once.  Without the ACK the call ends (nua's
-	 * 408) and the SAs go with it.  As IKE initiator we wait for the ACK. */
+	 * overtakes its ACK (through the SIP server), and would overtake our
+	 * own IKE set-up if the 200 OK went first.  Without the ACK the call
+	 * ends (nua's 408) and the SAs go with it.  As IKE initiator we wait
+	 * for the ACK. */
 	if (!s->ike_initiator)
 		answer_negotiated(s);
+	if (s->sip_handle == ev->call) /* IKE could not start: hung up (480) */
+		sip_call_answer(rt->ua, ev->call, sdp);
+	free(sdp);
 }
 
 static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
