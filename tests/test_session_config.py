@@ -72,10 +72,17 @@ def test_numbers_and_tunnel_source(build, daemon_factory):
     out = cfg(d, "interface Tunnel2",
               "vpn-sip local-number 0399999999 remote-number 0333333333 bandwidth 1000")
     assert "The local number must be the global one (vpn-sip local-number 0311111111)" in out, out
+    # Issue 9: a second global number is added (it does not replace the
+    # first); a number a tunnel uses cannot be removed.
     out = cfg(d, "vpn-sip local-number 0388888888 address ipv4 Loopback0")
+    assert "%" not in out, out
+    out = cfg(d, "no vpn-sip local-number 0311111111")
     assert "Tunnel1 has VPN-SIP local number 0311111111" in out, out
+    out = cfg(d, "no vpn-sip local-number 0388888888")
+    assert "%" not in out, out
     run = d.running_config()
     assert "\nvpn-sip local-number 0311111111 address ipv4 Loopback0\n" in run
+    assert "0388888888" not in run
     assert "\nvpn-sip tunnel source Loopback11\n" in run
     assert "\nvpn-sip max-call-duration 3600\n" in run
     out = cfg(d, "vpn-sip tunnel source GigabitEthernet1")

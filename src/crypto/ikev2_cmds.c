@@ -9,6 +9,7 @@
 
 void keyring_peer_free(struct ikev2_keyring_peer *p);
 void keyring_reindex(struct ikev2_keyring *k);
+void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
 void crypto_free_object(const char *kind, void *o);
 bool ikev2_proposal_complete(const struct ikev2_proposal *p);
 
@@ -130,11 +131,16 @@ static int cmd_peer_identity(struct cli_exec *x)
 
 	if (!p)
 		return CLI_ERR_FAILED;
-	if (x->is_no)
+	bool had = p->identity.type != CRYPTO_ID_NONE;
+	if (x->is_no) {
 		crypto_id_free(&p->identity);
-	else if (!crypto_id_set(&p->identity, cli_arg(x, "type"), cli_arg(x, "value")))
+		keyring_reindex(k);
+	} else if (!crypto_id_set(&p->identity, cli_arg(x, "type"), cli_arg(x, "value"))) {
+		keyring_reindex(k);
 		return cli_error(x, "Invalid identity");
-	keyring_reindex(k);
+	} else {
+		keyring_index_peer(k, p, had);
+	}
 	crypto_changed(cfg_of(x));
 	return CLI_OK;
 }

@@ -169,6 +169,23 @@ void keyring_reindex(struct ikev2_keyring *k)
 	}
 }
 
+/* The last peer got its first identity (a configuration being loaded):
+ * index it alone; no earlier peer can lose to it ("first wins" holds).
+ * Anything else rebuilds the index.  Keeps loading N peers O(N). */
+void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
+void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity)
+{
+	if (had_identity || !k->npeers || k->peers[k->npeers - 1] != p ||
+	    p->identity.type == CRYPTO_ID_NONE) {
+		keyring_reindex(k);
+		return;
+	}
+	char *key = id_key(&p->identity);
+	if (!hashmap_get(&k->by_identity, key))
+		hashmap_put(&k->by_identity, key, p);
+	free(key);
+}
+
 static void keyring_free(void *o)
 {
 	struct ikev2_keyring *k = o;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,11 +79,14 @@ static void load_config(struct daemon *d, const char *why)
 	struct strbuf report = STRBUF_INIT;
 	struct config_load_stats st;
 
+	uint64_t t0 = evloop_now_ms();
+
 	iface_defer_apply();
 	crypto_defer_notify();
 	int rc = config_load_file(&d->env, d->env.startup_path, &report, &st);
 	iface_flush_apply(&d->cfg);
 	crypto_flush_notify(&d->cfg);
+	uint64_t took = evloop_now_ms() - t0;
 	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
 			d->env.startup_path, strerror(errno));
@@ -98,8 +102,9 @@ static void load_config(struct daemon *d, const char *why)
 			p++;
 	}
 	log_msg("SYS", SEV_NOTICE, "CONFIG_LOAD",
-		"%s %s: %u lines, %u applied, %u errors, %u unsupported", why, d->env.startup_path,
-		st.lines, st.applied, st.errors, st.unsupported);
+		"%s %s: %u lines, %u applied, %u errors, %u unsupported (%llu ms)", why,
+		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported,
+		(unsigned long long)took);
 	sb_free(&report);
 }
 
@@ -178,6 +183,30 @@ static void daemonize(void)
 	}
 }
 
+/* Every VPN-SIP session may hold a TUN device, a UDP port and libcharon's
+ * descriptors: 1000 sessions pass the usual soft limit of 1024.  The soft
+ * limit goes to the hard one (root may raise that too). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		struct rlimit up = { want, want };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	log_msg("SYS", SEV_INFO, "FD_LIMIT", "Open file limit %llu (hard %llu)",
+		(unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = DEFAULT_CONFIG, *sock = CTL_DEFAULT_SOCKET, *state = DEFAULT_STATE_DIR;
@@ -206,6 +235,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	log_init("vpnsipd", foreground);
+	raise_fd_limit();
 	if (mkdir_p(state, 0700) < 0) {
 		fprintf(stderr, "vpnsipd: state directory %s: %s\n", state, strerror(errno));
 		return 1;

@@ -237,6 +237,14 @@ static int port_socket(uint16_t port)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	if (port == IKE_PORT || port == 4500) {
+		/* The shared ports carry every session's IKE and ESP: a burst
+		 * of setups (hundreds of sessions at once) overflowed the
+		 * default buffer.  FORCE passes rmem_max as root; else capped. */
+		int big = 4 << 20;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	}
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		int e = errno;
 		close(fd);

@@ -179,6 +179,18 @@ static void settings(void)
 	lib->settings->set_int(lib->settings, "%s.replay_window", 64, ns);
 	lib->settings->set_bool(lib->settings, "%s.close_ike_on_child_failure", TRUE, ns);
 	lib->settings->set_bool(lib->settings, "%s.make_before_break", TRUE, ns);
+	/* A VPN-SIP peer with many numbers sets up one IKE_SA per call from
+	 * one address, hundreds at once (issue 9): libcharon's default of 5
+	 * half-open IKE_SAs per peer address dropped the rest (each waited for
+	 * a retransmission, 2 s and more), and its cookie round trip from 10
+	 * half-open IKE_SAs on (3 per address in newer releases) slowed every
+	 * setup.  A responder only has a configuration for the address and
+	 * port of a call it answered: cookies start only under a flood, and
+	 * the per-address block above that (it must exceed the per-address
+	 * cookie threshold, else libcharon raises it). */
+	lib->settings->set_int(lib->settings, "%s.cookie_threshold", 4096, ns);
+	lib->settings->set_int(lib->settings, "%s.cookie_threshold_ip", 4096, ns);
+	lib->settings->set_int(lib->settings, "%s.block_threshold", 8192, ns);
 }
 
 int ike_init(struct evloop *loop, struct config *cfg)

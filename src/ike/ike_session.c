@@ -31,6 +31,7 @@
 #include "log/log.h"
 #include "util/evloop.h"
 #include "util/hashmap.h"
+#include "util/xalloc.h"
 
 struct config *ike_cfg_model;
 static struct evloop *loop;
@@ -278,12 +279,29 @@ static void ike_list_cleanup(void *list)
 	((linked_list_t *)list)->destroy_offset(list, offsetof(ike_cfg_t, destroy));
 }
 
+/* The session of the IKE_SA this libcharon thread works on (by name, else
+ * by peer address and our port), or NULL: one lookup, so that many
+ * sessions with one peer address and one remote identity (a peer with many
+ * numbers, issue 9) neither collide nor make every lookup walk them all. */
+static struct snap *snap_of_thread(void)
+{
+	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
+
+	return ike_sa ? snap_of_sa(ike_sa) : NULL;
+}
+
 METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
        identification_t *me, identification_t *other)
 {
 	linked_list_t *list = linked_list_create();
+	struct snap *own = snap_of_thread();
 	char key[256];
 
+	if (own) {
+		list->insert_last(list, own->peer_cfg->get_ref(own->peer_cfg));
+		snap_put(own);
+		return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);
+	}
 	R.lock->read_lock(R.lock);
 	if (other && other->get_type(other) != ID_ANY) {
 		struct snap *s;
@@ -309,7 +327,14 @@ METHOD(backend_t, create_ike_cfg_enumerator, enumerator_t *, backend_t *this, ho
 	linked_list_t *list = linked_list_create();
 	struct in_addr peer = { 0 };
 	bool any = !other || other->is_anyaddr(other) || other->get_family(other) != AF_INET;
+	struct snap *own = snap_of_thread();
 
+	if (own) {
+		ike_cfg_t *ic = own->peer_cfg->get_ike_cfg(own->peer_cfg);
+		list->insert_last(list, ic->get_ref(ic));
+		snap_put(own);
+		return enumerator_create_cleaner(list->create_enumerator(list), ike_list_cleanup, list);
+	}
 	if (!any)
 		peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
 	R.lock->read_lock(R.lock);
@@ -379,10 +404,8 @@ static struct snap *snap_by_remote(identification_t *id)
 {
 	char key[256];
 	struct snap *s;
-	ike_sa_t *ike_sa = charon->bus->get_sa(charon->bus);
-
 	/* The session of the IKE_SA this thread works on, if it has one. */
-	if (ike_sa && (s = snap_find(ike_sa->get_name(ike_sa))))
+	if ((s = snap_of_thread()))
 		return s;
 	if (!id || id->get_type(id) == ID_ANY)
 		return NULL;

@@ -60,6 +60,12 @@ struct sip_settings {
 				    * CANCEL (cause SIP_END_TIMEOUT); 0: SIP_CALL_TIMEOUT_DEFAULT */
 	const char *dns_servers;   /* space-separated IPv4 name servers for resolving a
 				    * server name (DHCP option 6); NULL: /etc/resolv.conf */
+	/* Every local number (issue 9), local_number among them: each has
+	 * its own REGISTER dialog (refresh, back-off, unregister at the end)
+	 * and SIP_EV_REGISTRATION events name it in reg.number.  0: the
+	 * local_number alone. */
+	const char *const *local_numbers;
+	size_t n_local_numbers;
 };
 
 enum sip_reg_state {
@@ -93,7 +99,8 @@ enum sip_end_cause {
 };
 
 enum sip_event_type {
-	SIP_EV_REGISTRATION = 1, /* reg: new registration status */
+	SIP_EV_REGISTRATION = 1, /* reg: new registration status of reg.number
+				  * ("" : every number is off) */
 	SIP_EV_CALL_OFFERED,     /* an initial INVITE: caller, callee, sdp */
 	SIP_EV_CALL_PROGRESS,    /* our INVITE: a provisional answer (status), call_id known */
 	SIP_EV_CALL_ANSWERED,    /* outgoing: 2xx with the answer SDP (ACK sent);
@@ -137,6 +144,10 @@ void sip_ua_configure(struct sip_ua *ua, const struct sip_settings *s);
 /* Place a call from settings.local_number to remote_number with sdp as the
  * offer.  Returns the new call's handle (0 when the UA is stopped). */
 uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char *sdp);
+/* The same from one of the local numbers (From, P-Preferred-Identity,
+ * Contact user); NULL: settings.local_number. */
+uint32_t sip_call_place_from(struct sip_ua *ua, const char *local_number,
+			     const char *remote_number, const char *sdp);
 /* Answer an offered call 200 OK with sdp. */
 void sip_call_answer(struct sip_ua *ua, uint32_t call, const char *sdp);
 /* Reject an offered call (status 300..699; the phrase sent is the

@@ -9,7 +9,7 @@
 #define NUA_MAGIC_T struct sip_ua
 #define NUA_HMAGIC_T struct sip_call
 #define SU_WAKEUP_ARG_T void
-#define SU_TIMER_ARG_T struct sip_ua
+#define SU_TIMER_ARG_T void
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +52,8 @@ struct settings {
 	bool enabled;
 	char *local_number, *local_addr, *server, *domain, *username, *password;
 	char *dns_servers;
+	char **numbers;           /* every local number, local_number first */
+	size_t n_numbers;
 	uint16_t local_port, server_port;
 	bool server_port_set;
 	unsigned expires, session_expires, call_timeout;
@@ -61,6 +63,11 @@ struct settings {
 static char *dup0(const char *s)
 {
 	return s && *s ? xstrdup(s) : NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 static void settings_copy(struct settings *d, const struct sip_settings *s)
@@ -80,6 +87,13 @@ static void settings_copy(struct settings *d, const struct sip_settings *s)
 	d->expires = s->expires ? s->expires : 3600;
 	d->session_expires = s->session_expires;
 	d->uri_form = s->uri_form;
+	d->numbers = xcalloc(s->n_local_numbers + 1, sizeof(*d->numbers));
+	if (d->local_number)
+		d->numbers[d->n_numbers++] = xstrdup(d->local_number);
+	for (size_t i = 0; i < s->n_local_numbers; i++)
+		if (s->local_numbers[i] && *s->local_numbers[i] &&
+		    !str_eq(s->local_numbers[i], d->local_number))
+			d->numbers[d->n_numbers++] = xstrdup(s->local_numbers[i]);
 }
 
 static void settings_free(struct settings *d)
@@ -93,17 +107,25 @@ static void settings_free(struct settings *d)
 	free(d->username);
 	free(d->password);
 	free(d->dns_servers);
+	for (size_t i = 0; i < d->n_numbers; i++)
+		free(d->numbers[i]);
+	free(d->numbers);
 	memset(d, 0, sizeof(*d));
 }
 
-static bool str_eq(const char *a, const char *b)
+static bool numbers_eq(const struct settings *a, const struct settings *b)
 {
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+	if (a->n_numbers != b->n_numbers)
+		return false;
+	for (size_t i = 0; i < a->n_numbers; i++)
+		if (strcmp(a->numbers[i], b->numbers[i]) != 0)
+			return false;
+	return true;
 }
 
 static bool settings_eq(const struct settings *a, const struct settings *b)
 {
-	return a->enabled == b->enabled && str_eq(a->local_number, b->local_number) &&
+	return numbers_eq(a, b) && a->enabled == b->enabled && str_eq(a->local_number, b->local_number) &&
 	       str_eq(a->local_addr, b->local_addr) && str_eq(a->server, b->server) &&
 	       str_eq(a->domain, b->domain) && str_eq(a->username, b->username) &&
 	       str_eq(a->password, b->password) && a->local_port == b->local_port &&
@@ -128,6 +150,7 @@ struct cmd {
 	uint32_t call;
 	int status;
 	char *text;   /* PLACE: remote number; REJECT: phrase */
+	char *from;   /* PLACE: local number (NULL: the primary) */
 	char *sdp;
 	struct settings settings;
 	struct cmd *next;
@@ -164,6 +187,18 @@ static void deliver(void *p)
 }
 
 /* ---- the UA ------------------------------------------------------------ */
+
+/* One REGISTER dialog: one per local number. */
+struct reg {
+	struct sip_ua *ua;
+	char *number;
+	nua_handle_t *nh;
+	struct sip_reg_status st;
+	int auth_tries;
+	unsigned backoff_s;
+	su_timer_t *retry_timer;
+	bool leaving;     /* unregistering: freed on the answer */
+};
 
 struct sip_call {
 	uint32_t id;
@@ -211,10 +246,9 @@ struct sip_ua {
 	struct settings cur; /* what the running nua was made from */
 	struct settings want;
 	bool have_want;
-	nua_handle_t *reg_nh;
-	struct sip_reg_status reg;
-	int reg_auth_tries;
-	unsigned backoff_s;
+	struct hashmap regs;       /* number -> struct reg */
+	struct hashmap reg_by_nh;  /* "%p" of its nua handle -> struct reg */
+	unsigned backoff_s;        /* transport (nua_create) back-off */
 	su_timer_t *retry_timer, *tick_timer, *stop_timer, *finish_timer;
 	struct hashmap calls; /* "%08x" handle -> sip_call */
 	int resolv_fd;        /* memfd: resolv.conf for sofia's resolver (-1: none) */
@@ -307,25 +341,62 @@ static void call_ended(struct sip_ua *ua, struct sip_call *c)
 
 /* ---- registration ------------------------------------------------------- */
 
-static void reg_publish(struct sip_ua *ua)
+static void reg_publish(struct sip_ua *ua, const struct reg *r)
 {
 	struct sip_event ev = { .type = SIP_EV_REGISTRATION };
 
-	ev.reg = ua->reg;
+	if (r)
+		ev.reg = r->st;
 	post_event(ua, &ev);
 }
 
-static void reg_set_state(struct sip_ua *ua, enum sip_reg_state st)
+static void reg_set_state(struct reg *r, enum sip_reg_state st)
 {
-	if (ua->reg.state != st)
-		sip_dbg_states("SIP registration %s -> %s", sip_reg_state_name(ua->reg.state),
-			       sip_reg_state_name(st));
-	ua->reg.state = st;
+	if (r->st.state != st)
+		sip_dbg_states("SIP registration of %s %s -> %s", r->number,
+			       sip_reg_state_name(r->st.state), sip_reg_state_name(st));
+	r->st.state = st;
 }
 
-static char *aor(const struct settings *s)
+static void nh_key(const nua_handle_t *nh, char key[32])
 {
-	return xasprintf("<sip:%s@%s>", s->local_number, s->domain ? s->domain : s->server);
+	snprintf(key, 32, "%p", (const void *)nh);
+}
+
+static struct reg *reg_of_nh(struct sip_ua *ua, const nua_handle_t *nh)
+{
+	char key[32];
+
+	if (!nh)
+		return NULL;
+	nh_key(nh, key);
+	return hashmap_get(&ua->reg_by_nh, key);
+}
+
+static void reg_handle_drop(struct reg *r)
+{
+	char key[32];
+
+	if (!r->nh)
+		return;
+	nh_key(r->nh, key);
+	hashmap_del(&r->ua->reg_by_nh, key);
+	nua_handle_destroy(r->nh);
+	r->nh = NULL;
+}
+
+static void reg_free(struct reg *r)
+{
+	reg_handle_drop(r);
+	su_timer_destroy(r->retry_timer);
+	free(r->number);
+	free(r);
+}
+
+static char *aor(const struct settings *s, const char *number)
+{
+	return xasprintf("<sip:%s@%s>", number ? number : s->local_number,
+			 s->domain ? s->domain : s->server);
 }
 
 static bool is_ipv4(const char *host)
@@ -383,26 +454,28 @@ static const char *resolv_conf(struct sip_ua *ua, char *path, size_t size)
 	return path;
 }
 
-static void reg_start(struct sip_ua *ua)
+static void reg_start(struct reg *r)
 {
+	struct sip_ua *ua = r->ua;
 	const struct settings *s = &ua->cur;
-	char *to = aor(s), *registrar = server_url(s), exp[16];
+	char *to = aor(s, r->number), *registrar = server_url(s), exp[16], key[32];
 
-	if (ua->reg_nh) {
-		nua_handle_destroy(ua->reg_nh);
-		ua->reg_nh = NULL;
-	}
+	reg_handle_drop(r);
+	su_timer_reset(r->retry_timer);
 	snprintf(exp, sizeof(exp), "%u", s->expires);
-	ua->reg_auth_tries = 0;
-	ua->reg_nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(to), TAG_END());
-	copy_str(ua->reg.number, sizeof(ua->reg.number), s->local_number);
-	copy_str(ua->reg.registrar, sizeof(ua->reg.registrar), s->domain ? s->domain : s->server);
-	copy_str(ua->reg.contact, sizeof(ua->reg.contact), s->local_addr);
-	copy_str(ua->reg.transport, sizeof(ua->reg.transport), "UDP");
-	reg_set_state(ua, SIP_REG_REGISTERING);
+	r->auth_tries = 0;
+	r->leaving = false;
+	r->nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(to), TAG_END());
+	nh_key(r->nh, key);
+	hashmap_put(&ua->reg_by_nh, key, r);
+	copy_str(r->st.number, sizeof(r->st.number), r->number);
+	copy_str(r->st.registrar, sizeof(r->st.registrar), s->domain ? s->domain : s->server);
+	copy_str(r->st.contact, sizeof(r->st.contact), s->local_addr);
+	copy_str(r->st.transport, sizeof(r->st.transport), "UDP");
+	reg_set_state(r, SIP_REG_REGISTERING);
 	atomic_fetch_add(&ua->st_reg, 1);
 	sip_dbg_events("SIP REGISTER %s via %s, expires %s", to, registrar, exp);
-	nua_register(ua->reg_nh, NUTAG_M_USERNAME(s->local_number), NUTAG_REGISTRAR(registrar),
+	nua_register(r->nh, NUTAG_M_USERNAME(r->number), NUTAG_REGISTRAR(registrar),
 		     SIPTAG_EXPIRES_STR(exp), NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"),
 		     TAG_END());
 	free(to);
@@ -411,36 +484,135 @@ static void reg_start(struct sip_ua *ua)
 
 static void nua_make(struct sip_ua *ua);
 
-static void retry_cb(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+static void reg_retry_cb(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
-	if (ua->stopping || ua->nua_shutting)
+	struct reg *r = arg;
+
+	if (r->ua->stopping || r->ua->nua_shutting || !r->ua->nua)
 		return;
-	if (!ua->nua)
-		nua_make(ua); /* the transport could not be opened last time */
-	else
-		reg_start(ua);
+	reg_start(r);
 }
 
-static void reg_failed(struct sip_ua *ua, int status, const char *phrase)
+/* The transport could not be opened: try again with back-off. */
+static void transport_retry_cb(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
+	struct sip_ua *ua = arg;
+
+	if (ua->stopping || ua->nua_shutting || ua->nua)
+		return;
+	nua_make(ua);
+}
+
+static unsigned backoff_next(unsigned cur)
+{
+	unsigned b = cur ? cur * 2 : RETRY_MIN_S;
+	return b > RETRY_MAX_S ? RETRY_MAX_S : b;
+}
+
+static void reg_failed(struct reg *r, int status, const char *phrase)
+{
+	struct sip_ua *ua = r->ua;
+
 	atomic_fetch_add(&ua->st_regfail, 1);
-	ua->backoff_s = ua->backoff_s ? ua->backoff_s * 2 : RETRY_MIN_S;
-	if (ua->backoff_s > RETRY_MAX_S)
-		ua->backoff_s = RETRY_MAX_S;
-	reg_set_state(ua, SIP_REG_FAILED);
-	ua->reg.last_status = status;
-	copy_str(ua->reg.last_phrase, sizeof(ua->reg.last_phrase), phrase);
-	ua->reg.retry_ms = evloop_now_ms() + ua->backoff_s * 1000ULL;
-	sip_dbg_error("SIP REGISTER failed: %d %s; retrying in %u s", status, phrase, ua->backoff_s);
+	r->backoff_s = backoff_next(r->backoff_s);
+	reg_set_state(r, SIP_REG_FAILED);
+	r->st.last_status = status;
+	copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), phrase);
+	r->st.retry_ms = evloop_now_ms() + r->backoff_s * 1000ULL;
+	sip_dbg_error("SIP REGISTER of %s failed: %d %s; retrying in %u s", r->number, status,
+		      phrase, r->backoff_s);
 	log_msg("SIP", SEV_WARNING, "REG_FAIL", "Registration of %s failed: %d %s; retry in %u s",
-		ua->cur.local_number, status, phrase, ua->backoff_s);
-	if (ua->reg_nh) {
-		nua_handle_destroy(ua->reg_nh);
-		ua->reg_nh = NULL;
-	}
+		r->number, status, phrase, r->backoff_s);
+	reg_handle_drop(r);
 	if (!ua->stopping)
-		su_timer_set_interval(ua->retry_timer, retry_cb, ua, ua->backoff_s * 1000);
-	reg_publish(ua);
+		su_timer_set_interval(r->retry_timer, reg_retry_cb, r, r->backoff_s * 1000);
+	reg_publish(ua, r);
+}
+
+static struct reg *reg_new(struct sip_ua *ua, const char *number)
+{
+	struct reg *r = xcalloc(1, sizeof(*r));
+
+	r->ua = ua;
+	r->number = xstrdup(number);
+	r->retry_timer = su_timer_create(su_root_task(ua->root), 0);
+	copy_str(r->st.number, sizeof(r->st.number), number);
+	hashmap_put(&ua->regs, number, r);
+	return r;
+}
+
+/* The REGISTER dialogs follow cur.numbers: new numbers register, numbers
+ * no longer there unregister (REGISTER Expires: 0) and go. */
+static void regs_sync(struct sip_ua *ua)
+{
+	size_t n;
+	void **v = hashmap_values(&ua->regs, &n);
+	struct hashmap want;
+
+	hashmap_init(&want, false);
+	for (size_t i = 0; i < ua->cur.n_numbers; i++)
+		hashmap_put(&want, ua->cur.numbers[i], ua);
+	for (size_t i = 0; i < n; i++) {
+		struct reg *r = v[i];
+		if (hashmap_get(&want, r->number))
+			continue;
+		hashmap_del(&ua->regs, r->number);
+		bool was = r->st.state == SIP_REG_REGISTERED;
+		r->st = (struct sip_reg_status){ .state = SIP_REG_OFF };
+		copy_str(r->st.number, sizeof(r->st.number), r->number);
+		reg_publish(ua, r);
+		if (was && r->nh && ua->nua && !ua->nua_shutting) {
+			sip_dbg_events("SIP unregistering %s", r->number);
+			r->leaving = true;
+			su_timer_reset(r->retry_timer);
+			nua_unregister(r->nh, TAG_END());
+			continue; /* freed on the answer */
+		}
+		reg_free(r);
+	}
+	free(v);
+	hashmap_clear(&want);
+	for (size_t i = 0; i < ua->cur.n_numbers && ua->nua && !ua->nua_shutting; i++)
+		if (!hashmap_get(&ua->regs, ua->cur.numbers[i]))
+			reg_start(reg_new(ua, ua->cur.numbers[i]));
+}
+
+/* Every REGISTER dialog starts over (what a registration is changed). */
+static void regs_restart(struct sip_ua *ua)
+{
+	size_t n;
+	void **v = hashmap_values(&ua->regs, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct reg *r = v[i];
+		r->backoff_s = 0;
+		if (!r->leaving)
+			reg_start(r);
+	}
+	free(v);
+	regs_sync(ua);
+}
+
+/* Forget every REGISTER dialog (the nua is gone or going). */
+static void regs_clear(struct sip_ua *ua, bool publish)
+{
+	size_t n;
+	void **v = hashmap_values(&ua->regs, &n);
+
+	for (size_t i = 0; i < n; i++)
+		reg_free(v[i]);
+	free(v);
+	hashmap_clear(&ua->regs);
+	hashmap_init(&ua->regs, false);
+	/* Handles of numbers still unregistering. */
+	v = hashmap_values(&ua->reg_by_nh, &n);
+	for (size_t i = 0; i < n; i++)
+		reg_free(v[i]);
+	free(v);
+	hashmap_clear(&ua->reg_by_nh);
+	hashmap_init(&ua->reg_by_nh, false);
+	if (publish)
+		reg_publish(ua, NULL);
 }
 
 /* The digest credentials for a 401/407 (realm from the challenge). */
@@ -469,12 +641,14 @@ static bool authenticate(struct sip_ua *ua, nua_handle_t *nh, const sip_t *sip, 
 static void on_register(struct sip_ua *ua, int status, const char *phrase, nua_handle_t *nh,
 			const sip_t *sip)
 {
-	if (nh != ua->reg_nh || status < 200)
+	struct reg *r = reg_of_nh(ua, nh);
+
+	if (!r || r->leaving || status < 200)
 		return;
-	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &ua->reg_auth_tries))
+	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &r->auth_tries))
 		return;
 	if (status >= 300) {
-		reg_failed(ua, status, phrase);
+		reg_failed(r, status, phrase);
 		return;
 	}
 	unsigned granted = ua->cur.expires;
@@ -490,17 +664,32 @@ static void on_register(struct sip_ua *ua, int status, const char *phrase, nua_h
 	} else if (sip && sip->sip_expires) {
 		granted = (unsigned)sip->sip_expires->ex_delta;
 	}
-	ua->backoff_s = 0;
-	reg_set_state(ua, SIP_REG_REGISTERED);
-	ua->reg.last_status = status;
-	copy_str(ua->reg.last_phrase, sizeof(ua->reg.last_phrase), phrase);
-	ua->reg.expires = granted;
-	ua->reg.registered_ms = evloop_now_ms();
-	ua->reg.retry_ms = 0;
+	r->backoff_s = 0;
+	reg_set_state(r, SIP_REG_REGISTERED);
+	r->st.last_status = status;
+	copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), phrase);
+	r->st.expires = granted;
+	r->st.registered_ms = evloop_now_ms();
+	r->st.retry_ms = 0;
 	if (sip && sip->sip_call_id)
-		copy_str(ua->reg.call_id, sizeof(ua->reg.call_id), sip->sip_call_id->i_id);
-	sip_dbg_events("SIP registered %s, expires %u", ua->cur.local_number, granted);
-	reg_publish(ua);
+		copy_str(r->st.call_id, sizeof(r->st.call_id), sip->sip_call_id->i_id);
+	sip_dbg_events("SIP registered %s, expires %u", r->number, granted);
+	reg_publish(ua, r);
+}
+
+/* The answer to an unregistration (a removed number, or shutdown). */
+static void on_unregister(struct sip_ua *ua, int status, const char *phrase, nua_handle_t *nh)
+{
+	struct reg *r = reg_of_nh(ua, nh);
+
+	if (!r || status < 200)
+		return;
+	sip_dbg_events("SIP unregistered %s: %d %s", r->number, status, phrase);
+	if (r->leaving) {
+		reg_free(r);
+		return;
+	}
+	reg_set_state(r, SIP_REG_OFF);
 }
 
 /* ---- nua lifecycle ------------------------------------------------------ */
@@ -524,16 +713,34 @@ static void nua_make(struct sip_ua *ua)
 	snprintf(ua_name, sizeof(ua_name), "vpnsipd/%s", VPNSIP_VERSION);
 	ua->nua = nua_create(ua->root, nua_cb, ua, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
 			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name),
+			     /* Hundreds of calls at once (issue 9): room for the
+			      * burst (capped by net.core.rmem_max). */
+			     TPTAG_UDP_RMEM(4u << 20), TPTAG_UDP_WMEM(1u << 20),
 			     TAG_IF(rc, SRESTAG_RESOLV_CONF(rc)), TAG_END());
 	if (!ua->nua) {
 		log_msg("SIP", SEV_ERR, "BIND", "Cannot open SIP transport on %s:%u",
 			ua->cur.local_addr, ua->cur.local_port);
-		reg_failed(ua, 503, "Transport unavailable");
+		ua->backoff_s = backoff_next(ua->backoff_s);
+		for (size_t i = 0; i < ua->cur.n_numbers; i++) {
+			struct reg *r = hashmap_get(&ua->regs, ua->cur.numbers[i]);
+			if (!r)
+				r = reg_new(ua, ua->cur.numbers[i]);
+			atomic_fetch_add(&ua->st_regfail, 1);
+			reg_set_state(r, SIP_REG_FAILED);
+			r->st.last_status = 503;
+			copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), "Transport unavailable");
+			r->st.retry_ms = evloop_now_ms() + ua->backoff_s * 1000ULL;
+			reg_publish(ua, r);
+		}
+		if (!ua->stopping)
+			su_timer_set_interval(ua->retry_timer, transport_retry_cb, ua,
+					      ua->backoff_s * 1000);
 		return;
 	}
+	ua->backoff_s = 0;
 	nua_params(ua);
 	sip_dbg_transport("SIP transport open on udp/%s:%u", ua->cur.local_addr, ua->cur.local_port);
-	reg_start(ua);
+	regs_restart(ua);
 }
 
 /* Settings that need no new transport. */
@@ -588,10 +795,17 @@ static void nua_teardown(struct sip_ua *ua, const char *why)
 		log_msg("SIP", SEV_NOTICE, "CALLS_CLEARED", "%s: ending %zu call%s (BYE)", why, ncalls,
 			ncalls == 1 ? "" : "s");
 	end_all_calls(ua, SIP_END_LOCAL, 0, why);
-	if (ua->reg_nh && ua->reg.state == SIP_REG_REGISTERED) {
-		sip_dbg_events("SIP unregistering %s", ua->cur.local_number);
-		nua_unregister(ua->reg_nh, TAG_END());
+	size_t n;
+	void **v = hashmap_values(&ua->regs, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct reg *r = v[i];
+		su_timer_reset(r->retry_timer);
+		if (r->nh && r->st.state == SIP_REG_REGISTERED) {
+			sip_dbg_events("SIP unregistering %s", r->number);
+			nua_unregister(r->nh, TAG_END());
+		}
 	}
+	free(v);
 	nua_shutdown(ua->nua);
 }
 
@@ -606,21 +820,19 @@ static void apply_wanted(struct sip_ua *ua)
 		memset(&ua->want, 0, sizeof(ua->want));
 		ua->have_want = false;
 	}
-	memset(&ua->reg, 0, sizeof(ua->reg));
+	regs_clear(ua, true);
 	ua->backoff_s = 0;
 	if (settings_usable(&ua->cur))
 		nua_make(ua);
-	reg_publish(ua);
 }
 
 /* After nua_r_shutdown: nua_destroy() refuses to run inside that callback
  * (the shutdown is final only once it returns), so this runs from a timer. */
-static void shutdown_finish(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+static void shutdown_finish(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
-	if (ua->reg_nh) {
-		nua_handle_destroy(ua->reg_nh);
-		ua->reg_nh = NULL;
-	}
+	struct sip_ua *ua = arg;
+
+	regs_clear(ua, false);
 	nua_destroy(ua->nua);
 	ua->nua = NULL;
 	ua->nua_shutting = false;
@@ -931,10 +1143,7 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		on_register(ua, status, phrase, nh, sip);
 		break;
 	case nua_r_unregister:
-		if (status >= 200 && nh == ua->reg_nh) {
-			reg_set_state(ua, SIP_REG_OFF);
-			sip_dbg_events("SIP unregistered: %d %s", status, phrase);
-		}
+		on_unregister(ua, status, phrase, nh);
 		break;
 	case nua_i_invite:
 		on_invite(ua, nh, c, sip);
@@ -991,7 +1200,7 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		break;
 	default:
 		/* Requests we do not serve in a handle nobody owns. */
-		if (!c && nh && nh != ua->reg_nh && event < nua_r_set_params &&
+		if (!c && nh && !reg_of_nh(ua, nh) && event < nua_r_set_params &&
 		    status == 100) {
 			nua_handle_destroy(nh);
 		}
@@ -1016,16 +1225,18 @@ static void do_place(struct sip_ua *ua, struct cmd *cmd)
 	char *ruri = s->uri_form == SIP_URI_TEL
 			     ? xasprintf("tel:%s;phone-context=%s", cmd->text, domain)
 			     : xasprintf("sip:%s@%s", cmd->text, domain);
+	const char *me = cmd->from ? cmd->from : s->local_number;
 	char *to = xasprintf("<%s>", ruri);
-	char *from = aor(s);
+	char *from = aor(s, me);
 	char *ppi = xasprintf("P-Preferred-Identity: %s\r\nPrivacy: none", from);
 
 	atomic_fetch_add(&ua->st_out, 1);
 	c->local_sdp = cmd->sdp;
 	cmd->sdp = NULL;
-	c->nh = nua_handle(ua->nua, c, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+	c->nh = nua_handle(ua->nua, c, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
+			   NUTAG_M_USERNAME(me), TAG_END());
 	c->placed_ms = evloop_now_ms();
-	sip_dbg_calls("SIP call 0x%08X: INVITE %s from %s", c->id, ruri, s->local_number);
+	sip_dbg_calls("SIP call 0x%08X: INVITE %s from %s", c->id, ruri, me);
 	nua_invite(c->nh, NUTAG_URL(ruri), SIPTAG_HEADER_STR(ppi),
 		   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
 		   TAG_END());
@@ -1097,8 +1308,10 @@ static void do_hangup(struct sip_ua *ua, struct cmd *cmd)
 	call_free(ua, c);
 }
 
-static void stop_timeout(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+static void stop_timeout(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
+	struct sip_ua *ua = arg;
+
 	sip_dbg_error("SIP shutdown did not complete in time");
 	su_root_break(ua->root);
 }
@@ -1112,7 +1325,8 @@ static bool transport_same(const struct settings *a, const struct settings *b)
 
 static bool registration_same(const struct settings *a, const struct settings *b)
 {
-	return str_eq(a->local_number, b->local_number) && str_eq(a->domain, b->domain) &&
+	/* The numbers are not part of it: regs_sync() follows them. */
+	return str_eq(a->domain, b->domain) &&
 	       str_eq(a->server, b->server) && a->server_port == b->server_port &&
 	       a->server_port_set == b->server_port_set &&
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
@@ -1140,11 +1354,10 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 			char path[64];
 			resolv_conf(ua, path, sizeof(path));
 		}
-		if (rereg) {
-			su_timer_reset(ua->retry_timer);
-			ua->backoff_s = 0;
-			reg_start(ua);
-		}
+		if (rereg)
+			regs_restart(ua);
+		else
+			regs_sync(ua);
 		return;
 	}
 	if (ua->have_want)
@@ -1192,6 +1405,7 @@ static void run_cmd(struct sip_ua *ua, struct cmd *cmd)
 static void cmd_free(struct cmd *c)
 {
 	free(c->text);
+	free(c->from);
 	free(c->sdp);
 	settings_free(&c->settings);
 	free(c);
@@ -1219,8 +1433,9 @@ static int on_cmd(struct sip_ua *ua, su_wait_t *w, void *arg)
 }
 
 /* Once a second: offers the orchestrator never answered, debug levels. */
-static void tick(su_root_magic_t *m, su_timer_t *t, struct sip_ua *ua)
+static void tick(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
+	struct sip_ua *ua = arg;
 	uint64_t now = evloop_now_ms();
 	size_t n;
 	void **v;
@@ -1279,6 +1494,7 @@ static void *sip_thread(void *p)
 
 	/* Stopping: whatever is left goes without ceremony. */
 	end_all_calls(ua, SIP_END_LOCAL, 0, "Shutdown");
+	regs_clear(ua, false);
 	if (ua->nua && !ua->stop_done) {
 		/* nua_shutdown did not finish: nua_destroy would refuse. */
 		log_msg("SIP", SEV_WARNING, "SHUTDOWN", "SIP stack did not shut down cleanly");
@@ -1326,6 +1542,8 @@ struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg)
 	ua->tail = &ua->head;
 	atomic_init(&ua->next_call, 0x80000001u); /* shown as "SIP Handle: 0x8000…" */
 	hashmap_init(&ua->calls, false);
+	hashmap_init(&ua->regs, false);
+	hashmap_init(&ua->reg_by_nh, false);
 	ua->resolv_fd = -1;
 	pthread_mutex_init(&ua->lock, NULL);
 	pthread_cond_init(&ua->cond, NULL);
@@ -1349,6 +1567,8 @@ fail:
 		close(ua->efd);
 	sink_unref(ua->sink);
 	hashmap_clear(&ua->calls);
+	hashmap_clear(&ua->regs);
+	hashmap_clear(&ua->reg_by_nh);
 	free(ua);
 	return NULL;
 }
@@ -1373,6 +1593,8 @@ void sip_ua_stop(struct sip_ua *ua)
 	settings_free(&ua->cur);
 	settings_free(&ua->want);
 	hashmap_clear(&ua->calls);
+	hashmap_clear(&ua->regs);
+	hashmap_clear(&ua->reg_by_nh);
 	if (ua->resolv_fd >= 0)
 		close(ua->resolv_fd);
 	close(ua->efd);
@@ -1395,6 +1617,12 @@ void sip_ua_configure(struct sip_ua *ua, const struct sip_settings *s)
 
 uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char *sdp)
 {
+	return sip_call_place_from(ua, NULL, remote_number, sdp);
+}
+
+uint32_t sip_call_place_from(struct sip_ua *ua, const char *local_number,
+			     const char *remote_number, const char *sdp)
+{
 	struct cmd *c;
 
 	if (!ua)
@@ -1403,6 +1631,7 @@ uint32_t sip_call_place(struct sip_ua *ua, const char *remote_number, const char
 	c->type = CMD_PLACE;
 	uint32_t id = atomic_fetch_add(&ua->next_call, 1);
 	c->call = id;
+	c->from = local_number && *local_number ? xstrdup(local_number) : NULL;
 	c->text = xstrdup(remote_number);
 	c->sdp = xstrdup(sdp);
 	enqueue(ua, c); /* c belongs to the SIP thread from here on */

@@ -243,6 +243,52 @@ static unsigned backoff_s(unsigned fails)
 	return d < VPNSIP_RETRY_MAX_S ? d : VPNSIP_RETRY_MAX_S;
 }
 
+/* ---- answerers' IKE ports ------------------------------------------------ */
+
+/* Our IKE/ESP-in-UDP port for an answered call from peer: 4500 unless
+ * another session with that peer address has it, else a free one from
+ * VPNSIP_PORT_MIN..MAX, opened on the data plane now (the caller's
+ * IKE_SA_INIT may come before the ACK).  O(1) unless ports run short. */
+static uint16_t port_for_answer(struct vpnsip_session *s, const char *peer)
+{
+	struct dataplane *dp = dataplane_get();
+	char key[sizeof(s->port_key)];
+	unsigned span = VPNSIP_PORT_MAX - VPNSIP_PORT_MIN + 1;
+
+	snprintf(key, sizeof(key), "%s:%u", peer, VPNSIP_IKE_PORT);
+	if (!hashmap_get(&rt->ports, key)) {
+		snprintf(s->port_key, sizeof(s->port_key), "%s", key);
+		hashmap_put(&rt->ports, s->port_key, s);
+		return VPNSIP_IKE_PORT;
+	}
+	for (unsigned i = 0; i < span; i++) {
+		uint16_t port = (uint16_t)(VPNSIP_PORT_MIN + (rt->next_port + i) % span);
+		snprintf(key, sizeof(key), "%s:%u", peer, port);
+		if (hashmap_get(&rt->ports, key))
+			continue;
+		if (dp && dp->port_open && dp->port_open(dp, port) < 0)
+			continue;
+		rt->next_port = (uint16_t)((rt->next_port + i + 1) % span);
+		snprintf(s->port_key, sizeof(s->port_key), "%s", key);
+		hashmap_put(&rt->ports, s->port_key, s);
+		return port;
+	}
+	return 0;
+}
+
+static void port_release(struct vpnsip_session *s)
+{
+	struct dataplane *dp = dataplane_get();
+
+	if (!s->port_key[0])
+		return;
+	if (hashmap_get(&rt->ports, s->port_key) == s)
+		hashmap_del(&rt->ports, s->port_key);
+	if (s->local_port != VPNSIP_IKE_PORT && s->local_port && dp && dp->port_close)
+		dp->port_close(dp, s->local_port);
+	s->port_key[0] = '\0';
+}
+
 /* Forget the call: back to READY_TO_CONNECT; a CDR, and after a failure
  * the retry back-off. */
 static void call_reset(struct vpnsip_session *s)
@@ -267,6 +313,7 @@ static void call_reset(struct vpnsip_session *s)
 	s->call_id[0] = '\0';
 	s->remote_addr.s_addr = 0;
 	s->remote_port = 0;
+	port_release(s);
 	s->local_port = 0;
 	s->bw_neg = 0;
 	s->since_ms = 0;
@@ -431,13 +478,23 @@ static void call_drop_now(struct vpnsip_session *s, const char *why)
 	call_reset(s);
 }
 
+static void pair_unlink(struct vpnsip_session *s)
+{
+	char key[VPNSIP_PAIR_KEY_MAX];
+
+	if (!s->remote_number)
+		return;
+	vpnsip_pair_key(s->local_number, s->remote_number, key, sizeof(key));
+	if (hashmap_get(&rt->by_pair, key) == s)
+		hashmap_del(&rt->by_pair, key);
+}
+
 static void session_remove(struct vpnsip_session *s)
 {
 	call_drop_now(s, "configuration removed");
 	timer_stop(&s->retry_timer);
 	hashmap_del(&rt->by_tunnel, s->tunnel);
-	if (hashmap_get(&rt->by_remote, s->remote_number) == s)
-		hashmap_del(&rt->by_remote, s->remote_number);
+	pair_unlink(s);
 	session_free(s);
 }
 
@@ -476,13 +533,14 @@ void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 		/* Another peer: the call of the old one goes. */
 		call_drop_now(s, "configuration changed");
 	}
-	if (!str_eq(s->remote_number, t->remote_number)) {
-		if (s->remote_number && hashmap_get(&rt->by_remote, s->remote_number) == s)
-			hashmap_del(&rt->by_remote, s->remote_number);
+	if (!str_eq(s->remote_number, t->remote_number) || !str_eq(s->local_number, t->local_number)) {
+		char key[VPNSIP_PAIR_KEY_MAX];
+		pair_unlink(s);
 		set_str(&s->remote_number, t->remote_number);
-		hashmap_put(&rt->by_remote, s->remote_number, s);
+		set_str(&s->local_number, t->local_number);
+		vpnsip_pair_key(s->local_number, s->remote_number, key, sizeof(key));
+		hashmap_put(&rt->by_pair, key, s);
 	}
-	set_str(&s->local_number, t->local_number);
 	set_str(&s->service_policy, t->service_policy);
 	s->bw_conf = t->bandwidth;
 }
@@ -531,6 +589,8 @@ static void apply_sip(void)
 
 	st.enabled = c && c->enabled && c->local_number && rt->local_addr[0] && server[0];
 	st.local_number = c ? c->local_number : NULL;
+	st.local_numbers = c ? (const char *const *)c->numbers : NULL;
+	st.n_local_numbers = c ? c->n_numbers : 0;
 	st.local_addr = rt->local_addr[0] ? rt->local_addr : NULL;
 	st.server = server[0] ? server : NULL;
 	st.domain = rt->sip_domain[0] ? rt->sip_domain : NULL;
@@ -658,7 +718,8 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 		*why = "VPN-SIP is not enabled";
 		return -1;
 	}
-	if (rt->reg.state != SIP_REG_REGISTERED) {
+	const struct sip_reg_status *reg = vpnsip_reg_status(s->local_number);
+	if (!reg || reg->state != SIP_REG_REGISTERED) {
 		*why = "SIP is not registered";
 		return -1;
 	}
@@ -701,7 +762,7 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 	s->initiator = true;
 	s->ike_initiator = true;
 	s->since_ms = evloop_now_ms();
-	bind_handle(s, sip_call_place(rt->ua, s->remote_number, sdp));
+	bind_handle(s, sip_call_place_from(rt->ua, s->local_number, s->remote_number, sdp));
 	free(sdp);
 	set_state(s, VS_CALLING);
 	/* Always logged: each attempt may cost money. */
@@ -863,6 +924,16 @@ static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
 		s->step_timer = ev_timer_add(rt->loop, VPNSIP_IKE_SETUP_MS, step_fire, s);
 }
 
+/* An answered call: the peer's values from its offer go to IKE. */
+static void answer_negotiated(struct vpnsip_session *s)
+{
+	struct sdp_ike peer = { .port = s->remote_port, .bw_kbps = s->bw_neg };
+
+	inet_ntop(AF_INET, &s->remote_addr, peer.addr, sizeof(peer.addr));
+	peer.fp = s->remote_fp;
+	negotiated(s, &peer);
+}
+
 static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
 {
 	sip_call_reject(rt->ua, ev->call, code, phrase);
@@ -878,10 +949,23 @@ static void reject(const struct sip_event *ev, int code, const char *phrase, con
 static void on_offered(const struct sip_event *ev)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
-	struct vpnsip_session *s = ev->caller[0] ? hashmap_get(&rt->by_remote, ev->caller) : NULL;
+	struct vpnsip_session *s = NULL;
 	struct sdp_fingerprint fp;
 	const char *why = NULL;
+	char key[VPNSIP_PAIR_KEY_MAX];
 	int rc;
+
+	/* The tunnel of (called number, caller): one hash lookup.  With a
+	 * single local number the called number is not checked (as before
+	 * issue 9: a carrier may present it in another form). */
+	if (ev->caller[0]) {
+		vpnsip_pair_key(ev->callee, ev->caller, key, sizeof(key));
+		s = hashmap_get(&rt->by_pair, key);
+		if (!s && c && c->n_numbers == 1) {
+			vpnsip_pair_key(c->local_number, ev->caller, key, sizeof(key));
+			s = hashmap_get(&rt->by_pair, key);
+		}
+	}
 
 	if (!s) {
 		reject(ev, VPNSIP_REJECT_UNKNOWN, "Decline", "caller is not a configured remote number");
@@ -936,22 +1020,34 @@ static void on_offered(const struct sip_event *ev)
 	s->auth = fp.kind;
 	s->initiator = false;
 	s->ike_initiator = role == SDP_SETUP_ACTIVE;
-	s->local_port = vpnsip_local_port(s->tunnel);
+	s->local_port = port_for_answer(s, ev->sdp.addr);
+	if (!s->local_port) {
+		reject(ev, 503, "Service Unavailable", "no free IKE port");
+		return;
+	}
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
 	s->since_ms = evloop_now_ms();
 	s->cdr_start = wall_ms();
 	bind_handle(s, ev->call);
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
-	sip_call_answer(rt->ua, ev->call, sdp);
-	free(sdp);
 	set_state(s, VS_ANSWERING);
-	/* The peer's values are known now; IKE may start once ACKed. */
 	inet_pton(AF_INET, ev->sdp.addr, &s->remote_addr);
 	s->remote_port = ev->sdp.port;
 	s->remote_fp = ev->sdp.fp;
 	s->bw_neg = ev->sdp.bw_kbps < s->bw_conf ? ev->sdp.bw_kbps : s->bw_conf;
 	vpnsip_log(SEV_INFO, "CALL_IN", "%s: answered the call from %s", s->tunnel, s->remote_number);
+	/* As IKE responder we are ready before the 200 OK leaves: the caller
+	 * starts IKE once it has the answer, and its IKE_SA_INIT (direct)
+	 * overtakes its ACK (through the SIP server), and would overtake our
+	 * own IKE set-up if the 200 OK went first.  Without the ACK the call
+	 * ends (nua's 408) and the SAs go with it.  As IKE initiator we wait
+	 * for the ACK. */
+	if (!s->ike_initiator)
+		answer_negotiated(s);
+	if (s->sip_handle == ev->call) /* IKE could not start: hung up (480) */
+		sip_call_answer(rt->ua, ev->call, sdp);
+	free(sdp);
 }
 
 static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
@@ -961,14 +1057,22 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 	set_call_id(s, ev->call_id);
 	if (s->state == VS_ANSWERING) {
 		/* Our 200 OK was acknowledged. */
-		struct sdp_ike peer = { .port = s->remote_port, .bw_kbps = s->bw_neg };
-		inet_ntop(AF_INET, &s->remote_addr, peer.addr, sizeof(peer.addr));
-		peer.fp = s->remote_fp;
-		negotiated(s, &peer);
+		answer_negotiated(s);
 		return;
 	}
 	if (s->state != VS_CALLING)
 		return;
+	if (ev->has_sdp && ev->sdp_err == SDP_OK && s->local_port == VPNSIP_IKE_PORT &&
+	    !s->port_key[0]) {
+		/* Our 4500 serves this peer now: an answered call from the same
+		 * address gets a port of its own. */
+		char key[sizeof(s->port_key)];
+		snprintf(key, sizeof(key), "%s:%u", ev->sdp.addr, VPNSIP_IKE_PORT);
+		if (!hashmap_get(&rt->ports, key)) {
+			snprintf(s->port_key, sizeof(s->port_key), "%s", key);
+			hashmap_put(&rt->ports, s->port_key, s);
+		}
+	}
 	int rc = !ev->has_sdp ? 488
 		 : ev->sdp_err != SDP_OK ? 488
 					 : sdp_check_answer(&ev->sdp, SDP_SETUP_ACTIVE, s->auth, &why);
@@ -1033,6 +1137,50 @@ static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 	call_reset(s);
 }
 
+const struct sip_reg_status *vpnsip_reg_status(const char *number)
+{
+	return rt && number ? hashmap_get(&rt->regs, number) : NULL;
+}
+
+static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status *now)
+{
+	enum sip_reg_state old = cur->state;
+
+	*cur = *now;
+	if (old != now->state && now->state == SIP_REG_REGISTERED)
+		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
+			   now->registrar);
+	else if (old == SIP_REG_REGISTERED && now->state != SIP_REG_REGISTERED)
+		vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%d %s)",
+			   now->number, now->last_status, now->last_phrase);
+}
+
+/* One number's registration; a number no longer configured is forgotten
+ * once it is off, and "" means every number is off. */
+static void on_registration(const struct sip_reg_status *reg)
+{
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+	struct sip_reg_status *cur;
+
+	if (!reg->number[0]) {
+		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&rt->regs, e));) {
+			struct sip_reg_status off = { .state = SIP_REG_OFF };
+			cur = e->value;
+			snprintf(off.number, sizeof(off.number), "%s", cur->number);
+			reg_changed(cur, &off);
+		}
+		return;
+	}
+	cur = hashmap_get(&rt->regs, reg->number);
+	if (!cur) {
+		cur = xcalloc(1, sizeof(*cur));
+		hashmap_put(&rt->regs, reg->number, cur);
+	}
+	reg_changed(cur, reg);
+	if (reg->state == SIP_REG_OFF && !vpnsip_cfg_has_number(c, reg->number))
+		free(hashmap_del(&rt->regs, reg->number));
+}
+
 static void on_sip_event(const struct sip_event *ev, void *arg)
 {
 	struct vpnsip_session *s = NULL;
@@ -1045,19 +1193,9 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 		s = hashmap_get(&rt->by_handle, key);
 	}
 	switch (ev->type) {
-	case SIP_EV_REGISTRATION: {
-		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
-		enum sip_reg_state old = rt->reg.state;
-		rt->reg = ev->reg;
-		if (old != ev->reg.state && ev->reg.state == SIP_REG_REGISTERED)
-			vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s",
-				   ev->reg.number, ev->reg.registrar);
-		else if (old == SIP_REG_REGISTERED && ev->reg.state != SIP_REG_REGISTERED)
-			vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%d %s)",
-				   c && c->local_number ? c->local_number : "-", ev->reg.last_status,
-				   ev->reg.last_phrase);
+	case SIP_EV_REGISTRATION:
+		on_registration(&ev->reg);
 		break;
-	}
 	case SIP_EV_CALL_OFFERED:
 		on_offered(ev);
 		break;
@@ -1090,7 +1228,9 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 	rt->cfg = cfg;
 	rt->next_crypto = 0x80000001u;
 	hashmap_init(&rt->by_tunnel, true);
-	hashmap_init(&rt->by_remote, false);
+	hashmap_init(&rt->by_pair, false);
+	hashmap_init(&rt->regs, false);
+	hashmap_init(&rt->ports, false);
 	hashmap_init(&rt->by_handle, false);
 	hashmap_init(&rt->by_callid, false);
 	rt->ua = sip_ua_start(loop, on_sip_event, NULL);
@@ -1166,7 +1306,13 @@ void vpnsip_stop(void)
 		session_free(v[i]);
 	free(v);
 	hashmap_clear(&rt->by_tunnel);
-	hashmap_clear(&rt->by_remote);
+	hashmap_clear(&rt->by_pair);
+	hashmap_clear(&rt->ports);
+	v = hashmap_values(&rt->regs, &n);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	hashmap_clear(&rt->regs);
 	hashmap_clear(&rt->by_handle);
 	hashmap_clear(&rt->by_callid);
 	timer_stop(&rt->quiesce_timer);

@@ -68,42 +68,45 @@ static int cmd_show_session(struct cli_exec *x)
 	return CLI_OK;
 }
 
-static const char *local_number(struct cli_exec *x)
-{
-	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
-	return c && c->local_number ? c->local_number : NULL;
-}
-
+/* One line per local number, in configuration order (issue 9); a single
+ * number prints exactly as before. */
 static int cmd_show_regstatus(struct cli_exec *x)
 {
-	struct vpnsip_rt *rt = vpnsip_rt();
-	const char *num = local_number(x);
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
 
-	if (!num) {
+	if (!c || !c->n_numbers) {
 		cli_out(x, "VPN-SIP local number is not configured\n");
 		return CLI_OK;
 	}
-	if (rt && rt->reg.state == SIP_REG_REGISTERED)
-		cli_out(x, "SIP registration of local number %s : registered %s\n", num,
-			rt->reg.contact);
-	else
-		cli_out(x, "SIP registration of local number %s : not registered\n", num);
+	for (size_t i = 0; i < c->n_numbers; i++) {
+		const struct sip_reg_status *r = vpnsip_reg_status(c->numbers[i]);
+		if (r && r->state == SIP_REG_REGISTERED)
+			cli_out(x, "SIP registration of local number %s : registered %s\n",
+				c->numbers[i], r->contact);
+		else
+			cli_out(x, "SIP registration of local number %s : not registered\n",
+				c->numbers[i]);
+	}
 	return CLI_OK;
 }
 
 static int cmd_show_registrar(struct cli_exec *x)
 {
-	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
+	uint64_t now = evloop_now_ms();
 
 	cli_out(x, "Line          destination      expires(sec)  contact\n"
 		   "transport     call-id\n"
 		   "============================================================\n");
-	if (!rt || rt->reg.state != SIP_REG_REGISTERED)
-		return CLI_OK;
-	uint64_t now = evloop_now_ms(), end = rt->reg.registered_ms + rt->reg.expires * 1000ULL;
-	unsigned left = end > now ? (unsigned)((end - now) / 1000) : 0;
-	cli_out(x, "%-13s %-16s %-13u %s\n%-13s %s\n", rt->reg.number, rt->reg.registrar, left,
-		rt->reg.contact, rt->reg.transport, rt->reg.call_id);
+	for (size_t i = 0; c && i < c->n_numbers; i++) {
+		const struct sip_reg_status *r = vpnsip_reg_status(c->numbers[i]);
+		if (!r || r->state != SIP_REG_REGISTERED)
+			continue;
+		uint64_t end = r->registered_ms + r->expires * 1000ULL;
+		unsigned left = end > now ? (unsigned)((end - now) / 1000) : 0;
+		cli_out(x, "%-13s %-16s %-13u %s\n%-13s %s\n", r->number, r->registrar, left,
+			r->contact, r->transport, r->call_id);
+	}
 	return CLI_OK;
 }
 
@@ -138,9 +141,18 @@ static int cmd_show_sip(struct cli_exec *x)
 	cli_out(x, "  Fingerprint hash      : %s\n", sdp_hash_name(c ? c->hash : SDP_HASH_SHA1));
 	cli_out(x, "  Digest credentials    : %s\n",
 		c && c->username ? c->username : "none");
-	cli_out(x, "  Registration          : %s", sip_reg_state_name(rt->reg.state));
-	if (rt->reg.last_status)
-		cli_out(x, " (last answer %d %s)", rt->reg.last_status, rt->reg.last_phrase);
+	const struct sip_reg_status *reg = vpnsip_reg_status(c ? c->local_number : NULL);
+	cli_out(x, "  Registration          : %s", sip_reg_state_name(reg ? reg->state : SIP_REG_OFF));
+	if (reg && reg->last_status)
+		cli_out(x, " (last answer %d %s)", reg->last_status, reg->last_phrase);
+	if (c && c->n_numbers > 1) {
+		size_t up = 0;
+		for (size_t i = 0; i < c->n_numbers; i++) {
+			const struct sip_reg_status *r = vpnsip_reg_status(c->numbers[i]);
+			up += r && r->state == SIP_REG_REGISTERED;
+		}
+		cli_out(x, "; %zu of %zu local numbers registered", up, c->n_numbers);
+	}
 	cli_out(x, "\n");
 	cli_out(x, "  Registration expires  : %u s requested\n",
 		c && c->expires ? c->expires : VPNSIP_DEFAULT_EXPIRES);

@@ -1,13 +1,15 @@
 /* VPN-SIP: the session orchestrator.
  *
  * One session per Tunnel interface that carries "vpn-sip local-number L
- * remote-number R bandwidth B".  The orchestrator owns the VPN-SIP
+ * remote-number R bandwidth B" (one per (L, R) pair; L one of the global
+ * "vpn-sip local-number" numbers, each registered on its own).  The orchestrator owns the VPN-SIP
  * configuration (global "vpn-sip ..." lines and the per-tunnel line), drives
  * the SIP user agent (src/sip/sip.h) and, through its listeners, the IKE
  * engine.  docs/session.md has the state diagram:
  *
  *   READY_TO_CONNECT --trigger--> CALLING --2xx--> NEGOTIATING_IKE
  *   READY_TO_CONNECT --INVITE--> ANSWERING --ACK--> NEGOTIATING_IKE
+ *     (as IKE responder straight on with the 200 OK)
  *   NEGOTIATING_IKE --IKE up--> SESSION_UP
  *   SESSION_UP --idle/clear/config/shutdown--> DELETING_SA --SA deleted--> DISCONNECTING (BYE)
  *   DISCONNECTING --call ended--> READY_TO_CONNECT (after a failure: retry back-off)

@@ -15,7 +15,9 @@ static void cfg_free(void *p)
 {
 	struct vpnsip_cfg *c = p;
 
-	free(c->local_number);
+	for (size_t i = 0; i < c->n_numbers; i++)
+		free(c->numbers[i]);
+	free(c->numbers);
 	free(c->addr_iface);
 	free(c->tunnel_source);
 	free(c->domain);
@@ -27,6 +29,7 @@ static void cfg_free(void *p)
 		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&c->remotes, e));)
 			free(e->value);
 		hashmap_clear(&c->remotes);
+		hashmap_clear(&c->number_set);
 	}
 	free(c);
 }
@@ -38,12 +41,23 @@ const struct vpnsip_cfg *vpnsip_cfg_get(const struct config *cfg)
 	return config_ext_get(cfg, &vpnsip_cfg_type);
 }
 
+bool vpnsip_cfg_has_number(const struct vpnsip_cfg *c, const char *number)
+{
+	return c && c->remotes_ready && number && hashmap_get(&c->number_set, number) != NULL;
+}
+
+void vpnsip_pair_key(const char *local, const char *remote, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", local ? local : "", remote ? remote : "");
+}
+
 static struct vpnsip_cfg *cfg_mut(struct config *cfg)
 {
 	struct vpnsip_cfg *c = config_ext_get_or_create(cfg, &vpnsip_cfg_type, sizeof(*c));
 
 	if (!c->remotes_ready) {
 		hashmap_init(&c->remotes, false);
+		hashmap_init(&c->number_set, false);
 		c->remotes_ready = true;
 	}
 	return c;
@@ -117,37 +131,84 @@ static int cmd_logging(struct cli_exec *x)
 	return done(x);
 }
 
+static void number_add(struct vpnsip_cfg *c, const char *num)
+{
+	xgrow(&c->numbers, &c->cap_numbers, c->n_numbers + 1, sizeof(*c->numbers));
+	c->numbers[c->n_numbers] = xstrdup(num);
+	hashmap_put(&c->number_set, num, c->numbers[c->n_numbers]);
+	c->n_numbers++;
+	c->local_number = c->numbers[0];
+}
+
+static void number_del(struct vpnsip_cfg *c, const char *num)
+{
+	for (size_t i = 0; i < c->n_numbers; i++) {
+		if (strcmp(c->numbers[i], num) != 0)
+			continue;
+		hashmap_del(&c->number_set, num);
+		free(c->numbers[i]);
+		memmove(&c->numbers[i], &c->numbers[i + 1], (c->n_numbers - i - 1) * sizeof(*c->numbers));
+		c->n_numbers--;
+		break;
+	}
+	c->local_number = c->n_numbers ? c->numbers[0] : NULL;
+	if (!c->n_numbers)
+		set_str(&c->addr_iface, NULL);
+}
+
+/* The first tunnel whose line uses local number num, or NULL. */
+static struct iface_cfg *tunnel_using(struct config *cfg, const char *num)
+{
+	size_t n;
+	struct iface_cfg **ifs = iface_sorted(&cfg->ifaces, &n), *found = NULL;
+
+	for (size_t i = 0; i < n && !found; i++) {
+		const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifs[i]);
+		if (t && (!num || strcmp(t->local_number, num) == 0))
+			found = ifs[i];
+	}
+	free(ifs);
+	return found;
+}
+
+/* "vpn-sip local-number N address ipv4 IF", once per number (issue 9
+ * extends issue 6's single number): each number registers on its own and
+ * may be the local number of tunnels.  All share the address interface. */
 static int cmd_local_number(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *num = cli_arg(x, "number");
+	const char *num = cli_arg(x, "number"), *ifname = cli_arg(x, "ifname");
 
 	if (x->is_no) {
-		set_str(&c->local_number, NULL);
-		set_str(&c->addr_iface, NULL);
+		char first[VPNSIP_NUMBER_MAX + 1] = "";
+		const char *rest = cli_arg(x, "rest");
+		if (rest)
+			sscanf(rest, "%32s", first);
+		if (!first[0]) {
+			/* Every number goes (the tunnels' lines stay). */
+			while (c->n_numbers)
+				number_del(c, c->numbers[c->n_numbers - 1]);
+			return done(x);
+		}
+		if (!vpnsip_cfg_has_number(c, first))
+			return CLI_OK;
+		struct iface_cfg *user = tunnel_using(cfg_of(x), first);
+		if (user)
+			return cli_error(x, "%s has VPN-SIP local number %s: change the tunnels' lines first",
+					 user->name, first);
+		number_del(c, first);
 		return done(x);
 	}
 	if (!valid_number(num))
 		return cli_error(x, "Invalid SIP number %s: digits only, up to %d", num,
 				 VPNSIP_NUMBER_MAX - 1);
-	/* The tunnels' local numbers must be this one. */
-	size_t n;
-	struct iface_cfg **ifs = iface_sorted(&cfg_of(x)->ifaces, &n);
-	const char *other = NULL;
-	for (size_t i = 0; i < n && !other; i++) {
-		const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifs[i]);
-		if (t && strcmp(t->local_number, num) != 0)
-			other = ifs[i]->name;
-	}
-	if (other) {
-		int rc = cli_error(x, "%s has VPN-SIP local number %s: change the tunnels' lines first",
-				   other, vpnsip_tunnel_get(iface_find(&cfg_of(x)->ifaces, other))->local_number);
-		free(ifs);
-		return rc;
-	}
-	free(ifs);
-	set_str(&c->local_number, num);
-	set_str(&c->addr_iface, cli_arg(x, "ifname"));
+	if (c->addr_iface && strcasecmp(c->addr_iface, ifname) != 0 &&
+	    !(c->n_numbers == 1 && strcmp(c->numbers[0], num) == 0))
+		return cli_error(x, "Every VPN-SIP local number uses the address of %s: "
+				 "remove the other numbers first to change it", c->addr_iface);
+	if (!vpnsip_cfg_has_number(c, num))
+		number_add(c, num);
+	set_str(&c->addr_iface, ifname);
 	return done(x);
 }
 
@@ -305,9 +366,12 @@ static int cmd_max_call(struct cli_exec *x)
 
 /* ---- the tunnel line ---------------------------------------------------- */
 
-static void remotes_del(struct vpnsip_cfg *c, const char *remote)
+static void remotes_del(struct vpnsip_cfg *c, const char *local, const char *remote)
 {
-	free(hashmap_del(&c->remotes, remote));
+	char key[VPNSIP_PAIR_KEY_MAX];
+
+	vpnsip_pair_key(local, remote, key, sizeof(key));
+	free(hashmap_del(&c->remotes, key));
 }
 
 static int cmd_tunnel(struct cli_exec *x)
@@ -325,7 +389,7 @@ static int cmd_tunnel(struct cli_exec *x)
 		const struct vpnsip_tunnel *old = vpnsip_tunnel_get(ifc);
 		if (!old)
 			return CLI_OK;
-		remotes_del(c, old->remote_number);
+		remotes_del(c, old->local_number, old->remote_number);
 		iface_ext_drop(ifc, &vpnsip_tunnel_type);
 		iface_changed(cfg, ifc);
 		return CLI_OK;
@@ -340,21 +404,29 @@ static int cmd_tunnel(struct cli_exec *x)
 	long bw = cli_arg_long(x, "bw", 0);
 	if (bw != 64 && bw != 128 && bw != 256 && bw != 512 && bw != 1000)
 		return cli_error(x, "Bandwidth must be 64, 128, 256, 512 or 1000 kbps");
-	if (c->local_number && strcmp(c->local_number, local) != 0)
+	if (c->n_numbers == 1 && strcmp(c->local_number, local) != 0)
 		return cli_error(x, "The local number must be the global one (vpn-sip local-number %s)",
 				 c->local_number);
-	const char *owner = hashmap_get(&c->remotes, remote);
+	if (c->n_numbers > 1 && !vpnsip_cfg_has_number(c, local))
+		return cli_error(x, "The local number must be one of the global ones: "
+				 "%s is not configured with \"vpn-sip local-number\"", local);
+	/* One tunnel per (local, remote) pair. */
+	char key[VPNSIP_PAIR_KEY_MAX];
+	vpnsip_pair_key(local, remote, key, sizeof(key));
+	const char *owner = hashmap_get(&c->remotes, key);
 	if (owner && strcasecmp(owner, ifc->name) != 0)
-		return cli_error(x, "Remote number %s is already used by %s", remote, owner);
+		return cli_error(x, "Remote number %s is already used by %s (local number %s)", remote,
+				 owner, local);
 	t = iface_ext_get_or_create(ifc, &vpnsip_tunnel_type, sizeof(*t));
-	if (t->remote_number && strcmp(t->remote_number, remote) != 0)
-		remotes_del(c, t->remote_number);
+	if (t->remote_number && (strcmp(t->remote_number, remote) != 0 ||
+				 strcmp(t->local_number, local) != 0))
+		remotes_del(c, t->local_number, t->remote_number);
 	set_str(&t->local_number, local);
 	set_str(&t->remote_number, remote);
 	t->bandwidth = (unsigned)bw;
 	set_str(&t->service_policy, cli_arg(x, "policy"));
 	if (!owner)
-		hashmap_put(&c->remotes, remote, xstrdup(ifc->name));
+		hashmap_put(&c->remotes, key, xstrdup(ifc->name));
 	iface_changed(cfg, ifc);
 	return CLI_OK;
 }
@@ -368,7 +440,7 @@ static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
 	if (!t)
 		return;
 	if (c && c->remotes_ready)
-		remotes_del(c, t->remote_number);
+		remotes_del(c, t->local_number, t->remote_number);
 	vpnsip_tunnel_sync(cfg, ifc, true);
 }
 
@@ -419,8 +491,8 @@ static void write_global(const struct config *cfg, struct strbuf *out)
 		return;
 	if (c->enabled)
 		sb_puts(out, "vpn-sip enable\n");
-	if (c->local_number)
-		sb_printf(out, "vpn-sip local-number %s address ipv4 %s\n", c->local_number,
+	for (size_t i = 0; i < c->n_numbers; i++)
+		sb_printf(out, "vpn-sip local-number %s address ipv4 %s\n", c->numbers[i],
 			  c->addr_iface);
 	if (c->tunnel_source)
 		sb_printf(out, "vpn-sip tunnel source %s\n", c->tunnel_source);
@@ -487,7 +559,8 @@ static const struct cli_cmd cfg_cmds[] = {
 	  VS "Local SIP number\nThe local SIP number\nAddress of the SIP user agent\nIPv4\n"
 	  "Interface whose IPv4 address is used (follows DHCP)",
 	  cmd_local_number, 0 },
-	{ "config", "no vpn-sip local-number [LINE]", NO "Local SIP number\nAnything",
+	{ "config", "no vpn-sip local-number [LINE$rest]",
+	  NO "Local SIP number\nThe number to remove (all of them without one)",
 	  cmd_local_number, 0 },
 	{ "config", "vpn-sip tunnel source IFNAME$ifname",
 	  VS "VPN-SIP tunnels\nThe interface reserved as the tunnels' source\nLoopback interface",

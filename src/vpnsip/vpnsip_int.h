@@ -20,6 +20,11 @@
 #define VPNSIP_CALL_TIMEOUT 30     /* s an outgoing call may ring */
 #define VPNSIP_SESSION_EXPIRES 300 /* RFC 4028, as in TS-1017 Appendix II */
 #define VPNSIP_IKE_PORT 4500
+/* An answerer's IKE/ESP-in-UDP port when 4500 already serves a session
+ * with the same peer address (many numbers behind one peer, issue 9):
+ * the responder finds its session by (peer address, our port). */
+#define VPNSIP_PORT_MIN 40000
+#define VPNSIP_PORT_MAX 59999
 /* Teardown and retry timing (docs/session.md). */
 #define VPNSIP_DELETE_WAIT_MS 2000   /* answer to our INFORMATIONAL delete */
 #define VPNSIP_PEER_BYE_WAIT_MS 2000 /* the peer deleted the SAs: its BYE should follow */
@@ -38,7 +43,12 @@
 struct vpnsip_cfg {
 	bool enabled;                /* vpn-sip enable */
 	bool logging;                /* vpn-sip logging */
-	char *local_number;          /* vpn-sip local-number N address ipv4 IF */
+	/* "vpn-sip local-number N address ipv4 IF", one line per number (issue
+	 * 9): each registers on its own; every number uses the one interface. */
+	char **numbers;              /* in configuration order */
+	size_t n_numbers, cap_numbers;
+	struct hashmap number_set;   /* number -> numbers[] entry: O(1) membership */
+	const char *local_number;    /* numbers[0], the primary (NULL: none) */
 	char *addr_iface;
 	char *tunnel_source;         /* vpn-sip tunnel source LoopbackM (reserved) */
 	bool has_server;             /* vpn-sip sip-server ipv4:A[:P] */
@@ -51,7 +61,7 @@ struct vpnsip_cfg {
 	unsigned expires;            /* vpn-sip registration expires; 0: default */
 	unsigned call_timeout;       /* vpn-sip call-timeout; 0: default */
 	unsigned max_call_s;         /* vpn-sip max-call-duration; 0: none */
-	struct hashmap remotes;      /* remote number -> tunnel name (owned copy) */
+	struct hashmap remotes;      /* "LOCAL/REMOTE" pair -> tunnel name (owned copy) */
 	bool remotes_ready;
 };
 
@@ -64,6 +74,11 @@ struct vpnsip_tunnel {
 };
 
 const struct vpnsip_cfg *vpnsip_cfg_get(const struct config *cfg); /* NULL: none */
+/* Is number one of the global local numbers? */
+bool vpnsip_cfg_has_number(const struct vpnsip_cfg *c, const char *number);
+/* The key of a (local, remote) number pair in the maps that use one. */
+#define VPNSIP_PAIR_KEY_MAX (2 * VPNSIP_NUMBER_MAX + 2)
+void vpnsip_pair_key(const char *local, const char *remote, char *buf, size_t n);
 const struct vpnsip_tunnel *vpnsip_tunnel_get(const struct iface_cfg *ifc);
 
 /* ---- sessions (session.c) ---------------------------------------------- */
@@ -92,6 +107,7 @@ struct vpnsip_session {
 	char call_id[SIP_CALLID_MAX];
 	struct in_addr local_addr, remote_addr;
 	uint16_t local_port, remote_port;
+	char port_key[SDP_ADDR_MAX + 8]; /* our entry in rt->ports ("" : none) */
 	enum sdp_fp_kind auth;
 	struct sdp_fingerprint remote_fp;
 	uint64_t since_ms;           /* the call's start, for Uptime */
@@ -127,10 +143,12 @@ struct vpnsip_rt {
 	struct config *cfg;
 	struct sip_ua *ua;
 	struct hashmap by_tunnel;  /* nocase tunnel name -> session */
-	struct hashmap by_remote;  /* remote number -> session */
+	struct hashmap by_pair;    /* "LOCAL/REMOTE" numbers -> session */
 	struct hashmap by_handle;  /* "%08x" SIP handle -> session */
 	struct hashmap by_callid;  /* Call-ID -> session */
-	struct sip_reg_status reg;
+	struct hashmap regs;       /* local number -> struct sip_reg_status (owned) */
+	struct hashmap ports;      /* "peer-address:port" -> session: answerers' IKE ports */
+	uint16_t next_port;        /* the next port to try above VPNSIP_PORT_MIN */
 	char sip_server[64];       /* what the UA was given, for show */
 	char sip_server_src[16];   /* "static", "DHCP" */
 	char sip_domain[128];
@@ -161,6 +179,8 @@ void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool failure);
 /* clear vpn-sip session (not a failure). */
 void vpnsip_session_hangup(struct vpnsip_session *s, const char *why);
+/* The registration of a local number (NULL: none known). */
+const struct sip_reg_status *vpnsip_reg_status(const char *number);
 /* Call-detail records kept, i = 0 the oldest; NULL past the end. */
 const struct vpnsip_cdr *vpnsip_cdr_get(size_t i);
 /* Sessions in IOS order (caller frees the array). */
