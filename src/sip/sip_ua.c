@@ -454,20 +454,28 @@ static const char *resolv_conf(struct sip_ua *ua, char *path, size_t size)
 	return path;
 }
 
-static void reg_start(struct reg *r)
+/* keep_handle: a new REGISTER on the dialog we have (the server, domain
+ * or expiry changed, the contact did not).  A new handle would make
+ * sofia-sip unregister the old one, and that Expires: 0 for the same
+ * contact may reach the registrar after the new REGISTER and delete the
+ * binding we just made. */
+static void reg_start_on(struct reg *r, bool keep_handle)
 {
 	struct sip_ua *ua = r->ua;
 	const struct settings *s = &ua->cur;
 	char *to = aor(s, r->number), *registrar = server_url(s), exp[16], key[32];
 
-	reg_handle_drop(r);
+	if (!keep_handle || !r->nh)
+		reg_handle_drop(r);
 	su_timer_reset(r->retry_timer);
 	snprintf(exp, sizeof(exp), "%u", s->expires);
 	r->auth_tries = 0;
 	r->leaving = false;
-	r->nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(to), TAG_END());
-	nh_key(r->nh, key);
-	hashmap_put(&ua->reg_by_nh, key, r);
+	if (!r->nh) {
+		r->nh = nua_handle(ua->nua, NULL, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(to), TAG_END());
+		nh_key(r->nh, key);
+		hashmap_put(&ua->reg_by_nh, key, r);
+	}
 	copy_str(r->st.number, sizeof(r->st.number), r->number);
 	copy_str(r->st.registrar, sizeof(r->st.registrar), s->domain ? s->domain : s->server);
 	copy_str(r->st.contact, sizeof(r->st.contact), s->local_addr);
@@ -480,6 +488,11 @@ static void reg_start(struct reg *r)
 		     TAG_END());
 	free(to);
 	free(registrar);
+}
+
+static void reg_start(struct reg *r)
+{
+	reg_start_on(r, false);
 }
 
 static void nua_make(struct sip_ua *ua);
@@ -577,8 +590,9 @@ static void regs_sync(struct sip_ua *ua)
 			reg_start(reg_new(ua, ua->cur.numbers[i]));
 }
 
-/* Every REGISTER dialog starts over (what a registration is changed). */
-static void regs_restart(struct sip_ua *ua)
+/* Every REGISTER dialog starts over (what a registration is changed);
+ * keep_handles: on the same transport, re-REGISTER on the dialogs we have. */
+static void regs_restart_on(struct sip_ua *ua, bool keep_handles)
 {
 	size_t n;
 	void **v = hashmap_values(&ua->regs, &n);
@@ -587,10 +601,15 @@ static void regs_restart(struct sip_ua *ua)
 		struct reg *r = v[i];
 		r->backoff_s = 0;
 		if (!r->leaving)
-			reg_start(r);
+			reg_start_on(r, keep_handles);
 	}
 	free(v);
 	regs_sync(ua);
+}
+
+static void regs_restart(struct sip_ua *ua)
+{
+	regs_restart_on(ua, false);
 }
 
 /* Forget every REGISTER dialog (the nua is gone or going). */
@@ -1344,6 +1363,10 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 		/* Calls survive: new parameters, and a new registration if
 		 * what it registers changed. */
 		bool rereg = !registration_same(&ua->cur, &cmd->settings);
+		/* The dialog caches the digest credentials: new ones need a new
+		 * handle. */
+		bool keep = str_eq(ua->cur.username, cmd->settings.username) &&
+			    str_eq(ua->cur.password, cmd->settings.password);
 		bool dns_changed = !str_eq(ua->cur.dns_servers, cmd->settings.dns_servers);
 		settings_free(&ua->cur);
 		ua->cur = cmd->settings;
@@ -1355,7 +1378,7 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 			resolv_conf(ua, path, sizeof(path));
 		}
 		if (rereg)
-			regs_restart(ua);
+			regs_restart_on(ua, keep);
 		else
 			regs_sync(ua);
 		return;
