@@ -318,7 +318,7 @@ static void call_reset(struct vpnsip_session *s)
 	s->bw_neg = 0;
 	s->since_ms = 0;
 	s->cause[0] = '\0';
-	s->failed = s->reached_up = false;
+	s->failed = s->reached_up = s->ike_started = false;
 	s->cdr_start = s->cdr_answer = 0;
 	memset(&s->remote_fp, 0, sizeof(s->remote_fp));
 	set_state(s, VS_READY_TO_CONNECT);
@@ -389,7 +389,8 @@ void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool fai
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
 	timer_stop(&s->dur_timer);
-	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP) {
+	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP ||
+	    (was == VS_ANSWERING && s->ike_started)) {
 		/* TS-1017 4.2: release the SAs before the BYE, which may take
 		 * the media path away. */
 		set_state(s, VS_DELETING_SA);
@@ -469,7 +470,8 @@ static void call_drop_now(struct vpnsip_session *s, const char *why)
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
 	set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
-	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP || was == VS_DELETING_SA)
+	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP || was == VS_DELETING_SA ||
+	    (was == VS_ANSWERING && s->ike_started))
 		had_sa = sa_delete(s, VPNSIP_SA_DROP_MS);
 	if (s->sip_handle && had_sa && !rt->quiescing)
 		late_bye_add(s->sip_handle);
@@ -799,7 +801,7 @@ static void step_fire(struct ev_timer *t, void *arg)
 	struct vpnsip_session *s = arg;
 
 	s->step_timer = NULL; /* fired: the loop frees it */
-	if (s->state == VS_NEGOTIATING_IKE) {
+	if (s->state == VS_NEGOTIATING_IKE || s->state == VS_ANSWERING) {
 		vpnsip_session_teardown(s, "IKE did not come up in time", true);
 	} else if (s->state == VS_DISCONNECTING && s->sip_handle) {
 		/* The peer deleted the SAs but sent no BYE: we do. */
@@ -825,8 +827,8 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		return;
 	switch (ev) {
 	case VPNSIP_IKE_UP:
-		if (s->state != VS_NEGOTIATING_IKE)
-			return;
+		if (s->state != VS_NEGOTIATING_IKE && s->state != VS_ANSWERING)
+			return; /* ANSWERING: IKE was faster than the ACK */
 		timer_stop(&s->step_timer);
 		s->reached_up = true;
 		s->fail_count = 0;
@@ -853,6 +855,7 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		send_bye(s);
 		break;
 	case VS_NEGOTIATING_IKE:
+	case VS_ANSWERING:
 		snprintf(why, sizeof(why), "IKE failed: %s", cause ? cause : "?");
 		vpnsip_log(SEV_ERR, "SESSION_FAIL", "%s: %s", s->tunnel, why);
 		vpnsip_session_teardown(s, why, true);
@@ -886,18 +889,9 @@ void vpnsip_idle(const char *tunnel_name)
 
 /* ---- SIP events --------------------------------------------------------- */
 
-static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
+/* Give the call to the IKE engine (and QoS): the SDPs are agreed. */
+static void start_ike(struct vpnsip_session *s)
 {
-	char a[INET_ADDRSTRLEN];
-
-	inet_pton(AF_INET, peer->addr, &s->remote_addr);
-	s->remote_port = peer->port;
-	s->bw_neg = peer->bw_kbps < s->bw_conf ? peer->bw_kbps : s->bw_conf;
-	s->remote_fp = peer->fp;
-	set_state(s, VS_NEGOTIATING_IKE);
-	inet_ntop(AF_INET, &s->remote_addr, a, sizeof(a));
-	vpnsip_log(SEV_NOTICE, "NEGOTIATED", "%s: %s at %s:%u, bandwidth %u kbps", s->tunnel,
-		   s->remote_number, a, s->remote_port, s->bw_neg);
 	struct vpnsip_peer_info p = {
 		.tunnel = s->tunnel,
 		.local_number = s->local_number,
@@ -915,13 +909,31 @@ static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
 	};
 	s->cdr_answer = wall_ms();
 	tunnel_bytes(s->tunnel, &s->bytes_in0, &s->bytes_out0);
+	s->ike_started = true;
 	for (struct vpnsip_listener *l = listeners; l; l = l->next)
 		if (l->negotiated)
 			l->negotiated(&p, l->ctx);
 	/* Bounded: IKE that never finishes must not hold the call (and its
 	 * cost).  Without an IKE engine the call stays (SIP-only tests). */
-	if (s->state == VS_NEGOTIATING_IKE && ike_active(s) && !s->step_timer)
+	if ((s->state == VS_NEGOTIATING_IKE || s->state == VS_ANSWERING) && ike_active(s) &&
+	    !s->step_timer)
 		s->step_timer = ev_timer_add(rt->loop, VPNSIP_IKE_SETUP_MS, step_fire, s);
+}
+
+static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_pton(AF_INET, peer->addr, &s->remote_addr);
+	s->remote_port = peer->port;
+	s->bw_neg = peer->bw_kbps < s->bw_conf ? peer->bw_kbps : s->bw_conf;
+	s->remote_fp = peer->fp;
+	set_state(s, VS_NEGOTIATING_IKE);
+	inet_ntop(AF_INET, &s->remote_addr, a, sizeof(a));
+	vpnsip_log(SEV_NOTICE, "NEGOTIATED", "%s: %s at %s:%u, bandwidth %u kbps", s->tunnel,
+		   s->remote_number, a, s->remote_port, s->bw_neg);
+	if (!s->ike_started)
+		start_ike(s);
 }
 
 /* An answered call: the peer's values from its offer go to IKE. */
@@ -1128,7 +1140,7 @@ static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 	set_cause(s, why);
 	s->failed = s->failed || failure;
 	if (s->state == VS_NEGOTIATING_IKE || s->state == VS_SESSION_UP ||
-	    s->state == VS_DELETING_SA) {
+	    s->state == VS_DELETING_SA || (s->state == VS_ANSWERING && s->ike_started)) {
 		/* A BYE while SAs exist: they go at once (the answer to the BYE
 		 * is already out). */
 		set_state(s, VS_DISCONNECTING);

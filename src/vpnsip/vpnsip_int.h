@@ -115,6 +115,7 @@ struct vpnsip_session {
 	char cause[96];              /* why the call ends (first reason wins) */
 	bool failed;                 /* this attempt counts for the back-off */
 	bool reached_up;             /* SESSION_UP was reached in this call */
+	bool ike_started;            /* the IKE engine was given this call */
 	unsigned fail_count;         /* consecutive failed attempts */
 	struct ev_timer *step_timer; /* IKE setup limit, or the peer's BYE grace */
 	struct ev_timer *dur_timer;  /* vpn-sip max-call-duration */
