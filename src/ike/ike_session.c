@@ -962,6 +962,18 @@ static void profiles_of(const struct session *se, const struct ipsec_profile **i
 	*ikev2_name = ikn;
 }
 
+/* A DER certificate (freed here) as a trusted certificate of our credential
+ * set: a reference for the caller, NULL when it does not parse. */
+static certificate_t *trusted_cert_from_der(uint8_t *der, size_t len)
+{
+	certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
+					      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+					      BUILD_END);
+
+	free(der);
+	return c ? R.local_creds->add_cert_ref(R.local_creds, TRUE, c) : NULL;
+}
+
 /* The certificate of a trustpoint, with its private key added to our
  * credential set (the key never leaves memory we wipe); NULL when the
  * trustpoint is not enrolled. */
@@ -974,12 +986,9 @@ static certificate_t *load_local_cert(const struct config *cfg, const char *trus
 
 	if (!tp || !crypto_pki_cert_der(cfg, trustpoint, &der, &len))
 		return NULL;
-	c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509, BUILD_BLOB_ASN1_DER,
-			       chunk_create(der, len), BUILD_END);
-	free(der);
+	c = trusted_cert_from_der(der, len);
 	if (!c)
 		return NULL;
-	c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
 	if (crypto_pki_key_der(cfg, crypto_pki_key_label(cfg, tp), &der, &len)) {
 		private_key_t *k = lib->creds->create(lib->creds, CRED_PRIVATE_KEY, KEY_RSA,
 						      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
@@ -998,17 +1007,10 @@ static certificate_t *load_ca_cert(const struct config *cfg, const char *trustpo
 {
 	uint8_t *der;
 	size_t len;
-	certificate_t *c;
 
 	if (!crypto_pki_ca_der(cfg, trustpoint, &der, &len))
 		return NULL;
-	c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509, BUILD_BLOB_ASN1_DER,
-			       chunk_create(der, len), BUILD_END);
-	free(der);
-	if (!c)
-		return NULL;
-	c = R.local_creds->add_cert_ref(R.local_creds, TRUE, c);
-	return c;
+	return trusted_cert_from_der(der, len);
 }
 
 /* Build the snapshot of a session from the model; NULL with err set. */
