@@ -160,6 +160,12 @@ def test_three_numbers_registered_and_up_at_once(scalelab, pair):
     detail = pr.sh(R, "show vpn-sip session detail")
     ports = re.findall(r"Remote address:port: 192\.0\.2\.12:(\d+)", detail)
     assert len(ports) == 3 and len(set(ports)) == 3, detail
+    # Those own ports show where IOS shows its VPN-SIP PAT entries, one row
+    # each (4500 <-> the port of rtrB's answer, towards rtrA's IKE endpoint).
+    nat = pr.sh(P, "show ip nat translations")
+    rows = re.findall(r"^udp +192\.0\.2\.12:4500 +192\.0\.2\.12:(\d+) +(\S+) +(\S+) *$", nat, re.M)
+    assert sorted(r[0] for r in rows) == sorted(p for p in ports if p != "4500"), nat
+    assert all(r[1] == r[2] and r[1].startswith("192.0.2.11:") for r in rows), nat
 
 
 def test_number_config_errors_and_unregister(scalelab, pair):

@@ -149,4 +149,5 @@ static const struct cli_cmd ike_cmds[] = {
 void ike_cli_init(void)
 {
 	CLI_INSTALL(ike_cmds);
+	nat_xlate_source_register(ike_nat_rows);
 }

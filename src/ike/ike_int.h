@@ -9,6 +9,7 @@
 #include "dataplane/dataplane.h"
 #include "ike/ike.h"
 #include "log/debug.h"
+#include "nat/nat.h"
 
 /* kernel_ipsec_t over the data plane (ike_kernel.c). */
 kernel_ipsec_t *ike_kernel_ipsec_create(void);
@@ -27,6 +28,8 @@ void ike_sessions_shutdown(void);
 struct strbuf;
 void ike_show_session(struct strbuf *out, const char *tunnel, bool detail);
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed);
+/* Rows of "show ip nat translations": sessions on their own port. */
+void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx);
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
 /* clear crypto session [remote ADDR]: number of sessions cleared. */
 unsigned ike_clear_sessions(const struct in_addr *remote);

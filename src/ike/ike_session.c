@@ -2145,6 +2145,46 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 	sa_infos_free(&infos);
 }
 
+/* "show ip nat translations": a session on its own port is what IOS keeps
+ * as a PAT entry (IKE port 4500 <-> the port our SDP announced).  Here the
+ * session's socket is on that port itself and nothing is rewritten; the row
+ * shows the mapping where an IOS operator looks for it.  Sessions on the
+ * default ports have none, as in IOS. */
+void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
+{
+	size_t n;
+	struct session **v;
+	char owner[80];
+
+	if (!ike_cfg_model)
+		return;
+	v = sorted_sessions(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct session *se = v[i];
+		bool known = se->remote.sin_addr.s_addr != 0;
+		struct nat_xlate_row r = {
+			.proto = IPPROTO_UDP,
+			/* the socket is bound to the wildcard until IKE shows the address */
+			.inside_global = se->local.sin_addr,
+			.inside_global_port = CHARON_NATT_PORT,
+			.inside_local = se->local.sin_addr,
+			.inside_local_port = se->local_port,
+			.outside_local = known ? se->remote.sin_addr : se->peer,
+			.outside_local_port = known ? ntohs(se->remote.sin_port) :
+						      (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
+			.owner = owner,
+		};
+		if (!se->local_port)
+			continue;
+		r.outside_global = r.outside_local;
+		r.outside_global_port = r.outside_local_port;
+		snprintf(owner, sizeof(owner), "%s session of %s", se->vpn_sip ? "VPN-SIP" : "IKE",
+			 se->tunnel);
+		row_out(&r, ctx);
+	}
+	free(v);
+}
+
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 {
 	size_t n;

@@ -58,6 +58,8 @@ static struct {
 	struct sip_port *sip;
 	size_t nsip, capsip;
 	unsigned next_map_id;
+	nat_xlate_source_fn *xsrc;
+	size_t nxsrc, capxsrc;
 	/* run time */
 	struct config *cfg;
 	struct nft_ctx *nft;
@@ -689,6 +691,52 @@ static int ct_walk(struct ct_walk *w)
 	return rc;
 }
 
+void nat_xlate_source_register(nat_xlate_source_fn list)
+{
+	xgrow(&N.xsrc, &N.capxsrc, N.nxsrc + 1, sizeof(*N.xsrc));
+	N.xsrc[N.nxsrc++] = list;
+}
+
+struct xlate_show {
+	struct cli_exec *x; /* NULL: count only */
+	bool verbose;
+	unsigned long n;
+};
+
+static void xlate_ep(char *buf, size_t n, struct in_addr a, uint16_t port)
+{
+	char ab[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, ab, sizeof(ab));
+	snprintf(buf, n, "%s:%u", ab, port);
+}
+
+static void xlate_row(const struct nat_xlate_row *r, void *ctx)
+{
+	struct xlate_show *xs = ctx;
+	char ig[32], il[32], ol[32], og[32], pb[8];
+
+	xs->n++;
+	if (!xs->x)
+		return;
+	xlate_ep(ig, sizeof(ig), r->inside_global, r->inside_global_port);
+	xlate_ep(il, sizeof(il), r->inside_local, r->inside_local_port);
+	xlate_ep(ol, sizeof(ol), r->outside_local, r->outside_local_port);
+	xlate_ep(og, sizeof(og), r->outside_global, r->outside_global_port);
+	cli_out(xs->x, "%-4s %-21s %-21s %-21s %s\n", proto_name(r->proto, pb, sizeof(pb)), ig, il, ol, og);
+	if (xs->verbose && r->owner)
+		cli_out(xs->x, "    %s, own socket (no NAT rule)\n", r->owner);
+}
+
+static unsigned long xlate_list(struct cli_exec *x, bool verbose)
+{
+	struct xlate_show xs = { .x = x, .verbose = verbose };
+
+	for (size_t i = 0; i < N.nxsrc; i++)
+		N.xsrc[i](xlate_row, &xs);
+	return xs.n;
+}
+
 static int cmd_show_nat(struct cli_exec *x)
 {
 	struct ct_walk w = { .x = x, .verbose = cli_has(x, "verbose") };
@@ -714,10 +762,11 @@ static int cmd_show_nat(struct cli_exec *x)
 		cli_out(x, "%-4s %-21s %-21s %-21s %s\n", s->proto ? proto_name(s->proto, pb, sizeof(pb)) : "---",
 			gl, lo, "---", "---");
 	}
+	unsigned long nx = xlate_list(x, w.verbose);
 	if (ct_walk(&w) < 0)
 		return cli_error(x, "Could not read the connection tracking table");
 	if (w.verbose)
-		cli_out(x, "Total number of translations: %lu\n", w.n + N.nst);
+		cli_out(x, "Total number of translations: %lu\n", w.n + N.nst + nx);
 	return CLI_OK;
 }
 
@@ -758,8 +807,11 @@ static int cmd_show_nat_stats(struct cli_exec *x)
 	for (size_t i = 0; i < N.nst; i++)
 		st_ext += N.st[i].proto != 0;
 	rc = ct_walk(&w);
+	/* the other components' port translations are dynamic and extended, as
+	 * IOS counts its VPN-SIP PAT entries */
+	unsigned long nx = xlate_list(NULL, false);
 	cli_out(x, "Total active translations: %lu (%zu static, %lu dynamic; %lu extended)\n",
-		N.nst + w.n, N.nst, w.n, st_ext + w.extended);
+		N.nst + w.n + nx, N.nst, w.n + nx, st_ext + w.extended + nx);
 	show_ifs(x, false);
 	show_ifs(x, true);
 	cli_out(x, "Dynamic mappings:\n");

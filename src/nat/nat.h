@@ -33,6 +33,20 @@ struct nat_port_map {
 unsigned nat_port_map_add(const struct nat_port_map *m);
 void nat_port_map_del(unsigned id);
 
+/* Translations another component keeps without a NAT rule (VPN-SIP: each
+ * session's own IKE/ESP port, which IOS keeps as a PAT entry between 4500
+ * and the SDP port).  A source lists its rows when "show ip nat
+ * translations" or "show ip nat statistics" runs; O(its entries). */
+struct nat_xlate_row {
+	uint8_t proto;
+	struct in_addr inside_global, inside_local, outside_local, outside_global;
+	uint16_t inside_global_port, inside_local_port, outside_local_port, outside_global_port;
+	const char *owner; /* shown by "verbose", e.g. "VPN-SIP Tunnel1" */
+};
+typedef void (*nat_xlate_emit_fn)(const struct nat_xlate_row *row, void *ctx);
+typedef void (*nat_xlate_source_fn)(nat_xlate_emit_fn emit, void *ctx);
+void nat_xlate_source_register(nat_xlate_source_fn list);
+
 void nat_cli_init(void);
 
 #endif
