@@ -14,6 +14,8 @@ sanitizer build must exit without a report).
 - An INVITE nobody answers (Kamailio drops it) times out.
 - Malformed SIP straight to vpnsipd: 488/415/400, a log line, and the next
   good call is answered.
+- RFC 4475-style torture datagrams: never a 2xx, 400/505/603/488 or
+  silence as listed in docs/sip.md, the daemon keeps running.
 """
 import os
 import re
@@ -363,3 +365,149 @@ def test_malformed_sip(dlg_lab, daemons):
     res = sipp_call(lab, offer(lab, "rtrB"), hold_ms=500)
     assert res.rc == 0, res.diagnostics() + a.log()[-2000:]
     a.wait_state("READY_TO_CONNECT")
+
+
+# ------------------------------------------- RFC 4475-style torture datagrams
+UNKNOWN_CALLER = "0399999999"   # no tunnel has it: a parsed INVITE gets 603
+
+
+def torture_cases(lab):
+    """Invalid or hostile messages in the spirit of RFC 4475 3.1.2 (and a few
+    of its valid-but-odd ones), written for this lab.  Every INVITE comes
+    from a number no tunnel has, so nothing here may ever be answered 2xx;
+    what vpnsipd can parse gets a 4xx/5xx/6xx, the rest is dropped."""
+    a, b, dom = lab.addr("rtrA"), lab.addr("rtrB"), lab.domain
+    me = lab.number("rtrA")
+    ruri = "sip:%s@%s" % (me, a)
+    sdp = offer(lab, "rtrB").replace("\n      ", "\r\n") + "\r\n"
+
+    def req(n, start=None, drop=(), extra=(), replace=None, body=sdp, cl=None,
+            caller=UNKNOWN_CALLER):
+        hdrs = [
+            "Via: SIP/2.0/UDP %s:5071;branch=z9hG4bK-torture-%s" % (b, n),
+            "Max-Forwards: 70",
+            "From: <sip:%s@%s>;tag=t-%s" % (caller, dom, n),
+            "To: <sip:%s@%s>" % (me, dom),
+            "Call-ID: torture-%s@%s" % (n, b),
+            "CSeq: 1 INVITE",
+            "Contact: <sip:%s@%s:5071>" % (UNKNOWN_CALLER, b),
+            "Content-Type: application/sdp",
+        ]
+        hdrs = [h for h in hdrs if not any(h.startswith(d + ":") for d in drop)]
+        for old, new in (replace or {}).items():
+            hdrs = [new if h.startswith(old + ":") else h for h in hdrs]
+        hdrs += list(extra)
+        bb = body.encode() if isinstance(body, str) else body
+        hdrs.append("Content-Length: %s" % (len(bb) if cl is None else cl))
+        head = (start or "INVITE %s SIP/2.0" % ruri) + "\r\n" + "\r\n".join(hdrs) + "\r\n\r\n"
+        return head.encode("latin-1") + bb
+
+    return {
+        # Content-Length larger than the datagram: truncated, drop or 400
+        "clerr": req(1, cl=9999),
+        "ncl": req(2, cl=-999),
+        "scalar-overflow": req(3, replace={"CSeq": "CSeq: 36893488147419103232 INVITE",
+                                           "Max-Forwards": "Max-Forwards: 300"},
+                               extra=["Expires: 1000000000000000000000"]),
+        "unbalanced-quote": req(4, replace={"From": 'From: "Bob <sip:%s@%s>;tag=t4' % (
+            UNKNOWN_CALLER, dom)}),
+        "ltgt-ruri": req(5, start="INVITE <%s> SIP/2.0" % ruri),
+        "lws-in-ruri": req(6, start="INVITE sip:%s@%s; lr SIP/2.0" % (me, a)),
+        "multiple-sp": req(7, start="INVITE  %s  SIP/2.0" % ruri),
+        "trailing-sp": req(8, start="INVITE %s SIP/2.0 " % ruri),
+        "unenclosed-contact-params": req(9, replace={
+            "Contact": "Contact: sip:%s@%s?Route=%%3Csip:evil.example%%3E" % (UNKNOWN_CALLER, b)}),
+        "sip-7.0": req(10, start="INVITE %s SIP/7.0" % ruri),
+        "cseq-method-mismatch": req(11, replace={"CSeq": "CSeq: 1 OPTIONS"}),
+        "no-call-id": req(12, drop=("Call-ID",)),
+        "no-cseq": req(13, drop=("CSeq",)),
+        "no-from": req(14, drop=("From",)),
+        "two-froms": req(15, extra=["From: <sip:someone@%s>;tag=second" % dom]),
+        "quote-in-tag": req(16, replace={"To": 'To: <sip:%s@%s>;tag=<">' % (me, dom)}),
+        "escaped-nul-user": req(17, start="INVITE sip:%s%%00@%s SIP/2.0" % (me, a)),
+        "unknown-scheme": req(18, start="INVITE im:%s@%s SIP/2.0" % (me, dom)),
+        "negative-max-forwards": req(19, replace={"Max-Forwards": "Max-Forwards: -1"}),
+        "empty-header-name": req(20, extra=[": value"]),
+        "header-without-colon": req(21, extra=["NoColonHere value"]),
+        "huge-header": req(22, extra=["Subject: " + "x" * 16000]),
+        "300-vias": req(23, extra=["Via: SIP/2.0/UDP 192.0.2.99:%d;branch=z9hG4bK-v%d" % (
+            5000 + i, i) for i in range(300)]),
+        "sdp-nul-bytes": req(24, body=b"v=0\r\no=- 1 1 IN IP4 \x00\x00\r\nm=\xff\xfe\r\n"),
+        "sdp-huge-line": req(25, body=sdp + "a=" + "9" * 20000 + "\r\n"),
+        # from the configured caller: the SDP itself is judged (488)
+        "caller-sdp-nul-bytes": req(27, caller=lab.number("rtrB"),
+                                    body=b"v=0\r\no=- 1 1 IN IP4 \x00\x00\r\nm=\xff\xfe\r\n"),
+        "caller-sdp-huge-line": req(28, caller=lab.number("rtrB"),
+                                    body=sdp + "a=" + "9" * 20000 + "\r\n"),
+        "caller-sdp-two-c": req(29, caller=lab.number("rtrB"),
+                                body=sdp + "c=IN IP4 198.51.100.1\r\n" * 200),
+        "big-status-response": ("SIP/2.0 4294967301 better not break the receiver\r\n"
+                                "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-nothing\r\n"
+                                "Call-ID: torture-26@%s\r\nCSeq: 1 INVITE\r\n"
+                                "From: <sip:x@%s>;tag=1\r\nTo: <sip:y@%s>;tag=2\r\n"
+                                "Content-Length: 0\r\n\r\n" % (a, b, dom, dom)).encode(),
+        "truncated": ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP" % ruri).encode(),
+        # (not starting 0x00 0x01: sofia-sip answers that as a STUN request)
+        "binary": bytes(range(128, 256)) * 4 + bytes(range(128)) * 4,
+        "crlf-only": b"\r\n\r\n",
+    }
+
+
+def test_torture_datagrams(dlg_lab, daemons):
+    """RFC 4475-style messages straight to vpnsipd's SIP port: no 1xx beyond
+    100 and no 2xx to any of them, the daemon keeps running (ASan clean at
+    the end), no call is left over, and a good call is answered afterwards."""
+    import base64
+    import json
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    cases = torture_cases(lab)
+    payload = json.dumps([{"name": k, "data": base64.b64encode(v).decode()}
+                          for k, v in cases.items()])
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab", "sip_raw.py")
+    r = lab.exec("rtrB", sys.executable, tool, lab.addr("rtrB"), 5071, lab.addr("rtrA"), 5060,
+                 0.6, input=payload, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    # answers by the case whose Call-ID they carry (final answers are
+    # retransmitted until an ACK that never comes, so they turn up later too)
+    by_cid = {"torture-%s@%s" % (n, lab.addr("rtrB")): name for name, n in
+              ((name, re.search(rb"Call-ID: torture-(\d+)@", raw)) for name, raw in cases.items())
+              if n for n in [n.group(1).decode()]}
+    codes = {name: set() for name in cases}
+    for after, answers in got.items():
+        for first, cid in answers:
+            m = re.match(r"SIP/2\.0 (\d{3}) ", first)
+            assert m, (after, first)   # vpnsipd only ever answers
+            # no Call-ID: the answer to a request that had none, sent at once
+            assert cid in by_cid or not cid, ("an answer nobody asked for", after, first, cid)
+            codes[by_cid[cid] if cid else after].add(int(m.group(1)))
+    print("torture answers:", {k: sorted(v) for k, v in codes.items()})
+    assert "SIP" in a.sh("show vpn-sip sip"), a.log()[-3000:]   # still alive
+    for name, st in codes.items():
+        # never a call: 100 Trying at most, then a refusal (or nothing)
+        assert all(c == 100 or c >= 400 for c in st), (name, st, a.log()[-3000:])
+        assert st <= {100} or any(c >= 400 for c in st), (name, st)
+    # What the RFC says must be refused, is (400 or, for SIP/7.0, 505).
+    for name in ("clerr", "ncl", "scalar-overflow", "unbalanced-quote", "ltgt-ruri",
+                 "cseq-method-mismatch", "no-call-id", "no-cseq", "no-from", "two-froms"):
+        assert 400 in codes[name], (name, codes[name])
+    assert 505 in codes["sip-7.0"], codes["sip-7.0"]
+    for name in ("caller-sdp-nul-bytes", "caller-sdp-two-c"):
+        assert 488 in codes[name], (name, codes[name])
+    # What sofia-sip reads leniently is an INVITE from a number no tunnel
+    # has: 603, never an answer.
+    for name in ("multiple-sp", "escaped-nul-user", "huge-header", "300-vias", "sdp-huge-line"):
+        assert 603 in codes[name], (name, codes[name])
+    # Responses to nothing, binary and keep-alive CRLFs get no answer.
+    assert not (codes["big-status-response"] | codes["truncated"] | codes["binary"]
+                | codes["crlf-only"]), codes
+    no_active_calls(a)
+    assert "READY_TO_CONNECT" in a.session()
+    # A good call through the NGN afterwards.
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    res = sipp_call(lab, offer(lab, "rtrB"), hold_ms=500)
+    assert res.rc == 0, res.diagnostics() + a.log()[-2000:]
+    a.wait_state("READY_TO_CONNECT")
+    a.stop()

@@ -281,6 +281,10 @@ enum sdp_error sdp_parse(const char *text, size_t len, struct sdp_ike *out)
 			char addr[SDP_ADDR_MAX];
 			if (!parse_conn(v, &af, addr, sizeof(addr)))
 				return SDP_ERR_CONNECTION;
+			/* RFC 4566 allows several c= per level only for layered
+			 * multicast; IKE needs one unicast address, not a guess. */
+			if (in_media ? (first_media && media_af) : sess_af)
+				return SDP_ERR_CONNECTION;
 			if (!in_media) {
 				sess_af = af;
 				memcpy(sess_addr, addr, sizeof(addr));

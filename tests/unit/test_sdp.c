@@ -296,6 +296,11 @@ TEST(malformed)
 		{ ":24:CA:9D:86", ":24:CA:9D", SDP_ERR_FINGERPRINT },
 		{ ":24:CA:9D:86", ":24:CA:9D:8G", SDP_ERR_FINGERPRINT },
 		{ "s=-", "garbage", SDP_ERR_SYNTAX },
+		/* two c= at one level: which address would IKE come from? */
+		{ "c=IN IP4 192.0.2.12\r\n", "c=IN IP4 192.0.2.12\r\nc=IN IP4 198.51.100.1\r\n",
+		  SDP_ERR_CONNECTION },
+		{ "b=AS:512\r\n", "c=IN IP4 198.51.100.1\r\nc=IN IP4 198.51.100.2\r\nb=AS:512\r\n",
+		  SDP_ERR_CONNECTION },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *s = subst(v4_psk_offer, cases[i].from, cases[i].to);
@@ -305,6 +310,11 @@ TEST(malformed)
 				     parse(s, &o), sdp_strerror(parse(s, &o)), cases[i].err);
 		free(s);
 	}
+	/* one session-level and one media-level c=: the media's wins */
+	char *both = subst(v4_psk_offer, "b=AS:512", "c=IN IP4 198.51.100.1\r\nb=AS:512");
+	CHECK_INT(parse(both, &o), SDP_OK);
+	CHECK(strcmp(o.addr, "198.51.100.1") == 0);
+	free(both);
 	CHECK_INT(sdp_parse("", 0, &o), SDP_ERR_EMPTY);
 	CHECK_INT(sdp_parse(NULL, 0, &o), SDP_ERR_EMPTY);
 	CHECK_INT(sdp_parse("v=0\0o=", 6, &o), SDP_ERR_SYNTAX);
