@@ -2089,8 +2089,6 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		}
 		sb_printf(out, "Session status: %s\n",
 			  se->up ? "UP-ACTIVE" : info.found ? "UP-NO-IKE" : "DOWN");
-		if (!se->up && info.found && info.state != IKE_ESTABLISHED)
-			out->len -= 0;
 		sb_printf(out, "Peer: %s port %u%s\n", peer,
 			  info.found ? ntohs(info.remote.sin_port) :
 				       (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
@@ -2161,6 +2159,8 @@ void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
 	v = sorted_sessions(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct session *se = v[i];
+		if (!se->local_port)
+			continue;
 		bool known = se->remote.sin_addr.s_addr != 0;
 		struct nat_xlate_row r = {
 			.proto = IPPROTO_UDP,
@@ -2174,8 +2174,6 @@ void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
 						      (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
 			.owner = owner,
 		};
-		if (!se->local_port)
-			continue;
 		r.outside_global = r.outside_local;
 		r.outside_global_port = r.outside_local_port;
 		snprintf(owner, sizeof(owner), "%s session of %s", se->vpn_sip ? "VPN-SIP" : "IKE",

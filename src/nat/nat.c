@@ -740,7 +740,7 @@ static unsigned long xlate_list(struct cli_exec *x, bool verbose)
 static int cmd_show_nat(struct cli_exec *x)
 {
 	struct ct_walk w = { .x = x, .verbose = cli_has(x, "verbose") };
-	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], pb[8];
+	char pb[8];
 
 	cli_out(x, "%-4s %-21s %-21s %-21s %s\n", "Pro", "Inside global", "Inside local", "Outside local",
 		"Outside global");
@@ -750,14 +750,12 @@ static int cmd_show_nat(struct cli_exec *x)
 		char gl[64], lo[64];
 		const struct ifstate *st = s->gif ? ifstate_get(s->gif) : NULL;
 		struct in_addr ga = s->gif ? (st && st->has_addr ? st->addr.addr : (struct in_addr){ 0 }) : s->global;
-		inet_ntop(AF_INET, &s->local, l, sizeof(l));
-		inet_ntop(AF_INET, &ga, g, sizeof(g));
 		if (s->proto) {
-			snprintf(gl, sizeof(gl), "%s:%u", g, s->gport);
-			snprintf(lo, sizeof(lo), "%s:%u", l, s->lport);
+			xlate_ep(gl, sizeof(gl), ga, s->gport);
+			xlate_ep(lo, sizeof(lo), s->local, s->lport);
 		} else {
-			snprintf(gl, sizeof(gl), "%s", g);
-			snprintf(lo, sizeof(lo), "%s", l);
+			inet_ntop(AF_INET, &ga, gl, sizeof(gl));
+			inet_ntop(AF_INET, &s->local, lo, sizeof(lo));
 		}
 		cli_out(x, "%-4s %-21s %-21s %-21s %s\n", s->proto ? proto_name(s->proto, pb, sizeof(pb)) : "---",
 			gl, lo, "---", "---");

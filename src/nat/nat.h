@@ -41,7 +41,7 @@ struct nat_xlate_row {
 	uint8_t proto;
 	struct in_addr inside_global, inside_local, outside_local, outside_global;
 	uint16_t inside_global_port, inside_local_port, outside_local_port, outside_global_port;
-	const char *owner; /* shown by "verbose", e.g. "VPN-SIP Tunnel1" */
+	const char *owner; /* shown by "verbose", e.g. "VPN-SIP session of Tunnel1" */
 };
 typedef void (*nat_xlate_emit_fn)(const struct nat_xlate_row *row, void *ctx);
 typedef void (*nat_xlate_source_fn)(nat_xlate_emit_fn emit, void *ctx);

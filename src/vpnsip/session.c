@@ -148,6 +148,14 @@ static bool admitted(struct vpnsip_session *s, char *err, size_t errlen)
 	return true;
 }
 
+/* Whether a session in state st may hold SAs: IKE has the call (an
+ * answerer that is IKE responder starts it before the ACK). */
+static bool sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st)
+{
+	return st == VS_NEGOTIATING_IKE || st == VS_SESSION_UP || st == VS_DELETING_SA ||
+	       (st == VS_ANSWERING && s->ike_started);
+}
+
 static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 {
 	bool any = false;
@@ -245,32 +253,38 @@ static unsigned backoff_s(unsigned fails)
 
 /* ---- answerers' IKE ports ------------------------------------------------ */
 
+/* peer:port becomes s's (open: opened on the data plane first); false
+ * when another session has it or the port cannot be opened. */
+static bool port_claim(struct vpnsip_session *s, const char *peer, uint16_t port, bool open)
+{
+	struct dataplane *dp = dataplane_get();
+	char key[sizeof(s->port_key)];
+
+	snprintf(key, sizeof(key), "%s:%u", peer, port);
+	if (hashmap_get(&rt->ports, key))
+		return false;
+	if (open && dp && dp->port_open && dp->port_open(dp, port) < 0)
+		return false;
+	snprintf(s->port_key, sizeof(s->port_key), "%s", key);
+	hashmap_put(&rt->ports, s->port_key, s);
+	return true;
+}
+
 /* Our IKE/ESP-in-UDP port for an answered call from peer: 4500 unless
  * another session with that peer address has it, else a free one from
  * VPNSIP_PORT_MIN..MAX, opened on the data plane now (the caller's
  * IKE_SA_INIT may come before the ACK).  O(1) unless ports run short. */
 static uint16_t port_for_answer(struct vpnsip_session *s, const char *peer)
 {
-	struct dataplane *dp = dataplane_get();
-	char key[sizeof(s->port_key)];
 	unsigned span = VPNSIP_PORT_MAX - VPNSIP_PORT_MIN + 1;
 
-	snprintf(key, sizeof(key), "%s:%u", peer, VPNSIP_IKE_PORT);
-	if (!hashmap_get(&rt->ports, key)) {
-		snprintf(s->port_key, sizeof(s->port_key), "%s", key);
-		hashmap_put(&rt->ports, s->port_key, s);
+	if (port_claim(s, peer, VPNSIP_IKE_PORT, false))
 		return VPNSIP_IKE_PORT;
-	}
 	for (unsigned i = 0; i < span; i++) {
 		uint16_t port = (uint16_t)(VPNSIP_PORT_MIN + (rt->next_port + i) % span);
-		snprintf(key, sizeof(key), "%s:%u", peer, port);
-		if (hashmap_get(&rt->ports, key))
-			continue;
-		if (dp && dp->port_open && dp->port_open(dp, port) < 0)
+		if (!port_claim(s, peer, port, true))
 			continue;
 		rt->next_port = (uint16_t)((rt->next_port + i + 1) % span);
-		snprintf(s->port_key, sizeof(s->port_key), "%s", key);
-		hashmap_put(&rt->ports, s->port_key, s);
 		return port;
 	}
 	return 0;
@@ -389,8 +403,7 @@ void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool fai
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
 	timer_stop(&s->dur_timer);
-	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP ||
-	    (was == VS_ANSWERING && s->ike_started)) {
+	if (sas_may_exist(s, was)) {
 		/* TS-1017 4.2: release the SAs before the BYE, which may take
 		 * the media path away. */
 		set_state(s, VS_DELETING_SA);
@@ -470,8 +483,7 @@ static void call_drop_now(struct vpnsip_session *s, const char *why)
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
 	set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
-	if (was == VS_NEGOTIATING_IKE || was == VS_SESSION_UP || was == VS_DELETING_SA ||
-	    (was == VS_ANSWERING && s->ike_started))
+	if (sas_may_exist(s, was))
 		had_sa = sa_delete(s, VPNSIP_SA_DROP_MS);
 	if (s->sip_handle && had_sa && !rt->quiescing)
 		late_bye_add(s->sip_handle);
@@ -1078,12 +1090,7 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 	    !s->port_key[0]) {
 		/* Our 4500 serves this peer now: an answered call from the same
 		 * address gets a port of its own. */
-		char key[sizeof(s->port_key)];
-		snprintf(key, sizeof(key), "%s:%u", ev->sdp.addr, VPNSIP_IKE_PORT);
-		if (!hashmap_get(&rt->ports, key)) {
-			snprintf(s->port_key, sizeof(s->port_key), "%s", key);
-			hashmap_put(&rt->ports, s->port_key, s);
-		}
+		port_claim(s, ev->sdp.addr, VPNSIP_IKE_PORT, false);
 	}
 	int rc = !ev->has_sdp ? 488
 		 : ev->sdp_err != SDP_OK ? 488
@@ -1139,8 +1146,7 @@ static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 		  !(ev->cause == SIP_END_LOCAL && s->cause[0]);
 	set_cause(s, why);
 	s->failed = s->failed || failure;
-	if (s->state == VS_NEGOTIATING_IKE || s->state == VS_SESSION_UP ||
-	    s->state == VS_DELETING_SA || (s->state == VS_ANSWERING && s->ike_started)) {
+	if (sas_may_exist(s, s->state)) {
 		/* A BYE while SAs exist: they go at once (the answer to the BYE
 		 * is already out). */
 		set_state(s, VS_DISCONNECTING);

@@ -460,22 +460,18 @@ static bool guard_allow(struct cli_exec *x, const struct config *cfg, const stru
 			const char *what)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
-	const char *verb;
+	char verb[96];
 
 	if (!c || !c->tunnel_source || strcasecmp(c->tunnel_source, ifc->name) != 0)
 		return true;
 	if (strcmp(what, "removal") == 0)
-		verb = "removing it";
+		snprintf(verb, sizeof(verb), "removing it");
 	else if (strcmp(what, "shutdown") == 0)
-		verb = "shutting it down";
+		snprintf(verb, sizeof(verb), "shutting it down");
 	else
-		verb = NULL;
-	if (verb)
-		cli_error(x, "%s is reserved as the VPN-SIP tunnel source: remove \"vpn-sip tunnel "
-			  "source %s\" before %s", ifc->name, c->tunnel_source, verb);
-	else
-		cli_error(x, "%s is reserved as the VPN-SIP tunnel source: remove \"vpn-sip tunnel "
-			  "source %s\" before changing its %s", ifc->name, c->tunnel_source, what);
+		snprintf(verb, sizeof(verb), "changing its %s", what);
+	cli_error(x, "%s is reserved as the VPN-SIP tunnel source: remove \"vpn-sip tunnel "
+		  "source %s\" before %s", ifc->name, c->tunnel_source, verb);
 	return false;
 }
 
