@@ -71,6 +71,15 @@ CORE_SRC := $(UTIL_SRC) $(LOG_SRC) $(CLI_SRC) $(CONFIG_SRC) $(NET_SRC) $(CTL_SRC
             $(FEATURE_SRC) $(filter-out src/daemon/main.c,$(DAEMON_SRC))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 
+# `make` on a machine without the build packages: one clear line instead of
+# a missing header.  PKG_CHECK: pkg-config modules the build needs (fragments add).
+PKG_CHECK += $(PKGS)
+OBJ_PREREQS += $(BUILD)/.build-deps
+$(BUILD)/.build-deps:
+	@command -v pkg-config >/dev/null && pkg-config --exists $(PKG_CHECK) || \
+	    { echo "vpnsip: build packages missing (pkg-config $(PKG_CHECK)): run 'make deps' as root" >&2; exit 1; }
+	@mkdir -p $(dir $@) && touch $@
+
 # OBJ_PREREQS: generated headers every object may need (fragments add).
 $(BUILD)/obj/%.o: %.c | $(OBJ_PREREQS)
 	@mkdir -p $(dir $@)
@@ -111,11 +120,15 @@ test: deps
 	$(MAKE) fuzz-build
 	$(PYTEST) -p no:cacheprovider tests $(PYTEST_ARGS)
 
-demo: deps all
+# Targets that install packages build in a sub-make after `deps`: this make
+# read its fragments (and ran their pkg-config) before the packages were there.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
 SESSIONS ?= 1000
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@SESSIONS=$(SESSIONS) bash tools/bench.sh
 
 install: all
