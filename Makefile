@@ -7,6 +7,7 @@
 #   make demo      the main end-to-end job
 #   make bench     benchmarks (figures, never pass/fail); SESSIONS=N (default 1000)
 #   make fuzz      libFuzzer targets (FUZZ_SECONDS each)
+#   make fresh-check  make demo on a clean Debian 12 root (tools/fresh-check.sh)
 #   make install   PREFIX=/usr/local DESTDIR=
 
 PREFIX   ?= /usr/local
@@ -131,6 +132,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@SESSIONS=$(SESSIONS) bash tools/bench.sh
 
+# A clean Debian 12 root (mmdebstrap, from this machine's apt sources) runs
+# `make demo` from `git archive HEAD`: what a newcomer gets.  FRESH_ARGS:
+# --test (also make test there), --deb (the package on a second clean root).
+fresh-check:
+	@sh tools/deps.sh mmdebstrap util-linux git
+	@sh tools/fresh-check.sh $(FRESH_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/vpnsip
 	install -m 0755 $(BUILD)/vpnsipd $(DESTDIR)$(PREFIX)/sbin/vpnsipd
@@ -148,4 +156,4 @@ clean:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all deps deps-extra unit test demo bench install clean format
+.PHONY: all deps deps-extra unit test demo bench fresh-check install clean format
