@@ -22,7 +22,7 @@
 # script is killed.  Only then is the root's directory removed.
 #
 # Environment: FRESH_DIR (parent of the scratch root, default /var/tmp),
-# FRESH_SUITE (default bookworm).
+# FRESH_SUITE (default bookworm), FRESH_REV (the commit to export, default HEAD).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -81,7 +81,7 @@ mmdebstrap --quiet --variant=apt --include=make,git,ca-certificates \
 mkdir "$work/root"
 tar -C "$work/root" -xf "$work/root.tar"
 mkdir -p "$work/root/root/vpnsip"
-git archive HEAD | tar -x -C "$work/root/root/vpnsip"
+git archive "${FRESH_REV:-HEAD}" | tar -x -C "$work/root/root/vpnsip"
 
 # in_root ROOT COMMAND: run COMMAND with sh in a chroot of ROOT, inside a
 # private mount + PID namespace that is gone when the command ends.

@@ -37,14 +37,16 @@ class LabError(RuntimeError):
 
 def wait_for(pred, timeout=5.0, interval=0.05, what="condition"):
     """Poll pred() until it returns something truthy; return that value.
-    Raises TimeoutError naming `what` after `timeout` seconds."""
+    Raises TimeoutError naming `what` after `timeout` seconds; `what` may be
+    a callable, called then, so that it describes the state at the timeout."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
         if v:
             return v
         if time.monotonic() >= deadline:
-            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
+            raise TimeoutError("timed out after %.1fs waiting for %s"
+                               % (timeout, what() if callable(what) else what))
         time.sleep(interval)
 
 
