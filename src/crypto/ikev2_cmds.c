@@ -149,13 +149,13 @@ static int cmd_peer_address(struct cli_exec *x)
 {
 	struct ikev2_keyring *k;
 	struct ikev2_keyring_peer *p = cur_peer(x, &k);
-	const char *mask = cli_arg(x, "mask");
 
 	if (!p)
 		return CLI_ERR_FAILED;
 	if (x->is_no) {
 		p->has_address = false;
 	} else {
+		const char *mask = cli_arg(x, "mask");
 		struct in_addr a, m = { .s_addr = 0xffffffff };
 		unsigned len = 32;
 		inet_pton(AF_INET, cli_arg(x, "addr"), &a);
@@ -283,7 +283,7 @@ static int cmd_prof_match_id(struct cli_exec *x)
 {
 	PROFILE_OR_FAIL(p);
 	struct crypto_id id = { 0 };
-	const char *type = cli_arg(x, "type");
+	const char *type = cli_opt(x, "type");
 
 	if (!type) { /* no match identity remote: all of them */
 		for (size_t i = 0; i < p->nmatch_ids; i++)
@@ -357,7 +357,7 @@ static int cmd_prof_auth(struct cli_exec *x)
 	bool psk = method && strcmp(method, "pre-share") == 0;
 	char *key = NULL;
 
-	if (!x->is_no && cli_arg(x, "secret")) {
+	if (!x->is_no && cli_opt(x, "secret")) { /* the form with a key */
 		key = crypto_key_decode(x, cli_arg(x, "type"), cli_arg(x, "secret"));
 		if (!key)
 			return CLI_ERR_FAILED;
@@ -483,9 +483,13 @@ static struct ikev2_proposal *cur_proposal(struct cli_exec *x)
 static const char *const arg_names[IKEV2_MAX_ALGS] = { "a1", "a2", "a3", "a4",
 						       "a5", "a6", "a7", "a8" };
 
-/* Add (or with no, remove) the algorithms named a1..aN to a list. */
-static int alg_list(struct cli_exec *x, unsigned *list, size_t *n, unsigned (*parse)(const char *),
-		    bool (*valid)(unsigned), const char *what)
+/* encryption, integrity and prf name up to four algorithms (a1..a4). */
+#define PROP_ALG_ARGS 4
+
+/* Add (or with no, remove) the algorithms named a1..aN to a list; nargs:
+ * the N of the command's syntax. */
+static int alg_list(struct cli_exec *x, size_t nargs, unsigned *list, size_t *n,
+		    unsigned (*parse)(const char *), bool (*valid)(unsigned), const char *what)
 {
 	bool any = false;
 
@@ -493,7 +497,7 @@ static int alg_list(struct cli_exec *x, unsigned *list, size_t *n, unsigned (*pa
 		*n = 0;
 		return done(x);
 	}
-	for (size_t a = 0; a < IKEV2_MAX_ALGS; a++) {
+	for (size_t a = 0; a < nargs && a < IKEV2_MAX_ALGS; a++) {
 		const char *w = cli_arg(x, arg_names[a]);
 		if (!w)
 			continue;
@@ -543,7 +547,8 @@ static int cmd_prop_encryption(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->encr, &p->nencr, parse_encr, NULL, "encryption");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->encr, &p->nencr, parse_encr, NULL,
+			"encryption");
 }
 
 static int cmd_prop_integrity(struct cli_exec *x)
@@ -551,7 +556,8 @@ static int cmd_prop_integrity(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->integ, &p->ninteg, parse_hash, NULL, "integrity");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->integ, &p->ninteg, parse_hash, NULL,
+			"integrity");
 }
 
 static int cmd_prop_prf(struct cli_exec *x)
@@ -559,7 +565,8 @@ static int cmd_prop_prf(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->prf, &p->nprf, parse_hash, NULL, "prf");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->prf, &p->nprf, parse_hash, NULL,
+			"prf");
 }
 
 static int cmd_prop_group(struct cli_exec *x)
@@ -567,7 +574,7 @@ static int cmd_prop_group(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, p->group, &p->ngroup, parse_group, ikev2_group_valid, "DH group");
+	return alg_list(x, IKEV2_MAX_ALGS, p->group, &p->ngroup, parse_group, ikev2_group_valid, "DH group");
 }
 
 /* ---- policy ------------------------------------------------------------------------------------ */

@@ -397,6 +397,110 @@ TEST(multiline_banner)
 	cli_session_free(s);
 }
 
+/* cli_arg() and the names a command defines. */
+static struct {
+	const char *fn, *name; /* what the handler asks for */
+	const char *value;     /* what it got: NULL or value_buf */
+	char value_buf[32];
+	long num;
+	int reports;
+	bool strict;
+	const char *reported;
+} probe;
+
+static int cmd_probe(struct cli_exec *x)
+{
+	const char *v = NULL;
+
+	if (strcmp(probe.fn, "arg") == 0)
+		v = cli_arg(x, probe.name);
+	else if (strcmp(probe.fn, "opt") == 0)
+		v = cli_opt(x, probe.name);
+	else if (strcmp(probe.fn, "has") == 0)
+		v = cli_has(x, probe.name) ? "yes" : NULL;
+	else
+		probe.num = cli_arg_long(x, probe.name, -1);
+	/* the values live as long as the handler runs */
+	if (v)
+		snprintf(probe.value_buf, sizeof(probe.value_buf), "%s", v);
+	probe.value = v ? probe.value_buf : NULL;
+	return CLI_OK;
+}
+
+static void probe_report(const struct cli_exec *x, const char *name, bool strict)
+{
+	probe.reports++;
+	probe.strict = strict;
+	probe.reported = name;
+}
+
+static const struct cli_cmd probe_cmds[] = {
+	{ "config", "argprobe one WORD$a [(1-9)$n]", "Probe\nFirst\nA\nN", cmd_probe, 0 },
+	{ "config", "argprobe two WORD$b", "\nSecond\nB", cmd_probe, 0 },
+};
+
+static int run_probe(struct cli_session *s, const char *line, const char *fn, const char *name)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	probe.fn = fn;
+	probe.name = name;
+	probe.value = NULL;
+	probe.num = 0;
+	probe.reports = 0;
+	probe.reported = NULL;
+	CHECK_INT(run(s, line, &out, NULL), CLI_OK);
+	sb_free(&out);
+	return probe.reports;
+}
+
+TEST(cli_arg_refuses_names_the_command_does_not_define)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	static bool installed;
+
+	if (!installed)
+		CLI_INSTALL(probe_cmds);
+	installed = true;
+	cli_set_undefined_arg_hook(probe_report);
+	run(s, "configure terminal", &out, NULL);
+	/* defined names: present, or an optional part not typed */
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "a"), 0);
+	CHECK_STR(probe.value, "x");
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "n"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe one x 7", "arg", "n"), 0);
+	CHECK_STR(probe.value, "7");
+	/* a name of the other command bound to the handler: cli_arg refuses
+	 * it (its value could never be there), cli_opt/cli_has/cli_arg_long
+	 * may ask */
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "b"), 1);
+	CHECK(probe.strict);
+	CHECK_STR(probe.reported, "b");
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe one x", "opt", "b"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe two y", "opt", "b"), 0);
+	CHECK_STR(probe.value, "y");
+	CHECK_INT(run_probe(s, "argprobe two y", "has", "a"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe two y", "long", "n"), 0);
+	CHECK_INT(probe.num, -1);
+	/* a name no command of the handler defines: refused by all */
+	CHECK_INT(run_probe(s, "argprobe one x", "opt", "typo"), 1);
+	CHECK(!probe.strict);
+	CHECK_INT(run_probe(s, "argprobe one x", "has", "typo"), 1);
+	CHECK_INT(run_probe(s, "argprobe one x", "long", "typo"), 1);
+	CHECK_INT(probe.num, -1);
+	/* keywords are names too */
+	CHECK_INT(run_probe(s, "argprobe two y", "arg", "two"), 0);
+	CHECK_STR(probe.value, "two");
+	cli_set_undefined_arg_hook(NULL);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
 /* Planned features shrink to nothing as they land: the engine's handling
  * is tested with entries of its own. */
 static void test_planned_entries(void)
