@@ -439,7 +439,7 @@ def test_identity_address_forms_check_cleanly(build, tmp_path):
     r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(conf)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0, f"exit {r.returncode}:\n{r.stderr}"
-    assert f"{conf}: 9 lines, 9 applied, 0 errors, 0 unsupported" in r.stderr
+    assert f"{conf}: 9 lines, 9 applied, 0 errors, 0 unsupported, 0 ignored" in r.stderr
 
 
 def test_identity_address_forms_typed_at_the_shell(started):

@@ -56,6 +56,10 @@ typedef int (*cli_fn)(struct cli_exec *x);
 #define CLI_SECRET 0x2  /* its arguments are secrets: masked wherever lines are logged */
 #define CLI_HIDDEN 0x4  /* accepted, never offered by ? or TAB (old spellings) */
 #define CLI_NOLOG 0x8   /* do not log the line as a configuration change */
+/* Accepted and changes nothing: a line of a pasted IOS configuration that
+ * has no meaning here.  Its handler says why in one "% Ignored: ..." line;
+ * the configuration loader counts such lines apart from errors. */
+#define CLI_IGNORED 0x10
 
 struct cli_cmd {
 	const char *node;   /* the mode it belongs to: "exec", "config", "config-if", … */

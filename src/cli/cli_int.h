@@ -87,6 +87,8 @@ enum match_class {
 	MC_NONE = 0,
 	MC_WORD,    /* WORD / LINE: anything */
 	MC_VAR,     /* a typed variable that validates */
+	MC_HIDDEN_PARTIAL, /* prefix of a keyword only hidden commands use: any
+			    * visible keyword it abbreviates wins */
 	MC_PARTIAL, /* keyword prefix */
 	MC_EXACT,   /* keyword spelled out */
 };

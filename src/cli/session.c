@@ -313,8 +313,8 @@ static size_t root_prefix_matches(const struct cli_node *n, int priv, const stru
 
 	for (size_t i = 0; i < n->root.nkids; i++) {
 		const struct tnode *k = n->root.kids[i];
-		if (k->type == TOK_KEYWORD && k->min_priv <= priv && w->len <= strlen(k->text) &&
-		    strncasecmp(k->text, w->s, w->len) == 0)
+		if (k->type == TOK_KEYWORD && k->min_priv <= priv && !k->all_hidden &&
+		    w->len <= strlen(k->text) && strncasecmp(k->text, w->s, w->len) == 0)
 			count++;
 	}
 	return count;

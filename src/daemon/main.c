@@ -92,18 +92,22 @@ static void load_config(struct daemon *d, const char *why)
 			d->env.startup_path, strerror(errno));
 		return;
 	}
-	/* Each bad line, then one summary line. */
+	/* Each bad or ignored line, then one summary line. */
 	for (const char *p = sb_str(&report); *p;) {
 		size_t len = strcspn(p, "\n");
-		if (len && p[0] != ' ')
-			log_msg("PARSER", SEV_ERR, "BADLINE", "%.*s", (int)len, p);
+		char *line = xstrndup(p, len);
+		if (strstr(line, ": " CONFIG_IGNORED_TAG))
+			log_msg("PARSER", SEV_WARNING, "IGNORED", "%s", line);
+		else if (len && p[0] != ' ')
+			log_msg("PARSER", SEV_ERR, "BADLINE", "%s", line);
+		free(line);
 		p += len;
 		if (*p)
 			p++;
 	}
 	log_msg("SYS", SEV_NOTICE, "CONFIG_LOAD",
-		"%s %s: %u lines, %u applied, %u errors, %u unsupported (%llu ms)", why,
-		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported,
+		"%s %s: %u lines, %u applied, %u errors, %u unsupported, %u ignored (%llu ms)", why,
+		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported, st.ignored,
 		(unsigned long long)took);
 	sb_free(&report);
 }
@@ -153,8 +157,8 @@ static int check_only(const char *path)
 		return 1;
 	}
 	fputs(sb_str(&report), stderr);
-	fprintf(stderr, "%s: %u lines, %u applied, %u errors, %u unsupported\n", path, st.lines,
-		st.applied, st.errors, st.unsupported);
+	fprintf(stderr, "%s: %u lines, %u applied, %u errors, %u unsupported, %u ignored\n", path,
+		st.lines, st.applied, st.errors, st.unsupported, st.ignored);
 	sb_free(&report);
 	config_free(&cfg);
 	return bad ? 1 : 0;

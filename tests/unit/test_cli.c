@@ -501,6 +501,58 @@ TEST(cli_arg_refuses_names_the_command_does_not_define)
 	cli_session_free(s);
 }
 
+/* Pasted IOS boilerplate: accepted, one warning line, nothing configured,
+ * never offered, and no visible abbreviation changes meaning. */
+TEST(ios_boilerplate_is_ignored)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	struct cli_result res;
+	int caret;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	char *before = body();
+	CHECK_INT(run(s, "duplex auto", &out, NULL), CLI_OK);
+	CHECK_STR(sb_str(&out), "% Ignored: the OS sets the port's speed, duplex and media (ethtool); "
+				"vpnsipd leaves them\n");
+	CHECK_INT(run(s, "ip virtual-reassembly in", &out, NULL), CLI_OK);
+	CHECK(strncmp(sb_str(&out), "% Ignored: ", 11) == 0);
+	CHECK_INT(run(s, "speed 100", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "switchport access vlan 101", &out, NULL), CLI_OK);
+	CHECK(!strstr(sb_str(&out), "not built yet") && !strstr(sb_str(&out), "not planned"));
+	CHECK_INT(run(s, "load-interval 30", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "no shutdown", &out, NULL), CLI_OK); /* a real command */
+	CHECK_STR(sb_str(&out), "");
+	/* a global line leaves the interface, as IOS does */
+	CHECK_INT(run(s, "no ip http server", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config");
+	char *after = body();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	/* hidden: not offered; abbreviations of visible commands keep their
+	 * meaning ("l" is linux-device, not load-interval) */
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	sb_reset(&out);
+	cli_help(s, "", &out, &res);
+	CHECK(!strstr(sb_str(&out), "duplex") && !strstr(sb_str(&out), "switchport"));
+	CHECK_INT(run(s, "l wan0", &out, NULL), CLI_OK);
+	char *b = body();
+	CHECK(strstr(b, " linux-device wan0\n"));
+	free(b);
+	/* a hidden keyword is still abbreviated where nothing visible competes */
+	CHECK_INT(run(s, "dup full", &out, NULL), CLI_OK);
+	CHECK(strncmp(sb_str(&out), "% Ignored: ", 11) == 0);
+	/* an unknown show ip command is invalid input, with its caret */
+	run(s, "end", &out, NULL);
+	CHECK_INT(run(s, "show ip bgp", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 8);
+	CHECK_STR(sb_str(&out), "");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
 /* Planned features shrink to nothing as they land: the engine's handling
  * is tested with entries of its own. */
 static void test_planned_entries(void)
