@@ -133,7 +133,12 @@ def test_sighup_reapplies_the_startup_config(build, daemon_factory):
     run = d.running_config()
     assert "hostname branchB" in run and "interface Loopback5" in run
     assert "Loopback5" in d.netns.links()
-    assert "%SYS-5-CONFIG_LOAD: Reloaded" in d.sh("show logging").stdout
+    log = d.sh("show logging").stdout
+    assert "%SYS-5-CONFIG_LOAD: Reloaded" in log
+    # a configuration change, as IOS logs one: RELOAD means a reboot to a
+    # network manager
+    assert f"%SYS-5-CONFIG_I: Configured from {d.config} by SIGHUP" in log, log
+    assert "RELOAD" not in log, log
     assert d.stop() == 0
 
 

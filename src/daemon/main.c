@@ -74,7 +74,8 @@ static int mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
-static void load_config(struct daemon *d, const char *why)
+/* Returns -1 when the file could not be read (nothing applied). */
+static int load_config(struct daemon *d, const char *why)
 {
 	struct strbuf report = STRBUF_INIT;
 	struct config_load_stats st;
@@ -90,7 +91,7 @@ static void load_config(struct daemon *d, const char *why)
 	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
 			d->env.startup_path, strerror(errno));
-		return;
+		return -1;
 	}
 	/* Each bad or ignored line, then one summary line. */
 	for (const char *p = sb_str(&report); *p;) {
@@ -110,6 +111,7 @@ static void load_config(struct daemon *d, const char *why)
 		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported, st.ignored,
 		(unsigned long long)took);
 	sb_free(&report);
+	return 0;
 }
 
 static void stop_loop(void *loop)
@@ -125,8 +127,11 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_msg("SYS", SEV_NOTICE, "RELOAD", "SIGHUP: applying %s", d->env.startup_path);
-			load_config(d, "Reloaded");
+			/* A configuration change, as IOS logs one (RELOAD would
+			 * tell a network manager the router rebooted). */
+			if (load_config(d, "Reloaded") == 0)
+				log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from %s by SIGHUP",
+					d->env.startup_path);
 			break;
 		case SIGTERM:
 		case SIGINT:
