@@ -155,7 +155,8 @@ def test_handlers_ask_only_for_names_their_commands_define(table):
                     sym[1], " ".join(sorted(defined[sym])) or "nothing",
                     "\n    ".join(syntaxes[sym])))
     assert not unparsed, "handlers whose source the audit cannot read: %s" % unparsed
-    print("names computed at run time (checked by the walk only):\n  " + "\n  ".join(sorted(dynamic)))
+    print("names computed at run time (checked by the walk only):\n  "
+          + "\n  ".join(sorted(dynamic)))
     assert not problems, "\n".join(problems)
 
 

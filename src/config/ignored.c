@@ -39,7 +39,8 @@ static const struct ignored_line {
 	{ "config", "ip cef", "\nCisco Express Forwarding",
 	  "the kernel forwards; there is no CEF to switch on" },
 	{ "config", "ip forward-protocol nd",
-	  "\nControls forwarding of physical and directed IP broadcasts\nSun's Network Disk protocol",
+	  "\nControls forwarding of physical and directed IP broadcasts\n"
+	  "Sun's Network Disk protocol",
 	  "an IOS default; nothing here forwards UDP broadcasts" },
 	{ "config", "no ip http server", "\n\nHTTP server configuration\nEnable HTTP server",
 	  HOLDS("there is no HTTP server here") },
@@ -47,12 +48,13 @@ static const struct ignored_line {
 	  HOLDS("there is no HTTPS server here") },
 	{ "config", "control-plane", "Control plane configuration",
 	  "control-plane policing is not built; lines under it are read as global lines" },
-	{ "config", "license udi LINE", "Configure license features\nUnique Device Identifier\nPID and serial number",
-	  NO_IOS },
-	{ "config", "diagnostic bootup level LINE", "Diagnostic commands\nBootup diagnostics\nLevel\nLevel name",
-	  NO_IOS },
+	{ "config", "license udi LINE",
+	  "Configure license features\nUnique Device Identifier\nPID and serial number", NO_IOS },
+	{ "config", "diagnostic bootup level LINE",
+	  "Diagnostic commands\nBootup diagnostics\nLevel\nLevel name", NO_IOS },
 	{ "config", "platform qfp utilization monitor load (1-100)",
-	  "Platform commands\nQuantum Flow Processor\nUtilization\nMonitor\nLoad threshold\nPercent",
+	  "Platform commands\nQuantum Flow Processor\nUtilization\nMonitor\nLoad threshold\n"
+	  "Percent",
 	  NO_IOS },
 	{ "config", "platform punt-keepalive disable-kernel-core", "\nPunt keepalive\nKernel core",
 	  NO_IOS },
@@ -108,7 +110,9 @@ void ignored_cli_init(void);
 void ignored_cli_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
-		ignored_cmds[i] = (struct cli_cmd){ ignored[i].node, ignored[i].syntax, ignored[i].help,
-						    cmd_ignored, CLI_HIDDEN | CLI_NOLOG | CLI_IGNORED };
+		ignored_cmds[i] = (struct cli_cmd){
+			ignored[i].node, ignored[i].syntax, ignored[i].help, cmd_ignored,
+			CLI_HIDDEN | CLI_NOLOG | CLI_IGNORED,
+		};
 	CLI_INSTALL(ignored_cmds);
 }

@@ -574,7 +574,8 @@ static int cmd_prop_group(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, IKEV2_MAX_ALGS, p->group, &p->ngroup, parse_group, ikev2_group_valid, "DH group");
+	return alg_list(x, IKEV2_MAX_ALGS, p->group, &p->ngroup, parse_group, ikev2_group_valid,
+			"DH group");
 }
 
 /* ---- policy ------------------------------------------------------------------------------------ */

@@ -130,8 +130,8 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 			/* A configuration change, as IOS logs one (RELOAD would
 			 * tell a network manager the router rebooted). */
 			if (load_config(d, "Reloaded") == 0)
-				log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from %s by SIGHUP",
-					d->env.startup_path);
+				log_msg("SYS", SEV_NOTICE, "CONFIG_I",
+					"Configured from %s by SIGHUP", d->env.startup_path);
 			break;
 		case SIGTERM:
 		case SIGINT:

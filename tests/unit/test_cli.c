@@ -514,8 +514,8 @@ TEST(ios_boilerplate_is_ignored)
 	run(s, "interface GigabitEthernet8", &out, NULL);
 	char *before = body();
 	CHECK_INT(run(s, "duplex auto", &out, NULL), CLI_OK);
-	CHECK_STR(sb_str(&out), "% Ignored: the OS sets the port's speed, duplex and media (ethtool); "
-				"vpnsipd leaves them\n");
+	CHECK_STR(sb_str(&out), "% Ignored: the OS sets the port's speed, duplex and media "
+				"(ethtool); vpnsipd leaves them\n");
 	CHECK_INT(run(s, "ip virtual-reassembly in", &out, NULL), CLI_OK);
 	CHECK(strncmp(sb_str(&out), "% Ignored: ", 11) == 0);
 	CHECK_INT(run(s, "speed 100", &out, NULL), CLI_OK);

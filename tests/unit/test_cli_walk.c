@@ -106,7 +106,8 @@ static void put_value(struct strbuf *sb, const struct tnode *tn, const char *nam
 		return;
 	case TOK_RANGE:
 		if (variant == 2)
-			sb_printf(sb, "%ld", tn->min + (long)(uniq % (unsigned long)(tn->max - tn->min + 1)));
+			sb_printf(sb, "%ld",
+				  tn->min + (long)(uniq % (unsigned long)(tn->max - tn->min + 1)));
 		else
 			sb_printf(sb, "%ld", variant == 0 ? tn->min : tn->max);
 		return;
@@ -201,8 +202,8 @@ static void run_instance(struct walk *w, const struct leaf *leaf, const char *li
 	if (res.status == CLI_ERR_INVALID || res.status == CLI_ERR_INCOMPLETE ||
 	    res.status == CLI_ERR_AMBIGUOUS) {
 		w->parse_errors++;
-		sb_printf(&w->parse_report, "  %s: '%s' (from '%s'): status %d\n", w->mode->node->name,
-			  line, leaf->cmd->syntax, res.status);
+		sb_printf(&w->parse_report, "  %s: '%s' (from '%s'): status %d\n",
+			  w->mode->node->name, line, leaf->cmd->syntax, res.status);
 	}
 	/* A command that enters a mode the walk has no way into yet. */
 	struct mode_entry *now = mode_of(cli_session_node(s));
@@ -324,12 +325,13 @@ TEST(every_command_of_every_mode_runs)
 			harness_fail(__FILE__, __LINE__, "no command of the tree enters mode %s",
 				     modes[i].node->name);
 	if (w.parse_errors) {
-		harness_fail(__FILE__, __LINE__, "%zu instances built from their syntax do not parse:\n%s",
-			     w.parse_errors, sb_str(&w.parse_report));
+		harness_fail(__FILE__, __LINE__,
+			     "%zu instances built from their syntax do not parse:\n%s", w.parse_errors,
+			     sb_str(&w.parse_report));
 	}
 	if (nundefined)
 		harness_fail(__FILE__, __LINE__,
-			     "%zu handlers ask cli_arg() for names their syntax does not define:\n%s",
+			     "%zu handlers ask for names their commands do not define:\n%s",
 			     nundefined, sb_str(&undefined));
 	cli_set_undefined_arg_hook(NULL);
 	free(walked);
