@@ -17,6 +17,9 @@ SYSCONFDIR ?= /etc
 ifeq ($(SANITIZE),1)
 BUILD    ?= build/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Programming errors the code can detect abort here (e.g. cli_arg() asked
+# for a name its command does not define); release builds carry on.
+CPPFLAGS += -DVPNSIP_DEBUG
 else
 BUILD    ?= build
 SAN_FLAGS :=

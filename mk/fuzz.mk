@@ -26,7 +26,7 @@ FUZZ_WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
                 -Wmissing-prototypes -Wno-unused-parameter -Wformat=2 \
                 -Wno-format-nonliteral -fno-strict-aliasing
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_WARN) $(FUZZ_SAN)
-FUZZ_CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+FUZZ_CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE -DVPNSIP_DEBUG $(PKG_CFLAGS)
 FUZZ_LIBS     = $(PKG_LIBS) $(FEATURE_LIBS) -lcrypt -lpthread
 
 # Set by fuzz-build from the Makefile's CORE_SRC; the fallback is the same

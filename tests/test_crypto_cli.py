@@ -416,6 +416,56 @@ def test_check_mode_writes_nothing(build, tmp_path):
     assert set(os.listdir(tmp_path)) == before
 
 
+# The address forms of the identity commands: once a segfault (the handler
+# took the identity type from an argument these spellings did not name), and
+# "match identity remote address" emptied the profile's list instead of
+# adding to it.
+ADDRESS_IDENTITIES = """\
+crypto ikev2 keyring K
+ peer P
+  identity address 192.0.2.1
+  pre-shared-key Address-Identity-Key-123
+crypto ikev2 profile PROF
+ match identity remote key-id 0388885001
+ match identity remote address 192.0.2.2
+ identity local address 192.0.2.3
+end
+"""
+
+
+def test_identity_address_forms_check_cleanly(build, tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text(ADDRESS_IDENTITIES)
+    r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(conf)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, f"exit {r.returncode}:\n{r.stderr}"
+    assert f"{conf}: 9 lines, 9 applied, 0 errors, 0 unsupported, 0 ignored" in r.stderr
+
+
+def test_identity_address_forms_typed_at_the_shell(started):
+    d = started
+    r = configure(d, "configure terminal\n" + ADDRESS_IDENTITIES)
+    assert r.returncode == 0, r.stdout
+    assert d.proc.poll() is None, d.log.read_text()
+    rc = d.running_config()
+    assert "crypto ikev2 keyring K\n peer P\n  identity address 192.0.2.1\n" in rc, rc
+    assert (" match identity remote key-id 0388885001\n"
+            " match identity remote address 192.0.2.2\n"
+            " identity local address 192.0.2.3\n") in rc, rc
+    # the no form removes that one identity only
+    r = configure(d, "configure terminal\ncrypto ikev2 profile PROF\n"
+                     " no match identity remote address 192.0.2.2\nend\n")
+    assert r.returncode == 0, r.stdout
+    rc = d.running_config()
+    assert "remote address 192.0.2.2" not in rc and "remote key-id 0388885001" in rc, rc
+    # the running-config loads back as it is
+    d.sh("write memory")
+    before = body(d.sh("show running-config").stdout)
+    d.stop()
+    d.start()
+    assert body(d.sh("show running-config").stdout) == before
+
+
 def make_ca(tmp_path):
     key, crt = tmp_path / "ca.key", tmp_path / "ca.crt"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),

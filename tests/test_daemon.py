@@ -56,7 +56,7 @@ def test_check_good_file(build, tmp_path):
     f.write_text(GOOD)
     r = subprocess.run([str(build / "vpnsipd"), "-t", "-f", str(f)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert f"{f}: 13 lines, 9 applied, 0 errors, 0 unsupported" in r.stderr
+    assert f"{f}: 13 lines, 9 applied, 0 errors, 0 unsupported, 0 ignored" in r.stderr
 
 
 def test_check_bad_file_reports_file_and_line(build, tmp_path):
@@ -133,7 +133,12 @@ def test_sighup_reapplies_the_startup_config(build, daemon_factory):
     run = d.running_config()
     assert "hostname branchB" in run and "interface Loopback5" in run
     assert "Loopback5" in d.netns.links()
-    assert "%SYS-5-CONFIG_LOAD: Reloaded" in d.sh("show logging").stdout
+    log = d.sh("show logging").stdout
+    assert "%SYS-5-CONFIG_LOAD: Reloaded" in log
+    # a configuration change, as IOS logs one: RELOAD means a reboot to a
+    # network manager
+    assert f"%SYS-5-CONFIG_I: Configured from {d.config} by SIGHUP" in log, log
+    assert "RELOAD" not in log, log
     assert d.stop() == 0
 
 
@@ -148,6 +153,23 @@ def test_two_daemons_and_a_refused_third(build, daemon_factory, tmp_path):
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 1 and "another vpnsipd is running" in r.stderr
     assert "hostname alpha" in a.running_config()
+
+
+def test_pasted_boilerplate_is_logged_as_ignored(build, daemon_factory):
+    """IOS boilerplate at boot: a warning line each, no BADLINE; typed at the
+    shell: the same warning, and the command succeeds."""
+    cfg = GOOD.replace("interface Tunnel1\n", "interface Tunnel1\n load-interval 30\n") \
+        .replace("hostname branchA\n", "hostname branchA\nservice timestamps log datetime msec\n")
+    d = daemon_factory(build, cfg).start()
+    log = d.sh("show logging").stdout
+    assert re.search(r"%PARSER-4-IGNORED: \S+:2: % Ignored: ", log), log
+    assert re.search(r"%PARSER-4-IGNORED: \S+:\d+: % Ignored: rates come from", log), log
+    assert "BADLINE" not in log, log
+    assert "0 errors, 0 unsupported, 2 ignored" in log, log
+    r = d.sh("configure terminal", "interface Loopback0", "duplex full", "end")
+    assert r.returncode == 0
+    assert r.stdout.startswith("% Ignored: the OS sets the port's speed"), r.stdout
+    assert "duplex" not in d.running_config()
 
 
 # ---- the shell's batch mode --------------------------------------------------

@@ -3,7 +3,9 @@ VPN-SIP guide (../shared/seeds/cisco-vpn-sip-guide.en.txt), extracted into
 tests/config/seeds/NN-name.conf, is checked with "vpnsipd -t".
 
 Lines of features that are not built yet are reported as unsupported, naming
-the feature, with their line numbers; nothing crashes.  The report must equal
+the feature, with their line numbers; IOS boilerplate with no meaning here
+(duplex, speed, switchport, ...) is reported as ignored and does not make the
+check fail; nothing crashes.  The report must equal
 the golden file NN-name.expect exactly, so the test tightens as features
 land: when a feature starts accepting its lines, the report shrinks and the
 golden files are regenerated (and reviewed) with
@@ -49,10 +51,11 @@ ALLOWED_ERRORS = {
 
 SUMMARY_RE = re.compile(
     r"^(?P<path>\S+): (?P<lines>\d+) lines, (?P<applied>\d+) applied, "
-    r"(?P<errors>\d+) errors, (?P<unsupported>\d+) unsupported$")
+    r"(?P<errors>\d+) errors, (?P<unsupported>\d+) unsupported, (?P<ignored>\d+) ignored$")
 REPORT_RE = re.compile(r"^(?P<path>\S+?):(?P<lineno>\d+): (?P<msg>.*)$")
 FEATURE_RE = re.compile(r"^% Unsupported: (?P<feature>\S.*) is not built yet$")
 BLOCK_MSG = "% Unsupported: line of an unsupported block"
+IGNORED_PREFIX = "% Ignored: "
 PARSE_ERRORS = ("% Invalid input detected at '^' marker.", "% Incomplete command.",
                 "% Ambiguous command:")
 
@@ -88,7 +91,7 @@ def parse_report(conf, stderr):
     assert lines, "no output at all"
     m = SUMMARY_RE.match(lines[-1])
     assert m and m["path"] == rel, "bad summary line: %r" % lines[-1]
-    summary = {k: int(m[k]) for k in ("lines", "applied", "errors", "unsupported")}
+    summary = {k: int(m[k]) for k in ("lines", "applied", "errors", "unsupported", "ignored")}
     entries = []
     i = 0
     body = lines[:-1]
@@ -109,6 +112,10 @@ def parse_report(conf, stderr):
                 i += 1
         elif FEATURE_RE.match(e["msg"]):
             e["kind"] = "feature"
+            # one message: a feature is either planned or not
+            assert "not planned" not in e["msg"], e["msg"]
+        elif e["msg"].startswith(IGNORED_PREFIX):
+            e["kind"] = "ignored"
         elif e["msg"] == BLOCK_MSG:
             e["kind"] = "block"
         else:
@@ -146,13 +153,14 @@ def test_seed_config(kind, conf):
     text = conf_lines(conf)
     assert summary["lines"] == len(text)
     assert summary["unsupported"] == sum(e["kind"] in ("feature", "block") for e in entries)
+    assert summary["ignored"] == sum(e["kind"] == "ignored" for e in entries)
     # multi-line "failed" messages name the same line more than once; an
     # unterminated banner is one more error, on the last line
     unterminated = [e for e in entries if e["msg"] == "% unterminated multi-line text"]
     bad_lines = {e["lineno"] for e in entries
                  if e["kind"] in ("parse", "failed") and e not in unterminated}
     assert summary["errors"] == len(bad_lines) + len(unterminated)
-    assert proc.returncode == (1 if entries else 0)
+    assert proc.returncode == (1 if any(e["kind"] != "ignored" for e in entries) else 0)
 
     allowed_here = {line: why for (f, line), why in ALLOWED_ERRORS.items() if f == conf}
     seen_allowed = set()
@@ -161,13 +169,15 @@ def test_seed_config(kind, conf):
         n = e["lineno"]
         assert 1 <= n <= len(text)
         line = text[n - 1]
+        if e["kind"] == "ignored":
+            continue
         if e["kind"] == "feature":
             prev_unsupported = n
         elif e["kind"] == "block":
             # Only lines that follow an unsupported line, with nothing but
             # comments and other unsupported lines between, are block lines.
             assert prev_unsupported, "line %d: block line without a feature before it" % n
-            reported = {x["lineno"] for x in entries}
+            reported = {x["lineno"] for x in entries if x["kind"] != "ignored"}
             for k in range(prev_unsupported + 1, n):
                 assert k in reported or is_comment(text[k - 1]), \
                     "line %d: an accepted line (%d) ends the unsupported block" % (n, k)
@@ -196,8 +206,8 @@ def test_supported_or_planned_files_have_no_errors(conf):
     if any(f == conf for f, _ in ALLOWED_ERRORS):
         pytest.skip("has allow-listed errors")
     assert summary["errors"] == 0, proc.stderr
-    assert all(e["kind"] in ("feature", "block") for e in entries), proc.stderr
-    assert summary["applied"] + summary["unsupported"] <= summary["lines"]
+    assert all(e["kind"] in ("feature", "block", "ignored") for e in entries), proc.stderr
+    assert summary["applied"] + summary["unsupported"] + summary["ignored"] <= summary["lines"]
 
 
 def test_golden_files_pair_with_configs():
@@ -255,3 +265,131 @@ def test_planned_interface_line_opens_no_block(tmp_path):
                         " ip nat outside\n"
                         "hostnme typo\n")
     assert reported.get(3, "").startswith("% Invalid input"), reported
+
+
+# ---- pasted IOS configurations ------------------------------------------------
+# Boilerplate of IOS running-configs (the seed guides' own lines among them)
+# is accepted with one "% Ignored: why" line each and does not make -t fail;
+# real errors still do.
+
+PASTED = """\
+version 17.3
+service timestamps debug datetime msec
+service timestamps log datetime msec localtime
+no service pad
+no aaa new-model
+boot-start-marker
+boot-end-marker
+hostname R1
+ip subnet-zero
+ip cef
+platform qfp utilization monitor load 80
+no platform punt-keepalive disable-kernel-core
+license udi pid C1111-8P sn FGL000000AA
+diagnostic bootup level minimal
+subscriber templating
+multilink bundle-name authenticated
+spanning-tree extend system-id
+no cdp run
+interface GigabitEthernet0/0/0
+ ip address 192.0.2.1 255.255.255.0
+ ip virtual-reassembly in
+ ip virtual-reassembly
+ load-interval 30
+ duplex auto
+ speed auto
+ negotiation auto
+ media-type rj45
+ no mop enabled
+ no mop sysid
+ cdp enable
+ no ip route-cache cef
+ no ip route-cache
+ no ip mroute-cache
+ no ip directed-broadcast
+ no keepalive
+ no shutdown
+!
+interface GigabitEthernet0/1/0
+ switchport access vlan 101
+ switchport mode access
+ no ip address
+ speed 100
+ duplex full
+!
+ip forward-protocol nd
+no ip http server
+no ip http secure-server
+ip classless
+control-plane
+!
+end
+"""
+
+
+def check_text(tmp_path, text, name="pasted.conf"):
+    conf = tmp_path / name
+    conf.write_text(text)
+    proc = subprocess.run([str(binary("build")), "-t", "-f", str(conf)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    lines = proc.stderr.splitlines()
+    m = SUMMARY_RE.match(lines[-1])
+    assert m, proc.stderr
+    reported = {}
+    for line in lines[:-1]:
+        r = REPORT_RE.match(line)
+        if r:
+            reported.setdefault(int(r["lineno"]), []).append(r["msg"])
+    return proc, {k: int(m[k]) for k in ("lines", "applied", "errors", "unsupported",
+                                         "ignored")}, reported
+
+
+def test_pasted_boilerplate_is_ignored_with_a_warning(tmp_path):
+    proc, summary, reported = check_text(tmp_path, PASTED)
+    text = PASTED.splitlines()
+    boilerplate = [n for n, line in enumerate(text, 1)
+                   if line.strip() and not line.startswith(("hostname", "interface", "!", "end"))
+                   and line.strip() not in ("ip address 192.0.2.1 255.255.255.0",
+                                            "no ip address", "no shutdown")]
+    assert proc.returncode == 0, proc.stderr
+    assert summary["errors"] == 0 and summary["unsupported"] == 0, proc.stderr
+    assert summary["ignored"] == len(boilerplate), proc.stderr
+    for n in boilerplate:
+        msgs = reported.get(n, [])
+        assert len(msgs) == 1 and msgs[0].startswith(IGNORED_PREFIX), (text[n - 1], msgs)
+        assert "not built yet" not in msgs[0] and "Unsupported" not in msgs[0]
+    # no shutdown on a port the OS owns is a real command, applied silently
+    assert text.index(" no shutdown") + 1 not in reported
+
+
+def test_pasted_boilerplate_with_a_real_error_fails(tmp_path):
+    bad = PASTED.replace(" no keepalive\n", " no keepalive\n ip adress 10.0.0.1 255.0.0.0\n")
+    proc, summary, reported = check_text(tmp_path, bad)
+    assert proc.returncode == 1
+    assert summary["errors"] == 1, proc.stderr
+    n = bad.splitlines().index(" ip adress 10.0.0.1 255.0.0.0") + 1
+    assert reported[n] == ["% Invalid input detected at '^' marker."], reported
+
+
+@pytest.mark.parametrize("line", [
+    "ip http server",             # asks for a service this router does not run
+    "aaa new-model",              # asks for AAA
+    "service tcp-small-servers",  # asks for servers
+    "line vty 0 4",               # remote login settings: the shell is the socket's
+    "no ip redirects",            # a real setting of the kernel's (send_redirects)
+    "show ip bgp",                # not a configuration line (and no catch-all for show ip)
+])
+def test_lines_with_a_meaning_stay_errors(tmp_path, line):
+    proc, summary, reported = check_text(tmp_path, "hostname R1\n%s\n" % line)
+    assert proc.returncode == 1, proc.stderr
+    assert summary["ignored"] == 0 and summary["errors"] == 1, proc.stderr
+
+
+def test_ignored_lines_are_listed_in_the_docs():
+    """docs/commands.md lists every line src/config/ignored.c accepts."""
+    src = (ROOT / "src/config/ignored.c").read_text()
+    syntaxes = re.findall(r'\{ "config(?:-if)?", "([^"]+)"', src)
+    assert len(syntaxes) > 20, syntaxes
+    doc = (ROOT / "docs/commands.md").read_text().replace("\\|", "|")  # table cells
+    missing = [s for s in syntaxes if "`%s`" % s not in doc]
+    assert not missing, "not in docs/commands.md: %s" % missing

@@ -56,6 +56,10 @@ typedef int (*cli_fn)(struct cli_exec *x);
 #define CLI_SECRET 0x2  /* its arguments are secrets: masked wherever lines are logged */
 #define CLI_HIDDEN 0x4  /* accepted, never offered by ? or TAB (old spellings) */
 #define CLI_NOLOG 0x8   /* do not log the line as a configuration change */
+/* Accepted and changes nothing: a line of a pasted IOS configuration that
+ * has no meaning here.  Its handler says why in one "% Ignored: ..." line;
+ * the configuration loader counts such lines apart from errors. */
+#define CLI_IGNORED 0x10
 
 struct cli_cmd {
 	const char *node;   /* the mode it belongs to: "exec", "config", "config-if", … */
@@ -143,13 +147,31 @@ struct cli_exec {
 	size_t argc;
 	const char **argn; /* names */
 	const char **argv; /* values: keywords expanded, IFNAMEs canonical */
+	/* Every name the command's syntax defines, over all its spellings
+	 * (NULL for an exec built by hand: no check). */
+	const char *const *defined;
+	size_t ndefined;
 };
 
-/* The value of argument name, or NULL when that optional part was absent. */
+/* The value of argument name, or NULL when that optional part was absent.
+ * The command that ran must define name in some spelling of its syntax:
+ * asking for another is a programming error (a value the handler may use
+ * can never be there), reported through the hook below. */
 const char *cli_arg(const struct cli_exec *x, const char *name);
+/* The same for a handler shared by several commands, asking for a name
+ * only some of them define: NULL also when the command that ran has no
+ * such argument.  cli_has() and cli_arg_long() ask the same way.  Some
+ * command bound to the same handler must define name. */
+const char *cli_opt(const struct cli_exec *x, const char *name);
 bool cli_has(const struct cli_exec *x, const char *name);
 /* Integer argument (ranges are validated by the parser). */
 long cli_arg_long(const struct cli_exec *x, const char *name, long dflt);
+/* A name asked for that the rules above refuse: debug and sanitizer builds
+ * (VPNSIP_DEBUG) abort with the command and the name; release builds carry
+ * on with NULL.  Tests replace the report to collect every case; NULL: the
+ * build's default. */
+typedef void (*cli_undefined_arg_fn)(const struct cli_exec *x, const char *name, bool strict);
+void cli_set_undefined_arg_hook(cli_undefined_arg_fn fn);
 
 /* "% text" + newline into the output; returns CLI_ERR_FAILED. */
 int cli_error(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -30,6 +30,10 @@ struct leaf {
 	const struct cli_cmd *cmd;
 	size_t ntok;
 	char **names; /* argument names by position */
+	/* Every name the command's syntax defines, over all its spellings:
+	 * the names cli_arg() may be asked for. */
+	char **defined;
+	size_t ndefined;
 };
 
 struct tnode {
@@ -55,6 +59,8 @@ struct cli_node {
 };
 
 struct cli_node *cli_node_find(const char *name);
+/* Every registered mode (tests walk the command trees). */
+struct cli_node *cli_nodes(void);
 void cli_builtin_install(struct cli_node *n);
 
 /* ---- syntax compilation (syntax.c) ---- */
@@ -81,6 +87,8 @@ enum match_class {
 	MC_NONE = 0,
 	MC_WORD,    /* WORD / LINE: anything */
 	MC_VAR,     /* a typed variable that validates */
+	MC_HIDDEN_PARTIAL, /* prefix of a keyword only hidden commands use: any
+			    * visible keyword it abbreviates wins */
 	MC_PARTIAL, /* keyword prefix */
 	MC_EXACT,   /* keyword spelled out */
 };

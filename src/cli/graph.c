@@ -27,6 +27,11 @@ struct cli_node *cli_node_find(const char *name)
 	return NULL;
 }
 
+struct cli_node *cli_nodes(void)
+{
+	return nodes;
+}
+
 static void ensure_builtin_nodes(void)
 {
 	if (!nodes) {
@@ -101,6 +106,15 @@ static struct tnode *child_for(struct tnode *parent, const struct tok *t)
 	return tn;
 }
 
+static void add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*names)[i], name) == 0)
+			return;
+	xgrow(names, cap, *n + 1, sizeof(**names));
+	(*names)[(*n)++] = xstrdup(name);
+}
+
 static void install_one(const struct cli_cmd *c)
 {
 	struct cli_node *node;
@@ -123,6 +137,11 @@ static void install_one(const struct cli_cmd *c)
 	}
 	if (strncmp(c->syntax, "no ", 3) == 0)
 		node->has_no = true;
+	char **defined = NULL;
+	size_t ndefined = 0, capdefined = 0;
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < seqs[i].n; k++)
+			add_name(&defined, &ndefined, &capdefined, seqs[i].v[k].name);
 	for (int i = 0; i < n; i++) {
 		struct tnode *tn = &node->root;
 		if (seqs[i].n == 0) {
@@ -161,6 +180,10 @@ static void install_one(const struct cli_cmd *c)
 		tn->leaf->names = xcalloc(seqs[i].n, sizeof(char *));
 		for (size_t k = 0; k < seqs[i].n; k++)
 			tn->leaf->names[k] = xstrdup(seqs[i].v[k].name);
+		tn->leaf->ndefined = ndefined;
+		tn->leaf->defined = xcalloc(ndefined, sizeof(char *));
+		for (size_t k = 0; k < ndefined; k++)
+			tn->leaf->defined[k] = xstrdup(defined[k]);
 		/* Propagate visibility up the path. */
 		struct tnode *p = &node->root;
 		for (size_t k = 0;; k++) {
@@ -173,6 +196,9 @@ static void install_one(const struct cli_cmd *c)
 			p = child_for(p, &seqs[i].v[k]);
 		}
 	}
+	for (size_t k = 0; k < ndefined; k++)
+		free(defined[k]);
+	free(defined);
 	tokseq_free(seqs, n);
 }
 
@@ -289,6 +315,9 @@ static void tnode_free(struct tnode *tn, bool self)
 		for (size_t k = 0; k < tn->leaf->ntok; k++)
 			free(tn->leaf->names[k]);
 		free(tn->leaf->names);
+		for (size_t k = 0; k < tn->leaf->ndefined; k++)
+			free(tn->leaf->defined[k]);
+		free(tn->leaf->defined);
 		free(tn->leaf);
 	}
 	free(tn->text);

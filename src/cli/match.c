@@ -3,9 +3,10 @@
  * At each position only the best class of match goes on (a spelled-out
  * keyword beats an abbreviation, which beats a typed variable, which beats a
  * free WORD), as IOS does; two different abbreviations at the best class
- * make the input ambiguous.  Several surviving paths are followed depth
- * first, and the deepest error wins, so the caret lands where the input
- * really stopped making sense. */
+ * make the input ambiguous (an abbreviation of a keyword only hidden
+ * commands use ranks below a visible one).  Several surviving paths are
+ * followed depth first, and the deepest error wins, so the caret lands where
+ * the input really stopped making sense. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -236,6 +237,10 @@ static void visit(struct dfs *d, struct tnode *tn, size_t wi)
 		if (k->min_priv > d->priv)
 			continue;
 		mc = tok_match_word(k, &d->w[wi], d->n - wi, &used, &val);
+		/* Hidden commands (pasted IOS boilerplate, old spellings) never
+		 * make an abbreviation of a visible command ambiguous. */
+		if (mc == MC_PARTIAL && k->all_hidden)
+			mc = MC_HIDDEN_PARTIAL;
 		if (mc == MC_NONE || mc < best) {
 			free(val);
 			continue;
@@ -247,14 +252,14 @@ static void visit(struct dfs *d, struct tnode *tn, size_t wi)
 			npartial_kw = 0;
 			best = mc;
 		}
-		if (mc == MC_PARTIAL)
+		if (mc == MC_PARTIAL || mc == MC_HIDDEN_PARTIAL)
 			npartial_kw++;
 		xgrow(&c, &capc, nc + 1, sizeof(*c));
 		c[nc++] = (struct cand){ k, used, val };
 	}
 	if (!nc) {
 		record_error(d, CLI_ERR_INVALID, wi, common_prefix(tn, d->priv, &d->w[wi]));
-	} else if (best == MC_PARTIAL && npartial_kw > 1) {
+	} else if ((best == MC_PARTIAL || best == MC_HIDDEN_PARTIAL) && npartial_kw > 1) {
 		record_error(d, CLI_ERR_AMBIGUOUS, wi, d->w[wi].len);
 	} else {
 		for (size_t j = 0; j < nc; j++) {

@@ -168,7 +168,47 @@ void cli_read_more(struct cli_exec *x, const char *prompt, cli_more_fn fn, void 
 
 /* ---- arguments ---------------------------------------------------------- */
 
-const char *cli_arg(const struct cli_exec *x, const char *name)
+#ifdef VPNSIP_DEBUG
+static void abort_undefined_arg(const struct cli_exec *x, const char *name, bool strict)
+{
+	fprintf(stderr, "cli: the handler of '%s' (mode %s) asks for argument '%s', which %s\n",
+		x->cmd->syntax, x->cmd->node, name,
+		strict ? "that syntax does not define"
+		       : "no command bound to that handler defines");
+	abort();
+}
+#define DEFAULT_UNDEFINED_ARG_HOOK abort_undefined_arg
+#else
+#define DEFAULT_UNDEFINED_ARG_HOOK NULL
+#endif
+
+static cli_undefined_arg_fn undefined_arg_hook = DEFAULT_UNDEFINED_ARG_HOOK;
+
+void cli_set_undefined_arg_hook(cli_undefined_arg_fn fn)
+{
+	undefined_arg_hook = fn ? fn : DEFAULT_UNDEFINED_ARG_HOOK;
+}
+
+static bool leaf_defines(const struct leaf *l, const char *name)
+{
+	for (size_t i = 0; i < l->ndefined; i++)
+		if (strcmp(l->defined[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Does a command of the trie below tn, bound to fn, define name? */
+static bool handler_defines(const struct tnode *tn, cli_fn fn, const char *name)
+{
+	if (tn->leaf && tn->leaf->cmd->fn == fn && leaf_defines(tn->leaf, name))
+		return true;
+	for (size_t i = 0; i < tn->nkids; i++)
+		if (handler_defines(tn->kids[i], fn, name))
+			return true;
+	return false;
+}
+
+static const char *lookup(const struct cli_exec *x, const char *name)
 {
 	for (size_t i = 0; i < x->argc; i++)
 		if (strcmp(x->argn[i], name) == 0)
@@ -176,14 +216,49 @@ const char *cli_arg(const struct cli_exec *x, const char *name)
 	return NULL;
 }
 
+/* Absent: an optional part not typed, or a name the command lacks.  The
+ * checks cost a search, so they run only where a report is wanted. */
+static void check_defined(const struct cli_exec *x, const char *name, bool strict)
+{
+	if (!undefined_arg_hook || !x->cmd || !x->defined)
+		return;
+	for (size_t i = 0; i < x->ndefined; i++)
+		if (strcmp(x->defined[i], name) == 0)
+			return;
+	/* A handler may serve commands of several modes. */
+	if (!strict)
+		for (const struct cli_node *n = cli_nodes(); n; n = n->next)
+			if (handler_defines(&n->root, x->cmd->fn, name))
+				return;
+	undefined_arg_hook(x, name, strict);
+}
+
+const char *cli_arg(const struct cli_exec *x, const char *name)
+{
+	const char *v = lookup(x, name);
+
+	if (!v)
+		check_defined(x, name, true);
+	return v;
+}
+
+const char *cli_opt(const struct cli_exec *x, const char *name)
+{
+	const char *v = lookup(x, name);
+
+	if (!v)
+		check_defined(x, name, false);
+	return v;
+}
+
 bool cli_has(const struct cli_exec *x, const char *name)
 {
-	return cli_arg(x, name) != NULL;
+	return cli_opt(x, name) != NULL;
 }
 
 long cli_arg_long(const struct cli_exec *x, const char *name, long dflt)
 {
-	const char *v = cli_arg(x, name);
+	const char *v = cli_opt(x, name);
 
 	return v ? strtol(v, NULL, 10) : dflt;
 }
@@ -238,8 +313,8 @@ static size_t root_prefix_matches(const struct cli_node *n, int priv, const stru
 
 	for (size_t i = 0; i < n->root.nkids; i++) {
 		const struct tnode *k = n->root.kids[i];
-		if (k->type == TOK_KEYWORD && k->min_priv <= priv && w->len <= strlen(k->text) &&
-		    strncasecmp(k->text, w->s, w->len) == 0)
+		if (k->type == TOK_KEYWORD && k->min_priv <= priv && !k->all_hidden &&
+		    w->len <= strlen(k->text) && strncasecmp(k->text, w->s, w->len) == 0)
 			count++;
 	}
 	return count;
@@ -332,6 +407,8 @@ static int run_leaf(struct cli_session *s, const struct match_result *m, const s
 		x.argn[i] = m->leaf->names[i];
 		x.argv[i] = m->steps[i].value;
 	}
+	x.defined = (const char *const *)m->leaf->defined;
+	x.ndefined = m->leaf->ndefined;
 	rc = cmd->fn ? cmd->fn(&x) : CLI_OK;
 	free(x.argn);
 	free(x.argv);

@@ -89,11 +89,14 @@ void config_exec_line(struct config_env *env, struct cli_session *s, const char 
 
 /* Apply a file line by line as IOS does at boot: a bad line is reported as
  * "FILE:LINE: message" into report and skipped, the rest still applies.
- * Returns the number of bad lines (unsupported ones included), or -1 when
- * the file cannot be read (errno set). */
+ * A line accepted and ignored (IOS boilerplate, CLI_IGNORED) is reported as
+ * "FILE:LINE: % Ignored: why" and is not a bad line.  Returns the number of
+ * bad lines (unsupported ones included), or -1 when the file cannot be read
+ * (errno set). */
 struct config_load_stats {
-	unsigned lines, applied, errors, unsupported;
+	unsigned lines, applied, errors, unsupported, ignored;
 };
+#define CONFIG_IGNORED_TAG "% Ignored: "
 int config_load_file(struct config_env *env, const char *path, struct strbuf *report,
 		     struct config_load_stats *st);
 

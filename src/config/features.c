@@ -6,6 +6,7 @@ void system_cli_init(void);
 void log_cli_init(void);
 void debug_cli_init(void);
 void planned_cli_init(void);
+void ignored_cli_init(void);
 void vpnsip_cli_init(void);
 void crypto_cli_init(void);
 void dataplane_cli_init(void);
@@ -25,6 +26,7 @@ void config_features_init(void)
 	routing_cli_init();
 	qos_cli_init();
 	planned_cli_init();
+	ignored_cli_init();
 	/* Last: the debug commands are generated from every flag registered. */
 	debug_cli_init();
 }

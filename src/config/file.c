@@ -33,7 +33,8 @@ static void report_line(struct strbuf *report, const char *path, unsigned lineno
 		break;
 	}
 	default: {
-		/* The command's own message(s), each tagged with the line. */
+		/* The command's own message(s), each tagged with the line (an
+		 * ignored line's "% Ignored: why" too). */
 		const char *p = output && *output ? output : "% command failed\n";
 		while (*p) {
 			size_t len = strcspn(p, "\n");
@@ -75,8 +76,12 @@ int config_load_file(struct config_env *env, const char *path, struct strbuf *re
 		switch (res.status) {
 		case CLI_OK:
 		case CLI_MORE_INPUT:
-			if (res.cmd)
+			if (res.cmd && (res.cmd->flags & CLI_IGNORED)) {
+				st->ignored++;
+				report_line(report, path, st->lines, line, &res, sb_str(&out));
+			} else if (res.cmd) {
 				st->applied++;
+			}
 			break;
 		case CLI_ERR_UNSUPPORTED:
 			st->unsupported++;

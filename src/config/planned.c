@@ -1,7 +1,9 @@
 /* Commands of features that are planned but not built yet.  Lines that use
  * them are reported as unsupported, naming the feature, instead of as
- * invalid input: the seed configurations load today and the report shrinks
- * as features land.  Remove an entry when its feature installs commands.
+ * invalid input, and make "vpnsipd -t" fail: the configuration asks for
+ * something this build does not do.  Remove an entry when its feature
+ * installs commands.  Lines that mean nothing here (IOS boilerplate) are not
+ * planned features: they are accepted and ignored (ignored.c).
  * G: a global line (typed in an interface block, it ends the block);
  * B: it opens a block whose lines follow. */
 #include "cli/cli.h"
@@ -14,17 +16,12 @@ static const struct {
 	const char *feature;
 	unsigned flags;
 } planned[] = {
-	{ "ip virtual-reassembly", "Interface IP options", 0 },
-	{ "load-interval", "Interface statistics", 0 },
-	{ "duplex", "Ethernet port settings (Linux negotiates; not planned)", 0 },
-	{ "speed", "Ethernet port settings (Linux negotiates; not planned)", 0 },
-	{ "switchport", "Layer-2 switching (not a router feature; not planned)", 0 },
-	{ "show ip", "IP show commands", 0 },
+	{ NULL, NULL, 0 }, /* none today */
 };
 
 void planned_cli_init(void);
 void planned_cli_init(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(planned); i++)
+	for (size_t i = 0; planned[i].words; i++)
 		cli_planned(planned[i].words, planned[i].feature, planned[i].flags);
 }

@@ -78,7 +78,6 @@ static bool banner_more(struct cli_session *s, const char *line, void *arg, stru
 static int cmd_banner_motd(struct cli_exec *x)
 {
 	struct config *cfg = cfg_of(x);
-	const char *text = cli_arg(x, "text");
 	struct banner_read *br;
 	size_t dlen;
 	const char *end;
@@ -88,6 +87,7 @@ static int cmd_banner_motd(struct cli_exec *x)
 		cfg->sys.banner_motd = NULL;
 		return CLI_OK;
 	}
+	const char *text = cli_arg(x, "text");
 	/* The first character delimits the text; "^C" as shown by show
 	 * running-config stands for Ctrl-C, as on IOS. */
 	dlen = strncmp(text, "^C", 2) == 0 ? 2 : 1;
@@ -121,8 +121,6 @@ static int cmd_service_password_encryption(struct cli_exec *x)
 static int cmd_enable_secret(struct cli_exec *x)
 {
 	struct system_cfg *sys = &cfg_of(x)->sys;
-	const char *type = cli_arg(x, "type");
-	const char *secret = cli_arg(x, "value");
 	char *stored;
 
 	if (x->is_no) {
@@ -130,6 +128,8 @@ static int cmd_enable_secret(struct cli_exec *x)
 		sys->enable_secret = NULL;
 		return CLI_OK;
 	}
+	const char *type = cli_arg(x, "type");
+	const char *secret = cli_arg(x, "value");
 	if (!type || strcmp(type, "0") == 0) {
 		char *hash = secret_hash_type9(secret);
 		if (!hash)
@@ -150,8 +150,6 @@ static int cmd_enable_secret(struct cli_exec *x)
 static int cmd_enable_password(struct cli_exec *x)
 {
 	struct system_cfg *sys = &cfg_of(x)->sys;
-	const char *type = cli_arg(x, "type");
-	const char *pw = cli_arg(x, "value");
 	char *plain;
 
 	if (x->is_no) {
@@ -159,6 +157,8 @@ static int cmd_enable_password(struct cli_exec *x)
 		sys->enable_password = NULL;
 		return CLI_OK;
 	}
+	const char *type = cli_arg(x, "type");
+	const char *pw = cli_arg(x, "value");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
 		bool printable = plain && *plain;

@@ -149,13 +149,13 @@ static int cmd_peer_address(struct cli_exec *x)
 {
 	struct ikev2_keyring *k;
 	struct ikev2_keyring_peer *p = cur_peer(x, &k);
-	const char *mask = cli_arg(x, "mask");
 
 	if (!p)
 		return CLI_ERR_FAILED;
 	if (x->is_no) {
 		p->has_address = false;
 	} else {
+		const char *mask = cli_arg(x, "mask");
 		struct in_addr a, m = { .s_addr = 0xffffffff };
 		unsigned len = 32;
 		inet_pton(AF_INET, cli_arg(x, "addr"), &a);
@@ -283,7 +283,7 @@ static int cmd_prof_match_id(struct cli_exec *x)
 {
 	PROFILE_OR_FAIL(p);
 	struct crypto_id id = { 0 };
-	const char *type = cli_arg(x, "type");
+	const char *type = cli_opt(x, "type");
 
 	if (!type) { /* no match identity remote: all of them */
 		for (size_t i = 0; i < p->nmatch_ids; i++)
@@ -357,7 +357,7 @@ static int cmd_prof_auth(struct cli_exec *x)
 	bool psk = method && strcmp(method, "pre-share") == 0;
 	char *key = NULL;
 
-	if (!x->is_no && cli_arg(x, "secret")) {
+	if (!x->is_no && cli_opt(x, "secret")) { /* the form with a key */
 		key = crypto_key_decode(x, cli_arg(x, "type"), cli_arg(x, "secret"));
 		if (!key)
 			return CLI_ERR_FAILED;
@@ -483,9 +483,13 @@ static struct ikev2_proposal *cur_proposal(struct cli_exec *x)
 static const char *const arg_names[IKEV2_MAX_ALGS] = { "a1", "a2", "a3", "a4",
 						       "a5", "a6", "a7", "a8" };
 
-/* Add (or with no, remove) the algorithms named a1..aN to a list. */
-static int alg_list(struct cli_exec *x, unsigned *list, size_t *n, unsigned (*parse)(const char *),
-		    bool (*valid)(unsigned), const char *what)
+/* encryption, integrity and prf name up to four algorithms (a1..a4). */
+#define PROP_ALG_ARGS 4
+
+/* Add (or with no, remove) the algorithms named a1..aN to a list; nargs:
+ * the N of the command's syntax. */
+static int alg_list(struct cli_exec *x, size_t nargs, unsigned *list, size_t *n,
+		    unsigned (*parse)(const char *), bool (*valid)(unsigned), const char *what)
 {
 	bool any = false;
 
@@ -493,7 +497,7 @@ static int alg_list(struct cli_exec *x, unsigned *list, size_t *n, unsigned (*pa
 		*n = 0;
 		return done(x);
 	}
-	for (size_t a = 0; a < IKEV2_MAX_ALGS; a++) {
+	for (size_t a = 0; a < nargs && a < IKEV2_MAX_ALGS; a++) {
 		const char *w = cli_arg(x, arg_names[a]);
 		if (!w)
 			continue;
@@ -543,7 +547,8 @@ static int cmd_prop_encryption(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->encr, &p->nencr, parse_encr, NULL, "encryption");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->encr, &p->nencr, parse_encr, NULL,
+			"encryption");
 }
 
 static int cmd_prop_integrity(struct cli_exec *x)
@@ -551,7 +556,8 @@ static int cmd_prop_integrity(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->integ, &p->ninteg, parse_hash, NULL, "integrity");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->integ, &p->ninteg, parse_hash, NULL,
+			"integrity");
 }
 
 static int cmd_prop_prf(struct cli_exec *x)
@@ -559,7 +565,8 @@ static int cmd_prop_prf(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, (unsigned *)p->prf, &p->nprf, parse_hash, NULL, "prf");
+	return alg_list(x, PROP_ALG_ARGS, (unsigned *)p->prf, &p->nprf, parse_hash, NULL,
+			"prf");
 }
 
 static int cmd_prop_group(struct cli_exec *x)
@@ -567,7 +574,8 @@ static int cmd_prop_group(struct cli_exec *x)
 	struct ikev2_proposal *p = cur_proposal(x);
 	if (!p)
 		return CLI_ERR_FAILED;
-	return alg_list(x, p->group, &p->ngroup, parse_group, ikev2_group_valid, "DH group");
+	return alg_list(x, IKEV2_MAX_ALGS, p->group, &p->ngroup, parse_group, ikev2_group_valid,
+			"DH group");
 }
 
 /* ---- policy ------------------------------------------------------------------------------------ */
@@ -1037,7 +1045,7 @@ static const struct cli_cmd ikev2_cmds[] = {
 	{ KR_NODE, "peer WORD$name", "Configure a Peer and associated keys\nName of peer", cmd_peer, 0 },
 	{ KR_NODE, "no peer WORD$name", NO_HELP, cmd_peer, 0 },
 	{ PEER_NODE, "identity " ID_TYPES, "Specify IKE identity to use\n" ID_HELP, cmd_peer_identity, 0 },
-	{ PEER_NODE, "identity address A.B.C.D$value", "\nIP address\nIPv4 address",
+	{ PEER_NODE, "identity address$type A.B.C.D$value", "\nIP address\nIPv4 address",
 	  cmd_peer_identity, 0 },
 	{ PEER_NODE, "no identity [LINE]", NO_HELP "\n\nIdentity", cmd_peer_identity, 0 },
 	{ PEER_NODE, "address A.B.C.D$addr [A.B.C.D$mask]",
@@ -1063,17 +1071,17 @@ static const struct cli_cmd ikev2_cmds[] = {
 	  cmd_prof_match_any, 0 },
 	{ PROF_NODE, "no match identity remote any", NO_HELP, cmd_prof_match_any, 0 },
 	{ PROF_NODE, "match identity remote " ID_TYPES, "\n\n\n" ID_HELP, cmd_prof_match_id, 0 },
-	{ PROF_NODE, "match identity remote address A.B.C.D$value", "\n\n\nIP address\nIPv4 address",
+	{ PROF_NODE, "match identity remote address$type A.B.C.D$value", "\n\n\nIP address\nIPv4 address",
 	  cmd_prof_match_id, 0 },
 	{ PROF_NODE, "no match identity remote " ID_TYPES, NO_HELP, cmd_prof_match_id, 0 },
-	{ PROF_NODE, "no match identity remote address A.B.C.D$value", NO_HELP, cmd_prof_match_id, 0 },
+	{ PROF_NODE, "no match identity remote address$type A.B.C.D$value", NO_HELP, cmd_prof_match_id, 0 },
 	{ PROF_NODE, "no match identity remote", NO_HELP, cmd_prof_match_id, 0 },
 	{ PROF_NODE, "match certificate WORD$map",
 	  "\nmatch a peer's certificate\nCertificate map name", cmd_prof_match_cert, 0 },
 	{ PROF_NODE, "no match certificate [WORD$map]", NO_HELP, cmd_prof_match_cert, 0 },
 	{ PROF_NODE, "identity local " ID_TYPES, "Specify IKE identity to use\nLocal identity\n" ID_HELP,
 	  cmd_prof_identity_local, 0 },
-	{ PROF_NODE, "identity local address A.B.C.D$value", "\n\nIP address\nIPv4 address",
+	{ PROF_NODE, "identity local address$type A.B.C.D$value", "\n\nIP address\nIPv4 address",
 	  cmd_prof_identity_local, 0 },
 	{ PROF_NODE, "no identity local [LINE]", NO_HELP "\n\n\nIdentity", cmd_prof_identity_local, 0 },
 	{ PROF_NODE, "authentication <local|remote> <pre-share|rsa-sig>$method",

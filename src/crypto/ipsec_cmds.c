@@ -64,7 +64,6 @@ static int cmd_transform_set(struct cli_exec *x)
 {
 	struct crypto_cfg *c = crypto_model_x(x);
 	const char *name = cli_arg(x, "name");
-	const char *enc = cli_arg(x, "enc");
 	struct ipsec_transform_set *t = nl_get(&c->tsets, name), n = { 0 };
 
 	if (x->is_no) {
@@ -73,6 +72,7 @@ static int cmd_transform_set(struct cli_exec *x)
 		crypto_free_object("tset", nl_del(&c->tsets, name));
 		return done(x);
 	}
+	const char *enc = cli_arg(x, "enc");
 	n.integ = parse_integ(cli_arg(x, "integ"));
 	if (!enc)
 		n.cipher = ESP_CIPHER_NONE;
@@ -210,12 +210,12 @@ static int cmd_ipp_lifetime(struct cli_exec *x)
 static int cmd_ipp_pfs(struct cli_exec *x)
 {
 	IPP_OR_FAIL(p);
-	const char *g = cli_arg(x, "group");
 
 	if (x->is_no) {
 		p->pfs_group = 0;
 		return done(x);
 	}
+	const char *g = cli_arg(x, "group");
 	p->pfs_group = g ? (unsigned)strtoul(g + strlen("group"), NULL, 10) : 2; /* IOS: group2 */
 	return done(x);
 }

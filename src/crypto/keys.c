@@ -329,7 +329,6 @@ done:
 static int cmd_key_config_key(struct cli_exec *x)
 {
 	struct crypto_cfg *c = crypto_model_x(x);
-	const char *key = cli_arg(x, "master");
 
 	if (x->is_no) {
 		char *path = master_path(c);
@@ -339,6 +338,7 @@ static int cmd_key_config_key(struct cli_exec *x)
 		crypto_changed(cfg_of(x));
 		return CLI_OK;
 	}
+	const char *key = cli_arg(x, "master");
 	if (key)
 		return set_master(x, x->s, key, x->out);
 	cli_read_secret(x, "New key: ", master_more, xcalloc(1, sizeof(struct master_read_state)));

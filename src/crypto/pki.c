@@ -572,11 +572,11 @@ static struct pki_trustpoint *cur_tp(struct cli_exec *x)
 static int cmd_tp_enrollment(struct cli_exec *x)
 {
 	TP_OR_FAIL(t);
-	const char *kind = cli_arg(x, "kind");
+	const char *kind = x->is_no ? NULL : cli_arg(x, "kind");
 
 	free(t->enrollment_url);
 	t->enrollment_url = NULL;
-	if (x->is_no || !kind)
+	if (!kind)
 		t->enrollment = PKI_ENROLL_NONE;
 	else if (strcmp(kind, "selfsigned") == 0)
 		t->enrollment = PKI_ENROLL_SELFSIGNED;
@@ -617,11 +617,9 @@ static int cmd_tp_serial(struct cli_exec *x)
 static int cmd_tp_revocation(struct cli_exec *x)
 {
 	TP_OR_FAIL(t);
-	const char *m = cli_arg(x, "mode");
-
 	t->revocation = x->is_no ? PKI_REVOCATION_DEFAULT
-		      : strcmp(m, "none") == 0 ? PKI_REVOCATION_NONE
-					       : PKI_REVOCATION_CRL;
+		      : strcmp(cli_arg(x, "mode"), "none") == 0 ? PKI_REVOCATION_NONE
+								: PKI_REVOCATION_CRL;
 	return done(x);
 }
 

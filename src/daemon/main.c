@@ -74,7 +74,8 @@ static int mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
-static void load_config(struct daemon *d, const char *why)
+/* Returns -1 when the file could not be read (nothing applied). */
+static int load_config(struct daemon *d, const char *why)
 {
 	struct strbuf report = STRBUF_INIT;
 	struct config_load_stats st;
@@ -90,22 +91,27 @@ static void load_config(struct daemon *d, const char *why)
 	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
 			d->env.startup_path, strerror(errno));
-		return;
+		return -1;
 	}
-	/* Each bad line, then one summary line. */
+	/* Each bad or ignored line, then one summary line. */
 	for (const char *p = sb_str(&report); *p;) {
 		size_t len = strcspn(p, "\n");
-		if (len && p[0] != ' ')
-			log_msg("PARSER", SEV_ERR, "BADLINE", "%.*s", (int)len, p);
+		char *line = xstrndup(p, len);
+		if (strstr(line, ": " CONFIG_IGNORED_TAG))
+			log_msg("PARSER", SEV_WARNING, "IGNORED", "%s", line);
+		else if (len && p[0] != ' ')
+			log_msg("PARSER", SEV_ERR, "BADLINE", "%s", line);
+		free(line);
 		p += len;
 		if (*p)
 			p++;
 	}
 	log_msg("SYS", SEV_NOTICE, "CONFIG_LOAD",
-		"%s %s: %u lines, %u applied, %u errors, %u unsupported (%llu ms)", why,
-		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported,
+		"%s %s: %u lines, %u applied, %u errors, %u unsupported, %u ignored (%llu ms)", why,
+		d->env.startup_path, st.lines, st.applied, st.errors, st.unsupported, st.ignored,
 		(unsigned long long)took);
 	sb_free(&report);
+	return 0;
 }
 
 static void stop_loop(void *loop)
@@ -121,8 +127,11 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_msg("SYS", SEV_NOTICE, "RELOAD", "SIGHUP: applying %s", d->env.startup_path);
-			load_config(d, "Reloaded");
+			/* A configuration change, as IOS logs one (RELOAD would
+			 * tell a network manager the router rebooted). */
+			if (load_config(d, "Reloaded") == 0)
+				log_msg("SYS", SEV_NOTICE, "CONFIG_I",
+					"Configured from %s by SIGHUP", d->env.startup_path);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -153,8 +162,8 @@ static int check_only(const char *path)
 		return 1;
 	}
 	fputs(sb_str(&report), stderr);
-	fprintf(stderr, "%s: %u lines, %u applied, %u errors, %u unsupported\n", path, st.lines,
-		st.applied, st.errors, st.unsupported);
+	fprintf(stderr, "%s: %u lines, %u applied, %u errors, %u unsupported, %u ignored\n", path,
+		st.lines, st.applied, st.errors, st.unsupported, st.ignored);
 	sb_free(&report);
 	config_free(&cfg);
 	return bad ? 1 : 0;

@@ -59,7 +59,7 @@ static int cmd_show_dataplane(struct cli_exec *x)
 static int cmd_clear_session(struct cli_exec *x)
 {
 	struct in_addr a;
-	const char *r = cli_arg(x, "addr");
+	const char *r = cli_opt(x, "addr"); /* clear crypto session remote A.B.C.D */
 
 	if (!ike_running)
 		return CLI_OK;

@@ -141,24 +141,25 @@ static void parse_ports(struct cli_exec *x, char p, enum acl_portop *op, uint16_
 	snprintf(opn, sizeof(opn), "%cop", p);
 	snprintf(p1, sizeof(p1), "%cp1", p);
 	snprintf(p2, sizeof(p2), "%cp2", p);
-	const char *o = cli_arg(x, opn);
+	const char *o = cli_opt(x, opn); /* tcp and udp entries only */
 	*op = !o ? PORT_ANY : !strcmp(o, "eq") ? PORT_EQ : !strcmp(o, "neq") ? PORT_NEQ :
 	      !strcmp(o, "lt") ? PORT_LT : !strcmp(o, "gt") ? PORT_GT : PORT_RANGE;
 	port[0] = (uint16_t)cli_arg_long(x, p1, 0);
 	port[1] = (uint16_t)cli_arg_long(x, p2, 0);
 }
 
+/* The entry of any of the entry commands (numbered, named, remark); the
+ * caller sets its sequence number. */
 static int parse_entry(struct cli_exec *x, bool extended, struct acl_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->seq = (unsigned)cli_arg_long(x, "seq", 0);
-	if (cli_arg(x, "text")) {
+	if (cli_opt(x, "text")) {
 		e->remark = true;
 		e->text = xstrdup(cli_arg(x, "text"));
 		return CLI_OK;
 	}
 	e->permit = strcmp(cli_arg(x, "action"), "permit") == 0;
-	const char *proto = cli_arg(x, "proto");
+	const char *proto = cli_opt(x, "proto"); /* extended syntaxes only */
 	if (!extended && proto)
 		return cli_error(x, "A standard access list matches source addresses only");
 	if (extended && !proto)
@@ -264,7 +265,7 @@ static int cmd_nacl_entry(struct cli_exec *x)
 	if (x->is_no) {
 		unsigned seq = (unsigned)cli_arg_long(x, "seq", 0);
 		struct acl_entry want;
-		bool by_seq = seq && !cli_arg(x, "action") && !cli_arg(x, "text");
+		bool by_seq = seq && !cli_opt(x, "action") && !cli_opt(x, "text");
 		if (!by_seq && parse_entry(x, a->extended, &want) != CLI_OK)
 			return CLI_ERR_FAILED;
 		for (size_t i = 0; i < a->n; i++) {
@@ -282,6 +283,7 @@ static int cmd_nacl_entry(struct cli_exec *x)
 	}
 	if (parse_entry(x, a->extended, &e) != CLI_OK)
 		return CLI_ERR_FAILED;
+	e.seq = (unsigned)cli_arg_long(x, "seq", 0);
 	for (size_t i = 0; i < a->n; i++)
 		if (same_entry(&a->v[i], &e) && (!e.seq || e.seq == a->v[i].seq)) {
 			entry_free(&e);

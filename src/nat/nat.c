@@ -310,7 +310,7 @@ static int cmd_if_nat(struct cli_exec *x)
 
 static int cmd_nat_list(struct cli_exec *x)
 {
-	const char *acl = cli_arg(x, "acl"), *ifname = cli_arg(x, "if");
+	const char *acl = cli_arg(x, "acl");
 	size_t i;
 
 	for (i = 0; i < N.ndyn; i++)
@@ -332,7 +332,7 @@ static int cmd_nat_list(struct cli_exec *x)
 		xgrow(&N.dyn, &N.capdyn, N.ndyn + 1, sizeof(*N.dyn));
 		N.dyn[N.ndyn++].acl = xstrdup(acl);
 	}
-	N.dyn[i].ifname = xstrdup(ifname);
+	N.dyn[i].ifname = xstrdup(cli_arg(x, "if"));
 	if (!acl_find(acl))
 		cli_out(x, "%% Access list %s is not defined yet: nothing is translated until it is\n", acl);
 	schedule_apply();
@@ -348,11 +348,12 @@ static bool same_static(const struct nat_static *a, const struct nat_static *b)
 static int cmd_nat_static(struct cli_exec *x)
 {
 	struct nat_static s = { 0 };
-	const char *proto = cli_arg(x, "proto");
+	/* One handler for the address, port and interface forms. */
+	const char *proto = cli_opt(x, "proto");
 
 	s.proto = !proto ? 0 : strcmp(proto, "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
 	inet_pton(AF_INET, cli_arg(x, "local"), &s.local);
-	if (cli_arg(x, "global"))
+	if (cli_opt(x, "global"))
 		inet_pton(AF_INET, cli_arg(x, "global"), &s.global);
 	s.lport = (uint16_t)cli_arg_long(x, "lport", 0);
 	s.gport = (uint16_t)cli_arg_long(x, "gport", 0);
@@ -371,11 +372,11 @@ static int cmd_nat_static(struct cli_exec *x)
 		return CLI_OK;
 	}
 	for (size_t j = 0; j < N.nst; j++)
-		if (j != i && !N.st[j].gif && !cli_arg(x, "gif") && N.st[j].proto == s.proto &&
+		if (j != i && !N.st[j].gif && !cli_opt(x, "gif") && N.st[j].proto == s.proto &&
 		    N.st[j].global.s_addr == s.global.s_addr && N.st[j].gport == s.gport && !s.extendable)
 			return cli_error(x, "%s already mapped (%s -> %s)", cli_arg(x, "global"),
 					 cli_arg(x, "global"), inet_ntoa(N.st[j].local));
-	s.gif = cli_arg(x, "gif") ? xstrdup(cli_arg(x, "gif")) : NULL;
+	s.gif = cli_opt(x, "gif") ? xstrdup(cli_arg(x, "gif")) : NULL;
 	if (i < N.nst) {
 		free(N.st[i].gif);
 		N.st[i] = s;

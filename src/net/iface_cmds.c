@@ -211,7 +211,6 @@ static int cmd_ip_address(struct cli_exec *x)
 static int cmd_ip_unnumbered(struct cli_exec *x)
 {
 	struct iface_cfg *ifc = iface_current(x);
-	const char *src = cli_arg(x, "src");
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
@@ -223,6 +222,7 @@ static int cmd_ip_unnumbered(struct cli_exec *x)
 		iface_changed(cfg_of(x), ifc);
 		return CLI_OK;
 	}
+	const char *src = cli_arg(x, "src");
 	if (strcasecmp(src, ifc->name) == 0)
 		return cli_error(x, "An interface cannot borrow its own address");
 	bool first = !ifc->has_addr && !ifc->addr_dhcp && !ifc->unnumbered;
@@ -256,7 +256,6 @@ static int cmd_linux_device(struct cli_exec *x)
 {
 	struct config *cfg = cfg_of(x);
 	struct iface_cfg *ifc = iface_current(x);
-	const char *dev = cli_arg(x, "dev");
 	int used;
 	char *canon;
 
@@ -268,6 +267,7 @@ static int cmd_linux_device(struct cli_exec *x)
 		iface_changed(cfg, ifc);
 		return CLI_OK;
 	}
+	const char *dev = cli_arg(x, "dev");
 	if (ifc->kind != IFACE_PHYSICAL || (iface_device(ifc) && !ifc->linux_device))
 		return cli_error(x, "linux-device binds an IOS-named port (GigabitEthernet8, ...) "
 				    "to a Linux device; %s is not one", ifc->name);

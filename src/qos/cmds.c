@@ -238,7 +238,7 @@ static int cmd_match_acl(struct cli_exec *x)
 {
 	struct qos_match m = { .kind = QOS_MATCH_ACCESS_GROUP };
 
-	if (cli_arg(x, "aname")) {
+	if (cli_opt(x, "aname")) { /* the name form */
 		m.acl = xstrdup(cli_arg(x, "aname"));
 		m.acl_named = true;
 	} else {

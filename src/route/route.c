@@ -419,7 +419,7 @@ static int parse_dst(struct cli_exec *x, struct ipv4_prefix *p)
 static int cmd_ip_route(struct cli_exec *x)
 {
 	struct ipv4_prefix dst;
-	const char *ifname = cli_arg(x, "if");
+	const char *ifname = cli_opt(x, "if"); /* the interface forms */
 	const char *gws = cli_arg(x, "gw");
 	struct in_addr gw = { 0 };
 	char key[20];

@@ -280,7 +280,7 @@ static void print_lookup(struct cli_exec *x, const struct rib *rib, struct in_ad
 static int cmd_show_ip_route(struct cli_exec *x)
 {
 	struct rib rib;
-	const char *addr = cli_arg(x, "addr");
+	const char *addr = cli_opt(x, "addr"); /* the lookup form */
 
 	if (rib_load(&rib) < 0) {
 		rib_free(&rib);

@@ -55,7 +55,7 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 
 static int cmd_show_session(struct cli_exec *x)
 {
-	const char *num = cli_arg(x, "num");
+	const char *num = cli_opt(x, "num");
 	bool detail = cli_has(x, "detail");
 	size_t n;
 	struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
@@ -211,7 +211,8 @@ static int cmd_show_history(struct cli_exec *x)
 static int cmd_clear_session(struct cli_exec *x)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
-	const char *num = cli_arg(x, "num"), *ifname = cli_arg(x, "ifname");
+	/* one of the two forms, or neither */
+	const char *num = cli_opt(x, "num"), *ifname = cli_opt(x, "ifname");
 	size_t n;
 	struct vpnsip_session **v;
 

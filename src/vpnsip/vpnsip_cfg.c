@@ -177,7 +177,6 @@ static struct iface_cfg *tunnel_using(struct config *cfg, const char *num)
 static int cmd_local_number(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *num = cli_arg(x, "number"), *ifname = cli_arg(x, "ifname");
 
 	if (x->is_no) {
 		char first[VPNSIP_NUMBER_MAX + 1] = "";
@@ -199,6 +198,7 @@ static int cmd_local_number(struct cli_exec *x)
 		number_del(c, first);
 		return done(x);
 	}
+	const char *num = cli_arg(x, "number"), *ifname = cli_arg(x, "ifname");
 	if (!valid_number(num))
 		return cli_error(x, "Invalid SIP number %s: digits only, up to %d", num,
 				 VPNSIP_NUMBER_MAX - 1);
@@ -256,12 +256,12 @@ static int cmd_sip_server(struct cli_exec *x)
 static int cmd_sip_domain(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *d = cli_arg(x, "domain");
 
 	if (x->is_no) {
 		set_str(&c->domain, NULL);
 		return done(x);
 	}
+	const char *d = cli_arg(x, "domain");
 	for (const char *p = d; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
 			return cli_error(x, "Invalid SIP domain %s", d);
@@ -272,7 +272,6 @@ static int cmd_sip_domain(struct cli_exec *x)
 static int cmd_sip_credentials(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
 	char *plain;
 
 	if (x->is_no) {
@@ -282,6 +281,7 @@ static int cmd_sip_credentials(struct cli_exec *x)
 		set_str(&c->password, NULL);
 		return done(x);
 	}
+	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
 		bool printable = plain && *plain;
@@ -304,10 +304,8 @@ static int cmd_sip_credentials(struct cli_exec *x)
 
 static int cmd_request_uri(struct cli_exec *x)
 {
-	const char *form = cli_arg(x, "form");
-
 	cfg_mut(cfg_of(x))->uri_form =
-		!x->is_no && form && strcmp(form, "sip") == 0 ? SIP_URI_SIP : SIP_URI_TEL;
+		!x->is_no && strcmp(cli_arg(x, "form"), "sip") == 0 ? SIP_URI_SIP : SIP_URI_TEL;
 	return done(x);
 }
 
@@ -322,11 +320,10 @@ static const struct {
 static int cmd_fingerprint_hash(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *h = cli_arg(x, "alg");
 
 	c->hash = SDP_HASH_SHA1;
-	for (size_t i = 0; !x->is_no && h && i < ARRAY_SIZE(hash_kw); i++)
-		if (strcmp(hash_kw[i].kw, h) == 0)
+	for (size_t i = 0; !x->is_no && i < ARRAY_SIZE(hash_kw); i++)
+		if (strcmp(hash_kw[i].kw, cli_arg(x, "alg")) == 0)
 			c->hash = hash_kw[i].h;
 	return done(x);
 }
@@ -346,12 +343,12 @@ static int cmd_call_timeout(struct cli_exec *x)
 static int cmd_tunnel_source(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
-	const char *name = cli_arg(x, "ifname");
 
 	if (x->is_no) {
 		set_str(&c->tunnel_source, NULL);
 		return done(x);
 	}
+	const char *name = cli_arg(x, "ifname");
 	if (strncasecmp(name, "Loopback", 8) != 0 || !isdigit((unsigned char)name[8]))
 		return cli_error(x, "The VPN-SIP tunnel source must be a Loopback interface");
 	set_str(&c->tunnel_source, name);
@@ -380,7 +377,6 @@ static int cmd_tunnel(struct cli_exec *x)
 	struct iface_cfg *ifc = iface_current(x);
 	struct vpnsip_cfg *c;
 	struct vpnsip_tunnel *t;
-	const char *local = cli_arg(x, "local"), *remote = cli_arg(x, "remote");
 
 	if (!ifc)
 		return CLI_ERR_FAILED;
@@ -394,6 +390,7 @@ static int cmd_tunnel(struct cli_exec *x)
 		iface_changed(cfg, ifc);
 		return CLI_OK;
 	}
+	const char *local = cli_arg(x, "local"), *remote = cli_arg(x, "remote");
 	if (ifc->kind != IFACE_TUNNEL)
 		return cli_error(x, "VPN-SIP can only be configured on Tunnel interfaces");
 	if (!valid_number(local))

@@ -397,6 +397,162 @@ TEST(multiline_banner)
 	cli_session_free(s);
 }
 
+/* cli_arg() and the names a command defines. */
+static struct {
+	const char *fn, *name; /* what the handler asks for */
+	const char *value;     /* what it got: NULL or value_buf */
+	char value_buf[32];
+	long num;
+	int reports;
+	bool strict;
+	const char *reported;
+} probe;
+
+static int cmd_probe(struct cli_exec *x)
+{
+	const char *v = NULL;
+
+	if (strcmp(probe.fn, "arg") == 0)
+		v = cli_arg(x, probe.name);
+	else if (strcmp(probe.fn, "opt") == 0)
+		v = cli_opt(x, probe.name);
+	else if (strcmp(probe.fn, "has") == 0)
+		v = cli_has(x, probe.name) ? "yes" : NULL;
+	else
+		probe.num = cli_arg_long(x, probe.name, -1);
+	/* the values live as long as the handler runs */
+	if (v)
+		snprintf(probe.value_buf, sizeof(probe.value_buf), "%s", v);
+	probe.value = v ? probe.value_buf : NULL;
+	return CLI_OK;
+}
+
+static void probe_report(const struct cli_exec *x, const char *name, bool strict)
+{
+	probe.reports++;
+	probe.strict = strict;
+	probe.reported = name;
+}
+
+static const struct cli_cmd probe_cmds[] = {
+	{ "config", "argprobe one WORD$a [(1-9)$n]", "Probe\nFirst\nA\nN", cmd_probe, 0 },
+	{ "config", "argprobe two WORD$b", "\nSecond\nB", cmd_probe, 0 },
+};
+
+static int run_probe(struct cli_session *s, const char *line, const char *fn, const char *name)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	probe.fn = fn;
+	probe.name = name;
+	probe.value = NULL;
+	probe.num = 0;
+	probe.reports = 0;
+	probe.reported = NULL;
+	CHECK_INT(run(s, line, &out, NULL), CLI_OK);
+	sb_free(&out);
+	return probe.reports;
+}
+
+TEST(cli_arg_refuses_names_the_command_does_not_define)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	static bool installed;
+
+	if (!installed)
+		CLI_INSTALL(probe_cmds);
+	installed = true;
+	cli_set_undefined_arg_hook(probe_report);
+	run(s, "configure terminal", &out, NULL);
+	/* defined names: present, or an optional part not typed */
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "a"), 0);
+	CHECK_STR(probe.value, "x");
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "n"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe one x 7", "arg", "n"), 0);
+	CHECK_STR(probe.value, "7");
+	/* a name of the other command bound to the handler: cli_arg refuses
+	 * it (its value could never be there), cli_opt/cli_has/cli_arg_long
+	 * may ask */
+	CHECK_INT(run_probe(s, "argprobe one x", "arg", "b"), 1);
+	CHECK(probe.strict);
+	CHECK_STR(probe.reported, "b");
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe one x", "opt", "b"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe two y", "opt", "b"), 0);
+	CHECK_STR(probe.value, "y");
+	CHECK_INT(run_probe(s, "argprobe two y", "has", "a"), 0);
+	CHECK(probe.value == NULL);
+	CHECK_INT(run_probe(s, "argprobe two y", "long", "n"), 0);
+	CHECK_INT(probe.num, -1);
+	/* a name no command of the handler defines: refused by all */
+	CHECK_INT(run_probe(s, "argprobe one x", "opt", "typo"), 1);
+	CHECK(!probe.strict);
+	CHECK_INT(run_probe(s, "argprobe one x", "has", "typo"), 1);
+	CHECK_INT(run_probe(s, "argprobe one x", "long", "typo"), 1);
+	CHECK_INT(probe.num, -1);
+	/* keywords are names too */
+	CHECK_INT(run_probe(s, "argprobe two y", "arg", "two"), 0);
+	CHECK_STR(probe.value, "two");
+	cli_set_undefined_arg_hook(NULL);
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+/* Pasted IOS boilerplate: accepted, one warning line, nothing configured,
+ * never offered, and no visible abbreviation changes meaning. */
+TEST(ios_boilerplate_is_ignored)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+	struct cli_result res;
+	int caret;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	char *before = body();
+	CHECK_INT(run(s, "duplex auto", &out, NULL), CLI_OK);
+	CHECK_STR(sb_str(&out), "% Ignored: the OS sets the port's speed, duplex and media "
+				"(ethtool); vpnsipd leaves them\n");
+	CHECK_INT(run(s, "ip virtual-reassembly in", &out, NULL), CLI_OK);
+	CHECK(strncmp(sb_str(&out), "% Ignored: ", 11) == 0);
+	CHECK_INT(run(s, "speed 100", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "switchport access vlan 101", &out, NULL), CLI_OK);
+	CHECK(!strstr(sb_str(&out), "not built yet") && !strstr(sb_str(&out), "not planned"));
+	CHECK_INT(run(s, "load-interval 30", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "no shutdown", &out, NULL), CLI_OK); /* a real command */
+	CHECK_STR(sb_str(&out), "");
+	/* a global line leaves the interface, as IOS does */
+	CHECK_INT(run(s, "no ip http server", &out, NULL), CLI_OK);
+	CHECK_STR(cli_session_node(s), "config");
+	char *after = body();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	/* hidden: not offered; abbreviations of visible commands keep their
+	 * meaning ("l" is linux-device, not load-interval) */
+	run(s, "interface GigabitEthernet8", &out, NULL);
+	sb_reset(&out);
+	cli_help(s, "", &out, &res);
+	CHECK(!strstr(sb_str(&out), "duplex") && !strstr(sb_str(&out), "switchport"));
+	CHECK_INT(run(s, "l wan0", &out, NULL), CLI_OK);
+	char *b = body();
+	CHECK(strstr(b, " linux-device wan0\n"));
+	free(b);
+	/* a hidden keyword is still abbreviated where nothing visible competes */
+	CHECK_INT(run(s, "dup full", &out, NULL), CLI_OK);
+	CHECK(strncmp(sb_str(&out), "% Ignored: ", 11) == 0);
+	/* an unknown show ip command is invalid input, with its caret */
+	run(s, "end", &out, NULL);
+	CHECK_INT(run(s, "show ip bgp", &out, &caret), CLI_ERR_INVALID);
+	CHECK_INT(caret, 8);
+	CHECK_STR(sb_str(&out), "");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
 /* Planned features shrink to nothing as they land: the engine's handling
  * is tested with entries of its own. */
 static void test_planned_entries(void)
