@@ -22,7 +22,7 @@ SAN_FLAGS :=
 endif
 
 CC       ?= cc
-PKGS     := libnl-3.0 libnl-route-3.0 libcrypto
+PKGS     := libnl-3.0 libnl-route-3.0 libcrypto libsystemd
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -37,7 +37,7 @@ all: $(BUILD)/vpnsipd $(BUILD)/vpnsipsh
 # ---------------------------------------------------------------------------
 # Debian packages.  Each component's fragment adds what it needs to DEB_PACKAGES.
 DEB_PACKAGES := make gcc pkg-config libreadline-dev libnl-3-dev libnl-route-3-dev \
-                libssl-dev libcrypt-dev iproute2 procps python3 python3-pytest \
+                libssl-dev libcrypt-dev libsystemd-dev iproute2 procps python3 python3-pytest \
                 python3-pexpect tmux clang libclang-rt-14-dev
 -include mk/*.mk
 -include tests/lab/lab.mk
