@@ -7,15 +7,20 @@
 #   STRONGSWAN_STAMP     file to depend on: exists once the headers are there
 #   STRONGSWAN_PLUGINS   plugin list for charon->initialize()
 
-# Runtime: libcharon + plugins (kernel-libipsec, eap-md5, ...) and a stock
-# charon/swanctl peer for interop tests.  Build: libcap-dev for
+# Runtime: libstrongswan and libcharon with the plugins STRONGSWAN_PLUGINS
+# loads: libstrongswan (random ... kdf, kernel-netlink), -standard-plugins
+# (openssl), strongswan-libcharon (socket-default), libcharon-extra-plugins
+# (libipsec, kernel-libipsec, eap-md5, eap-identity).  Build: the same
+# libraries to link and to take the build IDs of; libcap-dev for
 # <sys/capability.h> (Debian built with --with-capabilities=libcap, so
 # config.h has HAVE_SYS_CAPABILITY_H); the header fetch needs dpkg-dev
 # (dpkg-source), bzip2/xz-utils (tarballs) and binutils (nm, readelf).
-DEB_PACKAGES += strongswan-libcharon libcharon-extra-plugins \
-                libstrongswan-standard-plugins libstrongswan-extra-plugins \
-                strongswan-charon strongswan-swanctl \
-                bzip2 xz-utils dpkg-dev binutils libcap-dev util-linux
+# Tests: a stock charon/swanctl peer (tests/ike_peer.py).
+STRONGSWAN_RUNTIME := strongswan-libcharon libcharon-extra-plugins libstrongswan \
+                      libstrongswan-standard-plugins
+DEB_BUILD_PACKAGES   += $(STRONGSWAN_RUNTIME) bzip2 xz-utils dpkg-dev binutils libcap-dev
+DEB_RUNTIME_PACKAGES += $(STRONGSWAN_RUNTIME)
+DEB_TEST_PACKAGES    += strongswan-charon strongswan-swanctl
 
 STRONGSWAN_DIR   := build/strongswan
 STRONGSWAN_STAMP := $(STRONGSWAN_DIR)/stamp
