@@ -1,6 +1,8 @@
 # vpnsip: SIP-triggered VPN router daemon.
 #
-#   make deps      install the Debian packages and strongSwan headers we build against
+#   make deps      install every Debian package below and the strongSwan headers
+#   make deps-build | deps-runtime | deps-test   one set only (see below)
+#   make deps-list the three package sets
 #   make           build/vpnsipd and build/vpnsipsh (-Wall -Wextra -Werror)
 #   make SANITIZE=1   the same with ASan+UBSan, into build/asan/
 #   make test      every test (unit, CLI, daemon, lab), normal and sanitizer builds
@@ -8,7 +10,9 @@
 #   make bench     benchmarks (figures, never pass/fail); SESSIONS=N (default 1000)
 #   make fuzz      libFuzzer targets (FUZZ_SECONDS each)
 #   make fresh-check  make demo on a clean Debian 12 root (tools/fresh-check.sh)
-#   make install   PREFIX=/usr/local DESTDIR=
+#   make deb       the Debian package, into build/deb/ (mk/package.mk)
+#   make install   PREFIX=/usr/local DESTDIR= (the example configurations go to
+#                  PREFIX/share/doc/vpnsip/examples; no live configuration)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -26,7 +30,7 @@ SAN_FLAGS :=
 endif
 
 CC       ?= cc
-PKGS     := libnl-3.0 libnl-route-3.0 libcrypto
+PKGS     := libnl-3.0 libnl-route-3.0 libcrypto libsystemd
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -39,18 +43,43 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 all: $(BUILD)/vpnsipd $(BUILD)/vpnsipsh
 
 # ---------------------------------------------------------------------------
-# Debian packages.  Each component's fragment adds what it needs to DEB_PACKAGES.
-DEB_PACKAGES := make gcc pkg-config libreadline-dev libnl-3-dev libnl-route-3-dev \
-                libssl-dev libcrypt-dev iproute2 procps python3 python3-pytest \
-                python3-pexpect tmux clang libclang-rt-14-dev
+# Debian packages, in three sets; each component's fragment adds to them.
+#   DEB_BUILD_PACKAGES    compile and link vpnsipd/vpnsipsh, make deb
+#   DEB_RUNTIME_PACKAGES  what the built programs need on a router (the
+#                         .deb's Depends: debian/control, ${shlibs:Depends})
+#   DEB_TEST_PACKAGES     the tests, the lab, the fuzzers, the benchmarks
+# `make deps` installs all three.  A router running the .deb needs none of
+# them: apt installs the package's own dependencies.
+DEB_BUILD_PACKAGES   := make gcc pkg-config libreadline-dev libnl-3-dev \
+                        libnl-route-3-dev libssl-dev libcrypt-dev libsystemd-dev
+DEB_RUNTIME_PACKAGES := libreadline8 libnl-3-200 libnl-route-3-200 libssl3 \
+                        libcrypt1 libsystemd0
+DEB_TEST_PACKAGES    := python3 python3-pytest python3-pexpect openssl mmdebstrap \
+                        iproute2 procps util-linux
 -include mk/*.mk
 -include tests/lab/lab.mk
+DEB_PACKAGES = $(DEB_BUILD_PACKAGES) $(DEB_RUNTIME_PACKAGES) $(DEB_TEST_PACKAGES)
 
 deps:
 	@sh tools/deps.sh $(sort $(DEB_PACKAGES))
 	@$(MAKE) --no-print-directory deps-extra
 
-# Fragments hook extra set-up steps (e.g. the strongSwan headers) onto this.
+deps-build:
+	@sh tools/deps.sh $(sort $(DEB_BUILD_PACKAGES))
+	@$(MAKE) --no-print-directory deps-extra
+
+deps-runtime:
+	@sh tools/deps.sh $(sort $(DEB_RUNTIME_PACKAGES))
+
+deps-test:
+	@sh tools/deps.sh $(sort $(DEB_TEST_PACKAGES))
+
+deps-list:
+	@echo "build: $(sort $(DEB_BUILD_PACKAGES))"
+	@echo "runtime: $(sort $(DEB_RUNTIME_PACKAGES))"
+	@echo "test: $(sort $(DEB_TEST_PACKAGES))"
+
+# Build steps after the packages (e.g. the strongSwan headers) hook onto this.
 deps-extra::
 	@:
 
@@ -81,7 +110,7 @@ PKG_CHECK += $(PKGS)
 OBJ_PREREQS += $(BUILD)/.build-deps
 $(BUILD)/.build-deps:
 	@command -v pkg-config >/dev/null && pkg-config --exists $(PKG_CHECK) || \
-	    { echo "vpnsip: build packages missing (pkg-config $(PKG_CHECK)): run 'make deps' as root" >&2; exit 1; }
+	    { echo "vpnsip: build packages missing (pkg-config $(PKG_CHECK)): run 'make deps' (or make deps-build) as root" >&2; exit 1; }
 	@mkdir -p $(dir $@) && touch $@
 
 # OBJ_PREREQS: generated headers every object may need (fragments add).
@@ -142,16 +171,24 @@ fresh-check:
 	@sh tools/deps.sh mmdebstrap util-linux git
 	@sh tools/fresh-check.sh $(FRESH_ARGS)
 
+# The unit's ExecStart names SBINDIR (the package's is /usr/sbin).
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/vpnsip
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/vpnsip
-	install -m 0755 $(BUILD)/vpnsipd $(DESTDIR)$(PREFIX)/sbin/vpnsipd
-	install -m 0755 $(BUILD)/vpnsipsh $(DESTDIR)$(PREFIX)/bin/vpnsipsh
-	install -m 0600 conf/vpnsipd.conf $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf.example
-	[ -e $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf ] || \
-	    install -m 0600 conf/vpnsipd.conf $(DESTDIR)$(SYSCONFDIR)/vpnsip/vpnsipd.conf
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 docs/vpnsipd.8 $(DESTDIR)$(PREFIX)/share/man/man8/vpnsipd.8
-	install -m 0644 docs/vpnsipsh.1 $(DESTDIR)$(PREFIX)/share/man/man1/vpnsipsh.1
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/vpnsip
+	install -m 0755 $(BUILD)/vpnsipd $(DESTDIR)$(SBINDIR)/vpnsipd
+	install -m 0755 $(BUILD)/vpnsipsh $(DESTDIR)$(BINDIR)/vpnsipsh
+	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 docs/vpnsipd.8 $(DESTDIR)$(MANDIR)/man8/vpnsipd.8
+	install -m 0644 docs/vpnsipsh.1 $(DESTDIR)$(MANDIR)/man1/vpnsipsh.1
+	sed 's,/usr/sbin/vpnsipd,$(SBINDIR)/vpnsipd,' conf/systemd/vpnsipd.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/vpnsipd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vpnsipd.service
 
 clean:
 	rm -rf build
@@ -159,4 +196,4 @@ clean:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all deps deps-extra unit test demo bench fresh-check install clean format
+.PHONY: all deps deps-build deps-runtime deps-test deps-list deps-extra unit test demo bench fresh-check install clean format

@@ -12,7 +12,7 @@
 # with clang and the sanitizers into build/fuzz/obj/.  This fragment is read
 # before the Makefile defines CORE_SRC, so fuzz-build hands it to a sub-make.
 
-DEB_PACKAGES += clang libclang-rt-14-dev
+DEB_TEST_PACKAGES += clang libclang-rt-14-dev
 
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz

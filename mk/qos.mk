@@ -1,3 +1,3 @@
 # QoS (src/qos): tc over rtnetlink with libnl-route (already a core
-# package); iperf3 for the shaping tests and the benchmark.
-DEB_PACKAGES += iperf3 iproute2
+# package); iperf3 and tc for the shaping tests and the benchmark.
+DEB_TEST_PACKAGES += iperf3 iproute2

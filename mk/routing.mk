@@ -1,10 +1,13 @@
 # Routing, IP SLA/track, NAT and the DHCP client (issue 7).  See docs/routing.md.
 #
-# nftables: nft's own library (libnftables) in-process, over netlink;
-# conntrack (show/clear ip nat translations): libnl-nf.  The DHCP client is
-# Debian's dhclient, supervised by vpnsipd; its hook is vpnsip-dhcp-hook.
-# conntrack and tcpdump are for the tests only.
-DEB_PACKAGES += libnftables-dev libnl-nf-3-dev isc-dhcp-client conntrack iputils-ping tcpdump
+# nftables: nft's own library (libnftables) in-process, over netlink (the
+# nft command is not needed); conntrack (show/clear ip nat translations):
+# libnl-nf.  The DHCP client is Debian's dhclient, supervised by vpnsipd;
+# its hook is vpnsip-dhcp-hook.  The tests look with nft, conntrack, ping
+# and tcpdump.
+DEB_BUILD_PACKAGES   += libnftables-dev libnl-nf-3-dev
+DEB_RUNTIME_PACKAGES += libnftables1 libnl-nf-3-200 isc-dhcp-client
+DEB_TEST_PACKAGES    += nftables conntrack iputils-ping tcpdump
 
 FEATURE_LIBS += -lnftables -lnl-nf-3
 LIBEXECDIR   ?= $(PREFIX)/libexec/vpnsip

@@ -1,11 +1,13 @@
 # SIP user agent (src/sip: sofia-sip nua on its own thread, RFC 6193 SDP)
 # and the VPN-SIP session orchestrator (src/vpnsip).  See docs/sip.md.
 #
-# libsofia-sip-ua-dev: the nua library and headers (pkg-config sofia-sip-ua);
-# sofia-sip-bin: sip-options/sip-date etc. for poking at a UA by hand;
-# sip-tester (SIPp) and kamailio: the independent peers of tests/test_sip*.py
-# (also listed by tests/lab/lab.mk).
-DEB_PACKAGES += libsofia-sip-ua-dev sofia-sip-bin sip-tester kamailio
+# libsofia-sip-ua-dev: the nua library and headers (pkg-config sofia-sip-ua),
+# libsofia-sip-ua0 at run time; sofia-sip-bin: sip-options/sip-date etc.
+# for poking at a UA by hand; sip-tester (SIPp) and kamailio: the
+# independent peers of tests/test_sip*.py (also listed by tests/lab/lab.mk).
+DEB_BUILD_PACKAGES   += libsofia-sip-ua-dev
+DEB_RUNTIME_PACKAGES += libsofia-sip-ua0
+DEB_TEST_PACKAGES    += sofia-sip-bin sip-tester kamailio
 
 # sofia-sip's headers are not -Wstrict-prototypes clean: include them as
 # system headers, and only in the SIP user agent's objects.

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -41,6 +42,7 @@ struct daemon {
 	int sigfd;
 	struct ev_io *sigio;
 	bool stopping; /* a SIGTERM was received */
+	char status[256]; /* the last STATUS= sent to the service manager */
 };
 
 static void usage(void)
@@ -48,7 +50,7 @@ static void usage(void)
 	fprintf(stderr, "usage: vpnsipd [-f FILE] [-t] [-F] [-S PATH] [-D DIR]\n"
 			"  -f FILE  configuration to load at boot (default %s)\n"
 			"  -t       check FILE and exit (1 on any error)\n"
-			"  -F       stay in the foreground, log to stderr\n"
+			"  -F       stay in the foreground, log to stderr (the journal under systemd)\n"
 			"  -S PATH  control socket (default %s)\n"
 			"  -D DIR   state directory (default %s)\n",
 		DEFAULT_CONFIG, CTL_DEFAULT_SOCKET, DEFAULT_STATE_DIR);
@@ -114,6 +116,29 @@ static int load_config(struct daemon *d, const char *why)
 	return 0;
 }
 
+/* Service manager (systemd, Type=notify): these are no-ops without
+ * NOTIFY_SOCKET.  STATUS= follows the SIP registration. */
+static void notify_status(void *arg)
+{
+	struct daemon *d = arg;
+	char line[sizeof(d->status)];
+
+	vpnsip_status_line(line, sizeof(line));
+	if (strcmp(line, d->status) == 0)
+		return;
+	snprintf(d->status, sizeof(d->status), "%s", line);
+	sd_notifyf(0, "STATUS=%s", line);
+}
+
+/* The first turn of the loop: the boot configuration is applied and the
+ * control socket, listening since before the load, is now served. */
+static void notify_ready(struct ev_timer *t, void *arg)
+{
+	struct daemon *d = arg;
+
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
+}
+
 static void stop_loop(void *loop)
 {
 	evloop_stop(loop);
@@ -129,13 +154,16 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 		case SIGHUP:
 			/* A configuration change, as IOS logs one (RELOAD would
 			 * tell a network manager the router rebooted). */
+			sd_notify(0, "RELOADING=1");
 			if (load_config(d, "Reloaded") == 0)
 				log_msg("SYS", SEV_NOTICE, "CONFIG_I",
 					"Configured from %s by SIGHUP", d->env.startup_path);
+			sd_notify(0, "READY=1");
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_msg("SYS", SEV_NOTICE, "SHUTDOWN", "Signal %u: shutting down", si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
 			/* VPN-SIP sessions end first (SAs deleted, then BYE); a
 			 * second signal does not wait. */
 			if (d->stopping || !vpnsip_quiesce(stop_loop, d->loop))
@@ -243,7 +271,17 @@ int main(int argc, char **argv)
 		return check_only(config);
 
 	memset(&d, 0, sizeof(d));
-	log_init("vpnsipd", foreground);
+	log_init("vpnsipd", !foreground           ? LOG_OUT_SYSLOG
+			    : log_stderr_is_journal() ? LOG_OUT_JOURNAL
+						      : LOG_OUT_STDERR_SYSLOG);
+	char why[512];
+	if (!ike_library_check(why, sizeof(why))) {
+		log_msg("SYS", SEV_CRIT, "STRONGSWAN", "%s", why);
+		if (!foreground)
+			fprintf(stderr, "vpnsipd: %s\n", why);
+		log_shutdown();
+		return 1;
+	}
 	raise_fd_limit();
 	if (mkdir_p(state, 0700) < 0) {
 		fprintf(stderr, "vpnsipd: state directory %s: %s\n", state, strerror(errno));
@@ -288,10 +326,13 @@ int main(int argc, char **argv)
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
+	vpnsip_status_observe(notify_status, &d);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
 	if (vpnsip_start(d.loop, &d.cfg) < 0)
 		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
+	notify_status(&d);
+	ev_timer_add(d.loop, 0, notify_ready, &d);
 
 	evloop_run(d.loop);
 

@@ -22,6 +22,11 @@
 
 struct evloop;
 
+/* Before anything else: are the loaded libstrongswan, libcharon and
+ * libipsec the files vpnsipd was built against (GNU build IDs)?  false with
+ * the reason in err (one line, says what to install). */
+bool ike_library_check(char *err, size_t errlen);
+
 enum ike_role {
 	IKE_ROLE_INITIATOR,
 	IKE_ROLE_RESPONDER,

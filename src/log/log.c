@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -25,7 +26,7 @@ struct log_line {
 static struct {
 	pthread_mutex_t lock;
 	struct log_settings set;
-	bool to_stderr;
+	enum log_output out;
 	log_monitor_fn monitor;
 	struct log_line *lines; /* ring */
 	size_t cap, head, count, bytes;
@@ -60,15 +61,28 @@ int log_severity_parse(const char *s)
 	return -1;
 }
 
-void log_init(const char *ident, bool to_stderr)
+void log_init(const char *ident, enum log_output out)
 {
-	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	L.to_stderr = to_stderr;
+	L.out = out;
+	if (out != LOG_OUT_JOURNAL)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 void log_shutdown(void)
 {
-	closelog();
+	if (L.out != LOG_OUT_JOURNAL)
+		closelog();
 	pthread_mutex_lock(&L.lock);
 	for (size_t i = 0; i < L.count; i++)
 		free(L.lines[(L.head + i) % L.cap].text);
@@ -144,9 +158,16 @@ static void emit(enum log_severity sev, const char *body)
 		buffer_add(line, strlen(line));
 	if (L.set.monitor && sev <= L.set.monitor_level)
 		mon = L.monitor;
-	if (L.set.trap && sev <= L.set.trap_level)
-		syslog((int)sev, "%s", body);
-	if (L.to_stderr) {
+	if (L.set.trap && sev <= L.set.trap_level) {
+		/* "<N>": sd-daemon(3)'s level prefix, N as syslog's. */
+		if (L.out == LOG_OUT_JOURNAL) {
+			fprintf(stderr, "<%d>%s\n", (int)sev, body);
+			fflush(stderr);
+		} else {
+			syslog((int)sev, "%s", body);
+		}
+	}
+	if (L.out == LOG_OUT_STDERR_SYSLOG) {
 		fprintf(stderr, "%s\n", line);
 		fflush(stderr);
 	}

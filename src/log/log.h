@@ -1,7 +1,7 @@
 /* IOS-style logging: "%FACILITY-SEVERITY-MNEMONIC: text" with timestamps,
- * delivered to an in-memory ring buffer (show logging), syslog, stderr
- * (foreground) and the shells that asked for "terminal monitor".
- * Callable from any thread. */
+ * delivered to an in-memory ring buffer (show logging), syslog or the
+ * systemd journal, stderr (foreground) and the shells that asked for
+ * "terminal monitor".  Callable from any thread. */
 #ifndef VPNSIP_LOG_LOG_H
 #define VPNSIP_LOG_LOG_H
 
@@ -22,7 +22,20 @@ enum log_severity {
 	SEV_DEBUG,
 };
 
-void log_init(const char *ident, bool to_stderr);
+/* Where lines go besides the buffer and the monitors. */
+enum log_output {
+	LOG_OUT_SYSLOG,        /* syslog, at the "logging trap" level */
+	LOG_OUT_STDERR_SYSLOG, /* the same, and every line to stderr with its timestamp */
+	/* stderr is the journal (systemd): the lines syslog would get, each
+	 * once, to stderr with a "<N>" severity prefix and no timestamp (the
+	 * journal adds its own); nothing to syslog, which would reach the
+	 * journal a second time. */
+	LOG_OUT_JOURNAL,
+};
+void log_init(const char *ident, enum log_output out);
+/* Is stderr the systemd journal's stream (JOURNAL_STREAM names its
+ * device and inode, systemd.exec(5))? */
+bool log_stderr_is_journal(void);
 void log_shutdown(void);
 
 /* The main entry point: facility "SYS", severity, mnemonic "CONFIG_I". */

@@ -616,6 +616,7 @@ static void apply_sip(void)
 	st.call_timeout = c && c->call_timeout ? c->call_timeout : VPNSIP_CALL_TIMEOUT;
 	st.dns_servers = dns[0] ? dns : NULL;
 	sip_ua_configure(rt->ua, &st);
+	vpnsip_status_changed();
 }
 
 static void apply_fire(struct ev_timer *t, void *arg)
@@ -1165,6 +1166,8 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 	enum sip_reg_state old = cur->state;
 
 	*cur = *now;
+	if (old != now->state)
+		vpnsip_status_changed();
 	if (old != now->state && now->state == SIP_REG_REGISTERED)
 		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
 			   now->registrar);

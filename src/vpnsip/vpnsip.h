@@ -106,6 +106,13 @@ void vpnsip_idle(const char *tunnel_name);
  * Returns false (done is not called) when no session had a call. */
 bool vpnsip_quiesce(void (*done)(void *arg), void *arg);
 
+/* One line on the SIP registration ("SIP 0311111111 registered at
+ * example.ne.jp") for the service manager's status.  fn(arg) is called on
+ * the main thread whenever it may have changed (also when it did not: the
+ * caller compares). */
+void vpnsip_status_line(char *buf, size_t len);
+void vpnsip_status_observe(void (*fn)(void *arg), void *arg);
+
 /* Place the call of a tunnel now ("vpn-sip call interface TunnelN").
  * Returns 0, or -1 with a reason. */
 int vpnsip_call(const char *tunnel_name, const char **why);

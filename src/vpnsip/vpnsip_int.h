@@ -198,6 +198,12 @@ bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 /* Our IKE/ESP-in-UDP port for a session (the data plane's, once it has one). */
 uint16_t vpnsip_local_port(const char *tunnel);
 
+/* ---- status (status.c) --------------------------------------------------- */
+
+/* The registration state, the configuration or the local address may have
+ * changed: the observer recomputes vpnsip_status_line(). */
+void vpnsip_status_changed(void);
+
 /* ---- debug and logging --------------------------------------------------- */
 
 extern struct debug_flag vpnsip_debug_event, vpnsip_debug_errors;

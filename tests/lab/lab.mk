@@ -7,7 +7,7 @@
 # (benchmarks).  tshark's only debconf question (wireshark-common/
 # install-setuid) defaults to "no" and tools/deps.sh installs with
 # DEBIAN_FRONTEND=noninteractive, so it never prompts.
-DEB_PACKAGES += kamailio sip-tester dnsmasq-base iproute2 iputils-ping \
+DEB_TEST_PACKAGES += kamailio sip-tester dnsmasq-base iproute2 iputils-ping \
                 nftables tshark iperf3 python3 python3-pytest procps
 
 LAB_SH := tests/lab/lab.sh
