@@ -14,7 +14,12 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-BUILDS = [b for b in ("build", "build/asan") if (ROOT / b / "vpnsipd").exists()]
+# The normal and the sanitizer build: every daemon test runs against both.
+BUILD_DIRS = ("build", "build/asan")
+BUILDS = [b for b in BUILD_DIRS if (ROOT / b / "vpnsipd").exists()]
+
+# What ASan, LeakSanitizer and UBSan print when they find something.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,8 +12,6 @@ import time
 
 import pytest
 
-from conftest import ROOT
-
 pytestmark = pytest.mark.netns
 
 GOOD = """\
@@ -38,15 +36,6 @@ def body(text):
     return "\n".join(l for l in text.splitlines()
                      if not l.startswith(("Building", "Current configuration",
                                           "! Last configuration", "Using ")))
-
-
-# ---- unit test binaries (plain and sanitizer builds) ----------------------
-
-@pytest.mark.parametrize("name", ["test_cli"])
-def test_unit_binaries(build, name):
-    r = subprocess.run([str(build / "tests" / name)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M), r.stdout
 
 
 # ---- vpnsipd -t -----------------------------------------------------------
