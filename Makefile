@@ -38,7 +38,7 @@ all: $(BUILD)/vpnsipd $(BUILD)/vpnsipsh
 # Debian packages.  Each component's fragment adds what it needs to DEB_PACKAGES.
 DEB_PACKAGES := make gcc pkg-config libreadline-dev libnl-3-dev libnl-route-3-dev \
                 libssl-dev libcrypt-dev iproute2 procps python3 python3-pytest \
-                python3-pexpect tmux clang libclang-rt-14-dev
+                python3-pexpect tmux clang libclang-rt-14-dev openssl
 -include mk/*.mk
 -include tests/lab/lab.mk
 

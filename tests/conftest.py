@@ -1,5 +1,10 @@
 """Shared fixtures: the builds under test and vpnsipd instances in their own
-network namespaces (the daemon creates TUN devices and addresses)."""
+network namespaces (the daemon creates TUN devices and addresses).
+
+`make test` must not pass on a machine that cannot run it: not root, a build
+missing (build/ or build/asan/) or a tool missing fails the run instead of
+skipping.  VPNSIP_TEST_ALLOW_SKIP=1 (a developer's partial run, never CI)
+turns those into skips."""
 import os
 import pathlib
 import shutil
@@ -16,15 +21,56 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 # The normal and the sanitizer build: every daemon test runs against both.
 BUILD_DIRS = ("build", "build/asan")
-BUILDS = [b for b in BUILD_DIRS if (ROOT / b / "vpnsipd").exists()]
 
 # What ASan, LeakSanitizer and UBSan print when they find something.
 SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
+ALLOW_SKIP = os.environ.get("VPNSIP_TEST_ALLOW_SKIP") == "1"
+
+# Programs the tests run (make deps installs them all).
+REQUIRED_TOOLS = (
+    "ip", "tc", "nft", "ss", "ping", "conntrack", "sysctl", "unshare", "setsid",
+    "tcpdump", "tshark", "iperf3", "openssl", "kamailio", "kamcmd", "sipp",
+    "dnsmasq", "swanctl", "/usr/lib/ipsec/charon", "dhclient",
+)
+TOOL_PATH = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def require(ok, why):
+    """A precondition of the test: unmet, the test fails (skips only with
+    VPNSIP_TEST_ALLOW_SKIP=1)."""
+    if ok:
+        return
+    if ALLOW_SKIP:
+        pytest.skip(why + " (VPNSIP_TEST_ALLOW_SKIP=1)")
+    pytest.fail(why + " (VPNSIP_TEST_ALLOW_SKIP=1 skips instead)", pytrace=False)
+
+
+def missing_tools():
+    return [t for t in REQUIRED_TOOLS
+            if not (os.access(t, os.X_OK) if t.startswith("/") else shutil.which(t, path=TOOL_PATH))]
+
+
+def pytest_sessionstart(session):
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the tests need root (network namespaces, TUN, tc, nftables)")
+    missing = missing_tools()
+    if missing:
+        problems.append("missing programs (run 'make deps'): " + " ".join(missing))
+    if not problems:
+        return
+    if ALLOW_SKIP:
+        for p in problems:
+            sys.stderr.write("vpnsip tests: %s; VPNSIP_TEST_ALLOW_SKIP=1: tests that need "
+                             "it skip or fail\n" % p)
+        return
+    pytest.exit("; ".join(problems) + " (VPNSIP_TEST_ALLOW_SKIP=1 runs the rest)", returncode=1)
+
 
 def pytest_collection_modifyitems(config, items):
-    if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason="needs root (network namespaces)")
+    if os.geteuid() != 0 and ALLOW_SKIP:
+        skip = pytest.mark.skip(reason="needs root (network namespaces); VPNSIP_TEST_ALLOW_SKIP=1")
         for item in items:
             if "netns" in item.keywords:
                 item.add_marker(skip)
@@ -34,10 +80,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "netns: needs root to create network namespaces")
 
 
-@pytest.fixture(params=BUILDS, ids=lambda b: b.replace("/", "-"))
+def require_build(build_dir):
+    """ROOT/build_dir, which must hold vpnsipd and vpnsipsh."""
+    path = ROOT / build_dir
+    for prog in ("vpnsipd", "vpnsipsh"):
+        require((path / prog).exists(), "%s/%s is not built (make%s all unit)"
+                % (build_dir, prog, " SANITIZE=1" if "asan" in build_dir else ""))
+    return path
+
+
+@pytest.fixture(params=BUILD_DIRS, ids=lambda b: b.replace("/", "-"))
 def build(request):
-    """Each test that uses it runs against the normal and the sanitizer build."""
-    return ROOT / request.param
+    """Each test that uses it runs against the normal and the sanitizer
+    build (a test may narrow this with parametrize("build", [...],
+    indirect=True))."""
+    return require_build(request.param)
 
 
 class Netns:

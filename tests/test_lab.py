@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from conftest import require
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
 import labctl  # noqa: E402
 from labctl import lab  # noqa: E402,F401  (module-scoped fixture)
@@ -457,8 +459,7 @@ def test_dns_for_the_sip_domain(lab):
 def test_vpnsipd_wrapper_with_real_daemon(lab, tmp_path):
     """lab.sh vpnsipd start/sh/stop against build/vpnsipd (make test builds it)."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if not os.access(os.path.join(top, "build", "vpnsipd"), os.X_OK):
-        pytest.skip("build/vpnsipd not built")
+    require(os.access(os.path.join(top, "build", "vpnsipd"), os.X_OK), "build/vpnsipd not built")
     conf = tmp_path / "rtrB.conf"
     conf.write_text("hostname rtrB\n")
     sock = lab.vpnsipd_start("rtrB", str(conf))

@@ -346,10 +346,10 @@ def measure(a, b, kbps, mode, port):
     return (b1 - b0) * 8 / (t1 - t0)
 
 
-@pytest.mark.parametrize("kbps", RATES)
+# The kernel shapes: the sanitizer build is measured at one rate.
+@pytest.mark.parametrize("build,kbps", [("build", k) for k in RATES] + [("build/asan", 512)],
+                         indirect=["build"], ids=lambda v: str(v).replace("/", "-"))
 def test_shaping_accuracy(build, daemon_factory, peer, kbps):
-    if "asan" in str(build) and kbps != 512:
-        pytest.skip("the sanitizer build is measured at one rate (the kernel shapes)")
     # a short queue keeps iperf3's control connection moving at 64 kbps
     d = daemon_factory(build, f"policy-map S\n class class-default\n  shape average {kbps * 1000}\n"
                        "  queue-limit 16 packets\ninterface vsqa0\n service-policy output S\n")
@@ -375,9 +375,9 @@ def iperf_json_rate(text, first=3, last=8):
     return sum(i["sum"]["bytes"] for i in iv) * 8 / sum(i["sum"]["seconds"] for i in iv)
 
 
+# kernel scheduling: measured once, with the normal build
+@pytest.mark.parametrize("build", ["build"], indirect=True, ids=["build"])
 def test_priority_and_cbwfq_under_congestion(build, daemon_factory, peer):
-    if "asan" in str(build):
-        pytest.skip("kernel scheduling: measured once, with the normal build")
     d = daemon_factory(build, POLICIES + "interface vsqa0\n service-policy output PARENT\n")
     veth_pair(d.netns, peer)
     d.start()
