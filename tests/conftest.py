@@ -25,6 +25,16 @@ BUILD_DIRS = ("build", "build/asan")
 # What ASan, LeakSanitizer and UBSan print when they find something.
 SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
+# vpnsipd's own shutdown takes up to 5 s (sessions end) plus 3 s (SIP
+# unregisters); the sanitizer build's leak check comes after that.
+STOP_WAIT = 20
+
+
+def sanitizer_findings(text):
+    """The lines of text that start an ASan, LeakSanitizer or UBSan report."""
+    return [ln for ln in text.splitlines() if any(s in ln for s in SANITIZER_REPORTS)]
+
+
 ALLOW_SKIP = os.environ.get("VPNSIP_TEST_ALLOW_SKIP") == "1"
 
 # Programs the tests run (make deps installs them all).
@@ -120,7 +130,13 @@ class Netns:
 
 
 class Daemon:
-    """vpnsipd in the foreground (-F), stderr to a file, in a namespace."""
+    """vpnsipd in the foreground (-F), stderr to a file, in a namespace.
+
+    Every run is judged when it ends (stop(), or the next start() after it
+    ended by itself): anything but exit status 0, or a sanitizer report in
+    its log, goes into self.problems, which daemon_factory and
+    routing_util.stop_clean assert empty.  kill() ends a run on purpose,
+    unjudged."""
 
     def __init__(self, build, netns, workdir, config_text=None, config_path=None):
         self.build = pathlib.Path(build)
@@ -134,8 +150,12 @@ class Daemon:
             pathlib.Path(self.config).write_text(config_text)
         self.log = self.dir / "vpnsipd.log"
         self.proc = None
+        self.logf = None
+        self.problems = []
 
     def start(self, wait=True):
+        if self.logf:  # the previous run ended by itself
+            self.stop()
         env = dict(os.environ)
         # Leaks are errors: the daemon must free what it made.
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
@@ -178,7 +198,11 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=20):
+    def stop(self, timeout=STOP_WAIT):
+        """SIGTERM, wait for the exit (SIGKILL after timeout s); the exit
+        status (negative: the signal that ended it).  The run is judged
+        into self.problems."""
+        killed = False
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -186,9 +210,43 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
+                killed = True
+        if self.logf:
             self.logf.close()
+            self.logf = None
+            self.judge(killed, timeout)
         return self.proc.returncode if self.proc else None
+
+    def judge(self, killed, timeout):
+        rc = self.proc.returncode
+        text = self.log.read_text(errors="replace")
+        found = sanitizer_findings(text)
+        if killed:
+            why = "did not exit within %d s of SIGTERM (killed)" % timeout
+        elif rc < 0:
+            why = "killed by signal %s" % signal.Signals(-rc).name
+        elif rc:
+            why = "exited with status %d" % rc
+        elif found:
+            why = "exited 0"
+        else:
+            return
+        self.problems.append("vpnsipd (%s) %s%s:\n%s" % (
+            self.dir, why, ", with a sanitizer report" if found else "",
+            "\n".join(found) + "\n--- log ---\n" + text[-6000:]))
+
+    def kill(self):
+        """SIGKILL on purpose: this run is not judged."""
+        self.proc.kill()
+        self.proc.wait()
+        self.logf.close()
+        self.logf = None
+
+    def assert_clean(self):
+        """Stop (if running) and fail unless every run exited 0 without a
+        sanitizer report."""
+        self.stop()
+        assert not self.problems, "\n\n".join(self.problems)
 
 
 @pytest.fixture
@@ -212,7 +270,10 @@ def daemon_factory(tmp_path):
         return d
 
     yield make
+    problems = []
     for d in made:
         d.stop()
+        problems += d.problems
     for ns in nss:
         ns.delete()
+    assert not problems, "\n\n".join(problems)

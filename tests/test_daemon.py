@@ -232,8 +232,7 @@ def test_write_memory_is_atomic_under_kill(build, daemon_factory):
         t = threading.Thread(target=writer)
         t.start()
         time.sleep(rng.uniform(0.05, 0.4))
-        d.proc.kill()
-        d.proc.wait()
+        d.kill()
         stop.set()
         t.join()
         text = pathlib.Path(d.config).read_text()
@@ -244,7 +243,6 @@ def test_write_memory_is_atomic_under_kill(build, daemon_factory):
         assert r.returncode == 0, r.stderr
         leftovers = [p for p in os.listdir(os.path.dirname(d.config)) if p.startswith("vpnsipd.conf.")]
         assert len(leftovers) <= 1  # at most the one write that was killed
-        d.logf.close()
         d.start()
         # the restarted daemon removes it
         assert not [p for p in os.listdir(os.path.dirname(d.config)) if p.startswith("vpnsipd.conf.")]

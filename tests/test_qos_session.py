@@ -102,13 +102,6 @@ def check_gso_correction(session, lab, kbps, port):
     assert abs(root_rate_kbit(lab) - kbps * corr / 100) <= 0.01 * kbps, (corr, root_rate_kbit(lab))
 
 
-def check_clean(session):
-    for node in ("rtrA", "rtrB"):
-        text = session.log(node)
-        assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
-            text[-4000:]
-
-
 def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
     lab = qoslab
     asan = "asan" in str(build)
@@ -175,8 +168,7 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
             assert "Service-policy output" not in s.sh(node, "show policy-map interface Tunnel1")
             assert "VPN-SIP-Tunnel1" not in s.sh(node, "show running-config")
     finally:
-        s.stop()
-    check_clean(s)
+        s.stop()  # fails unless both exit 0 without a sanitizer report
 
 
 CHILD = """class-map match-all VOICE
@@ -241,8 +233,7 @@ def test_session_priority_and_cbwfq_split(qoslab, build, tmp_path):
         text = s.sh("rtrA", "show policy-map interface Tunnel1")
         assert "Priority: 30% (300 kbps)" in text and "bandwidth 40% (400 kbps)" in text, text
     finally:
-        s.stop()
-    check_clean(s)
+        s.stop()  # fails unless both exit 0 without a sanitizer report
 
 
 def test_static_output_policy_fails_the_session(qoslab, build, tmp_path):
@@ -288,6 +279,5 @@ def test_static_output_policy_fails_the_session(qoslab, build, tmp_path):
         attach("rtrB", False)
         s.up(timeout=60)
         assert "SESSION_UP" in s.sh("rtrA", "show vpn-sip session")
-        check_clean(s)
     finally:
         s.stop()

@@ -97,18 +97,15 @@ class Routers:
         return m.group(1) if m else None
 
     def stop(self, node):
+        """SIGTERM; fails unless vpnsipd exits 0 without a sanitizer report."""
         if node in self.running:
-            self.lab.vpnsipd_stop(node)
             self.running.discard(node)
+            self.lab.vpnsipd_stop(node)
 
     def close(self):
-        for node in ("rtrA", "rtrB"):
-            self.stop(node)
-        for node in ("rtrA", "rtrB"):
-            text = self.log(node)
-            assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
-                text[-5000:]
-            assert "runtime error" not in text, text[-5000:]
+        nodes = [n for n in ("rtrA", "rtrB") if n in self.running]
+        self.running.clear()
+        self.lab.vpnsipd_stop_nodes(*nodes)
 
 
 @pytest.fixture
@@ -121,9 +118,10 @@ def routers(sesslab, build, tmp_path):
         return r
 
     yield make
-    for r in made:
-        r.close()
-    sesslab.clear_knobs()
+    try:
+        labctl.close_each(made, Routers.close)
+    finally:
+        sesslab.clear_knobs()
 
 
 class Capture:

@@ -116,13 +116,14 @@ class Peer:
         return "ESTABLISHED" in self.charon.list_sas()
 
     def close(self):
-        self.charon.kill()
-        if self.running:
-            self.lab.vpnsipd_stop("rtrA")
-            self.running = False
-        log = self.log()
-        assert "ERROR: AddressSanitizer" not in log and "ERROR: LeakSanitizer" not in log, log[-5000:]
-        assert "runtime error" not in log, log[-5000:]
+        """vpnsipd first (its SA delete still has charon to answer it), then
+        charon; vpnsipd must exit 0 without a sanitizer report."""
+        try:
+            if self.running:
+                self.running = False
+                self.lab.vpnsipd_stop("rtrA")
+        finally:
+            self.charon.kill()
 
 
 @pytest.fixture
@@ -134,10 +135,11 @@ def peer(interoplab, build, tmp_path):
         made.append(p)
         return p
     yield make
-    for p in made:
-        p.close()
-    interoplab.exec("rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0")
-    interoplab.clear_knobs()
+    try:
+        labctl.close_each(made, Peer.close)
+    finally:
+        interoplab.exec("rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0")
+        interoplab.clear_knobs()
 
 
 def test_vpnsipd_calls_sipp_charon(peer, interoplab, tmp_path):

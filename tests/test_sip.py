@@ -124,13 +124,12 @@ class Vpnsipd:
             return f.read()
 
     def stop(self):
+        """SIGTERM; fails unless vpnsipd exits 0 without a sanitizer report.
+        Returns the log."""
         if self.running:
-            self.lab.vpnsipd_stop(self.node)
             self.running = False
-        log = self.log()
-        assert "AddressSanitizer" not in log and "LeakSanitizer" not in log \
-            and "runtime error" not in log, log[-4000:]
-        return log
+            self.lab.vpnsipd_stop(self.node)
+        return self.log()
 
     def session(self):
         return self.sh("show vpn-sip session detail")
@@ -167,10 +166,11 @@ def daemons(sip_lab, build, tmp_path):
         made.append(d)
         return d
     yield make
-    for d in made:
-        d.stop()
-    for r in sip_lab.routers():
-        sip_lab.exec(r, "ip", "addr", "replace", sip_lab.addr(r) + "/24", "dev", "bak0")
+    try:
+        labctl.close_each(made, Vpnsipd.stop)
+    finally:
+        for r in sip_lab.routers():
+            sip_lab.exec(r, "ip", "addr", "replace", sip_lab.addr(r) + "/24", "dev", "bak0")
 
 
 def field(show, name):

@@ -50,11 +50,12 @@ def daemons(dlg_lab, build, tmp_path):
         made.append(d)
         return d
     yield make
-    for d in made:
-        d.stop()
-    dlg_lab.clear_knobs()
-    for r in dlg_lab.routers():
-        dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
+    try:
+        labctl.close_each(made, Vpnsipd.stop)
+    finally:
+        dlg_lab.clear_knobs()
+        for r in dlg_lab.routers():
+            dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
 
 
 def listening(lab, node, port):

@@ -35,6 +35,24 @@ class LabError(RuntimeError):
     pass
 
 
+class VpnsipdExitError(AssertionError):
+    """vpnsipd did not end cleanly: not exit status 0 within lab.sh's wait,
+    or a sanitizer report in its log (lab.sh vpnsipd stop says which)."""
+
+
+def close_each(items, close):
+    """close(item) for every item, even when one fails; then one
+    AssertionError naming every failure (fixture teardowns)."""
+    errors = []
+    for item in items:
+        try:
+            close(item)
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        raise AssertionError("\n".join(errors))
+
+
 def wait_for(pred, timeout=5.0, interval=0.05, what="condition"):
     """Poll pred() until it returns something truthy; return that value.
     Raises TimeoutError naming `what` after `timeout` seconds."""
@@ -477,7 +495,40 @@ class Lab:
         return self.run("vpnsipd", "start", node, config, *args).stdout.strip()
 
     def vpnsipd_stop(self, node):
-        self.run("vpnsipd", "stop", node)
+        """SIGTERM and wait: raises VpnsipdExitError unless vpnsipd exited 0
+        without a sanitizer report (lab.sh vpnsipd stop)."""
+        p = self.run("vpnsipd", "stop", node, check=False)
+        if p.returncode != 0:
+            raise VpnsipdExitError(p.stdout + p.stderr)
+
+    def vpnsipd_stop_nodes(self, *nodes):
+        """vpnsipd_stop on each node (all of them, whatever the first one
+        did); one VpnsipdExitError naming every daemon that did not end
+        cleanly."""
+        errors = []
+        for node in nodes:
+            try:
+                self.vpnsipd_stop(node)
+            except VpnsipdExitError as e:
+                errors.append(str(e))
+        if errors:
+            raise VpnsipdExitError("\n".join(errors))
+
+    def vpnsipd_running(self):
+        """Nodes with a vpnsipd started by vpnsipd_start and not stopped."""
+        try:
+            nodes = sorted(os.listdir(self.dir))
+        except FileNotFoundError:
+            return []
+        return [n for n in nodes if os.path.exists(os.path.join(self.dir, n, "vpnsipd.pid"))]
+
+    def vpnsipd_stop_all(self):
+        """Stop every vpnsipd still running; the failures' messages."""
+        try:
+            self.vpnsipd_stop_nodes(*self.vpnsipd_running())
+        except VpnsipdExitError as e:
+            return [str(e)]
+        return []
 
     def sh(self, node, command, check=True):
         """Run one vpnsipsh command against node's vpnsipd."""
@@ -507,11 +558,17 @@ def lab_fixture(routers=2, up_args=(), prefix=None, name="lab"):
             pytest.fail("the lab needs root (network namespaces)", pytrace=False)
         lab_ = Lab(prefix=prefix or os.environ.get("LAB_PREFIX", "vslt"),
                    routers=routers, up_args=up_args)
+        errors = []
         try:
             lab_.up()
             yield lab_
         finally:
+            # a daemon a test left running still counts: how it ends
+            errors = lab_.vpnsipd_stop_all()
             lab_.down()
+        if errors:
+            pytest.fail("vpnsipd left running by the tests did not end cleanly:\n"
+                        + "\n".join(errors), pytrace=False)
     return _lab
 
 
