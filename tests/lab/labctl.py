@@ -14,8 +14,11 @@ one lab.  The fixture always calls `down` (also when a test fails or is
 interrupted); `down` removes every namespace, process and file of the lab.
 
 Environment: LAB_PREFIX (the fixture's default is "vslt", so a lab started by
-hand with the default "vs" is left alone), LAB_DIR, LAB_SIP_DOMAIN,
-LAB_SAVE_LOGS (copy the lab's logs there on down).
+hand with the default "vs" is left alone; modules with labs of their own
+append a letter), LAB_DIR (the directory of the lab whose prefix is
+LAB_PREFIX; every other prefix gets /tmp/vpnsip-lab.PREFIX, so labs of
+different prefixes never share one), LAB_SIP_DOMAIN, LAB_SAVE_LOGS (copy the
+lab's logs there on down).
 """
 import datetime
 import json
@@ -252,9 +255,12 @@ class Lab:
         self.env = dict(os.environ)
         self.env["LAB_PREFIX"] = self.prefix
         self.env["LAB_SIP_DOMAIN"] = self.domain
-        if lab_dir:
-            self.env["LAB_DIR"] = lab_dir
-        self.dir = lab_dir or self.env.get("LAB_DIR") or "/tmp/vpnsip-lab.%s" % self.prefix
+        # LAB_DIR belongs to the lab of LAB_PREFIX: a lab of another prefix
+        # (a module's own, a second lab beside the first) must not share it
+        env_dir = None
+        if self.prefix == os.environ.get("LAB_PREFIX", "vs"):
+            env_dir = os.environ.get("LAB_DIR")
+        self.dir = lab_dir or env_dir or "/tmp/vpnsip-lab.%s" % self.prefix
         self.env["LAB_DIR"] = self.dir
         self._seq = 0
 
