@@ -82,7 +82,12 @@ class Routers:
     def wait_log(self, node, pattern, timeout=20):
         return labctl.wait_for(lambda: re.search(pattern, self.log(node)), timeout=timeout,
                                interval=0.2,
-                               what="%s log /%s/\n%s" % (node, pattern, self.log(node)[-3000:]))
+                               what=lambda: "%s log /%s/\n%s" % (node, pattern, self.tail(node)))
+
+    def tail(self, node, n=3000):
+        """The end of node's log without libcharon's debug lines (diagnostics)."""
+        lines = [ln for ln in self.log(node).splitlines(True) if ": IKEv2-" not in ln]
+        return "".join(lines)[-n:]
 
     def state(self, node):
         m = re.search(r"Session status: (\S+(?: \([IR]\))?)", self.sh(node, "show vpn-sip session"))
@@ -90,16 +95,16 @@ class Routers:
 
     def wait_state(self, node, state, timeout=20):
         return labctl.wait_for(lambda: (self.state(node) or "").startswith(state), timeout=timeout,
-                               interval=0.2, what="%s in %s (now %s)\n%s" % (
-                                   node, state, self.state(node), self.log(node)[-2000:]))
+                               interval=0.2, what=lambda: "%s in %s (now %s)\n%s" % (
+                                   node, state, self.state(node), self.tail(node)))
 
     def ping_through(self, src, timeout=30):
         """Ping the far LAN host from src's LAN until it answers (the first
         packet triggers the call)."""
         lan = LAN[src]
         return labctl.wait_for(lambda: self.lab.ping(lan, HOST[src], count=1, wait=1),
-                               timeout=timeout, what="ping %s -> %s\nA:\n%s\nB:\n%s" % (
-                                   lan, HOST[src], self.log("rtrA")[-2500:], self.log("rtrB")[-2500:]))
+                               timeout=timeout, what=lambda: "ping %s -> %s\nA:\n%s\nB:\n%s" % (
+                                   lan, HOST[src], self.tail("rtrA"), self.tail("rtrB")))
 
     def call_id(self, node):
         m = re.search(r"SIP callID\s*: (\S+)", self.sh(node, "show vpn-sip session detail"))

@@ -98,7 +98,11 @@ class Peer:
 
     def wait_log(self, pattern, timeout=20):
         return labctl.wait_for(lambda: re.search(pattern, self.log()), timeout=timeout, interval=0.2,
-                               what="rtrA log /%s/\n%s" % (pattern, self.log()[-3000:]))
+                               what=lambda: "rtrA log /%s/\n%s" % (pattern, self.tail()))
+
+    def tail(self, n=3000):
+        """The end of vpnsipd's log without libcharon's debug lines."""
+        return "".join(ln for ln in self.log().splitlines(True) if ": IKEv2-" not in ln)[-n:]
 
     def state(self):
         m = re.search(r"Session status: (\S+(?: \([IR]\))?)", self.sh("show vpn-sip session"))
@@ -106,8 +110,8 @@ class Peer:
 
     def wait_state(self, state, timeout=20):
         return labctl.wait_for(lambda: (self.state() or "").startswith(state), timeout=timeout,
-                               interval=0.2, what="rtrA in %s (now %s)\n%s\n%s" % (
-                                   state, self.state(), self.log()[-2500:],
+                               interval=0.2, what=lambda: "rtrA in %s (now %s)\n%s\n%s" % (
+                                   state, self.state(), self.tail(2500),
                                    self.charon.log_text()[-2500:]))
 
     def field(self, name):

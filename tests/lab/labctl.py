@@ -58,14 +58,17 @@ def close_each(items, close):
 
 def wait_for(pred, timeout=5.0, interval=0.05, what="condition"):
     """Poll pred() until it returns something truthy; return that value.
-    Raises TimeoutError naming `what` after `timeout` seconds."""
+    Raises TimeoutError naming `what` after `timeout` seconds; `what` may be
+    a function, called then (a state or log as it is at the timeout, not as
+    it was when the wait began)."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
         if v:
             return v
         if time.monotonic() >= deadline:
-            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
+            raise TimeoutError("timed out after %.1fs waiting for %s"
+                               % (timeout, what() if callable(what) else what))
         time.sleep(interval)
 
 
