@@ -1,5 +1,10 @@
 """Shared fixtures: the builds under test and vpnsipd instances in their own
-network namespaces (the daemon creates TUN devices and addresses)."""
+network namespaces (the daemon creates TUN devices and addresses).
+
+`make test` must not pass on a machine that cannot run it: not root, a build
+missing (build/ or build/asan/) or a tool missing fails the run instead of
+skipping.  VPNSIP_TEST_ALLOW_SKIP=1 (a developer's partial run, never CI)
+turns those into skips."""
 import os
 import pathlib
 import shutil
@@ -14,12 +19,68 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-BUILDS = [b for b in ("build", "build/asan") if (ROOT / b / "vpnsipd").exists()]
+# The normal and the sanitizer build: every daemon test runs against both.
+BUILD_DIRS = ("build", "build/asan")
+
+# What ASan, LeakSanitizer and UBSan print when they find something.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+# vpnsipd's own shutdown takes up to 5 s (sessions end) plus 3 s (SIP
+# unregisters); the sanitizer build's leak check comes after that.
+STOP_WAIT = 20
+
+
+def sanitizer_findings(text):
+    """The lines of text that start an ASan, LeakSanitizer or UBSan report."""
+    return [ln for ln in text.splitlines() if any(s in ln for s in SANITIZER_REPORTS)]
+
+
+ALLOW_SKIP = os.environ.get("VPNSIP_TEST_ALLOW_SKIP") == "1"
+
+# Programs the tests run (make deps installs them all).
+REQUIRED_TOOLS = (
+    "ip", "tc", "nft", "ss", "ping", "conntrack", "sysctl", "unshare", "setsid",
+    "tcpdump", "tshark", "iperf3", "openssl", "kamailio", "kamcmd", "sipp",
+    "dnsmasq", "swanctl", "/usr/lib/ipsec/charon", "dhclient",
+)
+TOOL_PATH = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def require(ok, why):
+    """A precondition of the test: unmet, the test fails (skips only with
+    VPNSIP_TEST_ALLOW_SKIP=1)."""
+    if ok:
+        return
+    if ALLOW_SKIP:
+        pytest.skip(why + " (VPNSIP_TEST_ALLOW_SKIP=1)")
+    pytest.fail(why + " (VPNSIP_TEST_ALLOW_SKIP=1 skips instead)", pytrace=False)
+
+
+def missing_tools():
+    return [t for t in REQUIRED_TOOLS
+            if not (os.access(t, os.X_OK) if t.startswith("/") else shutil.which(t, path=TOOL_PATH))]
+
+
+def pytest_sessionstart(session):
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the tests need root (network namespaces, TUN, tc, nftables)")
+    missing = missing_tools()
+    if missing:
+        problems.append("missing programs (run 'make deps'): " + " ".join(missing))
+    if not problems:
+        return
+    if ALLOW_SKIP:
+        for p in problems:
+            sys.stderr.write("vpnsip tests: %s; VPNSIP_TEST_ALLOW_SKIP=1: tests that need "
+                             "it skip or fail\n" % p)
+        return
+    pytest.exit("; ".join(problems) + " (VPNSIP_TEST_ALLOW_SKIP=1 runs the rest)", returncode=1)
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason="needs root (network namespaces)")
+    if os.geteuid() != 0 and ALLOW_SKIP:
+        skip = pytest.mark.skip(reason="needs root (network namespaces); VPNSIP_TEST_ALLOW_SKIP=1")
         for item in items:
             if "netns" in item.keywords:
                 item.add_marker(skip)
@@ -29,10 +90,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "netns: needs root to create network namespaces")
 
 
-@pytest.fixture(params=BUILDS, ids=lambda b: b.replace("/", "-"))
+def require_build(build_dir):
+    """ROOT/build_dir, which must hold vpnsipd and vpnsipsh."""
+    path = ROOT / build_dir
+    for prog in ("vpnsipd", "vpnsipsh"):
+        require((path / prog).exists(), "%s/%s is not built (make%s all unit)"
+                % (build_dir, prog, " SANITIZE=1" if "asan" in build_dir else ""))
+    return path
+
+
+@pytest.fixture(params=BUILD_DIRS, ids=lambda b: b.replace("/", "-"))
 def build(request):
-    """Each test that uses it runs against the normal and the sanitizer build."""
-    return ROOT / request.param
+    """Each test that uses it runs against the normal and the sanitizer
+    build (a test may narrow this with parametrize("build", [...],
+    indirect=True))."""
+    return require_build(request.param)
 
 
 class Netns:
@@ -58,7 +130,13 @@ class Netns:
 
 
 class Daemon:
-    """vpnsipd in the foreground (-F), stderr to a file, in a namespace."""
+    """vpnsipd in the foreground (-F), stderr to a file, in a namespace.
+
+    Every run is judged when it ends (stop(), or the next start() after it
+    ended by itself): anything but exit status 0, or a sanitizer report in
+    its log, goes into self.problems, which daemon_factory and
+    routing_util.stop_clean assert empty.  kill() ends a run on purpose,
+    unjudged."""
 
     def __init__(self, build, netns, workdir, config_text=None, config_path=None):
         self.build = pathlib.Path(build)
@@ -72,8 +150,12 @@ class Daemon:
             pathlib.Path(self.config).write_text(config_text)
         self.log = self.dir / "vpnsipd.log"
         self.proc = None
+        self.logf = None
+        self.problems = []
 
     def start(self, wait=True):
+        if self.logf:  # the previous run ended by itself
+            self.stop()
         env = dict(os.environ)
         # Leaks are errors: the daemon must free what it made.
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
@@ -116,7 +198,11 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=20):
+    def stop(self, timeout=STOP_WAIT):
+        """SIGTERM, wait for the exit (SIGKILL after timeout s); the exit
+        status (negative: the signal that ended it).  The run is judged
+        into self.problems."""
+        killed = False
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -124,9 +210,43 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
+                killed = True
+        if self.logf:
             self.logf.close()
+            self.logf = None
+            self.judge(killed, timeout)
         return self.proc.returncode if self.proc else None
+
+    def judge(self, killed, timeout):
+        rc = self.proc.returncode
+        text = self.log.read_text(errors="replace")
+        found = sanitizer_findings(text)
+        if killed:
+            why = "did not exit within %d s of SIGTERM (killed)" % timeout
+        elif rc < 0:
+            why = "killed by signal %s" % signal.Signals(-rc).name
+        elif rc:
+            why = "exited with status %d" % rc
+        elif found:
+            why = "exited 0"
+        else:
+            return
+        self.problems.append("vpnsipd (%s) %s%s:\n%s" % (
+            self.dir, why, ", with a sanitizer report" if found else "",
+            "\n".join(found) + "\n--- log ---\n" + text[-6000:]))
+
+    def kill(self):
+        """SIGKILL on purpose: this run is not judged."""
+        self.proc.kill()
+        self.proc.wait()
+        self.logf.close()
+        self.logf = None
+
+    def assert_clean(self):
+        """Stop (if running) and fail unless every run exited 0 without a
+        sanitizer report."""
+        self.stop()
+        assert not self.problems, "\n\n".join(self.problems)
 
 
 @pytest.fixture
@@ -150,7 +270,10 @@ def daemon_factory(tmp_path):
         return d
 
     yield make
+    problems = []
     for d in made:
         d.stop()
+        problems += d.problems
     for ns in nss:
         ns.delete()
+    assert not problems, "\n\n".join(problems)

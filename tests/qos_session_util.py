@@ -90,8 +90,8 @@ class Session:
         return self
 
     def stop(self):
-        for node in ("rtrA", "rtrB"):
-            self.lab.vpnsipd_stop(node)
+        """SIGTERM both; fails unless each exits 0 without a sanitizer report."""
+        self.lab.vpnsipd_stop_nodes("rtrA", "rtrB")
 
     def log(self, node):
         path, start = self.logs[node]

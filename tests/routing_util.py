@@ -22,8 +22,7 @@ def start(build, lab, node, workdir, config_text):
 
 def stop_clean(d):
     """SIGTERM; the daemon must exit 0 (no sanitizer report, no leak)."""
-    rc = d.stop()
-    assert rc == 0, "vpnsipd exited %s:\n%s" % (rc, d.log.read_text()[-4000:])
+    d.assert_clean()
 
 
 def config(d, *lines):

@@ -1,7 +1,7 @@
 """ABI smoke test of the embedded strongSwan (see docs/strongswan-build.md).
 
-Runs build/tests/charon_abi_smoke (and build/asan/tests/charon_abi_smoke when
-the sanitizer build exists) in a fresh network namespace: charon binds UDP
+Runs build/tests/charon_abi_smoke and build/asan/tests/charon_abi_smoke (a
+missing one fails) in a fresh network namespace: charon binds UDP
 500/4500, talks netlink and kernel-libipsec creates the TUN device ipsec0.
 `unshare --net` gives the process its own namespace, which the kernel removes
 when the process exits (also on timeout or crash), so nothing is left behind
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require
+
 ROOT = Path(__file__).resolve().parent.parent
 NORMAL = ROOT / "build" / "tests" / "charon_abi_smoke"
 ASAN = ROOT / "build" / "asan" / "tests" / "charon_abi_smoke"
@@ -31,8 +33,7 @@ FINAL = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 def _binaries():
     yield pytest.param(NORMAL, id="normal")
-    if ASAN.exists():
-        yield pytest.param(ASAN, id="asan")
+    yield pytest.param(ASAN, id="asan")
 
 
 def _run_in_netns(binary):
@@ -49,13 +50,10 @@ def _run_in_netns(binary):
 
 @pytest.mark.parametrize("binary", list(_binaries()))
 def test_charon_abi_smoke(binary):
-    if os.geteuid() != 0:
-        pytest.skip("needs root for a network namespace, UDP 500/4500 and TUN")
+    require(os.geteuid() == 0, "needs root for a network namespace, UDP 500/4500 and TUN")
     for tool in ("unshare", "ip"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"'{tool}' not found (run 'make deps')")
-    if not binary.exists():
-        pytest.fail(f"{binary.relative_to(ROOT)} not built (run 'make unit')")
+        require(shutil.which(tool), f"'{tool}' not found (run 'make deps')")
+    require(binary.exists(), f"{binary.relative_to(ROOT)} not built (run 'make unit')")
 
     res = _run_in_netns(binary)
     out = res.stdout + ("\n--- stderr ---\n" + res.stderr if res.stderr else "")

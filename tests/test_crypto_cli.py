@@ -111,13 +111,6 @@ def started(build, daemon_factory):
     return d
 
 
-def test_unit_crypto_binary(build):
-    r = subprocess.run([str(build / "tests" / "test_crypto")], capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M), r.stdout
-
-
 def test_every_command_round_trip(started):
     d = started
     r = configure(d, CONFIG)

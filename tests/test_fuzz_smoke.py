@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["cli", "sdp"]
 
@@ -14,9 +16,8 @@ TARGETS = ["cli", "sdp"]
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzz_smoke(target, tmp_path):
     binary = ROOT / "build/fuzz" / ("fuzz_" + target)
-    if not binary.exists():
-        pytest.skip("%s not built (make fuzz-build; needs clang and libclang-rt-14-dev)"
-                    % binary.relative_to(ROOT))
+    require(binary.exists(), "%s not built (make fuzz-build; needs clang and libclang-rt-14-dev)"
+            % binary.relative_to(ROOT))
     seeds = ROOT / "tests/fuzz/corpus" / target
     corpus = tmp_path / "corpus"
     shutil.copytree(seeds, corpus)

@@ -97,8 +97,7 @@ def pairs(optlab, build, tmp_path):
         return p
 
     yield make
-    for p in made:
-        p.close()
+    labctl.close_each(made, Pair.close)
 
 
 @pytest.fixture

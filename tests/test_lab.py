@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from conftest import require
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
 import labctl  # noqa: E402
 from labctl import lab  # noqa: E402,F401  (module-scoped fixture)
@@ -397,15 +399,7 @@ def test_vpnsipd_commands_without_binary(lab, tmp_path):
     r = env_lab.run("vpnsipd", "start", "rtrA", "/dev/null", check=False)
     assert r.returncode != 0 and "no vpnsipd binary" in r.stderr
 
-    fake = tmp_path / "fake-vpnsipd"
-    fake.write_text("#!/usr/bin/python3\n"
-                    "import socket, sys, time, os\n"
-                    "a = sys.argv[1:]\n"
-                    "assert a[0] == '-F' and a[1] == '-f' and a[3] == '-S' and a[5] == '-D'\n"
-                    "assert os.path.isdir(a[6])\n"
-                    "s = socket.socket(socket.AF_UNIX); s.bind(a[4]); s.listen(1)\n"
-                    "time.sleep(60)\n")
-    fake.chmod(0o755)
+    fake = fake_vpnsipd(tmp_path, "sys.exit(0)")
     conf = tmp_path / "vpnsipd.conf"
     conf.write_text("# empty\n")
     env_lab.env["VPNSIPD"] = str(fake)
@@ -421,6 +415,56 @@ def test_vpnsipd_commands_without_binary(lab, tmp_path):
                            open("/proc/%d/stat" % pid).read().split()[2] == "Z",
                            timeout=6, what="fake vpnsipd stopped")
     assert not glob.glob(os.path.join(lab.dir, "rtrA", "vpnsipd.pid"))
+
+
+def fake_vpnsipd(tmp_path, on_term, name="fake-vpnsipd"):
+    """A stand-in vpnsipd: checks its arguments, listens on the socket and
+    runs on_term (Python) at SIGTERM."""
+    fake = tmp_path / name
+    fake.write_text("#!/usr/bin/python3\n"
+                    "import signal, socket, sys, time, os\n"
+                    "a = sys.argv[1:]\n"
+                    "assert a[0] == '-F' and a[1] == '-f' and a[3] == '-S' and a[5] == '-D'\n"
+                    "assert os.path.isdir(a[6])\n"
+                    "def term(*_):\n"
+                    "    %s\n"
+                    "signal.signal(signal.SIGTERM, term)\n"
+                    "s = socket.socket(socket.AF_UNIX); s.bind(a[4]); s.listen(1)\n"
+                    "time.sleep(60)\n" % on_term)
+    fake.chmod(0o755)
+    return fake
+
+
+@pytest.mark.parametrize("on_term,why", [
+    ("sys.exit(3)", "exited with status 3"),
+    ("os.kill(os.getpid(), signal.SIGKILL)", "killed by signal 9"),
+    ("pass", "did not exit within 1 s of SIGTERM (killed)"),
+    ("print('==1==ERROR: LeakSanitizer: detected memory leaks', flush=True); sys.exit(0)",
+     "exited 0, with a sanitizer report"),
+    ("print('x.c:1:2: runtime error: signed integer overflow', flush=True); sys.exit(0)",
+     "exited 0, with a sanitizer report"),
+], ids=["status", "signal", "hangs", "lsan", "ubsan"])
+def test_vpnsipd_stop_fails_unless_clean(lab, tmp_path, on_term, why):
+    """lab.sh vpnsipd stop exits 1 and says why when the daemon does not
+    exit 0 within VPNSIPD_STOP_WAIT or its log (this run's part) has a
+    sanitizer report; labctl raises VpnsipdExitError."""
+    env_lab = labctl.Lab(prefix=lab.prefix, routers=lab.nrouters)
+    env_lab.env["VPNSIPD_STOP_WAIT"] = "1"
+    # an earlier run's report in the same log does not count
+    with open(os.path.join(lab.dir, "rtrB", "vpnsipd.log"), "a") as f:
+        f.write("==9==ERROR: AddressSanitizer: from an earlier run\n")
+    conf = tmp_path / "vpnsipd.conf"
+    conf.write_text("# empty\n")
+    env_lab.env["VPNSIPD"] = str(fake_vpnsipd(tmp_path, "sys.exit(0)", "clean"))
+    env_lab.vpnsipd_start("rtrB", str(conf))
+    env_lab.vpnsipd_stop("rtrB")
+    env_lab.env["VPNSIPD"] = str(fake_vpnsipd(tmp_path, on_term))
+    env_lab.vpnsipd_start("rtrB", str(conf))
+    with pytest.raises(labctl.VpnsipdExitError) as e:
+        env_lab.vpnsipd_stop("rtrB")
+    assert "lab: vpnsipd in rtrB: " + why in str(e.value), str(e.value)
+    assert "earlier run" not in str(e.value)
+    assert not env_lab.vpnsipd_running()
 
 
 DNS_QUERY = r'''
@@ -457,8 +501,7 @@ def test_dns_for_the_sip_domain(lab):
 def test_vpnsipd_wrapper_with_real_daemon(lab, tmp_path):
     """lab.sh vpnsipd start/sh/stop against build/vpnsipd (make test builds it)."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if not os.access(os.path.join(top, "build", "vpnsipd"), os.X_OK):
-        pytest.skip("build/vpnsipd not built")
+    require(os.access(os.path.join(top, "build", "vpnsipd"), os.X_OK), "build/vpnsipd not built")
     conf = tmp_path / "rtrB.conf"
     conf.write_text("hostname rtrB\n")
     sock = lab.vpnsipd_start("rtrB", str(conf))

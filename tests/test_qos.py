@@ -107,6 +107,13 @@ def root_qdisc(ns, dev):
     return tc(ns, "qdisc", "show", "dev", dev).splitlines()[0]
 
 
+def boot_policy_applied(d, dev):
+    """The service-policy of the boot configuration is on dev (which existed
+    before the daemon started) once the daemon answers: no re-apply."""
+    assert "htb" in root_qdisc(d.netns, dev), (tc(d.netns, "qdisc", "show", "dev", dev),
+                                                d.log.read_text()[-3000:])
+
+
 def test_commands_and_running_config(build, daemon_factory):
     d = daemon_factory(build, POLICIES + "interface Tunnel1\n qos pre-classify\n").start()
     rc = d.running_config()
@@ -346,20 +353,16 @@ def measure(a, b, kbps, mode, port):
     return (b1 - b0) * 8 / (t1 - t0)
 
 
-@pytest.mark.parametrize("kbps", RATES)
+# The kernel shapes: the sanitizer build is measured at one rate.
+@pytest.mark.parametrize("build,kbps", [("build", k) for k in RATES] + [("build/asan", 512)],
+                         indirect=["build"], ids=lambda v: str(v).replace("/", "-"))
 def test_shaping_accuracy(build, daemon_factory, peer, kbps):
-    if "asan" in str(build) and kbps != 512:
-        pytest.skip("the sanitizer build is measured at one rate (the kernel shapes)")
     # a short queue keeps iperf3's control connection moving at 64 kbps
     d = daemon_factory(build, f"policy-map S\n class class-default\n  shape average {kbps * 1000}\n"
                        "  queue-limit 16 packets\ninterface vsqa0\n service-policy output S\n")
     veth_pair(d.netns, peer)
     d.start()
-    time.sleep(0.3)
-    if "htb" not in root_qdisc(d.netns, "vsqa0"):  # the veth came after boot
-        d.sh("configure terminal", "interface vsqa0", "no service-policy output",
-             "service-policy output S", "end")
-        time.sleep(0.2)
+    boot_policy_applied(d, "vsqa0")
     for i, mode in enumerate(MODES):
         got = measure(d.netns, peer, kbps, mode, 5201 + i)
         ratio = got / (kbps * 1000)
@@ -375,16 +378,13 @@ def iperf_json_rate(text, first=3, last=8):
     return sum(i["sum"]["bytes"] for i in iv) * 8 / sum(i["sum"]["seconds"] for i in iv)
 
 
+# kernel scheduling: measured once, with the normal build
+@pytest.mark.parametrize("build", ["build"], indirect=True, ids=["build"])
 def test_priority_and_cbwfq_under_congestion(build, daemon_factory, peer):
-    if "asan" in str(build):
-        pytest.skip("kernel scheduling: measured once, with the normal build")
     d = daemon_factory(build, POLICIES + "interface vsqa0\n service-policy output PARENT\n")
     veth_pair(d.netns, peer)
     d.start()
-    time.sleep(0.3)
-    if "htb" not in root_qdisc(d.netns, "vsqa0"):
-        d.sh("configure terminal", "interface vsqa0", "no service-policy output",
-             "service-policy output PARENT", "end")
+    boot_policy_applied(d, "vsqa0")
     # three saturating UDP flows: EF (priority 30%), AF41 (40%), default
     servers, clients = [], []
     for port in (5301, 5302, 5303):

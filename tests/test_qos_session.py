@@ -102,13 +102,6 @@ def check_gso_correction(session, lab, kbps, port):
     assert abs(root_rate_kbit(lab) - kbps * corr / 100) <= 0.01 * kbps, (corr, root_rate_kbit(lab))
 
 
-def check_clean(session):
-    for node in ("rtrA", "rtrB"):
-        text = session.log(node)
-        assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
-            text[-4000:]
-
-
 def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
     lab = qoslab
     asan = "asan" in str(build)
@@ -175,8 +168,7 @@ def test_session_shaping_esp_dscp_counters_and_removal(qoslab, build, tmp_path):
             assert "Service-policy output" not in s.sh(node, "show policy-map interface Tunnel1")
             assert "VPN-SIP-Tunnel1" not in s.sh(node, "show running-config")
     finally:
-        s.stop()
-    check_clean(s)
+        s.stop()  # fails unless both exit 0 without a sanitizer report
 
 
 CHILD = """class-map match-all VOICE
@@ -199,13 +191,13 @@ def iperf_json_rate(text, first=3, last=9):
     return sum(i["sum"]["bytes"] for i in iv) * 8 / sum(i["sum"]["seconds"] for i in iv)
 
 
+@pytest.mark.parametrize("build", ["build"], indirect=True, ids=["build"])
 def test_session_priority_and_cbwfq_split(qoslab, build, tmp_path):
     """vpn-sip ... service-policy CHILD at b=AS 1000: three saturating UDP
     flows (EF, AF41, best effort); EF gets its 30 %, the rest splits 40:30
     (AF41 : class-default), within 10 %, counted as outer bytes; the outer
-    DSCP follows the class (ef, af41, cs4)."""
-    if "asan" in str(build):
-        pytest.skip("kernel scheduling: measured once, with the normal build")
+    DSCP follows the class (ef, af41, cs4).  Kernel scheduling: measured
+    once, with the normal build."""
     lab = qoslab
     s = Session(lab, build, tmp_path, 1000, child="CHILD", extra=CHILD).start()
     try:
@@ -241,8 +233,7 @@ def test_session_priority_and_cbwfq_split(qoslab, build, tmp_path):
         text = s.sh("rtrA", "show policy-map interface Tunnel1")
         assert "Priority: 30% (300 kbps)" in text and "bandwidth 40% (400 kbps)" in text, text
     finally:
-        s.stop()
-    check_clean(s)
+        s.stop()  # fails unless both exit 0 without a sanitizer report
 
 
 def test_static_output_policy_fails_the_session(qoslab, build, tmp_path):
@@ -288,6 +279,5 @@ def test_static_output_policy_fails_the_session(qoslab, build, tmp_path):
         attach("rtrB", False)
         s.up(timeout=60)
         assert "SESSION_UP" in s.sh("rtrA", "show vpn-sip session")
-        check_clean(s)
     finally:
         s.stop()

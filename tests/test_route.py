@@ -116,7 +116,9 @@ def test_backup_cycle(build, lab, tmp_path):
 
 def test_floating_selection_and_permanent(build, lab, tmp_path):
     """Lowest distance wins among eligible routes; an interface that is down
-    removes its route unless it is permanent; distance 255 never installs."""
+    removes its route; distance 255 never installs.  permanent: a route
+    through a device that is up but has no carrier and no address is not
+    eligible, and is installed with permanent (and withdrawn without)."""
     d = ru.start(build, lab, "rtrA", tmp_path, """\
 interface Loopback0
  ip address 10.255.0.1 255.255.255.255
@@ -136,17 +138,42 @@ ip route 198.51.100.128 255.255.255.128 Tunnel1 255
         labctl.wait_for(lambda: ru.route_dev(lab, "rtrA", "192.0.2.130") == "Tunnel2", 3,
                         what="Tunnel2 once Tunnel1 is shut")
         ru.config(d, "ip route 192.0.2.128 255.255.255.192 Tunnel1 10 permanent")
-        # permanent: installed although Tunnel1 is down?  The kernel refuses
-        # routes through a device that is administratively down, so it
-        # stays on Tunnel2 until Tunnel1 is up again, then moves.
+        # The kernel refuses routes through a device that is
+        # administratively down: it stays on Tunnel2 until Tunnel1 is up
+        # again, then moves.
         ru.config(d, "interface Tunnel1", "no shutdown")
         labctl.wait_for(lambda: ru.route_dev(lab, "rtrA", "192.0.2.130") == "Tunnel1", 3,
                         what="Tunnel1 back")
+        # vsperm0: up, but its peer is down (no carrier) and it has no
+        # address; only permanent makes its route eligible.
+        lab.exec("rtrA", "ip", "link", "add", "vsperm0", "type", "veth", "peer", "name", "vsperm1",
+                 check=True)
+        lab.exec("rtrA", "ip", "link", "set", "vsperm0", "up", check=True)
+
+        def perm():
+            return any(r.startswith("192.0.2.192/26 dev vsperm0 ")
+                       for r in ru.static_routes(lab, "rtrA"))
+        ru.config(d, "ip route 192.0.2.192 255.255.255.192 vsperm0 5")
+        time.sleep(0.5)
+        assert not perm(), ru.static_routes(lab, "rtrA")
+        ru.config(d, "ip route 192.0.2.192 255.255.255.192 vsperm0 5 permanent")
+        labctl.wait_for(perm, 3,
+                        what="the permanent route through vsperm0")
+        ru.config(d, "ip route 192.0.2.192 255.255.255.192 vsperm0 5")
+        labctl.wait_for(lambda: not perm(), 3,
+                        what="withdrawn without permanent")
+        ru.config(d, "ip route 192.0.2.192 255.255.255.192 vsperm0 5 permanent")
+        labctl.wait_for(perm, 3,
+                        what="the permanent route again")
         rc = d.sh("configure terminal", "ip route 192.0.2.129 255.255.255.192 Tunnel1", check=False)
         assert "% Inconsistent address and mask" in rc.stdout
         run = d.running_config()
         assert "ip route 192.0.2.128 255.255.255.192 Tunnel1 10 permanent" in run
         assert "ip route 198.51.100.128 255.255.255.128 Tunnel1 255" in run
+        assert "ip route 192.0.2.192 255.255.255.192 vsperm0 5 permanent" in run
     finally:
-        ru.stop_clean(d)
+        try:
+            ru.stop_clean(d)
+        finally:
+            lab.exec("rtrA", "ip", "link", "del", "vsperm0")
     assert ru.static_routes(lab, "rtrA") == []

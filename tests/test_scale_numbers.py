@@ -98,15 +98,10 @@ class Pair:
         return res
 
     def close(self):
-        for node in (R, P):
-            if node in self.running:
-                self.lab.vpnsipd_stop(node)
-                self.running.discard(node)
-        for node in (R, P):
-            text = self.log(node)
-            assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
-                text[-5000:]
-            assert "runtime error" not in text, text[-5000:]
+        """SIGTERM both; fails unless each exits 0 without a sanitizer report."""
+        nodes = [n for n in (R, P) if n in self.running]
+        self.running.clear()
+        self.lab.vpnsipd_stop_nodes(*nodes)
 
 
 @pytest.fixture
@@ -118,8 +113,7 @@ def pair(scalelab, build, tmp_path):
         made.append(p)
         return p
     yield make
-    for p in made:
-        p.close()
+    labctl.close_each(made, Pair.close)
 
 
 def bound_numbers(lab):

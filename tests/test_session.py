@@ -57,6 +57,15 @@ class Routers:
             self.running.add(node)
         labctl.wait_for(lambda: self.registered("rtrA") and self.registered("rtrB"),
                         timeout=15, what="both registered")
+        # libcharon's "generating INFORMATIONAL request N [ D ]": which
+        # INFORMATIONAL on the wire is a delete (Capture.deletes)
+        for node in ("rtrA", "rtrB"):
+            out = self.sh(node, "debug crypto ikev2 packet")
+            assert "debugging is on" in out, out
+
+    def log_sources(self):
+        """{backup address: its router's log} for Capture."""
+        return {self.lab.addr(n): (lambda n=n: self.log(n)) for n in ("rtrA", "rtrB")}
 
     def registered(self, node):
         return ": registered" in self.sh(node, "show vpn-sip registration-status")
@@ -73,7 +82,12 @@ class Routers:
     def wait_log(self, node, pattern, timeout=20):
         return labctl.wait_for(lambda: re.search(pattern, self.log(node)), timeout=timeout,
                                interval=0.2,
-                               what="%s log /%s/\n%s" % (node, pattern, self.log(node)[-3000:]))
+                               what=lambda: "%s log /%s/\n%s" % (node, pattern, self.tail(node)))
+
+    def tail(self, node, n=3000):
+        """The end of node's log without libcharon's debug lines (diagnostics)."""
+        lines = [ln for ln in self.log(node).splitlines(True) if ": IKEv2-" not in ln]
+        return "".join(lines)[-n:]
 
     def state(self, node):
         m = re.search(r"Session status: (\S+(?: \([IR]\))?)", self.sh(node, "show vpn-sip session"))
@@ -82,33 +96,30 @@ class Routers:
     def wait_state(self, node, state, timeout=20):
         return labctl.wait_for(lambda: (self.state(node) or "").startswith(state), timeout=timeout,
                                interval=0.2, what=lambda: "%s in %s (now %s)\n%s" % (
-                                   node, state, self.state(node), self.log(node)[-2000:]))
+                                   node, state, self.state(node), self.tail(node)))
 
     def ping_through(self, src, timeout=30):
         """Ping the far LAN host from src's LAN until it answers (the first
         packet triggers the call)."""
         lan = LAN[src]
         return labctl.wait_for(lambda: self.lab.ping(lan, HOST[src], count=1, wait=1),
-                               timeout=timeout, what="ping %s -> %s\nA:\n%s\nB:\n%s" % (
-                                   lan, HOST[src], self.log("rtrA")[-2500:], self.log("rtrB")[-2500:]))
+                               timeout=timeout, what=lambda: "ping %s -> %s\nA:\n%s\nB:\n%s" % (
+                                   lan, HOST[src], self.tail("rtrA"), self.tail("rtrB")))
 
     def call_id(self, node):
         m = re.search(r"SIP callID\s*: (\S+)", self.sh(node, "show vpn-sip session detail"))
         return m.group(1) if m else None
 
     def stop(self, node):
+        """SIGTERM; fails unless vpnsipd exits 0 without a sanitizer report."""
         if node in self.running:
-            self.lab.vpnsipd_stop(node)
             self.running.discard(node)
+            self.lab.vpnsipd_stop(node)
 
     def close(self):
-        for node in ("rtrA", "rtrB"):
-            self.stop(node)
-        for node in ("rtrA", "rtrB"):
-            text = self.log(node)
-            assert "ERROR: AddressSanitizer" not in text and "ERROR: LeakSanitizer" not in text, \
-                text[-5000:]
-            assert "runtime error" not in text, text[-5000:]
+        nodes = [n for n in ("rtrA", "rtrB") if n in self.running]
+        self.running.clear()
+        self.lab.vpnsipd_stop_nodes(*nodes)
 
 
 @pytest.fixture
@@ -121,16 +132,35 @@ def routers(sesslab, build, tmp_path):
         return r
 
     yield make
-    for r in made:
-        r.close()
-    sesslab.clear_knobs()
+    try:
+        labctl.close_each(made, Routers.close)
+    finally:
+        sesslab.clear_knobs()
+
+
+IKE_GENERATED = re.compile(r"generating INFORMATIONAL request (\d+) \[([^\]]*)\]")
+
+
+def delete_msgids(log):
+    """Message IDs of the INFORMATIONAL requests libcharon built with a
+    Delete payload: "generating INFORMATIONAL request N [ D ]" (vpnsipd's
+    log under debug crypto ikev2 packet, or a stock charon's).  The SK
+    payload is encrypted, so the wire alone cannot tell a delete from a DPD."""
+    return {int(m.group(1)) for m in IKE_GENERATED.finditer(log) if "D" in m.group(2).split()}
 
 
 class Capture:
-    """tshark on the NGN bridge: every SIP message and IKE exchange."""
+    """tshark on the NGN bridge: every SIP message and IKE exchange.  Events
+    are (time, src, dst, what, Call-ID, IKE message ID).  logs: {address:
+    function returning that router's log}; stop() then sets deletes:
+    {address: message IDs of the INFORMATIONAL requests with a Delete
+    payload it sent meanwhile} (see delete_msgids)."""
 
-    def __init__(self, lab, path):
+    def __init__(self, lab, path, logs=None):
         self.lab, self.path = lab, str(path)
+        self.logs = logs or {}
+        self.marks = {a: len(f()) for a, f in self.logs.items()}
+        self.deletes = {}
         self.p = subprocess.Popen(["ip", "netns", "exec", lab.ns("ngn"), "tshark", "-q", "-i", "ngn0",
                                    "-f", "udp port 5060 or udp port 4500", "-w", self.path],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -144,11 +174,13 @@ class Capture:
         out = subprocess.run(["tshark", "-r", self.path, "-Y", "sip.Method || sip.Status-Code || isakmp",
                               "-T", "fields", "-E", "separator=|", "-e", "frame.time_epoch",
                               "-e", "ip.src", "-e", "ip.dst", "-e", "sip.Method", "-e", "sip.Status-Code",
-                              "-e", "sip.CSeq.method", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r"],
+                              "-e", "sip.CSeq.method", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r",
+                              "-e", "sip.Call-ID", "-e", "isakmp.messageid"],
                              capture_output=True, text=True).stdout
+        self.deletes = {a: delete_msgids(f()[self.marks[a]:]) for a, f in self.logs.items()}
         events = []
         for line in out.splitlines():
-            t, src, dst, method, code, cseq, exch, resp = (line.split("|") + [""] * 8)[:8]
+            t, src, dst, method, code, cseq, exch, resp, cid, msgid = (line.split("|") + [""] * 10)[:10]
             if method:
                 what = method
             elif code:
@@ -158,7 +190,7 @@ class Capture:
                         "37": "INFORMATIONAL"}.get(exch, exch) + (" response" if resp == "1" else " request")
             else:
                 continue
-            events.append((float(t), src, dst, what))
+            events.append((float(t), src, dst, what, cid, int(msgid, 16) if msgid else None))
         return events
 
 
@@ -205,22 +237,25 @@ def check_seed_layout(lab, r, node, role):
     return out
 
 
-def teardown_order(events, deleter=None, bye_from=None):
-    """The INFORMATIONAL delete request comes before the BYE on the wire
-    (TS-1017 4.2): deleter's first delete (any router's if None) before the
-    first BYE a router sends (bye_from's if given); returns both events."""
+def teardown_order(events, deletes, deleter=None, bye_from=None):
+    """The delete (the INFORMATIONAL request carrying a Delete payload:
+    its message ID is one the sender's libcharon generated with D, see
+    Capture.deletes) comes before the BYE on the wire (TS-1017 4.2):
+    deleter's first delete (any router's if None) before the first BYE a
+    router sends (bye_from's if given); returns both events."""
     routers = {"192.0.2.11", "192.0.2.12"}
-    d = next((e for e in events if e[3] == "INFORMATIONAL request" and e[1] in routers
-              and (deleter is None or e[1] == deleter)), None)
+    dels = [e for e in events if e[3] == "INFORMATIONAL request" and e[1] in routers
+            and e[5] in deletes.get(e[1], ())]
+    d = next((e for e in dels if deleter is None or e[1] == deleter), None)
     b = next((e for e in events if e[3] == "BYE" and e[1] in routers
               and (bye_from is None or e[1] == bye_from)), None)
-    assert d and b, events
+    assert d and b, ("no delete or no BYE", deletes, events)
     assert d[0] < b[0], ("BYE before the SA delete", events)
     # Whoever sent a BYE had seen a delete (its own or the peer's) first.
     for e in events:
         if e[3] == "BYE" and e[1] in routers:
-            assert any(x[3] == "INFORMATIONAL request" and x[0] < e[0] and e[1] in (x[1], x[2])
-                       for x in events), ("BYE without a delete before it", events)
+            assert any(x[0] < e[0] and e[1] in (x[1], x[2]) for x in dels), \
+                ("BYE without a delete before it", deletes, events)
     return d, b
 
 
@@ -256,14 +291,14 @@ def test_full_cycle_idle_teardown(routers, sesslab, caller, tmp_path):
     print("setup (first reply) %.2f s" % setup_s)
 
     # Silence: the idle timer (60 s) of whichever side fires first.
-    cap = Capture(lab, tmp_path / "teardown.pcap")
+    cap = Capture(lab, tmp_path / "teardown.pcap", r.log_sources())
     r.wait_log(caller, r"SESSION_DOWN", timeout=100)
     r.wait_log(callee, r"SESSION_DOWN", timeout=10)
     r.wait_state(caller, "READY_TO_CONNECT", timeout=10)
     r.wait_state(callee, "READY_TO_CONNECT", timeout=10)
     ev = cap.stop()
     # Both idle timers may expire together: then both sides delete and BYE.
-    teardown_order(ev)
+    teardown_order(ev, cap.deletes)
     end = lab.wait_cdr(cid, "END")
     assert end["reason"] == "bye" and int(end["duration_ms"]) >= 55000, end
     # The side whose idle timer expired first records "idle timeout", the
@@ -288,12 +323,12 @@ def test_operator_clear_and_peer_hangup(routers, sesslab, tmp_path):
     r.ping_through("rtrA")
     r.wait_state("rtrB", "SESSION_UP (R)")
     cid = r.call_id("rtrA")
-    cap = Capture(lab, tmp_path / "clear.pcap")
+    cap = Capture(lab, tmp_path / "clear.pcap", r.log_sources())
     r.sh("rtrA", "clear vpn-sip session remote-number %s" % lab.number("rtrB"))
     r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
     r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
     ev = cap.stop()
-    d, b = teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    d, b = teardown_order(ev, cap.deletes, lab.addr("rtrA"), lab.addr("rtrA"))
     assert first(ev, "INFORMATIONAL response", lab.addr("rtrB"))[0] < b[0], ev
     assert lab.wait_cdr(cid, "END")["reason"] == "bye"
     assert "cleared by operator" in r.log("rtrA")
@@ -306,11 +341,11 @@ def test_operator_clear_and_peer_hangup(routers, sesslab, tmp_path):
     r.ping_through("rtrA")
     r.wait_state("rtrA", "SESSION_UP (I)")
     cid2 = r.call_id("rtrA")
-    cap = Capture(lab, tmp_path / "clear2.pcap")
+    cap = Capture(lab, tmp_path / "clear2.pcap", r.log_sources())
     r.sh("rtrB", "clear vpn-sip session interface Tunnel1")
     r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
     ev = cap.stop()
-    teardown_order(ev, lab.addr("rtrB"), lab.addr("rtrB"))
+    teardown_order(ev, cap.deletes, lab.addr("rtrB"), lab.addr("rtrB"))
     assert lab.wait_cdr(cid2, "END")
     assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
 
@@ -360,26 +395,54 @@ def test_fingerprint_mismatch(routers, sesslab):
     assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
 
 
-def test_glare_ends_with_one_session(routers, sesslab):
-    """Both routers call each other at the same moment: one session, one
-    answered call."""
+def test_glare_lower_number_answers(routers, sesslab, tmp_path):
+    """Call collision, forced: Kamailio drops every INVITE until both
+    routers are calling, then lets the retransmissions through, so each
+    INVITE reaches a router that is itself calling; it also drops 486
+    answers, so that rtrA is still calling when rtrB's INVITE arrives
+    whichever INVITE gets through first.  Both INVITEs left (the NGN
+    wire); the higher number refuses the lower one's INVITE; the lower
+    number (rtrA, docs/sip.md) gives up its own call and answers rtrB's:
+    one session, rtrA responder, rtrB initiator, one answered call (rtrB's
+    Call-ID), and rtrA's INVITE never gets a 2xx."""
     lab, r = sesslab, routers()
+    a, b, kam = lab.addr("rtrA"), lab.addr("rtrB"), lab.addr("ngn")
+    assert lab.number("rtrA") < lab.number("rtrB")
     before = len(lab.cdr())
-    pa = subprocess.Popen(["ip", "netns", "exec", lab.ns("rtrA"), str(r.build / "vpnsipsh"), "-S",
-                           os.path.join(lab.dir, "rtrA", "vpnsipd.sock"), "-c",
-                           "vpn-sip call interface Tunnel1"])
-    pb = subprocess.Popen(["ip", "netns", "exec", lab.ns("rtrB"), str(r.build / "vpnsipsh"), "-S",
-                           os.path.join(lab.dir, "rtrB", "vpnsipd.sock"), "-c",
-                           "vpn-sip call interface Tunnel1"])
-    pa.wait(), pb.wait()
-    r.wait_state("rtrA", "SESSION_UP", timeout=30)
-    r.wait_state("rtrB", "SESSION_UP", timeout=30)
-    time.sleep(2)
-    sa, sb = r.state("rtrA"), r.state("rtrB")
-    assert {sa[-2], sb[-2]} == {"I", "R"}, (sa, sb)
+    cap = Capture(lab, tmp_path / "glare.pcap")
+    lab.drop("INVITE")
+    lab.drop("486:INVITE")
+    try:
+        try:
+            for node in ("rtrA", "rtrB"):
+                out = r.sh(node, "vpn-sip call interface Tunnel1")
+                assert "%" not in out, out
+            r.wait_state("rtrA", "CALLING", timeout=5)
+            r.wait_state("rtrB", "CALLING", timeout=5)
+        finally:
+            lab.undrop("INVITE")
+        r.wait_state("rtrA", "SESSION_UP (R)", timeout=30)
+        r.wait_state("rtrB", "SESSION_UP (I)", timeout=30)
+    finally:
+        lab.undrop("486:INVITE")
+    ev = cap.stop()
+    inv_a, inv_b = first(ev, "INVITE", a), first(ev, "INVITE", b)
+    assert inv_a and inv_b and inv_a[4] != inv_b[4], ev
+    cid_a, cid_b = inv_a[4], inv_b[4]
+    # rtrB's INVITE reached rtrA, which answered it; rtrA's call was never
+    # answered (if its INVITE reached rtrB before rtrA gave it up, rtrB
+    # refused it)
+    assert any(e[3] == "INVITE" and e[1] == kam and e[2] == a and e[4] == cid_b for e in ev), ev
+    assert any(e[3] == "200 INVITE" and e[1] == a and e[4] == cid_b for e in ev), ev
+    assert not any(e[3] == "200 INVITE" and e[4] == cid_a for e in ev), ev
+    assert all(e[3][0] in "13456" for e in ev
+               if e[1] == b and e[4] == cid_a and e[3].endswith(" INVITE")), ev
+    assert r.call_id("rtrA") == r.call_id("rtrB") == cid_b
     answered = [c for c in lab.cdr()[before:] if c["event"] == "ANSWER"]
-    assert len(answered) == 1, lab.cdr()[before:]
-    assert r.call_id("rtrA") == r.call_id("rtrB") == answered[0]["callid"]
+    assert [c["callid"] for c in answered] == [cid_b], lab.cdr()[before:]
+    assert re.search(r"GLARE: Tunnel1: call collision with %s: taking the incoming call"
+                     % lab.number("rtrB"), r.log("rtrA")), r.log("rtrA")[-3000:]
+    assert "GLARE" not in r.log("rtrB")
     assert lab.ping("lanA", HOST["rtrA"], count=2)
 
 
@@ -391,11 +454,11 @@ def test_sigterm_during_session(routers, sesslab, tmp_path):
     r.ping_through("rtrA")
     r.wait_state("rtrB", "SESSION_UP (R)")
     cid = r.call_id("rtrA")
-    cap = Capture(lab, tmp_path / "term.pcap")
+    cap = Capture(lab, tmp_path / "term.pcap", r.log_sources())
     r.stop("rtrA")
     r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
     ev = cap.stop()
-    teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    teardown_order(ev, cap.deletes, lab.addr("rtrA"), lab.addr("rtrA"))
     assert lab.wait_cdr(cid, "END")["reason"] == "bye"
     log = r.log("rtrA")
     assert log.index("Crypto tunnel is DOWN") < log.index("CALL_END"), log[-3000:]
@@ -440,7 +503,7 @@ def test_max_call_duration(routers, sesslab, tmp_path):
     pinger = lab.popen("lanA", "ping", "-q", "-i", "1", HOST["rtrA"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        cap = Capture(lab, tmp_path / "maxcall.pcap")
+        cap = Capture(lab, tmp_path / "maxcall.pcap", r.log_sources())
         r.wait_log("rtrA", r"CALL_CLEAR: Tunnel1: ending the call with %s \(maximum call duration "
                    r"reached\)" % lab.number("rtrB"), timeout=75)
         t_clear = time.monotonic()
@@ -458,7 +521,7 @@ def test_max_call_duration(routers, sesslab, tmp_path):
         ev = cap.stop()
     # About 60 s after the call started (it started just before t_up).
     assert 50 <= t_clear - t_up <= 62, t_clear - t_up
-    d, b = teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    d, b = teardown_order(ev, cap.deletes, lab.addr("rtrA"), lab.addr("rtrA"))
     resp = first(ev, "INFORMATIONAL response", lab.addr("rtrB"))
     assert resp and resp[0] < b[0], ev
     end = lab.wait_cdr(cid, "END")
@@ -494,12 +557,12 @@ def test_config_removed_during_session(routers, sesslab, tmp_path, what):
     r.ping_through("rtrA")
     r.wait_state("rtrB", "SESSION_UP (R)")
     cid = r.call_id("rtrA")
-    cap = Capture(lab, tmp_path / "removal.pcap")
+    cap = Capture(lab, tmp_path / "removal.pcap", r.log_sources())
     out = configure(lab, r, "rtrA", *removal)
     assert "%" not in out, out
     r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
     ev = cap.stop()
-    teardown_order(ev, lab.addr("rtrA"), lab.addr("rtrA"))
+    teardown_order(ev, cap.deletes, lab.addr("rtrA"), lab.addr("rtrA"))
     end = lab.wait_cdr(cid, "END")
     assert end["reason"] == "bye", end
     la = r.log("rtrA")

@@ -79,6 +79,14 @@ class Peer:
         assert r.rc == 0, r.diagnostics()
         labctl.wait_for(lambda: ": registered" in self.sh("show vpn-sip registration-status"),
                         timeout=15, what="rtrA registered")
+        # libcharon's "generating INFORMATIONAL request N [ D ]" tells which
+        # INFORMATIONAL on the wire is the delete (test_session.Capture)
+        out = self.sh("debug crypto ikev2 packet")
+        assert "debugging is on" in out, out
+
+    def log_sources(self):
+        """{address: log} of vpnsipd and the stock charon, for Capture."""
+        return {A_BAK: self.log, B_BAK: self.charon.log_text}
 
     def sh(self, cmd):
         p = self.lab.sh("rtrA", cmd, check=False)
@@ -90,7 +98,11 @@ class Peer:
 
     def wait_log(self, pattern, timeout=20):
         return labctl.wait_for(lambda: re.search(pattern, self.log()), timeout=timeout, interval=0.2,
-                               what="rtrA log /%s/\n%s" % (pattern, self.log()[-3000:]))
+                               what=lambda: "rtrA log /%s/\n%s" % (pattern, self.tail()))
+
+    def tail(self, n=3000):
+        """The end of vpnsipd's log without libcharon's debug lines."""
+        return "".join(ln for ln in self.log().splitlines(True) if ": IKEv2-" not in ln)[-n:]
 
     def state(self):
         m = re.search(r"Session status: (\S+(?: \([IR]\))?)", self.sh("show vpn-sip session"))
@@ -98,8 +110,8 @@ class Peer:
 
     def wait_state(self, state, timeout=20):
         return labctl.wait_for(lambda: (self.state() or "").startswith(state), timeout=timeout,
-                               interval=0.2, what="rtrA in %s (now %s)\n%s\n%s" % (
-                                   state, self.state(), self.log()[-2500:],
+                               interval=0.2, what=lambda: "rtrA in %s (now %s)\n%s\n%s" % (
+                                   state, self.state(), self.tail(2500),
                                    self.charon.log_text()[-2500:]))
 
     def field(self, name):
@@ -116,13 +128,14 @@ class Peer:
         return "ESTABLISHED" in self.charon.list_sas()
 
     def close(self):
-        self.charon.kill()
-        if self.running:
-            self.lab.vpnsipd_stop("rtrA")
-            self.running = False
-        log = self.log()
-        assert "ERROR: AddressSanitizer" not in log and "ERROR: LeakSanitizer" not in log, log[-5000:]
-        assert "runtime error" not in log, log[-5000:]
+        """vpnsipd first (its SA delete still has charon to answer it), then
+        charon; vpnsipd must exit 0 without a sanitizer report."""
+        try:
+            if self.running:
+                self.running = False
+                self.lab.vpnsipd_stop("rtrA")
+        finally:
+            self.charon.kill()
 
 
 @pytest.fixture
@@ -134,10 +147,11 @@ def peer(interoplab, build, tmp_path):
         made.append(p)
         return p
     yield make
-    for p in made:
-        p.close()
-    interoplab.exec("rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0")
-    interoplab.clear_knobs()
+    try:
+        labctl.close_each(made, Peer.close)
+    finally:
+        interoplab.exec("rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0")
+        interoplab.clear_knobs()
 
 
 def test_vpnsipd_calls_sipp_charon(peer, interoplab, tmp_path):
@@ -172,13 +186,13 @@ def test_vpnsipd_calls_sipp_charon(peer, interoplab, tmp_path):
 
         # Silence: vpnsipd's idle timer (60 s) deletes the SAs, then BYE;
         # both seen by the emulated peer.
-        cap = Capture(lab, tmp_path / "teardown.pcap")
+        cap = Capture(lab, tmp_path / "teardown.pcap", p.log_sources())
         p.wait_log(r"SESSION_DOWN: Tunnel1: session with %s down: idle timeout" % NUM_B, timeout=100)
         p.wait_state("READY_TO_CONNECT", timeout=10)
         ev = cap.stop()
     finally:
         res = uas.wait(30)
-    teardown_order(ev, A_BAK, A_BAK)
+    teardown_order(ev, cap.deletes, A_BAK, A_BAK)
     assert res.rc == 0, res.diagnostics() + p.log()[-3000:]
     inv = res.received("INVITE")[0]
     body = sdp_lines(inv)
@@ -249,8 +263,8 @@ def test_sipp_charon_calls_vpnsipd(peer, interoplab, tmp_path):
         assert r.returncode != 0 and not p.established(), r.stdout
         assert "received AUTHENTICATION_FAILED notify error" in p.charon.log_text()
         assert "SESSION_UP" not in p.sh("show vpn-sip session")
-        p.wait_log(r"AUTH|authentication of '%s' with pre-shared key failed|IKE_AUTH failed|"
-                   r"AUTHENTICATION_FAILED" % NUM_B, timeout=10)
+        p.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: peer authentication failed",
+                   timeout=10)
         p.wait_state("READY_TO_CONNECT", timeout=40)
     finally:
         c.wait(60)

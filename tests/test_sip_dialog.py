@@ -3,8 +3,9 @@ INVITE, with real Kamailio and SIPp as the peer, in both builds (the
 sanitizer build must exit without a report).
 
 - CANCEL: vpnsipd cancels its unanswered INVITE (clear vpn-sip session, and
-  the call-timeout); a caller's INVITE + CANCEL against vpnsipd's immediate
-  answer.
+  the call-timeout); a caller's CANCEL reaching vpnsipd before its answer
+  (INVITE and CANCEL in one TCP segment) and after it (Kamailio holds the
+  200 OK), each forced.
 - re-INVITE and UPDATE from the peer mid-call (with and without SDP) get
   200 with vpnsipd's current SDP; a re-offer breaking the 488 rules gets
   488 and the call stays.
@@ -17,10 +18,10 @@ sanitizer build must exit without a report).
 - RFC 4475-style torture datagrams: never a 2xx, 400/505/603/488 or
   silence as listed in docs/sip.md, the daemon keeps running.
 """
+import json
 import os
 import re
 import sys
-import threading
 import time
 
 import pytest
@@ -29,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab
 import labctl  # noqa: E402
 from test_sip import (LOCAL_PSK, Vpnsipd, conf_for, field, fp_hex, offer,  # noqa: E402
                       sipp_call)
+from test_session import Capture, first as first_event  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -50,11 +52,12 @@ def daemons(dlg_lab, build, tmp_path):
         made.append(d)
         return d
     yield make
-    for d in made:
-        d.stop()
-    dlg_lab.clear_knobs()
-    for r in dlg_lab.routers():
-        dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
+    try:
+        labctl.close_each(made, Vpnsipd.stop)
+    finally:
+        dlg_lab.clear_knobs()
+        for r in dlg_lab.routers():
+            dlg_lab.exec(r, "ip", "addr", "replace", dlg_lab.addr(r) + "/24", "dev", "bak0")
 
 
 def listening(lab, node, port):
@@ -119,32 +122,93 @@ def test_cancel_unanswered_invite(dlg_lab, daemons):
     assert [c["code"] for c in cancelled[-2:]] == ["487", "487"], cancelled
 
 
-def test_invite_then_cancel_from_peer(dlg_lab, daemons):
-    """A SIPp caller sends INVITE and CANCEL right after vpnsipd's 100
-    Trying.  vpnsipd answers at once (the orchestrator's answer crosses
-    threads), so either the CANCEL wins (200 to CANCEL, 487, ACK) or the
-    200 OK does (481 to the CANCEL, ACK, BYE).  Either way the call ends in
-    vpnsipd and no SIP call is left behind."""
+def raw_offer(lab, node):
+    """offer() as CRLF-separated SDP text."""
+    return "".join(ln.strip() + "\r\n" for ln in offer(lab, node).split("\n"))
+
+
+def tcp_invite_and_cancel(lab, callee, caller):
+    """INVITE + CANCEL from rtrB straight to vpnsipd over TCP, in one write
+    (tests/lab/sip_tcp.py); the ACK of a non-2xx answer follows.  The
+    received messages as labctl.SipMsg."""
+    me = lab.addr("rtrB")
+    ruri = lab.tel_uri(callee)
+    common = ("Via: SIP/2.0/TCP %s:5099;branch=z9hG4bK-vstcp-1\r\n"
+              "Max-Forwards: 70\r\n"
+              "From: <sip:%s@%s>;tag=vstcp-from\r\n"
+              "Call-ID: vstcp-%d@%s\r\n" % (me, caller, lab.domain, int(time.time() * 1000), me))
+    sdp = raw_offer(lab, "rtrB")
+    invite = ("INVITE %s SIP/2.0\r\n%sTo: <%s>\r\nCSeq: 1 INVITE\r\n"
+              "Contact: <sip:%s@%s:5099;transport=tcp>\r\n"
+              "Allow: INVITE,ACK,BYE,CANCEL,UPDATE\r\n"
+              "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+              % (ruri, common, ruri, caller, me, len(sdp), sdp))
+    cancel = ("CANCEL %s SIP/2.0\r\n%sTo: <%s>\r\nCSeq: 1 CANCEL\r\n"
+              "Content-Length: 0\r\n\r\n" % (ruri, common, ruri))
+    ack = ("ACK %s SIP/2.0\r\n%sTo: @TO@\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+           % (ruri, common))
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab", "sip_tcp.py")
+    p = lab.exec("rtrB", "/usr/bin/python3", tool, lab.addr("rtrA"), 5060, 10, timeout=30,
+                 input=json.dumps({"send": [invite, cancel], "ack": ack}))
+    assert p.returncode == 0, p.stdout + p.stderr
+    return [labctl.SipMsg("received", None, t) for t in json.loads(p.stdout)]
+
+
+def test_peer_cancel_before_our_answer(dlg_lab, daemons):
+    """The caller's CANCEL reaches vpnsipd before its answer: INVITE and
+    CANCEL in one TCP segment, so sofia-sip reads both before the
+    orchestrator (another thread) can answer.  200 to the CANCEL, 487 to
+    the INVITE, never a 200 to it; the call ends "cancelled by caller"."""
     lab = dlg_lab
     a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
     a.wait_registered()
+    assert lab.exec("rtrA", "ss", "-Hltn", "sport = :5060").stdout.strip(), \
+        "vpnsipd does not listen on TCP 5060"
+    got = tcp_invite_and_cancel(lab, lab.number("rtrA"), lab.number("rtrB"))
+    answers = [(m.code, m.method) for m in got if not m.is_request]
+    assert (200, "CANCEL") in answers, answers
+    finals = [c for c, meth in answers if meth == "INVITE" and c >= 200]
+    assert finals == [487], answers
+    labctl.wait_for(lambda: re.search(r"CALL_END: Tunnel1: call with %s ended: cancelled by caller"
+                                      % lab.number("rtrB"), a.log()), 10,
+                    what="CALL_END cancelled by caller\n" + a.log()[-3000:])
+    a.wait_state("READY_TO_CONNECT")
+    no_active_calls(a)
+
+
+def test_peer_cancel_crossing_our_answer(dlg_lab, daemons, tmp_path):
+    """The caller's CANCEL reaches vpnsipd after its 200 OK: Kamailio holds
+    the 200 (lab.sh kam delay) and the caller, having seen only 100 Trying,
+    CANCELs.  vpnsipd answers the CANCEL 481 (its INVITE is answered), the
+    200 OK reaches the caller, who ACKs and sends BYE; the call ends
+    "remote BYE" (docs/sip.md)."""
+    lab = dlg_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    lab.delay_answer(lab.number("rtrA"), 2000)
     keys = {"ruri": lab.tel_uri(lab.number("rtrA")), "caller": lab.number("rtrB"),
             "domain": lab.domain}
-    outcomes = set()
-    for i in range(6):
-        res = lab.sipp("rtrB", "vs_uac_cancel.xml", port=5070, keys=keys,
-                       subst={"SDP": offer(lab, "rtrB")}, timeout=15,
-                       remote="%s:5060" % lab.addr("rtrA"))
-        assert res.rc == 0, res.diagnostics() + a.log()[-3000:]
-        got = {m.code for m in res.received() if not m.is_request}
-        outcomes.add(487 if 487 in got else 200)
-        a.wait_state("READY_TO_CONNECT")
-    assert outcomes, outcomes
+    cap = Capture(lab, tmp_path / "cancel.pcap")
+    try:
+        res = lab.sipp("rtrB", "vs_uac_cancel_late.xml", port=5070, keys=keys,
+                       subst={"SDP": offer(lab, "rtrB")}, timeout=15)
+    finally:
+        ev = cap.stop()
+    assert res.rc == 0, res.diagnostics() + a.log()[-3000:]
+    me = lab.addr("rtrA")
+    ok = first_event(ev, "200 INVITE", me)
+    cancel_in = next((e for e in ev if e[3] == "CANCEL" and e[2] == me), None)
+    cancel_answer = [e[3] for e in ev if e[1] == me and e[3].endswith(" CANCEL")]
+    assert ok and cancel_in and ok[0] < cancel_in[0], ev
+    assert cancel_answer == ["481 CANCEL"], ev
+    labctl.wait_for(lambda: re.search(r"CALL_END: Tunnel1: call with %s ended: remote BYE"
+                                      % lab.number("rtrB"), a.log()), 10,
+                    what="CALL_END remote BYE\n" + a.log()[-3000:])
+    a.wait_state("READY_TO_CONNECT")
     no_active_calls(a)
-    print("INVITE+CANCEL outcomes:", outcomes)
 
 
-# ----------------------------------------------------------------- re-INVITE / UPDATE
 def test_reinvite_and_update_mid_call(dlg_lab, daemons):
     lab = dlg_lab
     a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))

@@ -21,11 +21,15 @@
 #   lab.sh dhcp-router on|off        DHCP option 3 (default off: no default route)
 #   lab.sh dhcp ROUTER [--apply]     run the lab's DHCP client on bak0
 #   lab.sh vpnsipd start NODE CONFIG [ARGS...] | stop NODE | log NODE
+#                                    (stop exits 1 and says why when vpnsipd
+#                                    did not exit 0 within VPNSIPD_STOP_WAIT s
+#                                    or its log has a sanitizer report)
 #   lab.sh sh NODE CMD...            build/vpnsipsh -S NODE's socket -c "CMD..."
 #
 # Environment: LAB_PREFIX (default vs: namespaces vs-ngn, vs-rtrA, ...),
 # LAB_DIR (default /tmp/vpnsip-lab.$LAB_PREFIX), LAB_SIP_DOMAIN
 # (example.ne.jp), VPNSIPD / VPNSIPSH (build/vpnsipd, build/vpnsipsh),
+# VPNSIPD_STOP_WAIT (seconds from SIGTERM to SIGKILL, default 20),
 # LAB_SAVE_LOGS (a directory: `down` copies the lab's logs there first).
 set -eu
 
@@ -36,6 +40,9 @@ LAB_DIR=${LAB_DIR:-/tmp/vpnsip-lab.$LAB_PREFIX}
 LAB_SIP_DOMAIN=${LAB_SIP_DOMAIN:-example.ne.jp}
 VPNSIPD=${VPNSIPD:-$TOP/build/vpnsipd}
 VPNSIPSH=${VPNSIPSH:-$TOP/build/vpnsipsh}
+# vpnsipd's own shutdown takes up to 5 s (sessions end) plus 3 s (SIP
+# unregisters), and the sanitizer build's leak check comes after that
+VPNSIPD_STOP_WAIT=${VPNSIPD_STOP_WAIT:-20}
 MAX_ROUTERS=26
 PYTHON=${LAB_PYTHON:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
@@ -122,14 +129,14 @@ alive() { # PID: running and not a zombie (our daemons' parent may not reap them
 
 pidfile_alive() { [ -f "$1" ] && alive "$(cat "$1" 2>/dev/null)"; }
 
-kill_pidfile() { # kill_pidfile FILE: TERM, wait up to 5 s, then KILL
-	local f=$1 pid n=0
+kill_pidfile() { # kill_pidfile FILE [SECONDS]: TERM, wait (default 5 s), then KILL
+	local f=$1 pid n=0 max=$((${2:-5} * 20))
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f" 2>/dev/null || true)
 	rm -f "$f"
 	case "$pid" in '' | *[!0-9]*) return 0 ;; esac
 	kill -TERM "$pid" 2>/dev/null || return 0
-	while alive "$pid" && [ $n -lt 50 ]; do sleep 0.05; n=$((n + 1)); done
+	while alive "$pid" && [ $n -lt $max ]; do sleep 0.05; n=$((n + 1)); done
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
@@ -140,8 +147,13 @@ cmd_down() {
 		mkdir -p "$LAB_SAVE_LOGS"
 		find "$LAB_DIR" -name '*.log' -exec cp {} "$LAB_SAVE_LOGS"/ \; 2>/dev/null || true
 	fi
-	# our daemons first (orderly), then anything still running inside our
-	# namespaces (SIPp, ping, vpnsipd ... started by tests)
+	# our daemons first (orderly: vpnsipd before the carrier it talks to),
+	# then anything still running inside our namespaces (SIPp, ping ...
+	# started by tests).  A test stops its vpnsipd itself, checking how it
+	# ended (vpnsipd stop); here it only gets the time its shutdown needs.
+	for f in "$LAB_DIR"/*/vpnsipd.pid; do
+		[ -e "$f" ] && kill_pidfile "$f" "$VPNSIPD_STOP_WAIT"
+	done
 	for f in "$LAB_DIR"/*/*.pid; do
 		[ -e "$f" ] && kill_pidfile "$f"
 	done
@@ -681,6 +693,77 @@ vpnsipd_paths() { # NODE -> sets D SOCK STATE
 	STATE=$D/vpnsipd.state
 }
 
+# _supervise DIR CMD...: runs inside the node's namespace as vpnsipd's parent,
+# so that its exit status is known: vpnsipd.pid is the daemon's pid,
+# vpnsipd.status its exit status once it has ended (128+N: signal N).
+cmd_supervise() {
+	local d=$1 pid rc=0
+	shift
+	"$@" </dev/null >>"$d/vpnsipd.log" 2>&1 &
+	pid=$!
+	# down's SIGTERM to every process of the namespace is for the daemon
+	trap '' TERM INT HUP
+	echo "$pid" >"$d/vpnsipd.pid.new" && mv "$d/vpnsipd.pid.new" "$d/vpnsipd.pid"
+	wait "$pid" || rc=$?
+	echo "$rc" >"$d/vpnsipd.status.new" && mv "$d/vpnsipd.status.new" "$d/vpnsipd.status"
+}
+
+# vpnsipd_stop NODE: SIGTERM, wait VPNSIPD_STOP_WAIT s for the exit (then
+# SIGKILL); fails, saying why, unless the daemon exited 0 and the part of its
+# log written since its start has no ASan, LeakSanitizer or UBSan report.
+vpnsipd_stop() {
+	local node=$1 pid n=0 max st start why="" found
+	vpnsipd_paths "$node"
+	[ -f "$D/vpnsipd.pid" ] || return 0
+	pid=$(cat "$D/vpnsipd.pid" 2>/dev/null || true)
+	case "$pid" in '' | *[!0-9]*) die "vpnsipd in $node: bad pid file" ;; esac
+	kill -TERM "$pid" 2>/dev/null || true
+	max=$((VPNSIPD_STOP_WAIT * 10))
+	while [ ! -f "$D/vpnsipd.status" ] && alive "$pid" && [ $n -lt $max ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		why="did not exit within $VPNSIPD_STOP_WAIT s of SIGTERM (killed)"
+	fi
+	# the supervisor writes the status right after the daemon has gone
+	for _ in $(seq 1 50); do
+		[ -f "$D/vpnsipd.status" ] && break
+		sleep 0.1
+	done
+	if [ -f "$D/vpnsipd.status" ]; then
+		st=$(cat "$D/vpnsipd.status")
+		if [ -z "$why" ] && [ "$st" != 0 ]; then
+			if [ "$st" -gt 128 ] 2>/dev/null; then
+				why="killed by signal $((st - 128))"
+			else
+				why="exited with status $st"
+			fi
+		fi
+	else
+		why="${why:-exit status unknown (its supervisor is gone)}"
+	fi
+	start=$(cat "$D/vpnsipd.logstart" 2>/dev/null || echo 0)
+	found=$(tail -c +$((start + 1)) "$D/vpnsipd.log" 2>/dev/null |
+		grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' | head -20 || true)
+	rm -f "$D/vpnsipd.pid" "$D/vpnsipd.status" "$SOCK"
+	[ -z "$why" ] && [ -z "$found" ] && return 0
+	{
+		echo "lab: vpnsipd in $node: ${why:-exited 0}${found:+, with a sanitizer report}"
+		if [ -n "$found" ]; then
+			echo "$found"
+			echo "--- the report ($D/vpnsipd.log) ---"
+			tail -c +$((start + 1)) "$D/vpnsipd.log" |
+				sed -n '/ERROR: \(AddressSanitizer\|LeakSanitizer\)\|runtime error:/,$p' | head -80
+		else
+			echo "--- the end of $D/vpnsipd.log ---"
+			tail -c +$((start + 1)) "$D/vpnsipd.log" | tail -30
+		fi
+	} >&2
+	return 1
+}
+
 cmd_vpnsipd() {
 	local what=${1:?vpnsipd start|stop|log} node=${2:?NODE}
 	shift 2
@@ -697,22 +780,25 @@ cmd_vpnsipd() {
 			die "vpnsipd already running in $node"
 		fi
 		mkdir -p "$STATE"
-		rm -f "$SOCK"
-		ip netns exec "$(ns "$node")" setsid "$VPNSIPD" -F -f "$conf" -S "$SOCK" -D "$STATE" "$@" \
-			</dev/null >>"$D/vpnsipd.log" 2>&1 &
-		echo $! >"$D/vpnsipd.pid"
+		rm -f "$SOCK" "$D/vpnsipd.pid" "$D/vpnsipd.status"
+		# stop scans the log from here on (the file collects every run)
+		touch "$D/vpnsipd.log"
+		stat -c %s "$D/vpnsipd.log" >"$D/vpnsipd.logstart"
+		ip netns exec "$(ns "$node")" setsid "$HERE/lab.sh" _supervise "$D" \
+			"$VPNSIPD" -F -f "$conf" -S "$SOCK" -D "$STATE" "$@" </dev/null >/dev/null 2>&1 &
 		for _ in $(seq 1 100); do
 			[ -S "$SOCK" ] && { echo "$SOCK"; return 0; }
-			if ! pidfile_alive "$D/vpnsipd.pid"; then
+			if [ -f "$D/vpnsipd.status" ]; then
 				tail -20 "$D/vpnsipd.log" >&2 || true
-				rm -f "$D/vpnsipd.pid"
+				rm -f "$D/vpnsipd.pid" "$D/vpnsipd.status"
 				die "vpnsipd exited"
 			fi
 			sleep 0.1
 		done
+		vpnsipd_stop "$node" || true
 		die "vpnsipd in $node did not create $SOCK"
 		;;
-	stop) kill_pidfile "$D/vpnsipd.pid"; rm -f "$SOCK" ;;
+	stop) vpnsipd_stop "$node" ;;
 	log) cat "$D/vpnsipd.log" ;;
 	*) die "vpnsipd start|stop|log" ;;
 	esac
@@ -778,6 +864,7 @@ dhcp)
 	in_ns "$node" "$PYTHON" "$HERE/dhcpc.py" bak0 "$@"
 	;;
 vpnsipd) cmd_vpnsipd "$@" ;;
+_supervise) cmd_supervise "$@" ;;
 sh) cmd_sh "$@" ;;
 dir) echo "$LAB_DIR" ;;
 "" | -h | --help | help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;

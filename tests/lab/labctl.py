@@ -14,8 +14,11 @@ one lab.  The fixture always calls `down` (also when a test fails or is
 interrupted); `down` removes every namespace, process and file of the lab.
 
 Environment: LAB_PREFIX (the fixture's default is "vslt", so a lab started by
-hand with the default "vs" is left alone), LAB_DIR, LAB_SIP_DOMAIN,
-LAB_SAVE_LOGS (copy the lab's logs there on down).
+hand with the default "vs" is left alone; modules with labs of their own
+append a letter), LAB_DIR (the directory of the lab whose prefix is
+LAB_PREFIX; every other prefix gets /tmp/vpnsip-lab.PREFIX, so labs of
+different prefixes never share one), LAB_SIP_DOMAIN, LAB_SAVE_LOGS (copy the
+lab's logs there on down).
 """
 import datetime
 import json
@@ -35,10 +38,29 @@ class LabError(RuntimeError):
     pass
 
 
+class VpnsipdExitError(AssertionError):
+    """vpnsipd did not end cleanly: not exit status 0 within lab.sh's wait,
+    or a sanitizer report in its log (lab.sh vpnsipd stop says which)."""
+
+
+def close_each(items, close):
+    """close(item) for every item, even when one fails; then one
+    AssertionError naming every failure (fixture teardowns)."""
+    errors = []
+    for item in items:
+        try:
+            close(item)
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        raise AssertionError("\n".join(errors))
+
+
 def wait_for(pred, timeout=5.0, interval=0.05, what="condition"):
     """Poll pred() until it returns something truthy; return that value.
     Raises TimeoutError naming `what` after `timeout` seconds; `what` may be
-    a callable, called then, so that it describes the state at the timeout."""
+    a function, called then (a state or log as it is at the timeout, not as
+    it was when the wait began)."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -236,9 +258,12 @@ class Lab:
         self.env = dict(os.environ)
         self.env["LAB_PREFIX"] = self.prefix
         self.env["LAB_SIP_DOMAIN"] = self.domain
-        if lab_dir:
-            self.env["LAB_DIR"] = lab_dir
-        self.dir = lab_dir or self.env.get("LAB_DIR") or "/tmp/vpnsip-lab.%s" % self.prefix
+        # LAB_DIR belongs to the lab of LAB_PREFIX: a lab of another prefix
+        # (a module's own, a second lab beside the first) must not share it
+        env_dir = None
+        if self.prefix == os.environ.get("LAB_PREFIX", "vs"):
+            env_dir = os.environ.get("LAB_DIR")
+        self.dir = lab_dir or env_dir or "/tmp/vpnsip-lab.%s" % self.prefix
         self.env["LAB_DIR"] = self.dir
         self._seq = 0
 
@@ -479,7 +504,40 @@ class Lab:
         return self.run("vpnsipd", "start", node, config, *args).stdout.strip()
 
     def vpnsipd_stop(self, node):
-        self.run("vpnsipd", "stop", node)
+        """SIGTERM and wait: raises VpnsipdExitError unless vpnsipd exited 0
+        without a sanitizer report (lab.sh vpnsipd stop)."""
+        p = self.run("vpnsipd", "stop", node, check=False)
+        if p.returncode != 0:
+            raise VpnsipdExitError(p.stdout + p.stderr)
+
+    def vpnsipd_stop_nodes(self, *nodes):
+        """vpnsipd_stop on each node (all of them, whatever the first one
+        did); one VpnsipdExitError naming every daemon that did not end
+        cleanly."""
+        errors = []
+        for node in nodes:
+            try:
+                self.vpnsipd_stop(node)
+            except VpnsipdExitError as e:
+                errors.append(str(e))
+        if errors:
+            raise VpnsipdExitError("\n".join(errors))
+
+    def vpnsipd_running(self):
+        """Nodes with a vpnsipd started by vpnsipd_start and not stopped."""
+        try:
+            nodes = sorted(os.listdir(self.dir))
+        except FileNotFoundError:
+            return []
+        return [n for n in nodes if os.path.exists(os.path.join(self.dir, n, "vpnsipd.pid"))]
+
+    def vpnsipd_stop_all(self):
+        """Stop every vpnsipd still running; the failures' messages."""
+        try:
+            self.vpnsipd_stop_nodes(*self.vpnsipd_running())
+        except VpnsipdExitError as e:
+            return [str(e)]
+        return []
 
     def sh(self, node, command, check=True):
         """Run one vpnsipsh command against node's vpnsipd."""
@@ -502,14 +560,24 @@ def lab_fixture(routers=2, up_args=(), prefix=None, name="lab"):
     @pytest.fixture(scope="module", name=name)
     def _lab():
         if os.geteuid() != 0:
-            pytest.skip("the lab needs root (network namespaces)")
+            # make test fails at its start when not root; a developer's
+            # VPNSIP_TEST_ALLOW_SKIP=1 run skips what needs the lab
+            if os.environ.get("VPNSIP_TEST_ALLOW_SKIP") == "1":
+                pytest.skip("the lab needs root (network namespaces)")
+            pytest.fail("the lab needs root (network namespaces)", pytrace=False)
         lab_ = Lab(prefix=prefix or os.environ.get("LAB_PREFIX", "vslt"),
                    routers=routers, up_args=up_args)
+        errors = []
         try:
             lab_.up()
             yield lab_
         finally:
+            # a daemon a test left running still counts: how it ends
+            errors = lab_.vpnsipd_stop_all()
             lab_.down()
+        if errors:
+            pytest.fail("vpnsipd left running by the tests did not end cleanly:\n"
+                        + "\n".join(errors), pytrace=False)
     return _lab
 
 

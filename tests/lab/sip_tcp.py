@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Send SIP requests over one TCP connection in a single write and report
+what came back (run inside a lab namespace with `ip netns exec`).
+
+    sip_tcp.py DEST_ADDR DEST_PORT WAIT_S < messages.json
+
+messages.json: {"send": [TEXT, ...], "ack": TEXT or null}.  Every message of
+"send" goes out in one write, so the peer reads them from its socket
+together: their order against whatever the peer would do in between (e.g.
+answer the first) is fixed.  When a final non-2xx response to an INVITE
+arrives, "ack" is sent with @TO@ replaced by that response's To header value
+(RFC 3261 17.1.1.3: the ACK of a non-2xx answer carries its To tag).  Stops
+WAIT_S seconds after the connection opened, or half a second after the ACK.
+Output (stdout): a JSON list of the messages received, as text.
+"""
+import json
+import re
+import select
+import socket
+import sys
+import time
+
+
+def split_messages(buf):
+    """Complete SIP messages at the start of buf (by Content-Length), and
+    what is left."""
+    out = []
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return out, buf
+        head = buf[:end].decode("latin-1")
+        m = re.search(r"^(?:Content-Length|l)\s*:\s*(\d+)\s*$", head, re.M | re.I)
+        size = end + 4 + (int(m.group(1)) if m else 0)
+        if len(buf) < size:
+            return out, buf
+        out.append(buf[:size].decode("latin-1"))
+        buf = buf[size:]
+
+
+def header(text, name):
+    m = re.search(r"^%s\s*:\s*(.*?)\r?$" % name, text.split("\r\n\r\n", 1)[0], re.M | re.I)
+    return m.group(1) if m else None
+
+
+def main():
+    dest, dport, wait_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    spec = json.load(sys.stdin)
+    s = socket.create_connection((dest, dport), timeout=5)
+    s.sendall("".join(spec["send"]).encode("latin-1"))
+    got, buf = [], b""
+    end = time.monotonic() + wait_s
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            break
+        data = s.recv(65536)
+        if not data:
+            break
+        msgs, buf = split_messages(buf + data)
+        for text in msgs:
+            got.append(text)
+            first = text.split("\r\n", 1)[0]
+            code = int(first.split()[1]) if first.startswith("SIP/2.0 ") else 0
+            cseq = header(text, "CSeq") or ""
+            if code >= 300 and cseq.endswith("INVITE") and spec.get("ack"):
+                s.sendall(spec["ack"].replace("@TO@", header(text, "To")).encode("latin-1"))
+                end = min(end, time.monotonic() + 0.5)
+    s.close()
+    json.dump(got, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
