@@ -198,14 +198,13 @@ static int cmd_enable_password(struct cli_exec *x)
 	const char *pw = cli_arg(x, "value");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
-		bool printable = plain && *plain;
-		for (const char *c = plain; printable && *c; c++)
-			printable = *c > ' ' && *c < 127;
-		if (!printable) {
+		if (!secret_text_ok(plain)) {
 			free(plain);
 			return cli_error(x, "Invalid encrypted password");
 		}
 	} else {
+		if (!secret_text_ok(pw))
+			return cli_error(x, "Invalid password: printable ASCII characters only");
 		plain = xstrdup(pw);
 	}
 	free(sys->enable_password);

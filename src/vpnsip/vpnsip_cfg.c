@@ -284,14 +284,13 @@ static int cmd_sip_credentials(struct cli_exec *x)
 	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
-		bool printable = plain && *plain;
-		for (const char *p = plain; printable && *p; p++)
-			printable = *p > ' ' && *p < 127;
-		if (!printable) {
+		if (!secret_text_ok(plain)) {
 			free(plain);
 			return cli_error(x, "Invalid encrypted password");
 		}
 	} else {
+		if (!secret_text_ok(pw))
+			return cli_error(x, "Invalid password: printable ASCII characters only");
 		plain = xstrdup(pw);
 	}
 	set_str(&c->username, cli_arg(x, "user"));
