@@ -103,6 +103,11 @@ static void csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
 	csum[1] = sum & 0xff;
 }
 
+static uint16_t swap16(uint16_t v)
+{
+	return (uint16_t)(v << 8 | v >> 8);
+}
+
 bool dp_clamp_mss(uint8_t *pkt, size_t len, unsigned mss)
 {
 	size_t ihl, thl;
@@ -137,7 +142,13 @@ bool dp_clamp_mss(uint8_t *pkt, size_t len, unsigned mss)
 			if (cur > mss) {
 				tcp[o + 2] = mss >> 8;
 				tcp[o + 3] = mss & 0xff;
-				csum_replace16(tcp + 16, cur, (uint16_t)mss);
+				/* The checksum sums 16-bit words from the header's
+				 * start: after NOPs the value may straddle two of
+				 * them, its bytes then count the other way round. */
+				if ((o + 2) % 2)
+					csum_replace16(tcp + 16, swap16(cur), swap16((uint16_t)mss));
+				else
+					csum_replace16(tcp + 16, cur, (uint16_t)mss);
 				return true;
 			}
 			return false;
