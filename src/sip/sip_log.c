@@ -151,17 +151,19 @@ char *sip_redact_line(const char *line, struct sip_redact *st)
 	struct strbuf sb = STRBUF_INIT;
 
 	if (!st->auth_indent || indent < st->auth_indent) {
-		/* Not a continuation: a header line starts "name SWS :". */
+		/* Not a continuation: a header line starts "name SWS :" (the
+		 * colon may even come on a folded line: sofia-sip reads that
+		 * too). */
 		size_t n = token_len(p);
 		const char *colon = p + n + strspn(p + n, " \t");
 		st->auth_indent = 0;
 		st->pending = 0;
-		if (!n || *colon != ':' ||
+		if (!n || (*colon != ':' && *colon) ||
 		    !((n == 13 && strncasecmp(p, "Authorization", 13) == 0) ||
 		      (n == 19 && strncasecmp(p, "Proxy-Authorization", 19) == 0)))
 			return xstrdup(line);
 		st->auth_indent = indent + 1;
-		p = colon + 1;
+		p = *colon ? colon + 1 : colon;
 	}
 	/* Keep the scheme, username, realm, uri; drop what proves the password. */
 	sb_add(&sb, line, (size_t)(p - line));

@@ -81,7 +81,11 @@ TEST(response_removed_on_folded_lines)
 	const char *const inside_quotes[] = {
 		"Authorization: Digest response=\"0123", " " SECRET "\"", "Via: SIP/2.0/UDP x", NULL,
 	};
+	const char *const colon_folded[] = {
+		"Proxy-Authorization", "\t: Digest username=\"u\",", " response=\"" SECRET "\"", NULL,
+	};
 	check_head(value_folded, "Content-Type: application/sdp");
+	check_head(colon_folded, NULL);
 	check_head(split_at_equal, NULL);
 	check_head(inside_quotes, "Via: SIP/2.0/UDP x");
 }
