@@ -109,7 +109,7 @@ static void redact_params(const char *p, struct sip_redact *st, struct strbuf *s
 			if (*p == ' ' || *p == '\t') {
 				sb_putc(sb, *p++);
 			} else if (*p == '"') {
-				sb_puts(sb, "\"<removed>");
+				sb_puts(sb, "<removed>");
 				p++;
 				st->pending = 3;
 			} else {
@@ -122,7 +122,7 @@ static void redact_params(const char *p, struct sip_redact *st, struct strbuf *s
 			if (*p == '\\' && p[1]) {
 				p += 2;
 			} else if (*p == '"') {
-				sb_putc(sb, *p++);
+				p++;
 				st->pending = 0;
 			} else {
 				p++;

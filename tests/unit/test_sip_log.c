@@ -90,6 +90,16 @@ TEST(response_removed_on_folded_lines)
 	check_head(inside_quotes, "Via: SIP/2.0/UDP x");
 }
 
+TEST(shown_as_before)
+{
+	struct sip_redact st = { 0 };
+	char *out = sip_redact_line("Authorization: Digest username=\"u\", response=\"" SECRET
+				    "\", nc=00000001", &st);
+
+	CHECK_STR(out, "Authorization: Digest username=\"u\", response=<removed>, nc=00000001");
+	free(out);
+}
+
 TEST(other_headers_untouched)
 {
 	struct sip_redact st = { 0 };
