@@ -128,7 +128,7 @@ static struct config_env env = {
 	.state_dir = "/nonexistent/vpnsip-fuzz",
 	.check_only = true,
 };
-static char sock_path[108];
+static char sock_dir[64], sock_path[108];
 
 struct client {
 	int fd;
@@ -208,15 +208,22 @@ static void stop_soon(void *arg)
 	ev_timer_add(loop, 0, stop_now, NULL);
 }
 
+/* The socket and its directory go with the process. */
+static void remove_socket(void)
+{
+	unlink(sock_path);
+	rmdir(sock_dir);
+}
+
 static void init_daemon(void)
 {
-	char dir[] = "/tmp/vpnsip-fuzz-ctl-XXXXXX";
-
 	signal(SIGPIPE, SIG_IGN);
 	config_features_init();
-	if (!mkdtemp(dir))
+	snprintf(sock_dir, sizeof(sock_dir), "/tmp/vpnsip-fuzz-ctl-XXXXXX");
+	if (!mkdtemp(sock_dir))
 		FAIL("mkdtemp: %s", strerror(errno));
-	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
+	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", sock_dir);
+	atexit(remove_socket);
 	loop = evloop_new();
 	config_init(&cfg);
 	if (!control_open(loop, sock_path, &env))
