@@ -1,11 +1,26 @@
-# libFuzzer targets (clang, libclang-rt-14-dev).
+# libFuzzer targets (clang, libclang-rt-14-dev), one per parser; each
+# asserts invariants of its own (see the comment atop tests/fuzz/fuzz_*.c):
+#   cli   configuration lines; the running-config reads back as itself
+#   sdp   RFC 6193 SDP; our answer to an accepted offer passes the caller
+#   sip   datagrams through sofia-sip's parser into the UA's request path
+#   dhcp  option 120 and the dhclient hook's lease messages (round trips)
+#   ctl   control-socket frames, and the daemon's side of the socket
+#   esp   ESP decapsulation against a model of the replay window; MSS clamping
 #
-#   make fuzz-build            build/fuzz/fuzz_cli
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_ARGS=...]
+#   make fuzz-build            build/fuzz/fuzz_<name>
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="sip esp"] [FUZZ_ARGS=...]
 #                              run each target for FUZZ_SECONDS on its seed
 #                              corpus (tests/fuzz/corpus/<name>/, read only)
 #                              plus a scratch corpus in build/fuzz/corpus/<name>/;
 #                              findings go to build/fuzz/artifacts/<name>/
+#   make fuzz FUZZ_SIP_CORPORA=DIR
+#                              fuzz_sip also starts from the RFC 4475 torture
+#                              messages and the PROTOS c07-sip cases kept in
+#                              DIR (rfc4475/, protos-c07-sip/; not part of the
+#                              project), turned into seeds under build/fuzz/
+#                              by tools/sip-corpus.py
+#
+# make test runs each target briefly (tests/test_fuzz_smoke.py).
 #
 # The targets link the project's core sources (CORE_SRC from the Makefile:
 # every src/**/*.c but the daemon's main() and the shell), compiled again
@@ -18,7 +33,8 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := cli sdp
+FUZZ_SIP_CORPORA ?=
+FUZZ_TARGETS := cli sdp sip dhcp ctl esp
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 # The project's warning flags (see CFLAGS in the Makefile), as errors.
@@ -50,17 +66,28 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 # corpus is only read; tests/fuzz/<name>.dict, when present, is the
 # dictionary; crashes, leaks and slow units land in build/fuzz/artifacts/.
 fuzz: fuzz-build
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; extra=; \
+	if [ -n "$(FUZZ_SIP_CORPORA)" ]; then \
+	    python3 tools/sip-corpus.py "$(FUZZ_SIP_CORPORA)" $(FUZZ_DIR)/sip-corpora; \
+	    extra=$(FUZZ_DIR)/sip-corpora; \
+	fi; \
+	for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
 	    echo "fuzz_$$t: $(FUZZ_SECONDS)s"; \
 	    dict=; [ ! -f tests/fuzz/$$t.dict ] || dict=-dict=tests/fuzz/$$t.dict; \
+	    more=; [ $$t != sip ] || more=$$extra; \
 	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        -timeout=10 -rss_limit_mb=2048 $$dict $(FUZZ_ARGS) \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
-	        $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
+	        $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t $$more; \
 	done
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
+
+# Targets that include a library's headers (see mk/sip.mk, mk/strongswan.mk).
+$(FUZZ_DIR)/obj/tests/fuzz/fuzz_sip.o: FUZZ_CPPFLAGS += $(SOFIA_CFLAGS)
+$(FUZZ_DIR)/obj/tests/fuzz/fuzz_esp.o: FUZZ_CPPFLAGS += $(STRONGSWAN_CPPFLAGS)
+$(FUZZ_DIR)/obj/tests/fuzz/fuzz_esp.o: FUZZ_CFLAGS += -Wno-unused-variable
 
 # Keep the objects (they are intermediate files of the pattern rules).
 .PRECIOUS: $(FUZZ_DIR)/obj/%.o

@@ -61,6 +61,9 @@ struct cli_node {
 struct cli_node *cli_node_find(const char *name);
 /* Every registered mode (tests walk the command trees). */
 struct cli_node *cli_nodes(void);
+/* Counts cli_install() calls: what was computed from the tries is stale
+ * when it changed. */
+extern unsigned cli_tree_generation;
 void cli_builtin_install(struct cli_node *n);
 
 /* ---- syntax compilation (syntax.c) ---- */

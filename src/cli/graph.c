@@ -220,8 +220,11 @@ static void fill_no_help(struct tnode *no_tn, const struct tnode *pos_tn)
 	}
 }
 
+unsigned cli_tree_generation;
+
 void cli_install(const struct cli_cmd *cmds, size_t n)
 {
+	cli_tree_generation++;
 	for (size_t i = 0; i < n; i++)
 		install_one(&cmds[i]);
 	for (struct cli_node *node = nodes; node; node = node->next)

@@ -3,6 +3,7 @@
  * features), plus "?" help and TAB completion over the same matcher. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "cli/cli_int.h"
 #include "cli/filter.h"
+#include "util/hashmap.h"
 
 #define CLI_MAX_DEPTH 8
 
@@ -216,6 +218,36 @@ static const char *lookup(const struct cli_exec *x, const char *name)
 	return NULL;
 }
 
+/* Does a command of any mode bound to fn define name?  A search of every
+ * trie, remembered per handler and name (optional arguments not typed ask
+ * this on every run of a command). */
+static bool any_handler_defines(cli_fn fn, const char *name)
+{
+	static struct hashmap known; /* "fn name" -> (void *)1 yes, 2 no */
+	static unsigned generation;
+	static bool ready;
+	char key[160];
+	void *v;
+
+	if (!ready || generation != cli_tree_generation) {
+		if (ready)
+			hashmap_clear(&known);
+		hashmap_init(&known, false);
+		generation = cli_tree_generation;
+		ready = true;
+	}
+	snprintf(key, sizeof(key), "%p %s", (void *)(uintptr_t)fn, name);
+	v = hashmap_get(&known, key);
+	if (!v) {
+		bool yes = false;
+		for (const struct cli_node *n = cli_nodes(); n && !yes; n = n->next)
+			yes = handler_defines(&n->root, fn, name);
+		v = (void *)(uintptr_t)(yes ? 1 : 2);
+		hashmap_put(&known, key, v);
+	}
+	return v == (void *)1;
+}
+
 /* Absent: an optional part not typed, or a name the command lacks.  The
  * checks cost a search, so they run only where a report is wanted. */
 static void check_defined(const struct cli_exec *x, const char *name, bool strict)
@@ -226,10 +258,8 @@ static void check_defined(const struct cli_exec *x, const char *name, bool stric
 		if (strcmp(x->defined[i], name) == 0)
 			return;
 	/* A handler may serve commands of several modes. */
-	if (!strict)
-		for (const struct cli_node *n = cli_nodes(); n; n = n->next)
-			if (handler_defines(&n->root, x->cmd->fn, name))
-				return;
+	if (!strict && any_handler_defines(x->cmd->fn, name))
+		return;
 	undefined_arg_hook(x, name, strict);
 }
 

@@ -61,6 +61,16 @@ char *secret_type7_decode(const char *enc)
 	return out;
 }
 
+bool secret_text_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c <= ' ' || *c >= 127)
+			return false;
+	return true;
+}
+
 /* Standard base64 bit order, crypt alphabet, no padding. */
 static void b64_crypt(const unsigned char *in, size_t n, char *out)
 {

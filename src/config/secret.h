@@ -10,6 +10,9 @@
 
 char *secret_type7_encode(const char *plain, unsigned seed);
 char *secret_type7_decode(const char *enc); /* NULL if malformed */
+/* What a password or key may hold: printable ASCII, no spaces (what the
+ * type-7 decoders accept back, so a secret shown encrypted reads back). */
+bool secret_text_ok(const char *s);
 
 char *secret_hash_type9(const char *plain); /* "$9$salt$hash" */
 /* Check plain against a stored "TYPE HASH" (types 5 and 9). */

@@ -45,6 +45,38 @@ static int cmd_hostname(struct cli_exec *x)
 
 /* ---- banner motd ----------------------------------------------------------- */
 
+/* The delimiter show running-config writes around text: "^C" as IOS shows
+ * it, or, when the text holds "^C" itself, the first character of these
+ * that it does not hold (the text would end early on reading it back).
+ * NULL when the text holds them all. */
+static const char *banner_delimiter(const char *text)
+{
+	static const char candidates[] = "#%$&@~!|+=*";
+	static char one[2];
+
+	if (!strstr(text, "^C"))
+		return "^C";
+	for (const char *c = candidates; *c; c++)
+		if (!strchr(text, *c)) {
+			one[0] = *c;
+			return one;
+		}
+	return NULL;
+}
+
+static bool banner_store(struct config *cfg, char *text, struct strbuf *out)
+{
+	if (!banner_delimiter(text)) {
+		sb_puts(out, "% Banner text holds ^C and every other delimiter (#%$&@~!|+=*); "
+			     "not stored\n");
+		free(text);
+		return false;
+	}
+	free(cfg->sys.banner_motd);
+	cfg->sys.banner_motd = text;
+	return true;
+}
+
 struct banner_read {
 	char *delim;
 	struct strbuf text;
@@ -68,8 +100,7 @@ static bool banner_more(struct cli_session *s, const char *line, void *arg, stru
 		sb_putc(&br->text, '\n');
 		return false;
 	}
-	free(cfg->sys.banner_motd);
-	cfg->sys.banner_motd = sb_steal(&br->text);
+	banner_store(cfg, sb_steal(&br->text), out);
 	free(br->delim);
 	free(br);
 	return true;
@@ -93,8 +124,14 @@ static int cmd_banner_motd(struct cli_exec *x)
 	dlen = strncmp(text, "^C", 2) == 0 ? 2 : 1;
 	end = strstr(text + dlen, (char[3]){ text[0], dlen == 2 ? text[1] : '\0', '\0' });
 	if (end) {
+		char *body = xstrndup(text + dlen, (size_t)(end - text - dlen));
+		if (!banner_delimiter(body)) {
+			free(body);
+			return cli_error(x, "Banner text holds ^C and every other delimiter "
+					    "(#%%$&@~!|+=*)");
+		}
 		free(cfg->sys.banner_motd);
-		cfg->sys.banner_motd = xstrndup(text + dlen, (size_t)(end - text - dlen));
+		cfg->sys.banner_motd = body;
 		return CLI_OK;
 	}
 	br = xcalloc(1, sizeof(*br));
@@ -161,14 +198,13 @@ static int cmd_enable_password(struct cli_exec *x)
 	const char *pw = cli_arg(x, "value");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
-		bool printable = plain && *plain;
-		for (const char *c = plain; printable && *c; c++)
-			printable = *c > ' ' && *c < 127;
-		if (!printable) {
+		if (!secret_text_ok(plain)) {
 			free(plain);
 			return cli_error(x, "Invalid encrypted password");
 		}
 	} else {
+		if (!secret_text_ok(pw))
+			return cli_error(x, "Invalid password: printable ASCII characters only");
 		plain = xstrdup(pw);
 	}
 	free(sys->enable_password);
@@ -346,8 +382,10 @@ static void write_system(const struct config *cfg, struct strbuf *out)
 
 static void write_banner(const struct config *cfg, struct strbuf *out)
 {
-	if (cfg->sys.banner_motd)
-		sb_printf(out, "banner motd ^C%s^C\n!\n", cfg->sys.banner_motd);
+	const char *delim = cfg->sys.banner_motd ? banner_delimiter(cfg->sys.banner_motd) : NULL;
+
+	if (delim)
+		sb_printf(out, "banner motd %s%s%s\n!\n", delim, cfg->sys.banner_motd, delim);
 }
 
 #define NO "Negate a command or set its defaults"

@@ -198,26 +198,21 @@ char *crypto_type6_decode(const struct crypto_cfg *c, const char *enc, const cha
 	return plain;
 }
 
-static bool printable(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (*s <= ' ' || *s >= 127)
-			return false;
-	return true;
-}
-
 char *crypto_key_decode(struct cli_exec *x, const char *type, const char *text)
 {
 	struct crypto_cfg *c = crypto_model_x(x);
 	char *plain;
 
-	if (!type || strcmp(type, "0") == 0)
+	if (!type || strcmp(type, "0") == 0) {
+		if (!secret_text_ok(text)) {
+			cli_error(x, "Invalid key: printable ASCII characters only");
+			return NULL;
+		}
 		return xstrdup(text);
+	}
 	if (strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(text);
-		if (!printable(plain)) {
+		if (!secret_text_ok(plain)) {
 			free(plain);
 			cli_error(x, "Invalid encrypted key: not a type 7 string");
 			return NULL;

@@ -166,6 +166,8 @@ static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 		conn_free(cn);
 		return;
 	}
+	if (cn->close_after_flush)
+		return; /* closing: nothing more is read */
 	sb_add(&cn->in, buf, (size_t)n);
 	for (;;) {
 		struct ctl_hdr h;
@@ -174,10 +176,12 @@ static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 		if (r == 0)
 			break;
 		if (r < 0) {
+			/* The requests before it are answered, then the
+			 * connection closes. */
 			log_msg("CONTROL", SEV_WARNING, "BADFRAME", "Malformed request from %s; closing",
 				cli_session_name(cn->s));
-			conn_free(cn);
-			return;
+			cn->close_after_flush = true;
+			break;
 		}
 		handle_frame(cn, &h, payload);
 		free(payload);

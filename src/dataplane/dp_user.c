@@ -27,6 +27,7 @@
 
 #include "dataplane/dataplane.h"
 #include "dataplane/dp_esp.h"
+#include "dataplane/dp_packet.h"
 #include "dataplane/u32map.h"
 #include "log/debug.h"
 #include "log/log.h"
@@ -53,8 +54,7 @@ struct usa {
 	struct dp_tunnel *t;
 	struct usa *t_next; /* the tunnel's outbound SAs, newest first */
 	uint32_t seq_out;
-	uint32_t replay_top;
-	uint64_t replay_bits[DP_REPLAY_MAX / 64];
+	struct dp_replay replay;
 	uint64_t bytes, packets, errors, replay_drops, last_use_ms;
 	bool soft_raised, hard_raised;
 };
@@ -102,127 +102,6 @@ struct dp_user {
 static uint64_t ev_key(enum src_kind k, uint32_t v)
 {
 	return (uint64_t)k << 32 | v;
-}
-
-/* ---- replay window (RFC 4303 3.4.3, no ESN) --------------------------- */
-
-static bool bit_get(const uint64_t *b, uint32_t i)
-{
-	return b[i / 64] >> (i % 64) & 1;
-}
-
-static void bit_set(uint64_t *b, uint32_t i)
-{
-	b[i / 64] |= 1ull << (i % 64);
-}
-
-/* bit i means top - i was seen; shift by n towards older. */
-static void bits_shift(uint64_t *b, uint32_t n)
-{
-	const unsigned words = DP_REPLAY_MAX / 64;
-
-	if (n >= DP_REPLAY_MAX) {
-		memset(b, 0, DP_REPLAY_MAX / 8);
-		return;
-	}
-	unsigned ws = n / 64, bs = n % 64;
-	for (int i = (int)words - 1; i >= 0; i--) {
-		uint64_t v = 0;
-		if (i - (int)ws >= 0) {
-			v = b[i - ws] << bs;
-			if (bs && i - (int)ws - 1 >= 0)
-				v |= b[i - ws - 1] >> (64 - bs);
-		}
-		b[i] = v;
-	}
-}
-
-static bool replay_check(const struct usa *sa, uint32_t seq)
-{
-	uint32_t w = sa->p.replay_window;
-
-	if (!w)
-		return true;
-	if (seq == 0)
-		return false;
-	if (seq > sa->replay_top)
-		return true;
-	uint32_t diff = sa->replay_top - seq;
-	if (diff >= w)
-		return false;
-	return !bit_get(sa->replay_bits, diff);
-}
-
-static void replay_update(struct usa *sa, uint32_t seq)
-{
-	if (!sa->p.replay_window)
-		return;
-	if (seq > sa->replay_top) {
-		bits_shift(sa->replay_bits, seq - sa->replay_top);
-		sa->replay_top = seq;
-		bit_set(sa->replay_bits, 0);
-	} else {
-		bit_set(sa->replay_bits, sa->replay_top - seq);
-	}
-}
-
-/* ---- TCP MSS clamping ------------------------------------------------------ */
-
-static void csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
-{
-	/* RFC 1624 eqn. 3 */
-	uint32_t sum = (uint16_t)~((csum[0] << 8) | csum[1]);
-	sum += (uint16_t)~old;
-	sum += new;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = (uint16_t)~sum;
-	csum[0] = sum >> 8;
-	csum[1] = sum & 0xff;
-}
-
-static bool clamp_mss(uint8_t *pkt, size_t len, unsigned mss)
-{
-	size_t ihl, thl;
-	uint8_t *tcp;
-
-	if (!mss || len < 20 || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_TCP)
-		return false;
-	if ((pkt[6] & 0x1f) || pkt[7]) /* fragment */
-		return false;
-	ihl = (pkt[0] & 0xf) * 4u;
-	if (ihl < 20 || len < ihl + 20)
-		return false;
-	tcp = pkt + ihl;
-	if (!(tcp[13] & 0x02)) /* SYN */
-		return false;
-	thl = (tcp[12] >> 4) * 4u;
-	if (thl < 20 || len < ihl + thl)
-		return false;
-	for (size_t o = 20; o + 1 < thl;) {
-		uint8_t kind = tcp[o];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			o++;
-			continue;
-		}
-		uint8_t olen = tcp[o + 1];
-		if (olen < 2 || o + olen > thl)
-			break;
-		if (kind == 2 && olen == 4) {
-			uint16_t cur = (uint16_t)(tcp[o + 2] << 8 | tcp[o + 3]);
-			if (cur > mss) {
-				tcp[o + 2] = mss >> 8;
-				tcp[o + 3] = mss & 0xff;
-				csum_replace16(tcp + 16, cur, (uint16_t)mss);
-				return true;
-			}
-			return false;
-		}
-		o += olen;
-	}
-	return false;
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -763,7 +642,7 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 		t->st.encrypt_errors++;
 		return;
 	}
-	if (clamp_mss(pkt, len, t->cfg.mss))
+	if (dp_clamp_mss(pkt, len, t->cfg.mss))
 		t->st.mss_clamped++;
 	df = t->cfg.df == DP_DF_SET || (t->cfg.df == DP_DF_COPY && (pkt[6] & 0x40));
 	int tos = (int)(dataplane_outer_dscp(t->cfg.id, pkt, len) << 2);
@@ -801,7 +680,7 @@ static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint16_t l
 	uint32_t spi, seq;
 	struct usa *sa;
 	struct dp_tunnel *t;
-	uint8_t *payload, nh;
+	uint8_t *payload;
 	size_t plen;
 
 	if (len < 8) {
@@ -830,20 +709,22 @@ static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint16_t l
 		return;
 	}
 	t = sa->t;
-	if (!replay_check(sa, seq)) {
+	enum dp_decap r = dp_esp_decap(sa->esp, &sa->replay, sa->p.replay_window, pkt, len, &payload,
+				       &plen);
+	switch (r) {
+	case DP_DECAP_OK:
+	case DP_DECAP_NOT_IPV4:
+		break;
+	case DP_DECAP_REPLAYED:
 		sa->replay_drops++;
 		if (t)
 			t->st.replay_drops++;
 		dbg(&debug_dp_packet, "IPSEC: SPI 0x%08X: replayed or too old seq %u", spi, seq);
 		return;
-	}
-	switch (dp_esp_decrypt(sa->esp, pkt, len, &payload, &plen, &nh)) {
-	case DP_ESP_OK:
-		break;
-	case DP_ESP_TRUNCATED:
+	case DP_DECAP_TRUNCATED:
 		u->g.esp_truncated++;
 		/* fallthrough */
-	default:
+	case DP_DECAP_FAILED:
 		sa->errors++;
 		if (t)
 			t->st.decrypt_errors++;
@@ -851,17 +732,16 @@ static void esp_in(struct dp_user *u, const struct sockaddr_in *from, uint16_t l
 		    spi, seq);
 		return;
 	}
-	replay_update(sa, seq);
 	sa->packets++;
 	sa->bytes += plen;
 	sa->last_use_ms = evloop_now_ms();
 	check_limits(sa, note);
-	if (!t || t->fd < 0 || nh != IPPROTO_IPIP || plen < 20 || (payload[0] >> 4) != 4) {
+	if (r != DP_DECAP_OK || !t || t->fd < 0) {
 		if (t)
 			t->st.decrypt_errors++;
 		return;
 	}
-	if (clamp_mss(payload, plen, t->cfg.mss))
+	if (dp_clamp_mss(payload, plen, t->cfg.mss))
 		t->st.mss_clamped++;
 	if (write(t->fd, payload, plen) < 0) {
 		t->st.decrypt_errors++;

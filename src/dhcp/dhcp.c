@@ -241,27 +241,27 @@ static bool kv_copy(const char *msg, const char *key, char *buf, size_t cap)
 	return true;
 }
 
-static void lease_apply(struct dclient *c, const char *msg)
+int dhcp_lease_decode(const char *msg, bool req_sip, bool req_vivso, struct ipv4_prefix *p,
+		      struct ifstate_dhcp *d)
 {
-	char ip[64], mask[64], tmp[4096], a[INET_ADDRSTRLEN];
-	struct ipv4_prefix p;
+	char ip[64], mask[64], tmp[4096];
 	struct in_addr m;
-	struct ifstate_dhcp d;
 	uint8_t bytes[1500];
+	int rc = 0;
 
-	if (!kv_copy(msg, "new_ip_address", ip, sizeof(ip)) || inet_pton(AF_INET, ip, &p.addr) != 1)
-		return;
+	memset(d, 0, sizeof(*d));
+	if (!kv_copy(msg, "new_ip_address", ip, sizeof(ip)) || inet_pton(AF_INET, ip, &p->addr) != 1)
+		return -1;
 	if (!kv_copy(msg, "new_subnet_mask", mask, sizeof(mask)) || inet_pton(AF_INET, mask, &m) != 1 ||
-	    !ipv4_mask_to_len(m, &p.len))
-		p.len = 32;
-	memset(&d, 0, sizeof(d));
-	d.bound = true;
-	d.obtained = time(NULL);
+	    !ipv4_mask_to_len(m, &p->len))
+		p->len = 32;
+	d->bound = true;
+	d->obtained = time(NULL);
 	if (kv_copy(msg, "new_dhcp_server_identifier", tmp, sizeof(tmp)))
-		inet_pton(AF_INET, tmp, &d.server);
+		inet_pton(AF_INET, tmp, &d->server);
 	if (kv_copy(msg, "new_routers", tmp, sizeof(tmp))) {
 		tmp[strcspn(tmp, " ")] = '\0';
-		inet_pton(AF_INET, tmp, &d.router);
+		inet_pton(AF_INET, tmp, &d->router);
 	}
 	if (kv_copy(msg, "new_domain_name_servers", tmp, sizeof(tmp))) {
 		/* "A B C": kept for resolving a SIP server given as a name */
@@ -269,25 +269,39 @@ static void lease_apply(struct dclient *c, const char *msg)
 			struct in_addr ns;
 			if (inet_pton(AF_INET, t, &ns) != 1)
 				continue;
-			d.dns_addrs = xrealloc(d.dns_addrs, (d.ndns_addrs + 1) * sizeof(ns));
-			d.dns_addrs[d.ndns_addrs++] = ns;
+			d->dns_addrs = xrealloc(d->dns_addrs, (d->ndns_addrs + 1) * sizeof(ns));
+			d->dns_addrs[d->ndns_addrs++] = ns;
 		}
 	}
 	if (kv_copy(msg, "new_dhcp_lease_time", tmp, sizeof(tmp)))
-		d.lease_seconds = (uint32_t)strtoul(tmp, NULL, 10);
-	if (c->req_sip && kv_copy(msg, "new_vpnsip_sip", tmp, sizeof(tmp))) {
+		d->lease_seconds = (uint32_t)strtoul(tmp, NULL, 10);
+	if (req_sip && kv_copy(msg, "new_vpnsip_sip", tmp, sizeof(tmp))) {
 		size_t n = parse_bytes(tmp, bytes, sizeof(bytes));
-		if (!dhcp_decode_sip_servers(bytes, n, &d))
-			log_msg("DHCP", SEV_WARNING, "OPTION120", "Interface %s: malformed SIP servers option (120)",
-				c->ifname);
+		if (!dhcp_decode_sip_servers(bytes, n, d))
+			rc = 1;
 	}
-	if (c->req_vivso && kv_copy(msg, "new_vpnsip_vivso", tmp, sizeof(tmp))) {
+	if (req_vivso && kv_copy(msg, "new_vpnsip_vivso", tmp, sizeof(tmp))) {
 		size_t n = parse_bytes(tmp, bytes, sizeof(bytes));
 		if (n) {
-			d.vendor125 = xmemdup(bytes, n);
-			d.nvendor125 = n;
+			d->vendor125 = xmemdup(bytes, n);
+			d->nvendor125 = n;
 		}
 	}
+	return rc;
+}
+
+static void lease_apply(struct dclient *c, const char *msg)
+{
+	char a[INET_ADDRSTRLEN];
+	struct ipv4_prefix p;
+	struct ifstate_dhcp d;
+	int rc = dhcp_lease_decode(msg, c->req_sip, c->req_vivso, &p, &d);
+
+	if (rc < 0)
+		return;
+	if (rc > 0)
+		log_msg("DHCP", SEV_WARNING, "OPTION120", "Interface %s: malformed SIP servers option (120)",
+			c->ifname);
 	int idx = (int)if_nametoindex(c->dev);
 	bool same = c->bound && c->addr.addr.s_addr == p.addr.s_addr && c->addr.len == p.len &&
 		    c->addr_ifindex == idx;

@@ -29,6 +29,13 @@
  * malformed.  Exposed for the unit test. */
 bool dhcp_decode_sip_servers(const uint8_t *p, size_t n, struct ifstate_dhcp *d);
 
+/* The lease of a hook message (its "new_*=VALUE" lines; options 120 and
+ * 125 only when asked for): -1 without a usable address (d empty), 0, or
+ * 1 when option 120 was there but malformed.  The caller frees d with
+ * ifstate_dhcp_free().  Exposed for the DHCP fuzzer. */
+int dhcp_lease_decode(const char *msg, bool req_sip, bool req_vivso, struct ipv4_prefix *p,
+		      struct ifstate_dhcp *d);
+
 void dhcp_cli_init(void);
 
 #endif

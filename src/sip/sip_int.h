@@ -27,9 +27,18 @@ void sip_log_levels_update(void);
 /* The digest password: never printed, even if sofia-sip logs it. */
 void sip_log_set_secret(const char *password);
 
-/* A copy of one line of a SIP message fit for debug output: credentials
- * (Authorization/Proxy-Authorization response and cnonce values) removed.
- * Returns a newly allocated string. Pure, for tests. */
-char *sip_redact_line(const char *line);
+/* A copy of one line of a SIP message fit for debug output: the digest
+ * response of Authorization and Proxy-Authorization headers (what an
+ * offline guess of the password is checked against) removed.  Lines come
+ * one at a time, so *st carries what a line leaves open to the next: the
+ * header being an Authorization one (its folded continuation lines are
+ * indented deeper than it) and a response value still to come.  Start
+ * with (struct sip_redact){ 0 } for each message.  Returns a newly
+ * allocated string.  Pure, for tests and the SIP fuzzer. */
+struct sip_redact {
+	size_t auth_indent; /* the Authorization header's indent + 1; 0: none */
+	int pending;        /* 1: '=' next, 2: the value next, 3: inside its quotes */
+};
+char *sip_redact_line(const char *line, struct sip_redact *st);
 
 #endif

@@ -79,31 +79,95 @@ static bool on(struct debug_flag *f)
 	return debug_on(f) || debug_on(&sip_debug_all);
 }
 
-char *sip_redact_line(const char *line)
+static size_t token_len(const char *p)
 {
-	const char *p = line + strspn(line, " \t");
-	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0;
 
-	if (strncasecmp(p, "Authorization:", 14) != 0 &&
-	    strncasecmp(p, "Proxy-Authorization:", 20) != 0)
-		return xstrdup(line);
-	/* Keep the scheme, username, realm, uri; drop what proves the password. */
-	for (const char *s = line; *s;) {
-		const char *r = strcasestr(s, "response=");
-		if (!r) {
-			sb_puts(&sb, s);
+	while (p[n] && (strchr("-.!%*_+`'~", p[n]) || (p[n] >= '0' && p[n] <= '9') ||
+			((p[n] | 0x20) >= 'a' && (p[n] | 0x20) <= 'z')))
+		n++;
+	return n;
+}
+
+/* The rest of an Authorization header's line from p into sb, the response
+ * value replaced (RFC 3261 25.1: LWS may stand around '=' and fold). */
+static void redact_params(const char *p, struct sip_redact *st, struct strbuf *sb)
+{
+	while (*p) {
+		switch (st->pending) {
+		case 1: /* after "response" */
+			if (*p == ' ' || *p == '\t') {
+				sb_putc(sb, *p++);
+			} else if (*p == '=') {
+				sb_putc(sb, *p++);
+				st->pending = 2;
+			} else {
+				st->pending = 0;
+			}
+			break;
+		case 2: /* after '=' */
+			if (*p == ' ' || *p == '\t') {
+				sb_putc(sb, *p++);
+			} else if (*p == '"') {
+				sb_puts(sb, "<removed>");
+				p++;
+				st->pending = 3;
+			} else {
+				sb_puts(sb, "<removed>");
+				p += strcspn(p, ", \t");
+				st->pending = 0;
+			}
+			break;
+		case 3: /* inside the quoted value, which may fold */
+			if (*p == '\\' && p[1]) {
+				p += 2;
+			} else if (*p == '"') {
+				p++;
+				st->pending = 0;
+			} else {
+				p++;
+			}
+			break;
+		default: {
+			size_t n = token_len(p);
+			if (n == 8 && strncasecmp(p, "response", 8) == 0)
+				st->pending = 1;
+			if (n) {
+				sb_add(sb, p, n);
+				p += n;
+			} else {
+				sb_putc(sb, *p++);
+			}
 			break;
 		}
-		sb_add(&sb, s, (size_t)(r - s) + 9);
-		sb_puts(&sb, "<removed>");
-		s = r + 9;
-		if (*s == '"') {
-			const char *q = strchr(s + 1, '"');
-			s = q ? q + 1 : s + strlen(s);
-		} else {
-			s += strcspn(s, ", \t");
 		}
 	}
+}
+
+char *sip_redact_line(const char *line, struct sip_redact *st)
+{
+	size_t indent = strspn(line, " \t");
+	const char *p = line + indent;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!st->auth_indent || indent < st->auth_indent) {
+		/* Not a continuation: a header line starts "name SWS :" (the
+		 * colon may even come on a folded line: sofia-sip reads that
+		 * too). */
+		size_t n = token_len(p);
+		const char *colon = p + n + strspn(p + n, " \t");
+		st->auth_indent = 0;
+		st->pending = 0;
+		if (!n || (*colon != ':' && *colon) ||
+		    !((n == 13 && strncasecmp(p, "Authorization", 13) == 0) ||
+		      (n == 19 && strncasecmp(p, "Proxy-Authorization", 19) == 0)))
+			return xstrdup(line);
+		st->auth_indent = indent + 1;
+		p = *colon ? colon + 1 : colon;
+	}
+	/* Keep the scheme, username, realm, uri; drop what proves the password. */
+	sb_add(&sb, line, (size_t)(p - line));
+	redact_params(p, st, &sb);
 	return sb_steal(&sb);
 }
 
@@ -112,13 +176,14 @@ struct assembler {
 	struct strbuf sb;
 	const char *prefix;
 	struct debug_flag *flag; /* NULL: the level decides */
+	struct sip_redact redact; /* reset by the separator lines around each dump */
 };
 
-static __thread struct assembler msg_asm = { STRBUF_INIT, "SIP msg: ", &sip_debug_messages };
-static __thread struct assembler nua_asm = { STRBUF_INIT, "sofia nua: ", NULL };
+static __thread struct assembler msg_asm = { STRBUF_INIT, "SIP msg: ", &sip_debug_messages, { 0 } };
+static __thread struct assembler nua_asm = { STRBUF_INIT, "sofia nua: ", NULL, { 0 } };
 static const char nta_prefix[] = "sofia nta: ";
-static __thread struct assembler nta_asm = { STRBUF_INIT, nta_prefix, NULL };
-static __thread struct assembler tport_asm = { STRBUF_INIT, "sofia tport: ", NULL };
+static __thread struct assembler nta_asm = { STRBUF_INIT, nta_prefix, NULL, { 0 } };
+static __thread struct assembler tport_asm = { STRBUF_INIT, "sofia tport: ", NULL, { 0 } };
 
 /* The digest password, in case a sofia-sip log prints the NUTAG_AUTH()
  * tag it was handed: scrubbed from every line. */
@@ -145,7 +210,7 @@ static void scrub(char *line)
 
 static void emit(struct assembler *a)
 {
-	char *clean = sip_redact_line(sb_str(&a->sb));
+	char *clean = sip_redact_line(sb_str(&a->sb), &a->redact);
 	scrub(clean);
 	log_debug_line("%s%s", a->prefix, clean);
 	free(clean);
@@ -196,10 +261,12 @@ static void logger(void *stream, char const *fmt, va_list ap)
 		s += n;
 		if (*s == '\r' || *s == '\n') {
 			/* the separator lines of sofia's dump add nothing */
-			if (a->sb.len && strspn(sb_str(&a->sb), " -") != a->sb.len)
+			if (a->sb.len && strspn(sb_str(&a->sb), " -") != a->sb.len) {
 				emit(a);
-			else
+			} else {
 				sb_reset(&a->sb);
+				a->redact = (struct sip_redact){ 0 };
+			}
 			s += (*s == '\r' && s[1] == '\n') ? 2 : 1;
 		}
 	}

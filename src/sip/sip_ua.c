@@ -36,6 +36,7 @@
 #include "log/log.h"
 #include "sip/sip.h"
 #include "sip/sip_int.h"
+#include "sip/sip_msg.h"
 #include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
@@ -924,7 +925,8 @@ static void refresh_method(struct sip_call *c, const sip_t *sip)
  * it passes the offer rules for the authentication and IKE role this call
  * already uses and keeps the peer's address and port.  0, else the status
  * to refuse it with. */
-static int reoffer_check(const struct sip_call *c, const sip_t *sip, const char **why)
+int sip_reoffer_status(const char *local_sdp, bool remote_known, const char *remote_addr,
+		       uint16_t remote_port, const sip_t *sip, const char **why)
 {
 	struct sdp_ike me, peer;
 	enum sdp_error e;
@@ -940,7 +942,7 @@ static int reoffer_check(const struct sip_call *c, const sip_t *sip, const char 
 		*why = sdp_strerror(e);
 		return 488;
 	}
-	if (!c->local_sdp || sdp_parse(c->local_sdp, strlen(c->local_sdp), &me) != SDP_OK) {
+	if (!local_sdp || sdp_parse(local_sdp, strlen(local_sdp), &me) != SDP_OK) {
 		*why = "no session description of ours";
 		return 488;
 	}
@@ -948,11 +950,17 @@ static int reoffer_check(const struct sip_call *c, const sip_t *sip, const char 
 				 me.setup == SDP_SETUP_ACTIVE ? SDP_ROLE_ACTIVE : SDP_ROLE_PASSIVE, why);
 	if (rc)
 		return rc;
-	if (c->remote_known && (strcmp(peer.addr, c->remote_addr) != 0 || peer.port != c->remote_port)) {
+	if (remote_known && (strcmp(peer.addr, remote_addr) != 0 || peer.port != remote_port)) {
 		*why = "it moves the peer's IKE address or port";
 		return 488;
 	}
 	return 0;
+}
+
+static int reoffer_check(const struct sip_call *c, const sip_t *sip, const char **why)
+{
+	return sip_reoffer_status(c->local_sdp, c->remote_known, c->remote_addr, c->remote_port, sip,
+				  why);
 }
 
 /* A re-INVITE or UPDATE in an established call: a session refresh, or a
@@ -982,20 +990,53 @@ static void on_refresh_request(struct sip_ua *ua, nua_handle_t *nh, struct sip_c
 		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(ua->nua), TAG_END());
 }
 
+bool sip_body_not_sdp(const sip_t *sip)
+{
+	return has_body(sip) && !body_is_sdp(sip);
+}
+
+void sip_invite_parties(const sip_t *sip, struct sip_event *ev)
+{
+	const char *pai, *called;
+	char *s;
+
+	/* The caller as the network asserts it (TS-1017 II F3), else From. */
+	pai = find_unknown(sip, "P-Asserted-Identity");
+	if (!pai || !sip_uri_number(pai, ev->caller, sizeof(ev->caller))) {
+		ev->caller[0] = '\0';
+		if (sip->sip_from) {
+			s = url_as_string(NULL, sip->sip_from->a_url);
+			if (s)
+				sip_uri_number(s, ev->caller, sizeof(ev->caller));
+			su_free(NULL, s);
+		}
+	}
+	called = find_unknown(sip, "P-Called-Party-ID");
+	if (!called || !sip_uri_number(called, ev->callee, sizeof(ev->callee))) {
+		ev->callee[0] = '\0';
+		const url_t *u = sip->sip_to ? sip->sip_to->a_url : NULL;
+		if (!u || !u->url_user)
+			u = sip->sip_request ? sip->sip_request->rq_url : NULL;
+		if (u && (s = url_as_string(NULL, u))) {
+			sip_uri_number(s, ev->callee, sizeof(ev->callee));
+			su_free(NULL, s);
+		}
+	}
+	fill_sdp(ev, sip);
+}
+
 static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t *sip)
 {
 	struct sip_event ev = { .type = SIP_EV_CALL_OFFERED };
 	uint32_t id = atomic_fetch_add(&ua->next_call, 1);
 	struct sip_call *c;
-	const char *pai, *called;
-	char *s;
 
 	if (ua->stopping || ua->nua_shutting) {
 		nua_respond(nh, 503, "Service Unavailable", TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}
-	if (has_body(sip) && !body_is_sdp(sip)) {
+	if (sip_body_not_sdp(sip)) {
 		/* RFC 3261 21.4.16: only SDP here. */
 		log_msg("SIP", SEV_WARNING, "BAD_OFFER",
 			"INVITE (call-id %s) refused 415: body is %s, not application/sdp",
@@ -1018,29 +1059,7 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 		copy_str(c->call_id, sizeof(c->call_id), sip->sip_call_id->i_id);
 	ev.call = id;
 	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
-	/* The caller as the network asserts it (TS-1017 II F3), else From. */
-	pai = find_unknown(sip, "P-Asserted-Identity");
-	if (!pai || !sip_uri_number(pai, ev.caller, sizeof(ev.caller))) {
-		ev.caller[0] = '\0';
-		if (sip->sip_from) {
-			s = url_as_string(NULL, sip->sip_from->a_url);
-			if (s)
-				sip_uri_number(s, ev.caller, sizeof(ev.caller));
-			su_free(NULL, s);
-		}
-	}
-	called = find_unknown(sip, "P-Called-Party-ID");
-	if (!called || !sip_uri_number(called, ev.callee, sizeof(ev.callee))) {
-		ev.callee[0] = '\0';
-		const url_t *u = sip->sip_to ? sip->sip_to->a_url : NULL;
-		if (!u || !u->url_user)
-			u = sip->sip_request ? sip->sip_request->rq_url : NULL;
-		if (u && (s = url_as_string(NULL, u))) {
-			sip_uri_number(s, ev.callee, sizeof(ev.callee));
-			su_free(NULL, s);
-		}
-	}
-	fill_sdp(&ev, sip);
+	sip_invite_parties(sip, &ev);
 	remember_peer(c, &ev);
 	refresh_method(c, sip);
 	sip_dbg_calls("SIP call 0x%08X offered: caller %s callee %s call-id %s sdp %s", id,

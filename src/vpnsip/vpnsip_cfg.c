@@ -156,19 +156,29 @@ static void number_del(struct vpnsip_cfg *c, const char *num)
 		set_str(&c->addr_iface, NULL);
 }
 
-/* The first tunnel whose line uses local number num, or NULL. */
-static struct iface_cfg *tunnel_using(struct config *cfg, const char *num)
+/* The first tunnel whose line uses local number num (another number when
+ * other is set), or NULL. */
+static struct iface_cfg *tunnel_numbered(struct config *cfg, const char *num, bool other,
+					 const char **its)
 {
 	size_t n;
 	struct iface_cfg **ifs = iface_sorted(&cfg->ifaces, &n), *found = NULL;
 
 	for (size_t i = 0; i < n && !found; i++) {
 		const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifs[i]);
-		if (t && (!num || strcmp(t->local_number, num) == 0))
+		if (t && (!num || (strcmp(t->local_number, num) == 0) != other)) {
 			found = ifs[i];
+			if (its)
+				*its = t->local_number;
+		}
 	}
 	free(ifs);
 	return found;
+}
+
+static struct iface_cfg *tunnel_using(struct config *cfg, const char *num)
+{
+	return tunnel_numbered(cfg, num, false, NULL);
 }
 
 /* "vpn-sip local-number N address ipv4 IF", once per number (issue 9
@@ -206,6 +216,14 @@ static int cmd_local_number(struct cli_exec *x)
 	    !(c->n_numbers == 1 && strcmp(c->numbers[0], num) == 0))
 		return cli_error(x, "Every VPN-SIP local number uses the address of %s: "
 				 "remove the other numbers first to change it", c->addr_iface);
+	/* Tunnel lines typed while no number was configured (or kept by "no
+	 * vpn-sip local-number"): from the first number on, each tunnel's must
+	 * be a global one, as the tunnel line checks when it is read back. */
+	const char *its = NULL;
+	struct iface_cfg *other = c->n_numbers ? NULL : tunnel_numbered(cfg_of(x), num, true, &its);
+	if (other)
+		return cli_error(x, "%s has VPN-SIP local number %s: the first global number must be "
+				 "the tunnels' one; change the tunnels' lines first", other->name, its);
 	if (!vpnsip_cfg_has_number(c, num))
 		number_add(c, num);
 	set_str(&c->addr_iface, ifname);
@@ -284,14 +302,13 @@ static int cmd_sip_credentials(struct cli_exec *x)
 	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
 	if (type && strcmp(type, "7") == 0) {
 		plain = secret_type7_decode(pw);
-		bool printable = plain && *plain;
-		for (const char *p = plain; printable && *p; p++)
-			printable = *p > ' ' && *p < 127;
-		if (!printable) {
+		if (!secret_text_ok(plain)) {
 			free(plain);
 			return cli_error(x, "Invalid encrypted password");
 		}
 	} else {
+		if (!secret_text_ok(pw))
+			return cli_error(x, "Invalid password: printable ASCII characters only");
 		plain = xstrdup(pw);
 	}
 	set_str(&c->username, cli_arg(x, "user"));
