@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -273,8 +274,9 @@ static int cmd_write_memory(struct cli_exec *x)
 	if (config_save_file(env->cfg, env->startup_path) < 0)
 		return cli_error(x, "Could not write %s: %s", env->startup_path, strerror(errno));
 	log_msg("SYS", SEV_NOTICE, "CONFIG_SAVED", "Configuration saved to %s by %s",
-		env->startup_path, cli_session_name(x->s));
+		env->startup_path, cli_session_who(x->s));
 	cli_out(x, "[OK]\n");
+	config_archive_after_write(x);
 	return CLI_OK;
 }
 
@@ -299,16 +301,39 @@ static int cmd_show_startup(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static bool erase_startup(struct config_env *env, struct cli_session *s, struct strbuf *out)
+{
+	if (unlink(env->startup_path) < 0 && errno != ENOENT) {
+		sb_printf(out, "%% Could not erase %s: %s\n", env->startup_path, strerror(errno));
+		return false;
+	}
+	sb_puts(out, "[OK]\nErase of nvram: complete\n");
+	log_msg("SYS", SEV_NOTICE, "NV_ERASE", "startup-config erased by %s", cli_session_who(s));
+	return true;
+}
+
+/* IOS's [confirm]: Return or "y" erases, anything else keeps the file; a
+ * script that ends before answering keeps it too. */
+static bool erase_confirm(struct cli_session *s, const char *line, void *arg, struct strbuf *out)
+{
+	if (!line)
+		return true;
+	if (!*line || strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
+		erase_startup(cli_session_app(s), s, out);
+	else
+		sb_puts(out, "% Erase of nvram aborted\n");
+	return true;
+}
+
 static int cmd_erase_startup(struct cli_exec *x)
 {
-	struct config_env *env = cfg_env(x);
-
 	if (startup_file_busy(x))
 		return CLI_ERR_FAILED;
-	if (unlink(env->startup_path) < 0 && errno != ENOENT)
-		return cli_error(x, "Could not erase %s: %s", env->startup_path, strerror(errno));
-	cli_out(x, "[OK]\nErase of nvram: complete\n");
-	log_msg("SYS", SEV_NOTICE, "NV_ERASE", "startup-config erased by %s", cli_session_name(x->s));
+	if (cli_has(x, "force"))
+		return erase_startup(cfg_env(x), x->s, x->out) ? CLI_OK : CLI_ERR_FAILED;
+	cli_read_more(x, "Erasing the nvram filesystem will remove all configuration files! "
+			 "Continue? [confirm]",
+		      erase_confirm, NULL);
 	return CLI_OK;
 }
 
@@ -396,7 +421,9 @@ static const struct cli_cmd system_cmds[] = {
 	  "Copy from one file to another\ncopy from current system configuration\n"
 	  "copy to startup configuration",
 	  cmd_write_memory, CLI_PRIV },
-	{ "exec", "erase startup-config", "Erase a filesystem\nErase contents of configuration memory",
+	{ "exec", "erase startup-config [force]",
+	  "Erase a filesystem\nErase contents of configuration memory\n"
+	  "Do not ask for confirmation (scripts)",
 	  cmd_erase_startup, CLI_PRIV },
 };
 

@@ -63,24 +63,12 @@ bool crypto_master_key_present(const struct crypto_cfg *c)
 
 static int master_write(const struct crypto_cfg *c, const char *key)
 {
-	char *path = master_path(c), *tmp;
-	int fd, rc = -1;
+	char *path = master_path(c);
+	int rc;
 
 	if (!path)
 		return -1;
-	tmp = xasprintf("%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		size_t len = strlen(key);
-		if (fchmod(fd, 0600) == 0 && write(fd, key, len) == (ssize_t)len && fsync(fd) == 0)
-			rc = 0;
-		close(fd);
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
+	rc = config_file_write_atomic(path, key, strlen(key), 0600);
 	free(path);
 	return rc;
 }

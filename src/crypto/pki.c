@@ -113,24 +113,11 @@ static int mkdirs(const struct crypto_cfg *c)
 	return 0;
 }
 
-/* Write PEM text atomically with mode 0600. */
+/* PEM text, atomically, owner only: a kill at any moment leaves the old
+ * file or the new one. */
 static int write_file(const char *path, const char *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc = -1;
-
-	if (fd >= 0) {
-		if (fchmod(fd, 0600) == 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0)
-			rc = 0;
-		close(fd);
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	return config_file_write_atomic(path, data, len, 0600);
 }
 
 static X509 *read_cert_file(const char *path)
