@@ -4,7 +4,7 @@ directory is 0700, kill -9 at any moment of write memory, crypto pki enroll
 or a master-key change leaves the old or the new file), SIGHUP and configure
 replace replace rather than merge (checked whole first, the difference
 applied, access lists and IP SLA included), the archive, erase's [confirm],
-and vpnsipd -t touching nothing."""
+vpnsipd -t touching nothing, and type 6 for every stored secret."""
 import os
 import pathlib
 import random
@@ -356,3 +356,40 @@ def test_check_only_runs_no_exec_command(build, netns, tmp_path):
     entries = netns.run("conntrack", "-L").stdout
     assert "sport=5555" in entries, entries
 
+
+# ---- secrets at rest ----------------------------------------------------------------
+
+def test_type6_for_every_stored_secret(build, daemon_factory):
+    d = daemon_factory(build, "hostname vault\nservice password-encryption\n").start()
+    secrets = {"enable": "Enable-Pw-8181", "sip": "Sip-Digest-8282",
+               "psk": "Psk-Secret-8383-long-enough"}
+    d.sh("configure terminal", "key config-key password-encrypt Master-Key-123",
+         "password encryption aes", f"enable password {secrets['enable']}",
+         f"vpn-sip sip-credentials username 0311111111 password {secrets['sip']}",
+         "crypto ikev2 keyring K", "peer P", "address 192.0.2.1",
+         f"pre-shared-key {secrets['psk']}", "end", "write memory")
+    saved = pathlib.Path(d.config).read_text()
+    for s in secrets.values():
+        assert s not in saved, s
+    assert re.search(r"^enable password 6 [A-Za-z0-9+/]+$", saved, re.M), saved
+    assert re.search(r"^vpn-sip sip-credentials username 0311111111 password 6 [A-Za-z0-9+/]+$",
+                     saved, re.M), saved
+    assert re.search(r"^  pre-shared-key 6 [A-Za-z0-9+/]+$", saved, re.M), saved
+    assert not re.search(r"(password|pre-shared-key) 7 ", saved), saved
+    # it boots back: the same state directory, the same secrets
+    before = running(d)
+    d.stop()
+    d.logf.close()
+    d.start()
+    assert running(d) == before
+    d.sh("configure terminal", "no password encryption aes", "no service password-encryption",
+         "end")
+    clear = running(d)
+    for s in secrets.values():
+        assert s in clear, (s, clear)
+    # a type 6 secret from another master key is refused, with the line
+    bad = saved.replace("Master", "x").replace("enable password 6 ", "enable password 6 AAAA")
+    pathlib.Path(d.config).write_text(bad)
+    r = subprocess.run([str(build / "vpnsipd"), "-t", "-D", d.state, "-f", d.config],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and re.search(r"vpnsipd.conf:\d+: % ", r.stderr), r.stderr

@@ -89,6 +89,27 @@ void config_write(const struct config *cfg, struct strbuf *out);
 /* "show running-config": header plus text. */
 void config_show_running(const struct config *cfg, struct strbuf *out);
 
+/* The configuration text with every secret replaced by "<removed>" (what
+ * sessions below privilege 15 see), and whether such a text is being
+ * written (for the writers of secrets). */
+void config_show_running_masked(const struct config *cfg, struct strbuf *out);
+bool config_write_masked(void);
+
+/* Reversible secrets of the configuration text (pre-shared keys, the SIP
+ * digest password, the enable password): type 6 when "password encryption
+ * aes" is on and a master key exists, else type 7 under "service
+ * password-encryption", else clear; "<removed>" in a masked text.  The
+ * crypto component provides type 6 through a codec; without one, 0 and 7. */
+void config_secret_write(const struct config *cfg, const char *plain, struct strbuf *out);
+/* A command's TYPE and TEXT (type NULL or "0": clear) to the clear secret;
+ * NULL after writing an error into x. */
+char *config_secret_decode(struct cli_exec *x, const char *type, const char *text);
+struct config_secret_codec {
+	void (*write)(const struct config *cfg, const char *plain, struct strbuf *out);
+	char *(*decode)(struct cli_exec *x, const char *type, const char *text);
+};
+void config_secret_set_codec(const struct config_secret_codec *codec);
+
 /* Run one line through the session and keep the bookkeeping (last change,
  * "debug config" lines without secrets). */
 void config_exec_line(struct config_env *env, struct cli_session *s, const char *line,

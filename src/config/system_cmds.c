@@ -158,20 +158,11 @@ static int cmd_enable_password(struct cli_exec *x)
 		sys->enable_password = NULL;
 		return CLI_OK;
 	}
-	const char *type = cli_arg(x, "type");
-	const char *pw = cli_arg(x, "value");
-	if (type && strcmp(type, "7") == 0) {
-		plain = secret_type7_decode(pw);
-		bool printable = plain && *plain;
-		for (const char *c = plain; printable && *c; c++)
-			printable = *c > ' ' && *c < 127;
-		if (!printable) {
-			free(plain);
-			return cli_error(x, "Invalid encrypted password");
-		}
-	} else {
-		plain = xstrdup(pw);
-	}
+	plain = config_secret_decode(x, cli_arg(x, "type"), cli_arg(x, "value"));
+	if (!plain)
+		return CLI_ERR_FAILED;
+	if (sys->enable_password)
+		explicit_bzero(sys->enable_password, strlen(sys->enable_password));
 	free(sys->enable_password);
 	sys->enable_password = plain;
 	return CLI_OK;
@@ -353,17 +344,14 @@ static void write_system(const struct config *cfg, struct strbuf *out)
 	if (cfg->sys.password_encryption)
 		sb_puts(out, "service password-encryption\n!\n");
 	sb_printf(out, "hostname %s\n!\n", config_hostname(cfg));
-	if (cfg->sys.enable_secret)
+	if (cfg->sys.enable_secret && config_write_masked())
+		sb_printf(out, "enable secret %.1s <removed>\n", cfg->sys.enable_secret);
+	else if (cfg->sys.enable_secret)
 		sb_printf(out, "enable secret %s\n", cfg->sys.enable_secret);
 	if (cfg->sys.enable_password) {
-		if (cfg->sys.password_encryption) {
-			char *enc = secret_type7_encode(cfg->sys.enable_password,
-							(unsigned)strlen(cfg->sys.enable_password));
-			sb_printf(out, "enable password 7 %s\n", enc);
-			free(enc);
-		} else {
-			sb_printf(out, "enable password %s\n", cfg->sys.enable_password);
-		}
+		sb_puts(out, "enable password ");
+		config_secret_write(cfg, cfg->sys.enable_password, out);
+		sb_putc(out, '\n');
 	}
 	if (cfg->sys.enable_secret || cfg->sys.enable_password)
 		sb_puts(out, "!\n");
@@ -397,9 +385,10 @@ static const struct cli_cmd system_cmds[] = {
 	  "Specifies a SCRYPT HASHED secret will follow\nThe secret",
 	  cmd_enable_secret, CLI_SECRET },
 	{ "config", "no enable secret", NO, cmd_enable_secret, 0 },
-	{ "config", "enable password [<0|7>$type] WORD$value",
+	{ "config", "enable password [<0|6|7>$type] WORD$value",
 	  "\nAssign the privileged level password\n"
 	  "Specifies an UNENCRYPTED password will follow\n"
+	  "Specifies an ENCRYPTED password will follow (AES, password encryption aes)\n"
 	  "Specifies a HIDDEN password will follow\nThe password",
 	  cmd_enable_password, CLI_SECRET },
 	{ "config", "no enable password", NO, cmd_enable_password, 0 },

@@ -214,14 +214,20 @@ char *crypto_key_decode(struct cli_exec *x, const char *type, const char *text)
 	}
 	const char *why;
 	plain = crypto_type6_decode(c, text, &why);
-	if (!plain && c->check_only && strstr(why, "master key"))
-		return xstrdup(text); /* -t has no state directory: syntax only */
+	if (!plain && c->check_only && !c->state_dir && strstr(why, "master key"))
+		return xstrdup(text); /* -t without -D: no master key to try, syntax only */
 	if (!plain)
 		cli_error(x, "%s", why);
 	return plain;
 }
 
 void crypto_key_write(const struct config *cfg, const char *plain, struct strbuf *out)
+{
+	config_secret_write(cfg, plain, out);
+}
+
+/* The configuration's codec of reversible secrets: type 6 is ours. */
+static void secret_write(const struct config *cfg, const char *plain, struct strbuf *out)
 {
 	const struct crypto_cfg *c = crypto_model_get(cfg);
 
@@ -368,8 +374,27 @@ static const struct cli_cmd key_cmds[] = {
 };
 
 void crypto_key_cmds_init(void);
+/* Passwords (SIP digest, enable password) decode as keys do; IOS words a
+ * bad type 7 password its own way. */
+static char *secret_decode(struct cli_exec *x, const char *type, const char *text)
+{
+	if (type && strcmp(type, "7") == 0) {
+		char *plain = secret_type7_decode(text);
+		if (!printable(plain)) {
+			free(plain);
+			cli_error(x, "Invalid encrypted password");
+			return NULL;
+		}
+		return plain;
+	}
+	return crypto_key_decode(x, type, text);
+}
+
 void crypto_key_cmds_init(void)
 {
+	static const struct config_secret_codec codec = { secret_write, secret_decode };
+
+	config_secret_set_codec(&codec);
 	CLI_INSTALL(key_cmds);
 	config_section_register(15, "password-encryption", write_password_encryption);
 }
