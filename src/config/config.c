@@ -197,7 +197,7 @@ void config_exec_line(struct config_env *env, struct cli_session *s, const char 
 		struct config *cfg = env->cfg;
 		cfg->last_change = time(NULL);
 		free(cfg->last_change_by);
-		cfg->last_change_by = xstrdup(cli_session_name(s));
+		cfg->last_change_by = xstrdup(cli_session_user(s));
 		if (loggable)
 			log_debug_line("CONFIG: %s: %s", cli_session_name(s), loggable);
 	}

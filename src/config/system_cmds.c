@@ -195,7 +195,7 @@ static bool enable_more(struct cli_session *s, const char *line, void *arg, stru
 	}
 	if (++t->attempts >= 3) {
 		sb_puts(out, "% Bad secrets\n");
-		log_msg("SYS", SEV_NOTICE, "AUTH_FAIL", "enable failed on %s", cli_session_name(s));
+		log_msg("SYS", SEV_NOTICE, "AUTH_FAIL", "enable failed by %s", cli_session_who(s));
 		free(t);
 		return true;
 	}
@@ -207,6 +207,10 @@ static int cmd_enable(struct cli_exec *x)
 	struct config *cfg = cfg_of(x);
 
 	if (!cfg->sys.enable_secret && !cfg->sys.enable_password) {
+		/* root's shell is the console; anyone else is a vty, where IOS
+		 * refuses enable without a password */
+		if (!cli_session_trusted(x->s))
+			return cli_error(x, "No password set");
 		cli_session_set_priv(x->s, 15);
 		return CLI_OK;
 	}
@@ -240,7 +244,12 @@ static int cmd_show_running(struct cli_exec *x)
 		sb_free(&body);
 		return CLI_OK;
 	}
-	config_show_running(cfg, x->out);
+	/* below privilege 15 (the read-only group): no secret, not even a
+	 * hash or an encrypted one */
+	if (cli_session_priv(x->s) < 15)
+		config_show_running_masked(cfg, x->out);
+	else
+		config_show_running(cfg, x->out);
 	return CLI_OK;
 }
 
@@ -398,7 +407,7 @@ static const struct cli_cmd system_cmds[] = {
 	{ "exec", "show running-config [interface IFNAME$ifname]",
 	  "Show running system information\nCurrent operating configuration\n"
 	  "Show interface configuration\nInterface name",
-	  cmd_show_running, CLI_PRIV },
+	  cmd_show_running, 0 },
 	{ "exec", "show startup-config", "\nContents of startup configuration", cmd_show_startup,
 	  CLI_PRIV },
 	{ "exec", "show version", "\nSystem hardware and software status", cmd_show_version, 0 },

@@ -261,7 +261,7 @@ void crypto_warn_short_psk(struct cli_exec *x, const char *key)
 	log_msg("CRYPTO", SEV_WARNING, "WEAK_PSK",
 		"A pre-shared key of %zu characters was configured by %s: its SIP fingerprint can be "
 		"brute-forced offline (use %d or more characters)",
-		strlen(key), cli_session_name(x->s), CRYPTO_PSK_WARN_MIN_LEN);
+		strlen(key), cli_session_who(x->s), CRYPTO_PSK_WARN_MIN_LEN);
 }
 
 /* ---- key config-key password-encrypt / password encryption aes ------------------------------- */
@@ -291,7 +291,7 @@ static int set_master(struct cli_exec *x, struct cli_session *s, const char *key
 		return CLI_ERR_FAILED;
 	}
 	log_msg("CRYPTO", SEV_NOTICE, "MASTER_KEY", "Master key for type 6 encryption set by %s",
-		cli_session_name(s));
+		cli_session_who(s));
 	crypto_changed(env->cfg);
 	return CLI_OK;
 }
