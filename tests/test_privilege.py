@@ -1,5 +1,6 @@
-"""Who may do what, seen from outside the daemon: the control socket's
-privilege decided from the peer's
+"""Least privilege and who may do what, seen from outside the daemon:
+/proc/PID of every thread (capabilities, no-new-privs, seccomp), the core
+limit, and the control socket's privilege decided from the peer's
 credentials (root: 15; group vpnsip: 1 with secrets masked, enable with the
 enable secret; anyone else: no connection), one HELLO per connection, and
 the log naming the Unix user and the shell's pid."""
@@ -67,6 +68,45 @@ def start_with_core_allowed(d, env=None):
 def daemon_pid(d):
     # "ip netns exec" execs vpnsipd: same pid
     return d.proc.pid
+
+
+# ---- capabilities, no-new-privs, seccomp, core dumps -------------------------
+
+def test_every_thread_keeps_three_capabilities_and_no_core(build, daemon_factory):
+    d = daemon_factory(build, SECRETS)
+    start_with_core_allowed(d)
+    pid = daemon_pid(d)
+    tasks = os.listdir(f"/proc/{pid}/task")
+    # the main loop, the SIP thread, libcharon's workers, the data plane
+    assert len(tasks) >= 4, tasks
+    for tid in tasks:
+        st = status_fields(f"/proc/{pid}/task/{tid}/status")
+        assert int(st["CapEff"], 16) == KEPT, (tid, st["CapEff"])
+        assert int(st["CapPrm"], 16) == KEPT, (tid, st["CapPrm"])
+        assert int(st["CapBnd"], 16) == KEPT, (tid, st["CapBnd"])
+        assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
+        assert st["NoNewPrivs"] == "1", (tid, st)
+        assert st["Seccomp"] == "2", (tid, st)  # filter mode
+    limits = pathlib.Path(f"/proc/{pid}/limits").read_text()
+    assert re.search(r"^Max core file size\s+0\s+0\s+bytes", limits, re.M), limits
+    log = d.sh("show logging").stdout
+    assert ("%SYS-6-PRIVILEGE: Running with capabilities cap_net_admin,cap_net_raw,"
+            "cap_net_bind_service, no-new-privs, core dumps off, seccomp allow-list") in log, log
+    # it still does its work: a change reaches the kernel, write memory works
+    d.sh("configure terminal", "interface Loopback7", "ip address 192.0.2.7 255.255.255.255",
+         "end", "write memory")
+    assert "192.0.2.7/32" in d.netns.addrs("Loopback7")
+    assert d.stop() == 0, d.log.read_text()
+
+
+def test_core_dumps_only_when_asked(build, daemon_factory):
+    d = daemon_factory(build, "hostname cored\n")
+    start_with_core_allowed(d, {"VPNSIP_COREDUMP": "1"})
+    limits = pathlib.Path(f"/proc/{daemon_pid(d)}/limits").read_text()
+    # the hard limit is left alone (the sanitizer build lowers the soft one itself)
+    assert re.search(r"^Max core file size\s+\S+\s+unlimited", limits, re.M), limits
+    assert "core dumps allowed (VPNSIP_COREDUMP)" in d.sh("show logging").stdout
+    assert d.stop() == 0
 
 
 # ---- the control socket: privilege from the peer's credentials -----------------

@@ -21,6 +21,7 @@
 #include "crypto/crypto.h"
 #include "config/runtime.h"
 #include "daemon/control.h"
+#include "daemon/privilege.h"
 #include "dataplane/dataplane.h"
 #include "ike/ike.h"
 #include "net/iface_kernel.h"
@@ -300,6 +301,9 @@ int main(int argc, char **argv)
 	}
 	if (!foreground)
 		daemonize();
+	/* Before the first thread: capabilities and the filter are per
+	 * thread, and inherited. */
+	privilege_restrict();
 	d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)
