@@ -123,7 +123,7 @@ def test_sighup_reapplies_the_startup_config(build, daemon_factory):
     assert "hostname branchB" in run and "interface Loopback5" in run
     assert "Loopback5" in d.netns.links()
     log = d.sh("show logging").stdout
-    assert "%SYS-5-CONFIG_LOAD: Reloaded" in log
+    assert "%SYS-5-CONFIG_REPLACE: Running configuration replaced with" in log, log
     # a configuration change, as IOS logs one: RELOAD means a reboot to a
     # network manager
     assert f"%SYS-5-CONFIG_I: Configured from {d.config} by SIGHUP" in log, log
@@ -224,7 +224,7 @@ def test_write_memory_roundtrip(build, daemon_factory, tmp_path):
     d2 = daemon_factory(build, config_path=d.config, name="second").start()
     assert body(d2.running_config()) == body(d.running_config())
     # and its enable secret works from a fresh (user EXEC) session
-    d2.sh("erase startup-config")
+    d2.sh("erase startup-config force")
     assert not os.path.exists(d.config)
     assert "startup-config is not present" in d2.sh("show startup-config", check=False).stdout
 
@@ -263,11 +263,13 @@ def test_write_memory_is_atomic_under_kill(build, daemon_factory):
         assert m and (m.group(1) in attempted or m.group(1) == "branchA"), text
         r = subprocess.run([str(d.build / "vpnsipd"), "-t", "-f", d.config], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
-        leftovers = [p for p in os.listdir(os.path.dirname(d.config)) if p.startswith("vpnsipd.conf.")]
+        leftovers = [p for p in os.listdir(os.path.dirname(d.config))
+                     if p.startswith(".vpnsipd-tmp.vpnsipd.conf.")]
         assert len(leftovers) <= 1  # at most the one write that was killed
         d.start()
         # the restarted daemon removes it
-        assert not [p for p in os.listdir(os.path.dirname(d.config)) if p.startswith("vpnsipd.conf.")]
+        assert not [p for p in os.listdir(os.path.dirname(d.config))
+                    if p.startswith(".vpnsipd-tmp.")]
 
 
 # ---- logging, debugging, monitor, secrets ------------------------------------------

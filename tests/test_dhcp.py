@@ -97,6 +97,13 @@ def test_lease_options_and_changes(build, lab, tmp_path):
         # supervision: a killed client comes back and keeps the lease
         pids = dhclients(d)
         assert len(pids) == 1, pids
+        # the client got its lease with the daemon's three capabilities and
+        # nothing more, under its system call filter
+        st = dict(l.split(":\t", 1) for l in open("/proc/%d/status" % pids[0]).read().splitlines()
+                  if ":\t" in l)
+        for k in ("CapEff", "CapPrm", "CapBnd"):
+            assert int(st[k], 16) == 0x3400, (k, st[k])  # NET_ADMIN, NET_RAW, NET_BIND_SERVICE
+        assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2", st
         os.kill(pids[0], 9)
         labctl.wait_for(lambda: "DHCP client exited" in d.sh("show logging").stdout, 5,
                         what="the client's death noticed")

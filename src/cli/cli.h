@@ -107,6 +107,18 @@ bool cli_session_monitor(const struct cli_session *s);
 /* Name used in log messages about this session ("vty0", "console"). */
 void cli_session_set_name(struct cli_session *s, const char *name);
 const char *cli_session_name(const struct cli_session *s);
+/* The Unix user behind a shell's session (from the control socket's peer
+ * credentials), after cli_session_set_name().  who: "alice on vty3 (pid
+ * 1234)", what logs of changes name; trusted: root, for whom "enable" needs
+ * no password when none is configured (as on a console).  Sessions without
+ * a user (the startup file, unit tests) are trusted and named by name. */
+void cli_session_set_user(struct cli_session *s, const char *user, long pid, bool trusted);
+const char *cli_session_user(const struct cli_session *s);
+const char *cli_session_who(const struct cli_session *s);
+bool cli_session_trusted(const struct cli_session *s);
+/* Exec commands (typed, or "do" in a configuration mode) are matched and
+ * checked but not run: for files checked with vpnsipd -t. */
+void cli_session_set_exec_dry_run(struct cli_session *s, bool on);
 
 struct cli_result {
 	enum cli_status status;

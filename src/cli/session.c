@@ -36,6 +36,10 @@ struct cli_session {
 	char *more_prompt;
 	bool more_hidden;
 	bool unsupported_block; /* inside a sub-mode block of a planned feature */
+	bool exec_dry_run;      /* exec commands are checked, never run */
+	char *user;             /* who is behind the session, for logs */
+	char *who;
+	bool trusted;           /* root: enable needs no password when none is set */
 };
 
 struct cli_session *cli_session_new(void *app, int priv)
@@ -60,6 +64,8 @@ void cli_session_free(struct cli_session *s)
 	for (int i = 0; i < s->depth; i++)
 		free(s->stack[i].key);
 	free(s->name);
+	free(s->user);
+	free(s->who);
 	free(s->more_prompt);
 	free(s);
 }
@@ -79,6 +85,36 @@ void cli_session_set_name(struct cli_session *s, const char *name)
 {
 	free(s->name);
 	s->name = xstrdup(name);
+}
+
+void cli_session_set_user(struct cli_session *s, const char *user, long pid, bool trusted)
+{
+	free(s->user);
+	free(s->who);
+	s->user = xstrdup(user);
+	s->who = pid > 0 ? xasprintf("%s on %s (pid %ld)", user, s->name, pid)
+			 : xasprintf("%s on %s", user, s->name);
+	s->trusted = trusted;
+}
+
+const char *cli_session_user(const struct cli_session *s)
+{
+	return s->user ? s->user : s->name;
+}
+
+const char *cli_session_who(const struct cli_session *s)
+{
+	return s->who ? s->who : s->name;
+}
+
+bool cli_session_trusted(const struct cli_session *s)
+{
+	return s->user ? s->trusted : true;
+}
+
+void cli_session_set_exec_dry_run(struct cli_session *s, bool on)
+{
+	s->exec_dry_run = on;
 }
 
 const char *cli_session_node(const struct cli_session *s)
@@ -551,6 +587,13 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 		s->unsupported_block = false;
 	res->cmd = m.leaf->cmd;
 	res->config_node = is_config_node(r.node);
+	if (s->exec_dry_run && !is_config_node(r.node)) {
+		/* checked, not run: "do clear ..." in a file being checked
+		 * must not touch the system */
+		match_result_free(&m);
+		resolved_free(&r);
+		return;
+	}
 	if (r.pipe) {
 		struct cli_filter f;
 		size_t bad;

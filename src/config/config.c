@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "config/secret.h"
 #include "log/debug.h"
 
 static struct debug_flag debug_config = {
@@ -121,6 +122,56 @@ void config_write(const struct config *cfg, struct strbuf *out)
 	sb_puts(out, "end\n");
 }
 
+static bool masking; /* main thread only, like the model */
+
+bool config_write_masked(void)
+{
+	return masking;
+}
+
+void config_show_running_masked(const struct config *cfg, struct strbuf *out)
+{
+	masking = true;
+	config_show_running(cfg, out);
+	masking = false;
+}
+
+static const struct config_secret_codec *secret_codec;
+
+void config_secret_set_codec(const struct config_secret_codec *codec)
+{
+	secret_codec = codec;
+}
+
+void config_secret_write(const struct config *cfg, const char *plain, struct strbuf *out)
+{
+	if (masking) {
+		sb_puts(out, "<removed>");
+	} else if (secret_codec) {
+		secret_codec->write(cfg, plain, out);
+	} else if (cfg->sys.password_encryption) {
+		char *enc = secret_type7_encode(plain, (unsigned)strlen(plain));
+		sb_printf(out, "7 %s", enc);
+		free(enc);
+	} else {
+		sb_puts(out, plain);
+	}
+}
+
+char *config_secret_decode(struct cli_exec *x, const char *type, const char *text)
+{
+	char *plain;
+
+	if (secret_codec)
+		return secret_codec->decode(x, type, text);
+	if (!type || strcmp(type, "0") == 0)
+		return xstrdup(text);
+	if (strcmp(type, "7") == 0 && (plain = secret_type7_decode(text)) && *plain)
+		return plain;
+	cli_error(x, "Invalid encrypted password");
+	return NULL;
+}
+
 void config_show_running(const struct config *cfg, struct strbuf *out)
 {
 	struct strbuf body = STRBUF_INIT;
@@ -146,7 +197,7 @@ void config_exec_line(struct config_env *env, struct cli_session *s, const char 
 		struct config *cfg = env->cfg;
 		cfg->last_change = time(NULL);
 		free(cfg->last_change_by);
-		cfg->last_change_by = xstrdup(cli_session_name(s));
+		cfg->last_change_by = xstrdup(cli_session_user(s));
 		if (loggable)
 			log_debug_line("CONFIG: %s: %s", cli_session_name(s), loggable);
 	}

@@ -9,6 +9,7 @@
 #define VPNSIP_CONFIG_CONFIG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -54,6 +55,12 @@ struct config_env {
 	const char *startup_path; /* -f */
 	const char *state_dir;    /* -D */
 	bool check_only;          /* -t: nothing is applied to the system */
+	/* The daemon's executable, run as "-t -p" to check a file before a
+	 * replace (NULL: no configure replace, as in unit tests). */
+	const char *checker;
+	/* Around a whole file applied (boot, replace): the daemon batches
+	 * kernel and IKE updates (NULL: nothing to batch). */
+	void (*batch)(bool begin, struct config *cfg);
 };
 
 static inline struct config_env *cfg_env(struct cli_exec *x)
@@ -82,6 +89,27 @@ void config_write(const struct config *cfg, struct strbuf *out);
 /* "show running-config": header plus text. */
 void config_show_running(const struct config *cfg, struct strbuf *out);
 
+/* The configuration text with every secret replaced by "<removed>" (what
+ * sessions below privilege 15 see), and whether such a text is being
+ * written (for the writers of secrets). */
+void config_show_running_masked(const struct config *cfg, struct strbuf *out);
+bool config_write_masked(void);
+
+/* Reversible secrets of the configuration text (pre-shared keys, the SIP
+ * digest password, the enable password): type 6 when "password encryption
+ * aes" is on and a master key exists, else type 7 under "service
+ * password-encryption", else clear; "<removed>" in a masked text.  The
+ * crypto component provides type 6 through a codec; without one, 0 and 7. */
+void config_secret_write(const struct config *cfg, const char *plain, struct strbuf *out);
+/* A command's TYPE and TEXT (type NULL or "0": clear) to the clear secret;
+ * NULL after writing an error into x. */
+char *config_secret_decode(struct cli_exec *x, const char *type, const char *text);
+struct config_secret_codec {
+	void (*write)(const struct config *cfg, const char *plain, struct strbuf *out);
+	char *(*decode)(struct cli_exec *x, const char *type, const char *text);
+};
+void config_secret_set_codec(const struct config_secret_codec *codec);
+
 /* Run one line through the session and keep the bookkeeping (last change,
  * "debug config" lines without secrets). */
 void config_exec_line(struct config_env *env, struct cli_session *s, const char *line,
@@ -100,10 +128,46 @@ struct config_load_stats {
 int config_load_file(struct config_env *env, const char *path, struct strbuf *report,
 		     struct config_load_stats *st);
 
-/* Write the running configuration to path atomically: a crash at any
- * moment leaves the old file or the new one, never a mix. */
+/* Write data to path so that a crash at any moment leaves the old file or
+ * the new one, never a mix: a temporary file CONFIG_TEMP_PREFIX "BASE.XXXXXX"
+ * beside it (created exclusively, never through a symbolic link, its mode
+ * set before the first byte), fsync, rename over path, fsync of the
+ * directory.  The one writer of every file vpnsipd keeps (configuration,
+ * archive, master key, PKI material).  Returns 0, or -1 with errno set. */
+#define CONFIG_TEMP_PREFIX ".vpnsipd-tmp."
+int config_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The running configuration to path (mode 0600), with that writer. */
 int config_save_file(const struct config *cfg, const char *path);
-/* Remove the temporary files of writes that were killed half-way. */
+/* After "write memory": the archive's copy, when "archive / write-memory"
+ * asks for one (a failure is reported into x's output, the write stands). */
+void config_archive_after_write(struct cli_exec *x);
+/* Replace the running configuration with a file (configure replace,
+ * SIGHUP): checked whole first (nothing applied when a line is bad: the
+ * report names each one, also in the log), then the difference applied
+ * through the CLI -- "no" lines for what the file no longer has, then the
+ * lines it adds -- in passes until nothing differs, else the old
+ * configuration is restored.  Messages (and with list, the commands of each
+ * pass) go to out; CONFIG_I is logged naming who.  Returns 0 when the
+ * running configuration is the file's, -1 when it is unchanged (or, rarely,
+ * could not be restored entirely: out says so). */
+struct config_replace_who {
+	const char *who;  /* for logs: "alice on vty3 (pid 1234)", "SIGHUP" */
+	const char *user; /* the last change's author */
+};
+int config_replace(struct config_env *env, const char *path, const struct config_replace_who *who,
+		   bool list, struct strbuf *out);
+/* The CLI lines that turn configuration text old_text into new_text (both
+ * as config_write() spells them). */
+void config_diff(const char *old_text, const char *new_text, struct strbuf *out);
+
+/* Remove the temporary files of writes of path that were killed half-way
+ * (only those: other files beside it are left alone). */
 void config_remove_stale_temp_files(const char *path);
+/* The same for every temporary file in a directory of vpnsipd's own. */
+void config_remove_stale_temp_dir(const char *dir);
+/* The state directory (-D) at start: mode 0700 whatever it was, and the
+ * temporary files of killed writes in it removed.  -1 with errno when it
+ * cannot be opened or its mode changed. */
+int config_state_dir_prepare(const char *dir);
 
 #endif

@@ -3,6 +3,8 @@
 #include "config/config.h"
 
 void system_cli_init(void);
+void archive_cli_init(void);
+void replace_cli_init(void);
 void log_cli_init(void);
 void debug_cli_init(void);
 void planned_cli_init(void);
@@ -17,6 +19,8 @@ void qos_cli_init(void);
 void config_features_init(void)
 {
 	system_cli_init();
+	archive_cli_init();
+	replace_cli_init();
 	log_cli_init();
 	iface_cli_init();
 	vpnsip_cli_init();

@@ -65,6 +65,7 @@ int config_load_file(struct config_env *env, const char *path, struct strbuf *re
 		return -1;
 	s = cli_session_new(env, 15);
 	cli_session_set_name(s, "startup-config");
+	cli_session_set_exec_dry_run(s, env->check_only);
 	enter.s = s;
 	cli_enter(&enter, "config", NULL);
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -112,7 +113,7 @@ int config_load_file(struct config_env *env, const char *path, struct strbuf *re
 static int fsync_dir_of(const char *path)
 {
 	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = -1;
 
 	if (fd >= 0) {
@@ -123,21 +124,31 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-int config_save_file(const struct config *cfg, const char *path)
+/* ".vpnsipd-tmp.BASE." in the directory of path: the name says whose it
+ * is, so that the clean-up at start never touches an operator's file. */
+static char *temp_template(const char *path)
 {
-	struct strbuf body = STRBUF_INIT;
-	char *tmp = xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp), saved;
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	char *t = xasprintf("%s/" CONFIG_TEMP_PREFIX "%s.XXXXXX", dirname(dcopy), basename(bcopy));
+
+	free(dcopy);
+	free(bcopy);
+	return t;
+}
+
+int config_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = temp_template(path);
+	int fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW), saved;
 	size_t off = 0;
 
 	if (fd < 0)
 		goto fail;
-	/* The file holds secrets: owner only, before any byte is written. */
-	if (fchmod(fd, 0600) < 0)
+	/* Secrets: the mode is set before any byte is written. */
+	if (fchmod(fd, mode) < 0)
 		goto fail_fd;
-	config_write(cfg, &body);
-	while (off < body.len) {
-		ssize_t n = write(fd, body.buf + off, body.len - off);
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)data + off, len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -155,7 +166,6 @@ int config_save_file(const struct config *cfg, const char *path)
 	if (rename(tmp, path) < 0)
 		goto fail_unlink;
 	fsync_dir_of(path);
-	sb_free(&body);
 	free(tmp);
 	return 0;
 fail_fd:
@@ -168,22 +178,86 @@ fail_unlink:
 	errno = saved;
 fail:
 	saved = errno;
-	sb_free(&body);
 	free(tmp);
 	errno = saved;
 	return -1;
 }
 
-void config_remove_stale_temp_files(const char *path)
+int config_save_file(const struct config *cfg, const char *path)
 {
-	char *pattern = xasprintf("%s.??????", path);
+	struct strbuf body = STRBUF_INIT;
+	int rc, saved;
+
+	config_write(cfg, &body);
+	rc = config_file_write_atomic(path, body.buf, body.len, 0600);
+	saved = errno;
+	sb_free(&body);
+	errno = saved;
+	return rc;
+}
+
+static void remove_matching(const char *pattern)
+{
 	glob_t g;
 
-	/* What a write killed half-way leaves: never the file itself. */
-	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
+	if (glob(pattern, GLOB_NOSORT | GLOB_PERIOD, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			struct stat st;
+			/* regular files only: never a directory or a link someone
+			 * put there */
+			if (lstat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
+				unlink(g.gl_pathv[i]);
+		}
 		globfree(&g);
 	}
+}
+
+void config_remove_stale_temp_files(const char *path)
+{
+	char *tmpl = temp_template(path);
+
+	/* What a write killed half-way leaves: never the file itself, nor
+	 * any other file beside it ("startup.conf.backup" is the operator's). */
+	tmpl[strlen(tmpl) - 6] = '\0';
+	char *pattern = xasprintf("%s??????", tmpl);
+	remove_matching(pattern);
 	free(pattern);
+	free(tmpl);
+}
+
+void config_remove_stale_temp_dir(const char *dir)
+{
+	char *pattern = xasprintf("%s/" CONFIG_TEMP_PREFIX "*", dir);
+
+	remove_matching(pattern);
+	free(pattern);
+}
+
+int config_state_dir_prepare(const char *dir)
+{
+	static const char *const subs[] = { "", "/pki/keys", "/pki/certs", "/pki/ca" };
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	/* Master key, private keys, leases: owner only, also for a directory
+	 * an older version or an operator created with a wider mode. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != 0700) {
+		if (fchmod(fd, 0700) < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		log_msg("SYS", SEV_NOTICE, "STATE_DIR", "State directory %s was mode %04o: now 0700", dir,
+			(unsigned)(st.st_mode & 07777));
+	}
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		char *d = xasprintf("%s%s", dir, subs[i]);
+		config_remove_stale_temp_dir(d);
+		free(d);
+	}
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -194,19 +195,11 @@ static int cmd_enable_password(struct cli_exec *x)
 		sys->enable_password = NULL;
 		return CLI_OK;
 	}
-	const char *type = cli_arg(x, "type");
-	const char *pw = cli_arg(x, "value");
-	if (type && strcmp(type, "7") == 0) {
-		plain = secret_type7_decode(pw);
-		if (!secret_text_ok(plain)) {
-			free(plain);
-			return cli_error(x, "Invalid encrypted password");
-		}
-	} else {
-		if (!secret_text_ok(pw))
-			return cli_error(x, "Invalid password: printable ASCII characters only");
-		plain = xstrdup(pw);
-	}
+	plain = config_secret_decode(x, cli_arg(x, "type"), cli_arg(x, "value"));
+	if (!plain)
+		return CLI_ERR_FAILED;
+	if (sys->enable_password)
+		explicit_bzero(sys->enable_password, strlen(sys->enable_password));
 	free(sys->enable_password);
 	sys->enable_password = plain;
 	return CLI_OK;
@@ -239,7 +232,7 @@ static bool enable_more(struct cli_session *s, const char *line, void *arg, stru
 	}
 	if (++t->attempts >= 3) {
 		sb_puts(out, "% Bad secrets\n");
-		log_msg("SYS", SEV_NOTICE, "AUTH_FAIL", "enable failed on %s", cli_session_name(s));
+		log_msg("SYS", SEV_NOTICE, "AUTH_FAIL", "enable failed by %s", cli_session_who(s));
 		free(t);
 		return true;
 	}
@@ -251,6 +244,10 @@ static int cmd_enable(struct cli_exec *x)
 	struct config *cfg = cfg_of(x);
 
 	if (!cfg->sys.enable_secret && !cfg->sys.enable_password) {
+		/* root's shell is the console; anyone else is a vty, where IOS
+		 * refuses enable without a password */
+		if (!cli_session_trusted(x->s))
+			return cli_error(x, "No password set");
 		cli_session_set_priv(x->s, 15);
 		return CLI_OK;
 	}
@@ -284,7 +281,12 @@ static int cmd_show_running(struct cli_exec *x)
 		sb_free(&body);
 		return CLI_OK;
 	}
-	config_show_running(cfg, x->out);
+	/* below privilege 15 (the read-only group): no secret, not even a
+	 * hash or an encrypted one */
+	if (cli_session_priv(x->s) < 15)
+		config_show_running_masked(cfg, x->out);
+	else
+		config_show_running(cfg, x->out);
 	return CLI_OK;
 }
 
@@ -309,8 +311,9 @@ static int cmd_write_memory(struct cli_exec *x)
 	if (config_save_file(env->cfg, env->startup_path) < 0)
 		return cli_error(x, "Could not write %s: %s", env->startup_path, strerror(errno));
 	log_msg("SYS", SEV_NOTICE, "CONFIG_SAVED", "Configuration saved to %s by %s",
-		env->startup_path, cli_session_name(x->s));
+		env->startup_path, cli_session_who(x->s));
 	cli_out(x, "[OK]\n");
+	config_archive_after_write(x);
 	return CLI_OK;
 }
 
@@ -335,16 +338,39 @@ static int cmd_show_startup(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static bool erase_startup(struct config_env *env, struct cli_session *s, struct strbuf *out)
+{
+	if (unlink(env->startup_path) < 0 && errno != ENOENT) {
+		sb_printf(out, "%% Could not erase %s: %s\n", env->startup_path, strerror(errno));
+		return false;
+	}
+	sb_puts(out, "[OK]\nErase of nvram: complete\n");
+	log_msg("SYS", SEV_NOTICE, "NV_ERASE", "startup-config erased by %s", cli_session_who(s));
+	return true;
+}
+
+/* IOS's [confirm]: Return or "y" erases, anything else keeps the file; a
+ * script that ends before answering keeps it too. */
+static bool erase_confirm(struct cli_session *s, const char *line, void *arg, struct strbuf *out)
+{
+	if (!line)
+		return true;
+	if (!*line || strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0)
+		erase_startup(cli_session_app(s), s, out);
+	else
+		sb_puts(out, "% Erase of nvram aborted\n");
+	return true;
+}
+
 static int cmd_erase_startup(struct cli_exec *x)
 {
-	struct config_env *env = cfg_env(x);
-
 	if (startup_file_busy(x))
 		return CLI_ERR_FAILED;
-	if (unlink(env->startup_path) < 0 && errno != ENOENT)
-		return cli_error(x, "Could not erase %s: %s", env->startup_path, strerror(errno));
-	cli_out(x, "[OK]\nErase of nvram: complete\n");
-	log_msg("SYS", SEV_NOTICE, "NV_ERASE", "startup-config erased by %s", cli_session_name(x->s));
+	if (cli_has(x, "force"))
+		return erase_startup(cfg_env(x), x->s, x->out) ? CLI_OK : CLI_ERR_FAILED;
+	cli_read_more(x, "Erasing the nvram filesystem will remove all configuration files! "
+			 "Continue? [confirm]",
+		      erase_confirm, NULL);
 	return CLI_OK;
 }
 
@@ -364,17 +390,14 @@ static void write_system(const struct config *cfg, struct strbuf *out)
 	if (cfg->sys.password_encryption)
 		sb_puts(out, "service password-encryption\n!\n");
 	sb_printf(out, "hostname %s\n!\n", config_hostname(cfg));
-	if (cfg->sys.enable_secret)
+	if (cfg->sys.enable_secret && config_write_masked())
+		sb_printf(out, "enable secret %.1s <removed>\n", cfg->sys.enable_secret);
+	else if (cfg->sys.enable_secret)
 		sb_printf(out, "enable secret %s\n", cfg->sys.enable_secret);
 	if (cfg->sys.enable_password) {
-		if (cfg->sys.password_encryption) {
-			char *enc = secret_type7_encode(cfg->sys.enable_password,
-							(unsigned)strlen(cfg->sys.enable_password));
-			sb_printf(out, "enable password 7 %s\n", enc);
-			free(enc);
-		} else {
-			sb_printf(out, "enable password %s\n", cfg->sys.enable_password);
-		}
+		sb_puts(out, "enable password ");
+		config_secret_write(cfg, cfg->sys.enable_password, out);
+		sb_putc(out, '\n');
 	}
 	if (cfg->sys.enable_secret || cfg->sys.enable_password)
 		sb_puts(out, "!\n");
@@ -410,9 +433,10 @@ static const struct cli_cmd system_cmds[] = {
 	  "Specifies a SCRYPT HASHED secret will follow\nThe secret",
 	  cmd_enable_secret, CLI_SECRET },
 	{ "config", "no enable secret", NO, cmd_enable_secret, 0 },
-	{ "config", "enable password [<0|7>$type] WORD$value",
+	{ "config", "enable password [<0|6|7>$type] WORD$value",
 	  "\nAssign the privileged level password\n"
 	  "Specifies an UNENCRYPTED password will follow\n"
+	  "Specifies an ENCRYPTED password will follow (AES, password encryption aes)\n"
 	  "Specifies a HIDDEN password will follow\nThe password",
 	  cmd_enable_password, CLI_SECRET },
 	{ "config", "no enable password", NO, cmd_enable_password, 0 },
@@ -422,7 +446,7 @@ static const struct cli_cmd system_cmds[] = {
 	{ "exec", "show running-config [interface IFNAME$ifname]",
 	  "Show running system information\nCurrent operating configuration\n"
 	  "Show interface configuration\nInterface name",
-	  cmd_show_running, CLI_PRIV },
+	  cmd_show_running, 0 },
 	{ "exec", "show startup-config", "\nContents of startup configuration", cmd_show_startup,
 	  CLI_PRIV },
 	{ "exec", "show version", "\nSystem hardware and software status", cmd_show_version, 0 },
@@ -434,7 +458,9 @@ static const struct cli_cmd system_cmds[] = {
 	  "Copy from one file to another\ncopy from current system configuration\n"
 	  "copy to startup configuration",
 	  cmd_write_memory, CLI_PRIV },
-	{ "exec", "erase startup-config", "Erase a filesystem\nErase contents of configuration memory",
+	{ "exec", "erase startup-config [force]",
+	  "Erase a filesystem\nErase contents of configuration memory\n"
+	  "Do not ask for confirmation (scripts)",
 	  cmd_erase_startup, CLI_PRIV },
 };
 

@@ -63,24 +63,12 @@ bool crypto_master_key_present(const struct crypto_cfg *c)
 
 static int master_write(const struct crypto_cfg *c, const char *key)
 {
-	char *path = master_path(c), *tmp;
-	int fd, rc = -1;
+	char *path = master_path(c);
+	int rc;
 
 	if (!path)
 		return -1;
-	tmp = xasprintf("%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		size_t len = strlen(key);
-		if (fchmod(fd, 0600) == 0 && write(fd, key, len) == (ssize_t)len && fsync(fd) == 0)
-			rc = 0;
-		close(fd);
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -1;
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
+	rc = config_file_write_atomic(path, key, strlen(key), 0600);
 	free(path);
 	return rc;
 }
@@ -221,14 +209,20 @@ char *crypto_key_decode(struct cli_exec *x, const char *type, const char *text)
 	}
 	const char *why;
 	plain = crypto_type6_decode(c, text, &why);
-	if (!plain && c->check_only && strstr(why, "master key"))
-		return xstrdup(text); /* -t has no state directory: syntax only */
+	if (!plain && c->check_only && !c->state_dir && strstr(why, "master key"))
+		return xstrdup(text); /* -t without -D: no master key to try, syntax only */
 	if (!plain)
 		cli_error(x, "%s", why);
 	return plain;
 }
 
 void crypto_key_write(const struct config *cfg, const char *plain, struct strbuf *out)
+{
+	config_secret_write(cfg, plain, out);
+}
+
+/* The configuration's codec of reversible secrets: type 6 is ours. */
+static void secret_write(const struct config *cfg, const char *plain, struct strbuf *out)
 {
 	const struct crypto_cfg *c = crypto_model_get(cfg);
 
@@ -262,7 +256,7 @@ void crypto_warn_short_psk(struct cli_exec *x, const char *key)
 	log_msg("CRYPTO", SEV_WARNING, "WEAK_PSK",
 		"A pre-shared key of %zu characters was configured by %s: its SIP fingerprint can be "
 		"brute-forced offline (use %d or more characters)",
-		strlen(key), cli_session_name(x->s), CRYPTO_PSK_WARN_MIN_LEN);
+		strlen(key), cli_session_who(x->s), CRYPTO_PSK_WARN_MIN_LEN);
 }
 
 /* ---- key config-key password-encrypt / password encryption aes ------------------------------- */
@@ -292,7 +286,7 @@ static int set_master(struct cli_exec *x, struct cli_session *s, const char *key
 		return CLI_ERR_FAILED;
 	}
 	log_msg("CRYPTO", SEV_NOTICE, "MASTER_KEY", "Master key for type 6 encryption set by %s",
-		cli_session_name(s));
+		cli_session_who(s));
 	crypto_changed(env->cfg);
 	return CLI_OK;
 }
@@ -375,8 +369,27 @@ static const struct cli_cmd key_cmds[] = {
 };
 
 void crypto_key_cmds_init(void);
+/* Passwords (SIP digest, enable password) decode as keys do; IOS words a
+ * bad type 7 password its own way. */
+static char *secret_decode(struct cli_exec *x, const char *type, const char *text)
+{
+	if (type && strcmp(type, "7") == 0) {
+		char *plain = secret_type7_decode(text);
+		if (!secret_text_ok(plain)) {
+			free(plain);
+			cli_error(x, "Invalid encrypted password");
+			return NULL;
+		}
+		return plain;
+	}
+	return crypto_key_decode(x, type, text);
+}
+
 void crypto_key_cmds_init(void)
 {
+	static const struct config_secret_codec codec = { secret_write, secret_decode };
+
+	config_secret_set_codec(&codec);
 	CLI_INSTALL(key_cmds);
 	config_section_register(15, "password-encryption", write_password_encryption);
 }

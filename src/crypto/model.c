@@ -367,7 +367,9 @@ struct crypto_cfg *crypto_model_x(struct cli_exec *x)
 	struct crypto_cfg *c = crypto_model(env->cfg);
 
 	c->check_only = env->check_only;
-	if (!c->state_dir && env->state_dir && !env->check_only)
+	/* -t -D reads the state directory (type 6 secrets, PKI material);
+	 * every writer of it refuses under check_only */
+	if (!c->state_dir && env->state_dir)
 		c->state_dir = xstrdup(env->state_dir);
 	return c;
 }

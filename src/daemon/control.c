@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ struct conn {
 	struct strbuf in, out;
 	struct cli_session *s;
 	bool close_after_flush;
+	bool hello_done;
+	bool root; /* the peer is root (or the daemon's own user) */
 	struct conn *prev, *next;
 };
 
@@ -41,15 +45,22 @@ struct control {
 	struct config_env *env;
 	struct conn *conns;
 	unsigned next_vty;
+	gid_t group;     /* CONTROL_GROUP's id, when the group exists */
+	bool has_group;
 };
 
 static struct control *the_control; /* for the log monitor hook */
+
+static void leave_config(struct cli_session *s);
 
 static void conn_free(struct conn *cn)
 {
 	struct control *c = cn->ctl;
 
-	dbg(&debug_control, "CONTROL: %s disconnected", cli_session_name(cn->s));
+	dbg(&debug_control, "CONTROL: %s disconnected", cli_session_who(cn->s));
+	/* A script that ends inside configuration mode configured too. */
+	if (strcmp(cli_session_node(cn->s), "exec") != 0)
+		leave_config(cn->s);
 	if (cn->prev)
 		cn->prev->next = cn->next;
 	else
@@ -117,16 +128,41 @@ static void send_done(struct conn *cn, const struct cli_result *res)
 	sb_free(&prompt);
 }
 
+/* An error, then the connection closes. */
+static void refuse(struct conn *cn, const char *msg)
+{
+	struct cli_result res = { .status = CLI_ERR_FAILED, .caret = -1 };
+
+	ctl_frame(&cn->out, CTL_OUTPUT, 0, msg, strlen(msg));
+	cli_close(cn->s);
+	send_done(cn, &res);
+}
+
 static void handle_frame(struct conn *cn, const struct ctl_hdr *h, const char *payload)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct cli_result res = { .status = CLI_OK, .caret = -1 };
 
+	if (!cn->hello_done && h->type != CTL_HELLO) {
+		refuse(cn, "% The session has not started (no HELLO)\n");
+		return;
+	}
 	switch (h->type) {
 	case CTL_HELLO:
-		/* Interactive shells start in user EXEC as on a console; scripts
-		 * (-c, piped input) start privileged: the socket is root's. */
-		cli_session_set_priv(cn->s, (h->flags & CTL_F_INTERACTIVE) ? 1 : 15);
+		/* The privilege is the server's to decide, from the peer's
+		 * credentials, once: a second HELLO (a shell that failed enable
+		 * asking again) is refused. */
+		if (cn->hello_done) {
+			log_msg("CONTROL", SEV_WARNING, "HELLO_AGAIN",
+				"Second HELLO from %s refused; closing", cli_session_who(cn->s));
+			refuse(cn, "% The session has already started\n");
+			return;
+		}
+		cn->hello_done = true;
+		/* root: interactive shells start in user EXEC as on a console,
+		 * scripts (-c, piped input) privileged.  Members of the group:
+		 * user EXEC, and "enable" asks for the enable secret. */
+		cli_session_set_priv(cn->s, cn->root && !(h->flags & CTL_F_INTERACTIVE) ? 15 : 1);
 		break;
 	case CTL_EXEC:
 		config_exec_line(cn->ctl->env, cn->s, payload, &out, &res);
@@ -179,7 +215,7 @@ static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 			/* The requests before it are answered, then the
 			 * connection closes. */
 			log_msg("CONTROL", SEV_WARNING, "BADFRAME", "Malformed request from %s; closing",
-				cli_session_name(cn->s));
+				cli_session_who(cn->s));
 			cn->close_after_flush = true;
 			break;
 		}
@@ -191,27 +227,75 @@ static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 	conn_flush(cn);
 }
 
+/* Is the peer a member of the group (primary or supplementary, as the
+ * kernel recorded them when it connected)? */
+static bool peer_in_group(int fd, const struct ucred *cr, gid_t group)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cr->gid == group)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group)
+			return true;
+	return false;
+}
+
+static char *user_name(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		return xstrdup(res->pw_name);
+	return xasprintf("uid %u", (unsigned)uid);
+}
+
 static void accept_io(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct control *c = arg;
 	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct conn *cn;
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	bool root;
 	char name[32];
 
 	if (fd < 0)
 		return;
+	/* Who is calling decides what the session may do: root gets
+	 * everything, members of the group read-only user EXEC. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0) {
+		close(fd);
+		return;
+	}
+	root = cr.uid == 0 || cr.uid == geteuid();
+	if (!root && !(c->has_group && peer_in_group(fd, &cr, c->group))) {
+		log_msg("CONTROL", SEV_WARNING, "REFUSED",
+			"Connection from uid %u (pid %d) refused: neither root nor in group %s",
+			(unsigned)cr.uid, (int)cr.pid, CONTROL_GROUP);
+		close(fd);
+		return;
+	}
 	cn = xcalloc(1, sizeof(*cn));
 	cn->ctl = c;
 	cn->fd = fd;
+	cn->root = root;
 	cn->s = cli_session_new(c->env, 1);
 	snprintf(name, sizeof(name), "vty%u", c->next_vty++);
 	cli_session_set_name(cn->s, name);
+	char *user = user_name(cr.uid);
+	cli_session_set_user(cn->s, user, cr.pid, root);
+	free(user);
 	cn->io = ev_io_add(c->loop, fd, EPOLLIN, conn_io, cn);
 	cn->next = c->conns;
 	if (c->conns)
 		c->conns->prev = cn;
 	c->conns = cn;
-	dbg(&debug_control, "CONTROL: %s connected", name);
+	dbg(&debug_control, "CONTROL: %s connected", cli_session_who(cn->s));
 }
 
 /* ---- terminal monitor ---------------------------------------------------- */
@@ -244,7 +328,19 @@ static void monitor_hook(const char *line, enum log_severity sev)
 
 static void leave_config(struct cli_session *s)
 {
-	log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from console by %s", cli_session_name(s));
+	log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from console by %s", cli_session_who(s));
+}
+
+/* The group whose members may connect (read-only), when it exists. */
+static bool lookup_group(gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (getgrnam_r(CONTROL_GROUP, &gr, buf, sizeof(buf), &res) != 0 || !res)
+		return false;
+	*gid = res->gr_gid;
+	return true;
 }
 
 struct control *control_open(struct evloop *loop, const char *path, struct config_env *env)
@@ -271,7 +367,12 @@ struct control *control_open(struct evloop *loop, const char *path, struct confi
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return NULL;
-	mode_t old = umask(0077); /* root only: the socket grants full control */
+	gid_t group = 0;
+	bool has_group = lookup_group(&group);
+	/* root's, and the group's when it exists (the server still decides
+	 * what each peer may do); never anyone else's.  The group is set
+	 * before the mode lets it in. */
+	mode_t old = umask(0077);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
 		int e = errno;
 		umask(old);
@@ -280,7 +381,14 @@ struct control *control_open(struct evloop *loop, const char *path, struct confi
 		return NULL;
 	}
 	umask(old);
+	if (has_group && (chown(path, 0, group) < 0 || chmod(path, 0660) < 0)) {
+		log_msg("CONTROL", SEV_WARNING, "GROUP", "Control socket %s left root's only: %s", path,
+			strerror(errno));
+		has_group = false;
+	}
 	c = xcalloc(1, sizeof(*c));
+	c->group = group;
+	c->has_group = has_group;
 	c->loop = loop;
 	c->fd = fd;
 	c->path = xstrdup(path);

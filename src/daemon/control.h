@@ -7,6 +7,10 @@
 
 struct control;
 
+/* Members of this group may use the socket (privilege 1, "enable" with the
+ * enable secret); root gets privilege 15.  Looked up when the socket opens. */
+#define CONTROL_GROUP "vpnsip"
+
 /* Refuses to start when a live daemon already answers on path. */
 struct control *control_open(struct evloop *loop, const char *path, struct config_env *env);
 void control_close(struct control *c);

@@ -1,6 +1,6 @@
 /* vpnsipd: the SIP-triggered VPN router daemon.
  *
- *   vpnsipd [-f FILE] [-t] [-F] [-S PATH] [-D DIR]
+ *   vpnsipd [-f FILE] [-t [-p]] [-F] [-S PATH] [-D DIR]
  *
  * See docs/architecture.md for threads and events, vpnsipd(8) for usage. */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include "crypto/crypto.h"
 #include "config/runtime.h"
 #include "daemon/control.h"
+#include "daemon/privilege.h"
 #include "dataplane/dataplane.h"
 #include "ike/ike.h"
 #include "net/iface_kernel.h"
@@ -47,9 +48,11 @@ struct daemon {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vpnsipd [-f FILE] [-t] [-F] [-S PATH] [-D DIR]\n"
+	fprintf(stderr, "usage: vpnsipd [-f FILE] [-t [-p]] [-F] [-S PATH] [-D DIR]\n"
 			"  -f FILE  configuration to load at boot (default %s)\n"
-			"  -t       check FILE and exit (1 on any error)\n"
+			"  -t       check FILE and exit (1 on any error); with -D, read the\n"
+			"           state directory (type 6 secrets)\n"
+			"  -p       with -t: print the configuration FILE gives\n"
 			"  -F       stay in the foreground, log to stderr (the journal under systemd)\n"
 			"  -S PATH  control socket (default %s)\n"
 			"  -D DIR   state directory (default %s)\n",
@@ -76,6 +79,19 @@ static int mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
+/* A whole file applied at once: the kernel and libcharon see the result,
+ * not every line. */
+static void batch(bool begin, struct config *cfg)
+{
+	if (begin) {
+		iface_defer_apply();
+		crypto_defer_notify();
+	} else {
+		iface_flush_apply(cfg);
+		crypto_flush_notify(cfg);
+	}
+}
+
 /* Returns -1 when the file could not be read (nothing applied). */
 static int load_config(struct daemon *d, const char *why)
 {
@@ -84,11 +100,9 @@ static int load_config(struct daemon *d, const char *why)
 
 	uint64_t t0 = evloop_now_ms();
 
-	iface_defer_apply();
-	crypto_defer_notify();
+	batch(true, &d->cfg);
 	int rc = config_load_file(&d->env, d->env.startup_path, &report, &st);
-	iface_flush_apply(&d->cfg);
-	crypto_flush_notify(&d->cfg);
+	batch(false, &d->cfg);
 	uint64_t took = evloop_now_ms() - t0;
 	if (rc < 0) {
 		log_msg("SYS", SEV_WARNING, "CONFIG_LOAD", "%s: %s; running with the current configuration",
@@ -151,15 +165,18 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
-		case SIGHUP:
-			/* A configuration change, as IOS logs one (RELOAD would
-			 * tell a network manager the router rebooted). */
+		case SIGHUP: {
+			/* configure replace from the startup file: checked whole
+			 * first, then the difference applied; logged as a
+			 * configuration change (CONFIG_I), as IOS logs one */
+			struct config_replace_who who = { "SIGHUP", "SIGHUP" };
+			struct strbuf out = STRBUF_INIT;
 			sd_notify(0, "RELOADING=1");
-			if (load_config(d, "Reloaded") == 0)
-				log_msg("SYS", SEV_NOTICE, "CONFIG_I",
-					"Configured from %s by SIGHUP", d->env.startup_path);
+			config_replace(&d->env, d->env.startup_path, &who, false, &out);
+			sb_free(&out);
 			sd_notify(0, "READY=1");
 			break;
+		}
 		case SIGTERM:
 		case SIGINT:
 			log_msg("SYS", SEV_NOTICE, "SHUTDOWN", "Signal %u: shutting down", si.ssi_signo);
@@ -174,10 +191,15 @@ static void on_signal(struct ev_io *io, uint32_t events, void *arg)
 	}
 }
 
-static int check_only(const char *path)
+/* -t: nothing is applied and nothing written; with -D the state directory
+ * is read (type 6 secrets are decrypted, so a wrong one is an error); with
+ * -p the configuration the file gives is printed as show running-config
+ * writes it (what configure replace and SIGHUP compare with). */
+static int check_only(const char *path, const char *state, bool print)
 {
 	struct config cfg;
-	struct config_env env = { .cfg = &cfg, .startup_path = path, .check_only = true };
+	struct config_env env = { .cfg = &cfg, .startup_path = path, .state_dir = state,
+				  .check_only = true };
 	struct strbuf report = STRBUF_INIT;
 	struct config_load_stats st;
 	int bad;
@@ -192,6 +214,11 @@ static int check_only(const char *path)
 	fputs(sb_str(&report), stderr);
 	fprintf(stderr, "%s: %u lines, %u applied, %u errors, %u unsupported, %u ignored\n", path,
 		st.lines, st.applied, st.errors, st.unsupported, st.ignored);
+	sb_reset(&report);
+	if (print) {
+		config_write(&cfg, &report);
+		fputs(sb_str(&report), stdout);
+	}
 	sb_free(&report);
 	config_free(&cfg);
 	return bad ? 1 : 0;
@@ -247,18 +274,19 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
 	const char *config = DEFAULT_CONFIG, *sock = CTL_DEFAULT_SOCKET, *state = DEFAULT_STATE_DIR;
-	bool test = false, foreground = false;
+	bool test = false, foreground = false, print = false, state_given = false;
 	struct daemon d;
 	sigset_t mask;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:tFS:D:hV")) != -1) {
+	while ((opt = getopt(argc, argv, "f:tpFS:D:hV")) != -1) {
 		switch (opt) {
 		case 'f': config = optarg; break;
 		case 't': test = true; break;
+		case 'p': print = true; break;
 		case 'F': foreground = true; break;
 		case 'S': sock = optarg; break;
-		case 'D': state = optarg; break;
+		case 'D': state = optarg; state_given = true; break;
 		case 'V': printf("vpnsipd %s\n", VPNSIP_VERSION); return 0;
 		default: usage();
 		}
@@ -268,7 +296,7 @@ int main(int argc, char **argv)
 
 	config_features_init();
 	if (test)
-		return check_only(config);
+		return check_only(config, state_given ? state : NULL, print);
 
 	memset(&d, 0, sizeof(d));
 	log_init("vpnsipd", !foreground           ? LOG_OUT_SYSLOG
@@ -283,7 +311,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	raise_fd_limit();
-	if (mkdir_p(state, 0700) < 0) {
+	if (mkdir_p(state, 0700) < 0 || config_state_dir_prepare(state) < 0) {
 		fprintf(stderr, "vpnsipd: state directory %s: %s\n", state, strerror(errno));
 		return 1;
 	}
@@ -301,7 +329,8 @@ int main(int argc, char **argv)
 
 	d.loop = evloop_new();
 	config_init(&d.cfg);
-	d.env = (struct config_env){ .cfg = &d.cfg, .startup_path = config, .state_dir = state };
+	d.env = (struct config_env){ .cfg = &d.cfg, .startup_path = config, .state_dir = state,
+				     .checker = "/proc/self/exe", .batch = batch };
 	d.control = control_open(d.loop, sock, &d.env);
 	if (!d.control) {
 		fprintf(stderr, "vpnsipd: control socket %s: %s\n", sock,
@@ -310,6 +339,9 @@ int main(int argc, char **argv)
 	}
 	if (!foreground)
 		daemonize();
+	/* Before the first thread: capabilities and the filter are per
+	 * thread, and inherited. */
+	privilege_restrict();
 	d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
 	if (iface_kernel_init(d.loop) < 0)

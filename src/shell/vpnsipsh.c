@@ -477,6 +477,12 @@ int main(int argc, char **argv)
 		}
 		free(line);
 	}
+	/* The last command still waits for an answer (erase's [confirm], a
+	 * password): the daemon drops it when we leave, so say so. */
+	if (S.more_input && !S.closing) {
+		fprintf(stderr, "%% Not answered: %s\n", S.prompt && *S.prompt ? S.prompt : "input");
+		failed = 1;
+	}
 	free(cmds);
 	return failed ? 1 : 0;
 }

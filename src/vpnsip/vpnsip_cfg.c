@@ -299,18 +299,9 @@ static int cmd_sip_credentials(struct cli_exec *x)
 		set_str(&c->password, NULL);
 		return done(x);
 	}
-	const char *type = cli_arg(x, "type"), *pw = cli_arg(x, "pass");
-	if (type && strcmp(type, "7") == 0) {
-		plain = secret_type7_decode(pw);
-		if (!secret_text_ok(plain)) {
-			free(plain);
-			return cli_error(x, "Invalid encrypted password");
-		}
-	} else {
-		if (!secret_text_ok(pw))
-			return cli_error(x, "Invalid password: printable ASCII characters only");
-		plain = xstrdup(pw);
-	}
+	plain = config_secret_decode(x, cli_arg(x, "type"), cli_arg(x, "pass"));
+	if (!plain)
+		return CLI_ERR_FAILED;
 	set_str(&c->username, cli_arg(x, "user"));
 	if (c->password)
 		explicit_bzero(c->password, strlen(c->password));
@@ -519,15 +510,9 @@ static void write_global(const struct config *cfg, struct strbuf *out)
 	if (c->domain)
 		sb_printf(out, "vpn-sip sip-domain %s\n", c->domain);
 	if (c->username && c->password) {
-		if (cfg->sys.password_encryption) {
-			char *enc = secret_type7_encode(c->password, (unsigned)strlen(c->password));
-			sb_printf(out, "vpn-sip sip-credentials username %s password 7 %s\n",
-				  c->username, enc);
-			free(enc);
-		} else {
-			sb_printf(out, "vpn-sip sip-credentials username %s password %s\n",
-				  c->username, c->password);
-		}
+		sb_printf(out, "vpn-sip sip-credentials username %s password ", c->username);
+		config_secret_write(cfg, c->password, out);
+		sb_putc(out, '\n');
 	}
 	if (c->uri_form == SIP_URI_SIP)
 		sb_puts(out, "vpn-sip request-uri sip\n");
@@ -589,9 +574,10 @@ static const struct cli_cmd cfg_cmds[] = {
 	{ "config", "vpn-sip sip-domain WORD$domain",
 	  VS "SIP domain (host part of From, To and Request-URIs)\nDomain name", cmd_sip_domain, 0 },
 	{ "config", "no vpn-sip sip-domain [WORD]", NO "SIP domain\nDomain name", cmd_sip_domain, 0 },
-	{ "config", "vpn-sip sip-credentials username WORD$user password [<0|7>$type] WORD$pass",
+	{ "config", "vpn-sip sip-credentials username WORD$user password [<0|6|7>$type] WORD$pass",
 	  VS "Digest credentials of the registration\nDigest user name\nThe user name\n"
 	  "Digest password\nSpecifies an UNENCRYPTED password will follow\n"
+	  "Specifies an ENCRYPTED password will follow (AES, password encryption aes)\n"
 	  "Specifies a HIDDEN password will follow\nThe password",
 	  cmd_sip_credentials, CLI_SECRET },
 	{ "config", "no vpn-sip sip-credentials [LINE]", NO "Digest credentials\nAnything",

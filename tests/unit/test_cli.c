@@ -319,7 +319,7 @@ TEST(privilege_and_modes)
 
 	cli_session_set_priv(s, 1);
 	CHECK_INT(run(s, "configure terminal", &out, &caret), CLI_ERR_INVALID);
-	CHECK_INT(run(s, "show running-config", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "show startup-config", &out, NULL), CLI_ERR_INVALID);
 	CHECK_INT(run(s, "show version", &out, NULL), CLI_OK);
 	CHECK_INT(run(s, "enable", &out, NULL), CLI_OK);
 	CHECK_INT(cli_session_priv(s), 15);
@@ -667,6 +667,46 @@ TEST(startup_file_is_never_written_while_checked)
 	CHECK_INT(run(s, "do erase startup-config", &out, NULL), CLI_ERR_FAILED);
 	CHECK_INT(run(s, "do write memory", &out, NULL), CLI_ERR_FAILED);
 	CHECK(strstr(sb_str(&out), "Not allowed while the startup configuration"));
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+/* Below privilege 15 (the read-only group), show running-config hides
+ * every secret: hashes and encrypted forms too. */
+TEST(read_only_sessions_see_no_secret)
+{
+	struct cli_session *s = fresh();
+	struct strbuf out = STRBUF_INIT;
+
+	run(s, "configure terminal", &out, NULL);
+	run(s, "service password-encryption", &out, NULL);
+	run(s, "enable secret Hidden-Sec1", &out, NULL);
+	run(s, "enable password Hidden-Pw2", &out, NULL);
+	run(s, "vpn-sip sip-credentials username 0311 password Hidden-Sip3", &out, NULL);
+	run(s, "crypto ikev2 keyring K", &out, NULL);
+	run(s, " peer P", &out, NULL);
+	run(s, "  address 192.0.2.1", &out, NULL);
+	run(s, "  pre-shared-key Hidden-Psk4-long-enough", &out, NULL);
+	run(s, "end", &out, NULL);
+	char *full = run_out(s, "show running-config");
+	CHECK(strstr(full, "enable secret 9 $9$"));
+	CHECK(strstr(full, "enable password 7 "));
+	cli_session_set_priv(s, 1);
+	CHECK_INT(run(s, "show running-config", &out, NULL), CLI_OK);
+	const char *masked = sb_str(&out);
+	CHECK(strstr(masked, "enable secret 9 <removed>\n"));
+	CHECK(strstr(masked, "enable password <removed>\n"));
+	CHECK(strstr(masked, "vpn-sip sip-credentials username 0311 password <removed>\n"));
+	CHECK(strstr(masked, "pre-shared-key <removed>\n"));
+	CHECK(!strstr(masked, "$9$") && !strstr(masked, "password 7") && !strstr(masked, "Hidden"));
+	/* the same number of lines: only the secrets differ */
+	size_t nl_full = 0, nl_masked = 0;
+	for (const char *p = full; *p; p++)
+		nl_full += *p == '\n';
+	for (const char *p = masked; *p; p++)
+		nl_masked += *p == '\n';
+	CHECK_INT(nl_full, nl_masked);
+	free(full);
 	sb_free(&out);
 	cli_session_free(s);
 }

@@ -1,0 +1,6 @@
+# Least privilege of the daemon (src/daemon/privilege.c): libcap for the
+# capability sets, libseccomp for the system call filter.  See
+# docs/security-privilege.md.
+DEB_PACKAGES += libcap-dev libseccomp-dev
+FEATURE_LIBS += -lseccomp -lcap
+PKG_CHECK    += libseccomp libcap
