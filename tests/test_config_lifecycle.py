@@ -132,12 +132,10 @@ def kill_loop(d, action, check, rounds=6, seed=1):
         t = threading.Thread(target=worker)
         t.start()
         time.sleep(rng.uniform(0.1, 0.6))
-        d.proc.kill()
-        d.proc.wait()
+        d.kill()
         stop.set()
         t.join()
         check(attempted)
-        d.logf.close()
         d.start()
         for dirpath, _, files in os.walk(d.state):
             assert not [f for f in files if f.startswith(".vpnsipd-tmp.")], (dirpath, files)
@@ -309,7 +307,6 @@ def test_archive_keeps_the_newest_copies(build, daemon_factory, tmp_path):
     d.sh("archive config")
     assert (arch / "startup-6").exists() and not (arch / "startup-3").exists()
     d.stop()
-    d.logf.close()
     d.start()
     d.sh("write memory")
     assert (arch / "startup-7").exists()
@@ -379,7 +376,6 @@ def test_type6_for_every_stored_secret(build, daemon_factory):
     # it boots back: the same state directory, the same secrets
     before = running(d)
     d.stop()
-    d.logf.close()
     d.start()
     assert running(d) == before
     d.sh("configure terminal", "no password encryption aes", "no service password-encryption",
