@@ -108,6 +108,14 @@ static void load_config(struct daemon *d, const char *why)
 	sb_free(&report);
 }
 
+/* Rate-limited log lines: "N messages suppressed" once their interval is
+ * over, even when nothing else is logged. */
+static void log_tick(struct ev_timer *t, void *loop)
+{
+	log_ratelimit_flush();
+	ev_timer_add(loop, 1000, log_tick, loop);
+}
+
 static void stop_loop(void *loop)
 {
 	evloop_stop(loop);
@@ -284,6 +292,7 @@ int main(int argc, char **argv)
 	if (vpnsip_start(d.loop, &d.cfg) < 0)
 		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
 
+	ev_timer_add(d.loop, 1000, log_tick, d.loop);
 	evloop_run(d.loop);
 
 	/* Orderly shutdown: shells first, SIP (unregister, BYE), then
