@@ -44,7 +44,7 @@ def body(text):
 
 # ---- unit test binaries (plain and sanitizer builds) ----------------------
 
-@pytest.mark.parametrize("name", ["test_cli"])
+@pytest.mark.parametrize("name", ["test_cli", "test_sip_guard"])
 def test_unit_binaries(build, name):
     r = subprocess.run([str(build / "tests" / name)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
