@@ -182,6 +182,33 @@ def test_untrusted_source_gets_no_answer(sec_lab, daemons):
     assert stat(a, "Served") == 3, stats(a)
 
 
+def test_dialog_peer_let_in_while_the_call_lasts(sec_lab, daemons):
+    """The peer of a call may send in-dialog requests straight to us (a SIP
+    server that does not Record-Route): its Contact address passes the
+    kernel filter while the call lasts.  A request outside a dialog from
+    it still is not served: the user agent answers 403."""
+    lab = sec_lab
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
+    a.wait_registered()
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    call = sipp_call(lab, offer(lab, "rtrB"), hold_ms=4000, bg=True)
+    try:
+        a.wait_state("NEGOTIATING_IKE (R)")
+        assert stat(a, "Dialog peers let in") == 1, stats(a)
+        codes, _ = send_raw(lab, {"options": raw_invite(lab, 30, method="OPTIONS")}, wait=1)
+        assert codes["options"] == [403], codes
+        assert stat(a, "Untrusted, refused") == 1, stats(a)
+        assert "OPTIONS from %s:5071 refused 403" % lab.addr("rtrB") in a.log()
+    finally:
+        res = call.wait(30)
+    assert res.rc == 0, res.diagnostics()
+    a.wait_state("READY_TO_CONNECT")
+    labctl.wait_for(lambda: stat(a, "Dialog peers let in") == 0, 5, what=stats(a))
+    codes, every = send_raw(lab, {"options": raw_invite(lab, 31, method="OPTIONS")}, wait=1)
+    assert codes["options"] == [] and not [e for e in every if "sec-31@" in e[2]], every
+    assert stat(a, "Untrusted, dropped") == 1, stats(a)
+
+
 def test_trusted_source_command_errors(sec_lab, daemons):
     lab = sec_lab
     a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000))
@@ -357,11 +384,18 @@ def test_trusted_flood_memory_returns(sec_lab, daemons, build):
     sent = json.loads(out)["sent"]
     assert call.rc == 0, call.diagnostics() + a.log()[-3000:]
     a.wait_state("READY_TO_CONNECT")
-    s = stats(a)
-    glob = int(re.search(r"Global limit\s+: .*; (\d+) over it", s).group(1))
-    served = stat(a, "Served")
+
+    def counted():
+        s = stats(a)
+        glob = int(re.search(r"Global limit\s+: .*; (\d+) over it", s).group(1))
+        busy = int(re.search(r"; (\d+) INVITEs refused when full", s).group(1))
+        return glob, stat(a, "Served"), busy, s
+    # sofia-sip may still be reading the backlog of its socket
+    labctl.wait_for(lambda: sum(counted()[:3]) >= sent * 0.98, 15,
+                    what="the flood counted: %d sent, %s" % (sent, counted()[3]))
+    glob, served, busy, s = counted()
     # the global burst (4000) and 400/s pass, the rest is over the limit
-    assert glob > 1000 and served > 4000 and abs(glob + served - sent) <= sent * 0.02, (sent, s)
+    assert glob > 1000 and served > 4000 and glob + served + busy <= sent + 10, (sent, s)
     peak = rss_kb(lab, "rtrA")
     if "asan" in str(build):
         # ASan's allocator keeps freed memory in its quarantine: no figure.

@@ -247,6 +247,7 @@ struct sip_call {
 	bool cancel_sent;
 	bool remote_known; /* remote_addr/port: the peer's SDP at setup */
 	uint32_t peer;     /* its Contact address let through the kernel steering, 0: none */
+	uint32_t peer_contact; /* incoming: the caller's Contact address, let through once answered */
 	char remote_addr[SDP_ADDR_MAX];
 	uint16_t remote_port;
 	enum sip_end_cause cause;
@@ -731,22 +732,31 @@ static int guard_admit(struct sip_ua *ua, nua_handle_t *nh, const char *method, 
 	return status;
 }
 
-/* A call's peer sends in-dialog requests to our Contact, straight from
- * its own when the SIP server does not stay in the path (no
- * Record-Route): its Contact address is let through while the call
- * lasts. */
-static void peer_add(struct sip_ua *ua, struct sip_call *c, const sip_t *sip)
+/* The IPv4 address of a message's Contact, 0 if none. */
+static uint32_t contact_addr(const sip_t *sip)
 {
 	const sip_contact_t *m = sip ? sip->sip_contact : NULL;
 	struct in_addr a;
+
+	if (!m || !m->m_url->url_host || inet_pton(AF_INET, m->m_url->url_host, &a) != 1)
+		return 0;
+	return a.s_addr;
+}
+
+/* A call's peer sends in-dialog requests to our Contact, straight from
+ * its own when the SIP server does not stay in the path (no
+ * Record-Route): its Contact address is let through while the call
+ * lasts, from the answer on (not for every INVITE a trusted source
+ * sends: each new address rebuilds the kernel program). */
+static void peer_add(struct sip_ua *ua, struct sip_call *c, uint32_t a)
+{
 	char key[16];
 	unsigned *refs;
 
-	if (c->peer || !m || !m->m_url->url_host || inet_pton(AF_INET, m->m_url->url_host, &a) != 1 ||
-	    trusted(ua, a.s_addr))
+	if (c->peer || !a || trusted(ua, a))
 		return;
-	c->peer = a.s_addr;
-	snprintf(key, sizeof(key), "%08x", (unsigned)a.s_addr);
+	c->peer = a;
+	snprintf(key, sizeof(key), "%08x", (unsigned)a);
 	refs = hashmap_get(&ua->peers, key);
 	if (refs) {
 		(*refs)++;
@@ -1458,7 +1468,7 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 	c->offered = true;
 	c->offered_ms = evloop_now_ms();
 	nua_handle_bind(nh, c);
-	peer_add(ua, c, sip);
+	c->peer_contact = contact_addr(sip);
 	atomic_fetch_add(&ua->st_in, 1);
 	if (sip->sip_call_id)
 		copy_str(c->call_id, sizeof(c->call_id), sip->sip_call_id->i_id);
@@ -1543,7 +1553,7 @@ static void on_invite_response(struct sip_ua *ua, int status, const char *phrase
 			return; /* a refresh's 2xx */
 		c->answered = true;
 		atomic_fetch_add(&ua->st_answered, 1);
-		peer_add(ua, c, sip);
+		peer_add(ua, c, contact_addr(sip));
 		ev.type = SIP_EV_CALL_ANSWERED;
 		fill_sdp(&ev, sip);
 		remember_peer(c, &ev);
@@ -1737,6 +1747,7 @@ static void do_answer(struct sip_ua *ua, struct cmd *cmd)
 	cmd->sdp = NULL;
 	c->answered = true;
 	atomic_fetch_add(&ua->st_answered, 1);
+	peer_add(ua, c, c->peer_contact);
 	sip_dbg_calls("SIP call 0x%08X: 200 OK", c->id);
 	nua_respond(c->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());

@@ -623,6 +623,14 @@ static void apply_sip(void)
 	st.uri_form = c ? c->uri_form : SIP_URI_TEL;
 	st.call_timeout = c && c->call_timeout ? c->call_timeout : VPNSIP_CALL_TIMEOUT;
 	st.dns_servers = dns[0] ? dns : NULL;
+	/* IKE and ESP-in-UDP are accepted on the SIP address (the c= of our
+	 * SDP); none while VPN-SIP has none. */
+	struct dataplane *dp = dataplane_get();
+	if (dp && dp->ports_accept) {
+		struct in_addr la = { 0 };
+		bool have = st.enabled && inet_pton(AF_INET, rt->local_addr, &la) == 1;
+		dp->ports_accept(dp, DP_ADDRS_VPNSIP, &la, have ? 1 : 0, false);
+	}
 	st.servers = servers;
 	st.n_servers = n_servers;
 	st.trusted = c ? c->trusted : NULL;
