@@ -71,3 +71,17 @@ def test_broken_part_is_skipped(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0 and "lab.json" in p.stderr
     assert json.loads(out.read_text())["setup_latency_ms_p50"] is None
+
+
+def test_flood_part_reported(tmp_path):
+    flood = {"flood_rate_per_s": 2000, "flood_sent": 40000, "flood_untrusted_counted": 40000,
+             "flood_call_setup_ms_idle_p50": 9.5, "flood_call_setup_ms_during_p50": 11.25,
+             "flood_call_setup_ms_during_max": 20.0, "flood_setup_ratio": 1.18,
+             "flood_calls_failed": 0, "flood_rss_before_kib": 30000,
+             "flood_rss_after_kib": 30100, "flood_rss_after_second_kib": 30200}
+    res, text, md = run(tmp_path, {"flood.json": flood})
+    for k, v in flood.items():
+        assert res[k] == v, k
+    assert "SIP flood (INVITEs from untrusted sources" in text
+    assert "2000 / 40000 /s" in text and "1.180" in text
+    assert "| RSS before / after / after a second flood | 30000 / 30100 / 30200 | KiB |" in md

@@ -5,7 +5,9 @@ import os
 import pathlib
 import random
 import re
+import shutil
 import signal
+import struct
 import subprocess
 import threading
 import time
@@ -314,4 +316,116 @@ def test_malformed_control_frames_do_not_hurt(build, daemon_factory):
         s.sendall(junk)
         s.close()
     assert "hostname sturdy" in d.running_config()
+    assert d.stop() == 0, d.log.read_text()
+
+
+# ---- bounds: shells at once, the terminal monitor backlog ----------------------
+
+HELLO = struct.pack("<IBBH", 0, 1, 0, 0)       # CTL_HELLO, not interactive
+FRAME = struct.Struct("<IBBH")
+
+
+def read_frame(s):
+    head = b""
+    while len(head) < FRAME.size:
+        more = s.recv(FRAME.size - len(head))
+        if not more:
+            return None, None
+        head += more
+    n, typ, _, _ = FRAME.unpack(head)
+    body = b""
+    while len(body) < n:
+        more = s.recv(n - len(body))
+        if not more:
+            return None, None
+        body += more
+    return typ, body
+
+
+def shells(path, n, user=None):
+    """n connected shells (HELLO answered) in a child process (as user);
+    returns it: close its stdin to let them go."""
+    code = ("import socket,struct,sys\n"
+            "ss=[]\n"
+            "for i in range(%d):\n"
+            "    s=socket.socket(socket.AF_UNIX); s.connect(%r); s.sendall(%r)\n"
+            "    h=s.recv(8); n=struct.unpack('<I',h[:4])[0]\n"
+            "    while n>0: n-=len(s.recv(n))\n"
+            "    assert h[4]==17, h\n"
+            "    ss.append(s)\n"
+            "print('ok', flush=True); sys.stdin.read()\n") % (n, path, HELLO)
+    p = subprocess.Popen(["/usr/bin/python3", "-c", code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, user=user)
+    assert p.stdout.readline().strip() == "ok", p.stderr.read()
+    return p
+
+
+def test_shell_connections_are_capped(build, netns):
+    import tempfile
+    from conftest import Daemon
+    work = tempfile.mkdtemp(prefix="vpnsip-caps-", dir="/tmp")
+    os.chmod(work, 0o711)      # another user may reach the socket (made 0777 below)
+    d = Daemon(build, netns, work, "hostname capped\n").start()
+    held = []
+    try:
+        os.chmod(d.sock, 0o777)
+        held.append(shells(d.sock, 32))                 # root: its whole share
+        r = d.sh("show version", check=False)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "% Too many shells of user 0: 32 are connected (at most 32 per user); " \
+            "close one and try again" in r.stderr, r.stderr
+        held.append(shells(d.sock, 32, user=65534))     # another user: the rest
+        r = d.sh("show version", check=False)
+        assert r.returncode == 1 and "% Too many shells: 64 are connected (at most 64)" in r.stderr, \
+            r.stderr
+        held[0].stdin.close()                           # root's shells go
+        held[0].wait(10)
+        time.sleep(0.3)
+        assert "capped" in d.sh("show running-config").stdout
+        assert d.log.read_text().count("%CONTROL-4-REFUSED") == 1   # rate-limited
+    finally:
+        for p in held:
+            p.stdin.close()
+            p.wait(10)
+        assert d.stop() == 0, d.log.read_text()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_terminal_monitor_backlog_is_bounded(build, daemon_factory):
+    """A monitoring shell that stops reading: its monitor lines are dropped
+    past the bound (counted, announced as "%N messages dropped" once it
+    reads again, and in show logging); everything else goes on."""
+    import socket
+    d = daemon_factory(build, "interface Loopback1\n").start()
+    d.sh("debug config changes")
+    mon = socket.socket(socket.AF_UNIX)
+    mon.connect(d.sock)
+    mon.sendall(HELLO)
+    assert read_frame(mon)[0] == 17
+    line = b"terminal monitor"
+    mon.sendall(struct.pack("<IBBH", len(line), 2, 0, 0) + line)
+    while read_frame(mon)[0] != 17:
+        pass
+    mon.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    # 3000 changes of a 200-character description: about 800 kB of monitor lines
+    cmds = "configure terminal\ninterface Loopback1\n" + "".join(
+        "description %05d %s\n" % (i, "x" * 200) for i in range(3000)) + "end\n"
+    r = d.sh(input=cmds)
+    assert r.returncode == 0, r.stderr[-500:]
+    d.sh("show version")                                      # the daemon answers
+    mon.settimeout(5)
+    got, dropped = 0, None
+    while dropped is None:
+        typ, body = read_frame(mon)
+        assert typ is not None, "connection closed"
+        if typ == 18 and b"messages dropped" in body:
+            dropped = int(re.match(rb"%(\d+) messages dropped \(the terminal did not keep up\)",
+                                   body).group(1))
+        elif typ == 18 and b"description" in body:
+            got += 1
+    mon.close()
+    assert dropped > 0 and got > 0, (got, dropped)
+    assert got + dropped >= 3000, (got, dropped)
+    m = re.search(r"messages logged, (\d+) dropped", d.sh("show logging").stdout)
+    assert m and int(m.group(1)) >= dropped, d.sh("show logging").stdout[:300]
     assert d.stop() == 0, d.log.read_text()

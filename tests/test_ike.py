@@ -368,6 +368,45 @@ def test_garbage_truncated_forged_esp_dropped(pair_factory, ikelab):
     assert ikelab.ping("lanA", HOST_B, count=2)  # still working
 
 
+def test_ike_ports_accept_only_tunnel_source_addresses(pair_factory, ikelab):
+    """The UDP ports take IKE and ESP-in-UDP only on the tunnels' source
+    addresses (docs/security.md): a datagram to another address of the
+    router is dropped by the kernel; one to the source address reaches the
+    data plane; without an IPsec tunnel no address is accepted."""
+    pair = pair_factory(a_config(iface_extra="interface bak0\n ip address %s 255.255.255.0\n" % A_BAK))
+    other = "192.0.2.111"
+    ikelab.exec("rtrA", "ip", "addr", "add", other + "/24", "dev", "bak0", "nodad", check=True)
+    try:
+        out = pair.sh("show crypto ipsec dataplane")
+        assert "UDP ports accept IKE/ESP on: %s\n" % A_BAK in out, out
+        kernel = lambda o: int(re.search(r"dropped by the kernel: (\d+)", o).group(1))  # noqa: E731
+        before, out = pair.dataplane()
+        k0 = kernel(out)
+        _send_udp(ikelab, "rtrB", other, 4500, ["00000000" + "22" * 8] * 3)
+        _send_udp(ikelab, "rtrB", other, 500, ["00000000" + "22" * 8] * 2)
+        time.sleep(0.5)
+        after, out = pair.dataplane()
+        assert after[2] == before[2], out                 # the data plane saw nothing
+        assert kernel(out) >= k0 + 5, out
+        _send_udp(ikelab, "rtrB", A_BAK, 4500, ["00000000" + "22" * 8] * 3)
+        time.sleep(0.5)
+        after, out = pair.dataplane()
+        assert after[2] == before[2] + 3, out             # these reached it (garbage)
+        # No IPsec tunnel left: no address takes IKE.
+        pair.sh("configure terminal", "interface Tunnel1", "no tunnel protection ipsec profile",
+                "no tunnel mode ipsec ipv4", "end")
+        pair.sh("configure terminal", "no interface Tunnel1", "end")
+        out = pair.sh("show crypto ipsec dataplane")
+        assert "UDP ports accept IKE/ESP on: no address" in out, out
+        _send_udp(ikelab, "rtrB", A_BAK, 4500, ["00000000" + "22" * 8] * 2)
+        time.sleep(0.5)
+        assert pair.dataplane()[0][2] == before[2] + 3
+    finally:
+        ikelab.exec("rtrA", "ip", "addr", "del", other + "/24", "dev", "bak0")
+        pair.close()   # it removes bak0's address: the next tests need it
+        ikelab.exec("rtrA", "ip", "addr", "replace", A_BAK + "/24", "dev", "bak0")
+
+
 def test_invalid_spi_recovery_notifies_peer(pair_factory, ikelab):
     """crypto isakmp invalid-spi-recovery: ESP with an unknown SPI from a
     peer we have an IKE SA with is answered with N(INVALID_SPI) in an

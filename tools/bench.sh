@@ -15,6 +15,9 @@
 #             floor, aggregate shaped throughput, CLI latency under churn
 #   scale     tools/bench_scale.py --sessions N (when it exists): N sessions
 #             up at once (its JSON keys: see the script's docstring)
+#   flood     tools/bench_flood.py: a legitimate call's setup latency idle and
+#             while 2000 INVITE/s from untrusted sources hit the router, RSS
+#             before and after
 # BENCH_PARTS="control lab" runs a subset (the other parts' last results
 # stay in build/bench/parts and are reported again, dated by results.json).  The labs use LAB_PREFIX (default
 # vsbench) plus one letter per part, and are always taken down.
@@ -27,7 +30,7 @@ parts_dir=build/bench/parts
 mkdir -p "$parts_dir"
 py=/usr/bin/python3
 
-want() { case " ${BENCH_PARTS:-control qos ike lab scale} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_PARTS:-control qos ike lab scale flood} " in *" $1 "*) return 0 ;; esac; return 1; }
 run() { # NAME CMD...
 	local name=$1 t0
 	shift
@@ -55,5 +58,6 @@ if [ -f tools/bench_scale.py ]; then
 elif want scale; then
 	echo "bench: tools/bench_scale.py is not there: the concurrency figures are null" >&2
 fi
+run flood env LAB_PREFIX="${prefix}f" "$py" tools/bench_flood.py --json "$parts_dir/flood.json"
 "$py" tools/bench_report.py --sessions "$SESSIONS" "$parts_dir" build/bench/results.json \
 	build/bench/table.md

@@ -7,7 +7,7 @@ table and write it as Markdown (for the README's Benchmarks section).
 PARTS_DIR holds what each part wrote: control.json (tools/bench_control.sh),
 qos.json (tools/bench_qos.sh, a list of rows), ike.json (tests/bench_ike.py),
 lab.json (tools/bench_lab.py), scale.json (tools/bench_scale.py, when the
-script exists).  A part that did not run leaves its keys null: nothing is
+script exists), flood.json (tools/bench_flood.py).  A part that did not run leaves its keys null: nothing is
 ever filled in that was not measured in this run.
 
 Key ownership when parts report the same name: the concurrency figures the
@@ -84,6 +84,17 @@ TABLE = [
                                                           "churn_failures"), ""),
         ("  churn: sessions per second", "churn_sessions_per_s", "/s"),
     ]),
+    ("SIP flood (INVITEs from untrusted sources, tools/bench_flood.py)", [
+        ("flood rate / datagrams sent", ("flood_rate_per_s", "flood_sent"), "/s"),
+        ("  counted as untrusted (dropped, unanswered)", "flood_untrusted_counted", ""),
+        ("legitimate call INVITE -> 200 p50, idle", "flood_call_setup_ms_idle_p50", "ms"),
+        ("  during the flood p50 / max", ("flood_call_setup_ms_during_p50",
+                                          "flood_call_setup_ms_during_max"), "ms"),
+        ("  ratio during / idle (goal: within 2)", "flood_setup_ratio", ""),
+        ("  calls failed", "flood_calls_failed", ""),
+        ("RSS before / after / after a second flood", ("flood_rss_before_kib", "flood_rss_after_kib",
+                                                        "flood_rss_after_second_kib"), "KiB"),
+    ]),
     ("Data plane", [
         ("IPsec throughput, 1 tunnel, vpnsipd", "throughput_mbps_single", "Mbit/s"),
         ("IPsec throughput, strongSwan kernel-libipsec", "throughput_mbps_strongswan", "Mbit/s"),
@@ -150,6 +161,7 @@ def main():
     res.update(control)
     res.update(load(os.path.join(parts, "ike.json"), {}))
     res.update(load(os.path.join(parts, "lab.json"), {}))
+    res.update(load(os.path.join(parts, "flood.json"), {}))
     scale_path = os.path.join(parts, "scale.json")
     if os.path.exists(scale_path):
         for k, v in load(scale_path, {}).items():

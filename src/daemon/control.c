@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,17 @@
 
 #include "ctl/ctl.h"
 #include "log/debug.h"
+
+/* Shells at once, in all and per user: a process that opens connections
+ * without end must not take the daemon's descriptors and memory (each
+ * shell is a CLI session).  The rest are refused with a message. */
+#define SHELLS_MAX 64
+#define SHELLS_PER_UID_MAX 32
+/* terminal monitor: bytes a shell may leave unread before its monitor
+ * lines are dropped (counted, and announced once it reads again), and log
+ * lines waiting for the main thread before they are dropped. */
+#define MONITOR_BACKLOG_MAX (256u << 10)
+#define MONITOR_QUEUE_MAX 4096
 
 static struct debug_flag debug_control = {
 	.path = "control",
@@ -34,6 +46,8 @@ struct conn {
 	bool close_after_flush;
 	bool hello_done;
 	bool root; /* the peer is root (or the daemon's own user) */
+	uid_t uid;
+	unsigned long monitor_dropped; /* lines not delivered since the last notice */
 	struct conn *prev, *next;
 };
 
@@ -44,6 +58,7 @@ struct control {
 	char *path;
 	struct config_env *env;
 	struct conn *conns;
+	size_t n_conns;
 	unsigned next_vty;
 	gid_t group;     /* CONTROL_GROUP's id, when the group exists */
 	bool has_group;
@@ -67,6 +82,7 @@ static void conn_free(struct conn *cn)
 		c->conns = cn->next;
 	if (cn->next)
 		cn->next->prev = cn->prev;
+	c->n_conns--;
 	ev_io_del(cn->io);
 	close(cn->fd);
 	sb_free(&cn->in);
@@ -74,6 +90,8 @@ static void conn_free(struct conn *cn)
 	cli_session_free(cn->s);
 	free(cn);
 }
+
+static void monitor_notice(struct conn *cn);
 
 /* Returns false when the connection was freed. */
 static bool conn_flush(struct conn *cn)
@@ -95,6 +113,8 @@ static bool conn_flush(struct conn *cn)
 		conn_free(cn);
 		return false;
 	}
+	if (!cn->out.len && cn->monitor_dropped)
+		monitor_notice(cn); /* it reads again: say what it missed */
 	ev_io_modify(cn->io, EPOLLIN | (cn->out.len ? EPOLLOUT : 0));
 	return true;
 }
@@ -254,41 +274,81 @@ static char *user_name(uid_t uid)
 	return xasprintf("uid %u", (unsigned)uid);
 }
 
+/* Over a limit: the shell reads why (it prints the output and exits on
+ * CTL_DONE_CLOSING), then the connection goes. */
+static void refuse_connection(int fd, const char *why)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(60000, 1);
+	struct strbuf out = STRBUF_INIT, payload = STRBUF_INIT;
+	struct ctl_done d = { .status = CLI_ERR_FAILED, .caret = -1, .flags = CTL_DONE_CLOSING };
+	char msg[256], junk[512];
+
+	snprintf(msg, sizeof(msg), "%% %s\n", why);
+	ctl_frame(&out, CTL_OUTPUT, 0, msg, strlen(msg));
+	sb_add(&payload, (const char *)&d, sizeof(d));
+	sb_putc(&payload, '\0');
+	ctl_frame(&out, CTL_DONE, 0, payload.buf, payload.len);
+	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		; /* its HELLO: read, so that the close is not a reset */
+	if (send(fd, out.buf, out.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		dbg(&debug_control, "CONTROL: refusal not sent: %s", strerror(errno));
+	close(fd);
+	sb_free(&out);
+	sb_free(&payload);
+	log_msg_limited(&rl, "CONTROL", SEV_WARNING, "REFUSED", "Shell connection refused: %s", why);
+}
+
 static void accept_io(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct control *c = arg;
 	int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t cl = sizeof(cred);
 	struct conn *cn;
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
 	bool root;
-	char name[32];
+	size_t same_uid = 0;
+	char name[32], why[160];
 
 	if (fd < 0)
 		return;
 	/* Who is calling decides what the session may do: root gets
 	 * everything, members of the group read-only user EXEC. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 		close(fd);
 		return;
 	}
-	root = cr.uid == 0 || cr.uid == geteuid();
-	if (!root && !(c->has_group && peer_in_group(fd, &cr, c->group))) {
+	root = cred.uid == 0 || cred.uid == geteuid();
+	if (!root && !(c->has_group && peer_in_group(fd, &cred, c->group))) {
 		log_msg("CONTROL", SEV_WARNING, "REFUSED",
 			"Connection from uid %u (pid %d) refused: neither root nor in group %s",
-			(unsigned)cr.uid, (int)cr.pid, CONTROL_GROUP);
+			(unsigned)cred.uid, (int)cred.pid, CONTROL_GROUP);
 		close(fd);
+		return;
+	}
+	for (cn = c->conns; cn; cn = cn->next)
+		same_uid += cn->uid == cred.uid;
+	if (c->n_conns >= SHELLS_MAX || same_uid >= SHELLS_PER_UID_MAX) {
+		if (c->n_conns >= SHELLS_MAX)
+			snprintf(why, sizeof(why), "Too many shells: %zu are connected (at most %d); "
+				 "close one and try again", c->n_conns, SHELLS_MAX);
+		else
+			snprintf(why, sizeof(why), "Too many shells of user %u: %zu are connected "
+				 "(at most %d per user); close one and try again",
+				 (unsigned)cred.uid, same_uid, SHELLS_PER_UID_MAX);
+		refuse_connection(fd, why);
 		return;
 	}
 	cn = xcalloc(1, sizeof(*cn));
 	cn->ctl = c;
 	cn->fd = fd;
 	cn->root = root;
+	cn->uid = cred.uid;
+	c->n_conns++;
 	cn->s = cli_session_new(c->env, 1);
 	snprintf(name, sizeof(name), "vty%u", c->next_vty++);
 	cli_session_set_name(cn->s, name);
-	char *user = user_name(cr.uid);
-	cli_session_set_user(cn->s, user, cr.pid, root);
+	char *user = user_name(cred.uid);
+	cli_session_set_user(cn->s, user, cred.pid, root);
 	free(user);
 	cn->io = ev_io_add(c->loop, fd, EPOLLIN, conn_io, cn);
 	cn->next = c->conns;
@@ -300,19 +360,44 @@ static void accept_io(struct ev_io *io, uint32_t events, void *arg)
 
 /* ---- terminal monitor ---------------------------------------------------- */
 
+static atomic_ulong monitor_queued;      /* lines posted, not yet delivered */
+static atomic_ulong monitor_queue_drops;  /* lines the full queue refused */
+
+static void monitor_notice(struct conn *cn)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "%%%lu messages dropped (the terminal did not keep up)",
+		 cn->monitor_dropped);
+	cn->monitor_dropped = 0;
+	ctl_frame(&cn->out, CTL_NOTIFY, 0, msg, strlen(msg));
+}
+
 static void monitor_deliver(void *arg)
 {
 	char *line = arg;
 	struct control *c = the_control;
+	unsigned long queue_drops = atomic_exchange(&monitor_queue_drops, 0);
+	size_t len = strlen(line);
 
+	atomic_fetch_sub(&monitor_queued, 1);
 	if (c) {
 		struct conn *cn = c->conns, *next;
 		for (; cn; cn = next) {
 			next = cn->next;
-			if (cli_session_monitor(cn->s) && cli_session_priv(cn->s) >= 15) {
-				ctl_frame(&cn->out, CTL_NOTIFY, 0, line, strlen(line));
-				conn_flush(cn);
+			if (!cli_session_monitor(cn->s) || cli_session_priv(cn->s) < 15)
+				continue;
+			cn->monitor_dropped += queue_drops;
+			/* A shell that does not read: its backlog is bounded. */
+			if (cn->out.len + len > MONITOR_BACKLOG_MAX) {
+				cn->monitor_dropped++;
+				log_count_dropped(1);
+				continue;
 			}
+			if (cn->monitor_dropped)
+				monitor_notice(cn);
+			ctl_frame(&cn->out, CTL_NOTIFY, 0, line, strlen(line));
+			conn_flush(cn);
 		}
 	}
 	free(line);
@@ -322,8 +407,15 @@ static void monitor_hook(const char *line, enum log_severity sev)
 {
 	struct control *c = the_control;
 
-	if (c)
-		evloop_post(c->loop, monitor_deliver, xstrdup(line));
+	if (!c)
+		return;
+	if (atomic_load(&monitor_queued) >= MONITOR_QUEUE_MAX) {
+		atomic_fetch_add(&monitor_queue_drops, 1);
+		log_count_dropped(1);
+		return;
+	}
+	atomic_fetch_add(&monitor_queued, 1);
+	evloop_post(c->loop, monitor_deliver, xstrdup(line));
 }
 
 static void leave_config(struct cli_session *s)

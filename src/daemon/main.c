@@ -153,6 +153,14 @@ static void notify_ready(struct ev_timer *t, void *arg)
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 }
 
+/* Rate-limited log lines: "N messages suppressed" once their interval is
+ * over, even when nothing else is logged. */
+static void log_tick(struct ev_timer *t, void *loop)
+{
+	log_ratelimit_flush();
+	ev_timer_add(loop, 1000, log_tick, loop);
+}
+
 static void stop_loop(void *loop)
 {
 	evloop_stop(loop);
@@ -366,6 +374,7 @@ int main(int argc, char **argv)
 	notify_status(&d);
 	ev_timer_add(d.loop, 0, notify_ready, &d);
 
+	ev_timer_add(d.loop, 1000, log_tick, d.loop);
 	evloop_run(d.loop);
 
 	/* Orderly shutdown: shells first, SIP (unregister, BYE), then

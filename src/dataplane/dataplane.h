@@ -92,6 +92,16 @@ struct dp_global_stats {
 	uint64_t ike_in, ike_out, keepalives_in;
 	uint64_t esp_unknown_spi, esp_truncated, esp_garbage;
 	uint64_t invalid_spi_reports; /* rate-limited reports to IKE */
+	/* The kernel's drops on the UDP ports: datagrams to an address the
+	 * ports do not accept (ports_accept), and a full receive buffer. */
+	uint64_t port_kernel_drops;
+};
+
+/* Who asks the UDP ports to accept IKE and ESP-in-UDP on its addresses. */
+enum dp_addrs_owner {
+	DP_ADDRS_TUNNELS = 0, /* the IKE engine: the tunnels' "tunnel source" addresses */
+	DP_ADDRS_VPNSIP,      /* the orchestrator: VPN-SIP's SIP address */
+	DP_ADDRS_OWNERS,
 };
 
 /* Callbacks into the IKE engine, called from the data plane's thread. */
@@ -110,6 +120,17 @@ struct dataplane {
 	/* UDP ports that carry IKE and ESP-in-UDP; reference counted. */
 	int (*port_open)(struct dataplane *dp, uint16_t port);
 	void (*port_close)(struct dataplane *dp, uint16_t port);
+	/* The local addresses the ports accept datagrams on: the union of the
+	 * owners' lists; a datagram to any other address of the router is
+	 * dropped in the kernel (a socket filter), so IKE is not reachable
+	 * there.  any: the owner needs every address (a tunnel without
+	 * "tunnel source").  Nothing is filtered until an owner sets a list. */
+	void (*ports_accept)(struct dataplane *dp, enum dp_addrs_owner owner,
+			     const struct in_addr *addrs, size_t n, bool any);
+	/* What the ports accept now: up to max addresses into out, their
+	 * number returned; *filtered false: every address. */
+	size_t (*ports_accepting)(struct dataplane *dp, struct in_addr *out, size_t max,
+				  bool *filtered);
 	/* Send an IKE message from src's port as it is (libcharon adds the
 	 * non-ESP marker itself); src's address may be INADDR_ANY.  Received
 	 * IKE messages reach dp_ike_hooks.ike_rx with the marker still on. */

@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <pthread.h>
@@ -93,6 +95,14 @@ struct dp_user {
 	struct u32map sa_in, sa_out; /* spi -> usa */
 	struct u32map ports; /* port -> uport */
 	struct dp_global_stats g;
+	/* ports_accept(): each owner's addresses; the ports' filter. */
+	struct {
+		bool set, any;
+		struct in_addr *addrs;
+		size_t n;
+	} accept[DP_ADDRS_OWNERS];
+	struct sock_filter *port_filter; /* NULL: every address */
+	size_t port_filter_len;
 	uint64_t last_invalid_spi_ms;
 	uint8_t inbuf[PKT_MAX + 64], outbuf[PKT_MAX + 512];
 };
@@ -133,6 +143,91 @@ static int port_socket(uint16_t port)
 	return fd;
 }
 
+/* Caller holds u->mu. */
+static void port_filter_attach(struct dp_user *u, int fd)
+{
+	struct sock_fprog fp = { .len = (unsigned short)u->port_filter_len, .filter = u->port_filter };
+
+	if (u->port_filter)
+		setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+	else
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0); /* ENOENT when none: fine */
+}
+
+/* Caller holds u->mu.  The union of the owners' addresses as a classic BPF
+ * program on every port: the IPv4 destination one of them -> keep the
+ * datagram, else drop it (the kernel counts it in the socket's drops). */
+static void port_filter_build(struct dp_user *u)
+{
+	size_t n = 0, len = 0;
+	bool any = true;
+
+	for (int o = 0; o < DP_ADDRS_OWNERS; o++) {
+		if (u->accept[o].set)
+			any = false;
+		n += u->accept[o].n;
+	}
+	for (int o = 0; o < DP_ADDRS_OWNERS; o++)
+		any = any || u->accept[o].any;
+	free(u->port_filter);
+	u->port_filter = NULL;
+	u->port_filter_len = 0;
+	if (!any && 2 * n + 2 <= BPF_MAXINSNS) {
+		struct sock_filter *f = xcalloc(2 * n + 2, sizeof(*f));
+		f[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 16);
+		for (int o = 0; o < DP_ADDRS_OWNERS; o++)
+			for (size_t i = 0; i < u->accept[o].n; i++) {
+				f[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+									ntohl(u->accept[o].addrs[i].s_addr), 0, 1);
+				f[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+			}
+		f[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		u->port_filter = f;
+		u->port_filter_len = len;
+	}
+	for (struct u32map_entry *e = NULL; (e = u32map_next(&u->ports, e));)
+		port_filter_attach(u, ((struct uport *)e->value)->fd);
+}
+
+static void m_ports_accept(struct dataplane *dp, enum dp_addrs_owner owner,
+			   const struct in_addr *addrs, size_t n, bool any)
+{
+	struct dp_user *u = DPU(dp);
+
+	if ((unsigned)owner >= DP_ADDRS_OWNERS)
+		return;
+	pthread_mutex_lock(&u->mu);
+	free(u->accept[owner].addrs);
+	u->accept[owner].addrs = xcalloc(n + 1, sizeof(*addrs));
+	if (n)
+		memcpy(u->accept[owner].addrs, addrs, n * sizeof(*addrs));
+	u->accept[owner].n = n;
+	u->accept[owner].any = any;
+	u->accept[owner].set = true;
+	port_filter_build(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+static size_t m_ports_accepting(struct dataplane *dp, struct in_addr *out, size_t max,
+				bool *filtered)
+{
+	struct dp_user *u = DPU(dp);
+	size_t k = 0;
+
+	pthread_mutex_lock(&u->mu);
+	*filtered = u->port_filter != NULL;
+	for (int o = 0; o < DP_ADDRS_OWNERS && *filtered; o++)
+		for (size_t i = 0; i < u->accept[o].n; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < k && !dup; j++)
+				dup = out[j].s_addr == u->accept[o].addrs[i].s_addr;
+			if (!dup && k < max)
+				out[k++] = u->accept[o].addrs[i];
+		}
+	pthread_mutex_unlock(&u->mu);
+	return k;
+}
+
 static int m_port_open(struct dataplane *dp, uint16_t port)
 {
 	struct dp_user *u = DPU(dp);
@@ -154,6 +249,7 @@ static int m_port_open(struct dataplane *dp, uint16_t port)
 			p->fd = fd;
 			p->refs = 1;
 			p->pmtudisc = -1;
+			port_filter_attach(u, fd);
 			u32map_put(&u->ports, port, p);
 			epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev);
 		}
@@ -579,6 +675,13 @@ static void m_global_stats(struct dataplane *dp, struct dp_global_stats *st)
 
 	pthread_mutex_lock(&u->mu);
 	*st = u->g;
+	st->port_kernel_drops = 0;
+	for (struct u32map_entry *e = NULL; (e = u32map_next(&u->ports, e));) {
+		uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+		socklen_t l = sizeof(mem);
+		if (getsockopt(((struct uport *)e->value)->fd, SOL_SOCKET, SO_MEMINFO, mem, &l) == 0)
+			st->port_kernel_drops += mem[SK_MEMINFO_DROPS];
+	}
 	pthread_mutex_unlock(&u->mu);
 }
 
@@ -890,6 +993,9 @@ static void m_destroy(struct dataplane *dp)
 	u32map_clear(&u->sa_out);
 	u32map_clear(&u->ports);
 	u32map_clear(&u->tunnels);
+	for (int o = 0; o < DP_ADDRS_OWNERS; o++)
+		free(u->accept[o].addrs);
+	free(u->port_filter);
 	hashmap_clear(&u->by_name);
 	close(u->epfd);
 	close(u->wakefd);
@@ -907,6 +1013,8 @@ struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike
 		.name = "user-space",
 		.port_open = m_port_open,
 		.port_close = m_port_close,
+		.ports_accept = m_ports_accept,
+		.ports_accepting = m_ports_accepting,
 		.ike_send = m_ike_send,
 		.tunnel_attach = m_tunnel_attach,
 		.tunnel_update = m_tunnel_update,

@@ -53,6 +53,22 @@ static int cmd_show_dataplane(struct cli_exec *x)
 		(unsigned long long)g.esp_garbage);
 	cli_out(x, "  invalid SPI reports %llu (at most one per second)\n",
 		(unsigned long long)g.invalid_spi_reports);
+	if (dp->ports_accepting) {
+		struct in_addr a[16];
+		bool filtered;
+		size_t n = dp->ports_accepting(dp, a, 16, &filtered);
+		cli_out(x, "  UDP ports accept IKE/ESP on: ");
+		if (!filtered)
+			cli_out(x, "every address");
+		else if (!n)
+			cli_out(x, "no address (no IPsec tunnel has a source address)");
+		for (size_t i = 0; filtered && i < n; i++) {
+			char s[INET_ADDRSTRLEN];
+			cli_out(x, "%s%s", i ? ", " : "", inet_ntop(AF_INET, &a[i], s, sizeof(s)));
+		}
+		cli_out(x, "\n  dropped by the kernel: %llu (other destinations, full buffer)\n",
+			(unsigned long long)g.port_kernel_drops);
+	}
 	return CLI_OK;
 }
 

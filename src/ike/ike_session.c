@@ -29,6 +29,7 @@
 #include "crypto/crypto.h"
 #include "dataplane/tunnel.h"
 #include "log/log.h"
+#include "net/ifstate.h"
 #include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
@@ -1751,7 +1752,78 @@ unsigned ike_clear_sessions(const struct in_addr *remote)
 
 /* ---- static tunnels and configuration changes ---------------------------------------------- */
 
+/* The UDP ports accept IKE and ESP-in-UDP only on the addresses of the
+ * IPsec tunnels' "tunnel source" interfaces (VPN-SIP adds its SIP
+ * address): the router's other addresses (LAN, a primary line) do not
+ * answer IKE.  A tunnel without a source, or with a source interface
+ * whose address vpnsipd does not manage (no "interface" section: its
+ * address may change unseen), leaves every address open.  Recomputed once
+ * per loop round after changes (a boot file changes thousands of lines). */
+static struct ev_timer *ports_timer;
+
+static void ports_update(void)
+{
+	struct dataplane *dp = dataplane_get();
+	struct iface_cfg **ifs;
+	struct in_addr *addrs;
+	size_t n, k = 0;
+	bool any = false;
+
+	if (!dp || !ike_cfg_model)
+		return;
+	ifs = iface_sorted(&ike_cfg_model->ifaces, &n);
+	addrs = xcalloc(n + 1, sizeof(*addrs));
+	for (size_t i = 0; i < n; i++) {
+		const struct tunnel_ext *t = tunnel_ext_get(ifs[i]);
+		const struct ifstate *st;
+		if (!t || !t->mode_ipsec)
+			continue;
+		if (!t->source) {
+			any = true;
+			continue;
+		}
+		if (!iface_find(&ike_cfg_model->ifaces, t->source)) {
+			any = true;
+			continue;
+		}
+		st = ifstate_get(t->source);
+		if (st && st->has_addr)
+			addrs[k++] = st->addr.addr;
+	}
+	dp->ports_accept(dp, DP_ADDRS_TUNNELS, addrs, k, any);
+	free(addrs);
+	free(ifs);
+}
+
+static void ports_fire(struct ev_timer *t, void *arg)
+{
+	ports_timer = NULL; /* fired: the loop frees it */
+	ports_update();
+}
+
+static void ports_changed(void)
+{
+	if (!ports_timer && loop)
+		ports_timer = ev_timer_add(loop, 0, ports_fire, NULL);
+}
+
+static void ports_on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+{
+	if (what & (IFSTATE_ADDR | IFSTATE_GONE))
+		ports_changed();
+}
+
+static struct ifstate_observer ports_obs = { .changed = ports_on_ifstate };
+
+static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *ifc, bool deleted);
+
 static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool deleted)
+{
+	ports_changed();
+	static_tunnel_check_session(cfg, ifc, deleted);
+}
+
+static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 {
 	const struct tunnel_ext *t = deleted ? NULL : tunnel_ext_get(ifc);
 	struct session *se = hashmap_get(&sessions, ifc->name);
@@ -1845,6 +1917,8 @@ int ike_sessions_init(struct evloop *l, struct config *cfg)
 	apply_globals(cfg);
 	crypto_observe(crypto_changed, NULL);
 	tunnel_set_listener(static_tunnel_check);
+	ifstate_observe(&ports_obs);
+	ports_update();
 	return 0;
 }
 
@@ -1854,6 +1928,10 @@ void ike_sessions_shutdown(void)
 	void **v = hashmap_values(&sessions, &n);
 
 	tunnel_set_listener(NULL);
+	ifstate_unobserve(&ports_obs);
+	if (ports_timer)
+		ev_timer_del(ports_timer);
+	ports_timer = NULL;
 	charon->bus->remove_listener(charon->bus, &ike_listener);
 	charon->backends->remove_backend(charon->backends, &ike_backend);
 	lib->credmgr->remove_set(lib->credmgr, &ike_credset);

@@ -227,6 +227,13 @@ void log_set_settings(const struct log_settings *s)
 	pthread_mutex_unlock(&L.lock);
 }
 
+void log_count_dropped(unsigned long n)
+{
+	pthread_mutex_lock(&L.lock);
+	L.dropped += n;
+	pthread_mutex_unlock(&L.lock);
+}
+
 void log_buffer_clear(void)
 {
 	pthread_mutex_lock(&L.lock);
@@ -261,4 +268,87 @@ void log_show(struct strbuf *out)
 		}
 	}
 	pthread_mutex_unlock(&L.lock);
+}
+
+/* ---- rate-limited messages ------------------------------------------------ */
+
+static pthread_mutex_t rl_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_ratelimit *rl_list;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void rl_report(const char *facility, enum log_severity sev, const char *mnemonic,
+		      unsigned long n)
+{
+	log_msg(facility, sev, mnemonic, "%lu message%s suppressed", n, n == 1 ? "" : "s");
+}
+
+void log_msg_limited(struct log_ratelimit *rl, const char *facility, enum log_severity sev,
+		     const char *mnemonic, const char *fmt, ...)
+{
+	uint64_t now = mono_ms();
+	unsigned long report = 0;
+	bool pass;
+	va_list ap;
+
+	/* The list lock comes first, as in log_ratelimit_flush(). */
+	pthread_mutex_lock(&rl_list_lock);
+	if (!rl->listed) {
+		snprintf(rl->facility, sizeof(rl->facility), "%s", facility);
+		snprintf(rl->mnemonic, sizeof(rl->mnemonic), "%s", mnemonic);
+		rl->sev = sev;
+		rl->next = rl_list;
+		rl_list = rl;
+		rl->listed = true;
+	}
+	pthread_mutex_unlock(&rl_list_lock);
+	pthread_mutex_lock(&rl->lock);
+	if (!rl->window_start || now - rl->window_start >= rl->interval_ms) {
+		rl->window_start = now;
+		rl->passed = 0;
+		report = rl->suppressed;
+		rl->suppressed = 0;
+	}
+	pass = rl->passed < rl->burst;
+	if (pass) {
+		rl->passed++;
+	} else {
+		rl->suppressed++;
+		rl->suppressed_total++;
+	}
+	pthread_mutex_unlock(&rl->lock);
+	if (report)
+		rl_report(facility, sev, mnemonic, report);
+	if (!pass)
+		return;
+	va_start(ap, fmt);
+	log_vmsg(facility, sev, mnemonic, fmt, ap);
+	va_end(ap);
+}
+
+void log_ratelimit_flush(void)
+{
+	uint64_t now = mono_ms();
+
+	pthread_mutex_lock(&rl_list_lock);
+	for (struct log_ratelimit *rl = rl_list; rl; rl = rl->next) {
+		unsigned long report = 0;
+		pthread_mutex_lock(&rl->lock);
+		if (rl->suppressed && now - rl->window_start >= rl->interval_ms) {
+			report = rl->suppressed;
+			rl->suppressed = 0;
+			/* The next message opens a new window. */
+			rl->window_start = 0;
+		}
+		pthread_mutex_unlock(&rl->lock);
+		if (report)
+			rl_report(rl->facility, rl->sev, rl->mnemonic, report);
+	}
+	pthread_mutex_unlock(&rl_list_lock);
 }

@@ -5,9 +5,11 @@
 #ifndef VPNSIP_LOG_LOG_H
 #define VPNSIP_LOG_LOG_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strbuf.h"
 
@@ -43,6 +45,38 @@ void log_msg(const char *facility, enum log_severity sev, const char *mnemonic,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void log_vmsg(const char *facility, enum log_severity sev, const char *mnemonic,
 	      const char *fmt, va_list ap);
+/* Rate-limited messages, for lines that outside input can cause at any
+ * rate (a refused call, a dropped datagram): at most `burst` messages per
+ * `interval_ms` from one limiter; the rest are counted, and the count is
+ * logged as "%FAC-SEV-MN: N messages suppressed" (same tag) when the next
+ * message gets through, or by log_ratelimit_flush() once the interval is
+ * over.  A limiter is usually one call site:
+ *
+ *     static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 5);
+ *     log_msg_limited(&rl, "SIP", SEV_WARNING, "UNTRUSTED", "...", ...);
+ *
+ * Thread-safe. */
+struct log_ratelimit {
+	unsigned interval_ms, burst;
+	pthread_mutex_t lock;
+	uint64_t window_start;        /* ms, monotonic; 0: no window yet */
+	unsigned passed;              /* messages let through in this window */
+	unsigned long suppressed;     /* since the last report */
+	unsigned long suppressed_total;
+	char facility[16], mnemonic[32];
+	enum log_severity sev;
+	bool listed;                  /* on the list log_ratelimit_flush() walks */
+	struct log_ratelimit *next;
+};
+#define LOG_RATELIMIT_INIT(ms, n)                                             \
+	{ .interval_ms = (ms), .burst = (n), .lock = PTHREAD_MUTEX_INITIALIZER }
+void log_msg_limited(struct log_ratelimit *rl, const char *facility, enum log_severity sev,
+		     const char *mnemonic, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Report the suppressed counts of limiters whose interval is over (the
+ * daemon calls it once a second). */
+void log_ratelimit_flush(void);
+
 /* A debug line: no %FAC-SEV-MN tag, as IOS prints debug output. */
 void log_debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -68,6 +102,9 @@ void log_get_settings(struct log_settings *s);
 void log_set_settings(const struct log_settings *s);
 
 void log_buffer_clear(void);
+/* Messages a destination could not take (a terminal monitor that did not
+ * keep up): counted in "show logging". */
+void log_count_dropped(unsigned long n);
 /* Appends "show logging" output. */
 void log_show(struct strbuf *out);
 

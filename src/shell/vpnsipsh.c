@@ -447,18 +447,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	S.interactive = ncmds == 0 && isatty(0) && isatty(1);
-	if (ctl_send(S.fd, CTL_HELLO, S.interactive ? CTL_F_INTERACTIVE : 0, "", 0) < 0)
-		die("lost the connection to vpnsipd");
+	/* A daemon that refuses the session may have sent why and closed
+	 * before our HELLO: read it anyway. */
+	signal(SIGPIPE, SIG_IGN);
+	bool hello_lost = ctl_send(S.fd, CTL_HELLO, S.interactive ? CTL_F_INTERACTIVE : 0, "", 0) < 0;
 	S.in = (struct strbuf)STRBUF_INIT;
-	{
+	for (;;) {
 		struct ctl_hdr h;
 		char *payload;
-		if (ctl_recv(S.fd, &S.in, &h, &payload) != 1 || h.type != CTL_DONE)
+		if (ctl_recv(S.fd, &S.in, &h, &payload) != 1)
+			die(hello_lost ? "lost the connection to vpnsipd" : "no answer from vpnsipd");
+		if (h.type == CTL_OUTPUT) {
+			/* the daemon refuses the session: it says why */
+			fputs(payload, stderr);
+			free(payload);
+			continue;
+		}
+		if (h.type != CTL_DONE || h.len < sizeof(struct ctl_done))
 			die("no answer from vpnsipd");
 		S.prompt = strdup(payload + sizeof(struct ctl_done));
 		memcpy(&r.done, payload, sizeof(r.done));
 		S.term_length = r.done.term_length;
 		free(payload);
+		if (r.done.flags & CTL_DONE_CLOSING) {
+			free(cmds);
+			return 1;
+		}
+		break;
 	}
 	if (S.interactive)
 		return interactive_loop();

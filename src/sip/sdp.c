@@ -388,6 +388,9 @@ static int check_common(const struct sdp_ike *s, const char **why)
 		*why = "only IPv4 media is supported";
 		return 488;
 	}
+	/* IKE goes where c= says: never to ourselves or to a group. */
+	if ((*why = sdp_addr_rule(s->addr)))
+		return 488;
 	if (!s->has_bw) {
 		*why = "no b=AS bandwidth";
 		return 488;
@@ -397,6 +400,27 @@ static int check_common(const struct sdp_ike *s, const char **why)
 		return 488;
 	}
 	return 0;
+}
+
+const char *sdp_addr_rule(const char *addr)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return "c= address is not an IPv4 address";
+	h = ntohl(a.s_addr);
+	if ((h >> 24) == 0)
+		return "c= address is unspecified (0.0.0.0/8)";
+	if ((h >> 24) == 127)
+		return "c= address is loopback (127.0.0.0/8)";
+	if ((h >> 16) == 0xa9fe)
+		return "c= address is link-local (169.254.0.0/16)";
+	if ((h >> 28) == 0xe)
+		return "c= address is multicast (224.0.0.0/4)";
+	if ((h >> 28) == 0xf)
+		return "c= address is reserved or broadcast (240.0.0.0/4)";
+	return NULL;
 }
 
 static int check_fingerprint(const struct sdp_ike *s, enum sdp_fp_kind local_fp, bool required,

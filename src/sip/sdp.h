@@ -99,6 +99,12 @@ int sdp_check_offer(const struct sdp_ike *offer, enum sdp_fp_kind local_fp, unsi
 		    const char **why);
 int sdp_check_answer(const struct sdp_ike *answer, enum sdp_setup offered,
 		     enum sdp_fp_kind local_fp, const char **why);
+/* The rule an IPv4 c= address breaks, NULL if it is a unicast address IKE
+ * may be started towards: "c= address is loopback (127.0.0.0/8)" and the
+ * like for unspecified, link-local, multicast and reserved/broadcast.
+ * (Whether it is one of ours, the caller checks.)  Both checks above
+ * apply it. */
+const char *sdp_addr_rule(const char *addr);
 /* Our role in the answer to an offer that passed sdp_check_offer(). */
 enum sdp_setup sdp_answer_role(enum sdp_setup offered, unsigned roles);
 

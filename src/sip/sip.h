@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "sip/sdp.h"
+#include "sip/sip_guard.h"
 
 struct evloop;
 struct sip_ua;
@@ -66,6 +67,19 @@ struct sip_settings {
 	 * local_number alone. */
 	const char *const *local_numbers;
 	size_t n_local_numbers;
+	/* Who may send requests outside a dialog (docs/security.md): the
+	 * server when it is an IPv4 address, these servers (DHCP option 120's
+	 * addresses), the addresses the registrar answered from, and the
+	 * trusted networks ("vpn-sip trusted-source").  Others get no answer.
+	 * The global rate limit counts the trusted networks' requests only:
+	 * a flood from one of them does not starve the carrier's server. */
+	const struct sip_net *servers;
+	size_t n_servers;
+	const struct sip_net *trusted;
+	size_t n_trusted;
+	/* Token buckets for requests outside a dialog (0: the defaults of
+	 * sip_guard.h); above them the answer is 503 with Retry-After. */
+	struct sip_limits limits;
 };
 
 enum sip_reg_state {
@@ -161,6 +175,23 @@ struct sip_stats {
 	unsigned long calls_out, calls_in, calls_rejected, calls_answered;
 	unsigned long registers_sent, register_failures;
 	unsigned calls_active;
+	/* Requests outside a dialog ("show vpn-sip sip statistics"). */
+	unsigned long untrusted_dropped;   /* by the kernel steering (no answer) */
+	unsigned long untrusted_refused;   /* 403 in the user agent (no kernel steering) */
+	unsigned long rate_limited_source, rate_limited_global; /* 503 */
+	unsigned long offers_refused_busy; /* 503: too many events for the main thread */
+	unsigned long events_pending, events_pending_max; /* SIP thread -> main thread */
+	unsigned long requests_served;     /* trusted, within the limits */
+	uint32_t last_untrusted;           /* network byte order, 0: none yet */
+	uint16_t last_untrusted_port;      /* host byte order */
+	char last_untrusted_method[16];
+	bool steering;                     /* the kernel layer is installed */
+	char steering_error[96];           /* why not, if it is not */
+	/* The trusted networks in use (configured, server, learnt). */
+	struct sip_net trusted[SIP_GUARD_MAX_NETS];
+	char trusted_why[SIP_GUARD_MAX_NETS][16]; /* "configured", "server", "registrar" */
+	size_t n_trusted;
+	size_t n_peers;                    /* dialog peers let through */
 };
 void sip_ua_stats(const struct sip_ua *ua, struct sip_stats *out);
 

@@ -245,7 +245,8 @@ static void logger(void *stream, char const *fmt, va_list ap)
 		vsnprintf(line, sizeof(line), fmt, aq);
 		va_end(aq);
 		line[strcspn(line, "\r\n")] = '\0';
-		log_msg("SIP", SEV_WARNING, "BAD_MSG", "Malformed SIP message refused: %s",
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
+		log_msg_limited(&rl, "SIP", SEV_WARNING, "BAD_MSG", "Malformed SIP message refused: %s",
 			line + (strncmp(line, "nta: ", 5) ? 0 : 5));
 		if (nta_wanted < 5)
 			return;

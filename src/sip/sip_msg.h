@@ -16,10 +16,11 @@
 /* A body other than SDP: such an INVITE is refused 415 (RFC 3261 21.4.16). */
 bool sip_body_not_sdp(const sip_t *sip);
 
-/* Into ev: the caller (P-Asserted-Identity, else From), the callee
+/* Into ev: the caller (P-Asserted-Identity when the INVITE came from a
+ * trusted hop, else From), the callee
  * (P-Called-Party-ID, else To, else the Request-URI) and the peer's SDP
  * (has_sdp, sdp_err, sdp) of a received INVITE. */
-void sip_invite_parties(const sip_t *sip, struct sip_event *ev);
+void sip_invite_parties(const sip_t *sip, bool from_trusted_hop, struct sip_event *ev);
 
 /* A re-INVITE or UPDATE in a call whose SDP of ours is local_sdp and whose
  * peer announced remote_addr/remote_port (when remote_known): 0 when its

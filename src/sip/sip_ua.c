@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -46,6 +49,13 @@
 #define RETRY_MIN_S 2            /* registration back-off: 2, 4, 8 ... 64 s */
 #define RETRY_MAX_S 64
 #define MAX_AUTH_TRIES 2         /* a second 401 with our credentials: give up (403-like) */
+/* Events waiting for the main thread: at this many a new INVITE is refused
+ * (503) on the SIP thread.  Events of calls that exist and registrations
+ * always go: they are bounded by the calls, and losing one would leave a
+ * session out of step with its dialog. */
+#define EVENTS_MAX 256
+#define LEARNT_MAX 8             /* registrar addresses learnt from its answers */
+#define RETRY_AFTER "5"          /* seconds, in 503 answers to requests over the limits */
 
 /* ---- owned copies of the settings -------------------------------------- */
 
@@ -59,6 +69,9 @@ struct settings {
 	bool server_port_set;
 	unsigned expires, session_expires, call_timeout;
 	enum sip_uri_form uri_form;
+	struct sip_net *servers, *trusted;
+	size_t n_servers, n_trusted;
+	struct sip_limits limits;
 };
 
 static char *dup0(const char *s)
@@ -88,6 +101,15 @@ static void settings_copy(struct settings *d, const struct sip_settings *s)
 	d->expires = s->expires ? s->expires : 3600;
 	d->session_expires = s->session_expires;
 	d->uri_form = s->uri_form;
+	d->n_servers = s->n_servers < SIP_GUARD_MAX_NETS ? s->n_servers : SIP_GUARD_MAX_NETS;
+	d->servers = xcalloc(d->n_servers + 1, sizeof(*d->servers));
+	if (d->n_servers)
+		memcpy(d->servers, s->servers, d->n_servers * sizeof(*d->servers));
+	d->n_trusted = s->n_trusted < SIP_GUARD_MAX_NETS ? s->n_trusted : SIP_GUARD_MAX_NETS;
+	d->trusted = xcalloc(d->n_trusted + 1, sizeof(*d->trusted));
+	if (d->n_trusted)
+		memcpy(d->trusted, s->trusted, d->n_trusted * sizeof(*d->trusted));
+	d->limits = s->limits;
 	d->numbers = xcalloc(s->n_local_numbers + 1, sizeof(*d->numbers));
 	if (d->local_number)
 		d->numbers[d->n_numbers++] = xstrdup(d->local_number);
@@ -111,6 +133,8 @@ static void settings_free(struct settings *d)
 	for (size_t i = 0; i < d->n_numbers; i++)
 		free(d->numbers[i]);
 	free(d->numbers);
+	free(d->servers);
+	free(d->trusted);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -124,9 +148,18 @@ static bool numbers_eq(const struct settings *a, const struct settings *b)
 	return true;
 }
 
+/* The guard's part: trusted networks and rate limits. */
+static bool guard_settings_eq(const struct settings *a, const struct settings *b)
+{
+	return a->n_trusted == b->n_trusted && a->n_servers == b->n_servers &&
+	       (!a->n_trusted || memcmp(a->trusted, b->trusted, a->n_trusted * sizeof(*a->trusted)) == 0) &&
+	       (!a->n_servers || memcmp(a->servers, b->servers, a->n_servers * sizeof(*a->servers)) == 0) &&
+	       memcmp(&a->limits, &b->limits, sizeof(a->limits)) == 0;
+}
+
 static bool settings_eq(const struct settings *a, const struct settings *b)
 {
-	return numbers_eq(a, b) && a->enabled == b->enabled && str_eq(a->local_number, b->local_number) &&
+	return numbers_eq(a, b) && guard_settings_eq(a, b) && a->enabled == b->enabled && str_eq(a->local_number, b->local_number) &&
 	       str_eq(a->local_addr, b->local_addr) && str_eq(a->server, b->server) &&
 	       str_eq(a->domain, b->domain) && str_eq(a->username, b->username) &&
 	       str_eq(a->password, b->password) && a->local_port == b->local_port &&
@@ -161,6 +194,7 @@ struct cmd {
 
 struct sink {
 	atomic_int refs;
+	atomic_ulong pending; /* posted, not yet delivered */
 	bool closed; /* main thread only */
 	sip_event_fn fn;
 	void *arg;
@@ -183,6 +217,7 @@ static void deliver(void *p)
 
 	if (!post->sink->closed)
 		post->sink->fn(&post->ev, post->sink->arg);
+	atomic_fetch_sub(&post->sink->pending, 1);
 	sink_unref(post->sink);
 	free(post);
 }
@@ -212,6 +247,8 @@ struct sip_call {
 	bool bye_sent;
 	bool cancel_sent;
 	bool remote_known; /* remote_addr/port: the peer's SDP at setup */
+	uint32_t peer;     /* its Contact address let through the kernel steering, 0: none */
+	uint32_t peer_contact; /* incoming: the caller's Contact address, let through once answered */
 	char remote_addr[SDP_ADDR_MAX];
 	uint16_t remote_port;
 	enum sip_end_cause cause;
@@ -258,12 +295,41 @@ struct sip_ua {
 
 	atomic_ulong st_out, st_in, st_rejected, st_answered, st_reg, st_regfail;
 	atomic_uint st_active;
+
+	/* The guard (sip_guard.h): SIP thread, except what guard_lock
+	 * covers, which "show" reads from the main thread. */
+	int drain_fd;              /* -1: no kernel steering */
+	su_wait_t drain_wait[1];
+	bool drain_registered;
+	uint32_t learnt[LEARNT_MAX]; /* registrar addresses (network byte order) */
+	size_t n_learnt;
+	struct hashmap peers;      /* "%08x" dialog peer address -> its count of calls */
+	struct sip_ratelimit rl;
+	pthread_mutex_t guard_lock;
+	struct sip_net nets[SIP_GUARD_MAX_NETS]; /* every trusted network in use */
+	char nets_why[SIP_GUARD_MAX_NETS][16];
+	size_t n_nets;
+	size_t n_peers;
+	bool steering;
+	char steering_error[96];
+	uint32_t last_untrusted;
+	uint16_t last_untrusted_port;
+	char last_untrusted_method[16];
+	atomic_ulong st_untrusted_dropped, st_untrusted_refused, st_rl_source, st_rl_global;
+	atomic_ulong st_busy, st_served, st_pending_max;
+	unsigned long drain_overflow; /* the drain socket's own drops (SO_RXQ_OVFL) */
+	unsigned trim_ticks, trim_left; /* trim_after_bursts() */
+	unsigned long trim_seen;
 };
 
 static void post_event(struct sip_ua *ua, const struct sip_event *ev)
 {
 	struct post *p = xmalloc(sizeof(*p));
 
+	unsigned long pending = atomic_fetch_add(&ua->sink->pending, 1) + 1;
+
+	if (pending > atomic_load(&ua->st_pending_max))
+		atomic_store(&ua->st_pending_max, pending);
 	p->sink = ua->sink;
 	atomic_fetch_add(&ua->sink->refs, 1);
 	p->ev = *ev;
@@ -297,10 +363,13 @@ static struct sip_call *call_new(struct sip_ua *ua, uint32_t id, bool outgoing)
 	return c;
 }
 
+static void peer_del(struct sip_ua *ua, struct sip_call *c);
+
 static void call_free(struct sip_ua *ua, struct sip_call *c)
 {
 	char key[16];
 
+	peer_del(ua, c);
 	snprintf(key, sizeof(key), "%08x", c->id);
 	hashmap_del(&ua->calls, key);
 	if (c->nh) {
@@ -338,6 +407,382 @@ static void call_ended(struct sip_ua *ua, struct sip_call *c)
 	sip_dbg_calls("SIP call 0x%08X ended: %s (%d %s)", c->id, sip_end_cause_name(c->cause),
 		      c->status, c->phrase);
 	post_event(ua, &ev);
+}
+
+/* ---- the guard: trusted sources and limits (sip_guard.h) ------------------- */
+
+static void addr_text(uint32_t a, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr in = { a };
+
+	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+static bool trusted(const struct sip_ua *ua, uint32_t a)
+{
+	return sip_net_match(ua->nets, ua->n_nets, a);
+}
+
+/* One of the SIP server's addresses (not only a trusted network)? */
+static bool is_server(const struct sip_ua *ua, uint32_t a)
+{
+	for (size_t i = 0; i < ua->n_nets; i++)
+		if ((a & ua->nets[i].mask) == ua->nets[i].addr && strcmp(ua->nets_why[i], "configured") != 0)
+			return true;
+	return false;
+}
+
+static void nets_add(struct sip_net *nets, char why[][16], size_t *n, struct sip_net net,
+		     const char *label)
+{
+	if (*n >= SIP_GUARD_MAX_NETS)
+		return;
+	if (net.mask == 0xffffffffu && sip_net_match(nets, *n, net.addr))
+		return; /* covered already */
+	nets[*n] = net;
+	copy_str(why[*n], sizeof(why[*n]), label);
+	(*n)++;
+}
+
+static int on_drain(struct sip_ua *ua, su_wait_t *w, void *arg);
+
+/* Without the drain every datagram goes to the stack again. */
+static void drain_close(struct sip_ua *ua)
+{
+	if (ua->drain_registered) {
+		su_root_unregister(ua->root, ua->drain_wait, on_drain, NULL);
+		su_wait_destroy(ua->drain_wait);
+		ua->drain_registered = false;
+	}
+	close(ua->drain_fd);
+	ua->drain_fd = -1;
+}
+
+/* The kernel steering program for the trusted networks and dialog peers
+ * now; without it, the user agent's own check alone (403). */
+static void guard_steer(struct sip_ua *ua)
+{
+	struct sock_filter *prog;
+	uint32_t *peers;
+	size_t np = 0, len;
+
+	if (ua->drain_fd < 0)
+		return;
+	peers = xcalloc(ua->peers.count + 1, sizeof(*peers));
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&ua->peers, e)) && np < SIP_GUARD_MAX_PEERS;)
+		peers[np++] = (uint32_t)strtoul(e->key, NULL, 16);
+	prog = xcalloc(BPF_MAXINSNS, sizeof(*prog));
+	len = sip_steer_build(ua->nets, ua->n_nets, peers, np, prog, BPF_MAXINSNS);
+	if (!len || sip_guard_steer(ua->drain_fd, prog, len) < 0) {
+		/* Cannot happen with the caps in sip_guard.h; if it does, every
+		 * datagram goes to the stack and the user agent refuses (403). */
+		pthread_mutex_lock(&ua->guard_lock);
+		snprintf(ua->steering_error, sizeof(ua->steering_error), "cannot install the program: %s",
+			 len ? strerror(errno) : "too long");
+		ua->steering = false;
+		pthread_mutex_unlock(&ua->guard_lock);
+		log_msg("SIP", SEV_ERR, "GUARD", "SIP source filter: %s", ua->steering_error);
+		drain_close(ua);
+	} else {
+		pthread_mutex_lock(&ua->guard_lock);
+		ua->n_peers = np;
+		pthread_mutex_unlock(&ua->guard_lock);
+	}
+	free(prog);
+	free(peers);
+}
+
+/* Every trusted network now: the server if it is an address, the other
+ * server addresses of the settings (DHCP option 120), the registrar's
+ * addresses learnt from its answers, the trusted networks ("vpn-sip
+ * trusted-source"). */
+static void guard_update(struct sip_ua *ua)
+{
+	struct sip_net nets[SIP_GUARD_MAX_NETS];
+	char why[SIP_GUARD_MAX_NETS][16];
+	size_t n = 0;
+	struct in_addr a;
+
+	if (ua->cur.server && inet_pton(AF_INET, ua->cur.server, &a) == 1)
+		nets_add(nets, why, &n, (struct sip_net){ a.s_addr, 0xffffffffu }, "server");
+	for (size_t i = 0; i < ua->cur.n_servers; i++)
+		nets_add(nets, why, &n, ua->cur.servers[i], "server");
+	for (size_t i = 0; i < ua->n_learnt; i++)
+		nets_add(nets, why, &n, (struct sip_net){ ua->learnt[i], 0xffffffffu }, "registrar");
+	for (size_t i = 0; i < ua->cur.n_trusted; i++)
+		nets_add(nets, why, &n, ua->cur.trusted[i], "configured");
+	pthread_mutex_lock(&ua->guard_lock);
+	memcpy(ua->nets, nets, n * sizeof(nets[0]));
+	memcpy(ua->nets_why, why, n * sizeof(why[0]));
+	ua->n_nets = n;
+	pthread_mutex_unlock(&ua->guard_lock);
+	guard_steer(ua);
+}
+
+/* The kernel datagrams from untrusted sources were steered to: count
+ * them, remember the last one, say so (rate-limited), discard. */
+static int on_drain(struct sip_ua *ua, su_wait_t *w, void *arg)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(60000, 1);
+	enum { BATCH = 32, ROUNDS = 32 };
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_in from[BATCH];
+	char head[BATCH][24];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl[BATCH];
+	unsigned long got = 0;
+	uint32_t ovfl = 0;
+	bool have_ovfl = false;
+	int last = -1;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){ head[i], sizeof(head[i]) - 1 };
+			msgs[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+							   .msg_iov = &iov[i], .msg_iovlen = 1,
+							   .msg_control = ctl[i].buf,
+							   .msg_controllen = sizeof(ctl[i].buf) };
+		}
+		int n = recvmmsg(ua->drain_fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		got += (unsigned long)n;
+		last = n - 1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[last].msg_hdr); c;
+		     c = CMSG_NXTHDR(&msgs[last].msg_hdr, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
+				have_ovfl = true;
+			}
+		if (n < BATCH)
+			break;
+	}
+	if (!got)
+		return 0;
+	/* The method (or whatever the datagram starts with), printable. */
+	char method[16];
+	size_t len = msgs[last].msg_len < sizeof(method) - 1 ? msgs[last].msg_len : sizeof(method) - 1;
+	size_t k = 0;
+	for (; k < len && head[last][k] > ' ' && head[last][k] < 127; k++)
+		method[k] = head[last][k];
+	method[k] = '\0';
+	if (!k)
+		copy_str(method, sizeof(method), "datagram");
+	/* The drain's own overflow (a flood faster than this loop) counts too. */
+	unsigned long lost = have_ovfl && ovfl > ua->drain_overflow ? ovfl - ua->drain_overflow : 0;
+	if (have_ovfl)
+		ua->drain_overflow = ovfl;
+	unsigned long total = atomic_fetch_add(&ua->st_untrusted_dropped, got + lost) + got + lost;
+	pthread_mutex_lock(&ua->guard_lock);
+	ua->last_untrusted = from[last].sin_addr.s_addr;
+	ua->last_untrusted_port = ntohs(from[last].sin_port);
+	copy_str(ua->last_untrusted_method, sizeof(ua->last_untrusted_method), method);
+	pthread_mutex_unlock(&ua->guard_lock);
+	char a[INET_ADDRSTRLEN];
+	addr_text(from[last].sin_addr.s_addr, a);
+	log_msg_limited(&rl, "SIP", SEV_WARNING, "UNTRUSTED",
+			"%s from %s:%u dropped without an answer: not a trusted source "
+			"(SIP server or vpn-sip trusted-source); %lu dropped so far",
+			method, a, ntohs(from[last].sin_port), total);
+	return 0;
+}
+
+static void guard_detach(struct sip_ua *ua)
+{
+	if (ua->drain_fd < 0)
+		return;
+	drain_close(ua);
+	pthread_mutex_lock(&ua->guard_lock);
+	ua->steering = false;
+	copy_str(ua->steering_error, sizeof(ua->steering_error), "no SIP transport");
+	pthread_mutex_unlock(&ua->guard_lock);
+}
+
+/* A new transport: the drain joins its port.  Before the first REGISTER
+ * leaves (until the program is in, the kernel spreads datagrams over
+ * both sockets). */
+static void guard_attach(struct sip_ua *ua)
+{
+	struct in_addr a;
+	const char *why = NULL;
+	int fd;
+
+	guard_detach(ua);
+	ua->n_learnt = 0;
+	if (!ua->cur.local_addr || inet_pton(AF_INET, ua->cur.local_addr, &a) != 1)
+		why = "no IPv4 address";
+	else if ((fd = sip_guard_find_udp(a.s_addr, htons(ua->cur.local_port))) < 0)
+		why = "the SIP socket was not found";
+	else if ((ua->drain_fd = sip_guard_drain_open(fd)) < 0)
+		why = strerror(errno);
+	if (!why) {
+		su_wait_create(ua->drain_wait, ua->drain_fd, SU_WAIT_IN);
+		if (su_root_register(ua->root, ua->drain_wait, on_drain, NULL, 0) < 0) {
+			su_wait_destroy(ua->drain_wait);
+			close(ua->drain_fd);
+			ua->drain_fd = -1;
+			why = "cannot watch the drain socket";
+		} else {
+			ua->drain_registered = true;
+		}
+	}
+	pthread_mutex_lock(&ua->guard_lock);
+	ua->steering = !why;
+	copy_str(ua->steering_error, sizeof(ua->steering_error), why);
+	pthread_mutex_unlock(&ua->guard_lock);
+	if (why)
+		log_msg("SIP", SEV_ERR, "GUARD",
+			"SIP source filter unavailable (%s): requests from untrusted sources get 403", why);
+	guard_update(ua);
+}
+
+/* The address a request or response of the current nua event came from. */
+static bool event_source(struct sip_ua *ua, uint32_t *addr, uint16_t *port)
+{
+	msg_t *msg = ua->nua ? nua_current_request(ua->nua) : NULL;
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+
+	if (!ai || !ai->ai_addr || ai->ai_family != AF_INET)
+		return false;
+	*addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
+	*port = ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port);
+	return true;
+}
+
+/* The registrar answered our REGISTER from there: a server address (a
+ * name resolved by sofia-sip's resolver, or another address of it). */
+static void guard_learn(struct sip_ua *ua)
+{
+	uint32_t a;
+	uint16_t port;
+	char text[INET_ADDRSTRLEN];
+
+	if (!event_source(ua, &a, &port) || trusted(ua, a))
+		return;
+	if (ua->n_learnt == LEARNT_MAX)
+		memmove(ua->learnt, ua->learnt + 1, (LEARNT_MAX - 1) * sizeof(ua->learnt[0]));
+	else
+		ua->n_learnt++;
+	ua->learnt[ua->n_learnt - 1] = a;
+	addr_text(a, text);
+	sip_dbg_transport("SIP registrar answers from %s: a trusted source now", text);
+	guard_update(ua);
+}
+
+/* A request outside a dialog: 0 to serve it, else the status it was
+ * refused with (the answer is out, the handle destroyed). */
+static int guard_admit(struct sip_ua *ua, nua_handle_t *nh, const char *method, bool invite)
+{
+	static struct log_ratelimit rl_untrusted = LOG_RATELIMIT_INIT(60000, 1);
+	static struct log_ratelimit rl_limit = LOG_RATELIMIT_INIT(60000, 1);
+	static struct log_ratelimit rl_busy = LOG_RATELIMIT_INIT(60000, 1);
+	uint32_t src = 0;
+	uint16_t port = 0;
+	char a[INET_ADDRSTRLEN];
+	int status = 0;
+	const char *why = NULL;
+
+	if (!event_source(ua, &src, &port) || !trusted(ua, src)) {
+		unsigned long n = atomic_fetch_add(&ua->st_untrusted_refused, 1) + 1;
+		pthread_mutex_lock(&ua->guard_lock);
+		ua->last_untrusted = src;
+		ua->last_untrusted_port = port;
+		copy_str(ua->last_untrusted_method, sizeof(ua->last_untrusted_method), method);
+		pthread_mutex_unlock(&ua->guard_lock);
+		addr_text(src, a);
+		log_msg_limited(&rl_untrusted, "SIP", SEV_WARNING, "UNTRUSTED",
+				"%s from %s:%u refused 403: not a trusted source (SIP server or "
+				"vpn-sip trusted-source); %lu refused so far", method, a, port, n);
+		status = 403;
+	} else {
+		enum sip_rl_verdict v = sip_ratelimit_check(&ua->rl, &ua->cur.limits, src,
+							    !is_server(ua, src), evloop_now_ms());
+		if (v == SIP_RL_SOURCE) {
+			atomic_fetch_add(&ua->st_rl_source, 1);
+			why = "over the per-source rate limit";
+		} else if (v == SIP_RL_GLOBAL) {
+			atomic_fetch_add(&ua->st_rl_global, 1);
+			why = "over the global rate limit";
+		}
+		if (why) {
+			addr_text(src, a);
+			log_msg_limited(&rl_limit, "SIP", SEV_WARNING, "RATE_LIMIT",
+					"%s from %s:%u refused 503: %s", method, a, port, why);
+			status = 503;
+		} else if (invite && atomic_load(&ua->sink->pending) >= EVENTS_MAX) {
+			atomic_fetch_add(&ua->st_busy, 1);
+			log_msg_limited(&rl_busy, "SIP", SEV_WARNING, "BUSY",
+					"INVITE refused 503: %d events wait for the main thread", EVENTS_MAX);
+			status = 503;
+		}
+	}
+	if (!status) {
+		atomic_fetch_add(&ua->st_served, 1);
+		return 0;
+	}
+	if (status == 503)
+		nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(ua->nua),
+			    SIPTAG_RETRY_AFTER_STR(RETRY_AFTER), TAG_END());
+	else
+		nua_respond(nh, status, sip_status_phrase(status), NUTAG_WITH_THIS(ua->nua), TAG_END());
+	nua_handle_destroy(nh);
+	return status;
+}
+
+/* The IPv4 address of a message's Contact, 0 if none. */
+static uint32_t contact_addr(const sip_t *sip)
+{
+	const sip_contact_t *m = sip ? sip->sip_contact : NULL;
+	struct in_addr a;
+
+	if (!m || !m->m_url->url_host || inet_pton(AF_INET, m->m_url->url_host, &a) != 1)
+		return 0;
+	return a.s_addr;
+}
+
+/* A call's peer sends in-dialog requests to our Contact, straight from
+ * its own when the SIP server does not stay in the path (no
+ * Record-Route): its Contact address is let through while the call
+ * lasts, from the answer on (not for every INVITE a trusted source
+ * sends: each new address rebuilds the kernel program). */
+static void peer_add(struct sip_ua *ua, struct sip_call *c, uint32_t a)
+{
+	char key[16];
+	unsigned *refs;
+
+	if (c->peer || !a || trusted(ua, a))
+		return;
+	c->peer = a;
+	snprintf(key, sizeof(key), "%08x", (unsigned)a);
+	refs = hashmap_get(&ua->peers, key);
+	if (refs) {
+		(*refs)++;
+		return;
+	}
+	refs = xcalloc(1, sizeof(*refs));
+	*refs = 1;
+	hashmap_put(&ua->peers, key, refs);
+	guard_steer(ua);
+}
+
+static void peer_del(struct sip_ua *ua, struct sip_call *c)
+{
+	char key[16];
+	unsigned *refs;
+
+	if (!c->peer)
+		return;
+	snprintf(key, sizeof(key), "%08x", (unsigned)c->peer);
+	c->peer = 0;
+	refs = hashmap_get(&ua->peers, key);
+	if (!refs || --*refs)
+		return;
+	free(hashmap_del(&ua->peers, key));
+	guard_steer(ua);
 }
 
 /* ---- registration ------------------------------------------------------- */
@@ -663,6 +1108,8 @@ static void on_register(struct sip_ua *ua, int status, const char *phrase, nua_h
 {
 	struct reg *r = reg_of_nh(ua, nh);
 
+	if (r && status >= 200)
+		guard_learn(ua);
 	if (!r || r->leaving || status < 200)
 		return;
 	if ((status == 401 || status == 407) && authenticate(ua, nh, sip, &r->auth_tries))
@@ -729,7 +1176,9 @@ static void nua_make(struct sip_ua *ua)
 		return;
 	rc = resolv_conf(ua, rpath, sizeof(rpath));
 	sip_log_set_secret(ua->cur.password);
-	snprintf(url, sizeof(url), "sip:%s:%u", ua->cur.local_addr, ua->cur.local_port);
+	/* UDP only: the carrier's SIP is UDP (TS-1017), and a TCP listener
+	 * would take requests past the source filter. */
+	snprintf(url, sizeof(url), "sip:%s:%u;transport=udp", ua->cur.local_addr, ua->cur.local_port);
 	snprintf(ua_name, sizeof(ua_name), "vpnsipd/%s", VPNSIP_VERSION);
 	ua->nua = nua_create(ua->root, nua_cb, ua, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
 			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name),
@@ -758,6 +1207,7 @@ static void nua_make(struct sip_ua *ua)
 		return;
 	}
 	ua->backoff_s = 0;
+	guard_attach(ua);
 	nua_params(ua);
 	sip_dbg_transport("SIP transport open on udp/%s:%u", ua->cur.local_addr, ua->cur.local_port);
 	regs_restart(ua);
@@ -773,7 +1223,8 @@ static void nua_params(struct sip_ua *ua)
 		       NUTAG_SESSION_TIMER(ua->cur.session_expires), NUTAG_MIN_SE(90),
 		       NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(0),
 		       SIPTAG_SUPPORTED_STR("timer"), SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS"),
-		       NUTAG_APPL_METHOD("UPDATE"),
+		       /* OPTIONS too: the source check decides before any answer. */
+		       NUTAG_APPL_METHOD("UPDATE, OPTIONS"),
 		       NUTAG_M_USERNAME(ua->cur.local_number), NUTAG_KEEPALIVE(0),
 		       NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"), TAG_END());
 	free(proxy);
@@ -810,6 +1261,8 @@ static void nua_teardown(struct sip_ua *ua, const char *why)
 	if (!ua->nua || ua->nua_shutting)
 		return;
 	ua->nua_shutting = true;
+	/* The drain leaves the port first: a new transport binds it alone. */
+	guard_detach(ua);
 	su_timer_reset(ua->retry_timer);
 	if (ncalls)
 		log_msg("SIP", SEV_NOTICE, "CALLS_CLEARED", "%s: ending %zu call%s (BYE)", why, ncalls,
@@ -975,7 +1428,8 @@ static void on_refresh_request(struct sip_ua *ua, nua_handle_t *nh, struct sip_c
 	bool invite = strcmp(method, "INVITE") == 0;
 
 	if (rc) {
-		log_msg("SIP", SEV_WARNING, "REOFFER_REJECT",
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
+		log_msg_limited(&rl, "SIP", SEV_WARNING, "REOFFER_REJECT",
 			"%s in call %s refused %d: %s; the call stays", method, c->call_id, rc, why);
 		nua_respond(nh, rc, sip_status_phrase(rc), NUTAG_WITH_THIS(ua->nua),
 			    TAG_IF(rc == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
@@ -995,13 +1449,13 @@ bool sip_body_not_sdp(const sip_t *sip)
 	return has_body(sip) && !body_is_sdp(sip);
 }
 
-void sip_invite_parties(const sip_t *sip, struct sip_event *ev)
+void sip_invite_parties(const sip_t *sip, bool from_trusted_hop, struct sip_event *ev)
 {
 	const char *pai, *called;
 	char *s;
 
 	/* The caller as the network asserts it (TS-1017 II F3), else From. */
-	pai = find_unknown(sip, "P-Asserted-Identity");
+	pai = from_trusted_hop ? find_unknown(sip, "P-Asserted-Identity") : NULL;
 	if (!pai || !sip_uri_number(pai, ev->caller, sizeof(ev->caller))) {
 		ev->caller[0] = '\0';
 		if (sip->sip_from) {
@@ -1038,7 +1492,8 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 	}
 	if (sip_body_not_sdp(sip)) {
 		/* RFC 3261 21.4.16: only SDP here. */
-		log_msg("SIP", SEV_WARNING, "BAD_OFFER",
+		static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
+		log_msg_limited(&rl, "SIP", SEV_WARNING, "BAD_OFFER",
 			"INVITE (call-id %s) refused 415: body is %s, not application/sdp",
 			sip->sip_call_id ? sip->sip_call_id->i_id : "-",
 			sip->sip_content_type && sip->sip_content_type->c_type
@@ -1054,12 +1509,16 @@ static void on_incoming_invite(struct sip_ua *ua, nua_handle_t *nh, const sip_t 
 	c->offered = true;
 	c->offered_ms = evloop_now_ms();
 	nua_handle_bind(nh, c);
+	c->peer_contact = contact_addr(sip);
 	atomic_fetch_add(&ua->st_in, 1);
 	if (sip->sip_call_id)
 		copy_str(c->call_id, sizeof(c->call_id), sip->sip_call_id->i_id);
 	ev.call = id;
 	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
-	sip_invite_parties(sip, &ev);
+	/* RFC 3325: only a hop of the trust domain may assert the caller. */
+	uint32_t hop;
+	uint16_t hop_port;
+	sip_invite_parties(sip, event_source(ua, &hop, &hop_port) && trusted(ua, hop), &ev);
 	remember_peer(c, &ev);
 	refresh_method(c, sip);
 	sip_dbg_calls("SIP call 0x%08X offered: caller %s callee %s call-id %s sdp %s", id,
@@ -1112,6 +1571,7 @@ static void on_invite_response(struct sip_ua *ua, int status, const char *phrase
 			return; /* a refresh's 2xx */
 		c->answered = true;
 		atomic_fetch_add(&ua->st_answered, 1);
+		peer_add(ua, c, contact_addr(sip));
 		ev.type = SIP_EV_CALL_ANSWERED;
 		fill_sdp(&ev, sip);
 		remember_peer(c, &ev);
@@ -1184,7 +1644,18 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		on_unregister(ua, status, phrase, nh);
 		break;
 	case nua_i_invite:
+		if (!c && guard_admit(ua, nh, "INVITE", true))
+			break;
 		on_invite(ua, nh, c, sip);
+		break;
+	case nua_i_options:
+		if (status >= 200)
+			break;
+		if (!c && guard_admit(ua, nh, "OPTIONS", false))
+			break;
+		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
+		if (!c)
+			nua_handle_destroy(nh);
 		break;
 	case nua_r_invite:
 		if (c)
@@ -1224,7 +1695,6 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 		if (c && status >= 300)
 			refresh_failed(c, status, phrase, "UPDATE");
 		break;
-	case nua_i_options:
 	case nua_i_ack:
 	case nua_r_bye:
 	case nua_r_cancel:
@@ -1295,6 +1765,7 @@ static void do_answer(struct sip_ua *ua, struct cmd *cmd)
 	cmd->sdp = NULL;
 	c->answered = true;
 	atomic_fetch_add(&ua->st_answered, 1);
+	peer_add(ua, c, c->peer_contact);
 	sip_dbg_calls("SIP call 0x%08X: 200 OK", c->id);
 	nua_respond(c->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
@@ -1387,10 +1858,15 @@ static void do_configure(struct sip_ua *ua, struct cmd *cmd)
 		bool keep = str_eq(ua->cur.username, cmd->settings.username) &&
 			    str_eq(ua->cur.password, cmd->settings.password);
 		bool dns_changed = !str_eq(ua->cur.dns_servers, cmd->settings.dns_servers);
+		bool same_server = str_eq(ua->cur.server, cmd->settings.server) &&
+				   str_eq(ua->cur.domain, cmd->settings.domain);
 		settings_free(&ua->cur);
 		ua->cur = cmd->settings;
 		memset(&cmd->settings, 0, sizeof(cmd->settings));
 		sip_log_set_secret(ua->cur.password);
+		if (!same_server)
+			ua->n_learnt = 0;
+		guard_update(ua);
 		nua_params(ua);
 		if (dns_changed) {
 			char path[64];
@@ -1474,7 +1950,37 @@ static int on_cmd(struct sip_ua *ua, su_wait_t *w, void *arg)
 	return 0;
 }
 
-/* Once a second: offers the orchestrator never answered, debug levels. */
+/* After a burst of requests, memory goes back to the system.  sofia-sip
+ * holds every refused INVITE's transaction for 32 s (timer H) and frees
+ * it then; glibc keeps the freed pages of its arenas (measured: 24 MB ->
+ * 241 MB after 2000 INVITE/s from trusted sources for 10 s, and still
+ * 241 MB a minute later).  malloc_trim() returns them: every 10 s while
+ * requests arrive faster than TRIM_BUSY per window, and for a minute
+ * after (the transactions' tail). */
+#define TRIM_WINDOW_S 10
+#define TRIM_BUSY 100
+#define TRIM_AFTER 6 /* windows */
+
+static void trim_after_bursts(struct sip_ua *ua)
+{
+	unsigned long seen = atomic_load(&ua->st_served) + atomic_load(&ua->st_untrusted_refused) +
+			     atomic_load(&ua->st_rl_source) + atomic_load(&ua->st_rl_global) +
+			     atomic_load(&ua->st_busy);
+
+	if (++ua->trim_ticks < TRIM_WINDOW_S)
+		return;
+	ua->trim_ticks = 0;
+	if (seen - ua->trim_seen >= TRIM_BUSY)
+		ua->trim_left = TRIM_AFTER;
+	ua->trim_seen = seen;
+	if (ua->trim_left) {
+		ua->trim_left--;
+		malloc_trim(0);
+	}
+}
+
+/* Once a second: offers the orchestrator never answered, debug levels,
+ * memory after bursts. */
 static void tick(su_root_magic_t *m, su_timer_t *t, void *arg)
 {
 	struct sip_ua *ua = arg;
@@ -1483,6 +1989,7 @@ static void tick(su_root_magic_t *m, su_timer_t *t, void *arg)
 	void **v;
 
 	sip_log_levels_update();
+	trim_after_bursts(ua);
 	v = hashmap_values(&ua->calls, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct sip_call *c = v[i];
@@ -1535,6 +2042,7 @@ static void *sip_thread(void *p)
 	su_root_run(ua->root);
 
 	/* Stopping: whatever is left goes without ceremony. */
+	guard_detach(ua);
 	end_all_calls(ua, SIP_END_LOCAL, 0, "Shutdown");
 	regs_clear(ua, false);
 	if (ua->nua && !ua->stop_done) {
@@ -1586,6 +2094,10 @@ struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg)
 	hashmap_init(&ua->calls, false);
 	hashmap_init(&ua->regs, false);
 	hashmap_init(&ua->reg_by_nh, false);
+	hashmap_init(&ua->peers, false);
+	pthread_mutex_init(&ua->guard_lock, NULL);
+	ua->drain_fd = -1;
+	copy_str(ua->steering_error, sizeof(ua->steering_error), "no SIP transport");
 	ua->resolv_fd = -1;
 	pthread_mutex_init(&ua->lock, NULL);
 	pthread_cond_init(&ua->cond, NULL);
@@ -1611,6 +2123,8 @@ fail:
 	hashmap_clear(&ua->calls);
 	hashmap_clear(&ua->regs);
 	hashmap_clear(&ua->reg_by_nh);
+	hashmap_clear(&ua->peers);
+	pthread_mutex_destroy(&ua->guard_lock);
 	free(ua);
 	return NULL;
 }
@@ -1637,6 +2151,10 @@ void sip_ua_stop(struct sip_ua *ua)
 	hashmap_clear(&ua->calls);
 	hashmap_clear(&ua->regs);
 	hashmap_clear(&ua->reg_by_nh);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&ua->peers, e));)
+		free(e->value);
+	hashmap_clear(&ua->peers);
+	pthread_mutex_destroy(&ua->guard_lock);
 	if (ua->resolv_fd >= 0)
 		close(ua->resolv_fd);
 	close(ua->efd);
@@ -1723,6 +2241,26 @@ void sip_ua_stats(const struct sip_ua *ua, struct sip_stats *out)
 	out->registers_sent = atomic_load(&ua->st_reg);
 	out->register_failures = atomic_load(&ua->st_regfail);
 	out->calls_active = atomic_load(&ua->st_active);
+	out->untrusted_dropped = atomic_load(&ua->st_untrusted_dropped);
+	out->untrusted_refused = atomic_load(&ua->st_untrusted_refused);
+	out->rate_limited_source = atomic_load(&ua->st_rl_source);
+	out->rate_limited_global = atomic_load(&ua->st_rl_global);
+	out->offers_refused_busy = atomic_load(&ua->st_busy);
+	out->requests_served = atomic_load(&ua->st_served);
+	out->events_pending = atomic_load(&ua->sink->pending);
+	out->events_pending_max = atomic_load(&ua->st_pending_max);
+	pthread_mutex_lock((pthread_mutex_t *)&ua->guard_lock);
+	out->last_untrusted = ua->last_untrusted;
+	out->last_untrusted_port = ua->last_untrusted_port;
+	copy_str(out->last_untrusted_method, sizeof(out->last_untrusted_method),
+		 ua->last_untrusted_method);
+	out->steering = ua->steering;
+	copy_str(out->steering_error, sizeof(out->steering_error), ua->steering_error);
+	memcpy(out->trusted, ua->nets, ua->n_nets * sizeof(ua->nets[0]));
+	memcpy(out->trusted_why, ua->nets_why, ua->n_nets * sizeof(ua->nets_why[0]));
+	out->n_trusted = ua->n_nets;
+	out->n_peers = ua->n_peers;
+	pthread_mutex_unlock((pthread_mutex_t *)&ua->guard_lock);
 }
 
 const char *sip_reg_state_name(enum sip_reg_state s)

@@ -2,6 +2,7 @@
  * the glue between the configuration, the interface state (local address,
  * DHCP option 120) and the SIP user agent.  See vpnsip.h. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,7 @@ static void call_reset(struct vpnsip_session *s)
 
 	timer_stop(&s->step_timer);
 	timer_stop(&s->dur_timer);
+	timer_stop(&s->ack_timer);
 	if (had_call)
 		cdr_write(s);
 	snprintf(cause, sizeof(cause), "%s", s->cause[0] ? s->cause : "normal");
@@ -424,6 +426,7 @@ static void session_free(struct vpnsip_session *s)
 {
 	timer_stop(&s->step_timer);
 	timer_stop(&s->dur_timer);
+	timer_stop(&s->ack_timer);
 	timer_stop(&s->retry_timer);
 	free(s->tunnel);
 	free(s->local_number);
@@ -567,6 +570,8 @@ static void apply_sip(void)
 	struct sip_settings st = { 0 };
 	const struct ifstate *is = NULL;
 	char server[64] = "", dns[128] = "";
+	struct sip_net servers[SIP_GUARD_MAX_NETS / 2];
+	size_t n_servers = 0;
 
 	rt->local_addr[0] = '\0';
 	rt->sip_server[0] = '\0';
@@ -583,6 +588,9 @@ static void apply_sip(void)
 	} else if (is && is->dhcp.bound && is->dhcp.nsip_addrs) {
 		inet_ntop(AF_INET, &is->dhcp.sip_addrs[0], server, sizeof(server));
 		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "DHCP");
+		/* The user agent uses the first; each is the carrier's server. */
+		for (size_t i = 0; i < is->dhcp.nsip_addrs && n_servers < SIP_GUARD_MAX_NETS / 2; i++)
+			servers[n_servers++] = (struct sip_net){ is->dhcp.sip_addrs[i].s_addr, 0xffffffffu };
 	} else if (is && is->dhcp.bound && is->dhcp.nsip_domains) {
 		snprintf(server, sizeof(server), "%s", is->dhcp.sip_domains[0]);
 		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "DHCP");
@@ -615,6 +623,20 @@ static void apply_sip(void)
 	st.uri_form = c ? c->uri_form : SIP_URI_TEL;
 	st.call_timeout = c && c->call_timeout ? c->call_timeout : VPNSIP_CALL_TIMEOUT;
 	st.dns_servers = dns[0] ? dns : NULL;
+	/* IKE and ESP-in-UDP are accepted on the SIP address (the c= of our
+	 * SDP); none while VPN-SIP has none. */
+	struct dataplane *dp = dataplane_get();
+	if (dp && dp->ports_accept) {
+		struct in_addr la = { 0 };
+		bool have = st.enabled && inet_pton(AF_INET, rt->local_addr, &la) == 1;
+		dp->ports_accept(dp, DP_ADDRS_VPNSIP, &la, have ? 1 : 0, false);
+	}
+	st.servers = servers;
+	st.n_servers = n_servers;
+	st.trusted = c ? c->trusted : NULL;
+	st.n_trusted = c ? c->n_trusted : 0;
+	if (c)
+		st.limits = c->limits;
 	sip_ua_configure(rt->ua, &st);
 	vpnsip_status_changed();
 }
@@ -843,6 +865,7 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		if (s->state != VS_NEGOTIATING_IKE && s->state != VS_ANSWERING)
 			return; /* ANSWERING: IKE was faster than the ACK */
 		timer_stop(&s->step_timer);
+		timer_stop(&s->ack_timer); /* the peer proved itself: the ACK may come late */
 		s->reached_up = true;
 		s->fail_count = 0;
 		set_state(s, VS_SESSION_UP);
@@ -959,6 +982,40 @@ static void answer_negotiated(struct vpnsip_session *s)
 	negotiated(s, &peer);
 }
 
+/* Is a one of this router's addresses (any interface)? */
+static bool addr_is_ours(const char *text)
+{
+	struct in_addr a;
+	struct ifaddrs *ifs, *i;
+	bool ours = false;
+
+	if (inet_pton(AF_INET, text, &a) != 1)
+		return false;
+	if (rt->local_addr[0] && strcmp(rt->local_addr, text) == 0)
+		return true;
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !ours; i = i->ifa_next)
+		ours = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		       ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == a.s_addr;
+	freeifaddrs(ifs);
+	return ours;
+}
+
+/* The rule the c= address of an offer or answer breaks (IKE would go
+ * there), into buf; NULL if it may be used. */
+static const char *addr_refused(const struct sdp_ike *sdp, char *buf, size_t size)
+{
+	const char *rule = sdp->af == 4 ? sdp_addr_rule(sdp->addr) : NULL;
+
+	if (!rule && sdp->af == 4 && addr_is_ours(sdp->addr))
+		rule = "c= address is one of ours";
+	if (!rule)
+		return NULL;
+	snprintf(buf, size, "%s: %s", rule, sdp->addr);
+	return buf;
+}
+
 static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
 {
 	sip_call_reject(rt->ua, ev->call, code, phrase);
@@ -966,9 +1023,34 @@ static void reject(const struct sip_event *ev, int code, const char *phrase, con
 		rt->rejected_488++;
 	else if (code == VPNSIP_REJECT_UNKNOWN)
 		rt->rejected_unknown++;
-	/* Always logged: a refused call is what an operator looks for. */
-	log_msg("VPN_SIP", SEV_WARNING, "CALL_REJECT", "Call from %s (call-id %s) rejected %d %s: %s",
+	/* Always logged: a refused call is what an operator looks for; at a
+	 * bounded rate, as callers decide how often this happens. */
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
+	log_msg_limited(&rl, "VPN_SIP", SEV_WARNING, "CALL_REJECT", "Call from %s (call-id %s) rejected %d %s: %s",
 		ev->caller[0] ? ev->caller : "unknown", ev->call_id, code, phrase, why);
+}
+
+/* Our 200 OK was neither acknowledged nor followed by IKE within the offer
+ * timeout: whoever called does not complete the call (a caller that
+ * vanished, or one that only wanted our SDP).  The tunnel is free again
+ * at once; the dialog ends in the background (BYE once SIP allows it, or
+ * the user agent's own timeout). */
+static void ack_fire(struct ev_timer *t, void *arg)
+{
+	struct vpnsip_session *s = arg;
+	uint32_t h = s->sip_handle;
+
+	s->ack_timer = NULL; /* fired: the loop frees it */
+	if (s->initiator || !h || (s->state != VS_ANSWERING && s->state != VS_NEGOTIATING_IKE))
+		return;
+	rt->released_no_ack++;
+	log_msg("VPN_SIP", SEV_WARNING, "NO_ACK",
+		"%s: the call from %s (call-id %s) was not acknowledged within %d s: "
+		"releasing the tunnel", s->tunnel, s->remote_number, s->call_id,
+		SIP_OFFER_TIMEOUT_MS / 1000);
+	set_cause(s, "answer not acknowledged");
+	call_reset(s);
+	sip_call_hangup(rt->ua, h);
 }
 
 static void on_offered(const struct sip_event *ev)
@@ -1025,6 +1107,12 @@ static void on_offered(const struct sip_event *ev)
 		       ev->has_sdp ? sdp_strerror(ev->sdp_err) : "no SDP offer");
 		return;
 	}
+	char rule[96];
+	if (addr_refused(&ev->sdp, rule, sizeof(rule))) {
+		rt->rejected_addr++;
+		reject(ev, 488, "Not Acceptable Here", rule);
+		return;
+	}
 	if (local_auth(s, &fp, &why) == SDP_FP_NONE) {
 		reject(ev, 488, "Not Acceptable Here", why);
 		return;
@@ -1070,8 +1158,10 @@ static void on_offered(const struct sip_event *ev)
 	 * for the ACK. */
 	if (!s->ike_initiator)
 		answer_negotiated(s);
-	if (s->sip_handle == ev->call) /* IKE could not start: hung up (480) */
+	if (s->sip_handle == ev->call) { /* IKE could not start: hung up (480) */
 		sip_call_answer(rt->ua, ev->call, sdp);
+		s->ack_timer = ev_timer_add(rt->loop, SIP_OFFER_TIMEOUT_MS, ack_fire, s);
+	}
 	free(sdp);
 }
 
@@ -1080,6 +1170,8 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 	const char *why = NULL;
 
 	set_call_id(s, ev->call_id);
+	if (!s->initiator)
+		timer_stop(&s->ack_timer); /* our 200 OK was acknowledged */
 	if (s->state == VS_ANSWERING) {
 		/* Our 200 OK was acknowledged. */
 		answer_negotiated(s);
@@ -1093,9 +1185,14 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 		 * address gets a port of its own. */
 		port_claim(s, ev->sdp.addr, VPNSIP_IKE_PORT, false);
 	}
+	char rule[96];
 	int rc = !ev->has_sdp ? 488
 		 : ev->sdp_err != SDP_OK ? 488
 					 : sdp_check_answer(&ev->sdp, SDP_SETUP_ACTIVE, s->auth, &why);
+	if (!rc && (why = addr_refused(&ev->sdp, rule, sizeof(rule)))) {
+		rt->rejected_addr++;
+		rc = 488;
+	}
 	if (rc) {
 		why = !ev->has_sdp ? "no SDP answer"
 		      : ev->sdp_err != SDP_OK ? sdp_strerror(ev->sdp_err)

@@ -166,6 +166,73 @@ static int cmd_show_sip(struct cli_exec *x)
 		rt->rejected_unknown, VPNSIP_REJECT_UNKNOWN, rt->rejected_488);
 	cli_out(x, "  REGISTER requests     : %lu sent, %lu failed\n", st.registers_sent,
 		st.register_failures);
+	cli_out(x, "  Untrusted requests    : %lu dropped, %lu refused (show vpn-sip sip statistics)\n",
+		st.untrusted_dropped, st.untrusted_refused);
+	return CLI_OK;
+}
+
+static void limit_text(unsigned rate, unsigned burst, unsigned drate, unsigned dburst, char *buf,
+		       size_t n)
+{
+	snprintf(buf, n, "%u/s, burst %u%s", rate ? rate : drate, rate ? burst : dburst,
+		 rate ? "" : " (default)");
+}
+
+/* Requests outside a dialog: who may send them, what became of the others
+ * (docs/security.md). */
+static int cmd_show_sip_stats(struct cli_exec *x)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
+	struct sip_stats *st;
+	char buf[64], lim[64];
+
+	if (!rt || !rt->ua) {
+		cli_out(x, "VPN-SIP SIP user agent is not running\n");
+		return CLI_OK;
+	}
+	st = xcalloc(1, sizeof(*st));
+	sip_ua_stats(rt->ua, st);
+	cli_out(x, "VPN-SIP SIP requests outside a dialog\n");
+	if (st->steering)
+		cli_out(x, "  Source filter          : kernel (untrusted datagrams dropped unanswered)\n");
+	else
+		cli_out(x, "  Source filter          : user agent only (untrusted requests get 403): %s\n",
+			st->steering_error);
+	for (size_t i = 0; i < st->n_trusted; i++) {
+		const char *why = st->trusted_why[i];
+		if (strcmp(why, "configured") == 0)
+			why = "trusted-source";
+		else if (strcmp(why, "server") == 0)
+			why = rt->sip_server_src[0] && strcmp(rt->sip_server_src, "DHCP") == 0
+				      ? "SIP server, DHCP option 120" : "SIP server";
+		else if (strcmp(why, "registrar") == 0)
+			why = "registrar's answers";
+		cli_out(x, "  %-23s: %s (%s)\n", i ? "" : "Trusted sources",
+			sip_net_format(&st->trusted[i], buf, sizeof(buf)), why);
+	}
+	if (!st->n_trusted)
+		cli_out(x, "  Trusted sources        : none (every request outside a dialog is refused)\n");
+	cli_out(x, "  Dialog peers let in    : %zu\n", st->n_peers);
+	cli_out(x, "  Served                 : %lu\n", st->requests_served);
+	cli_out(x, "  Untrusted, dropped     : %lu (no answer)\n", st->untrusted_dropped);
+	cli_out(x, "  Untrusted, refused     : %lu (403)\n", st->untrusted_refused);
+	if (st->last_untrusted) {
+		struct in_addr a = { st->last_untrusted };
+		cli_out(x, "  Last untrusted         : %s from %s:%u\n", st->last_untrusted_method,
+			inet_ntop(AF_INET, &a, buf, sizeof(buf)), st->last_untrusted_port);
+	}
+	limit_text(c ? c->limits.source_rate : 0, c ? c->limits.source_burst : 0,
+		   SIP_RATE_SOURCE_DEFAULT, SIP_BURST_SOURCE_DEFAULT, lim, sizeof(lim));
+	cli_out(x, "  Per-source limit       : %s; %lu over it (503)\n", lim, st->rate_limited_source);
+	limit_text(c ? c->limits.global_rate : 0, c ? c->limits.global_burst : 0,
+		   SIP_RATE_GLOBAL_DEFAULT, SIP_BURST_GLOBAL_DEFAULT, lim, sizeof(lim));
+	cli_out(x, "  Global limit           : %s; %lu over it (503)\n", lim, st->rate_limited_global);
+	cli_out(x, "  Events to main thread  : %lu waiting, %lu at most; %lu INVITEs refused when full (503)\n",
+		st->events_pending, st->events_pending_max, st->offers_refused_busy);
+	cli_out(x, "  Refused c= address     : %lu (488)\n", rt->rejected_addr);
+	cli_out(x, "  Answers not acknowledged: %lu (tunnel released)\n", rt->released_no_ack);
+	free(st);
 	return CLI_OK;
 }
 
@@ -257,6 +324,9 @@ static const struct cli_cmd show_cmds[] = {
 	{ "exec", "show vpn-sip registration-status",
 	  SH "SIP registration status of the local number", cmd_show_regstatus, 0 },
 	{ "exec", "show vpn-sip sip", SH "SIP user agent summary", cmd_show_sip, 0 },
+	{ "exec", "show vpn-sip sip statistics",
+	  SH "SIP user agent summary\nRequests outside a dialog: trusted sources, drops, rate limits",
+	  cmd_show_sip_stats, 0 },
 	{ "exec", "show vpn-sip sip registrar",
 	  SH "SIP user agent summary\nSIP registrar bindings", cmd_show_registrar, 0 },
 	{ "exec", "clear vpn-sip session [remote-number WORD$num]",

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "config/secret.h"
+#include "net/iface.h"
 #include "vpnsip/vpnsip_int.h"
 
 static void cfg_free(void *p)
@@ -25,6 +26,7 @@ static void cfg_free(void *p)
 	if (c->password)
 		explicit_bzero(c->password, strlen(c->password));
 	free(c->password);
+	free(c->trusted);
 	if (c->remotes_ready) {
 		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&c->remotes, e));)
 			free(e->value);
@@ -369,6 +371,73 @@ static int cmd_max_call(struct cli_exec *x)
 	return done(x);
 }
 
+/* "vpn-sip trusted-source A [MASK]": besides the SIP server, who may send
+ * requests outside a dialog (docs/security.md).  "no" without an address
+ * removes every line. */
+static int cmd_trusted_source(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *as = cli_arg(x, "addr"), *ms = cli_arg(x, "mask");
+	struct in_addr a, m = { 0xffffffffu };
+	unsigned len;
+	struct sip_net net;
+	size_t i;
+
+	if (x->is_no && !as) {
+		c->n_trusted = 0;
+		return done(x);
+	}
+	inet_pton(AF_INET, as, &a);
+	if (ms)
+		inet_pton(AF_INET, ms, &m);
+	if (!ipv4_mask_to_len(m, &len))
+		return cli_error(x, "Invalid mask %s", ms);
+	if (a.s_addr & ~m.s_addr)
+		return cli_error(x, "Inconsistent address and mask");
+	net = (struct sip_net){ a.s_addr, m.s_addr };
+	for (i = 0; i < c->n_trusted; i++)
+		if (c->trusted[i].addr == net.addr && c->trusted[i].mask == net.mask)
+			break;
+	if (x->is_no) {
+		if (i == c->n_trusted)
+			return CLI_OK;
+		memmove(&c->trusted[i], &c->trusted[i + 1], (c->n_trusted - i - 1) * sizeof(*c->trusted));
+		c->n_trusted--;
+		return done(x);
+	}
+	if (i < c->n_trusted)
+		return CLI_OK;
+	if (len == 0)
+		return cli_error(x, "A trusted source of 0.0.0.0/0 would let anyone call: "
+				 "name the carrier's networks");
+	if (c->n_trusted >= VPNSIP_TRUSTED_MAX)
+		return cli_error(x, "At most %d trusted sources", VPNSIP_TRUSTED_MAX);
+	xgrow(&c->trusted, &c->cap_trusted, c->n_trusted + 1, sizeof(*c->trusted));
+	c->trusted[c->n_trusted++] = net;
+	return done(x);
+}
+
+/* "vpn-sip rate-limit per-source|global RATE [burst N]": requests outside
+ * a dialog a second, and the burst (default: ten seconds' worth). */
+static int cmd_rate_limit(struct cli_exec *x)
+{
+	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));
+	const char *scope = cli_arg(x, "scope");
+	bool global = scope && strcmp(scope, "global") == 0;
+	unsigned *rate = global ? &c->limits.global_rate : &c->limits.source_rate;
+	unsigned *burst = global ? &c->limits.global_burst : &c->limits.source_burst;
+
+	if (x->is_no) {
+		*rate = *burst = 0;
+		return done(x);
+	}
+	*rate = (unsigned)cli_arg_long(x, "rate", 0);
+	*burst = (unsigned)cli_arg_long(x, "count", 0);
+	if (!*burst)
+		*burst = *rate > 100000 / 10 ? 100000 : *rate * 10;
+	return done(x);
+}
+
 /* ---- the tunnel line ---------------------------------------------------- */
 
 static void remotes_del(struct vpnsip_cfg *c, const char *local, const char *remote)
@@ -526,6 +595,21 @@ static void write_global(const struct config *cfg, struct strbuf *out)
 		sb_printf(out, "vpn-sip call-timeout %u\n", c->call_timeout);
 	if (c->max_call_s)
 		sb_printf(out, "vpn-sip max-call-duration %u\n", c->max_call_s);
+	for (size_t i = 0; i < c->n_trusted; i++) {
+		char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &c->trusted[i].addr, a, sizeof(a));
+		inet_ntop(AF_INET, &c->trusted[i].mask, m, sizeof(m));
+		if (c->trusted[i].mask == 0xffffffffu)
+			sb_printf(out, "vpn-sip trusted-source %s\n", a);
+		else
+			sb_printf(out, "vpn-sip trusted-source %s %s\n", a, m);
+	}
+	if (c->limits.source_rate)
+		sb_printf(out, "vpn-sip rate-limit per-source %u burst %u\n", c->limits.source_rate,
+			  c->limits.source_burst);
+	if (c->limits.global_rate)
+		sb_printf(out, "vpn-sip rate-limit global %u burst %u\n", c->limits.global_rate,
+			  c->limits.global_burst);
 }
 
 static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, struct strbuf *out)
@@ -609,6 +693,21 @@ static const struct cli_cmd cfg_cmds[] = {
 	  "Seconds", cmd_max_call, 0 },
 	{ "config", "no vpn-sip max-call-duration [(60-604800)]",
 	  NO "Maximum call duration\nSeconds", cmd_max_call, 0 },
+	{ "config", "vpn-sip trusted-source A.B.C.D$addr [A.B.C.D$mask]",
+	  VS "Source besides the SIP server allowed to send SIP requests outside a dialog\n"
+	  "Address (or network)\nMask (default 255.255.255.255)",
+	  cmd_trusted_source, 0 },
+	{ "config", "no vpn-sip trusted-source [A.B.C.D$addr [A.B.C.D$mask]]",
+	  NO "Trusted source (every line without an address)\nAddress\nMask",
+	  cmd_trusted_source, 0 },
+	{ "config", "vpn-sip rate-limit <per-source|global>$scope (1-100000)$rate [burst (1-100000)$count]",
+	  VS "Rate limit of SIP requests outside a dialog (over it: 503)\n"
+	  "Each source (default 200/s, burst 2000)\nAll sources together (default 400/s, burst 4000)\n"
+	  "Requests per second\nRequests allowed at once (default ten seconds' worth)\nRequests",
+	  cmd_rate_limit, 0 },
+	{ "config", "no vpn-sip rate-limit <per-source|global>$scope [LINE]",
+	  NO "Rate limit of SIP requests outside a dialog\nEach source\nAll sources together\nAnything",
+	  cmd_rate_limit, 0 },
 
 	{ "config-if",
 	  "vpn-sip local-number WORD$local remote-number WORD$remote bandwidth "

@@ -36,6 +36,8 @@
 #define VPNSIP_RATE_WINDOW_S 600     /* ... in any window this long */
 #define VPNSIP_QUIESCE_MS 5000       /* SIGTERM: longest wait for teardowns */
 #define VPNSIP_CDR_KEEP 200          /* show vpn-sip call-history: the newest records */
+#define VPNSIP_TRUSTED_MAX 32        /* vpn-sip trusted-source lines (the rest of
+				      * SIP_GUARD_MAX_NETS: servers, registrar) */
 /* Unknown or unconfigured caller: 603 Decline (docs/sip.md). */
 #define VPNSIP_REJECT_UNKNOWN 603
 
@@ -61,6 +63,11 @@ struct vpnsip_cfg {
 	unsigned expires;            /* vpn-sip registration expires; 0: default */
 	unsigned call_timeout;       /* vpn-sip call-timeout; 0: default */
 	unsigned max_call_s;         /* vpn-sip max-call-duration; 0: none */
+	/* vpn-sip trusted-source A [MASK], in configuration order. */
+	struct sip_net *trusted;
+	size_t n_trusted, cap_trusted;
+	/* vpn-sip rate-limit per-source|global RATE [burst N]; 0: defaults. */
+	struct sip_limits limits;
 	struct hashmap remotes;      /* "LOCAL/REMOTE" pair -> tunnel name (owned copy) */
 	bool remotes_ready;
 };
@@ -120,6 +127,7 @@ struct vpnsip_session {
 	struct ev_timer *step_timer; /* IKE setup limit, or the peer's BYE grace */
 	struct ev_timer *dur_timer;  /* vpn-sip max-call-duration */
 	struct ev_timer *retry_timer;/* back-off: no trigger-placed call until it fires */
+	struct ev_timer *ack_timer;  /* our 200 OK: its ACK (or IKE) within SIP_OFFER_TIMEOUT_MS */
 	uint64_t attempts[VPNSIP_RATE_CALLS]; /* ring of recent attempt times (ms) */
 	unsigned attempt_next;
 	/* Call-detail record of the current call. */
@@ -156,6 +164,8 @@ struct vpnsip_rt {
 	char local_addr[INET_ADDRSTRLEN];
 	uint32_t next_crypto;
 	unsigned long rejected_unknown, rejected_488;
+	unsigned long rejected_addr;   /* 488: the c= address breaks a rule */
+	unsigned long released_no_ack; /* answered, never acknowledged: tunnel released */
 	size_t n_active;           /* sessions not in READY_TO_CONNECT */
 	bool quiescing;            /* SIGTERM: no new calls */
 	void (*quiesce_done)(void *);

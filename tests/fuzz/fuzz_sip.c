@@ -7,7 +7,7 @@
  * request that passes sip_sanity_check (else nta answers 400 itself) then
  * goes where nua's callback sends it in src/sip/sip_ua.c:
  *   - an INVITE or UPDATE whose body is not SDP is refused 415;
- *   - sip_invite_parties(): caller (P-Asserted-Identity, else From),
+ *   - sip_invite_parties(): caller (P-Asserted-Identity from a trusted hop, else From),
  *     callee (P-Called-Party-ID, else To, else the Request-URI) and the SDP;
  *   - sip_reoffer_status(): the same message as a re-offer in a call.
  * Every line of the datagram also goes through sip_redact_line(), the
@@ -109,7 +109,7 @@ static void check_caller_roundtrip(const char *number)
 		msg_t *msg = parse(text, strlen(text));
 		if (!msg)
 			FAIL("our own INVITE from %s does not parse", from);
-		sip_invite_parties(sip_object(msg), &ev);
+		sip_invite_parties(sip_object(msg), true, &ev);
 		if (strcmp(ev.caller, number) != 0)
 			FAIL("caller '%s' sent as From: %s reads back as '%s'", number, from,
 			     ev.caller);
@@ -291,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sip_method_t m = sip->sip_request->rq_method;
 	if ((m == sip_method_invite || m == sip_method_update) && !sip_body_not_sdp(sip)) {
 		struct sip_event ev = { .type = SIP_EV_CALL_OFFERED };
-		sip_invite_parties(sip, &ev);
+		sip_invite_parties(sip, size % 2 == 0, &ev); /* a trusted hop or not */
 		check_number("caller", ev.caller, sizeof(ev.caller));
 		check_number("callee", ev.callee, sizeof(ev.callee));
 		if (configurable(ev.caller))

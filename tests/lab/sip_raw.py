@@ -2,11 +2,11 @@
 """Send raw SIP datagrams and report what came back (run inside a lab
 namespace with `ip netns exec`).
 
-    sip_raw.py BIND_ADDR BIND_PORT DEST_ADDR DEST_PORT WAIT_S < cases.json
+    sip_raw.py BIND_ADDR BIND_PORT DEST_ADDR DEST_PORT WAIT_S [LAST_WAIT_S] < cases.json
 
 cases.json: [{"name": ..., "data": BASE64}, ...].  Each datagram is sent
 on its own; whatever arrives in the following WAIT_S seconds is reported as
-that case's answers.  Output (stdout): {"name": [[first line, Call-ID or
+that case's answers (after the last case: LAST_WAIT_S, default WAIT_S).  Output (stdout): {"name": [[first line, Call-ID or
 ""], ...], ...}; a retransmission of an earlier case's answer shows under
 the case it arrived after, so match answers by Call-ID.
 SIPp cannot send most of these (it builds its messages with a parser of its
@@ -22,14 +22,15 @@ import time
 
 def main():
     bind_addr, bind_port, dest, dport, wait_s = sys.argv[1:6]
+    last_wait_s = sys.argv[6] if len(sys.argv) > 6 else wait_s
     cases = json.load(sys.stdin)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((bind_addr, int(bind_port)))
     out = {}
-    for case in cases:
+    for i, case in enumerate(cases):
         s.sendto(base64.b64decode(case["data"]), (dest, int(dport)))
         answers = []
-        end = time.monotonic() + float(wait_s)
+        end = time.monotonic() + float(last_wait_s if i == len(cases) - 1 else wait_s)
         while True:
             left = end - time.monotonic()
             if left <= 0 or not select.select([s], [], [], left)[0]:
