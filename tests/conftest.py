@@ -5,6 +5,7 @@ network namespaces (the daemon creates TUN devices and addresses).
 missing (build/ or build/asan/) or a tool missing fails the run instead of
 skipping.  VPNSIP_TEST_ALLOW_SKIP=1 (a developer's partial run, never CI)
 turns those into skips."""
+import grp
 import os
 import pathlib
 import shutil
@@ -277,3 +278,29 @@ def daemon_factory(tmp_path):
     for ns in nss:
         ns.delete()
     assert not problems, "\n\n".join(problems)
+
+
+@pytest.fixture
+def accounts():
+    """Group vpnsip (kept when it existed before), a member and a stranger;
+    what the fixture created is removed afterwards."""
+    made_group = False
+    try:
+        grp.getgrnam("vpnsip")
+    except KeyError:
+        subprocess.run(["groupadd", "--system", "vpnsip"], check=True)
+        made_group = True
+    users = {"member": "vspriv-ro", "stranger": "vspriv-no"}
+    for u in users.values():
+        subprocess.run(["userdel", u], capture_output=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    "--user-group", "--groups", "vpnsip", users["member"]], check=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    "--user-group", users["stranger"]], check=True)
+    try:
+        yield users
+    finally:
+        for u in users.values():
+            subprocess.run(["userdel", u], capture_output=True)
+        if made_group:
+            subprocess.run(["groupdel", "vpnsip"], capture_output=True)

@@ -342,9 +342,9 @@ def read_frame(s):
     return typ, body
 
 
-def shells(path, n, user=None):
-    """n connected shells (HELLO answered) in a child process (as user);
-    returns it: close its stdin to let them go."""
+def shells(path, n, user=None, group=None):
+    """n connected shells (HELLO answered) in a child process (as user and
+    group); returns it: close its stdin to let them go."""
     code = ("import socket,struct,sys\n"
             "ss=[]\n"
             "for i in range(%d):\n"
@@ -355,12 +355,12 @@ def shells(path, n, user=None):
             "    ss.append(s)\n"
             "print('ok', flush=True); sys.stdin.read()\n") % (n, path, HELLO)
     p = subprocess.Popen(["/usr/bin/python3", "-c", code], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, user=user)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, user=user, group=group)
     assert p.stdout.readline().strip() == "ok", p.stderr.read()
     return p
 
 
-def test_shell_connections_are_capped(build, netns):
+def test_shell_connections_are_capped(build, netns, accounts):
     import tempfile
     from conftest import Daemon
     work = tempfile.mkdtemp(prefix="vpnsip-caps-", dir="/tmp")
@@ -374,7 +374,8 @@ def test_shell_connections_are_capped(build, netns):
         assert r.returncode == 1, r.stdout + r.stderr
         assert "% Too many shells of user 0: 32 are connected (at most 32 per user); " \
             "close one and try again" in r.stderr, r.stderr
-        held.append(shells(d.sock, 32, user=65534))     # another user: the rest
+        # another user (of group vpnsip: others are refused): the rest
+        held.append(shells(d.sock, 32, user=accounts["member"], group="vpnsip"))
         r = d.sh("show version", check=False)
         assert r.returncode == 1 and "% Too many shells: 64 are connected (at most 64)" in r.stderr, \
             r.stderr

@@ -117,32 +117,6 @@ def run_as(user, args, input=None):
 
 
 @pytest.fixture
-def accounts():
-    """Group vpnsip (kept when it existed before), a member and a stranger;
-    what the fixture created is removed afterwards."""
-    made_group = False
-    try:
-        grp.getgrnam("vpnsip")
-    except KeyError:
-        subprocess.run(["groupadd", "--system", "vpnsip"], check=True)
-        made_group = True
-    users = {"member": "vspriv-ro", "stranger": "vspriv-no"}
-    for u in users.values():
-        subprocess.run(["userdel", u], capture_output=True)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                    "--user-group", "--groups", "vpnsip", users["member"]], check=True)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                    "--user-group", users["stranger"]], check=True)
-    try:
-        yield users
-    finally:
-        for u in users.values():
-            subprocess.run(["userdel", u], capture_output=True)
-        if made_group:
-            subprocess.run(["groupdel", "vpnsip"], capture_output=True)
-
-
-@pytest.fixture
 def open_daemon(build):
     """A daemon whose socket directory other users can reach (pytest's
     tmp_path is root's only)."""
