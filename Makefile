@@ -54,7 +54,7 @@ DEB_BUILD_PACKAGES   := make gcc pkg-config libreadline-dev libnl-3-dev \
                         libnl-route-3-dev libssl-dev libcrypt-dev libsystemd-dev
 DEB_RUNTIME_PACKAGES := libreadline8 libnl-3-200 libnl-route-3-200 libssl3 \
                         libcrypt1 libsystemd0
-DEB_TEST_PACKAGES    := python3 python3-pytest python3-pexpect openssl mmdebstrap \
+DEB_TEST_PACKAGES    := python3 python3-pytest python3-pytest-xdist python3-pexpect openssl mmdebstrap \
                         iproute2 procps util-linux
 -include mk/*.mk
 -include tests/lab/lab.mk
@@ -151,7 +151,7 @@ test: deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit
 	$(MAKE) fuzz-build
-	$(PYTEST) -p no:cacheprovider tests $(PYTEST_ARGS)
+	@sh tools/run-tests.sh tests $(PYTEST_ARGS)
 
 # Targets that install packages build in a sub-make after `deps`: this make
 # read its fragments (and ran their pkg-config) before the packages were there.

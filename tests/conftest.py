@@ -5,6 +5,7 @@ network namespaces (the daemon creates TUN devices and addresses).
 missing (build/ or build/asan/) or a tool missing fails the run instead of
 skipping.  VPNSIP_TEST_ALLOW_SKIP=1 (a developer's partial run, never CI)
 turns those into skips."""
+import fcntl
 import grp
 import os
 import pathlib
@@ -79,16 +80,35 @@ def pytest_sessionstart(session):
     pytest.exit("; ".join(problems) + " (VPNSIP_TEST_ALLOW_SKIP=1 runs the rest)", returncode=1)
 
 
+# Modules whose tests measure rates or delays, or load both cores on their
+# own: make test runs them after the parallel part, one at a time
+# (tools/run-tests.sh; docs/testing.md).
+SERIAL_MODULES = {
+    "test_qos.py", "test_qos_session.py", "test_sip_security.py", "test_scale_numbers.py",
+    "test_fuzz_smoke.py",
+}
+
+
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() != 0 and ALLOW_SKIP:
         skip = pytest.mark.skip(reason="needs root (network namespaces); VPNSIP_TEST_ALLOW_SKIP=1")
         for item in items:
             if "netns" in item.keywords:
                 item.add_marker(skip)
+    for item in items:
+        if item.path.name in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "netns: needs root to create network namespaces")
+    config.addinivalue_line("markers", "serial: runs alone (make test's second part)")
+    # A pytest-xdist worker (gw0, gw1, ...) has labs of its own: its
+    # namespaces, Kamailio and state directories carry its number.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        os.environ["LAB_PREFIX"] = os.environ.get("LAB_PREFIX", "vslt") + worker[2:]
+        os.environ.pop("LAB_DIR", None)
 
 
 def require_build(build_dir):
@@ -283,7 +303,10 @@ def daemon_factory(tmp_path):
 @pytest.fixture
 def accounts():
     """Group vpnsip (kept when it existed before), a member and a stranger;
-    what the fixture created is removed afterwards."""
+    what the fixture created is removed afterwards.  The accounts are the
+    system's: parallel workers take turns (a lock file)."""
+    lockf = open("/run/vpnsip-test-accounts.lock", "w")
+    fcntl.flock(lockf, fcntl.LOCK_EX)
     made_group = False
     try:
         grp.getgrnam("vpnsip")
@@ -304,3 +327,4 @@ def accounts():
             subprocess.run(["userdel", u], capture_output=True)
         if made_group:
             subprocess.run(["groupdel", "vpnsip"], capture_output=True)
+        lockf.close()
