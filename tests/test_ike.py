@@ -392,6 +392,16 @@ def test_ike_ports_accept_only_tunnel_source_addresses(pair_factory, ikelab):
         time.sleep(0.5)
         after, out = pair.dataplane()
         assert after[2] == before[2] + 3, out             # these reached it (garbage)
+        # A tunnel without a source: every address again (the filter is removed).
+        pair.sh("configure terminal", "interface Tunnel1", "no tunnel source", "end")
+        out = pair.sh("show crypto ipsec dataplane")
+        assert "UDP ports accept IKE/ESP on: every address\n" in out, out
+        _send_udp(ikelab, "rtrB", other, 4500, ["00000000" + "22" * 8] * 2)
+        time.sleep(0.5)
+        after, out = pair.dataplane()
+        assert after[2] == before[2] + 5, out
+        assert "PORT_FILTER" not in pair.log(), pair.log()[-2000:]
+        before = after
         # No IPsec tunnel left: no address takes IKE.
         pair.sh("configure terminal", "interface Tunnel1", "no tunnel protection ipsec profile",
                 "no tunnel mode ipsec ipv4", "end")
@@ -400,7 +410,7 @@ def test_ike_ports_accept_only_tunnel_source_addresses(pair_factory, ikelab):
         assert "UDP ports accept IKE/ESP on: no address" in out, out
         _send_udp(ikelab, "rtrB", A_BAK, 4500, ["00000000" + "22" * 8] * 2)
         time.sleep(0.5)
-        assert pair.dataplane()[0][2] == before[2] + 3
+        assert pair.dataplane()[0][2] == before[2]
     finally:
         ikelab.exec("rtrA", "ip", "addr", "del", other + "/24", "dev", "bak0")
         pair.close()   # it removes bak0's address: the next tests need it

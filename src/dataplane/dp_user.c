@@ -148,10 +148,17 @@ static void port_filter_attach(struct dp_user *u, int fd)
 {
 	struct sock_fprog fp = { .len = (unsigned short)u->port_filter_len, .filter = u->port_filter };
 
+	int none = 0, rc;
+
+	/* The kernel wants an int's length even for DETACH (EINVAL without);
+	 * ENOENT: there was no filter. */
 	if (u->port_filter)
-		setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+		rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
 	else
-		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0); /* ENOENT when none: fine */
+		rc = setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof(none));
+	if (rc < 0 && errno != ENOENT)
+		log_msg("IPSEC", SEV_ERR, "PORT_FILTER", "UDP port filter not %s: %s",
+			u->port_filter ? "set" : "removed", strerror(errno));
 }
 
 /* Caller holds u->mu.  The union of the owners' addresses as a classic BPF
