@@ -10,14 +10,15 @@ Kamailio as the SIP server, in both builds.
 - Our 200 OK that is never acknowledged (and no IKE follows) releases the
   tunnel after the offer timeout, not after the 30 s IKE limit.
 - An offer whose c= address is loopback, unspecified, link-local,
-  multicast, broadcast or one of ours gets 488 and a log line naming the
-  rule.
+  multicast, broadcast, one of ours or the broadcast of one of our subnets
+  gets 488 and a log line naming the rule.
 - Token buckets: per source and global, 503 above them, counters.
 - A flood of 2000 INVITE/s from untrusted sources: a legitimate call
   through the SIP server still comes up, every datagram is counted, one log
   line, and the daemon's memory stays within 10%.
 """
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -264,7 +265,17 @@ BAD_ADDRESSES = {
     "224.0.0.5": "multicast (224.0.0.0/4)",
     "255.255.255.255": "reserved or broadcast (240.0.0.0/4)",
     "rtrA": "one of ours",
+    # rtrA's bak0 address is A/24 without brd: the kernel's broadcast anyway.
+    "rtrA-broadcast": "the broadcast of one of our subnets",
 }
+
+
+def bad_address(lab, addr):
+    if addr == "rtrA":
+        return lab.addr("rtrA")
+    if addr == "rtrA-broadcast":
+        return str(ipaddress.ip_interface(lab.addr("rtrA") + "/24").network.broadcast_address)
+    return addr
 
 
 def test_offer_address_rules(sec_lab, daemons):
@@ -274,7 +285,7 @@ def test_offer_address_rules(sec_lab, daemons):
     assert lab.register("rtrB", contact_port=5070).rc == 0
     good = offer(lab, "rtrB")
     for addr, rule in BAD_ADDRESSES.items():
-        addr = lab.addr(addr) if addr == "rtrA" else addr
+        addr = bad_address(lab, addr)
         sdp = good.replace("c=IN IP4 %s" % lab.addr("rtrB"), "c=IN IP4 %s" % addr)
         assert sdp != good
         res = sipp_call(lab, sdp, expect=488)

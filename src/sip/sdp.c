@@ -1,7 +1,10 @@
 /* RFC 6193 / TS-1017 SDP: parser, the 488 rules, writer.  See sdp.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +423,38 @@ const char *sdp_addr_rule(const char *addr)
 		return "c= address is multicast (224.0.0.0/4)";
 	if ((h >> 28) == 0xf)
 		return "c= address is reserved or broadcast (240.0.0.0/4)";
+	return NULL;
+}
+
+static bool ipv4_is(const struct sockaddr *sa, uint32_t addr)
+{
+	return sa && sa->sa_family == AF_INET &&
+	       ((const struct sockaddr_in *)sa)->sin_addr.s_addr == addr;
+}
+
+const char *sdp_addr_local_rule(const char *addr, const struct ifaddrs *ifs)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return NULL;
+	for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		uint32_t mine = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		if (mine == a.s_addr)
+			return "c= address is one of ours";
+		/* Without IFF_BROADCAST the field is the point-to-point peer. */
+		if ((i->ifa_flags & IFF_BROADCAST) && ipv4_is(i->ifa_broadaddr, a.s_addr))
+			return "c= address is the broadcast of one of our subnets";
+		/* "ip address add A/24" sets no broadcast, yet the kernel
+		 * routes the subnet's all-ones host as one (not on /31, /32). */
+		if (i->ifa_netmask && i->ifa_netmask->sa_family == AF_INET) {
+			uint32_t host = ~ntohl(((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+			if (host > 1 && (ntohl(mine) | host) == ntohl(a.s_addr))
+				return "c= address is the broadcast of one of our subnets";
+		}
+	}
 	return NULL;
 }
 

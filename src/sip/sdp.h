@@ -102,9 +102,17 @@ int sdp_check_answer(const struct sdp_ike *answer, enum sdp_setup offered,
 /* The rule an IPv4 c= address breaks, NULL if it is a unicast address IKE
  * may be started towards: "c= address is loopback (127.0.0.0/8)" and the
  * like for unspecified, link-local, multicast and reserved/broadcast.
- * (Whether it is one of ours, the caller checks.)  Both checks above
- * apply it. */
+ * (Whether it is one of ours, the caller checks with sdp_addr_local_rule.)
+ * Both checks above apply it. */
 const char *sdp_addr_rule(const char *addr);
+/* The rule an IPv4 c= address breaks given this router's addresses ifs
+ * (as getifaddrs() lists them): "c= address is one of ours", or "c=
+ * address is the broadcast of one of our subnets" (the address an
+ * interface has as its broadcast, or the all-ones host of a subnet of /30
+ * or wider, which the kernel treats as broadcast either way); NULL if
+ * neither. */
+struct ifaddrs;
+const char *sdp_addr_local_rule(const char *addr, const struct ifaddrs *ifs);
 /* Our role in the answer to an offer that passed sdp_check_offer(). */
 enum sdp_setup sdp_answer_role(enum sdp_setup offered, unsigned roles);
 

@@ -126,8 +126,8 @@ struct sip_event {
 	enum sip_event_type type;
 	uint32_t call;                 /* 0 for SIP_EV_REGISTRATION */
 	char call_id[SIP_CALLID_MAX];  /* the dialog's Call-ID ("" if not known yet) */
-	/* OFFERED: the asserted caller (user part of P-Asserted-Identity,
-	 * else From) and the called number (P-Called-Party-ID, To, or the
+	/* OFFERED: the asserted caller (user part of P-Asserted-Identity
+	 * from a trusted hop, else From) and the called number (P-Called-Party-ID, To, or the
 	 * Request-URI). */
 	char caller[SIP_NUMBER_MAX];
 	char callee[SIP_NUMBER_MAX];

@@ -982,24 +982,20 @@ static void answer_negotiated(struct vpnsip_session *s)
 	negotiated(s, &peer);
 }
 
-/* Is a one of this router's addresses (any interface)? */
-static bool addr_is_ours(const char *text)
+/* The rule c= address text breaks as one of this router's addresses or
+ * the broadcast of one of its subnets (any interface); NULL if neither. */
+static const char *addr_local_rule(const char *text)
 {
-	struct in_addr a;
-	struct ifaddrs *ifs, *i;
-	bool ours = false;
+	struct ifaddrs *ifs;
+	const char *rule;
 
-	if (inet_pton(AF_INET, text, &a) != 1)
-		return false;
 	if (rt->local_addr[0] && strcmp(rt->local_addr, text) == 0)
-		return true;
+		return "c= address is one of ours";
 	if (getifaddrs(&ifs) < 0)
-		return false;
-	for (i = ifs; i && !ours; i = i->ifa_next)
-		ours = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		       ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == a.s_addr;
+		return NULL;
+	rule = sdp_addr_local_rule(text, ifs);
 	freeifaddrs(ifs);
-	return ours;
+	return rule;
 }
 
 /* The rule the c= address of an offer or answer breaks (IKE would go
@@ -1008,8 +1004,8 @@ static const char *addr_refused(const struct sdp_ike *sdp, char *buf, size_t siz
 {
 	const char *rule = sdp->af == 4 ? sdp_addr_rule(sdp->addr) : NULL;
 
-	if (!rule && sdp->af == 4 && addr_is_ours(sdp->addr))
-		rule = "c= address is one of ours";
+	if (!rule && sdp->af == 4)
+		rule = addr_local_rule(sdp->addr);
 	if (!rule)
 		return NULL;
 	snprintf(buf, size, "%s: %s", rule, sdp->addr);

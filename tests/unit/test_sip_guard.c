@@ -1,8 +1,11 @@
 /* The SIP user agent's guard (src/sip/sip_guard.c): trusted networks, the
  * kernel steering program (interpreted here, and run by the kernel on two
- * loopback sockets), token buckets, and the rate-limited log lines. */
+ * loopback sockets), token buckets, the rate-limited log lines, and the
+ * c= address rules of src/sip/sdp.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -235,6 +238,64 @@ TEST(sdp_address_rules)
 	CHECK_INT(sdp_check_offer(&o, SDP_FP_PSK, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE, &why), 488);
 	CHECK_STR(why, "c= address is loopback (127.0.0.0/8)");
 	CHECK_INT(sdp_check_answer(&o, SDP_SETUP_PASSIVE, SDP_FP_PSK, &why), 488);
+}
+
+struct test_if {
+	struct ifaddrs ifa;
+	struct sockaddr_in addr, mask, brd;
+};
+
+/* An IPv4 address as getifaddrs() lists it: brd NULL when none is set
+ * ("ip address add A/24" without brd), else the broadcast or, without
+ * IFF_BROADCAST, the point-to-point peer. */
+static void test_if(struct test_if *t, struct test_if *next, unsigned flags, const char *addr,
+		    const char *mask, const char *brd)
+{
+	memset(t, 0, sizeof(*t));
+	t->ifa.ifa_next = next ? &next->ifa : NULL;
+	t->ifa.ifa_name = (char *)"test0";
+	t->ifa.ifa_flags = flags | IFF_UP;
+	t->addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = ip(addr) };
+	t->mask = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = ip(mask) };
+	t->ifa.ifa_addr = (struct sockaddr *)&t->addr;
+	t->ifa.ifa_netmask = (struct sockaddr *)&t->mask;
+	if (brd) {
+		t->brd = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = ip(brd) };
+		t->ifa.ifa_broadaddr = (struct sockaddr *)&t->brd;
+	}
+}
+
+TEST(sdp_address_ours_and_our_broadcasts)
+{
+	static const char ours[] = "c= address is one of ours";
+	static const char bcast[] = "c= address is the broadcast of one of our subnets";
+	struct test_if ifs[5];
+
+	/* 192.0.2.11/24 brd 192.0.2.255; 198.51.100.5/24 without brd;
+	 * 10.9.9.1/24 brd 10.9.9.127 (set by hand); a point-to-point link
+	 * 203.0.113.1 peer 203.0.113.2; 10.0.0.0/31 (RFC 3021). */
+	test_if(&ifs[0], &ifs[1], IFF_BROADCAST, "192.0.2.11", "255.255.255.0", "192.0.2.255");
+	test_if(&ifs[1], &ifs[2], IFF_BROADCAST, "198.51.100.5", "255.255.255.0", NULL);
+	test_if(&ifs[2], &ifs[3], IFF_BROADCAST, "10.9.9.1", "255.255.255.0", "10.9.9.127");
+	test_if(&ifs[3], &ifs[4], IFF_POINTOPOINT, "203.0.113.1", "255.255.255.255", "203.0.113.2");
+	test_if(&ifs[4], NULL, IFF_BROADCAST, "10.0.0.0", "255.255.255.254", NULL);
+	const struct ifaddrs *list = &ifs[0].ifa;
+
+	CHECK_STR(sdp_addr_local_rule("192.0.2.11", list), ours);
+	CHECK_STR(sdp_addr_local_rule("10.0.0.0", list), ours);
+	CHECK_STR(sdp_addr_local_rule("192.0.2.255", list), bcast);
+	CHECK_STR(sdp_addr_local_rule("198.51.100.255", list), bcast);
+	CHECK_STR(sdp_addr_local_rule("10.9.9.127", list), bcast);
+	CHECK_STR(sdp_addr_local_rule("10.9.9.255", list), bcast);
+	CHECK(sdp_addr_local_rule("192.0.2.12", list) == NULL);   /* a neighbour */
+	CHECK(sdp_addr_local_rule("192.0.2.254", list) == NULL);
+	CHECK(sdp_addr_local_rule("192.0.3.255", list) == NULL);  /* not our subnet */
+	CHECK(sdp_addr_local_rule("203.0.113.2", list) == NULL);  /* the link's peer */
+	CHECK(sdp_addr_local_rule("10.0.0.1", list) == NULL);     /* the /31's other end */
+	CHECK(sdp_addr_local_rule("192.0.2.255", NULL) == NULL);
+	CHECK(sdp_addr_local_rule("not an address", list) == NULL);
+	/* The all-ones and all-zeros addresses break the class rules. */
+	CHECK(sdp_addr_rule("255.255.255.255") != NULL && sdp_addr_rule("0.0.0.0") != NULL);
 }
 
 static size_t count(const char *hay, const char *needle)
