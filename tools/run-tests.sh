@@ -1,0 +1,30 @@
+#!/bin/sh
+# make test's pytest, in two parts that both always run:
+#   1. every module not marked serial, on PYTEST_JOBS workers (default 2,
+#      the machine's cores; pytest-xdist), a whole module per worker at a
+#      time, each worker with labs of its own (tests/conftest.py);
+#   2. the serial modules (rates, delays, floods: conftest.SERIAL_MODULES),
+#      one at a time with nothing else running.
+# Arguments go to both (a -k, a file).  Exit status: 0 when both parts
+# pass; a part that selects nothing (pytest's 5) counts as passing unless
+# both select nothing.
+set -u
+cd "$(dirname "$0")/.."
+JOBS=${PYTEST_JOBS:-2}
+PYTEST="/usr/bin/python3 -m pytest -p no:cacheprovider"
+start=$(date +%s)
+
+rc1=0
+$PYTEST -n "$JOBS" --dist loadfile -m "not serial" --durations=15 "$@" || rc1=$?
+mid=$(date +%s)
+rc2=0
+$PYTEST -m serial --durations=10 "$@" || rc2=$?
+end=$(date +%s)
+
+echo "make test: parallel part ($JOBS workers) exit $rc1 in $((mid - start)) s," \
+     "serial part exit $rc2 in $((end - mid)) s"
+[ "$rc1" = 5 ] && [ "$rc2" = 5 ] && exit 5
+for rc in "$rc1" "$rc2"; do
+	case "$rc" in 0 | 5) ;; *) exit "$rc" ;; esac
+done
+exit 0
