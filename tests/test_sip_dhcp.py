@@ -158,7 +158,7 @@ def test_registration_backoff_while_kamailio_is_down(build, dhcp_lab, tmp_path):
         t0 = time.monotonic()
         try:
             labctl.wait_for(lambda: "not registered" in reg_status(d), 20, interval=0.2,
-                            what="registration lost with Kamailio down")
+                            what=lambda: "registration lost with Kamailio down\n" + d.log.read_text()[-4000:])
             time.sleep(max(0, 40 - (time.monotonic() - t0)))
             log = d.log.read_text()
             assert "%SIP-4-REG_FAIL" in log

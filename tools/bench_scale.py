@@ -123,21 +123,23 @@ def r_config(lab, n):
     me = lab.number(R)
     keyring = "".join(" peer p%d\n  identity key-id %s\n  pre-shared-key %s\n"
                       % (i, peer_number(i), PSK) for i in range(1, n + 1))
-    out = ["hostname %s\n" % R, profile(me, keyring), COMMON.format(addr=lab.addr(R))]
+    # The global numbers before the tunnels that use them, as
+    # show running-config writes them.
+    out = ["hostname %s\n" % R, profile(me, keyring), COMMON.format(addr=lab.addr(R)),
+           GLOBAL.format(numbers="vpn-sip local-number %s address ipv4 bak0\n" % me,
+                         domain=lab.domain)]
     out += [tunnel(i, tun_addrs(i)[0], me, peer_number(i)) for i in range(1, n + 1)]
-    out.append(GLOBAL.format(numbers="vpn-sip local-number %s address ipv4 bak0\n" % me,
-                             domain=lab.domain))
     return "".join(out) + "end\n"
 
 
 def p_config(lab, n):
     rnum = lab.number(R)
     keyring = " peer r\n  identity key-id %s\n  pre-shared-key %s\n" % (rnum, PSK)
-    out = ["hostname %s\n" % P, profile(lab.number(P), keyring), COMMON.format(addr=lab.addr(P))]
-    out += [tunnel(i, tun_addrs(i)[1], peer_number(i), rnum) for i in range(1, n + 1)]
     nums = "".join("vpn-sip local-number %s address ipv4 bak0\n" % peer_number(i)
                    for i in range(1, n + 1))
-    out.append(GLOBAL.format(numbers=nums, domain=lab.domain))
+    out = ["hostname %s\n" % P, profile(lab.number(P), keyring), COMMON.format(addr=lab.addr(P)),
+           GLOBAL.format(numbers=nums, domain=lab.domain)]
+    out += [tunnel(i, tun_addrs(i)[1], peer_number(i), rnum) for i in range(1, n + 1)]
     return "".join(out) + "end\n"
 
 

@@ -210,8 +210,12 @@ int sip_guard_drain_open(int stack_fd)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* IP_RECVERR: an ICMP error about a datagram the stack sent may be
+	 * delivered here (the kernel picks a socket of the group by hash,
+	 * without the steering program); the drain hands it on. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sl) < 0) {
 		e = errno;
 		close(fd);

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
@@ -519,6 +520,52 @@ static void guard_update(struct sip_ua *ua)
 	guard_steer(ua);
 }
 
+/* ICMP errors about our own datagrams that the kernel queued on the drain
+ * instead of the stack's socket (it chooses by hash): "port unreachable"
+ * from the SIP server fails the REGISTERs outstanding there at once, as
+ * sofia-sip does when the error reaches its own socket; otherwise they
+ * would wait for Timer F (32 s) and the back-off would stretch. */
+static void reg_failed(struct reg *r, int status, const char *phrase);
+
+static void drain_errors(struct sip_ua *ua)
+{
+	for (int i = 0; i < 64; i++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+			struct cmsghdr align;
+		} ctl;
+		struct sockaddr_in to;
+		char byte;
+		struct iovec iov = { &byte, 1 };
+		struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf) };
+		bool unreachable = false;
+
+		if (recvmsg(ua->drain_fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			struct sock_extended_err ee;
+			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			unreachable = ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3;
+		}
+		if (!unreachable || m.msg_namelen < sizeof(to) || !is_server(ua, to.sin_addr.s_addr))
+			continue;
+		char a[INET_ADDRSTRLEN];
+		addr_text(to.sin_addr.s_addr, a);
+		sip_dbg_error("SIP ICMP unreachable from %s:%u", a, ntohs(to.sin_port));
+		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&ua->regs, e));) {
+			struct reg *r = e->value;
+			/* A first REGISTER or a refresh (registered, handle kept). */
+			if (r->nh && !r->leaving && (r->st.state == SIP_REG_REGISTERING ||
+						     r->st.state == SIP_REG_REGISTERED))
+				reg_failed(r, 503, "Service Unavailable (ICMP port unreachable)");
+		}
+	}
+}
+
 /* The kernel datagrams from untrusted sources were steered to: count
  * them, remember the last one, say so (rate-limited), discard. */
 static int on_drain(struct sip_ua *ua, su_wait_t *w, void *arg)
@@ -538,6 +585,7 @@ static int on_drain(struct sip_ua *ua, su_wait_t *w, void *arg)
 	bool have_ovfl = false;
 	int last = -1;
 
+	drain_errors(ua);
 	for (int round = 0; round < ROUNDS; round++) {
 		memset(msgs, 0, sizeof(msgs));
 		for (int i = 0; i < BATCH; i++) {
@@ -620,7 +668,7 @@ static void guard_attach(struct sip_ua *ua)
 	else if ((ua->drain_fd = sip_guard_drain_open(fd)) < 0)
 		why = strerror(errno);
 	if (!why) {
-		su_wait_create(ua->drain_wait, ua->drain_fd, SU_WAIT_IN);
+		su_wait_create(ua->drain_wait, ua->drain_fd, SU_WAIT_IN | SU_WAIT_ERR);
 		if (su_root_register(ua->root, ua->drain_wait, on_drain, NULL, 0) < 0) {
 			su_wait_destroy(ua->drain_wait);
 			close(ua->drain_fd);

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Send SIP requests over one TCP connection in a single write and report
-what came back (run inside a lab namespace with `ip netns exec`).
+"""Send SIP requests back to back and report what came back (run inside a
+lab namespace with `ip netns exec`).
 
-    sip_tcp.py DEST_ADDR DEST_PORT WAIT_S < messages.json
+    sip_burst.py udp|tcp DEST_ADDR DEST_PORT WAIT_S [SRC_PORT] < messages.json
 
-messages.json: {"send": [TEXT, ...], "ack": TEXT or null}.  Every message of
-"send" goes out in one write, so the peer reads them from its socket
-together: their order against whatever the peer would do in between (e.g.
-answer the first) is fixed.  When a final non-2xx response to an INVITE
+messages.json: {"send": [TEXT, ...], "ack": TEXT or null}.  tcp: every
+message of "send" goes out in one write on one connection; udp: one
+datagram each, from SRC_PORT (default 5099), with nothing in between.
+Either way they are in the peer's socket before it has handled the first,
+so their order against whatever the peer would do in between (e.g. answer
+the first, which takes a trip to another thread) is all but fixed.  When a final non-2xx response to an INVITE
 arrives, "ack" is sent with @TO@ replaced by that response's To header value
 (RFC 3261 17.1.1.3: the ACK of a non-2xx answer carries its To tag).  Stops
 WAIT_S seconds after the connection opened, or half a second after the ACK.
@@ -44,10 +46,20 @@ def header(text, name):
 
 
 def main():
-    dest, dport, wait_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    proto, dest, dport, wait_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    sport = int(sys.argv[5]) if len(sys.argv) > 5 else 5099
     spec = json.load(sys.stdin)
-    s = socket.create_connection((dest, dport), timeout=5)
-    s.sendall("".join(spec["send"]).encode("latin-1"))
+    if proto == "tcp":
+        s = socket.create_connection((dest, dport), timeout=5)
+        s.sendall("".join(spec["send"]).encode("latin-1"))
+        send = s.sendall
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("", sport))
+        s.connect((dest, dport))
+        for text in spec["send"]:
+            s.send(text.encode("latin-1"))
+        send = s.send
     got, buf = [], b""
     end = time.monotonic() + wait_s
     while True:
@@ -64,7 +76,7 @@ def main():
             code = int(first.split()[1]) if first.startswith("SIP/2.0 ") else 0
             cseq = header(text, "CSeq") or ""
             if code >= 300 and cseq.endswith("INVITE") and spec.get("ack"):
-                s.sendall(spec["ack"].replace("@TO@", header(text, "To")).encode("latin-1"))
+                send(spec["ack"].replace("@TO@", header(text, "To")).encode("latin-1"))
                 end = min(end, time.monotonic() + 0.5)
     s.close()
     json.dump(got, sys.stdout)
