@@ -5,6 +5,8 @@ Tunnel1).  The configurations are the demo's (conf/demo/rtrX.conf).
 What is checked is what an operator or the carrier observes: packets through
 the tunnel, SIP and IKE on the NGN wire (tshark on the ngn0 bridge), the
 carrier's CDRs, show output and the daemons' logs."""
+import datetime
+import json
 import os
 import re
 import signal
@@ -465,6 +467,77 @@ def test_sigterm_during_session(routers, sesslab, tmp_path):
     assert "vpnsipd stopped" in log
     assert "Tunnel1" not in lab.exec("rtrA", "ip", "-br", "link").stdout
     assert lab.number("rtrA") not in lab.registrations()
+
+
+def cdr_lines(lab, node):
+    """The records of node's call-history file (the state directory), parsed."""
+    path = os.path.join(lab.dir, node, "vpnsipd.state", "call-history.jsonl")
+    with open(path) as f:
+        return [json.loads(ln) for ln in f if ln.startswith("{") and ln.endswith("}\n")]
+
+
+def utc(text):
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert text.endswith("Z") and t.utcoffset() == datetime.timedelta(0), text
+    return t
+
+
+def test_call_history_survives_restart(routers, sesslab, tmp_path):
+    """Each side appends the call to its call-history file (one JSON line,
+    the documented fields, UTC times); rtrA restarted with a cut line
+    appended to its file: the record is still in show vpn-sip call-history,
+    the bad line is skipped with one log line, and the summary's seconds
+    per remote number and day are the file's."""
+    lab, r = sesslab, routers()
+    na, nb = lab.number("rtrA"), lab.number("rtrB")
+    r.ping_through("rtrA")
+    r.wait_state("rtrB", "SESSION_UP (R)")
+    assert lab.ping(LAN["rtrA"], HOST["rtrA"], count=2)
+    cid = r.call_id("rtrA")
+    r.sh("rtrA", "clear vpn-sip session remote-number %s" % nb)
+    r.wait_state("rtrA", "READY_TO_CONNECT", timeout=10)
+    r.wait_state("rtrB", "READY_TO_CONNECT", timeout=10)
+
+    mine = [c for c in cdr_lines(lab, "rtrA") if c["call_id"] == cid]
+    assert len(mine) == 1, cdr_lines(lab, "rtrA")
+    c = mine[0]
+    assert (c["tunnel"], c["direction"], c["local_number"], c["remote_number"], c["cause"]) == \
+        ("Tunnel1", "outgoing", na, nb, "cleared by operator"), c
+    start, answer, end = utc(c["start"]), utc(c["answer"]), utc(c["end"])
+    assert start <= answer <= end, c
+    assert abs((end - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) < 60, c
+    assert c["duration"] == int((end - answer).total_seconds()), c
+    assert c["bytes_in"] > 0 and c["bytes_out"] > 0, c  # the pings went through
+    theirs = [x for x in cdr_lines(lab, "rtrB") if x["call_id"] == cid]
+    assert len(theirs) == 1 and theirs[0]["direction"] == "incoming" and \
+        theirs[0]["remote_number"] == na, cdr_lines(lab, "rtrB")
+
+    # A crash cut the last line: the restart skips it, says so once, and
+    # still shows the call.
+    path = os.path.join(lab.dir, "rtrA", "vpnsipd.state", "call-history.jsonl")
+    with open(path, "a") as f:
+        f.write('{"tunnel":"Tunnel1","direction":"outg')
+    with open(path) as f:  # the other build's run may have left its cut line
+        bad = sum(1 for ln in f.read().split("\n") if ln and not ln.endswith("}"))
+    r.stop("rtrA")
+    lab.vpnsipd_start("rtrA", str(tmp_path / "rtrA.conf"))
+    r.running.add("rtrA")
+    hist = r.sh("rtrA", "show vpn-sip call-history")
+    assert "call-id %s" % cid in hist and "cleared by operator" in hist, hist
+    assert len(re.findall(r"CDR_FILE: Call history \S+: %d unreadable line\(s\) skipped" % bad,
+                          r.log("rtrA"))) == 1, r.tail("rtrA")
+
+    # Billing: call seconds per remote number and UTC day of the answer.
+    day = answer.strftime("%Y-%m-%d")
+    on_day = [x for x in cdr_lines(lab, "rtrA") if x["remote_number"] == nb and
+              utc(x["answer"] or x["start"]).strftime("%Y-%m-%d") == day]
+    summary = r.sh("rtrA", "show vpn-sip call-history summary")
+    m = re.search(r"^%s\s+%s\s+(\d+)\s+(\d+)\s+(\d+)\s" % (re.escape(nb), day), summary, re.M)
+    assert m, summary
+    assert (int(m.group(1)), int(m.group(2)), int(m.group(3))) == (
+        len(on_day), sum(1 for x in on_day if x["answer"]), sum(x["duration"] for x in on_day)), \
+        (summary, on_day)
+    assert re.search(r"^%s\s+%s\s" % (re.escape(nb), day[:7]), summary, re.M), summary
 
 
 def configure(lab, r, node, *lines):

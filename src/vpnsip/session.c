@@ -169,66 +169,28 @@ static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 
 /* ---- call-detail records ------------------------------------------------ */
 
-static void cdr_time(int64_t ms, char *buf, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!ms) {
-		snprintf(buf, n, "-");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), n - strlen(buf), ".%03dZ", (int)(ms % 1000));
-}
-
 static void cdr_write(struct vpnsip_session *s)
 {
-	struct vpnsip_cdr *r;
-	char st[40], an[40], en[40];
+	struct vpnsip_cdr r = { 0 };
 
 	if (!s->cdr_start)
 		return;
-	if (!rt->cdr)
-		rt->cdr = xcalloc(VPNSIP_CDR_KEEP, sizeof(*rt->cdr));
-	r = &rt->cdr[rt->cdr_next];
-	rt->cdr_next = (rt->cdr_next + 1) % VPNSIP_CDR_KEEP;
-	if (rt->cdr_count < VPNSIP_CDR_KEEP)
-		rt->cdr_count++;
-	memset(r, 0, sizeof(*r));
-	snprintf(r->tunnel, sizeof(r->tunnel), "%s", s->tunnel);
-	snprintf(r->remote, sizeof(r->remote), "%s", s->remote_number);
-	snprintf(r->call_id, sizeof(r->call_id), "%s", s->call_id);
-	snprintf(r->cause, sizeof(r->cause), "%s", s->cause[0] ? s->cause : "normal");
-	r->outgoing = s->initiator;
-	r->start_ms = s->cdr_start;
-	r->answer_ms = s->cdr_answer;
-	r->end_ms = wall_ms();
+	snprintf(r.tunnel, sizeof(r.tunnel), "%s", s->tunnel);
+	snprintf(r.local, sizeof(r.local), "%s", s->local_number ? s->local_number : "");
+	snprintf(r.remote, sizeof(r.remote), "%s", s->remote_number);
+	snprintf(r.call_id, sizeof(r.call_id), "%s", s->call_id);
+	snprintf(r.cause, sizeof(r.cause), "%s", s->cause[0] ? s->cause : "normal");
+	r.outgoing = s->initiator;
+	r.start_ms = s->cdr_start;
+	r.answer_ms = s->cdr_answer;
+	r.end_ms = wall_ms();
 	if (s->cdr_answer) {
 		uint64_t in, out;
 		tunnel_bytes(s->tunnel, &in, &out);
-		r->bytes_in = in - s->bytes_in0;
-		r->bytes_out = out - s->bytes_out0;
+		r.bytes_in = in - s->bytes_in0;
+		r.bytes_out = out - s->bytes_out0;
 	}
-	cdr_time(r->start_ms, st, sizeof(st));
-	cdr_time(r->answer_ms, an, sizeof(an));
-	cdr_time(r->end_ms, en, sizeof(en));
-	/* Always logged: this is what the carrier bills. */
-	log_msg("VPN_SIP", SEV_INFO, "CDR",
-		"%s %s %s call-id %s start %s answer %s end %s duration %lld s bytes in %llu out %llu cause %s",
-		r->tunnel, r->outgoing ? "to" : "from", r->remote, r->call_id[0] ? r->call_id : "-",
-		st, an, en,
-		(long long)(r->answer_ms ? (r->end_ms - r->answer_ms) / 1000 : 0),
-		(unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out, r->cause);
-}
-
-const struct vpnsip_cdr *vpnsip_cdr_get(size_t i)
-{
-	/* i = 0: the oldest kept. */
-	if (!rt || i >= rt->cdr_count)
-		return NULL;
-	return &rt->cdr[(rt->cdr_next + VPNSIP_CDR_KEEP - rt->cdr_count + i) % VPNSIP_CDR_KEEP];
+	vpnsip_cdr_add(&r);
 }
 
 static void quiesce_check(void);
@@ -1437,7 +1399,6 @@ void vpnsip_stop(void)
 		timer_stop(&b->timer);
 		free(b);
 	}
-	free(rt->cdr);
 	free(rt);
 	rt = NULL;
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "config/runtime.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
 
@@ -275,6 +276,39 @@ static int cmd_show_history(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static void print_totals(struct cli_exec *x, const struct vpnsip_cdr_summary *sum, bool months)
+{
+	size_t n;
+	struct vpnsip_cdr_total **v = vpnsip_cdr_summary_sorted(sum, months, &n);
+
+	cli_out(x, "\n%-16s %-10s %7s %8s %12s %12s\n", "Remote number", months ? "Month" : "Day",
+		"Calls", "Answered", "Seconds", "Duration");
+	for (size_t i = 0; i < n; i++) {
+		long long d = (long long)v[i]->seconds;
+		char dur[48];
+		snprintf(dur, sizeof(dur), "%02lld:%02lld:%02lld", d / 3600, d / 60 % 60, d % 60);
+		cli_out(x, "%-16s %-10s %7lu %8lu %12lld %12s\n", v[i]->remote, v[i]->period, v[i]->calls,
+			v[i]->answered, d, dur);
+	}
+	free(v);
+}
+
+static int cmd_show_history_summary(struct cli_exec *x)
+{
+	struct vpnsip_cdr_summary sum;
+	unsigned bad;
+
+	vpnsip_cdr_summary_init(&sum);
+	bad = vpnsip_cdr_summary_load(&sum);
+	cli_out(x, "VPN-SIP call seconds per remote number (UTC; a call counts on the day it was answered)\n");
+	print_totals(x, &sum, false);
+	print_totals(x, &sum, true);
+	if (bad)
+		cli_out(x, "\n%u unreadable line(s) of the call-history file skipped\n", bad);
+	vpnsip_cdr_summary_free(&sum);
+	return CLI_OK;
+}
+
 static int cmd_clear_session(struct cli_exec *x)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
@@ -321,6 +355,10 @@ static const struct cli_cmd show_cmds[] = {
 	  SH "Finished calls: start, answer, duration, bytes, cause\nThe calls of one remote number\n"
 	  "SIP number",
 	  cmd_show_history, 0 },
+	{ "exec", "show vpn-sip call-history summary",
+	  SH "Finished calls: start, answer, duration, bytes, cause\n"
+	  "Call seconds per remote number and UTC day and month (the file and its rotations)",
+	  cmd_show_history_summary, 0 },
 	{ "exec", "show vpn-sip registration-status",
 	  SH "SIP registration status of the local number", cmd_show_regstatus, 0 },
 	{ "exec", "show vpn-sip sip", SH "SIP user agent summary", cmd_show_sip, 0 },
@@ -343,7 +381,19 @@ static const struct cli_cmd show_cmds[] = {
 	  cmd_call, CLI_PRIV },
 };
 
+static void cdr_start(struct evloop *loop, struct config_env *env)
+{
+	vpnsip_cdr_open(loop, env->state_dir);
+}
+
+static struct runtime_hooks cdr_hooks = {
+	.name = "vpn-sip call history",
+	.start = cdr_start,
+	.stop = vpnsip_cdr_close,
+};
+
 void vpnsip_show_cli_init(void)
 {
 	CLI_INSTALL(show_cmds);
+	runtime_register(&cdr_hooks);
 }

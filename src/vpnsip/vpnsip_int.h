@@ -135,9 +135,11 @@ struct vpnsip_session {
 	uint64_t bytes_in0, bytes_out0; /* tunnel counters at the answer */
 };
 
-/* One finished call ("show vpn-sip call-history", the CDR log line). */
+/* One finished call ("show vpn-sip call-history", the CDR log line, a
+ * line of the call-history file). */
 struct vpnsip_cdr {
 	char tunnel[32];
+	char local[VPNSIP_NUMBER_MAX];
 	char remote[VPNSIP_NUMBER_MAX];
 	char call_id[SIP_CALLID_MAX];
 	bool outgoing;
@@ -171,8 +173,6 @@ struct vpnsip_rt {
 	void (*quiesce_done)(void *);
 	void *quiesce_arg;
 	struct ev_timer *quiesce_timer;
-	struct vpnsip_cdr *cdr;    /* ring of VPNSIP_CDR_KEEP */
-	size_t cdr_next, cdr_count;
 	unsigned long calls_failed, calls_backed_off, calls_rate_limited;
 	/* VPN-SIP switched off during calls: the user agent gets its new
 	 * settings once the calls ended (SAs, then BYE), or at this timer. */
@@ -192,10 +192,53 @@ void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool fai
 void vpnsip_session_hangup(struct vpnsip_session *s, const char *why);
 /* The registration of a local number (NULL: none known). */
 const struct sip_reg_status *vpnsip_reg_status(const char *number);
-/* Call-detail records kept, i = 0 the oldest; NULL past the end. */
-const struct vpnsip_cdr *vpnsip_cdr_get(size_t i);
 /* Sessions in IOS order (caller frees the array). */
 struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
+
+/* ---- call-detail records (cdr.c) ------------------------------------------ */
+
+#define VPNSIP_CDR_FILE "call-history.jsonl"   /* in the state directory */
+#define VPNSIP_CDR_ROTATE_BYTES (1024 * 1024) /* then FILE.1, FILE.2 ... */
+#define VPNSIP_CDR_ROTATIONS 3                  /* FILE.1 .. FILE.3 kept */
+
+/* Record a finished call: memory (the newest VPNSIP_CDR_KEEP), the
+ * %VPN_SIP-6-CDR log line, and the file once vpnsip_cdr_open() ran. */
+void vpnsip_cdr_add(const struct vpnsip_cdr *r);
+/* Records kept, i = 0 the oldest; NULL past the end. */
+const struct vpnsip_cdr *vpnsip_cdr_get(size_t i);
+/* The file in state_dir: its records (and FILE.1's) fill memory, new ones
+ * are appended.  A bad line is skipped and logged, never fatal. */
+void vpnsip_cdr_open(struct evloop *loop, const char *state_dir);
+void vpnsip_cdr_close(void);
+/* The file's line format (one JSON object, no newline; caller frees) and
+ * back: -1 for anything that is not a complete record. */
+char *vpnsip_cdr_encode(const struct vpnsip_cdr *r);
+int vpnsip_cdr_decode(const char *line, struct vpnsip_cdr *r);
+/* "2026-12-07T08:25:13.123Z" (UTC, ms) and back; -1: not that form. */
+int vpnsip_cdr_time_format(int64_t ms, char *buf, size_t n);
+int vpnsip_cdr_time_parse(const char *s, int64_t *ms);
+/* Answer to end in whole seconds; 0 if never answered. */
+int64_t vpnsip_cdr_duration_s(const struct vpnsip_cdr *r);
+
+/* Billing totals per remote number and UTC day or month. */
+struct vpnsip_cdr_total {
+	char remote[VPNSIP_NUMBER_MAX];
+	char period[16];          /* "2026-12-07" or "2026-12" */
+	unsigned long calls, answered;
+	int64_t seconds;          /* sum of the answered calls' durations */
+};
+struct vpnsip_cdr_summary {
+	struct hashmap days, months; /* "REMOTE PERIOD" -> struct vpnsip_cdr_total */
+};
+void vpnsip_cdr_summary_init(struct vpnsip_cdr_summary *s);
+void vpnsip_cdr_summary_add(struct vpnsip_cdr_summary *s, const struct vpnsip_cdr *r);
+/* Every record of the file and its rotations (memory's without a file);
+ * returns the number of unreadable lines skipped. */
+unsigned vpnsip_cdr_summary_load(struct vpnsip_cdr_summary *s);
+/* By remote number, then period (caller frees the array, not the totals). */
+struct vpnsip_cdr_total **vpnsip_cdr_summary_sorted(const struct vpnsip_cdr_summary *s, bool months,
+						     size_t *n);
+void vpnsip_cdr_summary_free(struct vpnsip_cdr_summary *s);
 
 /* ---- local SDP values (fingerprint.c) ----------------------------------- */
 
