@@ -42,6 +42,7 @@ struct remote_host {
 	bool connected;
 	uint64_t retry_at; /* TCP: no connection attempt before (monotonic ms) */
 	unsigned retry_ms;
+	bool failing;      /* the outage has been logged */
 	char *queue[QUEUE_MAX]; /* ring */
 	size_t qhead, qlen;
 	unsigned long sent, dropped;
@@ -212,10 +213,10 @@ static struct remote_host *next_work(uint64_t now, int *wait_ms)
 	for (struct remote_host *h = R.hosts; h; h = h->next) {
 		if (!h->qlen)
 			continue;
-		if (h->cfg.transport == LOG_TRANSPORT_UDP || h->connected)
+		if (h->fd >= 0)
 			return h;
 		if (R.stop)
-			continue; /* stopping: no new connections */
+			continue; /* stopping: no new sockets */
 		if (now >= h->retry_at)
 			return h;
 		int w = (int)(h->retry_at - now);
@@ -243,9 +244,18 @@ static void timed_wait(int wait_ms)
 	pthread_cond_timedwait(&R.wake, &R.lock, &ts);
 }
 
+/* TCP: the next connection attempt, 1 s after a failure, doubling up to
+ * RETRY_MAX_MS while they go on failing.  Lock held. */
+static void retry_later(struct remote_host *h)
+{
+	h->retry_at = now_ms() + h->retry_ms;
+	h->retry_ms = h->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->retry_ms * 2;
+}
+
 static void *sender_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "vpnsipd-syslog");
 	pthread_mutex_lock(&R.lock);
 	for (;;) {
 		while (R.dead) {
@@ -266,59 +276,64 @@ static void *sender_main(void *arg)
 			timed_wait(wait_ms);
 			continue;
 		}
-		char *batch[BATCH_MAX];
-		size_t n = 0;
-		while (h->qlen && n < BATCH_MAX) {
-			batch[n++] = h->queue[h->qhead];
-			h->qhead = (h->qhead + 1) % QUEUE_MAX;
-			h->qlen--;
-		}
-		bool was_connected = h->connected;
-		int fd = h->fd;
-		pthread_mutex_unlock(&R.lock);
-
-		/* Only this thread opens, uses and closes the hosts' sockets,
-		 * and frees hosts: h stays valid while unlocked. */
-		int err = 0;
 		char why[160] = "";
-		if (fd < 0) {
-			fd = h->cfg.transport == LOG_TRANSPORT_UDP
-				     ? socket(h->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
-				     : tcp_connect(h);
-			if (fd < 0)
-				err = errno;
-		}
-		size_t sent = fd >= 0 ? send_batch(h, fd, batch, n, &err) : 0;
-		bool tcp_failed = h->cfg.transport == LOG_TRANSPORT_TCP && (fd < 0 || sent < n);
-		if (tcp_failed && fd >= 0) {
-			close(fd);
-			fd = -1;
-		}
-		for (size_t i = 0; i < n; i++)
-			free(batch[i]);
-
-		pthread_mutex_lock(&R.lock);
-		h->fd = fd;
-		h->connected = h->cfg.transport == LOG_TRANSPORT_TCP && fd >= 0;
-		h->sent += sent;
-		h->dropped += n - sent;
-		if (tcp_failed) {
-			h->retry_at = now_ms() + h->retry_ms;
-			h->retry_ms = h->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : h->retry_ms * 2;
+		if (h->fd < 0) {
+			/* A socket (TCP: a connection) first; lines are taken
+			 * only once they have somewhere to go. */
+			pthread_mutex_unlock(&R.lock);
+			int fd = h->cfg.transport == LOG_TRANSPORT_UDP
+					 ? socket(h->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+					 : tcp_connect(h);
+			int err = errno;
+			pthread_mutex_lock(&R.lock);
+			if (fd >= 0) {
+				h->fd = fd;
+				h->connected = h->cfg.transport == LOG_TRANSPORT_TCP;
+				h->retry_ms = RETRY_MIN_MS;
+				h->failing = false;
+				continue;
+			}
+			retry_later(h);
 			/* Said once per outage, not at every retry. */
-			if (was_connected || h->retry_ms == RETRY_MIN_MS * 2)
-				snprintf(why, sizeof(why), "%s %s port %u: %s",
-					 was_connected ? "Lost the connection to logging host"
-						       : "Cannot connect to logging host",
+			if (!h->failing)
+				snprintf(why, sizeof(why), "Cannot connect to logging host %s port %u: %s",
 					 h->cfg.addr, h->cfg.port, strerror(err));
-		} else if (h->connected) {
-			h->retry_ms = RETRY_MIN_MS;
+			h->failing = true;
+		} else {
+			char *batch[BATCH_MAX];
+			size_t n = 0;
+			while (h->qlen && n < BATCH_MAX) {
+				batch[n++] = h->queue[h->qhead];
+				h->qhead = (h->qhead + 1) % QUEUE_MAX;
+				h->qlen--;
+			}
+			int fd = h->fd, err;
+			pthread_mutex_unlock(&R.lock);
+			/* Only this thread opens, uses and closes the hosts'
+			 * sockets, and frees hosts: h stays valid while
+			 * unlocked (a host removed meanwhile waits on the dead
+			 * list). */
+			size_t sent = send_batch(h, fd, batch, n, &err);
+			for (size_t i = 0; i < n; i++)
+				free(batch[i]);
+			pthread_mutex_lock(&R.lock);
+			h->sent += sent;
+			h->dropped += n - sent;
+			if (h->cfg.transport == LOG_TRANSPORT_TCP && sent < n) {
+				close(h->fd);
+				h->fd = -1;
+				h->connected = false;
+				retry_later(h);
+				snprintf(why, sizeof(why), "Lost the connection to logging host %s port %u: %s",
+					 h->cfg.addr, h->cfg.port, strerror(err));
+				h->failing = true;
+			}
 		}
-		/* (A host removed meanwhile waits on the dead list.) */
-		pthread_mutex_unlock(&R.lock);
-		if (why[0])
+		if (why[0]) {
+			pthread_mutex_unlock(&R.lock);
 			log_msg("SYS", SEV_WARNING, "LOGGINGHOST_FAIL", "%s", why);
-		pthread_mutex_lock(&R.lock);
+			pthread_mutex_lock(&R.lock);
+		}
 	}
 	pthread_mutex_unlock(&R.lock);
 	return NULL;
@@ -367,10 +382,8 @@ void log_remote_configure(const struct log_host *hosts, size_t n)
 	}
 	if (R.hosts && !R.running) {
 		R.stop = false;
-		if (pthread_create(&R.thread, NULL, sender_main, NULL) == 0) {
+		if (pthread_create(&R.thread, NULL, sender_main, NULL) == 0)
 			R.running = true;
-			pthread_setname_np(R.thread, "vpnsipd-syslog");
-		}
 	}
 	pthread_cond_signal(&R.wake);
 	bool running = R.running;
