@@ -3,6 +3,8 @@
 (a small Python server) in the same namespace on 127.0.0.1, and what it
 receives checked byte for byte: <PRI>SEQ: TIMESTAMP: %FAC-SEV-MN: text."""
 import json
+import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -72,6 +74,15 @@ class Receiver:
         raise AssertionError("nothing received matches %r; received:\n%s"
                              % (pattern, "\n".join(map(str, self.lines()))))
 
+    def wait_until(self, pred, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = self.lines()
+            if pred(got):
+                return got
+            time.sleep(0.1)
+        raise AssertionError("not received; received:\n%s" % "\n".join(map(str, self.lines())))
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
@@ -109,14 +120,22 @@ def test_udp_hosts_get_pri_facility_and_trap_level(build, daemon_factory, tmp_pa
     # "started" line is informational: above "notifications", never sent.
     d.sh("configure terminal", "logging facility local3", "logging trap notifications",
          "logging host 127.0.0.1 transport udp port 5515", "end")
-    port, text = rx.wait_for(r"^<157>\d+: .*%SYS-5-CONFIG_I")  # 19*8+5
-    got = rx.lines()
-    assert any(p == 5515 and t.startswith("<157>") and "CONFIG_I" in t for p, t in got), got
-    assert any(p == 5514 and t.startswith("<157>") and "CONFIG_I" in t for p, t in got), got
+    # 19*8+5, at both hosts
+    got = rx.wait_until(lambda got: {p for p, t in got
+                                     if t.startswith("<157>") and "CONFIG_I" in t} == {5514, 5515})
     assert not any("port 5515 (udp) started" in t for p, t in got), got
     # SEQ counts the lines sent to the hosts: it grows
     seqs = [int(re.match(r"<\d+>(\d+):", t)[1]) for p, t in got if p == 5514]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), got
+
+    # The sender is a thread of its own, under the same filter as the rest
+    status = None
+    for tid in os.listdir("/proc/%d/task" % d.proc.pid):
+        task = pathlib.Path("/proc/%d/task/%s" % (d.proc.pid, tid))
+        if task.joinpath("comm").read_text().strip() == "vpnsipd-syslog":
+            status = task.joinpath("status").read_text()
+    assert status and re.search(r"^Seccomp:\s+2$", status, re.M) and \
+        re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
 
     rc = d.running_config()
     for line in ("logging trap notifications", "logging facility local3",
