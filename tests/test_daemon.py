@@ -150,7 +150,7 @@ def test_pasted_boilerplate_is_logged_as_ignored(build, daemon_factory):
     """IOS boilerplate at boot: a warning line each, no BADLINE; typed at the
     shell: the same warning, and the command succeeds."""
     cfg = GOOD.replace("interface Tunnel1\n", "interface Tunnel1\n load-interval 30\n") \
-        .replace("hostname branchA\n", "hostname branchA\nservice timestamps log datetime msec\n")
+        .replace("hostname branchA\n", "hostname branchA\nno service pad\n")
     d = daemon_factory(build, cfg).start()
     log = d.sh("show logging").stdout
     assert re.search(r"%PARSER-4-IGNORED: \S+:2: % Ignored: ", log), log

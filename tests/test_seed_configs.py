@@ -328,7 +328,8 @@ def test_pasted_boilerplate_is_ignored_with_a_warning(tmp_path):
     proc, summary, reported = check_text(tmp_path, PASTED)
     text = PASTED.splitlines()
     boilerplate = [n for n, line in enumerate(text, 1)
-                   if line.strip() and not line.startswith(("hostname", "interface", "!", "end"))
+                   if line.strip() and not line.startswith(("hostname", "interface", "!", "end",
+                                                            "service timestamps"))
                    and line.strip() not in ("ip address 192.0.2.1 255.255.255.0",
                                             "no ip address", "no shutdown")]
     assert proc.returncode == 0, proc.stderr

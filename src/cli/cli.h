@@ -212,6 +212,29 @@ void cli_read_more(struct cli_exec *x, const char *prompt, cli_more_fn fn, void 
 /* The same for one secret line (a password): the shell does not echo it. */
 void cli_read_secret(struct cli_exec *x, const char *prompt, cli_more_fn fn, void *arg);
 
+/* A command that finishes later (ping waits for its replies): the handler
+ * sets up what it waits for, calls cli_defer() last and returns CLI_OK.
+ * What it adds with cli_deferred_printf() reaches the shell as it comes;
+ * cli_deferred_end() (from a loop callback, never from the handler) gives
+ * the shell its prompt back, and the session runs its next line only then.
+ * When the session ends first, cancel(arg) runs instead and d is gone.
+ * cli_can_defer() is false where nobody can wait (a configuration file,
+ * vpnsipd -t, unit tests): such a handler answers at once. */
+struct cli_deferred;
+typedef void (*cli_cancel_fn)(void *arg);
+bool cli_can_defer(const struct cli_exec *x);
+struct cli_deferred *cli_defer(struct cli_exec *x, cli_cancel_fn cancel, void *arg);
+void cli_deferred_printf(struct cli_deferred *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_deferred_end(struct cli_deferred *d, enum cli_status status);
+/* The server's side: where a deferred command's output and end go. */
+struct cli_defer_ops {
+	void (*output)(void *ctx, const char *text, size_t len);
+	void (*end)(void *ctx, enum cli_status status);
+};
+void cli_session_set_defer(struct cli_session *s, const struct cli_defer_ops *ops, void *ctx);
+bool cli_session_deferred(const struct cli_session *s);
+
 /* The line as it may be logged: secrets of CLI_SECRET commands masked.
  * Returns a newly allocated string. */
 char *cli_loggable_line(struct cli_session *s, const char *line);

@@ -40,6 +40,16 @@ struct cli_session {
 	char *user;             /* who is behind the session, for logs */
 	char *who;
 	bool trusted;           /* root: enable needs no password when none is set */
+	/* Commands that finish later: the server's sink, and the one running. */
+	const struct cli_defer_ops *defer_ops;
+	void *defer_ctx;
+	struct cli_deferred *deferred;
+};
+
+struct cli_deferred {
+	struct cli_session *s;
+	cli_cancel_fn cancel;
+	void *arg;
 };
 
 struct cli_session *cli_session_new(void *app, int priv)
@@ -61,6 +71,12 @@ void cli_session_free(struct cli_session *s)
 		return;
 	if (s->more_fn)
 		s->more_fn(s, NULL, s->more_arg, NULL);
+	if (s->deferred) {
+		struct cli_deferred *d = s->deferred;
+		s->deferred = NULL;
+		d->cancel(d->arg);
+		free(d);
+	}
 	for (int i = 0; i < s->depth; i++)
 		free(s->stack[i].key);
 	free(s->name);
@@ -71,6 +87,59 @@ void cli_session_free(struct cli_session *s)
 }
 
 void *cli_session_app(struct cli_session *s) { return s->app; }
+
+/* ---- commands that finish later ---------------------------------------- */
+
+void cli_session_set_defer(struct cli_session *s, const struct cli_defer_ops *ops, void *ctx)
+{
+	s->defer_ops = ops;
+	s->defer_ctx = ctx;
+}
+
+bool cli_session_deferred(const struct cli_session *s)
+{
+	return s->deferred != NULL;
+}
+
+bool cli_can_defer(const struct cli_exec *x)
+{
+	return x->s->defer_ops && !x->s->deferred && !x->s->exec_dry_run;
+}
+
+struct cli_deferred *cli_defer(struct cli_exec *x, cli_cancel_fn cancel, void *arg)
+{
+	struct cli_deferred *d;
+
+	if (!cli_can_defer(x))
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->s = x->s;
+	d->cancel = cancel;
+	d->arg = arg;
+	x->s->deferred = d;
+	return d;
+}
+
+void cli_deferred_printf(struct cli_deferred *d, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	d->s->defer_ops->output(d->s->defer_ctx, sb_str(&sb), sb.len);
+	sb_free(&sb);
+}
+
+void cli_deferred_end(struct cli_deferred *d, enum cli_status status)
+{
+	struct cli_session *s = d->s;
+
+	s->deferred = NULL;
+	free(d);
+	s->defer_ops->end(s->defer_ctx, status);
+}
 int cli_session_priv(const struct cli_session *s) { return s->priv; }
 void cli_session_set_priv(struct cli_session *s, int priv) { s->priv = priv; }
 bool cli_session_closing(const struct cli_session *s) { return s->closing; }

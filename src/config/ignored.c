@@ -26,8 +26,6 @@ static const struct ignored_line {
 	{ "config", "version LINE", "IOS software version\nVersion", NO_IOS },
 	{ "config", "boot-start-marker", "IOS boot system marker", NO_IOS },
 	{ "config", "boot-end-marker", "IOS boot system marker", NO_IOS },
-	{ "config", "service timestamps LINE", "\nTimestamp debug/log messages\nFormat",
-	  "log lines always carry the date and time with milliseconds" },
 	{ "config", "no service pad", "\n\nPAD commands", HOLDS("there is no X.25 PAD here") },
 	{ "config", "no aaa new-model",
 	  "\nAuthentication, Authorization and Accounting\nEnable NEW access control commands",

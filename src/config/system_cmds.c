@@ -7,10 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "config/config.h"
 #include "config/secret.h"
+#include "ike/ike.h"
+#include "sip/sip.h"
 #include "vpnsip/version.h"
 
 /* ---- hostname ------------------------------------------------------------ */
@@ -374,12 +381,74 @@ static int cmd_erase_startup(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* When the daemon started, for "uptime is". */
+static time_t started_wall;
+static struct timespec started_mono;
+__attribute__((constructor)) static void system_start_clock(void)
+{
+	started_wall = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &started_mono);
+}
+
+static void plural(struct strbuf *out, long n, const char *unit, bool comma)
+{
+	sb_printf(out, "%s%ld %s%s", comma ? ", " : "", n, unit, n == 1 ? "" : "s");
+}
+
 static int cmd_show_version(struct cli_exec *x)
 {
+	struct strbuf up = STRBUF_INIT;
+	struct timespec now;
+	struct utsname u;
+	struct tm tm;
+	char when[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long s = (long)(now.tv_sec - started_mono.tv_sec);
+	/* IOS: "uptime is 1 week, 2 days, 3 hours, 4 minutes" */
+	bool any = false;
+	if (s >= 7 * 86400) {
+		plural(&up, s / (7 * 86400), "week", any);
+		any = true;
+	}
+	if (s >= 86400) {
+		plural(&up, s / 86400 % 7, "day", any);
+		any = true;
+	}
+	if (s >= 3600) {
+		plural(&up, s / 3600 % 24, "hour", any);
+		any = true;
+	}
+	plural(&up, s / 60 % 60, "minute", any);
+	localtime_r(&started_wall, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S %Z %a %b %e %Y", &tm);
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
 	cli_out(x, "vpnsip Software, Version %s\n"
 		   "SIP-triggered VPN (TTC TS-1017 / RFC 6193) router daemon\n"
-		   "License: GPL-2.0-or-later\n",
+		   "License: GPL-2.0-or-later\n\n",
 		VPNSIP_VERSION);
+	cli_out(x, "%s uptime is %s\n", config_hostname(cfg_of(x)), sb_str(&up));
+	cli_out(x, "System started at %s\n", when);
+	cli_out(x, "Kernel: %s %s %s\n", u.sysname, u.release, u.machine);
+	cli_out(x, "strongSwan (libcharon) %s, sofia-sip %s, %s\n", ike_library_version(),
+		sip_library_version(), OpenSSL_version(OPENSSL_VERSION));
+	sb_free(&up);
+	return CLI_OK;
+}
+
+/* "08:30:01.123 UTC Mon Dec 7 2026", as IOS. */
+static int cmd_show_clock(struct cli_exec *x)
+{
+	struct timeval tv;
+	struct tm tm;
+	char hms[16], rest[64];
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	strftime(rest, sizeof(rest), "%Z %a %b %-d %Y", &tm);
+	cli_out(x, "%s.%03d %s\n", hms, (int)(tv.tv_usec / 1000), rest);
 	return CLI_OK;
 }
 
@@ -450,6 +519,7 @@ static const struct cli_cmd system_cmds[] = {
 	{ "exec", "show startup-config", "\nContents of startup configuration", cmd_show_startup,
 	  CLI_PRIV },
 	{ "exec", "show version", "\nSystem hardware and software status", cmd_show_version, 0 },
+	{ "exec", "show clock", "\nDisplay the system clock", cmd_show_clock, 0 },
 	{ "exec", "write [memory]",
 	  "Write running configuration to memory, network, or terminal\n"
 	  "Write to NV memory",

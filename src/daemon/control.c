@@ -30,6 +30,8 @@
  * lines waiting for the main thread before they are dropped. */
 #define MONITOR_BACKLOG_MAX (256u << 10)
 #define MONITOR_QUEUE_MAX 4096
+/* Output of a deferred command (ping) a shell may leave unread. */
+#define DEFERRED_BACKLOG_MAX (1u << 20)
 
 static struct debug_flag debug_control = {
 	.path = "control",
@@ -48,6 +50,7 @@ struct conn {
 	bool root; /* the peer is root (or the daemon's own user) */
 	uid_t uid;
 	unsigned long monitor_dropped; /* lines not delivered since the last notice */
+	struct ev_timer *resume; /* a deferred command ended: read the next requests */
 	struct conn *prev, *next;
 };
 
@@ -83,6 +86,8 @@ static void conn_free(struct conn *cn)
 	if (cn->next)
 		cn->next->prev = cn->prev;
 	c->n_conns--;
+	if (cn->resume)
+		ev_timer_del(cn->resume);
 	ev_io_del(cn->io);
 	close(cn->fd);
 	sb_free(&cn->in);
@@ -200,9 +205,73 @@ static void handle_frame(struct conn *cn, const struct ctl_hdr *h, const char *p
 	}
 	if (out.len)
 		ctl_frame(&cn->out, CTL_OUTPUT, 0, out.buf, out.len);
-	send_done(cn, &res);
+	/* A command that finishes later sends its own CTL_DONE. */
+	if (!cli_session_deferred(cn->s))
+		send_done(cn, &res);
 	sb_free(&out);
 }
+
+/* The frames that have arrived, one after the other; a deferred command
+ * holds the rest until it ends.  Returns false when the connection went. */
+static bool handle_frames(struct conn *cn)
+{
+	while (!cn->close_after_flush && !cli_session_deferred(cn->s)) {
+		struct ctl_hdr h;
+		char *payload;
+		int r = ctl_take_frame(&cn->in, &h, &payload);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			/* The requests before it are answered, then the
+			 * connection closes. */
+			log_msg("CONTROL", SEV_WARNING, "BADFRAME", "Malformed request from %s; closing",
+				cli_session_who(cn->s));
+			cn->close_after_flush = true;
+			break;
+		}
+		handle_frame(cn, &h, payload);
+		free(payload);
+	}
+	return conn_flush(cn);
+}
+
+/* Deferred output is only queued here: flushing could free the connection
+ * (and cancel the command) under the command's feet. */
+static void deferred_output(void *ctx, const char *text, size_t len)
+{
+	struct conn *cn = ctx;
+
+	/* A shell that does not read what a long ping prints: its backlog
+	 * is bounded, the excess dropped. */
+	if (cn->out.len + len > DEFERRED_BACKLOG_MAX)
+		return;
+	ctl_frame(&cn->out, CTL_OUTPUT, 0, text, len);
+	ev_io_modify(cn->io, EPOLLIN | EPOLLOUT);
+}
+
+static void resume_conn(struct ev_timer *t, void *arg)
+{
+	struct conn *cn = arg;
+
+	cn->resume = NULL;
+	handle_frames(cn);
+}
+
+static void deferred_end(void *ctx, enum cli_status status)
+{
+	struct conn *cn = ctx;
+	struct cli_result res = { .status = status, .caret = -1 };
+
+	send_done(cn, &res);
+	ev_io_modify(cn->io, EPOLLIN | EPOLLOUT);
+	if (!cn->resume)
+		cn->resume = ev_timer_add(cn->ctl->loop, 0, resume_conn, cn);
+}
+
+static const struct cli_defer_ops deferred_ops = {
+	.output = deferred_output,
+	.end = deferred_end,
+};
 
 static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 {
@@ -224,27 +293,16 @@ static void conn_io(struct ev_io *io, uint32_t events, void *arg)
 	}
 	if (cn->close_after_flush)
 		return; /* closing: nothing more is read */
-	sb_add(&cn->in, buf, (size_t)n);
-	for (;;) {
-		struct ctl_hdr h;
-		char *payload;
-		int r = ctl_take_frame(&cn->in, &h, &payload);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			/* The requests before it are answered, then the
-			 * connection closes. */
-			log_msg("CONTROL", SEV_WARNING, "BADFRAME", "Malformed request from %s; closing",
-				cli_session_who(cn->s));
-			cn->close_after_flush = true;
-			break;
-		}
-		handle_frame(cn, &h, payload);
-		free(payload);
-		if (cn->close_after_flush)
-			break;
+	/* A shell that sends without waiting for answers while a command
+	 * runs on: what it sent waits, bounded like everything it sends. */
+	if (cli_session_deferred(cn->s) && cn->in.len > CTL_MAX_PAYLOAD + sizeof(struct ctl_hdr)) {
+		log_msg("CONTROL", SEV_WARNING, "BADFRAME",
+			"%s sent too much while a command ran; closing", cli_session_who(cn->s));
+		conn_free(cn);
+		return;
 	}
-	conn_flush(cn);
+	sb_add(&cn->in, buf, (size_t)n);
+	handle_frames(cn);
 }
 
 /* Is the peer a member of the group (primary or supplementary, as the
@@ -349,6 +407,7 @@ static void accept_io(struct ev_io *io, uint32_t events, void *arg)
 	cli_session_set_name(cn->s, name);
 	char *user = user_name(cred.uid);
 	cli_session_set_user(cn->s, user, cred.pid, root);
+	cli_session_set_defer(cn->s, &deferred_ops, cn);
 	free(user);
 	cn->io = ev_io_add(c->loop, fd, EPOLLIN, conn_io, cn);
 	cn->next = c->conns;

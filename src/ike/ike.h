@@ -26,6 +26,8 @@ struct evloop;
  * libipsec the files vpnsipd was built against (GNU build IDs)?  false with
  * the reason in err (one line, says what to install). */
 bool ike_library_check(char *err, size_t errlen);
+/* The Debian version of the strongSwan libraries ("5.9.8-5+deb12u6"). */
+const char *ike_library_version(void);
 
 enum ike_role {
 	IKE_ROLE_INITIATOR,

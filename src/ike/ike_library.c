@@ -90,3 +90,9 @@ bool ike_library_check(char *err, size_t errlen)
 	}
 	return true;
 }
+
+const char *ike_library_version(void)
+{
+	/* ike_library_check() made sure the loaded files are this build. */
+	return VPNSIP_STRONGSWAN_DEB_VERSION;
+}

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "log/remote.h"
 #include "util/xalloc.h"
 
 static const char *const severity_names[] = {
@@ -31,6 +32,7 @@ static struct {
 	struct log_line *lines; /* ring */
 	size_t cap, head, count, bytes;
 	unsigned long logged, dropped;
+	unsigned long trap_seq; /* lines for the logging hosts */
 } L = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.set = {
@@ -43,8 +45,51 @@ static struct {
 		.console_level = SEV_DEBUG,
 		.trap = true,
 		.trap_level = SEV_INFO,
+		.facility = LOG_DEFAULT_FACILITY,
+		.ts_log = { .on = true, .msec = true, .localtime = true },
+		.ts_debug = { .on = true, .msec = true, .localtime = true },
 	},
 };
+
+/* The numbers syslog(3) gives them, >> 3. */
+static const struct {
+	const char *name;
+	int code;
+} facilities[] = {
+	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 }, { "auth", 4 },
+	{ "syslog", 5 }, { "lpr", 6 }, { "news", 7 }, { "uucp", 8 }, { "cron", 9 },
+	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 }, { "local3", 19 },
+	{ "local4", 20 }, { "local5", 21 }, { "local6", 22 }, { "local7", 23 },
+};
+
+const char *log_facility_name(int facility)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(facilities); i++)
+		if (facilities[i].code == facility)
+			return facilities[i].name;
+	return "?";
+}
+
+int log_facility_parse(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(facilities); i++)
+		if (strcasecmp(s, facilities[i].name) == 0)
+			return facilities[i].code;
+	return -1;
+}
+
+bool log_timestamps_default(const struct log_timestamps *ts)
+{
+	return ts->on && !ts->uptime && ts->msec && ts->localtime && !ts->show_timezone &&
+	       !ts->year;
+}
+
+/* Where "uptime" timestamps count from. */
+static struct timespec started;
+__attribute__((constructor)) static void log_start_clock(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &started);
+}
 
 const char *log_severity_name(enum log_severity sev)
 {
@@ -81,6 +126,7 @@ bool log_stderr_is_journal(void)
 
 void log_shutdown(void)
 {
+	log_remote_shutdown();
 	if (L.out != LOG_OUT_JOURNAL)
 		closelog();
 	pthread_mutex_lock(&L.lock);
@@ -131,28 +177,57 @@ static void buffer_add(const char *line, size_t len)
 	L.bytes += len;
 }
 
-static void timestamp(char *buf, size_t n)
+/* The line's timestamp as IOS writes it: "Dec  7 2026 08:30:01.123 CET"
+ * with every option, "1d02h" (uptime); "" for none. */
+static void timestamp(const struct log_timestamps *t, char *buf, size_t n)
 {
 	struct timeval tv;
 	struct tm tm;
-	char tmp[32];
+	char date[64], zone[16] = "";
 
+	buf[0] = '\0';
+	if (!t->on)
+		return;
+	if (t->uptime) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long s = (long)(now.tv_sec - started.tv_sec);
+		/* IOS: hh:mm:ss for the first day, then 1d02h, then 1w2d */
+		if (s < 86400)
+			snprintf(buf, n, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+		else if (s < 7 * 86400)
+			snprintf(buf, n, "%ldd%02ldh", s / 86400, s / 3600 % 24);
+		else
+			snprintf(buf, n, "%ldw%ldd", s / (7 * 86400), s / 86400 % 7);
+		return;
+	}
 	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(tmp, sizeof(tmp), "%b %e %H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%03d", tmp, (int)(tv.tv_usec / 1000) % 1000);
+	if (t->localtime)
+		localtime_r(&tv.tv_sec, &tm);
+	else
+		gmtime_r(&tv.tv_sec, &tm);
+	strftime(date, sizeof(date), t->year ? "%b %e %Y %H:%M:%S" : "%b %e %H:%M:%S", &tm);
+	if (t->show_timezone) {
+		if (t->localtime)
+			strftime(zone, sizeof(zone), " %Z", &tm);
+		else
+			strcpy(zone, " UTC");
+	}
+	if (t->msec)
+		snprintf(buf, n, "%s.%03d%s", date, (int)(tv.tv_usec / 1000) % 1000, zone);
+	else
+		snprintf(buf, n, "%s%s", date, zone);
 }
 
-static void emit(enum log_severity sev, const char *body)
+static void emit(enum log_severity sev, const char *body, bool debug)
 {
-	char ts[80];
-	char *line;
+	char ts[96];
+	char *line, *remote = NULL;
 	log_monitor_fn mon = NULL;
 
-	timestamp(ts, sizeof(ts));
-	line = xasprintf("%s: %s", ts, body);
-
 	pthread_mutex_lock(&L.lock);
+	timestamp(debug ? &L.set.ts_debug : &L.set.ts_log, ts, sizeof(ts));
+	line = ts[0] ? xasprintf("%s: %s", ts, body) : xstrdup(body);
 	L.logged++;
 	if (L.set.buffered && sev <= L.set.buffer_level)
 		buffer_add(line, strlen(line));
@@ -166,6 +241,14 @@ static void emit(enum log_severity sev, const char *body)
 		} else {
 			syslog((int)sev, "%s", body);
 		}
+		/* The hosts get what IOS sends: "<PRI>SEQ: TIMESTAMP: %FAC-...",
+		 * SEQ counting the lines sent to them; queued under this lock,
+		 * so in the order of SEQ. */
+		if (L.set.n_hosts) {
+			remote = xasprintf("<%d>%lu: %s", L.set.facility * 8 + (int)sev, ++L.trap_seq,
+					   line);
+			log_remote_enqueue(remote);
+		}
 	}
 	if (L.out == LOG_OUT_STDERR_SYSLOG) {
 		fprintf(stderr, "%s\n", line);
@@ -176,6 +259,7 @@ static void emit(enum log_severity sev, const char *body)
 	if (mon)
 		mon(line, sev);
 	free(line);
+	free(remote);
 }
 
 void log_vmsg(const char *facility, enum log_severity sev, const char *mnemonic,
@@ -185,7 +269,7 @@ void log_vmsg(const char *facility, enum log_severity sev, const char *mnemonic,
 
 	sb_printf(&sb, "%%%s-%d-%s: ", facility, (int)sev, mnemonic);
 	sb_vprintf(&sb, fmt, ap);
-	emit(sev, sb_str(&sb));
+	emit(sev, sb_str(&sb), false);
 	sb_free(&sb);
 }
 
@@ -207,7 +291,7 @@ void log_debug_line(const char *fmt, ...)
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	emit(SEV_DEBUG, sb_str(&sb));
+	emit(SEV_DEBUG, sb_str(&sb), true);
 	sb_free(&sb);
 }
 
@@ -225,6 +309,8 @@ void log_set_settings(const struct log_settings *s)
 	while (L.count && L.bytes > L.set.buffer_size)
 		buffer_drop_oldest();
 	pthread_mutex_unlock(&L.lock);
+	/* Outside the lock: it logs which hosts start and stop. */
+	log_remote_configure(s->hosts, s->n_hosts);
 }
 
 void log_count_dropped(unsigned long n)
@@ -259,6 +345,11 @@ void log_show(struct strbuf *out)
 	show_dest(out, "Monitor", L.set.monitor, L.set.monitor_level);
 	show_dest(out, "Buffer", L.set.buffered, L.set.buffer_level);
 	show_dest(out, "Trap", L.set.trap, L.set.trap_level);
+	if (L.set.n_hosts) {
+		sb_printf(out, "        Facility %s, %lu message lines for the hosts\n",
+			  log_facility_name(L.set.facility), L.trap_seq);
+		log_remote_show(out);
+	}
 	if (L.set.buffered) {
 		sb_printf(out, "\nLog Buffer (%zu bytes):\n\n", L.set.buffer_size);
 		for (size_t i = 0; i < L.count; i++) {

@@ -85,6 +85,25 @@ void log_debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 typedef void (*log_monitor_fn)(const char *line, enum log_severity sev);
 void log_set_monitor_hook(log_monitor_fn fn);
 
+/* "service timestamps log|debug ...": what each line starts with. */
+struct log_timestamps {
+	bool on;            /* no: "no service timestamps log" */
+	bool uptime;        /* time since start ("1d02h"), not the date */
+	bool msec, localtime, show_timezone, year;
+};
+
+/* A remote syslog server ("logging host A transport tcp port 601"). */
+enum log_transport { LOG_TRANSPORT_UDP, LOG_TRANSPORT_TCP };
+#define LOG_HOSTS_MAX 8
+#define LOG_PORT_UDP 514
+#define LOG_PORT_TCP 601
+struct log_host {
+	char addr[46]; /* as typed: IPv4 or IPv6 (INET6_ADDRSTRLEN) */
+	bool ipv6;
+	enum log_transport transport;
+	uint16_t port;
+};
+
 /* Settings ("logging buffered 8192 debugging", ...). */
 struct log_settings {
 	bool buffered;
@@ -95,8 +114,18 @@ struct log_settings {
 	bool console;
 	enum log_severity console_level;
 	bool trap;
-	enum log_severity trap_level; /* syslog */
+	enum log_severity trap_level; /* syslog and the hosts */
+	int facility;                 /* of the hosts' messages: LOG_LOCAL7 >> 3 = 23 */
+	struct log_timestamps ts_log, ts_debug;
+	size_t n_hosts;
+	struct log_host hosts[LOG_HOSTS_MAX];
 };
+#define LOG_DEFAULT_FACILITY 23 /* local7, as IOS */
+/* Facility names as IOS spells them ("local7", "daemon"); -1 if unknown. */
+const char *log_facility_name(int facility);
+int log_facility_parse(const char *s);
+/* Is ts what a configuration without "service timestamps" has? */
+bool log_timestamps_default(const struct log_timestamps *ts);
 #define LOG_DEFAULT_BUFFER_SIZE 8192
 void log_get_settings(struct log_settings *s);
 void log_set_settings(const struct log_settings *s);

@@ -10,6 +10,7 @@
 #include "route/route.h"
 #include "track/track.h"
 
+void ping_cli_init(void);
 void routing_cli_init(void);
 void routing_cli_init(void)
 {
@@ -21,4 +22,5 @@ void routing_cli_init(void)
 	acl_cli_init();
 	nat_cli_init();
 	dhcp_cli_init();
+	ping_cli_init();
 }

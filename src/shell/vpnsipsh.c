@@ -136,9 +136,11 @@ static int request(enum ctl_type type, const char *line, struct reply *r, bool s
 		if (ctl_recv(S.fd, &S.in, &h, &payload) != 1)
 			return -1;
 		if (h.type == CTL_OUTPUT) {
-			if (stream_output)
+			if (stream_output) {
 				page_out(payload);
-			else
+				/* a ping's marks come without a newline */
+				fflush(stdout);
+			} else
 				sb_add(&r->out, payload, h.len);
 		} else if (h.type == CTL_NOTIFY) {
 			show_notify(payload);

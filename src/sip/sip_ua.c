@@ -28,6 +28,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
+#include <sofia-sip/sofia_features.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -2333,4 +2334,9 @@ const char *sip_end_cause_name(enum sip_end_cause c)
 	case SIP_END_ERROR: return "error";
 	}
 	return "?";
+}
+
+const char *sip_library_version(void)
+{
+	return SOFIA_SIP_VERSION;
 }

@@ -123,7 +123,7 @@ const char *sla_rc_name(enum sla_rc rc)
 static void op_stop(struct sla_op *op);
 static void probe_due(struct ev_timer *t, void *arg);
 
-static uint16_t checksum(const void *data, size_t len)
+uint16_t sla_icmp_checksum(const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint32_t sum = 0;
@@ -163,8 +163,6 @@ static void probe_timeout(struct ev_timer *t, void *arg)
 	if (op->outstanding)
 		op_result(op, SLA_RC_TIMEOUT, 0);
 }
-
-const char *sla_ifdev(const char *ifname);
 
 /* The source address and output device of a probe, from source-interface
  * or source-ip; false when source-interface has no address (yet). */
@@ -221,7 +219,7 @@ static void probe_send(struct sla_op *op)
 	pkt.h.un.echo.sequence = htons(++op->seq);
 	memcpy(pkt.tag, PAYLOAD_TAG, 8);
 	pkt.sla_id = htonl(op->id);
-	pkt.h.checksum = checksum(&pkt, sizeof(pkt));
+	pkt.h.checksum = sla_icmp_checksum(&pkt, sizeof(pkt));
 	if (op->src_if || op->has_src_ip) {
 		memset(&cm, 0, sizeof(cm));
 		msg.msg_control = cm.buf;

@@ -22,6 +22,14 @@ struct sla_result {
 bool sla_latest(unsigned id, struct sla_result *out);
 const char *sla_rc_name(enum sla_rc rc);
 
+/* Shared with ping: the Internet checksum of an ICMP message, and the
+ * Linux device behind a configured interface name (NULL: an IOS name
+ * that is not configured). */
+#include <stddef.h>
+#include <stdint.h>
+uint16_t sla_icmp_checksum(const void *data, size_t len);
+const char *sla_ifdev(const char *ifname);
+
 /* track.c: an operation completed (or was removed/stopped). */
 void track_sla_updated(unsigned sla_id);
 
