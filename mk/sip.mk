@@ -7,9 +7,6 @@
 # independent peers of tests/test_sip*.py (also listed by tests/lab/lab.mk).
 DEB_BUILD_PACKAGES   += libsofia-sip-ua-dev
 DEB_RUNTIME_PACKAGES += libsofia-sip-ua0
-# json-c: the call-history file's JSON lines (src/vpnsip/cdr.c).
-DEB_BUILD_PACKAGES   += libjson-c-dev
-DEB_RUNTIME_PACKAGES += libjson-c5
 DEB_TEST_PACKAGES    += sofia-sip-bin sip-tester kamailio
 
 # sofia-sip's headers are not -Wstrict-prototypes clean: include them as
@@ -21,5 +18,5 @@ SOFIA_LIBS   = $(shell pkg-config --libs sofia-sip-ua 2>/dev/null)
 $(BUILD)/obj/src/sip/%.o: CPPFLAGS += $(SOFIA_CFLAGS)
 $(BUILD)/obj/tests/unit/test_sip_msg.o: CPPFLAGS += $(SOFIA_CFLAGS)
 build/fuzz/obj/src/sip/%.o: FUZZ_CPPFLAGS += $(SOFIA_CFLAGS)
-FEATURE_LIBS += $(SOFIA_LIBS) $(shell pkg-config --libs json-c 2>/dev/null)
-PKG_CHECK    += sofia-sip-ua json-c
+FEATURE_LIBS += $(SOFIA_LIBS)
+PKG_CHECK    += sofia-sip-ua

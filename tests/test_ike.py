@@ -183,6 +183,40 @@ def test_psk_initiator_ping_and_fingerprint(pair_factory, ikelab):
     assert not ikelab.ping("lanA", HOST_B, count=1)
 
 
+def test_crypto_json(pair_factory, ikelab):
+    """show crypto session/ikev2 sa ... json (docs/json.md) of an established
+    session: the values the text shows, parsed with json.loads."""
+    pair = pair_factory()
+    doc = json.loads(pair.sh("show crypto session json"))
+    assert doc == {"sessions": []} or all(s["status"] == "DOWN" for s in doc["sessions"]), doc
+    pair.start_session(fp=("sha-1", fp_text(PSK.encode())))
+    pair.wait_up()
+    assert ikelab.ping("lanA", HOST_B, count=3)
+    text = pair.sh("show crypto session detail")
+    [s] = json.loads(pair.sh("show crypto session detail json"))["sessions"]
+    assert s["interface"] == "Tunnel1" and s["status"] == "UP-ACTIVE", s
+    assert s["peer"] == B_BAK and s["peerPort"] == 4500 and s["phase1Id"] == NUM_B, s
+    assert s["ikev2Sa"] == {"local": {"address": A_BAK, "port": 4500},
+                            "remote": {"address": B_BAK, "port": 4500}, "state": "Active"}, s
+    assert s["lastFailure"] is None and s["activeSas"] == 2 and s["profile"] == "IPROF", s
+    assert "S" in s["capabilities"] and "N" in s["capabilities"], s
+    assert "Capabilities:%s connid:%d " % (s["capabilities"], s["connId"]) in text, text
+    assert s["inbound"]["packets"] >= 3 and s["outbound"]["packets"] >= 3, s
+    brief = json.loads(pair.sh("show crypto session interface Tunnel1 json"))["sessions"]
+    assert [b["interface"] for b in brief] == ["Tunnel1"] and "profile" not in brief[0], brief
+    text = pair.sh("show crypto ikev2 sa detailed")
+    [sa] = json.loads(pair.sh("show crypto ikev2 sa detailed json"))["sas"]
+    assert sa["status"] == "READY" and sa["interface"] == "Tunnel1" and sa["vpnSip"], sa
+    assert sa["tunnelId"] == s["connId"] and sa["initiator"] is True, (sa, s)
+    assert sa["local"] == {"address": A_BAK, "port": 4500}, sa
+    assert sa["vpnSipPeerNumber"] == NUM_B and NUM_B in sa["remoteId"], sa
+    assert "Remote id: %s\n" % sa["remoteId"] in text, text
+    assert "Local spi: %s       Remote spi: %s" % (sa["localSpi"], sa["remoteSpi"]) in text, text
+    assert "Encr: %s, PRF: %s, Hash: %s, DH Grp: %s" % (
+        sa["encryption"], sa["prf"], sa["hash"], sa["dhGroup"]) in text, text
+    assert sa["activeSeconds"] >= 0 and sa["lifeSeconds"] > 0, sa
+
+
 def test_fingerprint_mismatch_fails_ike_auth(pair_factory, ikelab):
     pair = pair_factory()
     wrong = fp_text(b"not-the-key")

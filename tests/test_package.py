@@ -441,9 +441,9 @@ def test_deps_sets():
     sets = deps_sets()
     assert {"openssl", "kamailio", "sip-tester", "tshark", "tcpdump", "clang",
             "strongswan-charon", "systemd"} <= sets["test"]
-    assert {"debhelper", "libsystemd-dev", "libsofia-sip-ua-dev"} <= sets["build"]
+    assert {"debhelper", "libsystemd-dev", "libsofia-sip-ua-dev", "libjson-c-dev"} <= sets["build"]
     assert {"isc-dhcp-client", "strongswan-libcharon", "libsofia-sip-ua0",
-            "libsystemd0"} <= sets["runtime"]
+            "libsystemd0", "libjson-c5"} <= sets["runtime"]
     assert not (sets["runtime"] & NEVER_DEPENDS)
     # debian/control's Build-Depends are build packages (and only those).
     control = (ROOT / "debian" / "control").read_text()
@@ -490,7 +490,7 @@ def test_deb_contents(deb, tmp_path):
     for p in ("strongswan-libcharon", "libstrongswan", "libcharon-extra-plugins",
               "libstrongswan-standard-plugins"):
         assert "%s (= %s)" % (p, ver) in depends, depends
-    for p in ("isc-dhcp-client", "libsofia-sip-ua0", "libsystemd0", "libnftables1"):
+    for p in ("isc-dhcp-client", "libsofia-sip-ua0", "libsystemd0", "libnftables1", "libjson-c5"):
         assert p in names, depends
 
     x = tmp_path / "x"

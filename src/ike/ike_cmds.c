@@ -9,22 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "crypto/crypto.h"
 
+/* The document of a show without the IKE engine: no rows. */
+static struct json_object *empty_list(const char *key)
+{
+	struct json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, key, json_object_new_array());
+	return doc;
+}
+
 static int cmd_show_session(struct cli_exec *x)
 {
-	if (!ike_running)
+	bool json = cli_has(x, "json");
+
+	if (!ike_running) {
+		if (json)
+			cli_out_json(x, empty_list("sessions"));
 		return CLI_OK;
-	ike_show_session(x->out, cli_arg(x, "ifname"), cli_has(x, "detail"));
+	}
+	if (json)
+		cli_out_json(x, ike_session_json(cli_arg(x, "ifname"), cli_has(x, "detail")));
+	else
+		ike_show_session(x->out, cli_arg(x, "ifname"), cli_has(x, "detail"));
 	return CLI_OK;
 }
 
 static int cmd_show_ikev2_sa(struct cli_exec *x)
 {
-	if (!ike_running)
+	bool json = cli_has(x, "json");
+
+	if (!ike_running) {
+		if (json)
+			cli_out_json(x, empty_list("sas"));
 		return CLI_OK;
-	ike_show_ikev2_sa(x->out, cli_has(x, "detailed"));
+	}
+	if (json)
+		cli_out_json(x, ike_ikev2_sa_json(cli_has(x, "detailed")));
+	else
+		ike_show_ikev2_sa(x->out, cli_has(x, "detailed"));
 	return CLI_OK;
 }
 
@@ -128,12 +154,13 @@ static int cmd_test_stop(struct cli_exec *x)
 #define CLR "Reset functions\n"
 
 static const struct cli_cmd ike_cmds[] = {
-	{ "exec", "show crypto session [detail] [interface IFNAME$ifname]",
+	{ "exec", "show crypto session [detail] [interface IFNAME$ifname] [json]",
 	  SHOW CRY "Show crypto sessions\nShow detailed session information\n"
-	  "Sessions of one interface\nTunnel interface",
+	  "Sessions of one interface\nTunnel interface\n" CLI_JSON_HELP,
 	  cmd_show_session, 0 },
-	{ "exec", "show crypto ikev2 sa [detailed]",
-	  "\n\nIKEv2 information\nIKEv2 security associations\nShow detailed information",
+	{ "exec", "show crypto ikev2 sa [detailed] [json]",
+	  "\n\nIKEv2 information\nIKEv2 security associations\nShow detailed information\n"
+	  CLI_JSON_HELP,
 	  cmd_show_ikev2_sa, 0 },
 	{ "exec", "show crypto ipsec sa [interface IFNAME$ifname]",
 	  "\n\nIPsec information\nIPsec security associations\nSAs of one interface\nTunnel interface",

@@ -28,6 +28,10 @@ void ike_sessions_shutdown(void);
 struct strbuf;
 void ike_show_session(struct strbuf *out, const char *tunnel, bool detail);
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed);
+/* The same as JSON documents (docs/json.md). */
+struct json_object;
+struct json_object *ike_session_json(const char *tunnel, bool detail);
+struct json_object *ike_ikev2_sa_json(bool detailed);
 /* Rows of "show ip nat translations": sessions on their own port. */
 void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx);
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "crypto/crypto.h"
 #include "dataplane/tunnel.h"
@@ -2128,6 +2129,130 @@ static void addr_port(const struct sockaddr_in *a, char *buf, size_t n)
 	snprintf(buf, n, "%s/%u", s, ntohs(a->sin_port));
 }
 
+static const char *session_status(const struct session *se, const struct sa_info *info)
+{
+	return se->up ? "UP-ACTIVE" : info->found ? "UP-NO-IKE" : "DOWN";
+}
+
+static unsigned session_peer_port(const struct session *se, const struct sa_info *info)
+{
+	return info->found ? ntohs(info->remote.sin_port) :
+			     (se->peer_port ? se->peer_port : CHARON_UDP_PORT);
+}
+
+/* IOS's codes: S VPN-SIP, D DPD, K keepalives (a NAT in front of us), N
+ * NAT-T (always: nat force-encap), F IKE fragmentation. */
+static void session_caps(const struct session *se, char *buf, size_t n)
+{
+	const struct crypto_globals *g = crypto_globals(ike_cfg_model);
+
+	snprintf(buf, n, "%s%s%s%s%s", se->vpn_sip ? "S" : "",
+		 se->dpd_mode != IKEV2_DPD_OFF ? "D" : "", se->keepalive && se->nat_here ? "K" : "",
+		 "N", g && g->fragmentation ? "F" : "");
+}
+
+static struct json_object *sa_end_json(const struct sockaddr_in *a)
+{
+	struct json_object *o = json_object_new_object();
+	char s[INET_ADDRSTRLEN];
+
+	json_add_str(o, "address", inet_ntop(AF_INET, &a->sin_addr, s, sizeof(s)));
+	json_add_int(o, "port", ntohs(a->sin_port));
+	return o;
+}
+
+static struct json_object *flow_json(uint64_t pkts, uint64_t drops, unsigned kb, uint64_t used,
+				     uint32_t secs)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_add_u64(o, "packets", pkts);
+	json_add_u64(o, "drops", drops);
+	json_add_u64(o, "lifeKbRemaining", kb > used ? kb - used : 0);
+	json_add_int(o, "lifeSecondsRemaining", secs);
+	return o;
+}
+
+/* show crypto session [detail] json: the fields of ike_show_session(),
+ * from the same session and SA records. */
+struct json_object *ike_session_json(const char *tunnel, bool detail)
+{
+	size_t n;
+	struct session **v = sorted_sessions(&n);
+	struct dataplane *dp = dataplane_get();
+	struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+	struct hashmap infos;
+
+	json_object_object_add(doc, "sessions", list);
+	sa_infos(&infos);
+	for (size_t i = 0; i < n; i++) {
+		struct session *se = v[i];
+		struct dp_tunnel_stats st = { 0 };
+		const struct ipsec_profile *ip;
+		const char *ikn;
+		struct json_object *o = json_object_new_object();
+		char peer[INET_ADDRSTRLEN], caps[8];
+
+		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0) {
+			json_object_put(o);
+			continue;
+		}
+		struct sa_info info = *sa_info_of(&infos, se->tunnel);
+		if (dp)
+			dp->tunnel_stats(dp, se->tunnel, &st);
+		profiles_of(se, &ip, &ikn);
+		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+		json_add_str(o, "interface", se->tunnel);
+		json_add_str(o, "status", session_status(se, &info));
+		json_add_str(o, "peer", peer);
+		json_add_int(o, "peerPort", session_peer_port(se, &info));
+		if (info.found) {
+			struct json_object *sa = json_object_new_object();
+			json_object_object_add(sa, "local", sa_end_json(&info.local));
+			json_object_object_add(sa, "remote", sa_end_json(&info.remote));
+			json_add_str(sa, "state", sa_state_show(&info));
+			json_object_object_add(o, "ikev2Sa", sa);
+		} else {
+			json_add_str(o, "ikev2Sa", NULL);
+		}
+		json_add_str(o, "lastFailure", !info.found ? se->last_cause : NULL);
+		json_add_int(o, "activeSas", st.n_sa_in + st.n_sa_out);
+		if (detail) {
+			time_t now = time_monotonic(NULL);
+			unsigned kb = crypto_ipsec_lifetime_kb(ike_cfg_model, ip);
+			json_add_str(o, "profile", ikn);
+			json_add_u64(o, "uptimeSeconds",
+				     se->up ? (evloop_now_ms() - se->up_since_ms) / 1000 : 0);
+			json_add_str(o, "phase1Id", se->remote_id ? se->remote_id : peer);
+			json_add_int(o, "sessionId", se->id);
+			session_caps(se, caps, sizeof(caps));
+			json_add_str(o, "capabilities", info.found ? caps : NULL);
+			if (info.found) {
+				json_add_int(o, "connId", info.unique_id);
+				json_add_int(o, "lifetimeSeconds",
+					     info.rekey > now ? (int64_t)(info.rekey - now) : 0);
+			} else {
+				json_add_str(o, "connId", NULL);
+				json_add_str(o, "lifetimeSeconds", NULL);
+			}
+			json_object_object_add(o, "inbound",
+					       flow_json(st.pkts_in, st.decrypt_errors + st.replay_drops,
+							 kb, st.bytes_in / 1024, info.child_life_remaining));
+			json_object_object_add(o, "outbound",
+					       flow_json(st.pkts_out, st.encrypt_errors + st.trigger_drops,
+							 kb, st.bytes_out / 1024, info.child_life_remaining));
+			if (se->local_port)
+				json_add_int(o, "sessionPort", se->local_port);
+			else
+				json_add_str(o, "sessionPort", NULL);
+		}
+		json_object_array_add(list, o);
+	}
+	free(v);
+	sa_infos_free(&infos);
+	return doc;
+}
+
 void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 {
 	size_t n;
@@ -2148,7 +2273,6 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		struct sa_info info;
 		struct dp_tunnel_stats st = { 0 };
 		const struct ipsec_profile *ip;
-		const struct crypto_globals *g = crypto_globals(ike_cfg_model);
 		const char *ikn;
 		char peer[INET_ADDRSTRLEN], l[64], r[64], up[48], life[48];
 
@@ -2165,11 +2289,8 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 			fmt_hms(up, sizeof(up), se->up ? (evloop_now_ms() - se->up_since_ms) / 1000 : 0);
 			sb_printf(out, "Uptime: %s\n", up);
 		}
-		sb_printf(out, "Session status: %s\n",
-			  se->up ? "UP-ACTIVE" : info.found ? "UP-NO-IKE" : "DOWN");
-		sb_printf(out, "Peer: %s port %u%s\n", peer,
-			  info.found ? ntohs(info.remote.sin_port) :
-				       (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
+		sb_printf(out, "Session status: %s\n", session_status(se, &info));
+		sb_printf(out, "Peer: %s port %u%s\n", peer, session_peer_port(se, &info),
 			  detail ? " fvrf: (none) ivrf: (none)" : "");
 		if (detail) {
 			sb_printf(out, "      Phase1_id: %s\n", se->remote_id ? se->remote_id : peer);
@@ -2184,14 +2305,10 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 				time_t now = time_monotonic(NULL);
 				fmt_hms(life, sizeof(life),
 					info.rekey > now ? (uint64_t)(info.rekey - now) : 0);
-				/* IOS's codes: S VPN-SIP, D DPD, K keepalives (a NAT in
-				 * front of us), N NAT-T (always: nat force-encap), F
-				 * IKE fragmentation. */
-				sb_printf(out, "      Capabilities:%s%s%s%s%s connid:%u lifetime:%s\n",
-					  se->vpn_sip ? "S" : "",
-					  se->dpd_mode != IKEV2_DPD_OFF ? "D" : "",
-					  se->keepalive && se->nat_here ? "K" : "", "N",
-					  g && g->fragmentation ? "F" : "", info.unique_id, life);
+				char caps[8];
+				session_caps(se, caps, sizeof(caps));
+				sb_printf(out, "      Capabilities:%s connid:%u lifetime:%s\n", caps,
+					  info.unique_id, life);
 			}
 		} else if (se->last_cause) {
 			sb_printf(out, "  Last failure: %s\n", se->last_cause);
@@ -2261,6 +2378,87 @@ void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
 	free(v);
 }
 
+static uint64_t spi_local(const struct sa_info *i)
+{
+	return i->initiator ? i->spi_i : i->spi_r;
+}
+
+static uint64_t spi_remote(const struct sa_info *i)
+{
+	return i->initiator ? i->spi_r : i->spi_i;
+}
+
+/* show crypto ikev2 sa [detailed] json: the fields of ike_show_ikev2_sa(). */
+struct json_object *ike_ikev2_sa_json(bool detailed)
+{
+	size_t n;
+	struct session **v = sorted_sessions(&n);
+	struct hashmap infos;
+	const struct crypto_globals *g = crypto_globals(ike_cfg_model);
+	struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+	char spi[20];
+
+	json_object_object_add(doc, "sas", list);
+	sa_infos(&infos);
+	for (size_t i = 0; i < n; i++) {
+		const struct session *se = v[i];
+		const struct sa_info *info = sa_info_of(&infos, se->tunnel);
+		if (!info->found)
+			continue;
+		struct json_object *o = json_object_new_object();
+		json_add_int(o, "tunnelId", info->unique_id);
+		json_object_object_add(o, "local", sa_end_json(&info->local));
+		json_object_object_add(o, "remote", sa_end_json(&info->remote));
+		json_add_str(o, "status", info->state == IKE_ESTABLISHED ? "READY" : sa_state_show(info));
+		json_add_str(o, "encryption", info->encr[0] ? info->encr : NULL);
+		json_add_str(o, "prf", info->prf);
+		json_add_str(o, "hash", info->integ);
+		json_add_str(o, "dhGroup", info->dh);
+		json_add_str(o, "authSign", info->auth_sign);
+		json_add_str(o, "authVerify", info->auth_verify);
+		if (detailed) {
+			time_t now = time_monotonic(NULL);
+			json_add_int(o, "lifeSeconds", info->rekey > info->established ?
+							       (int64_t)(info->rekey - info->established) : 0);
+			json_add_int(o, "activeSeconds",
+				     info->established ? (int64_t)(now - info->established) : 0);
+			json_add_str(o, "interface", se->tunnel);
+			json_add_bool(o, "vpnSip", se->vpn_sip);
+			snprintf(spi, sizeof(spi), "%016llX", (unsigned long long)spi_local(info));
+			json_add_str(o, "localSpi", spi);
+			snprintf(spi, sizeof(spi), "%016llX", (unsigned long long)spi_remote(info));
+			json_add_str(o, "remoteSpi", spi);
+			json_add_str(o, "localId", info->my_id);
+			json_add_str(o, "remoteId", info->other_id);
+			json_add_str(o, "vpnSipPeerNumber", se->vpn_sip ? se->remote_id : NULL);
+			if (se->dpd_mode != IKEV2_DPD_OFF) {
+				struct json_object *d = json_object_new_object();
+				json_add_int(d, "intervalSeconds", se->dpd_interval);
+				json_add_int(d, "retrySeconds", se->dpd_retry);
+				json_add_str(d, "mode", se->dpd_mode == IKEV2_DPD_PERIODIC ? "periodic" :
+											   "on-demand");
+				json_add_u64(d, "sent", se->dpd_sent);
+				json_object_object_add(o, "dpd", d);
+			} else {
+				json_add_str(o, "dpd", NULL);
+			}
+			if (g && g->fragmentation)
+				json_add_int(o, "fragmentationMtu", g->fragmentation_mtu ?
+					     g->fragmentation_mtu : IKEV2_FRAGMENTATION_MTU_DEFAULT);
+			else
+				json_add_str(o, "fragmentationMtu", NULL);
+			json_add_bool(o, "fragmentationByPeer", info->frag);
+			json_add_str(o, "natT", info->nat_here ? "inside" : info->nat_there ? "outside" :
+									     "not detected");
+			json_add_bool(o, "initiator", info->initiator);
+		}
+		json_object_array_add(list, o);
+	}
+	free(v);
+	sa_infos_free(&infos);
+	return doc;
+}
+
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 {
 	size_t n;
@@ -2292,8 +2490,7 @@ void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 				  (long)(info->established ? now - info->established : 0));
 			sb_printf(out, "      Interface: %s%s\n", se->tunnel, se->vpn_sip ? "  (VPN-SIP)" : "");
 			sb_printf(out, "      Local spi: %016llX       Remote spi: %016llX\n",
-				  (unsigned long long)(info->initiator ? info->spi_i : info->spi_r),
-				  (unsigned long long)(info->initiator ? info->spi_r : info->spi_i));
+				  (unsigned long long)spi_local(info), (unsigned long long)spi_remote(info));
 			sb_printf(out, "      Local id: %s\n", info->my_id);
 			sb_printf(out, "      Remote id: %s\n", info->other_id);
 			if (se->vpn_sip && se->remote_id)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "net/ifstate.h"
 #include "util/xalloc.h"
@@ -206,71 +207,207 @@ static int cmd_show_ip_int_brief(struct cli_exec *x)
 	return CLI_OK;
 }
 
-static void show_one(struct cli_exec *x, const struct config *cfg, struct kview *kv, const struct row *r)
+/* What show interfaces says about one row: text and JSON are both
+ * written from this. */
+struct iface_view {
+	const char *name, *dev; /* dev: NULL when not bound */
+	const char *status;
+	bool proto_up, present;
+	enum { HW_TUNNEL, HW_LOOPBACK, HW_OTHER } hw;
+	const char *hw_type; /* the kernel's link type, or NULL */
+	bool has_mac;
+	uint8_t mac[6];
+	const char *description, *unnumbered;
+	bool has_addr;
+	struct ipv4_prefix addr; /* primary */
+	const char *method;
+	struct ipv4_prefix secondary[15];
+	size_t nsecondary;
+	unsigned mtu;
+	int ifindex;
+	struct {
+		const char *json;
+		unsigned long long v;
+	} counters[15];
+};
+
+enum { C_RX_PKT, C_RX_BYTES, C_RX_NOBUF, C_RX_MCAST, C_RX_ERR, C_RX_CRC, C_RX_FRAME, C_RX_OVERRUN,
+       C_RX_IGNORED, C_TX_PKT, C_TX_BYTES, C_TX_UNDERRUN, C_TX_ERR, C_TX_COLL, C_TX_DROP };
+
+static void view_fill(struct iface_view *v, struct kview *kv, const struct row *r)
 {
 	struct rtnl_link *l = klink(kv, r->dev[0] ? r->dev : NULL);
-	char a[INET_ADDRSTRLEN];
+	static const struct {
+		const char *json;
+		rtnl_link_stat_id_t id;
+	} stats[] = {
+		[C_RX_PKT] = { "inputPackets", RTNL_LINK_RX_PACKETS },
+		[C_RX_BYTES] = { "inputBytes", RTNL_LINK_RX_BYTES },
+		[C_RX_NOBUF] = { "inputNoBuffer", RTNL_LINK_RX_DROPPED },
+		[C_RX_MCAST] = { "inputMulticasts", RTNL_LINK_MULTICAST },
+		[C_RX_ERR] = { "inputErrors", RTNL_LINK_RX_ERRORS },
+		[C_RX_CRC] = { "inputCrc", RTNL_LINK_RX_CRC_ERR },
+		[C_RX_FRAME] = { "inputFrame", RTNL_LINK_RX_FRAME_ERR },
+		[C_RX_OVERRUN] = { "inputOverrun", RTNL_LINK_RX_OVER_ERR },
+		[C_RX_IGNORED] = { "inputIgnored", RTNL_LINK_RX_MISSED_ERR },
+		[C_TX_PKT] = { "outputPackets", RTNL_LINK_TX_PACKETS },
+		[C_TX_BYTES] = { "outputBytes", RTNL_LINK_TX_BYTES },
+		[C_TX_UNDERRUN] = { "outputUnderruns", RTNL_LINK_TX_FIFO_ERR },
+		[C_TX_ERR] = { "outputErrors", RTNL_LINK_TX_ERRORS },
+		[C_TX_COLL] = { "collisions", RTNL_LINK_COLLISIONS },
+		[C_TX_DROP] = { "outputDrops", RTNL_LINK_TX_DROPPED },
+	};
 	struct ipv4_prefix p[16];
-	const char *method;
 
-	cli_out(x, "%s is %s, line protocol is %s\n", r->name, status_of(r, l),
-		proto_up(r, l) ? "up" : "down");
-	if (!l) {
-		cli_out(x, "  %s\n", r->dev[0] ? "Linux device not present" :
-					      "Not bound to a Linux device (linux-device)");
-	} else {
-		const char *type = rtnl_link_get_type(l);
-		struct nl_addr *mac = rtnl_link_get_addr(l);
-		const uint8_t *m = mac && nl_addr_get_len(mac) == 6 ? nl_addr_get_binary_addr(mac) : NULL;
-		if (r->ifc && r->ifc->kind == IFACE_TUNNEL)
-			cli_out(x, "  Hardware is Tunnel (Linux TUN %s)\n", r->dev);
-		else if (r->ifc && r->ifc->kind == IFACE_LOOPBACK)
-			cli_out(x, "  Hardware is Loopback (Linux TUN %s)\n", r->dev);
-		else if (m)
-			cli_out(x, "  Hardware is %s, address is %02x%02x.%02x%02x.%02x%02x (bia %02x%02x.%02x%02x.%02x%02x)\n",
-				type ? type : "Ethernet", m[0], m[1], m[2], m[3], m[4], m[5], m[0], m[1], m[2],
-				m[3], m[4], m[5]);
-		else
-			cli_out(x, "  Hardware is %s\n", type ? type : "Linux device");
+	memset(v, 0, sizeof(*v));
+	v->name = r->name;
+	v->dev = r->dev[0] ? r->dev : NULL;
+	v->status = status_of(r, l);
+	v->proto_up = proto_up(r, l);
+	v->present = l != NULL;
+	v->hw = HW_OTHER;
+	if (r->ifc && r->ifc->kind == IFACE_TUNNEL)
+		v->hw = HW_TUNNEL;
+	else if (r->ifc && r->ifc->kind == IFACE_LOOPBACK)
+		v->hw = HW_LOOPBACK;
+	if (r->ifc) {
+		v->description = r->ifc->description;
+		v->unnumbered = r->ifc->unnumbered;
 	}
-	if (r->ifc && r->ifc->description)
-		cli_out(x, "  Description: %s\n", r->ifc->description);
-	bool has = row_addr(r, kv, l, &p[0], &method);
-	if (r->ifc && r->ifc->unnumbered)
-		cli_out(x, "  Interface is unnumbered. Using address of %s (%s)\n", r->ifc->unnumbered,
-			has ? inet_ntop(AF_INET, &p[0].addr, a, sizeof(a)) : "unassigned");
-	else if (has)
-		cli_out(x, "  Internet address is %s/%u%s\n", inet_ntop(AF_INET, &p[0].addr, a, sizeof(a)),
-			p[0].len, strcmp(method, "DHCP") == 0 ? " (DHCP)" : "");
-	if (l) {
-		size_t na = kaddrs(kv, rtnl_link_get_ifindex(l), p, 16);
-		for (size_t i = 1; i < na && i < 16; i++)
-			cli_out(x, "  Secondary address %s/%u\n", inet_ntop(AF_INET, &p[i].addr, a, sizeof(a)),
-				p[i].len);
-		cli_out(x, "  MTU %u bytes, Linux device %s, ifindex %d\n", rtnl_link_get_mtu(l), r->dev,
-			rtnl_link_get_ifindex(l));
-#define ST(id) ((unsigned long long)rtnl_link_get_stat(l, id))
-		cli_out(x, "     %llu packets input, %llu bytes, %llu no buffer\n", ST(RTNL_LINK_RX_PACKETS),
-			ST(RTNL_LINK_RX_BYTES), ST(RTNL_LINK_RX_DROPPED));
-		cli_out(x, "     Received %llu multicasts\n", ST(RTNL_LINK_MULTICAST));
+	v->has_addr = row_addr(r, kv, l, &v->addr, &v->method);
+	if (!l)
+		return;
+	v->hw_type = rtnl_link_get_type(l);
+	struct nl_addr *mac = rtnl_link_get_addr(l);
+	if (mac && nl_addr_get_len(mac) == 6) {
+		v->has_mac = true;
+		memcpy(v->mac, nl_addr_get_binary_addr(mac), 6);
+	}
+	size_t na = kaddrs(kv, rtnl_link_get_ifindex(l), p, 16);
+	for (size_t i = 1; i < na && i < 16; i++)
+		v->secondary[v->nsecondary++] = p[i];
+	v->mtu = rtnl_link_get_mtu(l);
+	v->ifindex = rtnl_link_get_ifindex(l);
+	for (size_t i = 0; i < ARRAY_SIZE(stats); i++) {
+		v->counters[i].json = stats[i].json;
+		v->counters[i].v = (unsigned long long)rtnl_link_get_stat(l, stats[i].id);
+	}
+	rtnl_link_put(l);
+}
+
+static void mac_text(const uint8_t *m, char *buf, size_t n)
+{
+	snprintf(buf, n, "%02x%02x.%02x%02x.%02x%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void show_one(struct cli_exec *x, const struct config *cfg, struct kview *kv, const struct row *r)
+{
+	struct iface_view v;
+	char a[INET_ADDRSTRLEN], mac[16];
+
+	view_fill(&v, kv, r);
+	cli_out(x, "%s is %s, line protocol is %s\n", v.name, v.status, v.proto_up ? "up" : "down");
+	if (!v.present) {
+		cli_out(x, "  %s\n", v.dev ? "Linux device not present" :
+					     "Not bound to a Linux device (linux-device)");
+	} else if (v.hw == HW_TUNNEL) {
+		cli_out(x, "  Hardware is Tunnel (Linux TUN %s)\n", v.dev);
+	} else if (v.hw == HW_LOOPBACK) {
+		cli_out(x, "  Hardware is Loopback (Linux TUN %s)\n", v.dev);
+	} else if (v.has_mac) {
+		mac_text(v.mac, mac, sizeof(mac));
+		cli_out(x, "  Hardware is %s, address is %s (bia %s)\n",
+			v.hw_type ? v.hw_type : "Ethernet", mac, mac);
+	} else {
+		cli_out(x, "  Hardware is %s\n", v.hw_type ? v.hw_type : "Linux device");
+	}
+	if (v.description)
+		cli_out(x, "  Description: %s\n", v.description);
+	if (v.unnumbered)
+		cli_out(x, "  Interface is unnumbered. Using address of %s (%s)\n", v.unnumbered,
+			v.has_addr ? inet_ntop(AF_INET, &v.addr.addr, a, sizeof(a)) : "unassigned");
+	else if (v.has_addr)
+		cli_out(x, "  Internet address is %s/%u%s\n", inet_ntop(AF_INET, &v.addr.addr, a, sizeof(a)),
+			v.addr.len, strcmp(v.method, "DHCP") == 0 ? " (DHCP)" : "");
+	if (v.present) {
+		for (size_t i = 0; i < v.nsecondary; i++)
+			cli_out(x, "  Secondary address %s/%u\n",
+				inet_ntop(AF_INET, &v.secondary[i].addr, a, sizeof(a)), v.secondary[i].len);
+		cli_out(x, "  MTU %u bytes, Linux device %s, ifindex %d\n", v.mtu, v.dev, v.ifindex);
+#define ST(id) (v.counters[id].v)
+		cli_out(x, "     %llu packets input, %llu bytes, %llu no buffer\n", ST(C_RX_PKT),
+			ST(C_RX_BYTES), ST(C_RX_NOBUF));
+		cli_out(x, "     Received %llu multicasts\n", ST(C_RX_MCAST));
 		cli_out(x, "     %llu input errors, %llu CRC, %llu frame, %llu overrun, %llu ignored\n",
-			ST(RTNL_LINK_RX_ERRORS), ST(RTNL_LINK_RX_CRC_ERR), ST(RTNL_LINK_RX_FRAME_ERR),
-			ST(RTNL_LINK_RX_OVER_ERR), ST(RTNL_LINK_RX_MISSED_ERR));
-		cli_out(x, "     %llu packets output, %llu bytes, %llu underruns\n", ST(RTNL_LINK_TX_PACKETS),
-			ST(RTNL_LINK_TX_BYTES), ST(RTNL_LINK_TX_FIFO_ERR));
+			ST(C_RX_ERR), ST(C_RX_CRC), ST(C_RX_FRAME), ST(C_RX_OVERRUN), ST(C_RX_IGNORED));
+		cli_out(x, "     %llu packets output, %llu bytes, %llu underruns\n", ST(C_TX_PKT),
+			ST(C_TX_BYTES), ST(C_TX_UNDERRUN));
 		cli_out(x, "     %llu output errors, %llu collisions, %llu output drops\n",
-			ST(RTNL_LINK_TX_ERRORS), ST(RTNL_LINK_COLLISIONS), ST(RTNL_LINK_TX_DROPPED));
+			ST(C_TX_ERR), ST(C_TX_COLL), ST(C_TX_DROP));
 #undef ST
-		rtnl_link_put(l);
 	}
 	for (size_t i = 0; i < nhooks; i++)
 		hooks[i].fn(cfg, r->ifc, r->dev[0] ? r->dev : NULL, x->out);
+}
+
+static struct json_object *prefix_json(const struct ipv4_prefix *p)
+{
+	char a[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN + 4];
+
+	snprintf(s, sizeof(s), "%s/%u", inet_ntop(AF_INET, &p->addr, a, sizeof(a)), p->len);
+	return json_object_new_string(s);
+}
+
+/* The fields of show_one() before the other components' lines. */
+static struct json_object *iface_json(struct kview *kv, const struct row *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct iface_view v;
+	char mac[16];
+
+	view_fill(&v, kv, r);
+	json_add_str(o, "interface", v.name);
+	json_add_str(o, "linuxDevice", v.dev);
+	json_add_bool(o, "devicePresent", v.present);
+	json_add_str(o, "status", v.status);
+	json_add_str(o, "lineProtocol", v.proto_up ? "up" : "down");
+	json_add_str(o, "hardware", !v.present ? NULL : v.hw == HW_TUNNEL ? "Tunnel" :
+				    v.hw == HW_LOOPBACK ? "Loopback" : v.hw_type ? v.hw_type :
+				    v.has_mac ? "Ethernet" : "Linux device");
+	if (v.present && v.hw == HW_OTHER && v.has_mac) {
+		mac_text(v.mac, mac, sizeof(mac));
+		json_add_str(o, "macAddress", mac);
+	} else {
+		json_add_str(o, "macAddress", NULL);
+	}
+	json_add_str(o, "description", v.description);
+	json_add_str(o, "unnumbered", v.unnumbered);
+	json_object_object_add(o, "address", v.has_addr ? prefix_json(&v.addr) : NULL);
+	json_add_str(o, "addressMethod", v.method);
+	struct json_object *sec = json_object_new_array();
+	for (size_t i = 0; i < v.nsecondary; i++)
+		json_object_array_add(sec, prefix_json(&v.secondary[i]));
+	json_object_object_add(o, "secondaryAddresses", sec);
+	if (!v.present) {
+		json_add_str(o, "mtu", NULL);
+		json_add_str(o, "ifindex", NULL);
+		json_add_str(o, "counters", NULL);
+		return o;
+	}
+	json_add_int(o, "mtu", v.mtu);
+	json_add_int(o, "ifindex", v.ifindex);
+	struct json_object *c = json_object_new_object();
+	for (size_t i = 0; i < ARRAY_SIZE(v.counters); i++)
+		json_add_u64(c, v.counters[i].json, v.counters[i].v);
+	json_object_object_add(o, "counters", c);
+	return o;
 }
 
 static int cmd_show_interfaces(struct cli_exec *x)
 {
 	struct config *cfg = cfg_of(x);
 	const char *only = cli_arg(x, "ifname");
+	struct json_object *doc = NULL, *list = NULL;
 	struct kview kv;
 	size_t n;
 	struct row *rows;
@@ -280,19 +417,31 @@ static int cmd_show_interfaces(struct cli_exec *x)
 		kview_close(&kv);
 		return cli_error(x, "Could not read the kernel's interfaces");
 	}
+	if (cli_has(x, "json")) {
+		doc = json_object_new_object();
+		list = json_object_new_array();
+		json_object_object_add(doc, "interfaces", list);
+	}
 	rows = rows_collect(cfg, &kv, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (only && strcasecmp(rows[i].name, only) != 0 && strcmp(rows[i].dev, only) != 0)
 			continue;
 		found = true;
-		show_one(x, cfg, &kv, &rows[i]);
+		if (doc)
+			json_object_array_add(list, iface_json(&kv, &rows[i]));
+		else
+			show_one(x, cfg, &kv, &rows[i]);
 		if (only)
 			break;
 	}
 	free(rows);
 	kview_close(&kv);
-	if (only && !found)
+	if (only && !found) {
+		json_object_put(doc);
 		return cli_error(x, "Interface %s does not exist", only);
+	}
+	if (doc)
+		cli_out_json(x, doc);
 	return CLI_OK;
 }
 
@@ -301,8 +450,8 @@ static const struct cli_cmd show_cmds[] = {
 	  "Show running system information\nIP information\nIP interface status and configuration\n"
 	  "Brief summary of IP status and configuration",
 	  cmd_show_ip_int_brief, 0 },
-	{ "exec", "show interfaces [IFNAME$ifname]", "\nInterface status and configuration\nInterface name",
-	  cmd_show_interfaces, 0 },
+	{ "exec", "show interfaces [IFNAME$ifname] [json]",
+	  "\nInterface status and configuration\nInterface name\n" CLI_JSON_HELP, cmd_show_interfaces, 0 },
 };
 
 void iface_show_cli_init(void)

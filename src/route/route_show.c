@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "route/netmon.h"
 #include "route/route.h"
@@ -277,6 +278,58 @@ static void print_lookup(struct cli_exec *x, const struct rib *rib, struct in_ad
 	}
 }
 
+static const char *code_protocol(const char *code)
+{
+	switch (code[0]) {
+	case 'S': return "static";
+	case 'K': return "kernel";
+	case 'L': return "local";
+	default: return "connected";
+	}
+}
+
+/* The routes print_rib() lists (the subnetting headers are layout only). */
+static struct json_object *rib_json(const struct rib *rib, bool static_only,
+				    const struct rib_entry *dflt)
+{
+	struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+	char a[INET_ADDRSTRLEN], pfx[24];
+
+	if (dflt && dflt->nhops && dflt->hops[0].has_gw)
+		json_add_str(doc, "gatewayOfLastResort",
+			     inet_ntop(AF_INET, &dflt->hops[0].gw, a, sizeof(a)));
+	else if (dflt)
+		json_add_str(doc, "gatewayOfLastResort", "0.0.0.0");
+	else
+		json_add_str(doc, "gatewayOfLastResort", NULL);
+	json_object_object_add(doc, "routes", list);
+	for (size_t i = 0; i < rib->n; i++) {
+		const struct rib_entry *e = &rib->v[i];
+		if (static_only && e->code[0] != 'S')
+			continue;
+		struct json_object *o = json_object_new_object(), *hops = json_object_new_array();
+		snprintf(pfx, sizeof(pfx), "%s/%u", inet_ntop(AF_INET, &e->dst.addr, a, sizeof(a)),
+			 e->dst.len);
+		json_add_str(o, "prefix", pfx);
+		json_add_str(o, "code", e->code);
+		json_add_str(o, "protocol", code_protocol(e->code));
+		json_add_int(o, "distance", e->code[0] == 'S' ? e->distance : 0);
+		json_add_int(o, "metric", 0);
+		json_add_bool(o, "candidateDefault", strchr(e->code, '*') != NULL);
+		for (size_t k = 0; k < e->nhops; k++) {
+			const struct rib_hop *h = &e->hops[k];
+			struct json_object *ho = json_object_new_object();
+			json_add_str(ho, "ip", h->has_gw ? inet_ntop(AF_INET, &h->gw, a, sizeof(a)) : NULL);
+			json_add_str(ho, "interface", h->ifname[0] ? h->ifname : NULL);
+			json_add_bool(ho, "directlyConnected", !h->has_gw);
+			json_object_array_add(hops, ho);
+		}
+		json_object_object_add(o, "nexthops", hops);
+		json_object_array_add(list, o);
+	}
+	return doc;
+}
+
 static int cmd_show_ip_route(struct cli_exec *x)
 {
 	struct rib rib;
@@ -305,12 +358,17 @@ static int cmd_show_ip_route(struct cli_exec *x)
 		return CLI_OK;
 	}
 	bool static_only = cli_has(x, "static");
-	cli_out(x, "Codes: L - local, C - connected, S - static, K - kernel (not configured here)\n"
-		   "       * - candidate default\n\n");
 	const struct rib_entry *dflt = NULL;
 	for (size_t i = 0; i < rib.n; i++)
 		if (rib.v[i].dst.len == 0 && rib.v[i].code[0] != 'L')
 			dflt = &rib.v[i];
+	if (cli_has(x, "json")) {
+		cli_out_json(x, rib_json(&rib, static_only, dflt));
+		rib_free(&rib);
+		return CLI_OK;
+	}
+	cli_out(x, "Codes: L - local, C - connected, S - static, K - kernel (not configured here)\n"
+		   "       * - candidate default\n\n");
 	if (dflt && dflt->nhops && dflt->hops[0].has_gw) {
 		char gw[INET_ADDRSTRLEN];
 		cli_out(x, "Gateway of last resort is %s to network 0.0.0.0\n\n",
@@ -326,8 +384,9 @@ static int cmd_show_ip_route(struct cli_exec *x)
 }
 
 static const struct cli_cmd show_cmds[] = {
-	{ "exec", "show ip route [static]",
-	  "Show running system information\nIP information\nIP routing table\nStatic routes",
+	{ "exec", "show ip route [static] [json]",
+	  "Show running system information\nIP information\nIP routing table\nStatic routes\n"
+	  CLI_JSON_HELP,
 	  cmd_show_ip_route, 0 },
 	{ "exec", "show ip route A.B.C.D$addr [A.B.C.D$mask]",
 	  "\n\n\nNetwork to display information about or host\nNetwork mask", cmd_show_ip_route, 0 },

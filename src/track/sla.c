@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "config/runtime.h"
 #include "log/debug.h"
@@ -612,6 +613,46 @@ static void fmt_time(time_t t, char *buf, size_t n)
 	strftime(buf, n, "%H:%M:%S %Z %a %b %e %Y", &tm);
 }
 
+static bool has_rtt(const struct sla_op *op)
+{
+	return op->latest.rc == SLA_RC_OK || op->latest.rc == SLA_RC_OVER_THRESHOLD;
+}
+
+/* The fields of cmd_show_stats(), as one object of "operations". */
+static struct json_object *stats_json(const struct sla_op *op)
+{
+	struct json_object *o = json_object_new_object();
+	char tb[32];
+
+	json_add_int(o, "id", op->id);
+	if (has_rtt(op))
+		json_add_int(o, "latestRttMs", op->latest.rtt_ms);
+	else
+		json_add_str(o, "latestRttMs", NULL);
+	if (op->latest_start) {
+		struct tm tm;
+		gmtime_r(&op->latest_start, &tm);
+		strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_add_str(o, "latestStart", tb);
+	} else {
+		json_add_str(o, "latestStart", NULL);
+	}
+	json_add_str(o, "latestReturnCode", sla_rc_name(op->latest.rc));
+	json_add_u64(o, "successes", op->successes);
+	json_add_u64(o, "failures", op->failures);
+	json_add_bool(o, "running", op->running);
+	json_add_bool(o, "lifeForever", op->running && op->life_forever);
+	if (op->running && !op->life_forever) {
+		uint64_t now = evloop_now_ms();
+		json_add_u64(o, "timeToLiveSeconds", op->end_ms > now ? (op->end_ms - now) / 1000 : 0);
+	} else if (op->running) {
+		json_add_str(o, "timeToLiveSeconds", NULL);
+	} else {
+		json_add_int(o, "timeToLiveSeconds", 0);
+	}
+	return o;
+}
+
 static int cmd_show_stats(struct cli_exec *x)
 {
 	size_t n;
@@ -619,13 +660,23 @@ static int cmd_show_stats(struct cli_exec *x)
 	long only = cli_arg_long(x, "id", 0);
 	char tb[64];
 
+	if (cli_has(x, "json")) {
+		struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+		json_object_object_add(doc, "operations", list);
+		for (size_t i = 0; i < n; i++)
+			if (!only || v[i]->id == (unsigned)only)
+				json_object_array_add(list, stats_json(v[i]));
+		free(v);
+		cli_out_json(x, doc);
+		return CLI_OK;
+	}
 	cli_out(x, "IPSLAs Latest Operation Statistics\n\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct sla_op *op = v[i];
 		if (only && op->id != (unsigned)only)
 			continue;
 		cli_out(x, "IPSLA operation id: %u\n", op->id);
-		if (op->latest.rc == SLA_RC_OK || op->latest.rc == SLA_RC_OVER_THRESHOLD)
+		if (has_rtt(op))
 			cli_out(x, "\tLatest RTT: %u milliseconds\n", op->latest.rtt_ms);
 		else if (op->latest.rc == SLA_RC_UNKNOWN)
 			cli_out(x, "\tLatest RTT: Unknown\n");
@@ -781,9 +832,9 @@ static const struct cli_cmd sla_cmds[] = {
 	  cmd_sla_schedule, 0 },
 	{ "config", "no ip sla schedule (1-2147483647)$id [LINE]", NO "\n\n\n\n\nIgnored",
 	  cmd_sla_schedule, 0 },
-	{ "exec", "show ip sla statistics [(1-2147483647)$id]",
+	{ "exec", "show ip sla statistics [(1-2147483647)$id] [json]",
 	  "Show running system information\nIP information\nIP Service Level Agreement\n"
-	  "Statistics of operations\nEntry number", cmd_show_stats, 0 },
+	  "Statistics of operations\nEntry number\n" CLI_JSON_HELP, cmd_show_stats, 0 },
 	{ "exec", "show ip sla configuration [(1-2147483647)$id]",
 	  "\n\n\nConfiguration of operations\nEntry number", cmd_show_config, 0 },
 };

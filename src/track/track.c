@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/json.h"
 #include "config/config.h"
 #include "config/runtime.h"
 #include "log/debug.h"
@@ -444,6 +445,66 @@ static void show_one(struct cli_exec *x, const struct track_obj *o)
 	}
 }
 
+static const char *param_name(const struct track_obj *o)
+{
+	return o->type == TRACK_IFACE ? "line-protocol" :
+	       o->type == TRACK_SLA_REACH ? "reachability" : "state";
+}
+
+/* The fields of show_one(), as one object of "tracks". */
+static struct json_object *track_json(const struct track_obj *o)
+{
+	struct json_object *j = json_object_new_object(), *by = json_object_new_array();
+	uint64_t now = evloop_now_ms();
+	struct sla_result r;
+
+	json_add_int(j, "id", o->id);
+	json_add_str(j, "type", o->type == TRACK_IFACE ? "interface" : "ip sla");
+	json_add_str(j, "interface", o->type == TRACK_IFACE ? o->ifname : NULL);
+	if (o->type == TRACK_IFACE)
+		json_add_str(j, "sla", NULL);
+	else
+		json_add_int(j, "sla", o->sla);
+	json_add_str(j, "parameter", param_name(o));
+	json_add_str(j, "state", o->up ? "Up" : "Down");
+	if (o->delay_timer) {
+		struct json_object *d = json_object_new_object();
+		json_add_str(d, "to", o->raw ? "Up" : "Down");
+		json_add_u64(d, "secondsRemaining",
+			     o->delay_due_ms > now ? (o->delay_due_ms - now + 999) / 1000 : 0);
+		json_object_object_add(j, "delayed", d);
+	} else {
+		json_add_str(j, "delayed", NULL);
+	}
+	json_add_u64(j, "changes", o->changes);
+	if (o->changes)
+		json_add_u64(j, "lastChangeSecondsAgo", (now - o->last_change_ms) / 1000);
+	else
+		json_add_str(j, "lastChangeSecondsAgo", NULL);
+	json_add_int(j, "delayUpSeconds", o->delay_up);
+	json_add_int(j, "delayDownSeconds", o->delay_down);
+	if (o->type != TRACK_IFACE) {
+		bool have = sla_latest(o->sla, &r);
+		json_add_bool(j, "slaExists", have);
+		json_add_str(j, "latestReturnCode", have ? sla_rc_name(r.rc) : NULL);
+		if (have && (r.rc == SLA_RC_OK || r.rc == SLA_RC_OVER_THRESHOLD))
+			json_add_int(j, "latestRttMs", r.rtt_ms);
+		else
+			json_add_str(j, "latestRttMs", NULL);
+	}
+	for (struct track_client *c = T.clients; c; c = c->next) {
+		size_t n = c->users(o->id);
+		if (!n)
+			continue;
+		struct json_object *u = json_object_new_object();
+		json_add_str(u, "client", c->name);
+		json_add_u64(u, "count", n);
+		json_object_array_add(by, u);
+	}
+	json_object_object_add(j, "trackedBy", by);
+	return j;
+}
+
 static int cmd_show_track(struct cli_exec *x)
 {
 	long only = cli_arg_long(x, "id", 0);
@@ -454,6 +515,16 @@ static int cmd_show_track(struct cli_exec *x)
 	if (only && !obj_find((unsigned)only)) {
 		free(v);
 		return cli_error(x, "Track object %ld does not exist", only);
+	}
+	if (cli_has(x, "json")) {
+		struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+		json_object_object_add(doc, "tracks", list);
+		for (size_t i = 0; i < n; i++)
+			if (!only || v[i]->id == (unsigned)only)
+				json_object_array_add(list, track_json(v[i]));
+		free(v);
+		cli_out_json(x, doc);
+		return CLI_OK;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (only && v[i]->id != (unsigned)only)
@@ -536,8 +607,9 @@ static const struct cli_cmd track_cmds[] = {
 	  "Tracking delay\nDelay up change notification\nSeconds to delay\n"
 	  "Delay down change notification\nSeconds to delay", cmd_delay, 0 },
 	{ "config-track", "no delay [LINE]", NO "\n\nIgnored", cmd_delay, 0 },
-	{ "exec", "show track [(1-65535)$id]",
-	  "Show running system information\nTracking information\nTrack object number", cmd_show_track, 0 },
+	{ "exec", "show track [(1-65535)$id] [json]",
+	  "Show running system information\nTracking information\nTrack object number\n" CLI_JSON_HELP,
+	  cmd_show_track, 0 },
 	{ "exec", "show track brief", "\n\nBrief information", cmd_show_track_brief, 0 },
 };
 

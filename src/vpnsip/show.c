@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config/runtime.h"
+#include "cli/json.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
 
@@ -17,16 +18,24 @@ static void hms(uint64_t ms, char *buf, size_t n)
 	snprintf(buf, n, "%02lu:%02lu:%02lu", s / 3600, (s / 60) % 60, s % 60);
 }
 
-static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool detail)
+/* The local address a session shows: the call's, or before a call the
+ * address the user agent would offer. */
+static void session_local_addr(const struct vpnsip_session *s, char *la, size_t n)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
+
+	if (s->state != VS_READY_TO_CONNECT)
+		inet_ntop(AF_INET, &s->local_addr, la, (socklen_t)n);
+	else
+		snprintf(la, n, "%s", rt && rt->local_addr[0] ? rt->local_addr : "0.0.0.0");
+}
+
+static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool detail)
+{
 	char ra[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN], up[32];
 
 	inet_ntop(AF_INET, &s->remote_addr, ra, sizeof(ra));
-	if (s->state != VS_READY_TO_CONNECT)
-		inet_ntop(AF_INET, &s->local_addr, la, sizeof(la));
-	else
-		snprintf(la, sizeof(la), "%s", rt->local_addr[0] ? rt->local_addr : "0.0.0.0");
+	session_local_addr(s, la, sizeof(la));
 	cli_out(x, "\nInterface: %s\n", s->tunnel);
 	if (s->state == VS_READY_TO_CONNECT)
 		cli_out(x, "  Session status: %s\n", vpnsip_state_name(s->state));
@@ -54,18 +63,115 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
 }
 
+/* The same fields as show_one(), as one object of "sessions". */
+static struct json_object *session_json(const struct vpnsip_session *s, bool detail)
+{
+	struct json_object *o = json_object_new_object();
+	char ra[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &s->remote_addr, ra, sizeof(ra));
+	session_local_addr(s, la, sizeof(la));
+	json_add_str(o, "interface", s->tunnel);
+	json_add_str(o, "status", vpnsip_state_name(s->state));
+	json_add_str(o, "role", s->state == VS_READY_TO_CONNECT ? NULL :
+				s->initiator ? "initiator" : "responder");
+	if (s->since_ms)
+		json_add_u64(o, "uptimeSeconds", (evloop_now_ms() - s->since_ms) / 1000);
+	else
+		json_add_str(o, "uptimeSeconds", NULL);
+	json_add_str(o, "remoteNumber", s->remote_number);
+	json_add_str(o, "localNumber", s->local_number);
+	json_add_str(o, "remoteAddress", ra);
+	json_add_int(o, "remotePort", s->remote_port);
+	json_add_str(o, "localAddress", la);
+	json_add_int(o, "localPort", s->local_port);
+	if (!detail)
+		return o;
+	json_add_int(o, "cryptoConnHandle", s->crypto_handle);
+	json_add_int(o, "sipHandle", s->sip_handle);
+	json_add_str(o, "sipCallId", s->call_id);
+	json_add_int(o, "bandwidthConfiguredKbps", s->bw_conf);
+	json_add_int(o, "bandwidthNegotiatedKbps", s->bw_neg);
+	json_add_str(o, "servicePolicy", s->service_policy && s->bw_neg ? s->service_policy : NULL);
+	return o;
+}
+
 static int cmd_show_session(struct cli_exec *x)
 {
 	const char *num = cli_opt(x, "num");
 	bool detail = cli_has(x, "detail");
+	struct json_object *doc = NULL, *list = NULL;
 	size_t n;
 	struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
 
-	cli_out(x, "VPN-SIP session current status\n");
-	for (size_t i = 0; i < n; i++)
-		if (!num || strcmp(v[i]->remote_number, num) == 0)
+	if (cli_has(x, "json")) {
+		doc = json_object_new_object();
+		list = json_object_new_array();
+		json_object_object_add(doc, "sessions", list);
+	} else {
+		cli_out(x, "VPN-SIP session current status\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (num && strcmp(v[i]->remote_number, num) != 0)
+			continue;
+		if (doc)
+			json_object_array_add(list, session_json(v[i], detail));
+		else
 			show_one(x, v[i], detail);
+	}
 	free(v);
+	if (doc)
+		cli_out_json(x, doc);
+	return CLI_OK;
+}
+
+/* Why a number is not registered, in a few words. */
+static const char *reg_reason(const struct sip_reg_status *r, char *buf, size_t n)
+{
+	if (r && r->last_status) {
+		snprintf(buf, n, "%d %s", r->last_status, r->last_phrase);
+		return buf;
+	}
+	switch (r ? r->state : SIP_REG_OFF) {
+	case SIP_REG_REGISTERING: return "REGISTER sent, no final answer yet";
+	case SIP_REG_FAILED: return "no answer from the registrar";
+	case SIP_REG_REGISTERED: return NULL;
+	case SIP_REG_OFF: break;
+	}
+	return "registration is off (VPN-SIP disabled, or no local address or SIP server)";
+}
+
+static int cmd_show_regstatus_json(struct cli_exec *x, const struct vpnsip_cfg *c)
+{
+	struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+	uint64_t now = evloop_now_ms();
+	char why[96];
+
+	json_object_object_add(doc, "localNumbers", list);
+	for (size_t i = 0; c && i < c->n_numbers; i++) {
+		const struct sip_reg_status *r = vpnsip_reg_status(c->numbers[i]);
+		bool reg = r && r->state == SIP_REG_REGISTERED;
+		struct json_object *o = json_object_new_object();
+		json_add_str(o, "number", c->numbers[i]);
+		json_add_str(o, "registration", reg ? "registered" : "not registered");
+		json_add_str(o, "state", sip_reg_state_name(r ? r->state : SIP_REG_OFF));
+		json_add_str(o, "reason", reg ? NULL : reg_reason(r, why, sizeof(why)));
+		json_add_str(o, "contact", reg ? r->contact : NULL);
+		json_add_str(o, "registrar", reg ? r->registrar : NULL);
+		if (reg) {
+			uint64_t end = r->registered_ms + r->expires * 1000ULL;
+			json_add_u64(o, "expiresSeconds", end > now ? (end - now) / 1000 : 0);
+		} else {
+			json_add_str(o, "expiresSeconds", NULL);
+		}
+		if (r && r->last_status)
+			json_add_int(o, "lastStatus", r->last_status);
+		else
+			json_add_str(o, "lastStatus", NULL);
+		json_add_str(o, "lastPhrase", r && r->last_status ? r->last_phrase : NULL);
+		json_object_array_add(list, o);
+	}
+	cli_out_json(x, doc);
 	return CLI_OK;
 }
 
@@ -75,6 +181,8 @@ static int cmd_show_regstatus(struct cli_exec *x)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));
 
+	if (cli_has(x, "json"))
+		return cmd_show_regstatus_json(x, c);
 	if (!c || !c->n_numbers) {
 		cli_out(x, "VPN-SIP local number is not configured\n");
 		return CLI_OK;
@@ -250,21 +358,72 @@ static void cdr_time(int64_t ms, char *buf, size_t n)
 	strftime(buf, n, "%b %d %H:%M:%S", &tm);
 }
 
+/* Wall-clock milliseconds as ISO 8601 UTC, or NULL for 0 (never). */
+static const char *cdr_time_utc(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	if (!ms)
+		return NULL;
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03dZ", s, (int)(ms % 1000));
+	return buf;
+}
+
+static long long cdr_seconds(const struct vpnsip_cdr *r)
+{
+	return r->answer_ms ? (r->end_ms - r->answer_ms) / 1000 : 0;
+}
+
+static struct json_object *cdr_json(const struct vpnsip_cdr *r)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[40];
+
+	json_add_str(o, "interface", r->tunnel);
+	json_add_str(o, "direction", r->outgoing ? "out" : "in");
+	json_add_str(o, "remoteNumber", r->remote);
+	json_add_str(o, "start", cdr_time_utc(r->start_ms, buf, sizeof(buf)));
+	json_add_str(o, "answer", cdr_time_utc(r->answer_ms, buf, sizeof(buf)));
+	json_add_str(o, "end", cdr_time_utc(r->end_ms, buf, sizeof(buf)));
+	json_add_int(o, "durationSeconds", cdr_seconds(r));
+	json_add_u64(o, "bytesIn", r->bytes_in);
+	json_add_u64(o, "bytesOut", r->bytes_out);
+	json_add_str(o, "cause", r->cause);
+	json_add_str(o, "callId", r->call_id[0] ? r->call_id : NULL);
+	return o;
+}
+
 static int cmd_show_history(struct cli_exec *x)
 {
 	const char *num = cli_arg(x, "num");
 	const struct vpnsip_cdr *r;
+	struct json_object *doc = NULL, *list = NULL;
 	char st[32], an[32];
 
-	cli_out(x, "VPN-SIP call history (newest last, up to %d calls)\n", VPNSIP_CDR_KEEP);
-	cli_out(x, "%-10s %-4s %-14s %-15s %-15s %8s %12s %12s  %s\n", "Interface", "Dir",
-		"Remote number", "Start", "Answer", "Duration", "Bytes in", "Bytes out", "Cause");
+	if (cli_has(x, "json")) {
+		doc = json_object_new_object();
+		list = json_object_new_array();
+		json_add_int(doc, "keep", VPNSIP_CDR_KEEP);
+		json_object_object_add(doc, "calls", list);
+	} else {
+		cli_out(x, "VPN-SIP call history (newest last, up to %d calls)\n", VPNSIP_CDR_KEEP);
+		cli_out(x, "%-10s %-4s %-14s %-15s %-15s %8s %12s %12s  %s\n", "Interface", "Dir",
+			"Remote number", "Start", "Answer", "Duration", "Bytes in", "Bytes out", "Cause");
+	}
 	for (size_t i = 0; (r = vpnsip_cdr_get(i)); i++) {
 		if (num && strcmp(r->remote, num) != 0)
 			continue;
+		if (doc) {
+			json_object_array_add(list, cdr_json(r));
+			continue;
+		}
 		cdr_time(r->start_ms, st, sizeof(st));
 		cdr_time(r->answer_ms, an, sizeof(an));
-		long long d = r->answer_ms ? (r->end_ms - r->answer_ms) / 1000 : 0;
+		long long d = cdr_seconds(r);
 		char dur[48];
 		snprintf(dur, sizeof(dur), "%02lld:%02lld:%02lld", d / 3600, d / 60 % 60, d % 60);
 		cli_out(x, "%-10s %-4s %-14s %-15s %-15s %8s %12llu %12llu  %s\n", r->tunnel,
@@ -273,6 +432,8 @@ static int cmd_show_history(struct cli_exec *x)
 		if (r->call_id[0])
 			cli_out(x, "           call-id %s\n", r->call_id);
 	}
+	if (doc)
+		cli_out_json(x, doc);
 	return CLI_OK;
 }
 
@@ -343,24 +504,26 @@ static int cmd_call(struct cli_exec *x)
 #define SH "Show running system information\nVPN-SIP information\n"
 
 static const struct cli_cmd show_cmds[] = {
-	{ "exec", "show vpn-sip session [detail]",
-	  SH "VPN-SIP sessions\nDetailed information", cmd_show_session, 0 },
-	{ "exec", "show vpn-sip session detail remote-number WORD$num",
-	  SH "VPN-SIP sessions\nDetailed information\nThe session of one remote number\nSIP number",
+	{ "exec", "show vpn-sip session [detail] [json]",
+	  SH "VPN-SIP sessions\nDetailed information\n" CLI_JSON_HELP, cmd_show_session, 0 },
+	{ "exec", "show vpn-sip session detail remote-number WORD$num [json]",
+	  SH "VPN-SIP sessions\nDetailed information\nThe session of one remote number\nSIP number\n"
+	  CLI_JSON_HELP,
 	  cmd_show_session, 0 },
-	{ "exec", "show vpn-sip session remote-number WORD$num [detail]",
-	  SH "VPN-SIP sessions\nThe session of one remote number\nSIP number\nDetailed information",
+	{ "exec", "show vpn-sip session remote-number WORD$num [detail] [json]",
+	  SH "VPN-SIP sessions\nThe session of one remote number\nSIP number\nDetailed information\n"
+	  CLI_JSON_HELP,
 	  cmd_show_session, 0 },
-	{ "exec", "show vpn-sip call-history [remote-number WORD$num]",
+	{ "exec", "show vpn-sip call-history [remote-number WORD$num] [json]",
 	  SH "Finished calls: start, answer, duration, bytes, cause\nThe calls of one remote number\n"
-	  "SIP number",
+	  "SIP number\n" CLI_JSON_HELP,
 	  cmd_show_history, 0 },
 	{ "exec", "show vpn-sip call-history summary",
 	  SH "Finished calls: start, answer, duration, bytes, cause\n"
 	  "Call seconds per remote number and UTC day and month (the file and its rotations)",
 	  cmd_show_history_summary, 0 },
-	{ "exec", "show vpn-sip registration-status",
-	  SH "SIP registration status of the local number", cmd_show_regstatus, 0 },
+	{ "exec", "show vpn-sip registration-status [json]",
+	  SH "SIP registration status of the local number\n" CLI_JSON_HELP, cmd_show_regstatus, 0 },
 	{ "exec", "show vpn-sip sip", SH "SIP user agent summary", cmd_show_sip, 0 },
 	{ "exec", "show vpn-sip sip statistics",
 	  SH "SIP user agent summary\nRequests outside a dialog: trusted sources, drops, rate limits",

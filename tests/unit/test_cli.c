@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "config/config.h"
 #include "config/secret.h"
 #include "harness.h"
@@ -737,6 +739,53 @@ TEST(type7_passwords_must_survive_a_rewrite)
 	CHECK_INT(run(s, "enable password 7 08204E0E", &out, NULL), CLI_ERR_FAILED); /* "ab " */
 	CHECK_INT(run(s, "enable password 7 02050D480809", &out, NULL), CLI_OK);     /* "cisco" */
 	CHECK_STR(cfg.sys.enable_password, "cisco");
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+/* The trailing json keyword: one document that json-c reads back, from the
+ * configuration model (check-only: no daemon, no kernel state). */
+TEST(json_keyword)
+{
+	struct cli_session *s = fresh();
+	static const char *const lines[] = {
+		"configure terminal", "ip sla 9", "icmp-echo 192.0.2.1", "exit",
+		"track 5 ip sla 9 reachability", "delay up 4", "exit",
+		"track 6 interface Tunnel1 line-protocol", "end", NULL,
+	};
+	struct strbuf out = STRBUF_INIT;
+	struct json_object *doc, *list, *o, *v;
+
+	apply_all(s, lines);
+	CHECK_INT(run(s, "show track json", &out, NULL), CLI_OK);
+	doc = json_tokener_parse(sb_str(&out));
+	CHECK(doc && json_object_object_get_ex(doc, "tracks", &list));
+	CHECK_INT(json_object_array_length(list), 2);
+	o = json_object_array_get_idx(list, 0);
+	CHECK(json_object_object_get_ex(o, "id", &v) && json_object_get_int(v) == 5);
+	CHECK(json_object_object_get_ex(o, "parameter", &v));
+	CHECK_STR(json_object_get_string(v), "reachability");
+	CHECK(json_object_object_get_ex(o, "delayUpSeconds", &v) && json_object_get_int(v) == 4);
+	/* JSON null, not a missing key, for what does not apply */
+	CHECK(json_object_object_get_ex(o, "interface", &v) && v == NULL);
+	o = json_object_array_get_idx(list, 1);
+	CHECK(json_object_object_get_ex(o, "interface", &v));
+	CHECK_STR(json_object_get_string(v), "Tunnel1");
+	json_object_put(doc);
+	/* Slashes stay as typed; the output ends in one newline. */
+	CHECK(strstr(sb_str(&out), "\\/") == NULL);
+	CHECK(strlen(sb_str(&out)) > 2 &&
+	      strcmp(sb_str(&out) + strlen(sb_str(&out)) - 2, "}\n") == 0);
+	CHECK_INT(run(s, "show ip sla statistics 9 json", &out, NULL), CLI_OK);
+	doc = json_tokener_parse(sb_str(&out));
+	CHECK(doc && json_object_object_get_ex(doc, "operations", &list));
+	CHECK_INT(json_object_array_length(list), 1);
+	o = json_object_array_get_idx(list, 0);
+	CHECK(json_object_object_get_ex(o, "running", &v) && !json_object_get_boolean(v));
+	json_object_put(doc);
+	/* json is a keyword only at the end */
+	CHECK_INT(run(s, "show json", &out, NULL), CLI_ERR_INVALID);
+	CHECK_INT(run(s, "show track json 5", &out, NULL), CLI_ERR_INVALID);
 	sb_free(&out);
 	cli_session_free(s);
 }
