@@ -450,6 +450,13 @@ def test_deps_sets():
     bd = re.search(r"^Build-Depends:(.*?)^\S", control, re.M | re.S).group(1)
     names = {d.strip().split()[0] for d in bd.split(",") if d.strip()} - {"debhelper-compat"}
     assert names <= sets["build"], names - sets["build"]
+    # DEB_PACKAGES is computed from the three sets: a fragment that adds to
+    # it directly is lost (libseccomp-dev was, and a clean root could not
+    # build), so every fragment names its set.
+    for frag in sorted((ROOT / "mk").glob("*.mk")) + [ROOT / "tests" / "lab" / "lab.mk"]:
+        assert not re.search(r"^\s*DEB_PACKAGES\s*[+:]?=", frag.read_text(), re.M), frag
+    assert {"libseccomp-dev", "libcap-dev"} <= sets["build"]
+    assert {"libseccomp2", "libcap2"} <= sets["runtime"]
 
 
 # ---- the Debian package --------------------------------------------------------------
