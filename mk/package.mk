@@ -4,9 +4,10 @@
 #               in a copy of the tree (build/deb/src/), so that the package's
 #               clean and its PREFIX=/usr build leave this tree's build/ alone
 #
-# debhelper builds the package; libsystemd (sd_notify) is a core library
-# (PKGS in the Makefile); systemd-analyze checks the unit in the tests.
-DEB_BUILD_PACKAGES += debhelper
+# debhelper builds the package (dpkg-buildpackage also checks for
+# build-essential); libsystemd (sd_notify) is a core library (PKGS in the
+# Makefile); systemd-analyze checks the unit in the tests.
+DEB_BUILD_PACKAGES += debhelper build-essential
 DEB_TEST_PACKAGES  += systemd
 
 DEB_DIR := build/deb

@@ -562,7 +562,7 @@ static void drain_errors(struct sip_ua *ua)
 			/* A first REGISTER or a refresh (registered, handle kept). */
 			if (r->nh && !r->leaving && (r->st.state == SIP_REG_REGISTERING ||
 						     r->st.state == SIP_REG_REGISTERED))
-				reg_failed(r, 503, "Service Unavailable (ICMP port unreachable)");
+				reg_failed(r, 503, "Service Unavailable, ICMP port unreachable");
 		}
 	}
 }
