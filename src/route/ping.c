@@ -60,14 +60,20 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* What a ping or a traceroute holds in the loop and the kernel. */
+static void probe_release(struct ev_timer *timer, struct ev_io *io, int fd)
+{
+	if (timer)
+		ev_timer_del(timer);
+	if (io)
+		ev_io_del(io);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void op_free(struct ping_op *op)
 {
-	if (op->timer)
-		ev_timer_del(op->timer);
-	if (op->io)
-		ev_io_del(op->io);
-	if (op->fd >= 0)
-		close(op->fd);
+	probe_release(op->timer, op->io, op->fd);
 	free(op);
 }
 
@@ -316,12 +322,7 @@ struct trace_op {
 
 static void trace_free(struct trace_op *op)
 {
-	if (op->timer)
-		ev_timer_del(op->timer);
-	if (op->io)
-		ev_io_del(op->io);
-	if (op->fd >= 0)
-		close(op->fd);
+	probe_release(op->timer, op->io, op->fd);
 	free(op);
 }
 
