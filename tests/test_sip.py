@@ -394,11 +394,15 @@ def test_vpnsipd_calls_sipp_uas_port_50002(sip_lab, daemons):
 
 class SipCapture:
     """tcpdump on a node's interface (SIP on UDP 5060): the messages as they
-    went over the wire, decoded from the capture, not from our own log."""
+    went over the wire, decoded from the capture, not from our own log.
+    Immediate mode: without it the kernel hands packets over a ring block at
+    a time (up to a second later), and those still in the ring when SIGINT
+    comes are lost."""
 
     def __init__(self, lab, node, iface, path):
         self.path = str(path)
-        self.p = lab.popen(node, "tcpdump", "-n", "-U", "-i", iface, "-w", self.path,
+        self.p = lab.popen(node, "tcpdump", "-n", "-U", "--immediate-mode", "-i", iface,
+                           "-w", self.path,
                            "udp port 5060", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            text=True)
         line = self.p.stderr.readline()

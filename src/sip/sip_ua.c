@@ -527,6 +527,19 @@ static void guard_update(struct sip_ua *ua)
  * sofia-sip does when the error reaches its own socket; otherwise they
  * would wait for Timer F (32 s) and the back-off would stretch. */
 static void reg_failed(struct reg *r, int status, const char *phrase);
+static bool is_ipv4(const char *host);
+
+/* The port REGISTERs go to: an answer we sent to another port of the
+ * server's host (a client there that went away) says nothing about the
+ * registrar.  A name resolved by SRV may use any port. */
+static bool is_server_port(const struct sip_ua *ua, uint16_t port)
+{
+	const struct settings *s = &ua->cur;
+	const char *host = s->server ? s->server : s->domain;
+	if (!s->server_port_set && host && !is_ipv4(host))
+		return true;
+	return port == s->server_port;
+}
 
 static void drain_errors(struct sip_ua *ua)
 {
@@ -552,7 +565,8 @@ static void drain_errors(struct sip_ua *ua)
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			unreachable = ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3;
 		}
-		if (!unreachable || m.msg_namelen < sizeof(to) || !is_server(ua, to.sin_addr.s_addr))
+		if (!unreachable || m.msg_namelen < sizeof(to) || !is_server(ua, to.sin_addr.s_addr) ||
+		    !is_server_port(ua, ntohs(to.sin_port)))
 			continue;
 		char a[INET_ADDRSTRLEN];
 		addr_text(to.sin_addr.s_addr, a);
