@@ -33,6 +33,7 @@ sys.path.insert(0, HERE)
 import labctl  # noqa: E402
 import vpnsip_conf  # noqa: E402
 import routing_util as ru  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -171,6 +172,7 @@ def fail_and_switch(r, lab, tl):
     return t_fail, t
 
 
+@TIMER_BOUND
 def test_backup_cycle_vpnsip(build, bclab, tmp_path):
     lab = bclab
     lab.restore_primary()

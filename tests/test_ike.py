@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 import labctl  # noqa: E402
 import vpnsip_conf  # noqa: E402
 from ike_peer import StockCharon, cert_conn, make_self_signed, psk_conn  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -622,6 +623,7 @@ def test_dpd_detects_vanished_peer(pair_factory, ikelab):
     pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1 +\(peer not responding", timeout=70)
 
 
+@TIMER_BOUND
 def test_idle_timeout_reported(pair_factory, ikelab):
     pair = pair_factory(a_config(profile_extra=" set security-association idle-time 60\n"))
     pair.start_session()

@@ -344,7 +344,9 @@ def measure(a, b, kbps, mode, port):
     time.sleep(window)
     b1, _ = rx(b, "vsqb0")
     t1 = time.monotonic()
+    # measured: the rest of the run (-t is only the bound) would be waiting
     for p in (cli, srv):
+        p.terminate()
         try:
             p.wait(20)
         except subprocess.TimeoutExpired:

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "lab"))
 import labctl  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -261,6 +262,7 @@ def teardown_order(events, deletes, deleter=None, bye_from=None):
     return d, b
 
 
+@TIMER_BOUND
 @pytest.mark.parametrize("caller", ["rtrA", "rtrB"])
 def test_full_cycle_idle_teardown(routers, sesslab, caller, tmp_path):
     """Traffic triggers the call (INVITE/200/ACK through Kamailio), IKE comes
@@ -559,6 +561,7 @@ def running(r, node):
 NO_IDLE = "crypto ipsec profile IPROF\n set security-association idle-time 600\n"
 
 
+@TIMER_BOUND
 def test_max_call_duration(routers, sesslab, tmp_path):
     """vpn-sip max-call-duration 60 on the caller (the idle timer is 600 s
     and traffic keeps flowing): after 60 s the caller deletes the SAs, then

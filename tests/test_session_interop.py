@@ -31,6 +31,7 @@ sys.path.insert(0, HERE)
 import labctl  # noqa: E402
 from ike_peer import StockCharon, psk_conn  # noqa: E402
 from test_session import Capture, first, teardown_order  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -154,6 +155,7 @@ def peer(interoplab, build, tmp_path):
         interoplab.clear_knobs()
 
 
+@TIMER_BOUND
 def test_vpnsipd_calls_sipp_charon(peer, interoplab, tmp_path):
     lab, p = interoplab, peer()
     # charon answers IKE on its NAT-T port; vpnsipd's port comes from its offer.

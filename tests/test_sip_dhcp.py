@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab
 import labctl  # noqa: E402
 import routing_util as ru  # noqa: E402
 from test_sip import conf_for, field, offer  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -160,6 +161,7 @@ def test_register_times_across_midnight():
     assert [round(b - a, 1) for a, b in zip(t, t[1:])] == [2.0, 4.0]
 
 
+@TIMER_BOUND
 def test_registration_backoff_while_kamailio_is_down(build, dhcp_lab, tmp_path):
     lab = dhcp_lab
     conf = CONFIG.replace(" ip dhcp client request sip-server-address\n ip address dhcp\n",

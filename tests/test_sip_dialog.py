@@ -31,6 +31,7 @@ import labctl  # noqa: E402
 from test_sip import (LOCAL_PSK, Vpnsipd, conf_for, field, fp_hex, offer,  # noqa: E402
                       sipp_call)
 from test_session import Capture, first as first_event  # noqa: E402
+from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -303,6 +304,7 @@ ANSWER_ONE_UPDATE_IGNORE_NEXT = """
 """
 
 
+@TIMER_BOUND
 def test_session_timers(dlg_lab, daemons):
     """Two calls at once (about 2 minutes): Tunnel1's peer answers
     Session-Expires 90;refresher=uac: vpnsipd refreshes with UPDATE before
