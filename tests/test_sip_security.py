@@ -412,7 +412,8 @@ def test_trusted_flood_memory_returns(sec_lab, daemons, build):
         # ASan's allocator keeps freed memory in its quarantine: no figure.
         return
     labctl.wait_for(lambda: rss_kb(lab, "rtrA") <= before * 1.1, 90,
-                    what="RSS back within 10%% of %d kB (peak %d kB)" % (before, peak))
+                    what=lambda: "RSS back within 10%% of %d kB (peak %d kB, now %d kB)"
+                    % (before, peak, rss_kb(lab, "rtrA")))
     log = a.log()
     lines = log.count("%VPN_SIP-4-CALL_REJECT: Call from")
     assert lines <= 20 * 3, lines

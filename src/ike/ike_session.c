@@ -1358,9 +1358,12 @@ static void deliver(void *arg)
 			session_remove(se);
 		} else {
 			emit(IKE_EV_DOWN, se, m->cause ? m->cause : "deleted");
+			/* The listener may have stopped the session, which
+			 * frees it: look it up again. */
+			se = hashmap_get(&sessions, m->tunnel);
 			/* A static tunnel keeps trying, as IOS: whatever ended
 			 * the IKE SA (DPD, a refused proposal, a delete). */
-			if (se->is_static && !se->retry_timer)
+			if (se && se->is_static && !se->stopping && !se->retry_timer)
 				se->retry_timer = ev_timer_add(loop, STATIC_RETRY_MS, static_retry, se);
 		}
 		break;

@@ -90,7 +90,10 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_UP, NULL);
 		break;
 	case IKE_EV_DOWN:
-		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_DOWN, ev->cause);
+		/* The engine's causes for an SA that ended because the peer
+		 * went silent (DPD dead, retransmits exhausted) all start so. */
+		vpnsip_ike_event(ev->tunnel, ev->cause && !strncmp(ev->cause, "peer not responding", 19) ?
+				 VPNSIP_IKE_LOST : VPNSIP_IKE_DOWN, ev->cause);
 		break;
 	case IKE_EV_AUTH_FAILED:
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_AUTH_FAILED, ev->cause);

@@ -2018,11 +2018,17 @@ static int on_cmd(struct sip_ua *ua, su_wait_t *w, void *arg)
  * it then; glibc keeps the freed pages of its arenas (measured: 24 MB ->
  * 241 MB after 2000 INVITE/s from trusted sources for 10 s, and still
  * 241 MB a minute later).  malloc_trim() returns them: every 10 s while
- * requests arrive faster than TRIM_BUSY per window, and for a minute
- * after (the transactions' tail). */
+ * requests arrive faster than TRIM_BUSY per window, for a minute after
+ * (the transactions' tail), and whenever the arenas hold more than
+ * TRIM_FREE_BYTES unused. */
 #define TRIM_WINDOW_S 10
 #define TRIM_BUSY 100
 #define TRIM_AFTER 6 /* windows */
+
+/* Free memory glibc keeps in its arenas above which a quiet window trims
+ * anyway: a burst's transactions may end long after the burst when the
+ * machine is loaded. */
+#define TRIM_FREE_BYTES (8u << 20)
 
 static void trim_after_bursts(struct sip_ua *ua)
 {
@@ -2038,6 +2044,8 @@ static void trim_after_bursts(struct sip_ua *ua)
 	ua->trim_seen = seen;
 	if (ua->trim_left) {
 		ua->trim_left--;
+		malloc_trim(0);
+	} else if (mallinfo2().fordblks > TRIM_FREE_BYTES) {
 		malloc_trim(0);
 	}
 }

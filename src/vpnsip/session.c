@@ -799,6 +799,8 @@ static void step_fire(struct ev_timer *t, void *arg)
 
 	s->step_timer = NULL; /* fired: the loop frees it */
 	if (s->state == VS_NEGOTIATING_IKE || s->state == VS_ANSWERING) {
+		vpnsip_log(SEV_ERR, "SESSION_FAIL", "%s: IKE did not come up in %d s", s->tunnel,
+			   VPNSIP_IKE_SETUP_MS / 1000);
 		vpnsip_session_teardown(s, "IKE did not come up in time", true);
 	} else if (s->state == VS_DISCONNECTING && s->sip_handle) {
 		/* The peer deleted the SAs but sent no BYE: we do. */
@@ -846,6 +848,18 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		return;
 	case VPNSIP_IKE_DOWN:
 		break;
+	case VPNSIP_IKE_LOST:
+		if (s->state != VS_SESSION_UP)
+			break; /* as any other end of the SA */
+		/* Nobody will delete or hang up from the other side: the BYE
+		 * now (it may still reach the peer's SIP terminal). */
+		set_cause(s, cause ? cause : "peer not responding");
+		timer_stop(&s->dur_timer);
+		set_state(s, VS_DISCONNECTING);
+		timer_stop(&s->step_timer);
+		if (s->sip_handle)
+			sip_call_hangup(rt->ua, s->sip_handle);
+		return;
 	}
 	switch (s->state) {
 	case VS_DELETING_SA:

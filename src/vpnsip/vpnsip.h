@@ -92,6 +92,7 @@ void vpnsip_listener_register(struct vpnsip_listener *l);
 enum vpnsip_ike_ev {
 	VPNSIP_IKE_UP,
 	VPNSIP_IKE_DOWN,        /* deleted by the peer, failed, or our delete done */
+	VPNSIP_IKE_LOST,        /* the peer stopped answering (DPD, retransmits) */
 	VPNSIP_IKE_AUTH_FAILED, /* fingerprint mismatch, wrong key, ... */
 };
 /* The IKE engine reports the tunnel's SA (cause: why, may be NULL). */

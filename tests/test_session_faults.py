@@ -1,0 +1,313 @@
+"""What goes wrong around a VPN-SIP session that is up, against a peer made
+of parts we did not write (SIPp and Debian's stock charon on rtrB, through
+Kamailio; see test_session_interop.py), vpnsipd on rtrA:
+
+- the peer deletes its SAs and sends no BYE: vpnsipd ends the call itself
+  (its BYE after the peer's delete, TS-1017 4.2) and records why;
+- the peer vanishes (charon killed: no delete): DPD declares it dead, the
+  call ends with a BYE at once (there is nobody to wait for), the CDR says
+  why;
+- the answered call whose peer never starts IKE: the IKE setup timeout
+  ends it (BYE) instead of holding the call (and its cost);
+- SIGHUP with the session up: the configuration is replaced (a line added
+  at the shell is gone) and the session, its call and its traffic stay;
+- kill -9 with the session up, and a restart: the new vpnsipd starts clean
+  (its tunnel, no stale kernel state) and calls again;
+- ESP with AES-GCM and PFS (non-default proposals) negotiated in a session:
+  what charon installed is what vpnsipd shows."""
+import os
+import re
+import signal
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lab"))
+sys.path.insert(0, HERE)
+import labctl  # noqa: E402
+from ike_peer import psk_conn  # noqa: E402
+from test_session import Capture, teardown_order  # noqa: E402
+from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK,  # noqa: E402
+                                  Peer, peer_sdp)
+from conftest import TIMER_BOUND  # noqa: E402
+
+pytestmark = pytest.mark.netns
+
+faultlab = labctl.lab_fixture(routers=2, up_args=["--no-primary-routes"], name="faultlab")
+
+
+@pytest.fixture
+def peer(faultlab, build, tmp_path):
+    made = []
+
+    def make():
+        p = Peer(faultlab, build, tmp_path)
+        made.append(p)
+        return p
+    yield make
+    try:
+        labctl.close_each(made, Peer.close)
+    finally:
+        faultlab.clear_knobs()
+
+
+def configure(p, *lines):
+    args = [str(p.build / "vpnsipsh"), "-S", os.path.join(p.lab.dir, "rtrA", "vpnsipd.sock"),
+            "-c", "configure terminal"]
+    for ln in lines:
+        args += ["-c", ln]
+    r = p.lab.exec("rtrA", *args, "-c", "end")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0 and "%" not in out, out
+    return out
+
+
+def session_up(p, lab, uas_timeout=120, esp="aes256-sha256"):
+    """vpnsipd calls (traffic into Tunnel1), the SIPp UAS answers with
+    charon's port, IKE comes up, a ping passes: the SIPp process."""
+    p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
+    p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, NUM_B, NUM_A, PSK, LAN_B, LAN_A,
+                           remote_port=4500, esp=esp))
+    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=uas_timeout,
+                      subst={"SDP": peer_sdp("passive")})
+    labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                    timeout=5, what="SIPp UAS listening")
+    try:
+        labctl.wait_for(lambda: lab.ping("lanA", HOST_B, count=1, wait=1), timeout=30,
+                        what=lambda: "ping through the tunnel\n%s\n%s" % (
+                            p.tail(), p.charon.log_text()[-3000:]))
+        p.wait_state("SESSION_UP (I)")
+    except BaseException:
+        uas.kill()
+        raise
+    return uas
+
+
+def call_id(p):
+    m = re.search(r"SIP callID\s*: (\S+)", p.sh("show vpn-sip session detail"))
+    return m.group(1) if m else None
+
+
+def cdr_cause(p, cid):
+    m = re.search(r"CDR: Tunnel1 to %s call-id %s .* cause (.*)$" % (NUM_B, re.escape(cid)),
+                  p.log(), re.M)
+    return m.group(1).strip() if m else None
+
+
+def test_peer_deletes_sas_without_bye(peer, faultlab, tmp_path):
+    lab, p = faultlab, peer()
+    uas = session_up(p, lab)
+    try:
+        cid = call_id(p)
+        assert cid
+        cap = Capture(lab, tmp_path / "delete.pcap", p.log_sources())
+        # charon deletes its IKE SA (INFORMATIONAL with D); SIPp sends no BYE
+        p.charon.swanctl("--terminate", "--ike", "vpnsip")
+        p.wait_log(r"SESSION_DOWN: Tunnel1: session with %s down: SAs deleted by the peer" % NUM_B,
+                   timeout=15)
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+        ev = cap.stop()
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0, res.diagnostics() + p.tail()
+    assert res.received("BYE"), "vpnsipd sent no BYE after the peer's delete"
+    # the peer's delete first, then vpnsipd's BYE
+    teardown_order(ev, cap.deletes, deleter=B_BAK, bye_from=A_BAK)
+    assert cdr_cause(p, cid) and cdr_cause(p, cid).startswith("SAs deleted by the peer"), p.tail()
+    hist = p.sh("show vpn-sip call-history")
+    assert "SAs deleted by the peer" in hist and NUM_B in hist, hist
+
+
+def test_dpd_dead_peer_ends_the_call(peer, faultlab):
+    lab, p = faultlab, peer()
+    configure(p, "crypto ikev2 profile IPROF", "dpd 10 2 periodic")
+    uas = session_up(p, lab)
+    try:
+        cid = call_id(p)
+        t0 = time.monotonic()
+        p.charon.kill(signal.SIGKILL)  # gone without a delete
+        p.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1: peer 192\.0\.2\.12:4600 did not answer DPD",
+                   timeout=40)
+        p.wait_log(r"SESSION_DOWN: Tunnel1: session with %s down: peer not responding" % NUM_B,
+                   timeout=10)
+        down_s = time.monotonic() - t0
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0, res.diagnostics() + p.tail()
+    assert res.received("BYE"), "no BYE after the peer was declared dead"
+    assert (cdr_cause(p, cid) or "").startswith("peer not responding"), p.tail()
+    assert 10 <= down_s <= 35, down_s
+    print("dead peer: session down %.1f s after charon was killed" % down_s)
+
+
+def test_ike_never_answered_ends_the_call(peer, faultlab):
+    """The peer answers the call but nothing answers IKE on its port
+    (charon is gone): libcharon's retransmits run out, the call is hung up
+    (BYE) with the reason, and the tunnel is ready again."""
+    lab, p = faultlab, peer()
+    p.charon.kill()  # nothing answers IKE on rtrB
+    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=90,
+                      subst={"SDP": peer_sdp("passive")})
+    try:
+        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                        timeout=5, what="SIPp UAS listening")
+        lab.ping("lanA", HOST_B, count=1, wait=1)
+        p.wait_state("NEGOTIATING_IKE (I)", timeout=15)
+        t0 = time.monotonic()
+        p.wait_log(r"SESSION_FAIL: Tunnel1: IKE failed: ", timeout=45)
+        failed_s = time.monotonic() - t0
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics() + p.tail()
+    assert failed_s <= 35, failed_s
+    assert "SESSION_UP" not in p.log()
+    hist = p.sh("show vpn-sip call-history")
+    assert NUM_B in hist and "IKE failed" in hist, hist
+    print("IKE never answered: call ended %.1f s after the answer" % failed_s)
+
+
+@TIMER_BOUND
+def test_ike_setup_timeout_when_the_initiator_never_starts(peer, faultlab):
+    """SIPp calls vpnsipd with a=ike-setup:active and answers nothing more:
+    vpnsipd answers passive and waits for the peer's IKE_SA_INIT, which
+    never comes; after 30 s (the IKE setup timeout) vpnsipd hangs up."""
+    lab, p = faultlab, peer()
+    keys = {"ruri": lab.tel_uri(NUM_A), "caller": NUM_B, "domain": lab.domain}
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    c = lab.sipp_bg("rtrB", "vs_uac_offer_callee_bye.xml", port=5070, keys=keys, timeout=60,
+                    subst={"SDP": peer_sdp("active")})
+    try:
+        p.wait_state("NEGOTIATING_IKE (R)", timeout=10)
+        t0 = time.monotonic()
+        p.wait_log(r"SESSION_FAIL: Tunnel1: IKE did not come up in 30 s", timeout=45)
+        failed_s = time.monotonic() - t0
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+    finally:
+        res = c.wait(30)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics() + p.tail()
+    assert 27 <= failed_s <= 35, failed_s
+    assert "SESSION_UP" not in p.log()
+    hist = p.sh("show vpn-sip call-history")
+    assert "IKE did not come up in time" in hist, hist
+
+
+def test_sighup_with_the_session_up(peer, faultlab):
+    lab, p = faultlab, peer()
+    uas = session_up(p, lab)
+    try:
+        cid = call_id(p)
+        configure(p, "ip route 203.0.113.64 255.255.255.192 Tunnel1")
+        assert "203.0.113.64" in p.sh("show running-config")
+        labctl.wait_for(lambda: "203.0.113.64/26" in lab.exec("rtrA", "ip", "route").stdout,
+                        timeout=5, what="the shell's route in the kernel")
+        pid = int(open(os.path.join(lab.dir, "rtrA", "vpnsipd.pid")).read())
+        os.kill(pid, signal.SIGHUP)
+        # the startup file has no such route: replace removes it
+        labctl.wait_for(lambda: "203.0.113.64" not in p.sh("show running-config"), timeout=15,
+                        what="the shell's route removed by SIGHUP\n" + p.tail())
+        assert "203.0.113.64/26" not in lab.exec("rtrA", "ip", "route").stdout
+        # the session, its call and its traffic stay
+        assert p.state() == "SESSION_UP (I)"
+        assert call_id(p) == cid
+        assert lab.ping("lanA", HOST_B, count=3)
+        assert "SESSION_DOWN" not in p.log()
+        assert not [m for m in res_so_far(uas) if m.is_request and m.method == "BYE"]
+        assert p.established()
+        p.sh("clear vpn-sip session")
+        p.wait_state("READY_TO_CONNECT", timeout=15)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics()
+
+
+def res_so_far(uas):
+    """The messages SIPp received so far (its trace file)."""
+    return [m for m in labctl.parse_sipp_messages(uas.args[0]) if m.direction == "received"]
+
+
+def test_kill_9_with_the_session_up_then_restart(peer, faultlab):
+    lab, p = faultlab, peer()
+    uas = session_up(p, lab)
+    d = os.path.join(lab.dir, "rtrA")
+    pid = int(open(os.path.join(d, "vpnsipd.pid")).read())
+    try:
+        os.kill(pid, signal.SIGKILL)
+        labctl.wait_for(lambda: os.path.exists(os.path.join(d, "vpnsipd.status")), timeout=10,
+                        what="vpnsipd's exit status")
+    finally:
+        uas.kill()
+    stop = lab.run("vpnsipd", "stop", "rtrA", check=False)
+    assert stop.returncode != 0 and "killed by signal 9" in stop.stdout + stop.stderr, stop
+    p.running = False
+    # the tunnel vpnsipd made is still in the kernel; a new vpnsipd takes
+    # it over (or makes it again) and starts clean
+    log_start = os.path.getsize(p.alog)
+    lab.vpnsipd_start("rtrA", os.path.join(os.path.dirname(HERE), "conf", "demo", "rtrA.conf"))
+    p.running = True
+    p.log_start = log_start
+    labctl.wait_for(lambda: ": registered" in p.sh("show vpn-sip registration-status"),
+                    timeout=20, what="rtrA registered again\n" + p.tail())
+    assert p.state() == "READY_TO_CONNECT", p.sh("show vpn-sip session")
+    log = p.log()
+    assert not re.search(r"%\S+-[0-3]-", log), log[-3000:]  # no error at start
+    assert "Tunnel1" in lab.exec("rtrA", "ip", "-br", "link").stdout
+    # charon still has the old SA; a new call replaces it
+    uas = session_up(p, lab)
+    try:
+        assert lab.ping("lanA", HOST_B, count=3)
+        p.sh("clear vpn-sip session")
+        p.wait_state("READY_TO_CONNECT", timeout=15)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0, res.diagnostics()
+
+
+def test_gcm_and_pfs_in_a_session(peer, faultlab):
+    lab, p = faultlab, peer()
+    configure(p, "crypto ipsec transform-set TS esp-gcm 256", "mode tunnel",
+              "crypto ipsec profile IPROF", "set pfs group14")
+    uas = session_up(p, lab, esp="aes256gcm16-modp2048")
+    try:
+        sas = p.charon.list_sas()
+        assert re.search(r"AES_GCM_16-256", sas), sas
+        out = p.sh("show crypto ipsec sa")
+        assert re.search(r"esp-gcm 256|AES-GCM-256|aes-gcm-256", out, re.I), out
+        assert re.search(r"PFS \(Y/N\): Y.*\n.*group14", p.sh("show crypto ipsec profile IPROF")), \
+            p.sh("show crypto ipsec profile IPROF")
+        assert lab.ping("lanA", HOST_B, count=3)
+        p.sh("clear vpn-sip session")
+        p.wait_state("READY_TO_CONNECT", timeout=15)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0, res.diagnostics()
+
+
+def test_call_attempt_rate_limit(peer, faultlab):
+    """Billing safety: at most 10 call attempts per tunnel in 600 s, whatever
+    asks for them (here the operator, which skips the back-off): the 11th
+    is refused with the reason, logged, and never reaches the carrier."""
+    lab, p = faultlab, peer()
+    lab.reject(NUM_B, 486, "Busy Here")
+    before = [c for c in lab.cdr() if c["event"] == "START" and c.get("to") == NUM_B]
+    for i in range(10):
+        out = p.sh("vpn-sip call interface Tunnel1")
+        assert "%" not in out, (i, out)
+        fail = r"CALL_FAIL: Tunnel1: call with %s failed: rejected 486" % NUM_B
+        labctl.wait_for(lambda: len(re.findall(fail, p.log())) > i, timeout=10,
+                        what=lambda: "attempt %d rejected\n%s" % (i + 1, p.tail()))
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+    out = p.sh("vpn-sip call interface Tunnel1")
+    assert re.search(r"% Cannot place the VPN-SIP call of Tunnel1: call attempt rate limit "
+                     r"\(10 per 600 s\): next in \d+ s", out), out
+    assert re.search(r"CALL_LIMIT: Tunnel1: not calling %s: call attempt rate limit" % NUM_B,
+                     p.log()), p.tail()
+    # traffic is refused the same way
+    lab.ping("lanA", HOST_B, count=1, wait=1)
+    time.sleep(1)
+    assert p.state() == "READY_TO_CONNECT"
+    starts = [c for c in lab.cdr() if c["event"] == "START" and c.get("to") == NUM_B]
+    assert len(starts) - len(before) == 10, starts[len(before):]
