@@ -1,6 +1,7 @@
-"""The operator's diagnostics of an IOS router: show vpn-sip session brief.
-vpnsipd in a fresh namespace (both builds), no SIP server; text and JSON
-read back and compared with each other and with the kernel."""
+"""The operator's diagnostics of an IOS router: show vpn-sip session brief,
+show policy-map interface json.  vpnsipd in a fresh namespace (both builds),
+no SIP server; text and JSON read back and compared with each other and with
+the kernel."""
 import json
 import re
 
@@ -82,3 +83,100 @@ def test_session_brief(build, daemon_factory):
         ["Tunnel1"]
     r = invalid(d, "show vpn-sip session brief detail")
     assert r.stderr.splitlines()[1].index("^") == len("show vpn-sip session brief "), r.stderr
+
+
+# ---- show policy-map interface json -----------------------------------------------
+
+POLICIES = """class-map match-any VOICE
+ match dscp ef cs5
+ match protocol icmp
+class-map match-all VIDEO
+ match dscp af41
+policy-map LLQ
+ class VOICE
+  priority percent 30
+  set dscp ef
+ class VIDEO
+  bandwidth percent 40
+policy-map CBWFQ
+ class VIDEO
+  bandwidth percent 60
+  queue-limit 12 packets
+interface Tunnel1
+ ip address 192.0.2.1 255.255.255.0
+interface Tunnel2
+ ip address 198.51.100.1 255.255.255.0
+ service-policy output CBWFQ
+"""
+
+
+def text_classes(text):
+    """{class name: (pkts output, bytes output)} from the text, in order."""
+    out = {}
+    for block in text.split("Class-map: ")[1:]:
+        m = re.search(r"\(pkts output/bytes output\) (\d+)/(\d+)", block)
+        out[block.split()[0]] = (int(m[1]), int(m[2]))
+    return out
+
+
+def json_classes(classes):
+    out = {}
+    for c in classes:
+        out[c["name"]] = (c["outputPackets"], c["outputBytes"])
+        if c["servicePolicy"]:
+            out.update(json_classes(c["servicePolicy"]["classes"]))
+    return out
+
+
+def test_policy_map_interface_json(build, daemon_factory):
+    d = daemon_factory(build, POLICIES).start()
+    d.sh("test qos vpn-sip attach Tunnel1 512 service-policy LLQ esp 36 16 16 12")
+    d.netns.run("ping", "-c", "3", "-i", "0.2", "-W", "1", "192.0.2.7")
+    text = d.sh("show policy-map interface").stdout
+    doc = show_json(d, "show policy-map interface")
+    assert [i["interface"] for i in doc["interfaces"]] == ["Tunnel1", "Tunnel2"], doc
+    t1, t2 = doc["interfaces"]
+    assert t1["servicePolicyOutput"] == "VPN-SIP-Tunnel1-Bandwidth" and t1["vpnSipBandwidth"]
+    assert t1["applied"] is True
+    [parent] = t1["classes"]
+    assert parent["name"] == "class-default" and parent["matches"] == ["any"], parent
+    assert parent["shape"] == {"cirBps": 512000, "bcBits": 2048, "beBits": 2048}, parent
+    assert parent["targetShapeRateBps"] == 512000
+    assert "      shape (average) cir 512000, bc 2048, be 2048\n" in text
+    assert parent["set"]["dscp"] == "cs4" and "        dscp cs4\n" in text
+    assert parent["overheadAccounting"] == {"fixedBytes": 36, "ivBytes": 16, "blockBytes": 16,
+                                            "icvBytes": 12}, parent
+    assert parent["espGsoCorrectionPerMille"] == 1000
+    assert "shaping at 100.0% of the target" in text
+    child = parent["servicePolicy"]
+    assert child["name"] == "LLQ"
+    leaves = {c["name"]: c for c in child["classes"]}
+    voice, video = leaves["VOICE"], leaves["VIDEO"]
+    assert voice["matchType"] == "match-any" and voice["matches"] == ["dscp ef (46) cs5 (40)",
+                                                                      "protocol icmp"], voice
+    assert voice["priority"] == {"percent": 30, "kbps": 153, "burstBytes": 3840,
+                                 "exceedDrops": voice["totalDrops"]}, voice
+    assert "Priority: 30% (153 kbps), burst bytes 3840" in text
+    assert voice["set"]["dscp"] == "ef" and voice["bandwidth"] is None
+    assert video["bandwidth"] == {"kind": "percent", "value": 40, "kbps": 204}, video
+    assert "bandwidth 40% (204 kbps)" in text
+    # the pings went to VOICE: the same counters in both forms
+    assert voice["outputPackets"] == 3, voice
+    tc = text_classes(text)
+    js = json_classes(t1["classes"] + t2["classes"])
+    assert tc["VOICE"] == js["VOICE"] and tc["VIDEO"] == js["VIDEO"], (tc, js)
+    # a static policy without a shaping parent: its classes at the top
+    assert t2["servicePolicyOutput"] == "CBWFQ" and not t2["vpnSipBandwidth"]
+    [v2] = [c for c in t2["classes"] if c["name"] == "VIDEO"]
+    assert v2["queueLimitPackets"] == 12 and v2["queueing"] and v2["servicePolicy"] is None
+    kbps = int(re.search(r"bandwidth 60% \((\d+) kbps\)", text)[1])
+    assert v2["bandwidth"] == {"kind": "percent", "value": 60, "kbps": kbps}, v2
+    # one interface; an unknown one is an error, a bad word IOS's caret
+    one = show_json(d, "show policy-map interface Tunnel2 output")
+    assert [i["interface"] for i in one["interfaces"]] == ["Tunnel2"], one
+    r = d.sh("show policy-map interface Loopback77 json", check=False)
+    assert r.returncode == 1 and "% Interface Loopback77 not configured" in r.stdout, r
+    invalid(d, "show policy-map interface Tunnel1 json extra")
+    d.sh("test qos vpn-sip detach Tunnel1")
+    assert [i["interface"] for i in show_json(d, "show policy-map interface")["interfaces"]] == \
+        ["Tunnel2"]
