@@ -1,9 +1,11 @@
 """The operator's diagnostics of an IOS router: show vpn-sip session brief,
-show policy-map interface json.  vpnsipd in a fresh namespace (both builds),
-no SIP server; text and JSON read back and compared with each other and with
-the kernel."""
+show policy-map interface json, clear counters with its [confirm] and the
+offsets it keeps.  vpnsipd in a fresh namespace (both builds), no SIP
+server; text and JSON read back and compared with each other and with the
+kernel."""
 import json
 import re
+import time
 
 import pytest
 
@@ -180,3 +182,70 @@ def test_policy_map_interface_json(build, daemon_factory):
     d.sh("test qos vpn-sip detach Tunnel1")
     assert [i["interface"] for i in show_json(d, "show policy-map interface")["interfaces"]] == \
         ["Tunnel2"]
+
+
+# ---- clear counters ------------------------------------------------------------------
+
+def counters_text(text, name):
+    """(packets output, last clearing) of one interface in show interfaces."""
+    block = text.split(name + " is ", 1)[1].split("\n\n", 1)[0]
+    block = re.split(r"\n(?=\S)", block, 1)[0]
+    out = re.search(r"(\d+) packets output", block)
+    clear = re.search(r'Last clearing of "show interface" counters (\S+)', block)
+    return int(out[1]), clear[1]
+
+
+def kernel_tx(d, dev):
+    [link] = json.loads(d.netns.run("ip", "-j", "-s", "link", "show", "dev", dev).stdout)
+    return link["stats64"]["tx"]["packets"]
+
+
+def send(d, n):
+    """n packets out of Loopback1 (to an address of its subnet nobody has)."""
+    d.netns.run("ping", "-c", str(n), "-i", "0.05", "-W", "0.1", "192.0.2.9")
+
+
+def test_clear_counters(build, daemon_factory):
+    d = daemon_factory(build, TUNNELS).start()
+    send(d, 3)
+    before = show_json(d, "show interfaces Loopback1")["interfaces"][0]
+    assert before["counters"]["outputPackets"] >= 3 and before["lastClearingSecondsAgo"] is None
+    assert counters_text(d.sh("show interfaces").stdout, "Loopback1")[1] == "never"
+    # asked; "n" and a script that ends keep the counters
+    r = d.sh("clear counters", "n")
+    assert show_json(d, "show interfaces Loopback1")["interfaces"][0]["lastClearingSecondsAgo"] is None
+    r = d.sh("clear counters Loopback1", check=False)
+    assert r.returncode == 1 and ('% Not answered: Clear "show interface" counters on this '
+                                  'interface [confirm]') in r.stderr, r
+    # Return confirms: that interface only
+    d.sh("clear counters Loopback1", "")
+    lo1 = show_json(d, "show interfaces Loopback1")["interfaces"][0]
+    assert lo1["counters"]["outputPackets"] == 0 and lo1["lastClearingSecondsAgo"] in (0, 1), lo1
+    assert kernel_tx(d, lo1["linuxDevice"]) >= 3  # the kernel's are not reset
+    text = d.sh("show interfaces").stdout
+    assert counters_text(text, "Loopback1") == (0, "00:00:00") or \
+        counters_text(text, "Loopback1")[1] == "00:00:01", text
+    assert counters_text(text, "Loopback2")[1] == "never"
+    # counting again from there, text and JSON alike
+    send(d, 2)
+    lo1 = show_json(d, "show interfaces Loopback1")["interfaces"][0]
+    assert lo1["counters"]["outputPackets"] == 2, lo1
+    assert counters_text(d.sh("show interfaces Loopback1").stdout, "Loopback1")[0] == 2
+    time.sleep(1.1)
+    assert counters_text(d.sh("show interfaces Loopback1").stdout, "Loopback1")[1] != "00:00:00"
+    # all interfaces, without asking (scripts)
+    d.sh("clear counters force")
+    doc = show_json(d, "show interfaces")["interfaces"]
+    present = [i for i in doc if i["devicePresent"]]
+    assert present and all(i["lastClearingSecondsAgo"] in (0, 1) for i in present), doc
+    assert all(i["counters"]["outputPackets"] == 0 for i in present
+               if i["interface"].startswith("Loopback")), doc
+    log = d.sh("show logging").stdout
+    assert re.search(r"%CLEAR-5-COUNTERS: Clear counter on interface Loopback1 by root on "
+                     r"vty\d+ \(pid \d+\)", log), log
+    assert "%CLEAR-5-COUNTERS: Clear counter on all interfaces by root" in log, log
+    # errors, and privilege 15 only
+    r = d.sh("clear counters Loopback77", check=False)
+    assert r.returncode == 1 and "% Interface Loopback77 does not exist" in r.stdout, r
+    invalid(d, "clear counters Loopback1 now")
+    invalid(d, "clear counters force", "disable")
