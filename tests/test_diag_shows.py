@@ -1,10 +1,12 @@
 """The operator's diagnostics of an IOS router: show vpn-sip session brief,
 show policy-map interface json, clear counters with its [confirm] and the
-offsets it keeps.  vpnsipd in a fresh namespace (both builds), no SIP
-server; text and JSON read back and compared with each other and with the
-kernel."""
+offsets it keeps, show users and show history of the shells on the control
+socket, show tech-support without secrets.  vpnsipd in a fresh namespace
+(both builds), no SIP server; text and JSON read back and compared with
+each other and with the kernel."""
 import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -249,3 +251,106 @@ def test_clear_counters(build, daemon_factory):
     assert r.returncode == 1 and "% Interface Loopback77 does not exist" in r.stdout, r
     invalid(d, "clear counters Loopback1 now")
     invalid(d, "clear counters force", "disable")
+
+
+# ---- show users, show history -----------------------------------------------------------
+
+def users(d, *before):
+    """{pid: (marked, line, user, priv, idle)} of show users."""
+    lines = d.sh(*before, "show users").stdout.splitlines()
+    assert lines[0].split() == ["Line", "User", "Priv", "Idle", "Location"], lines
+    out = {}
+    for ln in lines[1:]:
+        m = re.match(r"([* ])   (vty\d+)\s+(\S+)\s+(\d+)  (\S+)\s+pid (\d+)$", ln)
+        assert m, ln
+        out[int(m[6])] = (m[1] == "*", m[2], m[3], int(m[4]), m[5])
+    return out
+
+
+def test_show_users_and_history(build, daemon_factory):
+    d = daemon_factory(build, TUNNELS).start()
+    other = subprocess.Popen([str(d.build / "vpnsipsh"), "-S", d.sock], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 5
+        while other.pid not in users(d) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.1)
+        listed = users(d)
+        marked, line, user, priv, idle = listed[other.pid]
+        assert not marked and user == "root" and priv == 15 and idle != "00:00:00", listed
+        mine = [v for v in listed.values() if v[0]]
+        assert len(mine) == 1 and mine[0][2] == "root" and mine[0][4] == "00:00:00", listed
+        assert mine[0][1] != line
+        # a script's own privilege after disable
+        assert [v[3] for v in users(d, "disable").values() if v[0]] == [1]
+        other.stdin.write("disable\n")
+        other.stdin.flush()
+        deadline = time.monotonic() + 5
+        while users(d)[other.pid][3] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert users(d)[other.pid][3] == 1
+    finally:
+        other.stdin.close()
+        other.wait(10)
+    assert other.pid not in users(d)
+
+    # the session's history: newest last, this command included
+    r = d.sh("show version", "show clok", "show clock", "show history", check=False)
+    assert r.stdout.endswith("  show version\n  show clok\n  show clock\n  show history\n"), r.stdout
+    # secrets of a command are masked
+    out = d.sh("configure terminal", "enable secret 0 Hist-Secret-31", "end", "show history").stdout
+    assert "Hist-Secret-31" not in out and "  enable secret 0 *****\n" in out, out
+    # IOS keeps 10 by default; terminal history size changes it
+    cmds = ["show clock"] * 12 + ["show history"]
+    assert d.sh(*cmds).stdout.count("  show clock\n") == 9
+    out = d.sh("terminal history size 2", "show version", "show clock", "show history").stdout
+    assert out.endswith("\n  show clock\n  show history\n") and "  show version\n" not in out, out
+    assert d.sh("terminal history size 0", "show clock", "show history").stdout.count("show") == 0
+    out = d.sh("terminal history size 0", "terminal no history size", "show history").stdout
+    assert out == "  show history\n", out
+    invalid(d, "terminal history size 257")
+    invalid(d, "show users all")
+
+
+# ---- show tech-support -------------------------------------------------------------
+
+SECRETS = TUNNELS + """enable secret Ena-Secret-77
+enable password Ena-Pass-66
+vpn-sip sip-credentials username 0311111111 password Sip-Pass-88
+crypto ikev2 keyring K
+ peer P
+  address 192.0.2.1
+  pre-shared-key Psk-Value-99-long-enough
+"""
+
+
+def test_show_tech_support(build, daemon_factory):
+    d = daemon_factory(build, SECRETS).start()
+    hash9 = re.search(r"enable secret 9 (\S+)", d.sh("show running-config").stdout)[1]
+    r = d.sh("show tech-support")
+    out = r.stdout
+    banners = re.findall(r"^------------------ (.+) ------------------$", out, re.M)
+    for cmd in ("show version", "show running-config", "show interfaces", "show ip route",
+                "show vpn-sip session detail", "show vpn-sip session brief", "show users",
+                "show crypto session detail", "show policy-map interface", "show logging"):
+        assert cmd in banners, (cmd, banners)
+    assert out.startswith("------------------ show version ------------------\n\nvpnsip Software")
+    # every section ran: none is refused or unknown
+    assert "% Not available" not in out and "% Invalid" not in out, out
+    # the sections are the commands' own output
+    sections = dict(zip(banners, re.split(r"^------------------ .+ ------------------$", out,
+                                          flags=re.M)[1:]))
+    assert "Tunnel1      READY_TO_CONNECT" in sections["show vpn-sip session brief"]
+    assert "Loopback1 is up, line protocol is up" in sections["show interfaces"]
+    # no secret in any form
+    for secret in ("Ena-Secret-77", "Ena-Pass-66", "Sip-Pass-88", "Psk-Value-99", hash9):
+        assert secret not in out, secret
+    run = sections["show running-config"]
+    assert "pre-shared-key <removed>" in run and "enable secret 9 <removed>" in run, run
+    assert "hostname diag-r1" in run
+    # output modifiers work on the whole; privilege 15 only
+    assert d.sh("show tech-support | include ^------------------ show clock").stdout == \
+        "------------------ show clock ------------------\n"
+    invalid(d, "show tech-support", "disable")
+    invalid(d, "show tech-support now")
