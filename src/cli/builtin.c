@@ -54,6 +54,13 @@ static int cmd_terminal_monitor(struct cli_exec *x)
 	return CLI_OK;
 }
 
+static int cmd_terminal_history_size(struct cli_exec *x)
+{
+	cli_set_history_size(x->s, cli_has(x, "no") ? CLI_HISTORY_DEFAULT
+						    : (unsigned)cli_arg_long(x, "count", CLI_HISTORY_DEFAULT));
+	return CLI_OK;
+}
+
 static const struct cli_cmd exec_builtins[] = {
 	{ "exec", "exit", "Exit from the EXEC", cmd_exit, 0 },
 	{ "exec", "configure [terminal]",
@@ -65,6 +72,17 @@ static const struct cli_cmd exec_builtins[] = {
 	{ "exec", "terminal [no] monitor",
 	  "\nNegate a command or set its defaults\nCopy debug output to the current terminal line",
 	  cmd_terminal_monitor, CLI_PRIV },
+	{ "exec", "terminal history size (0-256)$count",
+	  "\nEnable and control the command history function\nSet history buffer size\n"
+	  "Size of history buffer",
+	  cmd_terminal_history_size, 0 },
+	{ "exec", "terminal no history size",
+	  "\nNegate a command or set its defaults\nEnable and control the command history function\n"
+	  "Set history buffer size (back to 10)",
+	  cmd_terminal_history_size, 0 },
+	{ "exec", "show users", "Show running system information\nDisplay information about terminal lines",
+	  cli_cmd_show_users, 0 },
+	{ "exec", "show history", "\nDisplay the session command history", cli_cmd_show_history, 0 },
 };
 
 void cli_builtin_install(struct cli_node *n)

@@ -185,6 +185,17 @@ long cli_arg_long(const struct cli_exec *x, const char *name, long dflt);
 typedef void (*cli_undefined_arg_fn)(const struct cli_exec *x, const char *name, bool strict);
 void cli_set_undefined_arg_hook(cli_undefined_arg_fn fn);
 
+/* Run an exec command (one that answers at once: a show) from inside a
+ * handler, its output into x's, as if typed in exec mode at the session's
+ * privilege; not recorded in the history.  show tech-support. */
+int cli_run_exec(struct cli_exec *x, const char *line);
+
+/* The session's command history (show history): IOS keeps the last 10
+ * lines; terminal history size sets 0 to CLI_HISTORY_MAX. */
+#define CLI_HISTORY_DEFAULT 10
+#define CLI_HISTORY_MAX 256
+void cli_set_history_size(struct cli_session *s, unsigned n);
+
 /* "% text" + newline into the output; returns CLI_ERR_FAILED. */
 int cli_error(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_out(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

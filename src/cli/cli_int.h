@@ -65,6 +65,9 @@ struct cli_node *cli_nodes(void);
  * when it changed. */
 extern unsigned cli_tree_generation;
 void cli_builtin_install(struct cli_node *n);
+/* show users, show history: the engine's view of its sessions. */
+int cli_cmd_show_users(struct cli_exec *x);
+int cli_cmd_show_history(struct cli_exec *x);
 
 /* ---- syntax compilation (syntax.c) ---- */
 struct tokseq {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli/cli_int.h"
 #include "cli/filter.h"
@@ -39,12 +40,29 @@ struct cli_session {
 	bool exec_dry_run;      /* exec commands are checked, never run */
 	char *user;             /* who is behind the session, for logs */
 	char *who;
+	long pid;               /* the shell's process (0: unknown) */
 	bool trusted;           /* root: enable needs no password when none is set */
+	uint64_t active_ms;     /* the last request (CLOCK_MONOTONIC), for show users */
+	struct cli_session *prev_shell, *next_shell; /* show users: sessions with a user */
+	/* show history: the newest lines run, oldest first */
+	char **history;
+	unsigned history_n, history_size;
 	/* Commands that finish later: the server's sink, and the one running. */
 	const struct cli_defer_ops *defer_ops;
 	void *defer_ctx;
 	struct cli_deferred *deferred;
 };
+
+/* The sessions of shells (a user set), in the order they came. */
+static struct cli_session *shells, *shells_tail;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 struct cli_deferred {
 	struct cli_session *s;
@@ -62,6 +80,8 @@ struct cli_session *cli_session_new(void *app, int priv)
 	s->depth = 1;
 	s->term_length = 24;
 	s->name = xstrdup("vty");
+	s->history_size = CLI_HISTORY_DEFAULT;
+	s->active_ms = mono_ms();
 	return s;
 }
 
@@ -79,6 +99,19 @@ void cli_session_free(struct cli_session *s)
 	}
 	for (int i = 0; i < s->depth; i++)
 		free(s->stack[i].key);
+	if (s->user) {
+		if (s->prev_shell)
+			s->prev_shell->next_shell = s->next_shell;
+		else
+			shells = s->next_shell;
+		if (s->next_shell)
+			s->next_shell->prev_shell = s->prev_shell;
+		else
+			shells_tail = s->prev_shell;
+	}
+	for (unsigned i = 0; i < s->history_n; i++)
+		free(s->history[i]);
+	free(s->history);
 	free(s->name);
 	free(s->user);
 	free(s->who);
@@ -158,6 +191,15 @@ void cli_session_set_name(struct cli_session *s, const char *name)
 
 void cli_session_set_user(struct cli_session *s, const char *user, long pid, bool trusted)
 {
+	if (!s->user) { /* a shell from now on: listed by show users */
+		s->prev_shell = shells_tail;
+		if (shells_tail)
+			shells_tail->next_shell = s;
+		else
+			shells = s;
+		shells_tail = s;
+	}
+	s->pid = pid;
 	free(s->user);
 	free(s->who);
 	s->user = xstrdup(user);
@@ -419,6 +461,85 @@ void cli_out(struct cli_exec *x, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- command history (show history) ------------------------------------- */
+
+static void masked_line(const struct match_result *m, struct strbuf *sb);
+
+static void history_trim(struct cli_session *s, unsigned keep)
+{
+	if (s->history_n <= keep)
+		return;
+	unsigned drop = s->history_n - keep;
+	for (unsigned i = 0; i < drop; i++)
+		free(s->history[i]);
+	memmove(s->history, s->history + drop, keep * sizeof(*s->history));
+	s->history_n = keep;
+}
+
+/* The line as typed, a secret command's as logged (m: the command
+ * matched, NULL when none did). */
+static void history_add(struct cli_session *s, const char *line, const struct match_result *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!s->history_size)
+		return;
+	if (m && m->leaf && (m->leaf->cmd->flags & CLI_SECRET))
+		masked_line(m, &sb);
+	else
+		sb_puts(&sb, line + strspn(line, " \t"));
+	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+		sb.buf[--sb.len] = '\0';
+	history_trim(s, s->history_size - 1);
+	if (!s->history)
+		s->history = xcalloc(CLI_HISTORY_MAX, sizeof(*s->history));
+	s->history[s->history_n++] = sb_steal(&sb);
+}
+
+void cli_set_history_size(struct cli_session *s, unsigned n)
+{
+	s->history_size = n > CLI_HISTORY_MAX ? CLI_HISTORY_MAX : n;
+	history_trim(s, s->history_size);
+}
+
+int cli_cmd_show_history(struct cli_exec *x)
+{
+	for (unsigned i = 0; i < x->s->history_n; i++)
+		cli_out(x, "  %s\n", x->s->history[i]);
+	return CLI_OK;
+}
+
+/* IOS's elapsed time: "00:00:05", then "2d03h", "1w2d". */
+static void elapsed_text(uint64_t ms, char *buf, size_t n)
+{
+	unsigned long long t = ms / 1000;
+
+	if (t < 86400)
+		snprintf(buf, n, "%02llu:%02llu:%02llu", t / 3600, t / 60 % 60, t % 60);
+	else if (t < 7 * 86400)
+		snprintf(buf, n, "%llud%02lluh", t / 86400, t / 3600 % 24);
+	else
+		snprintf(buf, n, "%lluw%llud", t / (7 * 86400), t / 86400 % 7);
+}
+
+/* The shells connected now: line, Unix user, privilege, idle time, the
+ * shell's pid; "*" marks the session asking. */
+int cli_cmd_show_users(struct cli_exec *x)
+{
+	uint64_t now = mono_ms();
+
+	cli_out(x, "    %-10s %-16s %4s  %-9s %s\n", "Line", "User", "Priv", "Idle", "Location");
+	for (const struct cli_session *s = shells; s; s = s->next_shell) {
+		char idle[32], where[32] = "";
+		elapsed_text(s == x->s ? 0 : now - s->active_ms, idle, sizeof(idle));
+		if (s->pid > 0)
+			snprintf(where, sizeof(where), "pid %ld", s->pid);
+		cli_out(x, "%c   %-10s %-16s %4d  %-9s %s\n", s == x->s ? '*' : ' ', s->name, s->user,
+			s->priv, idle, where);
+	}
+	return CLI_OK;
+}
+
 /* ---- resolving a line: do, default, the output modifier ----------------- */
 
 struct resolved {
@@ -550,6 +671,26 @@ static int run_leaf(struct cli_session *s, const struct match_result *m, const s
 	return rc;
 }
 
+int cli_run_exec(struct cli_exec *x, const char *line)
+{
+	struct cli_session *s = x->s;
+	struct resolved r;
+	struct match_result m;
+	int rc;
+
+	resolve(s, line, cli_node_find("exec"), &r);
+	match_words(r.node, r.priv, r.w, r.nw, r.cut_line, false, &m);
+	if (m.status != CLI_OK || r.pipe) {
+		sb_printf(x->out, "%% Not available: %s\n", line);
+		rc = CLI_ERR_FAILED;
+	} else {
+		rc = run_leaf(s, &m, &r, line, x->out);
+	}
+	match_result_free(&m);
+	resolved_free(&r);
+	return rc;
+}
+
 void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 		 struct cli_result *res)
 {
@@ -564,6 +705,7 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 	res->cmd = NULL;
 	res->config_node = false;
 	res->hide_input = false;
+	s->active_ms = mono_ms();
 
 	if (s->more_fn) {
 		cli_more_fn fn = s->more_fn;
@@ -581,6 +723,8 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 		return; /* blank lines and comments */
 
 	resolve(s, line, node, &r);
+	if (r.ambiguous_default || r.nw == 0)
+		history_add(s, line, NULL);
 	if (r.ambiguous_default) {
 		res->status = CLI_ERR_AMBIGUOUS;
 		resolved_free(&r);
@@ -626,6 +770,7 @@ void cli_execute(struct cli_session *s, const char *line, struct strbuf *out,
 		}
 	}
 
+	history_add(s, line, m.status == CLI_OK ? &m : NULL);
 	if (m.status != CLI_OK) {
 		unsigned pflags = 0;
 		const char *feature = cli_planned_match(r.w, r.nw, &pflags);
@@ -771,6 +916,7 @@ void cli_help(struct cli_session *s, const char *line, struct strbuf *out,
 	res->prompt = NULL;
 	res->cmd = NULL;
 	res->config_node = false;
+	s->active_ms = mono_ms();
 	if (s->more_fn)
 		return;
 	resolve(s, line, node, &r);
@@ -861,6 +1007,7 @@ void cli_complete(struct cli_session *s, const char *line, struct strbuf *out)
 	size_t n = 0, cap = 0;
 	char *partial;
 
+	s->active_ms = mono_ms();
 	if (s->more_fn || line_ends_in_space(line))
 		return;
 	resolve(s, line, node, &r);
@@ -891,6 +1038,17 @@ void cli_complete(struct cli_session *s, const char *line, struct strbuf *out)
 
 /* ---- logging a line without its secrets ------------------------------- */
 
+/* A CLI_SECRET command's words with every argument but keywords and
+ * numbers as "*****". */
+static void masked_line(const struct match_result *m, struct strbuf *sb)
+{
+	for (size_t i = 0; i < m->nsteps; i++) {
+		const struct tnode *tn = m->steps[i].tn;
+		sb_printf(sb, "%s%s", i ? " " : "",
+			  tn->type == TOK_KEYWORD || tn->type == TOK_RANGE ? m->steps[i].value : "*****");
+	}
+}
+
 char *cli_loggable_line(struct cli_session *s, const char *line)
 {
 	struct cli_node *node = s->stack[s->depth - 1].node;
@@ -912,12 +1070,7 @@ char *cli_loggable_line(struct cli_session *s, const char *line)
 			sb_puts(&sb, line + strspn(line, " \t"));
 		}
 	} else {
-		for (size_t i = 0; i < m.nsteps; i++) {
-			const struct tnode *tn = m.steps[i].tn;
-			sb_printf(&sb, "%s%s", i ? " " : "",
-				  tn->type == TOK_KEYWORD || tn->type == TOK_RANGE ? m.steps[i].value
-										 : "*****");
-		}
+		masked_line(&m, &sb);
 	}
 	match_result_free(&m);
 	resolved_free(&r);

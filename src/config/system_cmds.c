@@ -452,6 +452,58 @@ static int cmd_show_clock(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* ---- show tech-support ------------------------------------------------------- */
+
+/* What a support case needs, in one output: each show under IOS's banner.
+ * The running configuration is the masked one whatever the privilege: no
+ * pre-shared key, password or secret hash leaves in a support file. */
+static const char *const tech_support_shows[] = {
+	"show version",
+	"show clock",
+	"show running-config",
+	"show users",
+	"show logging",
+	"show debugging",
+	"show archive",
+	"show interfaces",
+	"show ip interface brief",
+	"show ip route",
+	"show track",
+	"show ip sla statistics",
+	"show ip sla configuration",
+	"show access-lists",
+	"show ip nat statistics",
+	"show ip nat translations",
+	"show dhcp lease",
+	"show vpn-sip sip",
+	"show vpn-sip sip statistics",
+	"show vpn-sip registration-status",
+	"show vpn-sip sip registrar",
+	"show vpn-sip sip dhcp",
+	"show vpn-sip session brief",
+	"show vpn-sip session detail",
+	"show vpn-sip call-history",
+	"show crypto session detail",
+	"show crypto ikev2 sa detailed",
+	"show crypto ipsec sa",
+	"show crypto ipsec dataplane",
+	"show crypto pki trustpoints",
+	"show policy-map interface",
+};
+
+static int cmd_show_tech_support(struct cli_exec *x)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tech_support_shows); i++) {
+		const char *cmd = tech_support_shows[i];
+		cli_out(x, "%s------------------ %s ------------------\n\n", i ? "\n\n" : "", cmd);
+		if (strcmp(cmd, "show running-config") == 0)
+			config_show_running_masked(cfg_of(x), x->out);
+		else
+			cli_run_exec(x, cmd);
+	}
+	return CLI_OK;
+}
+
 /* ---- running-config ------------------------------------------------------------ */
 
 static void write_system(const struct config *cfg, struct strbuf *out)
@@ -520,6 +572,9 @@ static const struct cli_cmd system_cmds[] = {
 	  CLI_PRIV },
 	{ "exec", "show version", "\nSystem hardware and software status", cmd_show_version, 0 },
 	{ "exec", "show clock", "\nDisplay the system clock", cmd_show_clock, 0 },
+	{ "exec", "show tech-support",
+	  "\nShow system information for Tech-Support (every show; secrets removed)",
+	  cmd_show_tech_support, CLI_PRIV },
 	{ "exec", "write [memory]",
 	  "Write running configuration to memory, network, or terminal\n"
 	  "Write to NV memory",

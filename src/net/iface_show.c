@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli/json.h"
 #include "config/config.h"
@@ -207,6 +208,43 @@ static int cmd_show_ip_int_brief(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* clear counters: the kernel's link counters cannot be reset, so the
+ * daemon keeps what they were at the clearing and shows the difference.
+ * Keyed by Linux device; a device created again since (another ifindex)
+ * counts from its creation, after the clearing. */
+#define NCOUNTERS 15
+struct counter_base {
+	char dev[IFNAMSIZ];
+	int ifindex;
+	unsigned long long v[NCOUNTERS];
+	uint64_t cleared_ms; /* CLOCK_MONOTONIC */
+};
+static struct counter_base *bases;
+static size_t nbases, capbases;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct counter_base *base_find(const char *dev)
+{
+	for (size_t i = 0; dev && i < nbases; i++)
+		if (strcmp(bases[i].dev, dev) == 0)
+			return &bases[i];
+	return NULL;
+}
+
+__attribute__((destructor)) static void bases_free(void)
+{
+	free(bases);
+	bases = NULL;
+	nbases = capbases = 0;
+}
+
 /* What show interfaces says about one row: text and JSON are both
  * written from this. */
 struct iface_view {
@@ -228,7 +266,9 @@ struct iface_view {
 	struct {
 		const char *json;
 		unsigned long long v;
-	} counters[15];
+	} counters[NCOUNTERS];
+	bool cleared;        /* clear counters ran for its device */
+	uint64_t cleared_ago_ms;
 };
 
 enum { C_RX_PKT, C_RX_BYTES, C_RX_NOBUF, C_RX_MCAST, C_RX_ERR, C_RX_CRC, C_RX_FRAME, C_RX_OVERRUN,
@@ -288,11 +328,31 @@ static void view_fill(struct iface_view *v, struct kview *kv, const struct row *
 		v->secondary[v->nsecondary++] = p[i];
 	v->mtu = rtnl_link_get_mtu(l);
 	v->ifindex = rtnl_link_get_ifindex(l);
+	const struct counter_base *b = base_find(v->dev);
+	bool same_device = b && b->ifindex == v->ifindex;
 	for (size_t i = 0; i < ARRAY_SIZE(stats); i++) {
+		unsigned long long now = (unsigned long long)rtnl_link_get_stat(l, stats[i].id);
 		v->counters[i].json = stats[i].json;
-		v->counters[i].v = (unsigned long long)rtnl_link_get_stat(l, stats[i].id);
+		v->counters[i].v = same_device && now >= b->v[i] ? now - b->v[i] : now;
+	}
+	if (b) {
+		v->cleared = true;
+		v->cleared_ago_ms = mono_ms() - b->cleared_ms;
 	}
 	rtnl_link_put(l);
+}
+
+/* IOS's elapsed time: "00:00:05", "2d03h", "1w2d". */
+static void ios_elapsed(uint64_t ms, char *buf, size_t n)
+{
+	unsigned long long s = ms / 1000;
+
+	if (s < 86400)
+		snprintf(buf, n, "%02llu:%02llu:%02llu", s / 3600, s / 60 % 60, s % 60);
+	else if (s < 7 * 86400)
+		snprintf(buf, n, "%llud%02lluh", s / 86400, s / 3600 % 24);
+	else
+		snprintf(buf, n, "%lluw%llud", s / (7 * 86400), s / 86400 % 7);
 }
 
 static void mac_text(const uint8_t *m, char *buf, size_t n)
@@ -334,6 +394,10 @@ static void show_one(struct cli_exec *x, const struct config *cfg, struct kview 
 			cli_out(x, "  Secondary address %s/%u\n",
 				inet_ntop(AF_INET, &v.secondary[i].addr, a, sizeof(a)), v.secondary[i].len);
 		cli_out(x, "  MTU %u bytes, Linux device %s, ifindex %d\n", v.mtu, v.dev, v.ifindex);
+		char ago[32] = "never";
+		if (v.cleared)
+			ios_elapsed(v.cleared_ago_ms, ago, sizeof(ago));
+		cli_out(x, "  Last clearing of \"show interface\" counters %s\n", ago);
 #define ST(id) (v.counters[id].v)
 		cli_out(x, "     %llu packets input, %llu bytes, %llu no buffer\n", ST(C_RX_PKT),
 			ST(C_RX_BYTES), ST(C_RX_NOBUF));
@@ -392,6 +456,7 @@ static struct json_object *iface_json(struct kview *kv, const struct row *r)
 		json_add_str(o, "mtu", NULL);
 		json_add_str(o, "ifindex", NULL);
 		json_add_str(o, "counters", NULL);
+		json_add_str(o, "lastClearingSecondsAgo", NULL);
 		return o;
 	}
 	json_add_int(o, "mtu", v.mtu);
@@ -400,6 +465,10 @@ static struct json_object *iface_json(struct kview *kv, const struct row *r)
 	for (size_t i = 0; i < ARRAY_SIZE(v.counters); i++)
 		json_add_u64(c, v.counters[i].json, v.counters[i].v);
 	json_object_object_add(o, "counters", c);
+	if (v.cleared)
+		json_add_u64(o, "lastClearingSecondsAgo", v.cleared_ago_ms / 1000);
+	else
+		json_add_str(o, "lastClearingSecondsAgo", NULL);
 	return o;
 }
 
@@ -445,6 +514,118 @@ static int cmd_show_interfaces(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* The row show interfaces would print for name, or NULL. */
+static const struct row *row_find(const struct row *rows, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(rows[i].name, name) == 0 || strcmp(rows[i].dev, name) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+/* Take the kernel's counters of every device (only: one interface) as the
+ * new zero.  Returns false when the kernel could not be read. */
+static bool clear_counters(const struct config *cfg, const char *only)
+{
+	struct kview kv;
+	size_t n;
+	struct row *rows;
+	uint64_t now = mono_ms();
+
+	if (!kview_open(&kv)) {
+		kview_close(&kv);
+		return false;
+	}
+	rows = rows_collect(cfg, &kv, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct iface_view v;
+		struct counter_base *b;
+		if (only && &rows[i] != row_find(rows, n, only))
+			continue;
+		if (!rows[i].dev[0])
+			continue;
+		/* the raw counters: without the old baseline */
+		b = base_find(rows[i].dev);
+		if (b)
+			b->dev[0] = '\0';
+		view_fill(&v, &kv, &rows[i]);
+		if (!v.present)
+			continue;
+		if (!b)
+			b = base_find(""); /* a slot a vanished device left */
+		if (!b) {
+			xgrow(&bases, &capbases, nbases + 1, sizeof(*bases));
+			b = &bases[nbases++];
+		}
+		memset(b, 0, sizeof(*b));
+		snprintf(b->dev, sizeof(b->dev), "%s", rows[i].dev);
+		b->ifindex = v.ifindex;
+		b->cleared_ms = now;
+		for (size_t k = 0; k < NCOUNTERS; k++)
+			b->v[k] = v.counters[k].v;
+	}
+	free(rows);
+	kview_close(&kv);
+	return true;
+}
+
+static bool do_clear(struct cli_session *s, const char *only, struct strbuf *out)
+{
+	struct config_env *env = cli_session_app(s);
+
+	if (!clear_counters(env->cfg, only)) {
+		sb_puts(out, "% Could not read the kernel's interfaces\n");
+		return false;
+	}
+	if (only)
+		log_msg("CLEAR", SEV_NOTICE, "COUNTERS", "Clear counter on interface %s by %s", only,
+			cli_session_who(s));
+	else
+		log_msg("CLEAR", SEV_NOTICE, "COUNTERS", "Clear counter on all interfaces by %s",
+			cli_session_who(s));
+	return true;
+}
+
+/* IOS's [confirm]: Return or "y" clears, anything else (or a script that
+ * ends first) clears nothing.  arg: the interface, or NULL for all. */
+static bool clear_confirm(struct cli_session *s, const char *line, void *arg, struct strbuf *out)
+{
+	char *only = arg;
+
+	if (line && (!*line || strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0))
+		do_clear(s, only, out);
+	free(only);
+	return true;
+}
+
+static int cmd_clear_counters(struct cli_exec *x)
+{
+	const char *only = cli_arg(x, "ifname");
+
+	if (only) {
+		struct kview kv;
+		size_t n;
+		struct row *rows;
+		const struct row *r;
+		if (!kview_open(&kv)) {
+			kview_close(&kv);
+			return cli_error(x, "Could not read the kernel's interfaces");
+		}
+		rows = rows_collect(cfg_of(x), &kv, &n);
+		r = row_find(rows, n, only);
+		free(rows);
+		kview_close(&kv);
+		if (!r)
+			return cli_error(x, "Interface %s does not exist", only);
+	}
+	if (cli_has(x, "force"))
+		return do_clear(x->s, only, x->out) ? CLI_OK : CLI_ERR_FAILED;
+	cli_read_more(x, only ? "Clear \"show interface\" counters on this interface [confirm]"
+			      : "Clear \"show interface\" counters on all interfaces [confirm]",
+		      clear_confirm, only ? xstrdup(only) : NULL);
+	return CLI_OK;
+}
+
 static const struct cli_cmd show_cmds[] = {
 	{ "exec", "show ip interface brief",
 	  "Show running system information\nIP information\nIP interface status and configuration\n"
@@ -452,6 +633,10 @@ static const struct cli_cmd show_cmds[] = {
 	  cmd_show_ip_int_brief, 0 },
 	{ "exec", "show interfaces [IFNAME$ifname] [json]",
 	  "\nInterface status and configuration\nInterface name\n" CLI_JSON_HELP, cmd_show_interfaces, 0 },
+	{ "exec", "clear counters [IFNAME$ifname] [force]",
+	  "Reset functions\nClear counters on one or all interfaces\nInterface name\n"
+	  "Do not ask for confirmation (scripts)",
+	  cmd_clear_counters, CLI_PRIV },
 };
 
 void iface_show_cli_init(void)

@@ -125,6 +125,76 @@ static int cmd_show_session(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* One line per tunnel: the fields an operator scans across many branches,
+ * from the same sessions as the full form. */
+static bool session_peer(const struct vpnsip_session *s, char *buf, size_t n)
+{
+	if (s->state == VS_READY_TO_CONNECT || !s->remote_addr.s_addr)
+		return false;
+	inet_ntop(AF_INET, &s->remote_addr, buf, (socklen_t)n);
+	return true;
+}
+
+static struct json_object *session_brief_json(const struct vpnsip_session *s)
+{
+	struct json_object *o = json_object_new_object();
+	char peer[INET_ADDRSTRLEN];
+
+	json_add_str(o, "interface", s->tunnel);
+	json_add_str(o, "status", vpnsip_state_name(s->state));
+	json_add_str(o, "role", s->state == VS_READY_TO_CONNECT ? NULL :
+				s->initiator ? "initiator" : "responder");
+	json_add_str(o, "remoteNumber", s->remote_number);
+	json_add_str(o, "peer", session_peer(s, peer, sizeof(peer)) ? peer : NULL);
+	json_add_int(o, "bandwidthConfiguredKbps", s->bw_conf);
+	json_add_int(o, "bandwidthNegotiatedKbps", s->bw_neg);
+	if (s->since_ms)
+		json_add_u64(o, "uptimeSeconds", (evloop_now_ms() - s->since_ms) / 1000);
+	else
+		json_add_str(o, "uptimeSeconds", NULL);
+	return o;
+}
+
+static int cmd_show_session_brief(struct cli_exec *x)
+{
+	struct json_object *doc = NULL, *list = NULL;
+	size_t n;
+	struct vpnsip_session **v = vpnsip_sessions_sorted(&n);
+
+	if (cli_has(x, "json")) {
+		doc = json_object_new_object();
+		list = json_object_new_array();
+		json_object_object_add(doc, "sessions", list);
+	} else {
+		cli_out(x, "%-12s %-18s %-16s %-15s %-12s %s\n", "Interface", "Status",
+			"Remote number", "Peer", "Kbps cfg/neg", "Uptime");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct vpnsip_session *s = v[i];
+		char peer[INET_ADDRSTRLEN], state[40], bw[24], up[32];
+		if (doc) {
+			json_object_array_add(list, session_brief_json(s));
+			continue;
+		}
+		if (s->state == VS_READY_TO_CONNECT)
+			snprintf(state, sizeof(state), "%s", vpnsip_state_name(s->state));
+		else
+			snprintf(state, sizeof(state), "%s(%s)", vpnsip_state_name(s->state),
+				 s->initiator ? "I" : "R");
+		snprintf(bw, sizeof(bw), "%u/%u", s->bw_conf, s->bw_neg);
+		if (s->since_ms)
+			hms(evloop_now_ms() - s->since_ms, up, sizeof(up));
+		else
+			snprintf(up, sizeof(up), "-");
+		cli_out(x, "%-12s %-18s %-16s %-15s %-12s %s\n", s->tunnel, state, s->remote_number,
+			session_peer(s, peer, sizeof(peer)) ? peer : "-", bw, up);
+	}
+	free(v);
+	if (doc)
+		cli_out_json(x, doc);
+	return CLI_OK;
+}
+
 /* Why a number is not registered, in a few words. */
 static const char *reg_reason(const struct sip_reg_status *r, char *buf, size_t n)
 {
@@ -514,6 +584,8 @@ static const struct cli_cmd show_cmds[] = {
 	  SH "VPN-SIP sessions\nThe session of one remote number\nSIP number\nDetailed information\n"
 	  CLI_JSON_HELP,
 	  cmd_show_session, 0 },
+	{ "exec", "show vpn-sip session brief [json]",
+	  SH "VPN-SIP sessions\nOne line per tunnel\n" CLI_JSON_HELP, cmd_show_session_brief, 0 },
 	{ "exec", "show vpn-sip call-history [remote-number WORD$num] [json]",
 	  SH "Finished calls: start, answer, duration, bytes, cause\nThe calls of one remote number\n"
 	  "SIP number\n" CLI_JSON_HELP,

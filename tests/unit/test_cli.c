@@ -789,3 +789,55 @@ TEST(json_keyword)
 	sb_free(&out);
 	cli_session_free(s);
 }
+
+TEST(history_users_and_tech_support)
+{
+	struct cli_session *s = fresh(), *other = cli_session_new(&env, 1);
+	struct strbuf out = STRBUF_INIT;
+
+	cli_session_set_name(s, "vty7");
+	cli_session_set_user(s, "alice", 4242, true);
+	cli_session_set_name(other, "vty8");
+	cli_session_set_user(other, "bob", 4343, false);
+	CHECK_INT(run(s, "show users", &out, NULL), CLI_OK);
+	CHECK(strstr(sb_str(&out), "*   vty7       alice              15  00:00:00  pid 4242\n"));
+	CHECK(strstr(sb_str(&out), "    vty8       bob                 1  "));
+	CHECK(strstr(sb_str(&out), "pid 4343\n"));
+	cli_session_free(other);
+	CHECK_INT(run(s, "show users", &out, NULL), CLI_OK);
+	CHECK(!strstr(sb_str(&out), "bob"));
+
+	/* the lines as typed, a secret's arguments masked, this one last */
+	run(s, "show clok", &out, NULL);
+	run(s, "configure terminal", &out, NULL);
+	run(s, "enable secret Hidden-Sec1", &out, NULL);
+	run(s, "vpn-sip sip-credentials username 0311 password Hidden-Sip3", &out, NULL);
+	run(s, "crypto ikev2 keyring K", &out, NULL);
+	run(s, " peer P", &out, NULL);
+	run(s, "  address 192.0.2.1", &out, NULL);
+	run(s, "  pre-shared-key Hidden-Psk4-long-enough", &out, NULL);
+	run(s, "end", &out, NULL);
+	CHECK_INT(run(s, "show history", &out, NULL), CLI_OK);
+	/* the newest 10 */
+	CHECK_STR(sb_str(&out), "  show clok\n  configure terminal\n  enable secret *****\n"
+				"  vpn-sip sip-credentials username ***** password *****\n"
+				"  crypto ikev2 keyring K\n  peer P\n  address 192.0.2.1\n"
+				"  pre-shared-key *****\n  end\n  show history\n");
+	CHECK_INT(run(s, "terminal history size 1", &out, NULL), CLI_OK);
+	CHECK_INT(run(s, "show history", &out, NULL), CLI_OK);
+	CHECK_STR(sb_str(&out), "  show history\n");
+	CHECK_INT(run(s, "terminal history size 257", &out, NULL), CLI_ERR_INVALID);
+
+	/* every show, under IOS's banners, and no secret in any form */
+	CHECK_INT(run(s, "show tech-support", &out, NULL), CLI_OK);
+	CHECK(strncmp(sb_str(&out), "------------------ show version ------------------\n\n", 52) == 0);
+	CHECK(strstr(sb_str(&out), "\n\n\n------------------ show running-config ------------------\n"));
+	CHECK(strstr(sb_str(&out), "pre-shared-key <removed>\n"));
+	CHECK(!strstr(sb_str(&out), "Hidden") && !strstr(sb_str(&out), "$9$"));
+	CHECK(!strstr(sb_str(&out), "% Not available"));
+	CHECK(!strstr(sb_str(&out), "show tech-support")); /* not in the history either */
+	cli_session_set_priv(s, 1);
+	CHECK_INT(run(s, "show tech-support", &out, NULL), CLI_ERR_INVALID);
+	sb_free(&out);
+	cli_session_free(s);
+}
