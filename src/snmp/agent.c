@@ -121,14 +121,14 @@ static struct {
 	size_t qlen;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .wake_fd = -1 };
 
-/* The agent thread's own. */
+/* The agent thread's own.  The table and the scalars refresh on their
+ * own: a scalar's refresh never replaces the rows the table helpers of the
+ * same request may already have looked up. */
 static struct {
-	struct snapshot *snap;
-	/* the copy before: requests of the PDU being answered may still point
-	 * into it (a scalar's refresh between table rows); freed one refresh
-	 * later */
-	struct snapshot *prev;
-	uint64_t snap_at;          /* monotonic ms */
+	struct snapshot *snap;     /* the session table's rows point into it */
+	uint64_t snap_at;          /* monotonic ms; 0: never */
+	struct vpnsip_reg_summary reg;
+	uint64_t reg_at;
 	netsnmp_tdata *table;
 	bool connected;
 	bool active;               /* connected or trying to */
@@ -264,17 +264,14 @@ static void table_fill(void)
 	}
 }
 
-/* A copy of the sessions not older than SNAPSHOT_MAX_AGE_S, if the main
- * thread answers in time (else the previous copy serves). */
-static void snapshot_refresh(void)
+/* A new copy from the main thread, or NULL if it did not answer within
+ * SNAPSHOT_WAIT_MS (the caller keeps answering from its older copy). */
+static struct snapshot *snapshot_fetch(void)
 {
-	uint64_t now = mono_ms();
 	struct timespec until;
 	unsigned long had;
 	struct snapshot *sn = NULL;
 
-	if (T.snap && now - T.snap_at < SNAPSHOT_MAX_AGE_S * 1000)
-		return;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += SNAPSHOT_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
@@ -294,26 +291,44 @@ static void snapshot_refresh(void)
 		S.fresh = NULL;
 	}
 	pthread_mutex_unlock(&S.lock);
-	if (!sn && stopping)
-		return;
-	if (!sn) {
+	if (!sn && !stopping) {
 		static struct log_ratelimit rl = LOG_RATELIMIT_INIT(60000, 1);
 		log_msg_limited(&rl, "SNMP", SEV_WARNING, "AGENT",
 			"The main thread did not answer within %d ms: SNMP answers with older values",
 			SNAPSHOT_WAIT_MS);
-		return;
 	}
-	snapshot_free(T.prev);
-	T.prev = T.snap;
+	return sn;
+}
+
+static bool stale(uint64_t at)
+{
+	return !at || mono_ms() - at >= SNAPSHOT_MAX_AGE_S * 1000;
+}
+
+/* The cache helper, first in the table's handler chain: before the
+ * container looks a row up. */
+static int cache_load(netsnmp_cache *cache, void *magic)
+{
+	struct snapshot *sn;
+
+	if (!stale(T.snap_at) || !(sn = snapshot_fetch()))
+		return 0;
+	snapshot_free(T.snap);
 	T.snap = sn;
 	T.snap_at = mono_ms();
 	table_fill();
+	return 0;
 }
 
-static int cache_load(netsnmp_cache *cache, void *magic)
+static void reg_refresh(void)
 {
-	snapshot_refresh();
-	return 0;
+	struct snapshot *sn;
+
+	if (!stale(T.reg_at) || !(sn = snapshot_fetch()))
+		return;
+	T.reg = sn->reg;
+	T.reg_at = mono_ms();
+	snapshot_free(sn);
 }
 
 static void cache_free(netsnmp_cache *cache, void *magic)
@@ -375,9 +390,9 @@ static int reg_handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg
 {
 	if (ri->mode != MODE_GET)
 		return SNMP_ERR_NOERROR;
-	snapshot_refresh();
+	reg_refresh();
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		const struct vpnsip_reg_summary *g = T.snap ? &T.snap->reg : NULL;
+		const struct vpnsip_reg_summary *g = T.reg_at ? &T.reg : NULL;
 		oid col = r->requestvb->name[r->requestvb->name_length - 2];
 		if (!g) {
 			netsnmp_set_request_error(ri, r, SNMP_NOSUCHINSTANCE);
@@ -423,8 +438,10 @@ static int mib_register(void)
 		return -1;
 	cache->flags = NETSNMP_CACHE_DONT_INVALIDATE_ON_SET | NETSNMP_CACHE_DONT_FREE_EXPIRED;
 	cache->magic = T.table;
+	/* first of all: the row lookup (table_container) follows the table
+	 * helper, and a reload replaces the rows */
 	return netsnmp_inject_handler_before(reg, netsnmp_cache_handler_get(cache),
-					     TABLE_TDATA_NAME) == SNMPERR_SUCCESS ? 0 : -1;
+					     TABLE_HANDLER_NAME) == SNMPERR_SUCCESS ? 0 : -1;
 }
 
 /* ---- agent thread: notifications ----------------------------------------------------------- */
@@ -673,8 +690,8 @@ static void *agent_main(void *arg)
 	snmp_shutdown("vpnsipd");
 	/* tdata rows pointed into the copy: the table went with snmp_shutdown */
 	snapshot_free(T.snap);
-	snapshot_free(T.prev);
-	T.snap = T.prev = NULL;
+	T.snap = NULL;
+	T.snap_at = T.reg_at = 0;
 	return NULL;
 }
 
