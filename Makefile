@@ -96,7 +96,7 @@ SHELL_SRC   := $(wildcard src/shell/*.c)
 # Feature components, one folder each (docs/architecture.md says who talks
 # to whom).  A component's mk/<name>.mk adds its Debian packages, its
 # libraries to FEATURE_LIBS and, where needed, per-folder compiler flags.
-FEATURE_DIRS := sip vpnsip crypto ike dataplane route track nat dhcp qos
+FEATURE_DIRS := sip vpnsip crypto ike dataplane route track nat dhcp qos snmp
 FEATURE_SRC  := $(foreach d,$(FEATURE_DIRS),$(wildcard src/$(d)/*.c))
 
 # Everything the daemon links except its main(): unit tests and fuzzers use it.
@@ -176,14 +176,18 @@ SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/vpnsip
+# where net-snmp's tools look for MIB files (docs/snmp.md)
+MIBDIR  ?= $(PREFIX)/share/snmp/mibs
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(MIBDIR)
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/vpnsip
 	install -m 0755 $(BUILD)/vpnsipd $(DESTDIR)$(SBINDIR)/vpnsipd
 	install -m 0755 $(BUILD)/vpnsipsh $(DESTDIR)$(BINDIR)/vpnsipsh
 	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 mib/VPNSIP-MIB.txt $(DESTDIR)$(MIBDIR)/VPNSIP-MIB.txt
 	install -m 0644 docs/vpnsipd.8 $(DESTDIR)$(MANDIR)/man8/vpnsipd.8
 	install -m 0644 docs/vpnsipsh.1 $(DESTDIR)$(MANDIR)/man1/vpnsipsh.1
 	sed 's,/usr/sbin/vpnsipd,$(SBINDIR)/vpnsipd,' conf/systemd/vpnsipd.service \

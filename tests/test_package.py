@@ -433,7 +433,8 @@ def test_make_install_has_no_live_config(tmp_path):
     assert sorted(p.name for p in doc.iterdir()) == [p.name for p in EXAMPLES]
     for f in ("usr/local/sbin/vpnsipd", "usr/local/bin/vpnsipsh",
               "usr/local/libexec/vpnsip/vpnsip-dhcp-hook",
-              "usr/local/share/man/man8/vpnsipd.8", "usr/local/share/man/man1/vpnsipsh.1"):
+              "usr/local/share/man/man8/vpnsipd.8", "usr/local/share/man/man1/vpnsipsh.1",
+              "usr/local/share/snmp/mibs/VPNSIP-MIB.txt"):
         assert (dest / f).is_file(), f
     unit_text = (dest / "usr/local/lib/systemd/system/vpnsipd.service").read_text()
     assert "\nExecStart=/usr/local/sbin/vpnsipd -F\n" in unit_text
@@ -463,6 +464,9 @@ def test_deps_sets():
         assert not re.search(r"^\s*DEB_PACKAGES\s*[+:]?=", frag.read_text(), re.M), frag
     assert {"libseccomp-dev", "libcap-dev"} <= sets["build"]
     assert {"libseccomp2", "libcap2"} <= sets["runtime"]
+    # SNMP: net-snmp's agent library; snmpd and its tools for the tests
+    assert "libsnmp-dev" in sets["build"] and "libsnmp40" in sets["runtime"]
+    assert {"snmpd", "snmp", "snmptrapd"} <= sets["test"]
 
 
 # ---- the Debian package --------------------------------------------------------------
@@ -503,7 +507,8 @@ def test_deb_contents(deb, tmp_path):
     for p in ("strongswan-libcharon", "libstrongswan", "libcharon-extra-plugins",
               "libstrongswan-standard-plugins"):
         assert "%s (= %s)" % (p, ver) in depends, depends
-    for p in ("isc-dhcp-client", "libsofia-sip-ua0", "libsystemd0", "libnftables1", "libjson-c5"):
+    for p in ("isc-dhcp-client", "libsofia-sip-ua0", "libsystemd0", "libnftables1", "libjson-c5",
+              "libsnmp40"):
         assert p in names, depends
 
     x = tmp_path / "x"

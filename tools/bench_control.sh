@@ -11,7 +11,10 @@
 # median of BENCH_BOOTS, default 3),
 # `show running-config` and `show vpn-sip session` latency (mean of
 # BENCH_SHOW_REPS, default 10), RSS with an empty configuration, with the
-# global VPN-SIP configuration and no tunnel, and with all tunnels.
+# global VPN-SIP configuration and no tunnel, and with all tunnels; the
+# SNMP walk of the VPN-SIP session table through a real snmpd (AgentX
+# master in the namespace, docs/snmp.md): snmpwalk (one GETNEXT per value)
+# and snmpbulkwalk.
 # Writes JSON to $1 (a figure that could not be measured is null).
 set -eu
 cd "$(dirname "$0")/.."
@@ -88,7 +91,39 @@ show_mean() {
 }
 
 parse_ms="" tuns=0 rc_ms="" sess_ms="" rss_empty="" rss_base="" rss_big=""
-rc_lines="" sess_lines=""
+rc_lines="" sess_lines="" walk_ms="" bulk_ms="" walk_rows=""
+
+# The session table through snmpd: sets walk_ms, bulk_ms, walk_rows.
+SNMP_C=vpnsip-bench
+snmp_walks() {
+	local snmpd_pid t0 t1 table=.1.3.6.1.3.1017.1.2
+	command -v snmpd >/dev/null || return 0
+	printf 'master agentx\nagentXSocket %s\nagentaddress udp:127.0.0.1:16161\nrocommunity %s 127.0.0.1\n' \
+		"$dir/agentx" "$SNMP_C" >"$dir/snmpd.conf"
+	mkdir -p "$dir/snmp-state" # snmpd's persistent state (its own snmpd.conf)
+	MIBS= SNMP_PERSISTENT_DIR="$dir/snmp-state" ip netns exec "$ns" snmpd -f -C -c "$dir/snmpd.conf" \
+		-Lf "$dir/snmpd.log" &
+	snmpd_pid=$!
+	for _ in $(seq 500); do [ -S "$dir/agentx" ] && break; sleep 0.01; done
+	build/vpnsipsh -S "$dir/sock" -c "configure terminal" -c "snmp-server agentx socket $dir/agentx" \
+		-c end >/dev/null
+	for _ in $(seq 1500); do grep -q "SNMP-5-AGENTX_UP" "$dir/log" && break; sleep 0.01; done
+	if grep -q "SNMP-5-AGENTX_UP" "$dir/log"; then
+		walk() { MIBS= ip netns exec "$ns" "$1" -v2c -c "$SNMP_C" -On -t 10 127.0.0.1:16161 "$table"; }
+		t0=$(date +%s%N)
+		walk_rows=$(walk snmpwalk | grep -c "^$table\.1\.2\." || true)
+		t1=$(date +%s%N)
+		walk_ms=$(((t1 - t0) / 1000000))
+		t0=$(date +%s%N)
+		walk snmpbulkwalk >/dev/null || true
+		t1=$(date +%s%N)
+		bulk_ms=$(((t1 - t0) / 1000000))
+	else
+		echo "bench_control: vpnsipd did not connect to snmpd" >&2
+	fi
+	kill "$snmpd_pid" 2>/dev/null || true
+	wait "$snmpd_pid" 2>/dev/null || true
+}
 t0=$(ms)
 if build/vpnsipd -t -f "$dir/big.conf" >"$dir/t.out" 2>&1; then
 	t1=$(ms)
@@ -125,6 +160,7 @@ for b in $(seq "${BENCH_BOOTS:-3}"); do
 	rc_lines=$(vsh "show running-config" | wc -l)
 	sess_ms=$(show_mean "show vpn-sip session")
 	sess_lines=$(vsh "show vpn-sip session" | grep -c 'Interface: Tunnel' || true)
+	snmp_walks
 	grep -E '%[A-Z_]+-[0-3]-' "$dir/log" | head -3 >&2 || true
 	stop_daemon
 done
@@ -146,6 +182,9 @@ cat >"$out" <<JSON
   "show_running_config_lines": $(json_num "$rc_lines"),
   "show_session_1000_configured_ms": $(json_num "$sess_ms"),
   "show_session_1000_configured_listed": $(json_num "$sess_lines"),
+  "snmp_walk_session_table_1000_ms": $(json_num "$walk_ms"),
+  "snmp_bulkwalk_session_table_1000_ms": $(json_num "$bulk_ms"),
+  "snmp_walk_session_table_rows": $(json_num "$walk_rows"),
   "rss_empty_config_kib": $(json_num "$rss_empty"),
   "rss_vpnsip_no_tunnel_kib": $(json_num "$rss_base"),
   "rss_1000_tunnels_kib": $(json_num "$rss_big"),

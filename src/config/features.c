@@ -15,6 +15,7 @@ void dataplane_cli_init(void);
 void ike_cli_init(void);
 void routing_cli_init(void);
 void qos_cli_init(void);
+void snmp_cli_init(void);
 
 void config_features_init(void)
 {
@@ -29,6 +30,7 @@ void config_features_init(void)
 	ike_cli_init();
 	routing_cli_init();
 	qos_cli_init();
+	snmp_cli_init();
 	planned_cli_init();
 	ignored_cli_init();
 	/* Last: the debug commands are generated from every flag registered. */

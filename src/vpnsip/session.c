@@ -273,7 +273,10 @@ static void call_reset(struct vpnsip_session *s)
 	char key[16], cause[sizeof(s->cause)];
 	bool had_call = s->state != VS_READY_TO_CONNECT;
 	bool failed = s->failed, was_up = s->reached_up;
+	struct vpnsip_session_info down; /* the call as it was, for the observers */
 
+	if (was_up && vpnsip_event_observed())
+		vpnsip_session_info_fill(s, &down);
 	timer_stop(&s->step_timer);
 	timer_stop(&s->dur_timer);
 	timer_stop(&s->ack_timer);
@@ -305,9 +308,12 @@ static void call_reset(struct vpnsip_session *s)
 	for (struct vpnsip_listener *l = listeners; l; l = l->next)
 		if (l->ended)
 			l->ended(s->tunnel, l->ctx);
-	if (was_up)
+	if (was_up) {
 		vpnsip_log(SEV_NOTICE, "SESSION_DOWN", "%s: session with %s down: %s", s->tunnel,
 			   s->remote_number, cause);
+		if (vpnsip_event_observed())
+			vpnsip_event_session_down(&down, cause);
+	}
 	if (failed) {
 		unsigned d = backoff_s(++s->fail_count);
 		rt->calls_failed++;
@@ -835,6 +841,7 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		set_state(s, VS_SESSION_UP);
 		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
 			   s->remote_number);
+		vpnsip_event_session_up(s);
 		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 		if (c && c->max_call_s && !s->dur_timer) {
 			uint64_t up = evloop_now_ms() - s->since_ms, lim = c->max_call_s * 1000ULL;
@@ -1240,9 +1247,11 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 	if (old != now->state && now->state == SIP_REG_REGISTERED)
 		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
 			   now->registrar);
-	else if (old == SIP_REG_REGISTERED && now->state != SIP_REG_REGISTERED)
+	else if (old == SIP_REG_REGISTERED && now->state != SIP_REG_REGISTERED) {
 		vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%d %s)",
 			   now->number, now->last_status, now->last_phrase);
+		vpnsip_event_registration_lost(now);
+	}
 }
 
 /* One number's registration; a number no longer configured is forgotten

@@ -118,4 +118,44 @@ void vpnsip_status_observe(void (*fn)(void *arg), void *arg);
  * Returns 0, or -1 with a reason. */
 int vpnsip_call(const char *tunnel_name, const char **why);
 
+/* ---- what management agents read (info.c) --------------------------------
+ * Copies, taken on the main thread; another thread may keep them. */
+
+/* The session states, numbered as the VPN-SIP MIB's vpnsipSessionState
+ * (mib/VPNSIP-MIB.txt) less one: READY_TO_CONNECT is 0 here, 1 there. */
+struct vpnsip_session_info {
+	char tunnel[32];
+	int ifindex;                 /* the tunnel's Linux device; 0: none */
+	char local_number[32], remote_number[32];
+	int state;                   /* enum vpnsip_state (vpnsip_int.h) */
+	bool initiator;              /* we placed the call */
+	struct in_addr remote_addr;  /* 0.0.0.0: no call */
+	unsigned bw_conf, bw_neg;    /* kbps; bw_neg 0: not negotiated */
+	uint64_t uptime_s;           /* since the call started; 0: no call */
+	uint64_t call_s;             /* since the call was answered; 0: not answered */
+};
+/* Every session in IOS order (caller frees *out); 0 outside vpnsipd. */
+size_t vpnsip_sessions_info(struct vpnsip_session_info **out);
+
+struct vpnsip_reg_summary {
+	char number[32];             /* the primary local number, "" : none */
+	int state;                   /* its enum sip_reg_state (sip/sip.h) */
+	unsigned configured, registered; /* local numbers */
+};
+void vpnsip_reg_summary(struct vpnsip_reg_summary *r);
+
+/* Events for notifications, on the main thread, after the log line. */
+struct vpnsip_event_observer {
+	void (*session_up)(const struct vpnsip_session_info *s, void *ctx);
+	/* s: the call as it was before it ended; cause: why. */
+	void (*session_down)(const struct vpnsip_session_info *s, const char *cause, void *ctx);
+	/* A local number that was registered no longer is. */
+	void (*registration_lost)(const char *number, int last_status, const char *last_phrase,
+				  void *ctx);
+	void *ctx;
+	struct vpnsip_event_observer *next;
+};
+void vpnsip_event_observe(struct vpnsip_event_observer *o);
+void vpnsip_event_unobserve(struct vpnsip_event_observer *o);
+
 #endif

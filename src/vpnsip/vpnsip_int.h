@@ -240,6 +240,14 @@ struct vpnsip_cdr_total **vpnsip_cdr_summary_sorted(const struct vpnsip_cdr_summ
 						     size_t *n);
 void vpnsip_cdr_summary_free(struct vpnsip_cdr_summary *s);
 
+/* ---- management agents' copies and events (info.c) ------------------------ */
+
+void vpnsip_session_info_fill(const struct vpnsip_session *s, struct vpnsip_session_info *i);
+bool vpnsip_event_observed(void);
+void vpnsip_event_session_up(const struct vpnsip_session *s);
+void vpnsip_event_session_down(const struct vpnsip_session_info *i, const char *cause);
+void vpnsip_event_registration_lost(const struct sip_reg_status *now);
+
 /* ---- local SDP values (fingerprint.c) ----------------------------------- */
 
 /* The local fingerprint of a session's tunnel and the authentication it
