@@ -23,6 +23,7 @@
 
 #include "crypto/crypto.h"
 #include "log/log.h"
+#include "util/xalloc.h"
 
 /* A one-shot INFORMATIONAL carrying N(INVALID_SPI).  libcharon's task
  * manager starts INFORMATIONAL exchanges for the task types it knows; ours
@@ -67,10 +68,8 @@ static void task_destroy(task_t *t)
 
 static task_t *inv_spi_task_create(ike_sa_t *ike_sa, uint32_t spi)
 {
-	inv_spi_task_t *this = calloc(1, sizeof(*this));
+	inv_spi_task_t *this = xcalloc(1, sizeof(*this));
 
-	if (!this)
-		return NULL;
 	this->public.build = task_build;
 	this->public.process = task_process;
 	this->public.get_type = task_type;
@@ -101,16 +100,13 @@ static job_requeue_t send_notify(void *arg)
 		charon->ike_sa_manager->checkin(charon->ike_sa_manager, sa);
 		return JOB_REQUEUE_NONE;
 	}
-	task_t *task = inv_spi_task_create(sa, j->spi);
-	if (task) {
-		sa->queue_task(sa, task);
-		log_msg("IKEV2", SEV_NOTICE, "INVALID_SPI_NOTIFY",
-		        "%s: sent INVALID_SPI notify for SPI 0x%08X to %s (invalid-spi-recovery)",
-		        j->tunnel, j->spi, j->peer);
-		if (sa->initiate(sa, NULL, NULL) == DESTROY_ME) {
-			charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, sa);
-			return JOB_REQUEUE_NONE;
-		}
+	sa->queue_task(sa, inv_spi_task_create(sa, j->spi));
+	log_msg("IKEV2", SEV_NOTICE, "INVALID_SPI_NOTIFY",
+	        "%s: sent INVALID_SPI notify for SPI 0x%08X to %s (invalid-spi-recovery)",
+	        j->tunnel, j->spi, j->peer);
+	if (sa->initiate(sa, NULL, NULL) == DESTROY_ME) {
+		charon->ike_sa_manager->checkin_and_destroy(charon->ike_sa_manager, sa);
+		return JOB_REQUEUE_NONE;
 	}
 	charon->ike_sa_manager->checkin(charon->ike_sa_manager, sa);
 	return JOB_REQUEUE_NONE;
@@ -125,9 +121,7 @@ static void on_invalid_spi(const struct sockaddr_in *peer, uint16_t local_port, 
 
 	if (!ike_running || !g || !g->invalid_spi_recovery)
 		return;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
+	j = xcalloc(1, sizeof(*j));
 	if (!ike_tunnel_by_endpoint(peer->sin_addr, local_port, j->tunnel, sizeof(j->tunnel))) {
 		dbg(&debug_ikev2, "IKEv2: invalid SPI 0x%08X from %s: no IKE SA with that peer",
 		    spi, inet_ntoa(peer->sin_addr));

@@ -493,14 +493,12 @@ static void deliver(void *arg);
 static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 		 child_sa_t *child, const char *cause)
 {
-	struct ev_msg *m = calloc(1, sizeof(*m));
+	struct ev_msg *m = xcalloc(1, sizeof(*m));
 	host_t *h;
 
-	if (!m)
-		return;
 	m->type = type;
-	m->tunnel = strdup(tunnel);
-	m->cause = cause ? strdup(cause) : NULL;
+	m->tunnel = xstrdup(tunnel);
+	m->cause = cause ? xstrdup(cause) : NULL;
 	if (ike_sa) {
 		m->unique_id = ike_sa->get_unique_id(ike_sa);
 		h = ike_sa->get_my_host(ike_sa);
@@ -548,7 +546,7 @@ static void set_cause(struct snap *s, const char *cause)
 {
 	R.lock->write_lock(R.lock);
 	free(s->cause);
-	s->cause = strdup(cause);
+	s->cause = xstrdup(cause);
 	R.lock->unlock(R.lock);
 }
 
@@ -783,7 +781,7 @@ static char *take_cause(struct snap *s, const char *dflt)
 	c = s->cause;
 	s->cause = NULL;
 	R.lock->unlock(R.lock);
-	return c ? c : strdup(dflt);
+	return c ? c : xstrdup(dflt);
 }
 
 METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa,
@@ -920,7 +918,7 @@ static void session_free(struct session *se)
 
 static char *dup_or_null(const char *s)
 {
-	return s && *s ? strdup(s) : NULL;
+	return s && *s ? xstrdup(s) : NULL;
 }
 
 static identification_t *make_id(const char *v)
@@ -932,7 +930,7 @@ static identification_t *make_id(const char *v)
 
 static bool add_proposals_swan(const char *text, protocol_id_t proto, void *target, bool ike)
 {
-	char *copy = strdup(text), *save = NULL;
+	char *copy = xstrdup(text), *save = NULL;
 	bool any = false;
 
 	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
@@ -1174,18 +1172,18 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	peer_cfg->add_child_cfg(peer_cfg, child);
 	sb_free(&sb);
 
-	s = calloc(1, sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	s->ref = 1;
-	s->tunnel = strdup(se->tunnel);
+	s->tunnel = xstrdup(se->tunnel);
 	s->if_id = dp_tunnel_id(se->tunnel);
 	s->peer_cfg = peer_cfg;
 	s->peer = se->peer;
 	endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
 		     sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
-	s->profile = strdup(ikn);
+	s->profile = xstrdup(ikn);
 	if (!psk_remote && prof->nmatch_cert_maps) {
-		s->maps = calloc(prof->nmatch_cert_maps, sizeof(*s->maps));
+		s->maps = xcalloc(prof->nmatch_cert_maps, sizeof(*s->maps));
 		for (size_t i = 0; i < prof->nmatch_cert_maps; i++) {
 			struct pki_cert_map *m = crypto_cert_map_copy(cfg, prof->match_cert_maps[i]);
 			if (m)
@@ -1193,8 +1191,8 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		}
 		/* IOS: a map that is not configured matches nothing. */
 		if (!s->nmaps) {
-			struct pki_cert_map *none = calloc(1, sizeof(*none));
-			none->name = strdup(prof->match_cert_maps[0]);
+			struct pki_cert_map *none = xcalloc(1, sizeof(*none));
+			none->name = xstrdup(prof->match_cert_maps[0]);
 			s->maps[s->nmaps++] = none;
 		}
 	}
@@ -1202,7 +1200,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		identification_t *id = make_id(se->remote_id);
 		char key[256];
 		id_key(id, key, sizeof(key));
-		s->remote_key = strdup(se->remote_id && psk_remote ? key : "");
+		s->remote_key = xstrdup(se->remote_id && psk_remote ? key : "");
 		id->destroy(id);
 	}
 
@@ -1298,7 +1296,7 @@ static void static_retry(struct ev_timer *t, void *arg)
 		return;
 	lib->processor->queue_job(lib->processor,
 				  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
-							       strdup(se->tunnel), free, NULL));
+							       xstrdup(se->tunnel), free, NULL));
 }
 
 static void deliver(void *arg)
@@ -1334,7 +1332,7 @@ static void deliver(void *arg)
 		break;
 	case IKE_EV_AUTH_FAILED:
 		free(se->last_cause);
-		se->last_cause = m->cause ? strdup(m->cause) : NULL;
+		se->last_cause = m->cause ? xstrdup(m->cause) : NULL;
 		log_msg("IKEV2", SEV_ERR, "AUTH_FAILED", "%s: IKE_AUTH failed: %s", se->tunnel,
 			m->cause ? m->cause : "?");
 		emit(IKE_EV_AUTH_FAILED, se, m->cause);
@@ -1350,7 +1348,7 @@ static void deliver(void *arg)
 		se->spi_in = se->spi_out = 0;
 		liveness_stop(se);
 		free(se->last_cause);
-		se->last_cause = m->cause ? strdup(m->cause) : NULL;
+		se->last_cause = m->cause ? xstrdup(m->cause) : NULL;
 		if (dp)
 			dp->trigger_rearm(dp, se->tunnel);
 		if (se->stopping) {
@@ -1639,8 +1637,8 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 		snprintf(err, errlen, "fingerprint too long");
 		return -1;
 	}
-	se = calloc(1, sizeof(*se));
-	se->tunnel = strdup(p->tunnel);
+	se = xcalloc(1, sizeof(*se));
+	se->tunnel = xstrdup(p->tunnel);
 	se->role = p->role;
 	se->local_port = p->local_port == CHARON_UDP_PORT || p->local_port == CHARON_NATT_PORT ?
 				 0 : p->local_port;
@@ -1694,7 +1692,7 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	if (se->role == IKE_ROLE_INITIATOR)
 		lib->processor->queue_job(lib->processor,
 					  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
-								       strdup(se->tunnel), free, NULL));
+								       xstrdup(se->tunnel), free, NULL));
 	return 0;
 }
 
@@ -1728,7 +1726,7 @@ void ike_session_stop(const char *tunnel, unsigned timeout_ms)
 		return;
 	}
 	queue_terminate(uid, false);
-	se->stop_arg = strdup(tunnel);
+	se->stop_arg = xstrdup(tunnel);
 	se->stop_timer = ev_timer_add(loop, timeout_ms ? timeout_ms : 5000, stop_timeout,
 				      se->stop_arg);
 }
@@ -2075,7 +2073,7 @@ static void sa_infos(struct hashmap *out)
 		if (i && sa->get_state(sa) != IKE_ESTABLISHED)
 			continue;
 		if (!i) {
-			i = calloc(1, sizeof(*i));
+			i = xcalloc(1, sizeof(*i));
 			hashmap_put(out, name, i);
 		}
 		sa_info_fill(sa, i);
