@@ -49,6 +49,8 @@ struct debug_flag debug_ikev2_error = {
 };
 
 #ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+
 /* LeakSanitizer reads this at exit.  OpenSSL 3 keeps provider/method tables
  * that strongSwan's openssl plugin never frees (it is dlclose()d first):
  * suppress those only, so leaks of ours and of libcharon still fail.
@@ -56,7 +58,6 @@ struct debug_flag debug_ikev2_error = {
  * signature_params_t when an RSA IKE_AUTH fails for want of a trusted key
  * (our certificate fingerprint mismatch test); the stack ends inside
  * libstrongswan (no frame pointers), none of our frames hold it. */
-const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
 	return "leak:libcrypto.so\nleak:signature_params_clone\n";
