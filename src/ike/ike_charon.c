@@ -65,7 +65,7 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 bool ike_running;
-static struct evloop *ike_loop;
+struct evloop *ike_loop;
 static struct ev_timer *level_timer;
 static unsigned level_mask; /* the flags the logger was registered with */
 
@@ -242,7 +242,7 @@ int ike_init(struct evloop *loop, struct config *cfg)
 		library_deinit();
 		return -1;
 	}
-	if (ike_sessions_init(loop, cfg) < 0) {
+	if (ike_sessions_init(cfg) < 0) {
 		charon->bus->remove_logger(charon->bus, &ike_logger);
 		libcharon_deinit();
 		library_deinit();

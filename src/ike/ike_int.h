@@ -23,7 +23,7 @@ extern struct debug_flag debug_ikev2, debug_ikev2_packet, debug_ikev2_internal,
 	debug_ikev2_error;
 
 /* Sessions (ike_session.c). */
-int ike_sessions_init(struct evloop *loop, struct config *cfg);
+int ike_sessions_init(struct config *cfg);
 void ike_sessions_shutdown(void);
 struct strbuf;
 void ike_show_session(struct strbuf *out, const char *tunnel, bool detail);
@@ -50,6 +50,7 @@ void ike_invalid_spi_shutdown(void);
 void ike_vpnsip_wire(void);
 
 extern struct config *ike_cfg_model; /* the daemon's model (main thread) */
+extern struct evloop *ike_loop;       /* the main thread's loop */
 extern bool ike_running;
 
 #endif

@@ -17,7 +17,7 @@
 #include <processing/jobs/callback_job.h>
 #include <threading/rwlock.h>
 
-#include "ike/ike_int.h"
+#include "ike/ike_session_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,37 +36,8 @@
 #include "util/xalloc.h"
 
 struct config *ike_cfg_model;
-static struct evloop *loop;
 
 /* ---- snapshots (read by libcharon's threads) --------------------------------- */
-
-struct snap {
-	refcount_t ref;
-	char *tunnel;
-	uint32_t if_id;
-	peer_cfg_t *peer_cfg;
-	char *remote_key;           /* "%Y" of the remote identity ("" for any) */
-	char endpoint_key[32];      /* "peer-address:local-port" */
-	struct in_addr peer;
-	shared_key_t *psk_local, *psk_remote;
-	bool remote_psk;            /* the peer authenticates with a PSK */
-	bool has_fp;
-	struct crypto_fingerprint fp;     /* expected from the peer's SDP */
-	bool has_psk_fp;
-	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
-	/* "match certificate MAP" of the IKEv2 profile (copies): the peer's
-	 * certificate must satisfy one of them. */
-	struct pki_cert_map **maps;
-	size_t nmaps;
-	char *profile;              /* the IKEv2 profile's name, for logs */
-	/* Mutable, under R.lock (write): */
-	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
-	char *cause;                /* last failure */
-	/* Last authenticated IKE message in / any IKE message out
-	 * (evloop_now_ms clock), written by libcharon's threads (atomics):
-	 * DPD answers and keepalive timing. */
-	uint64_t last_ike_in_ms, last_ike_out_ms;
-};
 
 static struct {
 	rwlock_t *lock;
@@ -74,16 +45,15 @@ static struct {
 	struct hashmap by_remote; /* remote identity "%Y" -> snap (last one) */
 	struct hashmap by_endpoint; /* "peer:local port" -> snap (last one): a
 				       responder's IKE_SA before its peer_cfg */
-	mem_cred_t *local_creds;  /* our certificates and private keys */
 } R;
 
-static struct snap *snap_get(struct snap *s)
+struct snap *ike_snap_get(struct snap *s)
 {
 	ref_get(&s->ref);
 	return s;
 }
 
-static void snap_put(struct snap *s)
+void ike_snap_put(struct snap *s)
 {
 	if (!s || !ref_put(&s->ref))
 		return;
@@ -102,19 +72,19 @@ static void snap_put(struct snap *s)
 }
 
 /* The snapshot of a tunnel (a reference), or NULL. */
-static struct snap *snap_find(const char *tunnel)
+struct snap *ike_snap_find(const char *tunnel)
 {
 	struct snap *s;
 
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_tunnel, tunnel);
 	if (s)
-		snap_get(s);
+		ike_snap_get(s);
 	R.lock->unlock(R.lock);
 	return s;
 }
 
-static void snap_install(struct snap *s)
+void ike_snap_install(struct snap *s)
 {
 	struct snap *old;
 
@@ -132,10 +102,10 @@ static void snap_install(struct snap *s)
 		hashmap_put(&R.by_remote, s->remote_key, s);
 	hashmap_put(&R.by_endpoint, s->endpoint_key, s);
 	R.lock->unlock(R.lock);
-	snap_put(old);
+	ike_snap_put(old);
 }
 
-static void snap_remove(const char *tunnel)
+void ike_snap_remove(const char *tunnel)
 {
 	struct snap *old;
 
@@ -146,10 +116,10 @@ static void snap_remove(const char *tunnel)
 	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
 		hashmap_del(&R.by_endpoint, old->endpoint_key);
 	R.lock->unlock(R.lock);
-	snap_put(old);
+	ike_snap_put(old);
 }
 
-static void endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n)
+void ike_endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n)
 {
 	char a[INET_ADDRSTRLEN];
 
@@ -160,22 +130,56 @@ static void endpoint_key(struct in_addr peer, unsigned local_port, char *buf, si
 
 /* The session of an IKE_SA: by its peer_cfg's name, else (a responder
  * before IKE_AUTH selected the peer_cfg) by the peer's address and our port. */
-static struct snap *snap_of_sa(ike_sa_t *ike_sa)
+struct snap *ike_snap_of_sa(ike_sa_t *ike_sa)
 {
-	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
 	host_t *me = ike_sa->get_my_host(ike_sa), *other = ike_sa->get_other_host(ike_sa);
 	char key[32];
 
 	if (s || !me || !other || other->get_family(other) != AF_INET)
 		return s;
-	endpoint_key(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr,
+	ike_endpoint_key(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr,
 		     me->get_port(me), key, sizeof(key));
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_endpoint, key);
 	if (s)
-		snap_get(s);
+		ike_snap_get(s);
 	R.lock->unlock(R.lock);
 	return s;
+}
+
+/* The session of the IKE_SA this libcharon thread works on (by name, else
+ * by peer address and our port), or NULL: one lookup, so that many
+ * sessions with one peer address and one remote identity (a peer with many
+ * numbers, issue 9) neither collide nor make every lookup walk them all. */
+struct snap *ike_snap_of_thread(void)
+{
+	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
+
+	return ike_sa ? ike_snap_of_sa(ike_sa) : NULL;
+}
+
+/* The session of a remote identity (the last one installed). */
+struct snap *ike_snap_find_remote(identification_t *id)
+{
+	char key[256];
+	struct snap *s;
+
+	ike_id_key(id, key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_remote, key);
+	if (s)
+		ike_snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+void ike_snap_each(void (*fn)(struct snap *s, void *ctx), void *ctx)
+{
+	R.lock->read_lock(R.lock);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
+		fn(e->value, ctx);
+	R.lock->unlock(R.lock);
 }
 
 bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunnel, size_t n)
@@ -183,7 +187,7 @@ bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunn
 	char key[32];
 	struct snap *s;
 
-	endpoint_key(peer, local_port, key, sizeof(key));
+	ike_endpoint_key(peer, local_port, key, sizeof(key));
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_endpoint, key);
 	if (s)
@@ -194,7 +198,7 @@ bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunn
 
 /* "TYPE:value" of an identity: the registry key (no printf hooks: our
  * format strings are checked by the compiler). */
-static void id_key(identification_t *id, char *buf, size_t n)
+void ike_id_key(identification_t *id, char *buf, size_t n)
 {
 	chunk_t e = id->get_encoding(id);
 
@@ -202,7 +206,7 @@ static void id_key(identification_t *id, char *buf, size_t n)
 }
 
 /* Printable form for logs. */
-static void id_show(identification_t *id, char *buf, size_t n)
+void ike_id_show(identification_t *id, char *buf, size_t n)
 {
 	chunk_t e = id->get_encoding(id);
 
@@ -244,6 +248,77 @@ static void id_show(identification_t *id, char *buf, size_t n)
 	snprintf(buf, n, "%s", "%any");
 }
 
+void ike_snap_set_cause(struct snap *s, const char *cause)
+{
+	R.lock->write_lock(R.lock);
+	free(s->cause);
+	s->cause = xstrdup(cause);
+	R.lock->unlock(R.lock);
+}
+
+char *ike_snap_take_cause(struct snap *s, const char *dflt)
+{
+	char *c;
+
+	R.lock->write_lock(R.lock);
+	c = s->cause;
+	s->cause = NULL;
+	R.lock->unlock(R.lock);
+	return c ? c : xstrdup(dflt);
+}
+
+/* The cause is a fingerprint or certificate map mismatch: the listener
+ * reported it itself, libcharon's alert that follows does not replace it. */
+bool ike_snap_has_auth_cause(struct snap *s)
+{
+	bool auth;
+
+	R.lock->read_lock(R.lock);
+	auth = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
+			    strncmp(s->cause, "certificate map", 15) == 0);
+	R.lock->unlock(R.lock);
+	return auth;
+}
+
+/* C (a reference is taken) is the peer's certificate: it matched the SDP
+ * fingerprint. */
+void ike_snap_pin(struct snap *s, certificate_t *c)
+{
+	R.lock->write_lock(R.lock);
+	DESTROY_IF(s->pinned);
+	s->pinned = c->get_ref(c);
+	R.lock->unlock(R.lock);
+}
+
+certificate_t *ike_snap_pinned(struct snap *s)
+{
+	certificate_t *c = NULL;
+
+	R.lock->read_lock(R.lock);
+	if (s->pinned)
+		c = s->pinned->get_ref(s->pinned);
+	R.lock->unlock(R.lock);
+	return c;
+}
+
+void ike_snaps_init(void)
+{
+	R.lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
+	hashmap_init(&R.by_tunnel, true);
+	hashmap_init(&R.by_remote, false);
+	hashmap_init(&R.by_endpoint, false);
+}
+
+void ike_snaps_shutdown(void)
+{
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
+		ike_snap_put(e->value);
+	hashmap_clear(&R.by_tunnel);
+	hashmap_clear(&R.by_remote);
+	hashmap_clear(&R.by_endpoint);
+	R.lock->destroy(R.lock);
+}
+
 static void host_show(host_t *h, char *buf, size_t n)
 {
 	if (h && h->get_family(h) == AF_INET) {
@@ -281,95 +356,100 @@ static void ike_list_cleanup(void *list)
 	((linked_list_t *)list)->destroy_offset(list, offsetof(ike_cfg_t, destroy));
 }
 
-/* The session of the IKE_SA this libcharon thread works on (by name, else
- * by peer address and our port), or NULL: one lookup, so that many
- * sessions with one peer address and one remote identity (a peer with many
- * numbers, issue 9) neither collide nor make every lookup walk them all. */
-static struct snap *snap_of_thread(void)
+static void add_peer_cfg(struct snap *s, void *list)
 {
-	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
-
-	return ike_sa ? snap_of_sa(ike_sa) : NULL;
+	((linked_list_t *)list)->insert_last(list, s->peer_cfg->get_ref(s->peer_cfg));
 }
 
 METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
        identification_t *me, identification_t *other)
 {
 	linked_list_t *list = linked_list_create();
-	struct snap *own = snap_of_thread();
-	char key[256];
+	struct snap *own = ike_snap_of_thread();
 
 	if (own) {
-		list->insert_last(list, own->peer_cfg->get_ref(own->peer_cfg));
-		snap_put(own);
+		add_peer_cfg(own, list);
+		ike_snap_put(own);
 		return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);
 	}
-	R.lock->read_lock(R.lock);
 	if (other && other->get_type(other) != ID_ANY) {
-		struct snap *s;
-		id_key(other, key, sizeof(key));
-		s = hashmap_get(&R.by_remote, key);
-		if (s)
-			list->insert_last(list, s->peer_cfg->get_ref(s->peer_cfg));
-	}
-	if (!list->get_count(list)) {
-		/* Responder before IKE_AUTH, or an identity we do not key on. */
-		for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));) {
-			struct snap *s = e->value;
-			list->insert_last(list, s->peer_cfg->get_ref(s->peer_cfg));
+		struct snap *s = ike_snap_find_remote(other);
+		if (s) {
+			add_peer_cfg(s, list);
+			ike_snap_put(s);
 		}
 	}
-	R.lock->unlock(R.lock);
+	/* Responder before IKE_AUTH, or an identity we do not key on. */
+	if (!list->get_count(list))
+		ike_snap_each(add_peer_cfg, list);
 	return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);
+}
+
+struct ike_cfgs_of {
+	linked_list_t *list;
+	bool any;            /* every ike_cfg, else those towards peer */
+	struct in_addr peer;
+};
+
+static void add_ike_cfg(struct snap *s, void *arg)
+{
+	struct ike_cfgs_of *q = arg;
+
+	if (q->any || s->peer.s_addr == q->peer.s_addr) {
+		ike_cfg_t *ic = s->peer_cfg->get_ike_cfg(s->peer_cfg);
+		q->list->insert_last(q->list, ic->get_ref(ic));
+	}
 }
 
 METHOD(backend_t, create_ike_cfg_enumerator, enumerator_t *, backend_t *this, host_t *me,
        host_t *other)
 {
-	linked_list_t *list = linked_list_create();
-	struct in_addr peer = { 0 };
-	bool any = !other || other->is_anyaddr(other) || other->get_family(other) != AF_INET;
-	struct snap *own = snap_of_thread();
+	struct ike_cfgs_of q = {
+		.list = linked_list_create(),
+		.any = !other || other->is_anyaddr(other) || other->get_family(other) != AF_INET,
+	};
+	struct snap *own = ike_snap_of_thread();
 
 	if (own) {
-		ike_cfg_t *ic = own->peer_cfg->get_ike_cfg(own->peer_cfg);
-		list->insert_last(list, ic->get_ref(ic));
-		snap_put(own);
-		return enumerator_create_cleaner(list->create_enumerator(list), ike_list_cleanup, list);
+		q.any = true;
+		add_ike_cfg(own, &q);
+		ike_snap_put(own);
+	} else {
+		if (!q.any)
+			q.peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
+		ike_snap_each(add_ike_cfg, &q);
 	}
-	if (!any)
-		peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
-	R.lock->read_lock(R.lock);
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));) {
-		struct snap *s = e->value;
-		if (any || s->peer.s_addr == peer.s_addr) {
-			ike_cfg_t *ic = s->peer_cfg->get_ike_cfg(s->peer_cfg);
-			list->insert_last(list, ic->get_ref(ic));
-		}
-	}
-	R.lock->unlock(R.lock);
-	return enumerator_create_cleaner(list->create_enumerator(list), ike_list_cleanup, list);
+	return enumerator_create_cleaner(q.list->create_enumerator(q.list), ike_list_cleanup,
+					 q.list);
 }
 
 METHOD(backend_t, get_peer_cfg_by_name, peer_cfg_t *, backend_t *this, char *name)
 {
-	struct snap *s = snap_find(name);
+	struct snap *s = ike_snap_find(name);
 	peer_cfg_t *cfg = NULL;
 
 	if (s) {
 		cfg = s->peer_cfg->get_ref(s->peer_cfg);
-		snap_put(s);
+		ike_snap_put(s);
 	}
 	return cfg;
 }
-
-#define SLOT(type, member, fn) .member = (__typeof__(((type *)0)->member))(fn)
 
 static backend_t ike_backend = {
 	SLOT(backend_t, create_peer_cfg_enumerator, create_peer_cfg_enumerator),
 	SLOT(backend_t, create_ike_cfg_enumerator, create_ike_cfg_enumerator),
 	SLOT(backend_t, get_peer_cfg_by_name, get_peer_cfg_by_name),
 };
+
+void ike_backend_register(void)
+{
+	charon->backends->add_backend(charon->backends, &ike_backend);
+}
+
+void ike_backend_unregister(void)
+{
+	charon->backends->remove_backend(charon->backends, &ike_backend);
+}
 
 /* ---- credentials: PSKs by the peer's identity, pinned peer certificates ------ */
 
@@ -398,26 +478,19 @@ METHOD(enumerator_t, shared_enumerate, bool, shared_enum_t *this, va_list args)
 
 METHOD(enumerator_t, shared_destroy, void, shared_enum_t *this)
 {
-	snap_put(this->s);
+	ike_snap_put(this->s);
 	free(this);
 }
 
 static struct snap *snap_by_remote(identification_t *id)
 {
-	char key[256];
 	struct snap *s;
 	/* The session of the IKE_SA this thread works on, if it has one. */
-	if ((s = snap_of_thread()))
+	if ((s = ike_snap_of_thread()))
 		return s;
 	if (!id || id->get_type(id) == ID_ANY)
 		return NULL;
-	id_key(id, key, sizeof(key));
-	R.lock->read_lock(R.lock);
-	s = hashmap_get(&R.by_remote, key);
-	if (s)
-		snap_get(s);
-	R.lock->unlock(R.lock);
-	return s;
+	return ike_snap_find_remote(id);
 }
 
 METHOD(credential_set_t, create_shared_enumerator, enumerator_t *, credential_set_t *this,
@@ -448,15 +521,12 @@ METHOD(credential_set_t, create_cert_enumerator, enumerator_t *, credential_set_
        certificate_type_t cert, key_type_t key, identification_t *id, bool trusted)
 {
 	struct snap *s = snap_by_remote(id);
-	certificate_t *c = NULL;
+	certificate_t *c;
 
 	if (!s)
 		return NULL;
-	R.lock->read_lock(R.lock);
-	if (s->pinned)
-		c = s->pinned->get_ref(s->pinned);
-	R.lock->unlock(R.lock);
-	snap_put(s);
+	c = ike_snap_pinned(s);
+	ike_snap_put(s);
 	if (!c)
 		return NULL;
 	if ((cert != CERT_ANY && cert != c->get_type(c))) {
@@ -476,19 +546,79 @@ static credential_set_t ike_credset = {
 	.cache_cert = (void *)nop,
 };
 
+static mem_cred_t *local_creds; /* our certificates and private keys */
+
+/* A DER certificate (freed here) as a trusted certificate of our credential
+ * set: a reference for the caller, NULL when it does not parse. */
+static certificate_t *trusted_cert_from_der(uint8_t *der, size_t len)
+{
+	certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
+					      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+					      BUILD_END);
+
+	free(der);
+	return c ? local_creds->add_cert_ref(local_creds, TRUE, c) : NULL;
+}
+
+/* The certificate of a trustpoint, with its private key added to our
+ * credential set (the key never leaves memory we wipe); NULL when the
+ * trustpoint is not enrolled. */
+certificate_t *ike_creds_local_cert(const struct config *cfg, const char *trustpoint)
+{
+	const struct pki_trustpoint *tp = crypto_trustpoint_find(cfg, trustpoint);
+	uint8_t *der;
+	size_t len;
+	certificate_t *c;
+
+	if (!tp || !crypto_pki_cert_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	c = trusted_cert_from_der(der, len);
+	if (!c)
+		return NULL;
+	if (crypto_pki_key_der(cfg, crypto_pki_key_label(cfg, tp), &der, &len)) {
+		private_key_t *k = lib->creds->create(lib->creds, CRED_PRIVATE_KEY, KEY_RSA,
+						      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+						      BUILD_END);
+		explicit_bzero(der, len);
+		free(der);
+		if (k)
+			local_creds->add_key(local_creds, k);
+	}
+	return c;
+}
+
+/* The CA certificate of a trustpoint, trusted in our credential set (a
+ * reference for the caller); NULL when the trustpoint has none. */
+certificate_t *ike_creds_ca_cert(const struct config *cfg, const char *trustpoint)
+{
+	uint8_t *der;
+	size_t len;
+
+	if (!crypto_pki_ca_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	return trusted_cert_from_der(der, len);
+}
+
+void ike_creds_clear_local(void)
+{
+	local_creds->clear(local_creds);
+}
+
+void ike_creds_register(void)
+{
+	local_creds = mem_cred_create();
+	lib->credmgr->add_set(lib->credmgr, &local_creds->set);
+	lib->credmgr->add_set(lib->credmgr, &ike_credset);
+}
+
+void ike_creds_unregister(void)
+{
+	lib->credmgr->remove_set(lib->credmgr, &ike_credset);
+	lib->credmgr->remove_set(lib->credmgr, &local_creds->set);
+	local_creds->destroy(local_creds);
+}
+
 /* ---- events to the main thread ------------------------------------------------------ */
-
-struct ev_msg {
-	enum ike_event_type type;
-	char *tunnel;
-	char *cause;
-	uint32_t spi_in, spi_out, unique_id;
-	struct sockaddr_in local, remote;
-	uint16_t enc_alg, enc_key_bits, int_alg;
-	bool nat_here; /* NAT-D: a NAT in front of us (keepalives) */
-};
-
-static void deliver(void *arg);
 
 static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 		 child_sa_t *child, const char *cause)
@@ -521,7 +651,7 @@ static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 		if (prop && prop->get_algorithm(prop, INTEGRITY_ALGORITHM, &alg, NULL))
 			m->int_alg = alg;
 	}
-	evloop_post(loop, deliver, m);
+	evloop_post(ike_loop, ike_session_deliver, m);
 }
 
 /* ---- listener: fingerprint binding and state ------------------------------------------ */
@@ -540,14 +670,6 @@ static void fp_short(const struct crypto_fingerprint *fp, char *buf, size_t n)
 
 	crypto_fingerprint_text(&s, full, sizeof(full));
 	snprintf(buf, n, "%.23s...", full);
-}
-
-static void set_cause(struct snap *s, const char *cause)
-{
-	R.lock->write_lock(R.lock);
-	free(s->cause);
-	s->cause = xstrdup(cause);
-	R.lock->unlock(R.lock);
 }
 
 static bool cert_fp(certificate_t *c, enum crypto_hash h, struct crypto_fingerprint *fp)
@@ -572,18 +694,18 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 
 	if (!plain)
 		return TRUE;
-	s = snap_of_sa(ike_sa);
+	s = ike_snap_of_sa(ike_sa);
 	if (!s)
 		return TRUE;
 	/* Liveness: decrypted (authenticated) messages in, anything out. */
 	__atomic_store_n(incoming ? &s->last_ike_in_ms : &s->last_ike_out_ms, evloop_now_ms(),
 			 __ATOMIC_RELAXED);
 	if (!incoming || message->get_exchange_type(message) != IKE_AUTH) {
-		snap_put(s);
+		ike_snap_put(s);
 		return TRUE;
 	}
 	if (!s->has_fp || s->remote_psk) {
-		snap_put(s);
+		ike_snap_put(s);
 		return TRUE;
 	}
 	e = message->create_payload_enumerator(message);
@@ -597,10 +719,7 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 		seen = true;
 		if (!matched && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp)) {
 			matched = true;
-			R.lock->write_lock(R.lock);
-			DESTROY_IF(s->pinned);
-			s->pinned = c->get_ref(c);
-			R.lock->unlock(R.lock);
+			ike_snap_pin(s, c);
 			if (debug_on(&debug_ikev2) || debug_on(&debug_ikev2_internal))
 				log_debug_line("IKEv2:%s peer certificate matches the SDP fingerprint",
 					       s->tunnel);
@@ -616,12 +735,12 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 			"%s: peer %s: certificate %s fingerprint does not match the SDP fingerprint %s: "
 			"IKE_AUTH fails",
 			s->tunnel, host, hash_show(s->fp.hash), want);
-		set_cause(s, "fingerprint mismatch (certificate)");
+		ike_snap_set_cause(s, "fingerprint mismatch (certificate)");
 		/* No certificate is pinned, so charon finds no trusted key and
 		 * fails AUTH; the alert keeps this cause and posts nothing. */
 		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "fingerprint mismatch (certificate)");
 	}
-	snap_put(s);
+	ike_snap_put(s);
 	return TRUE;
 }
 
@@ -652,7 +771,7 @@ static bool cert_maps_hold(struct snap *s, ike_sa_t *ike_sa, auth_cfg_t *auth)
 		"(match certificate %s%s): IKE_AUTH failed",
 		s->tunnel, host, subject, s->profile ? s->profile : "?", s->maps[0]->name,
 		s->nmaps > 1 ? ", ..." : "");
-	set_cause(s, "certificate map mismatch");
+	ike_snap_set_cause(s, "certificate map mismatch");
 	post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "certificate map mismatch");
 	return false;
 }
@@ -668,11 +787,11 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 
 	if (!final)
 		return TRUE;
-	s = snap_find(ike_sa->get_name(ike_sa));
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
 	if (!s->has_fp && !s->nmaps) {
-		snap_put(s);
+		ike_snap_put(s);
 		return TRUE;
 	}
 	/* The completed authentication rounds of the peer (the last one). */
@@ -686,11 +805,11 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 		auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
 	if (s->nmaps && !cert_maps_hold(s, ike_sa, auth)) {
 		*success = FALSE;
-		snap_put(s);
+		ike_snap_put(s);
 		return TRUE;
 	}
 	if (!s->has_fp) {
-		snap_put(s);
+		ike_snap_put(s);
 		return TRUE;
 	}
 	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
@@ -713,18 +832,18 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 		char want[64], host[64], id[128];
 		fp_short(&s->fp, want, sizeof(want));
 		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
-		id_show(ike_sa->get_other_id(ike_sa), id, sizeof(id));
+		ike_id_show(ike_sa->get_other_id(ike_sa), id, sizeof(id));
 		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
 			"%s: peer %s at %s: %s %s fingerprint does not match the SDP fingerprint %s: "
 			"IKE_AUTH failed",
 			s->tunnel, id, host, what, hash_show(s->fp.hash), want);
 		char cause[96];
 		snprintf(cause, sizeof(cause), "fingerprint mismatch (%s)", what);
-		set_cause(s, cause);
+		ike_snap_set_cause(s, cause);
 		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
 		*success = FALSE;
 	}
-	snap_put(s);
+	ike_snap_put(s);
 	return TRUE;
 }
 
@@ -757,31 +876,17 @@ METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t a
 
 	if (!ike_sa || !cause)
 		return TRUE;
-	s = snap_find(ike_sa->get_name(ike_sa));
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
-	R.lock->read_lock(R.lock);
-	bool keep = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
-				 strncmp(s->cause, "certificate map", 15) == 0);
-	R.lock->unlock(R.lock);
+	bool keep = ike_snap_has_auth_cause(s);
 	if (!keep)
-		set_cause(s, cause);
+		ike_snap_set_cause(s, cause);
 	/* A fingerprint mismatch was reported by authorize already. */
 	if (!keep && (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED))
 		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
-	snap_put(s);
+	ike_snap_put(s);
 	return TRUE;
-}
-
-static char *take_cause(struct snap *s, const char *dflt)
-{
-	char *c;
-
-	R.lock->write_lock(R.lock);
-	c = s->cause;
-	s->cause = NULL;
-	R.lock->unlock(R.lock);
-	return c ? c : xstrdup(dflt);
 }
 
 METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa,
@@ -791,12 +896,12 @@ METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa
 
 	if (state != IKE_DESTROYING)
 		return TRUE;
-	s = snap_find(ike_sa->get_name(ike_sa));
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (s) {
-		char *cause = take_cause(s, "deleted");
+		char *cause = ike_snap_take_cause(s, "deleted");
 		post(IKE_EV_DOWN, s->tunnel, ike_sa, NULL, cause);
 		free(cause);
-		snap_put(s);
+		ike_snap_put(s);
 	}
 	return TRUE;
 }
@@ -804,12 +909,12 @@ METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa
 METHOD(listener_t, on_child_updown, bool, listener_t *this, ike_sa_t *ike_sa,
        child_sa_t *child_sa, bool up)
 {
-	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
 
 	if (s) {
 		if (up)
 			post(IKE_EV_UP, s->tunnel, ike_sa, child_sa, NULL);
-		snap_put(s);
+		ike_snap_put(s);
 	}
 	return TRUE;
 }
@@ -817,11 +922,11 @@ METHOD(listener_t, on_child_updown, bool, listener_t *this, ike_sa_t *ike_sa,
 METHOD(listener_t, on_child_rekey, bool, listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
        child_sa_t *new)
 {
-	struct snap *s = snap_find(ike_sa->get_name(ike_sa));
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
 
 	if (s) {
 		post(IKE_EV_REKEYED, s->tunnel, ike_sa, new, NULL);
-		snap_put(s);
+		ike_snap_put(s);
 	}
 	return TRUE;
 }
@@ -835,41 +940,17 @@ static listener_t ike_listener = {
 	SLOT(listener_t, authorize, on_authorize),
 };
 
-/* ---- sessions (main thread) --------------------------------------------------------------- */
+void ike_listener_register(void)
+{
+	charon->bus->add_listener(charon->bus, &ike_listener);
+}
 
-struct session {
-	char *tunnel;
-	enum ike_role role;
-	uint16_t local_port;  /* opened on the data plane (0: default ports) */
-	uint16_t ike_port;    /* our IKE port: 500, 4500 (what our SDP said) or local_port */
-	struct in_addr peer;
-	uint16_t peer_port;
-	char *local_id, *remote_id, *ipsec_profile, *ikev2_profile;
-	char *fp_hash;
-	uint8_t fp[IKE_FP_MAX];
-	size_t fp_len;
-	bool vpn_sip, is_static;
-	/* runtime */
-	uint32_t unique_id;
-	bool up, stopping;
-	uint64_t up_since_ms;
-	uint32_t spi_in, spi_out;
-	struct sockaddr_in local, remote;
-	char *last_cause;
-	struct ev_timer *stop_timer;
-	char *stop_arg; /* the timer's argument, freed with a deleted timer */
-	unsigned id; /* session id for show */
-	/* Liveness: DPD and NAT keepalives (from the IKEv2 profile/globals). */
-	enum ikev2_dpd_mode dpd_mode;
-	unsigned dpd_interval, dpd_retry, keepalive; /* seconds; 0: off */
-	bool nat_here;
-	struct ev_timer *dpd_timer, *ka_timer;
-	struct ev_timer *retry_timer; /* static tunnel: initiate again */
-	bool dpd_pending;
-	unsigned dpd_tries;
-	uint64_t dpd_sent_ms, ka_last_ms;
-	uint64_t dpd_sent, keepalives_sent;
-};
+void ike_listener_unregister(void)
+{
+	charon->bus->remove_listener(charon->bus, &ike_listener);
+}
+
+/* ---- sessions (main thread) --------------------------------------------------------------- */
 
 static struct hashmap sessions; /* tunnel -> session */
 static unsigned next_session_id = 1;
@@ -887,19 +968,19 @@ bool ike_session_exists(const char *tunnel)
 	return hashmap_get(&sessions, tunnel) != NULL;
 }
 
-static void liveness_stop(struct session *se)
+struct session *ike_session_find(const char *tunnel)
 {
-	if (se->dpd_timer)
-		ev_timer_del(se->dpd_timer);
-	if (se->ka_timer)
-		ev_timer_del(se->ka_timer);
-	se->dpd_timer = se->ka_timer = NULL;
-	se->dpd_pending = false;
+	return hashmap_get(&sessions, tunnel);
+}
+
+struct session **ike_sessions_all(size_t *n)
+{
+	return (struct session **)hashmap_values(&sessions, n);
 }
 
 static void session_free(struct session *se)
 {
-	liveness_stop(se);
+	ike_liveness_stop(se);
 	if (se->retry_timer)
 		ev_timer_del(se->retry_timer);
 	if (se->stop_timer) {
@@ -948,8 +1029,8 @@ static bool add_proposals_swan(const char *text, protocol_id_t proto, void *targ
 }
 
 /* The IPsec and IKEv2 profiles of a session, resolved. */
-static void profiles_of(const struct session *se, const struct ipsec_profile **ip,
-			const char **ikev2_name)
+void ike_profiles_of(const struct session *se, const struct ipsec_profile **ip,
+		     const char **ikev2_name)
 {
 	const struct iface_cfg *ifc = iface_find(&ike_cfg_model->ifaces, se->tunnel);
 	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
@@ -962,59 +1043,8 @@ static void profiles_of(const struct session *se, const struct ipsec_profile **i
 	*ikev2_name = ikn;
 }
 
-/* A DER certificate (freed here) as a trusted certificate of our credential
- * set: a reference for the caller, NULL when it does not parse. */
-static certificate_t *trusted_cert_from_der(uint8_t *der, size_t len)
-{
-	certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
-					      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
-					      BUILD_END);
-
-	free(der);
-	return c ? R.local_creds->add_cert_ref(R.local_creds, TRUE, c) : NULL;
-}
-
-/* The certificate of a trustpoint, with its private key added to our
- * credential set (the key never leaves memory we wipe); NULL when the
- * trustpoint is not enrolled. */
-static certificate_t *load_local_cert(const struct config *cfg, const char *trustpoint)
-{
-	const struct pki_trustpoint *tp = crypto_trustpoint_find(cfg, trustpoint);
-	uint8_t *der;
-	size_t len;
-	certificate_t *c;
-
-	if (!tp || !crypto_pki_cert_der(cfg, trustpoint, &der, &len))
-		return NULL;
-	c = trusted_cert_from_der(der, len);
-	if (!c)
-		return NULL;
-	if (crypto_pki_key_der(cfg, crypto_pki_key_label(cfg, tp), &der, &len)) {
-		private_key_t *k = lib->creds->create(lib->creds, CRED_PRIVATE_KEY, KEY_RSA,
-						      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
-						      BUILD_END);
-		explicit_bzero(der, len);
-		free(der);
-		if (k)
-			R.local_creds->add_key(R.local_creds, k);
-	}
-	return c;
-}
-
-/* The CA certificate of a trustpoint, trusted in our credential set (a
- * reference for the caller); NULL when the trustpoint has none. */
-static certificate_t *load_ca_cert(const struct config *cfg, const char *trustpoint)
-{
-	uint8_t *der;
-	size_t len;
-
-	if (!crypto_pki_ca_der(cfg, trustpoint, &der, &len))
-		return NULL;
-	return trusted_cert_from_der(der, len);
-}
-
 /* Build the snapshot of a session from the model; NULL with err set. */
-static struct snap *snap_build(struct session *se, char *err, size_t errlen)
+struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 {
 	const struct config *cfg = ike_cfg_model;
 	const struct ipsec_profile *ip;
@@ -1030,7 +1060,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	struct snap *s;
 	bool psk_local, psk_remote;
 
-	profiles_of(se, &ip, &ikn);
+	ike_profiles_of(se, &ip, &ikn);
 	if (!ikn) {
 		snprintf(err, errlen, "%s: no IKEv2 profile (tunnel protection ... ikev2-profile)",
 			 se->tunnel);
@@ -1097,7 +1127,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	const char *lid = psk_local ? se->local_id : NULL;
 	certificate_t *local_cert = NULL;
 	if (!psk_local && prof->pki_trustpoint)
-		local_cert = load_local_cert(cfg, prof->pki_trustpoint);
+		local_cert = ike_creds_local_cert(cfg, prof->pki_trustpoint);
 	if (!lid && prof->identity_local.type == CRYPTO_ID_KEY_ID)
 		lid = prof->identity_local.value;
 	auth_cfg_t *la = auth_cfg_create(), *ra = auth_cfg_create();
@@ -1126,7 +1156,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
 	 * trusted in our credential set and required as this peer's CA. */
 	if (!psk_remote && !se->fp_len && prof->pki_trustpoint) {
-		certificate_t *ca = load_ca_cert(cfg, prof->pki_trustpoint);
+		certificate_t *ca = ike_creds_ca_cert(cfg, prof->pki_trustpoint);
 		if (ca)
 			ra->add(ra, AUTH_RULE_CA_CERT, ca);
 	}
@@ -1178,7 +1208,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	s->if_id = dp_tunnel_id(se->tunnel);
 	s->peer_cfg = peer_cfg;
 	s->peer = se->peer;
-	endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
+	ike_endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
 		     sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
 	s->profile = xstrdup(ikn);
@@ -1199,7 +1229,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 	{
 		identification_t *id = make_id(se->remote_id);
 		char key[256];
-		id_key(id, key, sizeof(key));
+		ike_id_key(id, key, sizeof(key));
 		s->remote_key = xstrdup(se->remote_id && psk_remote ? key : "");
 		id->destroy(id);
 	}
@@ -1214,7 +1244,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		    (!psk.local && !psk.remote)) {
 			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
 				 se->remote_id ? se->remote_id : "(any)", ikn);
-			snap_put(s);
+			ike_snap_put(s);
 			return NULL;
 		}
 		if (psk.local)
@@ -1228,7 +1258,7 @@ static struct snap *snap_build(struct session *se, char *err, size_t errlen)
 		    crypto_hash_len(h) != se->fp_len) {
 			snprintf(err, errlen, "fingerprint: unsupported hash %s or wrong length",
 				 se->fp_hash ? se->fp_hash : "?");
-			snap_put(s);
+			ike_snap_put(s);
 			return NULL;
 		}
 		s->has_fp = true;
@@ -1273,7 +1303,7 @@ static void session_remove(struct session *se)
 	struct dataplane *dp = dataplane_get();
 
 	hashmap_del(&sessions, se->tunnel);
-	snap_remove(se->tunnel);
+	ike_snap_remove(se->tunnel);
 	if (se->local_port && dp)
 		dp->port_close(dp, se->local_port);
 	if (dp)
@@ -1281,25 +1311,33 @@ static void session_remove(struct session *se)
 	session_free(se);
 }
 
-static void liveness_start(struct session *se);
-static job_requeue_t initiate_job(char *tunnel);
-
-#define STATIC_RETRY_MS 5000
-
-static void static_retry(struct ev_timer *t, void *arg)
+static job_requeue_t initiate_job(char *tunnel)
 {
-	struct session *se = arg;
+	peer_cfg_t *pc = charon->backends->get_peer_cfg_by_name(charon->backends, tunnel);
+	child_cfg_t *cc = NULL;
+	enumerator_t *e;
 
-	(void)t;
-	se->retry_timer = NULL; /* fired: the loop frees it */
-	if (se->up || se->stopping)
-		return;
-	lib->processor->queue_job(lib->processor,
-				  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
-							       xstrdup(se->tunnel), free, NULL));
+	if (!pc)
+		return JOB_REQUEUE_NONE;
+	e = pc->create_child_cfg_enumerator(pc);
+	if (e->enumerate(e, &cc))
+		cc->get_ref(cc);
+	e->destroy(e);
+	if (cc)
+		charon->controller->initiate(charon->controller, pc, cc, NULL, NULL, 0, FALSE);
+	else
+		pc->destroy(pc);
+	return JOB_REQUEUE_NONE;
 }
 
-static void deliver(void *arg)
+void ike_session_initiate(const char *tunnel)
+{
+	lib->processor->queue_job(lib->processor,
+				  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
+							       xstrdup(tunnel), free, NULL));
+}
+
+void ike_session_deliver(void *arg)
 {
 	struct ev_msg *m = arg;
 	struct session *se = hashmap_get(&sessions, m->tunnel);
@@ -1320,7 +1358,7 @@ static void deliver(void *arg)
 			se->up = true;
 			se->up_since_ms = evloop_now_ms();
 			se->nat_here = m->nat_here;
-			liveness_start(se);
+			ike_liveness_start(se);
 			inet_ntop(AF_INET, &m->local.sin_addr, l, sizeof(l));
 			inet_ntop(AF_INET, &m->remote.sin_addr, r, sizeof(r));
 			log_msg("CRYPTO", SEV_NOTICE, "SESSION_STATUS",
@@ -1346,7 +1384,7 @@ static void deliver(void *arg)
 				se->stopping ? "stopped" : m->cause ? m->cause : "deleted");
 		se->up = false;
 		se->spi_in = se->spi_out = 0;
-		liveness_stop(se);
+		ike_liveness_stop(se);
 		free(se->last_cause);
 		se->last_cause = m->cause ? xstrdup(m->cause) : NULL;
 		if (dp)
@@ -1361,8 +1399,8 @@ static void deliver(void *arg)
 			se = hashmap_get(&sessions, m->tunnel);
 			/* A static tunnel keeps trying, as IOS: whatever ended
 			 * the IKE SA (DPD, a refused proposal, a delete). */
-			if (se && se->is_static && !se->stopping && !se->retry_timer)
-				se->retry_timer = ev_timer_add(loop, STATIC_RETRY_MS, static_retry, se);
+			if (se && se->is_static && !se->stopping)
+				ike_static_retry(se);
 		}
 		break;
 	}
@@ -1370,25 +1408,6 @@ out:
 	free(m->tunnel);
 	free(m->cause);
 	free(m);
-}
-
-static job_requeue_t initiate_job(char *tunnel)
-{
-	peer_cfg_t *pc = charon->backends->get_peer_cfg_by_name(charon->backends, tunnel);
-	child_cfg_t *cc = NULL;
-	enumerator_t *e;
-
-	if (!pc)
-		return JOB_REQUEUE_NONE;
-	e = pc->create_child_cfg_enumerator(pc);
-	if (e->enumerate(e, &cc))
-		cc->get_ref(cc);
-	e->destroy(e);
-	if (cc)
-		charon->controller->initiate(charon->controller, pc, cc, NULL, NULL, 0, FALSE);
-	else
-		pc->destroy(pc);
-	return JOB_REQUEUE_NONE;
 }
 
 typedef struct {
@@ -1402,7 +1421,7 @@ static job_requeue_t terminate_job(term_t *t)
 	return JOB_REQUEUE_NONE;
 }
 
-static void queue_terminate(uint32_t unique_id, bool force)
+void ike_queue_terminate(uint32_t unique_id, bool force)
 {
 	term_t *t;
 
@@ -1416,7 +1435,7 @@ static void queue_terminate(uint32_t unique_id, bool force)
 
 /* The IKE SA of a tunnel (unique id), found in libcharon: used when the
  * session has not reported one yet (still connecting). */
-static uint32_t find_ike_sa(const char *tunnel)
+uint32_t ike_find_ike_sa(const char *tunnel)
 {
 	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
 	ike_sa_t *sa;
@@ -1469,14 +1488,14 @@ static job_requeue_t dpd_job(void *arg)
 	return JOB_REQUEUE_NONE;
 }
 
-static void liveness_cfg(struct session *se)
+void ike_liveness_cfg(struct session *se)
 {
 	const struct ipsec_profile *ip;
 	const char *ikn;
 	const struct ikev2_profile *prof;
 	const struct crypto_globals *g = crypto_globals(ike_cfg_model);
 
-	profiles_of(se, &ip, &ikn);
+	ike_profiles_of(se, &ip, &ikn);
 	prof = ikn ? crypto_ikev2_profile_find(ike_cfg_model, ikn) : NULL;
 	se->dpd_mode = prof && prof->dpd_interval ? prof->dpd_mode : IKEV2_DPD_OFF;
 	se->dpd_interval = prof ? prof->dpd_interval : 0;
@@ -1492,7 +1511,7 @@ struct use_times {
 static void use_times(const struct session *se, struct use_times *u)
 {
 	struct dataplane *dp = dataplane_get();
-	struct snap *s = snap_find(se->tunnel);
+	struct snap *s = ike_snap_find(se->tunnel);
 	struct dp_sa_stats st;
 
 	u->in = se->up_since_ms;
@@ -1500,7 +1519,7 @@ static void use_times(const struct session *se, struct use_times *u)
 	if (s) {
 		u->in = u64max(u->in, __atomic_load_n(&s->last_ike_in_ms, __ATOMIC_RELAXED));
 		u->out = u64max(u->out, __atomic_load_n(&s->last_ike_out_ms, __ATOMIC_RELAXED));
-		snap_put(s);
+		ike_snap_put(s);
 	}
 	if (dp && se->spi_in && dp->sa_query(dp, se->spi_in, true, &st) == 0)
 		u->in = u64max(u->in, st.last_use_ms);
@@ -1514,7 +1533,7 @@ static void dpd_schedule(struct session *se, uint64_t ms)
 {
 	if (se->dpd_timer)
 		ev_timer_del(se->dpd_timer);
-	se->dpd_timer = ev_timer_add(loop, ms ? ms : 1, dpd_tick, se);
+	se->dpd_timer = ev_timer_add(ike_loop, ms ? ms : 1, dpd_tick, se);
 }
 
 static void dpd_tick(struct ev_timer *t, void *arg)
@@ -1529,13 +1548,13 @@ static void dpd_tick(struct ev_timer *t, void *arg)
 		return;
 	use_times(se, &u);
 	if (se->dpd_pending) {
-		struct snap *s = snap_find(se->tunnel);
+		struct snap *s = ike_snap_find(se->tunnel);
 		uint64_t ike_in = s ? __atomic_load_n(&s->last_ike_in_ms, __ATOMIC_RELAXED) : 0;
 		if (ike_in >= se->dpd_sent_ms || u.in >= se->dpd_sent_ms) {
 			/* answered (or traffic came): the next one I s after this one */
 			uint64_t since = now - se->dpd_sent_ms;
 			se->dpd_pending = false;
-			snap_put(s);
+			ike_snap_put(s);
 			dpd_schedule(se, since < ival ? ival - since : 1);
 			return;
 		} else if (++se->dpd_tries >= DPD_RETRIES) {
@@ -1545,13 +1564,13 @@ static void dpd_tick(struct ev_timer *t, void *arg)
 				"%s: peer %s did not answer DPD (%u checks, %u s apart): deleting the IKE SA",
 				se->tunnel, peer, DPD_RETRIES, se->dpd_retry);
 			if (s)
-				set_cause(s, "peer not responding (DPD)");
+				ike_snap_set_cause(s, "peer not responding (DPD)");
 			se->dpd_pending = false;
-			queue_terminate(se->unique_id, true);
-			snap_put(s);
+			ike_queue_terminate(se->unique_id, true);
+			ike_snap_put(s);
 			return;
 		}
-		snap_put(s);
+		ike_snap_put(s);
 		dpd_schedule(se, (uint64_t)se->dpd_retry * 1000);
 		return;
 	}
@@ -1602,19 +1621,29 @@ static void ka_tick(struct ev_timer *t, void *arg)
 		se->ka_last_ms = now;
 		last = now;
 	}
-	se->ka_timer = ev_timer_add(loop, ival - (now - last), ka_tick, se);
+	se->ka_timer = ev_timer_add(ike_loop, ival - (now - last), ka_tick, se);
+}
+
+void ike_liveness_stop(struct session *se)
+{
+	if (se->dpd_timer)
+		ev_timer_del(se->dpd_timer);
+	if (se->ka_timer)
+		ev_timer_del(se->ka_timer);
+	se->dpd_timer = se->ka_timer = NULL;
+	se->dpd_pending = false;
 }
 
 /* (Re)arm the timers of a session that is up, with its current settings. */
-static void liveness_start(struct session *se)
+void ike_liveness_start(struct session *se)
 {
-	liveness_stop(se);
+	ike_liveness_stop(se);
 	if (!se->up)
 		return;
 	if (se->dpd_mode != IKEV2_DPD_OFF && se->dpd_interval)
 		dpd_schedule(se, (uint64_t)se->dpd_interval * 1000);
 	if (se->keepalive && se->nat_here)
-		se->ka_timer = ev_timer_add(loop, (uint64_t)se->keepalive * 1000, ka_tick, se);
+		se->ka_timer = ev_timer_add(ike_loop, (uint64_t)se->keepalive * 1000, ka_tick, se);
 }
 
 int ike_session_start(const struct ike_session_params *p, char *err, size_t errlen)
@@ -1657,42 +1686,40 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	memcpy(se->fp, p->fp, p->fp_len);
 	se->vpn_sip = p->vpn_sip;
 	se->id = next_session_id++;
-	liveness_cfg(se);
-	s = snap_build(se, err, errlen);
+	ike_liveness_cfg(se);
+	s = ike_snap_build(se, err, errlen);
 	if (!s) {
 		session_free(se);
 		return -1;
 	}
 	if (se->local_port && dp->port_open(dp, se->local_port) < 0) {
 		snprintf(err, errlen, "cannot open UDP port %u: %s", se->local_port, strerror(errno));
-		snap_put(s);
+		ike_snap_put(s);
 		session_free(se);
 		return -1;
 	}
 	/* Restart: the old IKE SA goes (quietly), the new config replaces it. */
 	old = hashmap_get(&sessions, se->tunnel);
 	if (old) {
-		uint32_t uid = old->unique_id ? old->unique_id : find_ike_sa(old->tunnel);
+		uint32_t uid = old->unique_id ? old->unique_id : ike_find_ike_sa(old->tunnel);
 		hashmap_del(&sessions, old->tunnel);
 		if (old->local_port)
 			dp->port_close(dp, old->local_port);
-		queue_terminate(uid, true);
+		ike_queue_terminate(uid, true);
 		session_free(old);
 	}
 	hashmap_put(&sessions, se->tunnel, se);
-	snap_install(s);
+	ike_snap_install(s);
 	dp->trigger_rearm(dp, se->tunnel);
 	{
 		/* The idle timer of the tunnel's SAs: the profile's, else global. */
 		const struct ipsec_profile *ip;
 		const char *ikn;
-		profiles_of(se, &ip, &ikn);
+		ike_profiles_of(se, &ip, &ikn);
 		dp->tunnel_set_idle(dp, se->tunnel, crypto_ipsec_idle_time(ike_cfg_model, ip));
 	}
 	if (se->role == IKE_ROLE_INITIATOR)
-		lib->processor->queue_job(lib->processor,
-					  (job_t *)callback_job_create((callback_job_cb_t)initiate_job,
-								       xstrdup(se->tunnel), free, NULL));
+		ike_session_initiate(se->tunnel);
 	return 0;
 }
 
@@ -1704,7 +1731,7 @@ static void stop_timeout(struct ev_timer *t, void *arg)
 	if (se && se->stopping && se->stop_arg == tunnel) {
 		se->stop_timer = NULL; /* fired: the loop frees it */
 		se->stop_arg = NULL;
-		queue_terminate(se->unique_id ? se->unique_id : find_ike_sa(tunnel), true);
+		ike_queue_terminate(se->unique_id ? se->unique_id : ike_find_ike_sa(tunnel), true);
 		emit(IKE_EV_DOWN, se, "stopped (peer did not answer the delete)");
 		session_remove(se);
 	}
@@ -1719,15 +1746,15 @@ void ike_session_stop(const char *tunnel, unsigned timeout_ms)
 	if (!se || se->stopping)
 		return;
 	se->stopping = true;
-	uid = se->unique_id ? se->unique_id : find_ike_sa(tunnel);
+	uid = se->unique_id ? se->unique_id : ike_find_ike_sa(tunnel);
 	if (!uid) {
 		emit(IKE_EV_DOWN, se, "stopped");
 		session_remove(se);
 		return;
 	}
-	queue_terminate(uid, false);
+	ike_queue_terminate(uid, false);
 	se->stop_arg = xstrdup(tunnel);
-	se->stop_timer = ev_timer_add(loop, timeout_ms ? timeout_ms : 5000, stop_timeout,
+	se->stop_timer = ev_timer_add(ike_loop, timeout_ms ? timeout_ms : 5000, stop_timeout,
 				      se->stop_arg);
 }
 
@@ -1742,9 +1769,9 @@ unsigned ike_clear_sessions(const struct in_addr *remote)
 		uint32_t uid;
 		if (remote && se->peer.s_addr != remote->s_addr)
 			continue;
-		uid = se->unique_id ? se->unique_id : find_ike_sa(se->tunnel);
+		uid = se->unique_id ? se->unique_id : ike_find_ike_sa(se->tunnel);
 		if (uid) {
-			queue_terminate(uid, false);
+			ike_queue_terminate(uid, false);
 			n++;
 		}
 	}
@@ -1805,8 +1832,8 @@ static void ports_fire(struct ev_timer *t, void *arg)
 
 static void ports_changed(void)
 {
-	if (!ports_timer && loop)
-		ports_timer = ev_timer_add(loop, 0, ports_fire, NULL);
+	if (!ports_timer && ike_loop)
+		ports_timer = ev_timer_add(ike_loop, 0, ports_fire, NULL);
 }
 
 static void ports_on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
@@ -1817,18 +1844,29 @@ static void ports_on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 
 static struct ifstate_observer ports_obs = { .changed = ports_on_ifstate };
 
-static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *ifc, bool deleted);
+#define STATIC_RETRY_MS 5000
 
-static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool deleted)
+static void static_retry(struct ev_timer *t, void *arg)
 {
-	ports_changed();
-	static_tunnel_check_session(cfg, ifc, deleted);
+	struct session *se = arg;
+
+	(void)t;
+	se->retry_timer = NULL; /* fired: the loop frees it */
+	if (se->up || se->stopping)
+		return;
+	ike_session_initiate(se->tunnel);
+}
+
+void ike_static_retry(struct session *se)
+{
+	if (!se->retry_timer)
+		se->retry_timer = ev_timer_add(ike_loop, STATIC_RETRY_MS, static_retry, se);
 }
 
 static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 {
 	const struct tunnel_ext *t = deleted ? NULL : tunnel_ext_get(ifc);
-	struct session *se = hashmap_get(&sessions, ifc->name);
+	struct session *se = ike_session_find(ifc->name);
 	bool want = t && t->mode_ipsec && t->dest == TUNNEL_DEST_STATIC && t->ipsec_profile &&
 		    !ifc->shutdown;
 	char err[160];
@@ -1851,16 +1889,22 @@ static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *if
 		log_msg("IKEV2", SEV_WARNING, "TUNNEL", "%s: %s", ifc->name, err);
 		return;
 	}
-	se = hashmap_get(&sessions, ifc->name);
+	se = ike_session_find(ifc->name);
 	if (se)
 		se->is_static = true;
+}
+
+static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool deleted)
+{
+	ports_changed();
+	static_tunnel_check_session(cfg, ifc, deleted);
 }
 
 /* Global IKE settings libcharon reads when it makes an IKE SA.
  * "crypto ikev2 fragmentation mtu N" is global on IOS too: charon's
  * fragment_size is the whole IP datagram of a fragment, as IOS's mtu
  * (libcharon subtracts the IP and UDP headers and the non-ESP marker).
- * Whether to fragment at all is per IKE SA (ike_cfg, snap_build). */
+ * Whether to fragment at all is per IKE SA (ike_cfg, ike_snap_build). */
 static void apply_globals(const struct config *cfg)
 {
 	const struct crypto_globals *g = crypto_globals(cfg);
@@ -1874,21 +1918,21 @@ static void apply_globals(const struct config *cfg)
 static void crypto_changed(const struct config *cfg, void *arg)
 {
 	size_t n;
-	void **v = hashmap_values(&sessions, &n);
+	struct session **v = ike_sessions_all(&n);
 	char err[160];
 
-	R.local_creds->clear(R.local_creds);
+	ike_creds_clear_local();
 	apply_globals(cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct session *se = v[i];
-		struct snap *s = snap_build(se, err, sizeof(err));
+		struct snap *s = ike_snap_build(se, err, sizeof(err));
 		struct session was = *se;
-		liveness_cfg(se);
+		ike_liveness_cfg(se);
 		if (was.dpd_mode != se->dpd_mode || was.dpd_interval != se->dpd_interval ||
 		    was.dpd_retry != se->dpd_retry || was.keepalive != se->keepalive)
-			liveness_start(se);
+			ike_liveness_start(se);
 		if (s)
-			snap_install(s);
+			ike_snap_install(s);
 		else
 			log_msg("IKEV2", SEV_WARNING, "CONFIG", "%s: %s (keeping the previous settings)",
 				se->tunnel, err);
@@ -1897,30 +1941,38 @@ static void crypto_changed(const struct config *cfg, void *arg)
 	/* Static tunnels whose profiles appeared now. */
 	struct iface_cfg **all = iface_sorted(&ike_cfg_model->ifaces, &n);
 	for (size_t i = 0; i < n; i++)
-		if (all[i]->kind == IFACE_TUNNEL && !hashmap_get(&sessions, all[i]->name))
+		if (all[i]->kind == IFACE_TUNNEL && !ike_session_find(all[i]->name))
 			static_tunnel_check(ike_cfg_model, all[i], false);
 	free(all);
 }
 
-int ike_sessions_init(struct evloop *l, struct config *cfg)
+void ike_static_init(const struct config *cfg)
 {
-	loop = l;
-	ike_cfg_model = cfg;
-	hashmap_init(&sessions, true);
-	R.lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
-	hashmap_init(&R.by_tunnel, true);
-	hashmap_init(&R.by_remote, false);
-	hashmap_init(&R.by_endpoint, false);
-	R.local_creds = mem_cred_create();
-	lib->credmgr->add_set(lib->credmgr, &R.local_creds->set);
-	lib->credmgr->add_set(lib->credmgr, &ike_credset);
-	charon->backends->add_backend(charon->backends, &ike_backend);
-	charon->bus->add_listener(charon->bus, &ike_listener);
 	apply_globals(cfg);
 	crypto_observe(crypto_changed, NULL);
 	tunnel_set_listener(static_tunnel_check);
 	ifstate_observe(&ports_obs);
 	ports_update();
+}
+
+void ike_static_shutdown(void)
+{
+	tunnel_set_listener(NULL);
+	ifstate_unobserve(&ports_obs);
+	if (ports_timer)
+		ev_timer_del(ports_timer);
+	ports_timer = NULL;
+}
+
+int ike_sessions_init(struct config *cfg)
+{
+	ike_cfg_model = cfg;
+	hashmap_init(&sessions, true);
+	ike_snaps_init();
+	ike_creds_register();
+	ike_backend_register();
+	ike_listener_register();
+	ike_static_init(cfg);
 	return 0;
 }
 
@@ -1929,15 +1981,10 @@ void ike_sessions_shutdown(void)
 	size_t n;
 	void **v = hashmap_values(&sessions, &n);
 
-	tunnel_set_listener(NULL);
-	ifstate_unobserve(&ports_obs);
-	if (ports_timer)
-		ev_timer_del(ports_timer);
-	ports_timer = NULL;
-	charon->bus->remove_listener(charon->bus, &ike_listener);
-	charon->backends->remove_backend(charon->backends, &ike_backend);
-	lib->credmgr->remove_set(lib->credmgr, &ike_credset);
-	lib->credmgr->remove_set(lib->credmgr, &R.local_creds->set);
+	ike_static_shutdown();
+	ike_listener_unregister();
+	ike_backend_unregister();
+	ike_creds_unregister();
 	for (size_t i = 0; i < n; i++) {
 		struct session *se = v[i];
 		struct dataplane *dp = dataplane_get();
@@ -1947,13 +1994,7 @@ void ike_sessions_shutdown(void)
 	}
 	free(v);
 	hashmap_clear(&sessions);
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
-		snap_put(e->value);
-	hashmap_clear(&R.by_tunnel);
-	hashmap_clear(&R.by_remote);
-	hashmap_clear(&R.by_endpoint);
-	R.local_creds->destroy(R.local_creds);
-	R.lock->destroy(R.lock);
+	ike_snaps_shutdown();
 }
 
 /* ---- show ------------------------------------------------------------------------------------- */
@@ -2043,8 +2084,8 @@ static void sa_info_fill(ike_sa_t *sa, struct sa_info *out)
 	out->nat_fake = sa->has_condition(sa, COND_NAT_FAKE);
 	out->frag = sa->supports_extension(sa, EXT_IKE_FRAGMENTATION);
 	/* The IKE identities, as IOS shows them (address, key-id, fqdn, DN). */
-	id_show(sa->get_my_id(sa), out->my_id, sizeof(out->my_id));
-	id_show(sa->get_other_id(sa), out->other_id, sizeof(out->other_id));
+	ike_id_show(sa->get_my_id(sa), out->my_id, sizeof(out->my_id));
+	ike_id_show(sa->get_other_id(sa), out->other_id, sizeof(out->other_id));
 	enumerator_t *ce = sa->create_child_sa_enumerator(sa);
 	child_sa_t *child;
 	if (ce->enumerate(ce, &child)) {
@@ -2067,7 +2108,7 @@ static void sa_infos(struct hashmap *out)
 	while (e->enumerate(e, &sa)) {
 		const char *name = sa->get_name(sa);
 		struct sa_info *i;
-		if (!name || !hashmap_get(&sessions, name))
+		if (!name || !ike_session_find(name))
 			continue;
 		i = hashmap_get(out, name);
 		if (i && sa->get_state(sa) != IKE_ESTABLISHED)
@@ -2118,7 +2159,8 @@ static int cmp_sessions(const void *a, const void *b)
 
 static struct session **sorted_sessions(size_t *n)
 {
-	struct session **v = (struct session **)hashmap_values(&sessions, n);
+	struct session **v = ike_sessions_all(n);
+
 	qsort(v, *n, sizeof(*v), cmp_sessions);
 	return v;
 }
@@ -2201,7 +2243,7 @@ struct json_object *ike_session_json(const char *tunnel, bool detail)
 		struct sa_info info = *sa_info_of(&infos, se->tunnel);
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
-		profiles_of(se, &ip, &ikn);
+		ike_profiles_of(se, &ip, &ikn);
 		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
 		json_add_str(o, "interface", se->tunnel);
 		json_add_str(o, "status", session_status(se, &info));
@@ -2282,7 +2324,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		info = *sa_info_of(&infos, se->tunnel);
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
-		profiles_of(se, &ip, &ikn);
+		ike_profiles_of(se, &ip, &ikn);
 		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
 		sb_printf(out, "Interface: %s\n", se->tunnel);
 		if (detail) {

@@ -1,0 +1,172 @@
+/* Internals shared by the files of the IKE sessions; only they include it:
+ *
+ *   ike_snap.c      the snapshot registry libcharon's threads read
+ *   ike_backend.c   backend_t: peer_cfgs and ike_cfgs from the snapshots
+ *   ike_creds.c     credential_set_t: PSKs, pinned peer certificates, our
+ *                   own certificates and keys
+ *   ike_listener.c  listener_t: fingerprint binding, state; posts copies
+ *                   of events to the main thread
+ *   ike_peer_cfg.c  a session's snapshot (peer_cfg, child_cfg, PSKs) built
+ *                   from the configuration model
+ *   ike_session.c   the sessions (main thread): start, stop, events
+ *   ike_liveness.c  DPD and NAT keepalives (main thread)
+ *   ike_static.c    static tunnels and configuration changes (main thread)
+ *   ike_show.c      show commands (text and JSON)
+ *
+ * Include <library.h> and <daemon.h> before this. */
+#ifndef VPNSIP_IKE_IKE_SESSION_INT_H
+#define VPNSIP_IKE_IKE_SESSION_INT_H
+
+#include "crypto/crypto.h"
+#include "ike/ike_int.h"
+#include "util/evloop.h"
+
+/* A slot of a strongSwan interface, filled with a METHOD() function. */
+#define SLOT(type, member, fn) .member = (__typeof__(((type *)0)->member))(fn)
+
+/* ---- snapshots (ike_snap.c): any thread ---- */
+
+/* What libcharon's threads need of a session, immutable but for the
+ * fields marked mutable; shared by reference. */
+struct snap {
+	refcount_t ref;
+	char *tunnel;
+	uint32_t if_id;
+	peer_cfg_t *peer_cfg;
+	char *remote_key;           /* "%Y" of the remote identity ("" for any) */
+	char endpoint_key[32];      /* "peer-address:local-port" */
+	struct in_addr peer;
+	shared_key_t *psk_local, *psk_remote;
+	bool remote_psk;            /* the peer authenticates with a PSK */
+	bool has_fp;
+	struct crypto_fingerprint fp;     /* expected from the peer's SDP */
+	bool has_psk_fp;
+	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
+	/* "match certificate MAP" of the IKEv2 profile (copies): the peer's
+	 * certificate must satisfy one of them. */
+	struct pki_cert_map **maps;
+	size_t nmaps;
+	char *profile;              /* the IKEv2 profile's name, for logs */
+	/* Mutable, under the registry's lock (ike_snap_pin, ike_snap_*_cause): */
+	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
+	char *cause;                /* last failure */
+	/* Last authenticated IKE message in / any IKE message out
+	 * (evloop_now_ms clock), written by libcharon's threads (atomics):
+	 * DPD answers and keepalive timing. */
+	uint64_t last_ike_in_ms, last_ike_out_ms;
+};
+
+void ike_snaps_init(void);
+void ike_snaps_shutdown(void);
+struct snap *ike_snap_get(struct snap *s);
+void ike_snap_put(struct snap *s);
+/* Lookups return a reference (ike_snap_put it) or NULL. */
+struct snap *ike_snap_find(const char *tunnel);
+struct snap *ike_snap_find_remote(identification_t *id);
+struct snap *ike_snap_of_sa(ike_sa_t *ike_sa);
+struct snap *ike_snap_of_thread(void);
+/* Main thread: S replaces the tunnel's snapshot (the registry takes the
+ * reference); remove drops it. */
+void ike_snap_install(struct snap *s);
+void ike_snap_remove(const char *tunnel);
+/* FN on every snapshot under the read lock: FN must not block. */
+void ike_snap_each(void (*fn)(struct snap *s, void *ctx), void *ctx);
+void ike_snap_set_cause(struct snap *s, const char *cause);
+char *ike_snap_take_cause(struct snap *s, const char *dflt);
+bool ike_snap_has_auth_cause(struct snap *s);
+void ike_snap_pin(struct snap *s, certificate_t *c);
+certificate_t *ike_snap_pinned(struct snap *s);
+void ike_endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n);
+void ike_id_key(identification_t *id, char *buf, size_t n);
+void ike_id_show(identification_t *id, char *buf, size_t n);
+
+/* ---- libcharon's interfaces: registered at start, removed at shutdown ---- */
+
+void ike_backend_register(void);
+void ike_backend_unregister(void);
+void ike_creds_register(void);
+void ike_creds_unregister(void);
+/* Forget our certificates and keys (they are loaded again per snapshot). */
+void ike_creds_clear_local(void);
+/* A trustpoint's certificate (with its key) / CA certificate, trusted in
+ * our credential set: a reference, or NULL. */
+certificate_t *ike_creds_local_cert(const struct config *cfg, const char *trustpoint);
+certificate_t *ike_creds_ca_cert(const struct config *cfg, const char *trustpoint);
+void ike_listener_register(void);
+void ike_listener_unregister(void);
+
+/* An event, copied on libcharon's thread for the main thread. */
+struct ev_msg {
+	enum ike_event_type type;
+	char *tunnel;
+	char *cause;
+	uint32_t spi_in, spi_out, unique_id;
+	struct sockaddr_in local, remote;
+	uint16_t enc_alg, enc_key_bits, int_alg;
+	bool nat_here; /* NAT-D: a NAT in front of us (keepalives) */
+};
+
+/* ---- sessions (ike_session.c): main thread ---- */
+
+struct session {
+	char *tunnel;
+	enum ike_role role;
+	uint16_t local_port;  /* opened on the data plane (0: default ports) */
+	uint16_t ike_port;    /* our IKE port: 500, 4500 (what our SDP said) or local_port */
+	struct in_addr peer;
+	uint16_t peer_port;
+	char *local_id, *remote_id, *ipsec_profile, *ikev2_profile;
+	char *fp_hash;
+	uint8_t fp[IKE_FP_MAX];
+	size_t fp_len;
+	bool vpn_sip, is_static;
+	/* runtime */
+	uint32_t unique_id;
+	bool up, stopping;
+	uint64_t up_since_ms;
+	uint32_t spi_in, spi_out;
+	struct sockaddr_in local, remote;
+	char *last_cause;
+	struct ev_timer *stop_timer;
+	char *stop_arg; /* the timer's argument, freed with a deleted timer */
+	unsigned id; /* session id for show */
+	/* Liveness: DPD and NAT keepalives (from the IKEv2 profile/globals). */
+	enum ikev2_dpd_mode dpd_mode;
+	unsigned dpd_interval, dpd_retry, keepalive; /* seconds; 0: off */
+	bool nat_here;
+	struct ev_timer *dpd_timer, *ka_timer;
+	struct ev_timer *retry_timer; /* static tunnel: initiate again */
+	bool dpd_pending;
+	unsigned dpd_tries;
+	uint64_t dpd_sent_ms, ka_last_ms;
+	uint64_t dpd_sent, keepalives_sent;
+};
+
+struct session *ike_session_find(const char *tunnel);
+/* Every session, in no order: an array to free. */
+struct session **ike_sessions_all(size_t *n);
+/* The event a listener posted (struct ev_msg, freed here). */
+void ike_session_deliver(void *msg);
+/* Queue the initiation of the tunnel's IKE SA on a libcharon worker. */
+void ike_session_initiate(const char *tunnel);
+void ike_queue_terminate(uint32_t unique_id, bool force);
+uint32_t ike_find_ike_sa(const char *tunnel);
+void ike_profiles_of(const struct session *se, const struct ipsec_profile **ip,
+		     const char **ikev2_name);
+/* The session's snapshot from the model (ike_peer_cfg.c); NULL with err. */
+struct snap *ike_snap_build(struct session *se, char *err, size_t errlen);
+
+/* ---- liveness (ike_liveness.c) ---- */
+
+void ike_liveness_cfg(struct session *se);
+void ike_liveness_start(struct session *se);
+void ike_liveness_stop(struct session *se);
+
+/* ---- static tunnels and configuration changes (ike_static.c) ---- */
+
+void ike_static_init(const struct config *cfg);
+void ike_static_shutdown(void);
+/* A static tunnel's IKE SA ended: initiate again after a while. */
+void ike_static_retry(struct session *se);
+
+#endif
