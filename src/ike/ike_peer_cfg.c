@@ -1,0 +1,274 @@
+/* A session's snapshot built from the configuration model (main thread):
+ * the ike_cfg (ports, proposals), the peer_cfg with its authentication
+ * rounds, the CHILD_SA's child_cfg, the pre-shared keys, the expected
+ * fingerprint and the certificate maps -- what libcharon's threads read
+ * through the backend, the credential set and the listener. */
+#include <library.h>
+#include <daemon.h>
+
+#include "ike/ike_session_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+static identification_t *make_id(const char *v)
+{
+	if (!v)
+		return identification_create_from_string("%any");
+	return identification_create_from_encoding(ID_KEY_ID, chunk_from_str((char *)v));
+}
+
+static bool add_proposals_swan(const char *text, protocol_id_t proto, void *target, bool ike)
+{
+	char *copy = xstrdup(text), *save = NULL;
+	bool any = false;
+
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		proposal_t *prop = proposal_create_from_string(proto, p);
+		if (!prop)
+			continue;
+		if (ike)
+			((ike_cfg_t *)target)->add_proposal(target, prop);
+		else
+			((child_cfg_t *)target)->add_proposal(target, prop);
+		any = true;
+	}
+	free(copy);
+	return any;
+}
+
+/* Build the snapshot of a session from the model; NULL with err set. */
+struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
+{
+	const struct config *cfg = ike_cfg_model;
+	const struct ipsec_profile *ip;
+	const struct ikev2_profile *prof;
+	const char *ikn;
+	const struct ikev2_proposal *props[8];
+	size_t nprops;
+	struct strbuf sb = STRBUF_INIT;
+	char peer[INET_ADDRSTRLEN];
+	struct crypto_psk psk = { 0 };
+	struct crypto_id rid = { 0 };
+	const struct crypto_globals *g = crypto_globals(cfg);
+	struct snap *s;
+	bool psk_local, psk_remote;
+
+	ike_profiles_of(se, &ip, &ikn);
+	if (!ikn) {
+		snprintf(err, errlen, "%s: no IKEv2 profile (tunnel protection ... ikev2-profile)",
+			 se->tunnel);
+		return NULL;
+	}
+	prof = crypto_ikev2_profile_find(cfg, ikn);
+	if (!prof) {
+		snprintf(err, errlen, "IKEv2 profile %s is not configured", ikn);
+		return NULL;
+	}
+	psk_local = prof->auth_local != IKEV2_AUTH_RSA_SIG;
+	psk_remote = prof->auth_remote_psk || !prof->auth_remote_rsa;
+	inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+
+	ike_cfg_create_t ic = {
+		.version = IKEV2,
+		.local = "0.0.0.0",
+		/* From 4500 (with the non-ESP marker, RFC 7296 2.23) when our SDP
+		 * said 4500 or towards a peer port other than 500: from 500 the
+		 * IKE_SA_INIT goes without it, which a NAT-T port (or a NAT in
+		 * front of us) takes for ESP. */
+		.local_port = se->local_port ? se->local_port :
+			      se->ike_port == CHARON_NATT_PORT ||
+					      (se->peer_port && se->peer_port != CHARON_UDP_PORT) ?
+				      CHARON_NATT_PORT :
+				      CHARON_UDP_PORT,
+		.remote = peer,
+		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
+		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
+		.fragmentation = g && g->fragmentation ? FRAGMENTATION_YES : FRAGMENTATION_NO,
+		.no_certreq = psk_remote,
+	};
+	ike_cfg_t *ike_cfg = ike_cfg_create(&ic);
+	nprops = crypto_ikev2_proposals(cfg, NULL, props, 8);
+	for (size_t i = 0; i < nprops; i++) {
+		sb_reset(&sb);
+		ikev2_proposal_swan(props[i], &sb);
+		add_proposals_swan(sb_str(&sb), PROTO_IKE, ike_cfg, true);
+	}
+	if (!nprops)
+		ike_cfg->add_proposal(ike_cfg, proposal_create_default(PROTO_IKE));
+
+	peer_cfg_create_t pc = {
+		.cert_policy = psk_local ? CERT_NEVER_SEND : CERT_ALWAYS_SEND,
+		.unique = UNIQUE_NO,
+		.keyingtries = se->is_static ? 0 : 1,
+		.rekey_time = prof->lifetime ? prof->lifetime : IKEV2_LIFETIME_DEFAULT,
+		.over_time = 60,
+		.no_mobike = TRUE,
+		/* DPD is the engine's (per profile: periodic or on-demand, the
+		 * retry interval; see dpd_tick); libcharon's own is off. */
+		.dpd = 0,
+		.if_id_in = dp_tunnel_id(se->tunnel),
+		.if_id_out = dp_tunnel_id(se->tunnel),
+	};
+	peer_cfg_t *peer_cfg = peer_cfg_create(se->tunnel, ike_cfg, &pc);
+
+	/* Authentication rounds.  Our identity: with pre-share the session's
+	 * key-id (the SIP number), else the profile's "identity local".  With
+	 * rsa-sig the profile's explicit "identity local" (IOS), else the
+	 * certificate's subject DN: a stock IKEv2 peer finds our public key by
+	 * identity, and a certificate does not contain a SIP number (RFC 4945
+	 * 3.1); the VPN-SIP peer binds by fingerprint whatever the identity. */
+	const char *lid = psk_local ? se->local_id : NULL;
+	certificate_t *local_cert = NULL;
+	if (!psk_local && prof->pki_trustpoint)
+		local_cert = ike_creds_local_cert(cfg, prof->pki_trustpoint);
+	if (!lid && prof->identity_local.type == CRYPTO_ID_KEY_ID)
+		lid = prof->identity_local.value;
+	auth_cfg_t *la = auth_cfg_create(), *ra = auth_cfg_create();
+	la->add(la, AUTH_RULE_AUTH_CLASS, psk_local ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
+	if (lid)
+		la->add(la, AUTH_RULE_IDENTITY, make_id(lid));
+	else if (prof->identity_local.type == CRYPTO_ID_FQDN)
+		la->add(la, AUTH_RULE_IDENTITY,
+			identification_create_from_encoding(
+				ID_FQDN, chunk_from_str(prof->identity_local.value)));
+	else if (local_cert)
+		la->add(la, AUTH_RULE_IDENTITY, local_cert->get_subject(local_cert)->clone(
+							local_cert->get_subject(local_cert)));
+	else if (!psk_local && se->local_id)
+		la->add(la, AUTH_RULE_IDENTITY, make_id(se->local_id));
+	if (local_cert)
+		la->add(la, AUTH_RULE_SUBJECT_CERT, local_cert);
+	peer_cfg->add_auth_cfg(peer_cfg, la, TRUE);
+	ra->add(ra, AUTH_RULE_AUTH_CLASS, psk_remote ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
+	/* rsa-sig: any identity (a stock peer uses its certificate's DN); the
+	 * certificate is bound to the session by the SDP fingerprint. */
+	ra->add(ra, AUTH_RULE_IDENTITY, make_id(psk_remote ? se->remote_id : NULL));
+	if (!psk_remote)
+		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
+	/* Without an SDP fingerprint (a static tunnel), a peer certificate is
+	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
+	 * trusted in our credential set and required as this peer's CA. */
+	if (!psk_remote && !se->fp_len && prof->pki_trustpoint) {
+		certificate_t *ca = ike_creds_ca_cert(cfg, prof->pki_trustpoint);
+		if (ca)
+			ra->add(ra, AUTH_RULE_CA_CERT, ca);
+	}
+	peer_cfg->add_auth_cfg(peer_cfg, ra, FALSE);
+
+	/* The CHILD_SA: 0.0.0.0/0 both ways, bound to the tunnel by if_id. */
+	unsigned life = crypto_ipsec_lifetime_seconds(cfg, ip);
+	unsigned kb = crypto_ipsec_lifetime_kb(cfg, ip);
+	child_cfg_create_t cc = {
+		.mode = MODE_TUNNEL,
+		.if_id_in = dp_tunnel_id(se->tunnel),
+		.if_id_out = dp_tunnel_id(se->tunnel),
+		.lifetime = {
+			.time = { .life = life, .rekey = life - life / 10, .jitter = 0 },
+			.bytes = { .life = (uint64_t)kb * 1024, .rekey = (uint64_t)kb * 1024 / 10 * 9 },
+		},
+		.start_action = ACTION_NONE,
+		/* Static tunnels are initiated again by the engine after any
+		 * end of their IKE SA (static_retry), so not by libcharon. */
+		.dpd_action = ACTION_NONE,
+		.close_action = ACTION_NONE,
+	};
+	child_cfg_t *child = child_cfg_create(se->tunnel, &cc);
+	bool have_esp = false;
+	for (size_t i = 0; ip && i < ip->ntransform_sets; i++) {
+		const struct ipsec_transform_set *ts = crypto_transform_set_find(cfg, ip->transform_sets[i]);
+		if (!ts)
+			continue;
+		sb_reset(&sb);
+		ipsec_transform_set_swan(ts, &sb);
+		if (ip->pfs_group && ikev2_group_swan(ip->pfs_group))
+			sb_printf(&sb, "-%s", ikev2_group_swan(ip->pfs_group));
+		have_esp |= add_proposals_swan(sb_str(&sb), PROTO_ESP, child, false);
+	}
+	if (!have_esp) {
+		child->add_proposal(child, proposal_create_from_string(PROTO_ESP, "aes256-sha256"));
+		child->add_proposal(child, proposal_create_default_aead(PROTO_ESP));
+		child->add_proposal(child, proposal_create_default(PROTO_ESP));
+	}
+	child->set_replay_window(child, crypto_ipsec_replay_window(cfg, ip));
+	child->add_traffic_selector(child, TRUE, traffic_selector_create_from_cidr("0.0.0.0/0", 0, 0, 65535));
+	child->add_traffic_selector(child, FALSE, traffic_selector_create_from_cidr("0.0.0.0/0", 0, 0, 65535));
+	peer_cfg->add_child_cfg(peer_cfg, child);
+	sb_free(&sb);
+
+	s = xcalloc(1, sizeof(*s));
+	s->ref = 1;
+	s->tunnel = xstrdup(se->tunnel);
+	s->if_id = dp_tunnel_id(se->tunnel);
+	s->peer_cfg = peer_cfg;
+	s->peer = se->peer;
+	ike_endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
+		     sizeof(s->endpoint_key));
+	s->remote_psk = psk_remote;
+	s->profile = xstrdup(ikn);
+	if (!psk_remote && prof->nmatch_cert_maps) {
+		s->maps = xcalloc(prof->nmatch_cert_maps, sizeof(*s->maps));
+		for (size_t i = 0; i < prof->nmatch_cert_maps; i++) {
+			struct pki_cert_map *m = crypto_cert_map_copy(cfg, prof->match_cert_maps[i]);
+			if (m)
+				s->maps[s->nmaps++] = m;
+		}
+		/* IOS: a map that is not configured matches nothing. */
+		if (!s->nmaps) {
+			struct pki_cert_map *none = xcalloc(1, sizeof(*none));
+			none->name = xstrdup(prof->match_cert_maps[0]);
+			s->maps[s->nmaps++] = none;
+		}
+	}
+	{
+		identification_t *id = make_id(se->remote_id);
+		char key[256];
+		ike_id_key(id, key, sizeof(key));
+		s->remote_key = xstrdup(se->remote_id && psk_remote ? key : "");
+		id->destroy(id);
+	}
+
+	/* Pre-shared keys: looked up by the peer's key-id (its SIP number);
+	 * a static tunnel without one by the peer's address, as IOS does. */
+	if (psk_local || psk_remote) {
+		rid.type = se->remote_id ? CRYPTO_ID_KEY_ID : CRYPTO_ID_ADDRESS;
+		rid.value = se->remote_id ? se->remote_id : peer;
+		rid.addr = se->peer;
+		if (!crypto_profile_psk(cfg, ikn, &rid, &psk) ||
+		    (!psk.local && !psk.remote)) {
+			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
+				 se->remote_id ? se->remote_id : "(any)", ikn);
+			ike_snap_put(s);
+			return NULL;
+		}
+		if (psk.local)
+			s->psk_local = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)psk.local)));
+		if (psk.remote && (!psk.local || strcmp(psk.local, psk.remote) != 0))
+			s->psk_remote = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)psk.remote)));
+	}
+	if (se->fp_len) {
+		enum crypto_hash h;
+		if (!crypto_hash_from_name(se->fp_hash ? se->fp_hash : "sha-1", &h) ||
+		    crypto_hash_len(h) != se->fp_len) {
+			snprintf(err, errlen, "fingerprint: unsupported hash %s or wrong length",
+				 se->fp_hash ? se->fp_hash : "?");
+			ike_snap_put(s);
+			return NULL;
+		}
+		s->has_fp = true;
+		s->fp.hash = h;
+		s->fp.len = se->fp_len;
+		memcpy(s->fp.md, se->fp, se->fp_len);
+		if (psk_remote) {
+			const char *key = psk.remote ? psk.remote : psk.local;
+			s->has_psk_fp = key && crypto_psk_fingerprint(h, key, &s->psk_fp);
+		}
+	}
+	return s;
+}
