@@ -1,0 +1,359 @@
+/* listener_t on libcharon's bus (its worker threads): the fingerprint
+ * binding of RFC 6193 (the peer's certificate or PSK must hash to the
+ * fingerprint of its SDP) and the certificate maps, checked in message()
+ * and authorize(); the failure causes; copies of what happened (up,
+ * rekeyed, down, authentication failed) posted to the main thread, where
+ * ike_session_deliver() takes them.  Nothing here blocks. */
+#include <library.h>
+#include <daemon.h>
+#include <encoding/payloads/cert_payload.h>
+
+#include "ike/ike_session_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "util/xalloc.h"
+
+static void host_show(host_t *h, char *buf, size_t n)
+{
+	if (h && h->get_family(h) == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)h->get_sockaddr(h);
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, ntohs(sin->sin_port));
+	} else {
+		snprintf(buf, n, "?");
+	}
+}
+
+static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
+		 child_sa_t *child, const char *cause)
+{
+	struct ev_msg *m = xcalloc(1, sizeof(*m));
+	host_t *h;
+
+	m->type = type;
+	m->tunnel = xstrdup(tunnel);
+	m->cause = cause ? xstrdup(cause) : NULL;
+	if (ike_sa) {
+		m->unique_id = ike_sa->get_unique_id(ike_sa);
+		h = ike_sa->get_my_host(ike_sa);
+		if (h && h->get_family(h) == AF_INET)
+			memcpy(&m->local, h->get_sockaddr(h), sizeof(m->local));
+		h = ike_sa->get_other_host(ike_sa);
+		if (h && h->get_family(h) == AF_INET)
+			memcpy(&m->remote, h->get_sockaddr(h), sizeof(m->remote));
+		m->nat_here = ike_sa->has_condition(ike_sa, COND_NAT_HERE);
+	}
+	if (child) {
+		m->spi_in = ntohl(child->get_spi(child, TRUE));
+		m->spi_out = ntohl(child->get_spi(child, FALSE));
+		proposal_t *prop = child->get_proposal(child);
+		uint16_t alg, bits;
+		if (prop && prop->get_algorithm(prop, ENCRYPTION_ALGORITHM, &alg, &bits)) {
+			m->enc_alg = alg;
+			m->enc_key_bits = bits;
+		}
+		if (prop && prop->get_algorithm(prop, INTEGRITY_ALGORITHM, &alg, NULL))
+			m->int_alg = alg;
+	}
+	evloop_post(ike_loop, ike_session_deliver, m);
+}
+
+static const char *hash_show(enum crypto_hash h)
+{
+	static const char *const n[] = { "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512" };
+	return (unsigned)h < 5 ? n[h] : "?";
+}
+
+/* First bytes only: enough to compare by eye. */
+static void fp_short(const struct crypto_fingerprint *fp, char *buf, size_t n)
+{
+	struct crypto_fingerprint s = *fp;
+	char full[CRYPTO_FINGERPRINT_TEXT_MAX];
+
+	crypto_fingerprint_text(&s, full, sizeof(full));
+	snprintf(buf, n, "%.23s...", full);
+}
+
+static bool cert_fp(certificate_t *c, enum crypto_hash h, struct crypto_fingerprint *fp)
+{
+	chunk_t der;
+	bool ok;
+
+	if (!c->get_encoding(c, CERT_ASN1_DER, &der))
+		return false;
+	ok = crypto_cert_fingerprint(h, der.ptr, der.len, fp);
+	chunk_free(&der);
+	return ok;
+}
+
+METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message_t *message,
+       bool incoming, bool plain)
+{
+	enumerator_t *e;
+	payload_t *p;
+	struct snap *s;
+	bool seen = false, matched = false;
+
+	if (!plain)
+		return TRUE;
+	s = ike_snap_of_sa(ike_sa);
+	if (!s)
+		return TRUE;
+	/* Liveness: decrypted (authenticated) messages in, anything out. */
+	__atomic_store_n(incoming ? &s->last_ike_in_ms : &s->last_ike_out_ms, evloop_now_ms(),
+			 __ATOMIC_RELAXED);
+	if (!incoming || message->get_exchange_type(message) != IKE_AUTH) {
+		ike_snap_put(s);
+		return TRUE;
+	}
+	if (!s->has_fp || s->remote_psk) {
+		ike_snap_put(s);
+		return TRUE;
+	}
+	e = message->create_payload_enumerator(message);
+	while (e->enumerate(e, &p)) {
+		if (p->get_type(p) != PLV2_CERTIFICATE)
+			continue;
+		certificate_t *c = ((cert_payload_t *)p)->get_cert((cert_payload_t *)p);
+		struct crypto_fingerprint fp;
+		if (!c)
+			continue;
+		seen = true;
+		if (!matched && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp)) {
+			matched = true;
+			ike_snap_pin(s, c);
+			if (debug_on(&debug_ikev2) || debug_on(&debug_ikev2_internal))
+				log_debug_line("IKEv2:%s peer certificate matches the SDP fingerprint",
+					       s->tunnel);
+		}
+		c->destroy(c);
+	}
+	e->destroy(e);
+	if (seen && !matched) {
+		char want[64], host[64];
+		fp_short(&s->fp, want, sizeof(want));
+		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
+			"%s: peer %s: certificate %s fingerprint does not match the SDP fingerprint %s: "
+			"IKE_AUTH fails",
+			s->tunnel, host, hash_show(s->fp.hash), want);
+		ike_snap_set_cause(s, "fingerprint mismatch (certificate)");
+		/* No certificate is pinned, so charon finds no trusted key and
+		 * fails AUTH; the alert keeps this cause and posts nothing. */
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "fingerprint mismatch (certificate)");
+	}
+	ike_snap_put(s);
+	return TRUE;
+}
+
+/* "match certificate MAP": the certificate the peer authenticated with
+ * must satisfy one of the profile's maps (IOS selects the profile by them;
+ * here the tunnel's profile is fixed, so a peer no map matches is refused).
+ * A peer that authenticated without a certificate does not match. */
+static bool cert_maps_hold(struct snap *s, ike_sa_t *ike_sa, auth_cfg_t *auth)
+{
+	certificate_t *c = NULL;
+	chunk_t der = chunk_empty;
+	char subject[256] = "(no certificate)", host[64];
+	bool ok = false;
+
+	if ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS) == AUTH_CLASS_PUBKEY)
+		c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
+	if (c && c->get_encoding(c, CERT_ASN1_DER, &der)) {
+		crypto_cert_subject_text(der.ptr, der.len, subject, sizeof(subject));
+		for (size_t i = 0; i < s->nmaps && !ok; i++)
+			ok = crypto_cert_map_copy_match(s->maps[i], der.ptr, der.len);
+		chunk_free(&der);
+	}
+	if (ok)
+		return true;
+	host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+	log_msg("IKEV2", SEV_ERR, "CERT_MAP_MISMATCH",
+		"%s: peer %s: certificate \"%s\" matches no certificate map of IKEv2 profile %s "
+		"(match certificate %s%s): IKE_AUTH failed",
+		s->tunnel, host, subject, s->profile ? s->profile : "?", s->maps[0]->name,
+		s->nmaps > 1 ? ", ..." : "");
+	ike_snap_set_cause(s, "certificate map mismatch");
+	post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, "certificate map mismatch");
+	return false;
+}
+
+METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool final,
+       bool *success)
+{
+	struct snap *s;
+	auth_cfg_t *auth;
+	struct crypto_fingerprint fp;
+	bool ok = true;
+	const char *what = NULL;
+
+	if (!final)
+		return TRUE;
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
+	if (!s)
+		return TRUE;
+	if (!s->has_fp && !s->nmaps) {
+		ike_snap_put(s);
+		return TRUE;
+	}
+	/* The completed authentication rounds of the peer (the last one). */
+	auth = NULL;
+	enumerator_t *ae = ike_sa->create_auth_cfg_enumerator(ike_sa, FALSE);
+	auth_cfg_t *a;
+	while (ae->enumerate(ae, &a))
+		auth = a;
+	ae->destroy(ae);
+	if (!auth)
+		auth = ike_sa->get_auth_cfg(ike_sa, FALSE);
+	if (s->nmaps && !cert_maps_hold(s, ike_sa, auth)) {
+		*success = FALSE;
+		ike_snap_put(s);
+		return TRUE;
+	}
+	if (!s->has_fp) {
+		ike_snap_put(s);
+		return TRUE;
+	}
+	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
+	case AUTH_CLASS_PSK:
+		what = "pre-shared key";
+		ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->fp);
+		break;
+	case AUTH_CLASS_PUBKEY: {
+		certificate_t *c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
+		what = "certificate";
+		ok = c && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp);
+		break;
+	}
+	default:
+		what = "authentication";
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		char want[64], host[64], id[128];
+		fp_short(&s->fp, want, sizeof(want));
+		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+		ike_id_show(ike_sa->get_other_id(ike_sa), id, sizeof(id));
+		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
+			"%s: peer %s at %s: %s %s fingerprint does not match the SDP fingerprint %s: "
+			"IKE_AUTH failed",
+			s->tunnel, id, host, what, hash_show(s->fp.hash), want);
+		char cause[96];
+		snprintf(cause, sizeof(cause), "fingerprint mismatch (%s)", what);
+		ike_snap_set_cause(s, cause);
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+		*success = FALSE;
+	}
+	ike_snap_put(s);
+	return TRUE;
+}
+
+static const char *alert_cause(alert_t a)
+{
+	switch (a) {
+	case ALERT_PEER_AUTH_FAILED: return "peer authentication failed";
+	case ALERT_LOCAL_AUTH_FAILED: return "local authentication failed (rejected by peer)";
+	case ALERT_AUTHORIZATION_FAILED: return "authorization failed";
+	case ALERT_PEER_INIT_UNREACHABLE: return "peer unreachable";
+	case ALERT_RETRANSMIT_SEND_TIMEOUT: return "peer not responding (DPD/retransmit timeout)";
+	case ALERT_PROPOSAL_MISMATCH_IKE: return "no matching IKE proposal";
+	case ALERT_PROPOSAL_MISMATCH_CHILD: return "no matching IPsec proposal";
+	case ALERT_TS_MISMATCH: return "traffic selector mismatch";
+	case ALERT_INSTALL_CHILD_SA_FAILED: return "installing the IPsec SA failed";
+	case ALERT_IKE_SA_EXPIRED: return "IKE SA expired";
+	case ALERT_HALF_OPEN_TIMEOUT: return "half-open timeout";
+	case ALERT_CERT_UNTRUSTED_ROOT:
+	case ALERT_CERT_VALIDATION_FAILED:
+	case ALERT_CERT_NO_ISSUER: return "peer certificate not trusted";
+	default: return NULL;
+	}
+}
+
+METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t alert,
+       va_list args)
+{
+	const char *cause = alert_cause(alert);
+	struct snap *s;
+
+	if (!ike_sa || !cause)
+		return TRUE;
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
+	if (!s)
+		return TRUE;
+	bool keep = ike_snap_has_auth_cause(s);
+	if (!keep)
+		ike_snap_set_cause(s, cause);
+	/* A fingerprint mismatch was reported by authorize already. */
+	if (!keep && (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED))
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+	ike_snap_put(s);
+	return TRUE;
+}
+
+METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa,
+       ike_sa_state_t state)
+{
+	struct snap *s;
+
+	if (state != IKE_DESTROYING)
+		return TRUE;
+	s = ike_snap_find(ike_sa->get_name(ike_sa));
+	if (s) {
+		char *cause = ike_snap_take_cause(s, "deleted");
+		post(IKE_EV_DOWN, s->tunnel, ike_sa, NULL, cause);
+		free(cause);
+		ike_snap_put(s);
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, on_child_updown, bool, listener_t *this, ike_sa_t *ike_sa,
+       child_sa_t *child_sa, bool up)
+{
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
+
+	if (s) {
+		if (up)
+			post(IKE_EV_UP, s->tunnel, ike_sa, child_sa, NULL);
+		ike_snap_put(s);
+	}
+	return TRUE;
+}
+
+METHOD(listener_t, on_child_rekey, bool, listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
+       child_sa_t *new)
+{
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
+
+	if (s) {
+		post(IKE_EV_REKEYED, s->tunnel, ike_sa, new, NULL);
+		ike_snap_put(s);
+	}
+	return TRUE;
+}
+
+static listener_t ike_listener = {
+	SLOT(listener_t, alert, on_alert),
+	SLOT(listener_t, ike_state_change, on_ike_state_change),
+	SLOT(listener_t, message, on_message),
+	SLOT(listener_t, child_updown, on_child_updown),
+	SLOT(listener_t, child_rekey, on_child_rekey),
+	SLOT(listener_t, authorize, on_authorize),
+};
+
+void ike_listener_register(void)
+{
+	charon->bus->add_listener(charon->bus, &ike_listener);
+}
+
+void ike_listener_unregister(void)
+{
+	charon->bus->remove_listener(charon->bus, &ike_listener);
+}
