@@ -1,0 +1,179 @@
+/* credential_set_t (libcharon's threads): the PSKs of the session an IKE
+ * SA belongs to (found by the SA, else by the peer's identity) and the
+ * peer certificate pinned by its SDP fingerprint.  Beside it a mem_cred_t
+ * with our own certificates and private keys and the trustpoints' CA
+ * certificates, loaded while snapshots are built (main thread). */
+#include <library.h>
+#include <daemon.h>
+#include <credentials/credential_set.h>
+#include <credentials/sets/mem_cred.h>
+
+#include "ike/ike_session_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	enumerator_t public;
+	shared_key_t *keys[2];
+	int n, i;
+	struct snap *s;
+} shared_enum_t;
+
+METHOD(enumerator_t, shared_enumerate, bool, shared_enum_t *this, va_list args)
+{
+	shared_key_t **key;
+	id_match_t *me, *other;
+
+	VA_ARGS_VGET(args, key, me, other);
+	if (this->i >= this->n)
+		return FALSE;
+	*key = this->keys[this->i++];
+	if (me)
+		*me = ID_MATCH_PERFECT;
+	if (other)
+		*other = ID_MATCH_PERFECT;
+	return TRUE;
+}
+
+METHOD(enumerator_t, shared_destroy, void, shared_enum_t *this)
+{
+	ike_snap_put(this->s);
+	free(this);
+}
+
+static struct snap *snap_by_remote(identification_t *id)
+{
+	struct snap *s;
+	/* The session of the IKE_SA this thread works on, if it has one. */
+	if ((s = ike_snap_of_thread()))
+		return s;
+	if (!id || id->get_type(id) == ID_ANY)
+		return NULL;
+	return ike_snap_find_remote(id);
+}
+
+METHOD(credential_set_t, create_shared_enumerator, enumerator_t *, credential_set_t *this,
+       shared_key_type_t type, identification_t *me, identification_t *other)
+{
+	shared_enum_t *e;
+	struct snap *s;
+
+	if (type != SHARED_IKE && type != SHARED_ANY)
+		return NULL;
+	s = snap_by_remote(other);
+	if (!s)
+		return NULL;
+	INIT(e, .public = { .enumerate = enumerator_enumerate_default,
+			    .venumerate = _shared_enumerate,
+			    .destroy = _shared_destroy },
+	     .s = s);
+	/* The local key first: get_shared() signs with the first one; the
+	 * peer's AUTH is checked against each. */
+	if (s->psk_local)
+		e->keys[e->n++] = s->psk_local;
+	if (s->psk_remote)
+		e->keys[e->n++] = s->psk_remote;
+	return &e->public;
+}
+
+METHOD(credential_set_t, create_cert_enumerator, enumerator_t *, credential_set_t *this,
+       certificate_type_t cert, key_type_t key, identification_t *id, bool trusted)
+{
+	struct snap *s = snap_by_remote(id);
+	certificate_t *c;
+
+	if (!s)
+		return NULL;
+	c = ike_snap_pinned(s);
+	ike_snap_put(s);
+	if (!c)
+		return NULL;
+	if ((cert != CERT_ANY && cert != c->get_type(c))) {
+		c->destroy(c);
+		return NULL;
+	}
+	/* The certificate matched the session's SDP fingerprint: it is the
+	 * peer's, trusted without a CA (RFC 6193). */
+	return enumerator_create_single(c, (void *)c->destroy);
+}
+
+static credential_set_t ike_credset = {
+	.create_private_enumerator = (void *)return_null,
+	SLOT(credential_set_t, create_cert_enumerator, create_cert_enumerator),
+	SLOT(credential_set_t, create_shared_enumerator, create_shared_enumerator),
+	.create_cdp_enumerator = (void *)return_null,
+	.cache_cert = (void *)nop,
+};
+
+static mem_cred_t *local_creds; /* our certificates and private keys */
+
+/* A DER certificate (freed here) as a trusted certificate of our credential
+ * set: a reference for the caller, NULL when it does not parse. */
+static certificate_t *trusted_cert_from_der(uint8_t *der, size_t len)
+{
+	certificate_t *c = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509,
+					      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+					      BUILD_END);
+
+	free(der);
+	return c ? local_creds->add_cert_ref(local_creds, TRUE, c) : NULL;
+}
+
+/* The certificate of a trustpoint, with its private key added to our
+ * credential set (the key never leaves memory we wipe); NULL when the
+ * trustpoint is not enrolled. */
+certificate_t *ike_creds_local_cert(const struct config *cfg, const char *trustpoint)
+{
+	const struct pki_trustpoint *tp = crypto_trustpoint_find(cfg, trustpoint);
+	uint8_t *der;
+	size_t len;
+	certificate_t *c;
+
+	if (!tp || !crypto_pki_cert_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	c = trusted_cert_from_der(der, len);
+	if (!c)
+		return NULL;
+	if (crypto_pki_key_der(cfg, crypto_pki_key_label(cfg, tp), &der, &len)) {
+		private_key_t *k = lib->creds->create(lib->creds, CRED_PRIVATE_KEY, KEY_RSA,
+						      BUILD_BLOB_ASN1_DER, chunk_create(der, len),
+						      BUILD_END);
+		explicit_bzero(der, len);
+		free(der);
+		if (k)
+			local_creds->add_key(local_creds, k);
+	}
+	return c;
+}
+
+/* The CA certificate of a trustpoint, trusted in our credential set (a
+ * reference for the caller); NULL when the trustpoint has none. */
+certificate_t *ike_creds_ca_cert(const struct config *cfg, const char *trustpoint)
+{
+	uint8_t *der;
+	size_t len;
+
+	if (!crypto_pki_ca_der(cfg, trustpoint, &der, &len))
+		return NULL;
+	return trusted_cert_from_der(der, len);
+}
+
+void ike_creds_clear_local(void)
+{
+	local_creds->clear(local_creds);
+}
+
+void ike_creds_register(void)
+{
+	local_creds = mem_cred_create();
+	lib->credmgr->add_set(lib->credmgr, &local_creds->set);
+	lib->credmgr->add_set(lib->credmgr, &ike_credset);
+}
+
+void ike_creds_unregister(void)
+{
+	lib->credmgr->remove_set(lib->credmgr, &ike_credset);
+	lib->credmgr->remove_set(lib->credmgr, &local_creds->set);
+	local_creds->destroy(local_creds);
+}
