@@ -1,0 +1,301 @@
+/* The snapshot registry.  What libcharon's threads need of a session --
+ * the peer_cfg, the PSKs, the expected fingerprint -- is an immutable
+ * snapshot (struct snap) built on the main thread from the crypto model
+ * (ike_peer_cfg.c) and swapped in here under the write lock on every start
+ * and every crypto configuration change.  The backend, the credential set
+ * and the listener look snapshots up by tunnel, remote identity or
+ * endpoint under the read lock and hold a reference while they use one. */
+#include <library.h>
+#include <daemon.h>
+#include <threading/rwlock.h>
+
+#include "ike/ike_session_int.h"
+
+#include <arpa/inet.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hashmap.h"
+#include "util/xalloc.h"
+
+static struct {
+	rwlock_t *lock;
+	struct hashmap by_tunnel; /* tunnel -> snap */
+	struct hashmap by_remote; /* remote identity "%Y" -> snap (last one) */
+	struct hashmap by_endpoint; /* "peer:local port" -> snap (last one): a
+				       responder's IKE_SA before its peer_cfg */
+} R;
+
+struct snap *ike_snap_get(struct snap *s)
+{
+	ref_get(&s->ref);
+	return s;
+}
+
+void ike_snap_put(struct snap *s)
+{
+	if (!s || !ref_put(&s->ref))
+		return;
+	s->peer_cfg->destroy(s->peer_cfg);
+	DESTROY_IF(s->psk_local);
+	DESTROY_IF(s->psk_remote);
+	DESTROY_IF(s->pinned);
+	for (size_t i = 0; i < s->nmaps; i++)
+		crypto_cert_map_copy_free(s->maps[i]);
+	free(s->maps);
+	free(s->profile);
+	free(s->remote_key);
+	free(s->tunnel);
+	free(s->cause);
+	free(s);
+}
+
+/* The snapshot of a tunnel (a reference), or NULL. */
+struct snap *ike_snap_find(const char *tunnel)
+{
+	struct snap *s;
+
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_tunnel, tunnel);
+	if (s)
+		ike_snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+void ike_snap_install(struct snap *s)
+{
+	struct snap *old;
+
+	R.lock->write_lock(R.lock);
+	old = hashmap_put(&R.by_tunnel, s->tunnel, s);
+	if (old) { /* the same IKE SA goes on: keep its liveness clock */
+		s->last_ike_in_ms = __atomic_load_n(&old->last_ike_in_ms, __ATOMIC_RELAXED);
+		s->last_ike_out_ms = __atomic_load_n(&old->last_ike_out_ms, __ATOMIC_RELAXED);
+	}
+	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
+		hashmap_del(&R.by_remote, old->remote_key);
+	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
+		hashmap_del(&R.by_endpoint, old->endpoint_key);
+	if (*s->remote_key)
+		hashmap_put(&R.by_remote, s->remote_key, s);
+	hashmap_put(&R.by_endpoint, s->endpoint_key, s);
+	R.lock->unlock(R.lock);
+	ike_snap_put(old);
+}
+
+void ike_snap_remove(const char *tunnel)
+{
+	struct snap *old;
+
+	R.lock->write_lock(R.lock);
+	old = hashmap_del(&R.by_tunnel, tunnel);
+	if (old && hashmap_get(&R.by_remote, old->remote_key) == old)
+		hashmap_del(&R.by_remote, old->remote_key);
+	if (old && hashmap_get(&R.by_endpoint, old->endpoint_key) == old)
+		hashmap_del(&R.by_endpoint, old->endpoint_key);
+	R.lock->unlock(R.lock);
+	ike_snap_put(old);
+}
+
+void ike_endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &peer, a, sizeof(a));
+	/* 500 and 4500 are one endpoint (the float to NAT-T). */
+	snprintf(buf, n, "%s:%u", a, local_port == 4500 ? 500 : local_port);
+}
+
+/* The session of an IKE_SA: by its peer_cfg's name, else (a responder
+ * before IKE_AUTH selected the peer_cfg) by the peer's address and our port. */
+struct snap *ike_snap_of_sa(ike_sa_t *ike_sa)
+{
+	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
+	host_t *me = ike_sa->get_my_host(ike_sa), *other = ike_sa->get_other_host(ike_sa);
+	char key[32];
+
+	if (s || !me || !other || other->get_family(other) != AF_INET)
+		return s;
+	ike_endpoint_key(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr,
+		     me->get_port(me), key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_endpoint, key);
+	if (s)
+		ike_snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+/* The session of the IKE_SA this libcharon thread works on (by name, else
+ * by peer address and our port), or NULL: one lookup, so that many
+ * sessions with one peer address and one remote identity (a peer with many
+ * numbers, issue 9) neither collide nor make every lookup walk them all. */
+struct snap *ike_snap_of_thread(void)
+{
+	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
+
+	return ike_sa ? ike_snap_of_sa(ike_sa) : NULL;
+}
+
+/* The session of a remote identity (the last one installed). */
+struct snap *ike_snap_find_remote(identification_t *id)
+{
+	char key[256];
+	struct snap *s;
+
+	ike_id_key(id, key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_remote, key);
+	if (s)
+		ike_snap_get(s);
+	R.lock->unlock(R.lock);
+	return s;
+}
+
+void ike_snap_each(void (*fn)(struct snap *s, void *ctx), void *ctx)
+{
+	R.lock->read_lock(R.lock);
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
+		fn(e->value, ctx);
+	R.lock->unlock(R.lock);
+}
+
+bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunnel, size_t n)
+{
+	char key[32];
+	struct snap *s;
+
+	ike_endpoint_key(peer, local_port, key, sizeof(key));
+	R.lock->read_lock(R.lock);
+	s = hashmap_get(&R.by_endpoint, key);
+	if (s)
+		snprintf(tunnel, n, "%s", s->tunnel);
+	R.lock->unlock(R.lock);
+	return s != NULL;
+}
+
+/* "TYPE:value" of an identity: the registry key (no printf hooks: our
+ * format strings are checked by the compiler). */
+void ike_id_key(identification_t *id, char *buf, size_t n)
+{
+	chunk_t e = id->get_encoding(id);
+
+	snprintf(buf, n, "%d:%.*s", (int)id->get_type(id), (int)e.len, e.ptr);
+}
+
+/* Printable form for logs. */
+void ike_id_show(identification_t *id, char *buf, size_t n)
+{
+	chunk_t e = id->get_encoding(id);
+
+	switch (id->get_type(id)) {
+	case ID_IPV4_ADDR:
+		if (e.len == 4) {
+			inet_ntop(AF_INET, e.ptr, buf, (socklen_t)n);
+			return;
+		}
+		break;
+	case ID_KEY_ID:
+	case ID_FQDN:
+	case ID_RFC822_ADDR:
+		snprintf(buf, n, "%.*s", (int)e.len, e.ptr);
+		for (char *p = buf; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+		return;
+	case ID_DER_ASN1_DN: {
+		const unsigned char *der = e.ptr;
+		X509_NAME *name = d2i_X509_NAME(NULL, &der, (long)e.len);
+		BIO *b = name ? BIO_new(BIO_s_mem()) : NULL;
+		char *data;
+		long len;
+		if (b) {
+			X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+			len = BIO_get_mem_data(b, &data);
+			snprintf(buf, n, "%.*s", (int)len, data);
+			BIO_free(b);
+		}
+		X509_NAME_free(name);
+		if (b)
+			return;
+		break;
+	}
+	default:
+		break;
+	}
+	snprintf(buf, n, "%s", "%any");
+}
+
+void ike_snap_set_cause(struct snap *s, const char *cause)
+{
+	R.lock->write_lock(R.lock);
+	free(s->cause);
+	s->cause = xstrdup(cause);
+	R.lock->unlock(R.lock);
+}
+
+char *ike_snap_take_cause(struct snap *s, const char *dflt)
+{
+	char *c;
+
+	R.lock->write_lock(R.lock);
+	c = s->cause;
+	s->cause = NULL;
+	R.lock->unlock(R.lock);
+	return c ? c : xstrdup(dflt);
+}
+
+/* The cause is a fingerprint or certificate map mismatch: the listener
+ * reported it itself, libcharon's alert that follows does not replace it. */
+bool ike_snap_has_auth_cause(struct snap *s)
+{
+	bool auth;
+
+	R.lock->read_lock(R.lock);
+	auth = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
+			    strncmp(s->cause, "certificate map", 15) == 0);
+	R.lock->unlock(R.lock);
+	return auth;
+}
+
+/* C (a reference is taken) is the peer's certificate: it matched the SDP
+ * fingerprint. */
+void ike_snap_pin(struct snap *s, certificate_t *c)
+{
+	R.lock->write_lock(R.lock);
+	DESTROY_IF(s->pinned);
+	s->pinned = c->get_ref(c);
+	R.lock->unlock(R.lock);
+}
+
+certificate_t *ike_snap_pinned(struct snap *s)
+{
+	certificate_t *c = NULL;
+
+	R.lock->read_lock(R.lock);
+	if (s->pinned)
+		c = s->pinned->get_ref(s->pinned);
+	R.lock->unlock(R.lock);
+	return c;
+}
+
+void ike_snaps_init(void)
+{
+	R.lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
+	hashmap_init(&R.by_tunnel, true);
+	hashmap_init(&R.by_remote, false);
+	hashmap_init(&R.by_endpoint, false);
+}
+
+void ike_snaps_shutdown(void)
+{
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.by_tunnel, e));)
+		ike_snap_put(e->value);
+	hashmap_clear(&R.by_tunnel);
+	hashmap_clear(&R.by_remote);
+	hashmap_clear(&R.by_endpoint);
+	R.lock->destroy(R.lock);
+}
