@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -1,43 +1,32 @@
-/* IKE sessions: one per tunnel interface.
+/* IKE sessions: one per tunnel interface, owned by the main thread.
  *
- * The main thread owns the sessions (struct session).  What libcharon's
- * threads need -- the peer_cfg, the PSK, the expected fingerprint -- is an
- * immutable snapshot (struct snap) built on the main thread from the crypto
- * model and swapped into the registry under a lock on every start and every
- * crypto configuration change.  The backend, the credential set and the
- * listener read the registry; the listener posts copies of what happened to
- * the main thread (evloop_post), which updates the session and tells the
- * orchestrator. */
+ * A session (struct session) is what the orchestrator or a static tunnel
+ * started: its parameters and runtime state.  Starting one builds its
+ * snapshot (ike_peer_cfg.c) and installs it in the registry (ike_snap.c)
+ * that libcharon's threads read through the backend, the credential set
+ * and the listener; the listener posts copies of what happened to the main
+ * thread, where ike_session_deliver() updates the session and tells the
+ * orchestrator.  Initiating and deleting IKE SAs are jobs for libcharon's
+ * workers: the main thread never waits for an IKE SA. */
 #include <library.h>
 #include <daemon.h>
-#include <config/backend.h>
-#include <credentials/credential_set.h>
-#include <credentials/sets/mem_cred.h>
-#include <encoding/payloads/cert_payload.h>
 #include <processing/jobs/callback_job.h>
-#include <threading/rwlock.h>
 
 #include "ike/ike_session_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cli/json.h"
 #include "config/config.h"
-#include "crypto/crypto.h"
 #include "dataplane/tunnel.h"
 #include "log/log.h"
-#include "net/ifstate.h"
-#include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
 struct config *ike_cfg_model;
-
-/* ---- sessions (main thread) --------------------------------------------------------------- */
 
 static struct hashmap sessions; /* tunnel -> session */
 static unsigned next_session_id = 1;
