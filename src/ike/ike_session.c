@@ -255,7 +255,7 @@ void ike_queue_terminate(uint32_t unique_id, bool force)
 
 /* The IKE SA of a tunnel (unique id), found in libcharon: used when the
  * session has not reported one yet (still connecting). */
-uint32_t ike_find_ike_sa(const char *tunnel)
+static uint32_t find_ike_sa(const char *tunnel)
 {
 	enumerator_t *e = charon->controller->create_ike_sa_enumerator(charon->controller, FALSE);
 	ike_sa_t *sa;
@@ -326,7 +326,7 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	/* Restart: the old IKE SA goes (quietly), the new config replaces it. */
 	old = hashmap_get(&sessions, se->tunnel);
 	if (old) {
-		uint32_t uid = old->unique_id ? old->unique_id : ike_find_ike_sa(old->tunnel);
+		uint32_t uid = old->unique_id ? old->unique_id : find_ike_sa(old->tunnel);
 		hashmap_del(&sessions, old->tunnel);
 		if (old->local_port)
 			dp->port_close(dp, old->local_port);
@@ -356,7 +356,7 @@ static void stop_timeout(struct ev_timer *t, void *arg)
 	if (se && se->stopping && se->stop_arg == tunnel) {
 		se->stop_timer = NULL; /* fired: the loop frees it */
 		se->stop_arg = NULL;
-		ike_queue_terminate(se->unique_id ? se->unique_id : ike_find_ike_sa(tunnel), true);
+		ike_queue_terminate(se->unique_id ? se->unique_id : find_ike_sa(tunnel), true);
 		emit(IKE_EV_DOWN, se, "stopped (peer did not answer the delete)");
 		session_remove(se);
 	}
@@ -371,7 +371,7 @@ void ike_session_stop(const char *tunnel, unsigned timeout_ms)
 	if (!se || se->stopping)
 		return;
 	se->stopping = true;
-	uid = se->unique_id ? se->unique_id : ike_find_ike_sa(tunnel);
+	uid = se->unique_id ? se->unique_id : find_ike_sa(tunnel);
 	if (!uid) {
 		emit(IKE_EV_DOWN, se, "stopped");
 		session_remove(se);
@@ -394,7 +394,7 @@ unsigned ike_clear_sessions(const struct in_addr *remote)
 		uint32_t uid;
 		if (remote && se->peer.s_addr != remote->s_addr)
 			continue;
-		uid = se->unique_id ? se->unique_id : ike_find_ike_sa(se->tunnel);
+		uid = se->unique_id ? se->unique_id : find_ike_sa(se->tunnel);
 		if (uid) {
 			ike_queue_terminate(uid, false);
 			n++;

@@ -58,7 +58,6 @@ struct snap {
 
 void ike_snaps_init(void);
 void ike_snaps_shutdown(void);
-struct snap *ike_snap_get(struct snap *s);
 void ike_snap_put(struct snap *s);
 /* Lookups return a reference (ike_snap_put it) or NULL. */
 struct snap *ike_snap_find(const char *tunnel);
@@ -150,7 +149,6 @@ void ike_session_deliver(void *msg);
 /* Queue the initiation of the tunnel's IKE SA on a libcharon worker. */
 void ike_session_initiate(const char *tunnel);
 void ike_queue_terminate(uint32_t unique_id, bool force);
-uint32_t ike_find_ike_sa(const char *tunnel);
 void ike_profiles_of(const struct session *se, const struct ipsec_profile **ip,
 		     const char **ikev2_name);
 /* The session's snapshot from the model (ike_peer_cfg.c); NULL with err. */

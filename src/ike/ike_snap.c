@@ -28,7 +28,7 @@ static struct {
 				       responder's IKE_SA before its peer_cfg */
 } R;
 
-struct snap *ike_snap_get(struct snap *s)
+static struct snap *snap_get(struct snap *s)
 {
 	ref_get(&s->ref);
 	return s;
@@ -60,7 +60,7 @@ struct snap *ike_snap_find(const char *tunnel)
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_tunnel, tunnel);
 	if (s)
-		ike_snap_get(s);
+		snap_get(s);
 	R.lock->unlock(R.lock);
 	return s;
 }
@@ -124,7 +124,7 @@ struct snap *ike_snap_of_sa(ike_sa_t *ike_sa)
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_endpoint, key);
 	if (s)
-		ike_snap_get(s);
+		snap_get(s);
 	R.lock->unlock(R.lock);
 	return s;
 }
@@ -150,7 +150,7 @@ struct snap *ike_snap_find_remote(identification_t *id)
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_remote, key);
 	if (s)
-		ike_snap_get(s);
+		snap_get(s);
 	R.lock->unlock(R.lock);
 	return s;
 }
