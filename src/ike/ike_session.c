@@ -276,9 +276,7 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	struct dataplane *dp = dataplane_get();
 	struct session *se, *old;
 	struct snap *s;
-	uint16_t default_port = p->peer_port == 0 ? 0 : 0;
 
-	(void)default_port;
 	if (!ike_running || !dp) {
 		snprintf(err, errlen, "the IKEv2 engine is not running");
 		return -1;
