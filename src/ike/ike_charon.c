@@ -171,7 +171,7 @@ static void settings(void)
 	lib->settings->set_str(lib->settings, "%s.retransmit_timeout", "2.0", ns);
 	lib->settings->set_str(lib->settings, "%s.retransmit_base", "1.2", ns);
 	lib->settings->set_int(lib->settings, "%s.retransmit_tries", 4, ns);
-	/* NAT keepalives are the engine's, per IKEv2 profile (ike_session.c):
+	/* NAT keepalives are the engine's, per IKEv2 profile (ike_liveness.c):
 	 * libcharon's are global and would also go out every 20 s. */
 	lib->settings->set_int(lib->settings, "%s.keep_alive", 0, ns);
 	lib->settings->set_int(lib->settings, "%s.ikesa_table_size", 1024, ns);

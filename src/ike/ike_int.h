@@ -22,9 +22,14 @@ extern const struct dp_ike_hooks ike_dp_hooks;
 extern struct debug_flag debug_ikev2, debug_ikev2_packet, debug_ikev2_internal,
 	debug_ikev2_error;
 
-/* Sessions (ike_session.c). */
+/* Sessions (ike_session.c; the files it ties together are listed in
+ * ike_session_int.h). */
 int ike_sessions_init(struct config *cfg);
 void ike_sessions_shutdown(void);
+/* clear crypto session [remote ADDR]: number of sessions cleared. */
+unsigned ike_clear_sessions(const struct in_addr *remote);
+
+/* Show commands (ike_show.c). */
 struct strbuf;
 void ike_show_session(struct strbuf *out, const char *tunnel, bool detail);
 void ike_show_ikev2_sa(struct strbuf *out, bool detailed);
@@ -35,11 +40,10 @@ struct json_object *ike_ikev2_sa_json(bool detailed);
 /* Rows of "show ip nat translations": sessions on their own port. */
 void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx);
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
-/* clear crypto session [remote ADDR]: number of sessions cleared. */
-unsigned ike_clear_sessions(const struct in_addr *remote);
 
 /* The tunnel whose session talks to PEER from our LOCAL_PORT (500 and
- * 4500 are one endpoint); false when there is none.  Any thread. */
+ * 4500 are one endpoint); false when there is none.  Any thread
+ * (ike_snap.c). */
 bool ike_tunnel_by_endpoint(struct in_addr peer, uint16_t local_port, char *tunnel, size_t n);
 
 /* Invalid-SPI recovery (ike_invalid_spi.c): the data plane's hook. */
