@@ -181,7 +181,7 @@ static void settings(void)
 	lib->settings->set_bool(lib->settings, "%s.close_ike_on_child_failure", TRUE, ns);
 	lib->settings->set_bool(lib->settings, "%s.make_before_break", TRUE, ns);
 	/* A VPN-SIP peer with many numbers sets up one IKE_SA per call from
-	 * one address, hundreds at once (issue 9): libcharon's default of 5
+	 * one address, hundreds at once: libcharon's default of 5
 	 * half-open IKE_SAs per peer address dropped the rest (each waited for
 	 * a retransmission, 2 s and more), and its cookie round trip from 10
 	 * half-open IKE_SAs on (3 per address in newer releases) slowed every

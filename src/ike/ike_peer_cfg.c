@@ -207,8 +207,8 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	s->if_id = dp_tunnel_id(se->tunnel);
 	s->peer_cfg = peer_cfg;
 	s->peer = se->peer;
-	ike_endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT, s->endpoint_key,
-		     sizeof(s->endpoint_key));
+	ike_endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT,
+			 s->endpoint_key, sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
 	s->profile = xstrdup(ikn);
 	if (!psk_remote && prof->nmatch_cert_maps) {

@@ -120,7 +120,7 @@ struct snap *ike_snap_of_sa(ike_sa_t *ike_sa)
 	if (s || !me || !other || other->get_family(other) != AF_INET)
 		return s;
 	ike_endpoint_key(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr,
-		     me->get_port(me), key, sizeof(key));
+			 me->get_port(me), key, sizeof(key));
 	R.lock->read_lock(R.lock);
 	s = hashmap_get(&R.by_endpoint, key);
 	if (s)
@@ -132,7 +132,7 @@ struct snap *ike_snap_of_sa(ike_sa_t *ike_sa)
 /* The session of the IKE_SA this libcharon thread works on (by name, else
  * by peer address and our port), or NULL: one lookup, so that many
  * sessions with one peer address and one remote identity (a peer with many
- * numbers, issue 9) neither collide nor make every lookup walk them all. */
+ * numbers) neither collide nor make every lookup walk them all. */
 struct snap *ike_snap_of_thread(void)
 {
 	ike_sa_t *ike_sa = charon && charon->bus ? charon->bus->get_sa(charon->bus) : NULL;
