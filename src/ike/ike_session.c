@@ -172,6 +172,9 @@ void ike_session_deliver(void *arg)
 		se->unique_id = m->unique_id;
 		se->spi_in = m->spi_in;
 		se->spi_out = m->spi_out;
+		se->enc_alg = m->enc_alg;
+		se->enc_key_bits = m->enc_key_bits;
+		se->int_alg = m->int_alg;
 		se->local = m->local;
 		se->remote = m->remote;
 		if (m->type == IKE_EV_UP && !se->up) {

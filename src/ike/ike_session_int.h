@@ -124,6 +124,7 @@ struct session {
 	bool up, stopping;
 	uint64_t up_since_ms;
 	uint32_t spi_in, spi_out;
+	uint16_t enc_alg, enc_key_bits, int_alg; /* the CHILD SA's (strongSwan's numbers) */
 	struct sockaddr_in local, remote;
 	char *last_cause;
 	struct ev_timer *stop_timer;

@@ -589,6 +589,41 @@ void ike_show_ikev2_sa(struct strbuf *out, bool detailed)
 	sa_infos_free(&infos);
 }
 
+/* The CHILD SA's transforms as IOS prints them in show crypto ipsec sa
+ * ("esp-256-aes esp-sha256-hmac", "esp-gcm 256"); "esp" when unknown. */
+static void esp_transform_text(const struct session *se, char *buf, size_t n)
+{
+	char enc[24] = "";
+	const char *integ = NULL;
+
+	switch (se->enc_alg) {
+	case ENCR_AES_CBC:
+		if (se->enc_key_bits == 128)
+			snprintf(enc, sizeof(enc), "esp-aes");
+		else
+			snprintf(enc, sizeof(enc), "esp-%u-aes", se->enc_key_bits);
+		break;
+	case ENCR_AES_GCM_ICV16: snprintf(enc, sizeof(enc), "esp-gcm %u", se->enc_key_bits); break;
+	case ENCR_NULL_AUTH_AES_GMAC: snprintf(enc, sizeof(enc), "esp-gmac %u", se->enc_key_bits); break;
+	case ENCR_3DES: snprintf(enc, sizeof(enc), "esp-3des"); break;
+	case ENCR_DES: snprintf(enc, sizeof(enc), "esp-des"); break;
+	case ENCR_NULL: snprintf(enc, sizeof(enc), "esp-null"); break;
+	default: break;
+	}
+	switch (se->int_alg) {
+	case AUTH_HMAC_SHA1_96: integ = "esp-sha-hmac"; break;
+	case AUTH_HMAC_SHA2_256_128: integ = "esp-sha256-hmac"; break;
+	case AUTH_HMAC_SHA2_384_192: integ = "esp-sha384-hmac"; break;
+	case AUTH_HMAC_SHA2_512_256: integ = "esp-sha512-hmac"; break;
+	case AUTH_HMAC_MD5_96: integ = "esp-md5-hmac"; break;
+	default: break;
+	}
+	if (!enc[0] && !integ)
+		snprintf(buf, n, "esp");
+	else
+		snprintf(buf, n, "%s%s%s", enc, enc[0] && integ ? " " : "", integ ? integ : "");
+}
+
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)
 {
 	size_t n;
@@ -643,16 +678,18 @@ void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)
 		sb_printf(out, "     df-bit: %s, replay window: %s%u\n", dfn[df % 3],
 			  st.spi_in && !in.replay_window ? "disabled " : "", in.replay_window);
 		(void)t;
+		char xf[64];
+		esp_transform_text(se, xf, sizeof(xf));
 		sb_puts(out, "\n     inbound esp sas:\n");
 		if (st.spi_in)
-			sb_printf(out, "      spi: 0x%X(%u)\n        transform: esp , in use settings ={Tunnel UDP-Encaps, }\n"
+			sb_printf(out, "      spi: 0x%X(%u)\n        transform: %s , in use settings ={Tunnel UDP-Encaps, }\n"
 				       "        replay detection support: %s\n        Status: ACTIVE(ACTIVE)\n",
-				  st.spi_in, st.spi_in, in.replay_window ? "Y" : "N");
+				  st.spi_in, st.spi_in, xf, in.replay_window ? "Y" : "N");
 		sb_puts(out, "\n     outbound esp sas:\n");
 		if (st.spi_out)
-			sb_printf(out, "      spi: 0x%X(%u)\n        transform: esp , in use settings ={Tunnel UDP-Encaps, }\n"
+			sb_printf(out, "      spi: 0x%X(%u)\n        transform: %s , in use settings ={Tunnel UDP-Encaps, }\n"
 				       "        Status: ACTIVE(ACTIVE)\n",
-				  st.spi_out, st.spi_out);
+				  st.spi_out, st.spi_out, xf);
 		sb_puts(out, "\n");
 	}
 	free(v);
