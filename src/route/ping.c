@@ -241,6 +241,25 @@ static const char *source_interface(const char *ifname, struct in_addr *addr)
 	return dev;
 }
 
+/* What ping and traceroute share: the shell, the destination, the
+ * source address or interface (dev: the interface's device, or NULL). */
+static int probe_args(struct cli_exec *x, const char *what, struct in_addr *dest,
+		      struct sockaddr_in *src, const char **dev)
+{
+	const char *srcif = cli_arg(x, "srcif"), *srcip = cli_arg(x, "srcip");
+
+	*dev = NULL;
+	if (!cli_can_defer(x) || !runtime_loop())
+		return cli_error(x, "%s runs in the daemon, from a shell (vpnsipsh)", what);
+	if (inet_pton(AF_INET, cli_arg(x, "dest"), dest) != 1)
+		return cli_error(x, "Invalid address");
+	if (srcip && inet_pton(AF_INET, srcip, &src->sin_addr) != 1)
+		return cli_error(x, "Invalid source address");
+	if (srcif && !(*dev = source_interface(srcif, &src->sin_addr)))
+		return cli_error(x, "Invalid source interface - %s", srcif);
+	return CLI_OK;
+}
+
 static int cmd_ping(struct cli_exec *x)
 {
 	const char *srcif = cli_arg(x, "srcif"), *srcip = cli_arg(x, "srcip");
@@ -250,15 +269,10 @@ static int cmd_ping(struct cli_exec *x)
 	char a[INET_ADDRSTRLEN];
 	int pmtu;
 
-	if (!cli_can_defer(x) || !loop)
-		return cli_error(x, "ping runs in the daemon, from a shell (vpnsipsh)");
-	if (inet_pton(AF_INET, cli_arg(x, "dest"), &dest) != 1)
-		return cli_error(x, "Invalid address");
-	if (srcip && inet_pton(AF_INET, srcip, &src.sin_addr) != 1)
-		return cli_error(x, "Invalid source address");
-	const char *dev = NULL;
-	if (srcif && !(dev = source_interface(srcif, &src.sin_addr)))
-		return cli_error(x, "Invalid source interface - %s", srcif);
+	const char *dev;
+	int rc = probe_args(x, "ping", &dest, &src, &dev);
+	if (rc != CLI_OK)
+		return rc;
 
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (fd < 0)
@@ -463,15 +477,10 @@ static int cmd_traceroute(struct cli_exec *x)
 	char a[INET_ADDRSTRLEN];
 	int on = 1;
 
-	if (!cli_can_defer(x) || !loop)
-		return cli_error(x, "traceroute runs in the daemon, from a shell (vpnsipsh)");
-	if (inet_pton(AF_INET, cli_arg(x, "dest"), &dest) != 1)
-		return cli_error(x, "Invalid address");
-	if (srcip && inet_pton(AF_INET, srcip, &src.sin_addr) != 1)
-		return cli_error(x, "Invalid source address");
-	const char *dev = NULL;
-	if (srcif && !(dev = source_interface(srcif, &src.sin_addr)))
-		return cli_error(x, "Invalid source interface - %s", srcif);
+	const char *dev;
+	int rc = probe_args(x, "traceroute", &dest, &src, &dev);
+	if (rc != CLI_OK)
+		return rc;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return cli_error(x, "Cannot open a UDP socket: %s", strerror(errno));
