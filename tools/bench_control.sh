@@ -9,7 +9,7 @@
 # Measures: `vpnsipd -t` (parse + check) time, boot time (start until the
 # control socket answers, and until every TunnelN exists in the kernel;
 # median of BENCH_BOOTS, default 3),
-# `show running-config` and `show vpn-sip session` latency (mean of
+# `show running-config`, `show vpn-sip session` and its json form latency (mean of
 # BENCH_SHOW_REPS, default 10), RSS with an empty configuration, with the
 # global VPN-SIP configuration and no tunnel, and with all tunnels; the
 # SNMP walk of the VPN-SIP session table through a real snmpd (AgentX
@@ -91,7 +91,7 @@ show_mean() {
 }
 
 parse_ms="" tuns=0 rc_ms="" sess_ms="" rss_empty="" rss_base="" rss_big=""
-rc_lines="" sess_lines="" walk_ms="" bulk_ms="" walk_rows=""
+rc_lines="" sess_lines="" walk_ms="" bulk_ms="" walk_rows="" json_ms="" json_entries=""
 
 # The session table through snmpd: sets walk_ms, bulk_ms, walk_rows.
 SNMP_C=vpnsip-bench
@@ -160,6 +160,9 @@ for b in $(seq "${BENCH_BOOTS:-3}"); do
 	rc_lines=$(vsh "show running-config" | wc -l)
 	sess_ms=$(show_mean "show vpn-sip session")
 	sess_lines=$(vsh "show vpn-sip session" | grep -c 'Interface: Tunnel' || true)
+	json_ms=$(show_mean "show vpn-sip session json")
+	json_entries=$(vsh "show vpn-sip session json" |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["sessions"]))' || true)
 	snmp_walks
 	grep -E '%[A-Z_]+-[0-3]-' "$dir/log" | head -3 >&2 || true
 	stop_daemon
@@ -182,6 +185,8 @@ cat >"$out" <<JSON
   "show_running_config_lines": $(json_num "$rc_lines"),
   "show_session_1000_configured_ms": $(json_num "$sess_ms"),
   "show_session_1000_configured_listed": $(json_num "$sess_lines"),
+  "show_session_json_1000_configured_ms": $(json_num "$json_ms"),
+  "show_session_json_1000_configured_entries": $(json_num "$json_entries"),
   "snmp_walk_session_table_1000_ms": $(json_num "$walk_ms"),
   "snmp_bulkwalk_session_table_1000_ms": $(json_num "$bulk_ms"),
   "snmp_walk_session_table_rows": $(json_num "$walk_rows"),

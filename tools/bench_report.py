@@ -72,6 +72,8 @@ TABLE = [
         ("show running-config (ms / lines)", ("show_running_config_ms",
                                               "show_running_config_lines"), ""),
         ("show vpn-sip session, 1000 configured", "show_session_1000_configured_ms", "ms"),
+        ("show vpn-sip session json, 1000 configured (ms / entries)",
+         ("show_session_json_1000_configured_ms", "show_session_json_1000_configured_entries"), ""),
         ("SNMP walk of the session table, 1000 rows: snmpwalk / snmpbulkwalk",
          ("snmp_walk_session_table_1000_ms", "snmp_bulkwalk_session_table_1000_ms"), "ms"),
         ("  session table rows walked", "snmp_walk_session_table_rows", ""),
