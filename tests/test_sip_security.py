@@ -372,7 +372,8 @@ def test_trusted_flood_memory_returns(sec_lab, daemons, build):
     tunnel has: the global bucket refuses most (503), the rest get 603, a
     call through the SIP server (not counted in the global bucket) comes
     up meanwhile, the log stays bounded, and once sofia-sip has dropped
-    the transactions (timer H, 32 s) the memory goes back (malloc_trim)."""
+    the transactions (timer H, 32 s) the memory goes back (malloc_trim),
+    all but a tenth of what the flood took."""
     lab = sec_lab
     a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000,
                                  extra="vpn-sip trusted-source 192.0.2.192 255.255.255.192"))
@@ -411,9 +412,14 @@ def test_trusted_flood_memory_returns(sec_lab, daemons, build):
     if "asan" in str(build):
         # ASan's allocator keeps freed memory in its quarantine: no figure.
         return
-    labctl.wait_for(lambda: rss_kb(lab, "rtrA") <= before * 1.1, 90,
-                    what=lambda: "RSS back within 10%% of %d kB (peak %d kB, now %d kB)"
-                    % (before, peak, rss_kb(lab, "rtrA")))
+    # what the flood took goes back, all but a tenth (what sofia-sip's
+    # grown hash tables and the heap's fragments keep; more than the 10 %
+    # of the small idle figure on some machines)
+    assert peak > before * 1.5, (before, peak)  # the flood took memory to give back
+    limit = max(before * 1.1, before + (peak - before) * 0.1)
+    labctl.wait_for(lambda: rss_kb(lab, "rtrA") <= limit, 90,
+                    what=lambda: "RSS back to %d kB (before %d kB, peak %d kB, now %d kB)"
+                    % (limit, before, peak, rss_kb(lab, "rtrA")))
     log = a.log()
     lines = log.count("%VPN_SIP-4-CALL_REJECT: Call from")
     assert lines <= 20 * 3, lines
