@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -195,6 +196,10 @@ int cli_run_exec(struct cli_exec *x, const char *line);
 #define CLI_HISTORY_DEFAULT 10
 #define CLI_HISTORY_MAX 256
 void cli_set_history_size(struct cli_session *s, unsigned n);
+
+/* IOS's elapsed time, for idle and "last clearing" columns: "00:00:05",
+ * then "2d03h", then "1w2d". */
+void cli_elapsed_text(uint64_t ms, char *buf, size_t n);
 
 /* "% text" + newline into the output; returns CLI_ERR_FAILED. */
 int cli_error(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

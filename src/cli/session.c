@@ -509,8 +509,7 @@ int cli_cmd_show_history(struct cli_exec *x)
 	return CLI_OK;
 }
 
-/* IOS's elapsed time: "00:00:05", then "2d03h", "1w2d". */
-static void elapsed_text(uint64_t ms, char *buf, size_t n)
+void cli_elapsed_text(uint64_t ms, char *buf, size_t n)
 {
 	unsigned long long t = ms / 1000;
 
@@ -531,7 +530,7 @@ int cli_cmd_show_users(struct cli_exec *x)
 	cli_out(x, "    %-10s %-16s %4s  %-9s %s\n", "Line", "User", "Priv", "Idle", "Location");
 	for (const struct cli_session *s = shells; s; s = s->next_shell) {
 		char idle[32], where[32] = "";
-		elapsed_text(s == x->s ? 0 : now - s->active_ms, idle, sizeof(idle));
+		cli_elapsed_text(s == x->s ? 0 : now - s->active_ms, idle, sizeof(idle));
 		if (s->pid > 0)
 			snprintf(where, sizeof(where), "pid %ld", s->pid);
 		cli_out(x, "%c   %-10s %-16s %4d  %-9s %s\n", s == x->s ? '*' : ' ', s->name, s->user,

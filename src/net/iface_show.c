@@ -342,19 +342,6 @@ static void view_fill(struct iface_view *v, struct kview *kv, const struct row *
 	rtnl_link_put(l);
 }
 
-/* IOS's elapsed time: "00:00:05", "2d03h", "1w2d". */
-static void ios_elapsed(uint64_t ms, char *buf, size_t n)
-{
-	unsigned long long s = ms / 1000;
-
-	if (s < 86400)
-		snprintf(buf, n, "%02llu:%02llu:%02llu", s / 3600, s / 60 % 60, s % 60);
-	else if (s < 7 * 86400)
-		snprintf(buf, n, "%llud%02lluh", s / 86400, s / 3600 % 24);
-	else
-		snprintf(buf, n, "%lluw%llud", s / (7 * 86400), s / 86400 % 7);
-}
-
 static void mac_text(const uint8_t *m, char *buf, size_t n)
 {
 	snprintf(buf, n, "%02x%02x.%02x%02x.%02x%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -396,7 +383,7 @@ static void show_one(struct cli_exec *x, const struct config *cfg, struct kview 
 		cli_out(x, "  MTU %u bytes, Linux device %s, ifindex %d\n", v.mtu, v.dev, v.ifindex);
 		char ago[32] = "never";
 		if (v.cleared)
-			ios_elapsed(v.cleared_ago_ms, ago, sizeof(ago));
+			cli_elapsed_text(v.cleared_ago_ms, ago, sizeof(ago));
 		cli_out(x, "  Last clearing of \"show interface\" counters %s\n", ago);
 #define ST(id) (v.counters[id].v)
 		cli_out(x, "     %llu packets input, %llu bytes, %llu no buffer\n", ST(C_RX_PKT),
