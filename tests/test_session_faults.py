@@ -30,7 +30,7 @@ import labctl  # noqa: E402
 from ike_peer import psk_conn  # noqa: E402
 from test_session import Capture, teardown_order  # noqa: E402
 from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK,  # noqa: E402
-                                  Peer, peer_sdp)
+                                  peer_fixture, peer_sdp)
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -38,19 +38,7 @@ pytestmark = pytest.mark.netns
 faultlab = labctl.lab_fixture(routers=2, up_args=["--no-primary-routes"], name="faultlab")
 
 
-@pytest.fixture
-def peer(faultlab, build, tmp_path):
-    made = []
-
-    def make():
-        p = Peer(faultlab, build, tmp_path)
-        made.append(p)
-        return p
-    yield make
-    try:
-        labctl.close_each(made, Peer.close)
-    finally:
-        faultlab.clear_knobs()
+peer = peer_fixture("faultlab")
 
 
 def configure(p, *lines):

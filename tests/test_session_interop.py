@@ -139,20 +139,31 @@ class Peer:
             self.charon.kill()
 
 
-@pytest.fixture
-def peer(interoplab, build, tmp_path):
-    made = []
+def peer_fixture(lab_name, cleanup=None):
+    """A `peer` fixture over the module's lab fixture LAB_NAME: make() starts
+    a Peer; each one is closed at the end, then cleanup(lab) runs and the
+    lab's Kamailio knobs are cleared."""
+    @pytest.fixture(name="peer")
+    def _peer(request, build, tmp_path):
+        lab = request.getfixturevalue(lab_name)
+        made = []
 
-    def make():
-        p = Peer(interoplab, build, tmp_path)
-        made.append(p)
-        return p
-    yield make
-    try:
-        labctl.close_each(made, Peer.close)
-    finally:
-        interoplab.exec("rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0")
-        interoplab.clear_knobs()
+        def make():
+            p = Peer(lab, build, tmp_path)
+            made.append(p)
+            return p
+        yield make
+        try:
+            labctl.close_each(made, Peer.close)
+        finally:
+            if cleanup:
+                cleanup(lab)
+            lab.clear_knobs()
+    return _peer
+
+
+peer = peer_fixture("interoplab", cleanup=lambda lab: lab.exec(
+    "rtrB", "ip", "addr", "del", STRAY + "/24", "dev", "bak0"))
 
 
 @TIMER_BOUND
