@@ -6,7 +6,8 @@ lab namespace with `ip netns exec`).
 
 messages.json: {"send": [TEXT, ...], "ack": TEXT or null}.  tcp: every
 message of "send" goes out in one write on one connection; udp: one
-datagram each, from SRC_PORT (default 5099), with nothing in between.
+datagram each, from SRC_PORT (default 5099), all in one sendmmsg(2) call,
+so a busy machine cannot deschedule this sender between two of them.
 Either way they are in the peer's socket before it has handled the first,
 so their order against whatever the peer would do in between (e.g. answer
 the first, which takes a trip to another thread) is all but fixed.  When a final non-2xx response to an INVITE
@@ -15,7 +16,9 @@ arrives, "ack" is sent with @TO@ replaced by that response's To header value
 WAIT_S seconds after the connection opened, or half a second after the ACK.
 Output (stdout): a JSON list of the messages received, as text.
 """
+import ctypes
 import json
+import os
 import re
 import select
 import socket
@@ -45,6 +48,36 @@ def header(text, name):
     return m.group(1) if m else None
 
 
+class IOVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(IOVec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class MMsgHdr(ctypes.Structure):
+    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
+
+
+def send_datagrams(s, texts):
+    """Every text as one datagram on connected socket s, in one system call."""
+    bufs = [ctypes.create_string_buffer(t.encode("latin-1"), len(t)) for t in texts]
+    iovs = [IOVec(ctypes.cast(b, ctypes.c_void_p), len(b)) for b in bufs]
+    msgs = (MMsgHdr * len(texts))()
+    for m, iov in zip(msgs, iovs):
+        m.hdr.iov = ctypes.pointer(iov)
+        m.hdr.iovlen = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    sent = libc.sendmmsg(s.fileno(), msgs, len(texts), 0)
+    if sent != len(texts):
+        raise OSError(ctypes.get_errno(), "sendmmsg sent %d of %d: %s"
+                      % (sent, len(texts), os.strerror(ctypes.get_errno())))
+
+
 def main():
     proto, dest, dport, wait_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     sport = int(sys.argv[5]) if len(sys.argv) > 5 else 5099
@@ -57,8 +90,7 @@ def main():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("", sport))
         s.connect((dest, dport))
-        for text in spec["send"]:
-            s.send(text.encode("latin-1"))
+        send_datagrams(s, spec["send"])
         send = s.send
     got, buf = [], b""
     end = time.monotonic() + wait_s
