@@ -147,21 +147,25 @@ unit: $(UNIT_BIN)
 # ---------------------------------------------------------------------------
 PYTEST := /usr/bin/python3 -m pytest
 
+# The builds that test, demo and bench start use every core (make -j),
+# whatever jobs the caller gave make.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) all unit
-	$(MAKE) SANITIZE=1 all unit
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(BUILD_JOBS) all unit
+	$(MAKE) -j$(BUILD_JOBS) SANITIZE=1 all unit
+	$(MAKE) -j$(BUILD_JOBS) fuzz-build
 	@sh tools/run-tests.sh tests $(PYTEST_ARGS)
 
 # Targets that install packages build in a sub-make after `deps`: this make
 # read its fragments (and ran their pkg-config) before the packages were there.
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) all
 	@sh tools/demo.sh
 
 SESSIONS ?= 1000
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) all
 	@SESSIONS=$(SESSIONS) bash tools/bench.sh
 
 # A clean Debian 12 root (mmdebstrap, from this machine's apt sources) runs
