@@ -1,8 +1,9 @@
 /* Call-detail records: the newest VPNSIP_CDR_KEEP in memory for
  * "show vpn-sip call-history", every one appended as a JSON line to
  * STATE_DIR/call-history.jsonl (rotated by size), read back at start, and
- * the billing totals of "show vpn-sip call-history summary".  The fields
- * are documented in docs/session.md. */
+ * the billing totals of "show vpn-sip call-history summary"; and the
+ * record of a session's call (start, answer, the tunnel's bytes, end).
+ * The fields are documented in docs/session.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -13,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/runtime.h"
+#include "dataplane/dataplane.h"
 #include "util/evloop.h"
 #include "util/xalloc.h"
 #include "vpnsip/vpnsip_int.h"
@@ -504,4 +507,79 @@ unsigned vpnsip_cdr_summary_load(struct vpnsip_cdr_summary *s)
 	for (unsigned i = VPNSIP_CDR_ROTATIONS + 1; i-- > 0;)
 		load_file(i, summary_add_cb, s, false, &bad);
 	return bad;
+}
+
+/* ---- the running daemon ----------------------------------------------------- */
+
+static void cdr_start(struct evloop *loop, struct config_env *env)
+{
+	vpnsip_cdr_open(loop, env->state_dir);
+}
+
+static struct runtime_hooks cdr_hooks = {
+	.name = "vpn-sip call history",
+	.start = cdr_start,
+	.stop = vpnsip_cdr_close,
+};
+
+void vpnsip_cdr_init(void)
+{
+	runtime_register(&cdr_hooks);
+}
+
+/* ---- a session's call ------------------------------------------------------ */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void tunnel_bytes(const char *tunnel, uint64_t *in, uint64_t *out)
+{
+	struct dataplane *dp = dataplane_get();
+	struct dp_tunnel_stats st;
+
+	*in = *out = 0;
+	if (dp && dp->tunnel_stats && dp->tunnel_stats(dp, tunnel, &st) == 0) {
+		*in = st.bytes_in;
+		*out = st.bytes_out;
+	}
+}
+
+void vpnsip_cdr_call_started(struct vpnsip_session *s)
+{
+	s->cdr_start = wall_ms();
+}
+
+void vpnsip_cdr_call_answered(struct vpnsip_session *s)
+{
+	s->cdr_answer = wall_ms();
+	tunnel_bytes(s->tunnel, &s->bytes_in0, &s->bytes_out0);
+}
+
+void vpnsip_cdr_call_ended(const struct vpnsip_session *s)
+{
+	struct vpnsip_cdr r = { 0 };
+
+	if (!s->cdr_start)
+		return;
+	snprintf(r.tunnel, sizeof(r.tunnel), "%s", s->tunnel);
+	snprintf(r.local, sizeof(r.local), "%s", s->local_number ? s->local_number : "");
+	snprintf(r.remote, sizeof(r.remote), "%s", s->remote_number);
+	snprintf(r.call_id, sizeof(r.call_id), "%s", s->call_id);
+	snprintf(r.cause, sizeof(r.cause), "%s", s->cause[0] ? s->cause : "normal");
+	r.outgoing = s->initiator;
+	r.start_ms = s->cdr_start;
+	r.answer_ms = s->cdr_answer;
+	r.end_ms = wall_ms();
+	if (s->cdr_answer) {
+		uint64_t in, out;
+		tunnel_bytes(s->tunnel, &in, &out);
+		r.bytes_in = in - s->bytes_in0;
+		r.bytes_out = out - s->bytes_out0;
+	}
+	vpnsip_cdr_add(&r);
 }

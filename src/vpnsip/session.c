@@ -1,6 +1,7 @@
 /* VPN-SIP sessions: one per VPN-SIP tunnel, the call state machine, and
  * the glue between the configuration, the interface state (local address,
- * DHCP option 120) and the SIP user agent.  See vpnsip.h. */
+ * DHCP option 120) and the SIP user agent.  See vpnsip.h.  A call's record
+ * is cdr.c's, an answerer's IKE port port_alloc.c's. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <stdarg.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "dataplane/dataplane.h"
 #include "net/ifstate.h"
@@ -91,14 +91,6 @@ static void set_state(struct vpnsip_session *s, enum vpnsip_state st)
 	s->state = st;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void timer_stop(struct ev_timer **t)
 {
 	if (*t)
@@ -118,18 +110,6 @@ static void trigger_rearm(struct vpnsip_session *s)
 
 	if (dp && dp->trigger_rearm)
 		dp->trigger_rearm(dp, s->tunnel);
-}
-
-static void tunnel_bytes(const char *tunnel, uint64_t *in, uint64_t *out)
-{
-	struct dataplane *dp = dataplane_get();
-	struct dp_tunnel_stats st;
-
-	*in = *out = 0;
-	if (dp && dp->tunnel_stats && dp->tunnel_stats(dp, tunnel, &st) == 0) {
-		*in = st.bytes_in;
-		*out = st.bytes_out;
-	}
 }
 
 static bool ike_active(struct vpnsip_session *s)
@@ -167,32 +147,6 @@ static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 	return any;
 }
 
-/* ---- call-detail records ------------------------------------------------ */
-
-static void cdr_write(struct vpnsip_session *s)
-{
-	struct vpnsip_cdr r = { 0 };
-
-	if (!s->cdr_start)
-		return;
-	snprintf(r.tunnel, sizeof(r.tunnel), "%s", s->tunnel);
-	snprintf(r.local, sizeof(r.local), "%s", s->local_number ? s->local_number : "");
-	snprintf(r.remote, sizeof(r.remote), "%s", s->remote_number);
-	snprintf(r.call_id, sizeof(r.call_id), "%s", s->call_id);
-	snprintf(r.cause, sizeof(r.cause), "%s", s->cause[0] ? s->cause : "normal");
-	r.outgoing = s->initiator;
-	r.start_ms = s->cdr_start;
-	r.answer_ms = s->cdr_answer;
-	r.end_ms = wall_ms();
-	if (s->cdr_answer) {
-		uint64_t in, out;
-		tunnel_bytes(s->tunnel, &in, &out);
-		r.bytes_in = in - s->bytes_in0;
-		r.bytes_out = out - s->bytes_out0;
-	}
-	vpnsip_cdr_add(&r);
-}
-
 static void quiesce_check(void);
 static void apply_check(void);
 
@@ -214,58 +168,6 @@ static unsigned backoff_s(unsigned fails)
 	return d < VPNSIP_RETRY_MAX_S ? d : VPNSIP_RETRY_MAX_S;
 }
 
-/* ---- answerers' IKE ports ------------------------------------------------ */
-
-/* peer:port becomes s's (open: opened on the data plane first); false
- * when another session has it or the port cannot be opened. */
-static bool port_claim(struct vpnsip_session *s, const char *peer, uint16_t port, bool open)
-{
-	struct dataplane *dp = dataplane_get();
-	char key[sizeof(s->port_key)];
-
-	snprintf(key, sizeof(key), "%s:%u", peer, port);
-	if (hashmap_get(&rt->ports, key))
-		return false;
-	if (open && dp && dp->port_open && dp->port_open(dp, port) < 0)
-		return false;
-	snprintf(s->port_key, sizeof(s->port_key), "%s", key);
-	hashmap_put(&rt->ports, s->port_key, s);
-	return true;
-}
-
-/* Our IKE/ESP-in-UDP port for an answered call from peer: 4500 unless
- * another session with that peer address has it, else a free one from
- * VPNSIP_PORT_MIN..MAX, opened on the data plane now (the caller's
- * IKE_SA_INIT may come before the ACK).  O(1) unless ports run short. */
-static uint16_t port_for_answer(struct vpnsip_session *s, const char *peer)
-{
-	unsigned span = VPNSIP_PORT_MAX - VPNSIP_PORT_MIN + 1;
-
-	if (port_claim(s, peer, VPNSIP_IKE_PORT, false))
-		return VPNSIP_IKE_PORT;
-	for (unsigned i = 0; i < span; i++) {
-		uint16_t port = (uint16_t)(VPNSIP_PORT_MIN + (rt->next_port + i) % span);
-		if (!port_claim(s, peer, port, true))
-			continue;
-		rt->next_port = (uint16_t)((rt->next_port + i + 1) % span);
-		return port;
-	}
-	return 0;
-}
-
-static void port_release(struct vpnsip_session *s)
-{
-	struct dataplane *dp = dataplane_get();
-
-	if (!s->port_key[0])
-		return;
-	if (hashmap_get(&rt->ports, s->port_key) == s)
-		hashmap_del(&rt->ports, s->port_key);
-	if (s->local_port != VPNSIP_IKE_PORT && s->local_port && dp && dp->port_close)
-		dp->port_close(dp, s->local_port);
-	s->port_key[0] = '\0';
-}
-
 /* Forget the call: back to READY_TO_CONNECT; a CDR, and after a failure
  * the retry back-off. */
 static void call_reset(struct vpnsip_session *s)
@@ -281,7 +183,7 @@ static void call_reset(struct vpnsip_session *s)
 	timer_stop(&s->dur_timer);
 	timer_stop(&s->ack_timer);
 	if (had_call)
-		cdr_write(s);
+		vpnsip_cdr_call_ended(s);
 	snprintf(cause, sizeof(cause), "%s", s->cause[0] ? s->cause : "normal");
 	if (s->sip_handle) {
 		handle_key(s->sip_handle, key);
@@ -294,7 +196,7 @@ static void call_reset(struct vpnsip_session *s)
 	s->call_id[0] = '\0';
 	s->remote_addr.s_addr = 0;
 	s->remote_port = 0;
-	port_release(s);
+	vpnsip_port_release(&rt->ports, s);
 	s->local_port = 0;
 	s->bw_neg = 0;
 	s->since_ms = 0;
@@ -759,7 +661,7 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 	}
 	s->attempts[s->attempt_next] = now;
 	s->attempt_next = (s->attempt_next + 1) % VPNSIP_RATE_CALLS;
-	s->cdr_start = wall_ms();
+	vpnsip_cdr_call_started(s);
 	s->auth = fp.kind;
 	s->local_port = vpnsip_local_port(s->tunnel);
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
@@ -926,8 +828,7 @@ static void start_ike(struct vpnsip_session *s)
 		.bw_kbps = s->bw_neg,
 		.service_policy = s->service_policy,
 	};
-	s->cdr_answer = wall_ms();
-	tunnel_bytes(s->tunnel, &s->bytes_in0, &s->bytes_out0);
+	vpnsip_cdr_call_answered(s);
 	s->ike_started = true;
 	for (struct vpnsip_listener *l = listeners; l; l = l->next)
 		if (l->negotiated)
@@ -1112,14 +1013,14 @@ static void on_offered(const struct sip_event *ev)
 	s->auth = fp.kind;
 	s->initiator = false;
 	s->ike_initiator = role == SDP_SETUP_ACTIVE;
-	s->local_port = port_for_answer(s, ev->sdp.addr);
+	s->local_port = vpnsip_port_for_answer(&rt->ports, s, ev->sdp.addr);
 	if (!s->local_port) {
 		reject(ev, 503, "Service Unavailable", "no free IKE port");
 		return;
 	}
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
 	s->since_ms = evloop_now_ms();
-	s->cdr_start = wall_ms();
+	vpnsip_cdr_call_started(s);
 	bind_handle(s, ev->call);
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
@@ -1162,7 +1063,7 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 	    !s->port_key[0]) {
 		/* Our 4500 serves this peer now: an answered call from the same
 		 * address gets a port of its own. */
-		port_claim(s, ev->sdp.addr, VPNSIP_IKE_PORT, false);
+		vpnsip_port_claim(&rt->ports, s, ev->sdp.addr, VPNSIP_IKE_PORT, false);
 	}
 	char rule[96];
 	int rc = !ev->has_sdp ? 488
@@ -1329,7 +1230,7 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 	hashmap_init(&rt->by_tunnel, true);
 	hashmap_init(&rt->by_pair, false);
 	hashmap_init(&rt->regs, false);
-	hashmap_init(&rt->ports, false);
+	vpnsip_ports_init(&rt->ports);
 	hashmap_init(&rt->by_handle, false);
 	hashmap_init(&rt->by_callid, false);
 	rt->ua = sip_ua_start(loop, on_sip_event, NULL);
@@ -1406,7 +1307,7 @@ void vpnsip_stop(void)
 	free(v);
 	hashmap_clear(&rt->by_tunnel);
 	hashmap_clear(&rt->by_pair);
-	hashmap_clear(&rt->ports);
+	vpnsip_ports_fini(&rt->ports);
 	v = hashmap_values(&rt->regs, &n);
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);

@@ -7,7 +7,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "config/runtime.h"
 #include "cli/json.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
@@ -616,19 +615,7 @@ static const struct cli_cmd show_cmds[] = {
 	  cmd_call, CLI_PRIV },
 };
 
-static void cdr_start(struct evloop *loop, struct config_env *env)
-{
-	vpnsip_cdr_open(loop, env->state_dir);
-}
-
-static struct runtime_hooks cdr_hooks = {
-	.name = "vpn-sip call history",
-	.start = cdr_start,
-	.stop = vpnsip_cdr_close,
-};
-
 void vpnsip_show_cli_init(void)
 {
 	CLI_INSTALL(show_cmds);
-	runtime_register(&cdr_hooks);
 }

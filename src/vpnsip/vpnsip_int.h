@@ -1,6 +1,7 @@
 /* Inside the orchestrator: the configuration model, the sessions, and the
  * seams between its files (cfg: model and commands; session: runtime and
- * state machine; show: show/clear commands; fingerprint: local SDP values). */
+ * state machine; cdr: call-detail records; port_alloc.h: answerers' IKE
+ * ports; show: show/clear commands; fingerprint: local SDP values). */
 #ifndef VPNSIP_VPNSIP_VPNSIP_INT_H
 #define VPNSIP_VPNSIP_VPNSIP_INT_H
 
@@ -13,6 +14,7 @@
 #include "sip/sdp.h"
 #include "sip/sip.h"
 #include "util/hashmap.h"
+#include "vpnsip/port_alloc.h"
 #include "vpnsip/vpnsip.h"
 
 #define VPNSIP_NUMBER_MAX 32
@@ -20,11 +22,6 @@
 #define VPNSIP_CALL_TIMEOUT 30     /* s an outgoing call may ring */
 #define VPNSIP_SESSION_EXPIRES 300 /* RFC 4028, as in TS-1017 Appendix II */
 #define VPNSIP_IKE_PORT 4500
-/* An answerer's IKE/ESP-in-UDP port when 4500 already serves a session
- * with the same peer address (many numbers behind one peer, issue 9):
- * the responder finds its session by (peer address, our port). */
-#define VPNSIP_PORT_MIN 40000
-#define VPNSIP_PORT_MAX 59999
 /* Teardown and retry timing (docs/session.md). */
 #define VPNSIP_DELETE_WAIT_MS 2000   /* answer to our INFORMATIONAL delete */
 #define VPNSIP_PEER_BYE_WAIT_MS 2000 /* the peer deleted the SAs: its BYE should follow */
@@ -158,8 +155,7 @@ struct vpnsip_rt {
 	struct hashmap by_handle;  /* "%08x" SIP handle -> session */
 	struct hashmap by_callid;  /* Call-ID -> session */
 	struct hashmap regs;       /* local number -> struct sip_reg_status (owned) */
-	struct hashmap ports;      /* "peer-address:port" -> session: answerers' IKE ports */
-	uint16_t next_port;        /* the next port to try above VPNSIP_PORT_MIN */
+	struct vpnsip_ports ports; /* answerers' IKE ports (port_alloc.h) */
 	char sip_server[64];       /* what the UA was given, for show */
 	char sip_server_src[16];   /* "static", "DHCP" */
 	char sip_domain[128];
@@ -201,6 +197,15 @@ struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 #define VPNSIP_CDR_ROTATE_BYTES (1024 * 1024) /* then FILE.1, FILE.2 ... */
 #define VPNSIP_CDR_ROTATIONS 3                  /* FILE.1 .. FILE.3 kept */
 
+/* Runs the call-history file with the daemon (vpnsip_cdr_open() at start,
+ * vpnsip_cdr_close() at stop). */
+void vpnsip_cdr_init(void);
+/* The current call of a session: it starts (the INVITE goes out or
+ * comes in), it is answered (SDPs agreed: the tunnel's byte counters
+ * from now on), it ended (its record, with the session's cause). */
+void vpnsip_cdr_call_started(struct vpnsip_session *s);
+void vpnsip_cdr_call_answered(struct vpnsip_session *s);
+void vpnsip_cdr_call_ended(const struct vpnsip_session *s);
 /* Record a finished call: memory (the newest VPNSIP_CDR_KEEP), the
  * %VPN_SIP-6-CDR log line, and the file once vpnsip_cdr_open() ran. */
 void vpnsip_cdr_add(const struct vpnsip_cdr *r);

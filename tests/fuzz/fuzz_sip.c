@@ -5,7 +5,7 @@
  * parser (msg_make with sip_default_mclass, the parser nta runs on every
  * datagram) turns it into a sip_t; no socket and no nua are involved.  A
  * request that passes sip_sanity_check (else nta answers 400 itself) then
- * goes where nua's callback sends it in src/sip/sip_ua.c:
+ * goes where nua's callback (src/sip/sip_ua.c) sends it, in src/sip/sip_call.c:
  *   - an INVITE or UPDATE whose body is not SDP is refused 415;
  *   - sip_invite_parties(): caller (P-Asserted-Identity from a trusted hop, else From),
  *     callee (P-Called-Party-ID, else To, else the Request-URI) and the SDP;
