@@ -269,7 +269,6 @@ static void trustpoint_free(void *o)
 	free(t);
 }
 
-void cert_map_entry_free(struct pki_cert_map_entry *e);
 void cert_map_entry_free(struct pki_cert_map_entry *e)
 {
 	for (size_t i = 0; i < e->nrules; i++)
@@ -289,7 +288,6 @@ static void cert_map_free(void *o)
 	free(m);
 }
 
-void crypto_free_object(const char *kind, void *o);
 void crypto_free_object(const char *kind, void *o)
 {
 	if (strcmp(kind, "keyring") == 0)
