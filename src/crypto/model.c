@@ -141,7 +141,6 @@ static void wipe_free(char *s)
 	}
 }
 
-void keyring_peer_free(struct ikev2_keyring_peer *p);
 void keyring_peer_free(struct ikev2_keyring_peer *p)
 {
 	free(p->name);
@@ -152,7 +151,6 @@ void keyring_peer_free(struct ikev2_keyring_peer *p)
 	free(p);
 }
 
-void keyring_reindex(struct ikev2_keyring *k);
 void keyring_reindex(struct ikev2_keyring *k)
 {
 	hashmap_clear(&k->by_identity);
@@ -172,7 +170,6 @@ void keyring_reindex(struct ikev2_keyring *k)
 /* The last peer got its first identity (a configuration being loaded):
  * index it alone; no earlier peer can lose to it ("first wins" holds).
  * Anything else rebuilds the index.  Keeps loading N peers O(N). */
-void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
 void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity)
 {
 	if (had_identity || !k->npeers || k->peers[k->npeers - 1] != p ||
