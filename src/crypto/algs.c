@@ -153,7 +153,6 @@ const struct ikev2_proposal *crypto_default_proposal(void)
 
 /* A proposal can be used once it names a cipher, (for non-AEAD) an
  * integrity algorithm, and a group -- IOS calls the others incomplete. */
-bool ikev2_proposal_complete(const struct ikev2_proposal *p);
 bool ikev2_proposal_complete(const struct ikev2_proposal *p)
 {
 	bool need_integ = false;
@@ -201,12 +200,6 @@ static const char *integ_swan[] = {
 	[ESP_INTEG_NONE] = NULL,	 [ESP_INTEG_SHA1] = "sha1",	[ESP_INTEG_SHA256] = "sha256",
 	[ESP_INTEG_SHA384] = "sha384", [ESP_INTEG_SHA512] = "sha512", [ESP_INTEG_MD5] = "md5",
 };
-
-const char *esp_integ_keyword(enum esp_integ i);
-const char *esp_integ_keyword(enum esp_integ i)
-{
-	return integ_kw[i];
-}
 
 void ipsec_transform_set_text(const struct ipsec_transform_set *ts, struct strbuf *out)
 {

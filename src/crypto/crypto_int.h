@@ -13,7 +13,7 @@ struct named_list {
 	size_t n, cap;
 };
 
-struct pki_material; /* pki.c: loaded keys and certificates */
+struct pki_material; /* pki_store.c: loaded keys and certificates */
 
 struct crypto_cfg {
 	struct crypto_globals g;
@@ -46,6 +46,20 @@ void nl_add(struct named_list *l, const char *name, void *obj);
 void *nl_del(struct named_list *l, const char *name);
 void nl_free(struct named_list *l, void (*free_fn)(void *));
 
+/* Free an object of a named list; kind: "keyring", "profile", "proposal",
+ * "policy", "tset", "ipsec-profile", "trustpoint", "cert-map". */
+void crypto_free_object(const char *kind, void *o);
+void cert_map_entry_free(struct pki_cert_map_entry *e);
+
+/* Keyring peers: the identity index is rebuilt after a change, or (a
+ * configuration being loaded) extended by the last peer alone. */
+void keyring_peer_free(struct ikev2_keyring_peer *p);
+void keyring_reindex(struct ikev2_keyring *k);
+void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
+/* A proposal names a cipher, (for non-AEAD) an integrity algorithm and a
+ * group: IOS calls the others incomplete. */
+bool ikev2_proposal_complete(const struct ikev2_proposal *p);
+
 void crypto_id_free(struct crypto_id *id);
 void crypto_id_copy(struct crypto_id *dst, const struct crypto_id *src);
 /* Parse "key-id|fqdn|address|email VALUE" arguments into id; false: bad address. */
@@ -65,9 +79,12 @@ char *crypto_type6_encode(const struct crypto_cfg *c, const char *plain);
 char *crypto_type6_decode(const struct crypto_cfg *c, const char *enc, const char **why);
 bool crypto_master_key_present(const struct crypto_cfg *c);
 
+void crypto_key_cmds_init(void);
 void crypto_ikev2_cmds_init(void);
 void crypto_ipsec_cmds_init(void);
 void crypto_pki_cmds_init(void);
+/* The PKI store's cache of loaded material: freed with the model, forgotten
+ * (reloaded on next use) after a key or certificate changes. */
 void pki_material_free(struct pki_material *m);
 void pki_material_forget(struct crypto_cfg *c, const char *trustpoint, const char *label);
 

@@ -7,11 +7,6 @@
 
 #include "crypto/crypto_int.h"
 
-void keyring_peer_free(struct ikev2_keyring_peer *p);
-void keyring_reindex(struct ikev2_keyring *k);
-void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
-void crypto_free_object(const char *kind, void *o);
-bool ikev2_proposal_complete(const struct ikev2_proposal *p);
 
 #define KR_NODE "config-ikev2-keyring"
 #define PEER_NODE "config-ikev2-keyring-peer"

@@ -6,8 +6,6 @@
 
 #include "crypto/crypto_int.h"
 
-void crypto_free_object(const char *kind, void *o);
-void crypto_key_cmds_init(void);
 
 #define TS_NODE "cfg-crypto-trans"
 #define IPP_NODE "ipsec-profile"

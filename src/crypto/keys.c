@@ -368,7 +368,6 @@ static const struct cli_cmd key_cmds[] = {
 	{ "config", "no password encryption aes", NO_HELP, cmd_password_encryption_aes, 0 },
 };
 
-void crypto_key_cmds_init(void);
 /* Passwords (SIP digest, enable password) decode as keys do; IOS words a
  * bad type 7 password its own way. */
 static char *secret_decode(struct cli_exec *x, const char *type, const char *text)

@@ -141,7 +141,6 @@ static void wipe_free(char *s)
 	}
 }
 
-void keyring_peer_free(struct ikev2_keyring_peer *p);
 void keyring_peer_free(struct ikev2_keyring_peer *p)
 {
 	free(p->name);
@@ -152,7 +151,6 @@ void keyring_peer_free(struct ikev2_keyring_peer *p)
 	free(p);
 }
 
-void keyring_reindex(struct ikev2_keyring *k);
 void keyring_reindex(struct ikev2_keyring *k)
 {
 	hashmap_clear(&k->by_identity);
@@ -172,7 +170,6 @@ void keyring_reindex(struct ikev2_keyring *k)
 /* The last peer got its first identity (a configuration being loaded):
  * index it alone; no earlier peer can lose to it ("first wins" holds).
  * Anything else rebuilds the index.  Keeps loading N peers O(N). */
-void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity);
 void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, bool had_identity)
 {
 	if (had_identity || !k->npeers || k->peers[k->npeers - 1] != p ||
@@ -269,7 +266,6 @@ static void trustpoint_free(void *o)
 	free(t);
 }
 
-void cert_map_entry_free(struct pki_cert_map_entry *e);
 void cert_map_entry_free(struct pki_cert_map_entry *e)
 {
 	for (size_t i = 0; i < e->nrules; i++)
@@ -289,7 +285,6 @@ static void cert_map_free(void *o)
 	free(m);
 }
 
-void crypto_free_object(const char *kind, void *o);
 void crypto_free_object(const char *kind, void *o)
 {
 	if (strcmp(kind, "keyring") == 0)

@@ -125,6 +125,18 @@ TEST(atomic_writer_and_its_temporary_files)
 	CHECK(access(backup, F_OK) == 0);
 	struct stat lst;
 	CHECK_INT(lstat(link, &lst), 0);
+	/* a link where the file goes is replaced, never written through */
+	char *target = xasprintf("%s/target", dir), *linked = xasprintf("%s/linked.conf", dir);
+	spit(target, "victim\n", 0644);
+	CHECK_INT(symlink(target, linked), 0);
+	CHECK_INT(config_file_write_atomic(linked, "mine\n", 5, 0600), 0);
+	CHECK_FILE(target, "victim\n");
+	CHECK_FILE(linked, "mine\n");
+	CHECK_INT(lstat(linked, &lst), 0);
+	CHECK(S_ISREG(lst.st_mode));
+	CHECK_INT(lst.st_mode & 0777, 0600);
+	free(target);
+	free(linked);
 	/* a directory that cannot be written: an error, the old file kept */
 	char *ro = xasprintf("%s/ro", dir), *rofile = xasprintf("%s/ro/f", dir);
 	mkdir(ro, 0700);
