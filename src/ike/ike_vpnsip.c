@@ -123,6 +123,6 @@ void ike_vpnsip_wire(void)
 	done = true;
 	vpnsip_listener_register(&ike_vpnsip_listener);
 	ike_set_event_hook(on_ike_event, NULL);
-	dataplane_set_trigger_hook(on_trigger, NULL);
-	dataplane_set_idle_hook(on_idle, NULL);
+	hook_register(dp_trigger, on_trigger, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(dp_idle, on_idle, NULL, HOOK_PRIO_DEFAULT);
 }
