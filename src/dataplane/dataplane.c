@@ -204,7 +204,7 @@ int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks)
 		return -1;
 	iface_kernel_set_tun_owner(&tun_owner);
 	iface_listener_register(&dp_iface_listener);
-	crypto_observe(on_crypto_changed, NULL);
+	hook_register(crypto_config_changed, on_crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	return 0;
 }
 

@@ -190,7 +190,7 @@ static void crypto_changed(const struct config *cfg, void *arg)
 void ike_static_init(const struct config *cfg)
 {
 	apply_globals(cfg);
-	crypto_observe(crypto_changed, NULL);
+	hook_register(crypto_config_changed, crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(tunnel_changed, on_tunnel_changed, NULL, HOOK_PRIO_DEFAULT);
 	ifstate_observe(&ports_obs);
 	ports_update();
