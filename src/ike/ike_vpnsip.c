@@ -96,7 +96,7 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 	case IKE_EV_AUTH_FAILED:
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_AUTH_FAILED, ev->cause);
 		break;
-	case IKE_EV_REKEYED:
+	case IKE_EV_REKEYED: /* QoS follows the transforms itself (qos/session.c) */
 		break;
 	}
 }
