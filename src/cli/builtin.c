@@ -6,17 +6,11 @@
 
 #include "cli/cli_int.h"
 
-static void (*leave_config_hook)(struct cli_session *s);
-
-void cli_set_leave_config_hook(void (*fn)(struct cli_session *s))
-{
-	leave_config_hook = fn;
-}
+HOOK_DEFINE(cli_leave_config);
 
 static void left_config(struct cli_session *s)
 {
-	if (leave_config_hook)
-		leave_config_hook(s);
+	hook_call(cli_leave_config, s);
 }
 
 static int cmd_exit(struct cli_exec *x)

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hook.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -217,8 +218,10 @@ void cli_end(struct cli_session *s);
 void cli_close(struct cli_session *s);
 void cli_set_term_length(struct cli_session *s, unsigned n);
 void cli_set_monitor(struct cli_session *s, bool on);
-/* Called when a session leaves configuration mode (IOS logs CONFIG_I). */
-void cli_set_leave_config_hook(void (*fn)(struct cli_session *s));
+/* A session left configuration mode with exit, end or Ctrl-Z (IOS logs
+ * CONFIG_I); on the thread that runs the session (the daemon's main
+ * thread).  Subscriber: the daemon's control socket. */
+HOOK_DECLARE(cli_leave_config, (struct cli_session *s), (s));
 
 /* Read following lines raw until fn returns true (banner text, pasted
  * certificates). fn gets NULL when the input ends before that. */

@@ -9,8 +9,8 @@
  *
  * Threading: the model belongs to the main thread.  Every pointer returned
  * here points into the model and stays valid only until the next
- * configuration command runs; copy what you keep (crypto_observe() tells
- * you when to copy again).  Secrets (pre-shared keys) are plaintext in
+ * configuration command runs; copy what you keep (the
+ * crypto_config_changed hook tells you when to copy again).  Secrets (pre-shared keys) are plaintext in
  * memory only: never log them, never put them in debug output.
  *
  * Names: IOS compares crypto object names case-sensitively ("Self" and
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "net/iface.h"
+#include "util/hook.h"
 #include "util/strbuf.h"
 
 struct config;
@@ -515,14 +516,14 @@ bool crypto_remote_psk_fingerprint(const struct config *cfg, const char *ikev2_p
 
 /* ---- change notification ------------------------------------------------------------------- */
 
-/* fn(cfg, arg) runs on the main thread after a command changed the crypto
- * configuration (any object above, PKI material included) -- once per
- * command, or once at the end of a deferred batch (a whole file loaded at
- * boot or on SIGHUP). */
-typedef void (*crypto_observer_fn)(const struct config *cfg, void *arg);
-void crypto_observe(crypto_observer_fn fn, void *arg);
-/* Batching for the file loader: changes are collected, observers are told
- * once at the flush. */
+/* Main thread, after a command changed the crypto configuration (any
+ * object above, PKI material included) -- once per command, or once at the
+ * end of a deferred batch (a whole file loaded at boot or on SIGHUP).
+ * Subscribers: the data plane (tunnel settings), the IKE engine's static
+ * tunnels and snapshots. */
+HOOK_DECLARE(crypto_config_changed, (const struct config *cfg), (cfg));
+/* Batching for the file loader: changes are collected, subscribers are
+ * told once at the flush. */
 void crypto_defer_notify(void);
 void crypto_flush_notify(const struct config *cfg);
 

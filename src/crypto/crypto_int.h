@@ -66,7 +66,8 @@ void crypto_id_copy(struct crypto_id *dst, const struct crypto_id *src);
 bool crypto_id_set(struct crypto_id *id, const char *type, const char *value);
 void crypto_id_text(const struct crypto_id *id, struct strbuf *out);
 
-/* A command changed the crypto configuration: observers are told. */
+/* A command changed the crypto configuration: the crypto_config_changed
+ * subscribers are told. */
 void crypto_changed(struct config *cfg);
 
 /* Secrets in the configuration text. */

@@ -524,26 +524,14 @@ bool crypto_profile_psk(const struct config *cfg, const char *profile,
 
 /* ---- change notification ------------------------------------------------------------------------ */
 
-struct observer {
-	crypto_observer_fn fn;
-	void *arg;
-};
-static struct observer *observers;
-static size_t nobservers, capobservers;
+HOOK_DEFINE(crypto_config_changed);
 static int deferred;
 static bool pending;
-
-void crypto_observe(crypto_observer_fn fn, void *arg)
-{
-	xgrow(&observers, &capobservers, nobservers + 1, sizeof(*observers));
-	observers[nobservers++] = (struct observer){ fn, arg };
-}
 
 static void notify(const struct config *cfg)
 {
 	pending = false;
-	for (size_t i = 0; i < nobservers; i++)
-		observers[i].fn(cfg, observers[i].arg);
+	hook_call(crypto_config_changed, cfg);
 }
 
 void crypto_changed(struct config *cfg)

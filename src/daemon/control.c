@@ -462,7 +462,7 @@ static void monitor_deliver(void *arg)
 	free(line);
 }
 
-static void monitor_hook(const char *line, enum log_severity sev)
+static void monitor_hook(const char *line, enum log_severity sev, void *arg)
 {
 	struct control *c = the_control;
 
@@ -480,6 +480,11 @@ static void monitor_hook(const char *line, enum log_severity sev)
 static void leave_config(struct cli_session *s)
 {
 	log_msg("SYS", SEV_NOTICE, "CONFIG_I", "Configured from console by %s", cli_session_who(s));
+}
+
+static void on_leave_config(struct cli_session *s, void *arg)
+{
+	leave_config(s);
 }
 
 /* The group whose members may connect (read-only), when it exists. */
@@ -546,8 +551,8 @@ struct control *control_open(struct evloop *loop, const char *path, struct confi
 	c->env = env;
 	c->io = ev_io_add(loop, fd, EPOLLIN, accept_io, c);
 	the_control = c;
-	log_set_monitor_hook(monitor_hook);
-	cli_set_leave_config_hook(leave_config);
+	hook_register(log_monitor, monitor_hook, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(cli_leave_config, on_leave_config, NULL, HOOK_PRIO_DEFAULT);
 	return c;
 }
 
@@ -555,7 +560,7 @@ void control_close(struct control *c)
 {
 	if (!c)
 		return;
-	log_set_monitor_hook(NULL);
+	hook_unregister(log_monitor, monitor_hook, NULL);
 	the_control = NULL;
 	while (c->conns)
 		conn_free(c->conns);

@@ -1,4 +1,4 @@
-/* The daemon's data plane: which backend, the orchestrator's hooks, and
+/* The daemon's data plane: which backend, the hooks it raises, and
  * the hand-over of Tunnel TUN devices from net/iface_kernel.c. */
 #include <errno.h>
 #include <net/if.h>
@@ -20,39 +20,16 @@
 static struct {
 	struct dataplane *dp;
 	struct evloop *loop;
-	dp_tunnel_event_fn trigger_fn, idle_fn;
-	void *trigger_arg, *idle_arg;
-	dp_invalid_spi_fn invalid_spi_fn;
-	void *invalid_spi_arg;
-	struct dscp_hook {
-		dp_outer_dscp_fn fn;
-		void *arg;
-		struct dscp_hook *retired; /* older ones, freed at shutdown */
-	} *dscp; /* swapped atomically */
-	struct dscp_hook *dscp_retired;
 } D;
 
-void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn, void *arg)
-{
-	struct dscp_hook *h = NULL, *old = D.dscp;
-
-	if (fn) {
-		h = xmalloc(sizeof(*h));
-		*h = (struct dscp_hook){ fn, arg, NULL };
-	}
-	__atomic_store_n(&D.dscp, h, __ATOMIC_RELEASE);
-	/* The data plane thread may still be reading the old one: kept until
-	 * shutdown (a few bytes per change; QoS sets it once). */
-	if (old) {
-		old->retired = D.dscp_retired;
-		D.dscp_retired = old;
-	}
-}
+HOOK_DEFINE(dp_trigger);
+HOOK_DEFINE(dp_idle);
+HOOK_DEFINE(dp_invalid_spi);
+HOOK_DEFINE(dp_outer_dscp);
 
 unsigned dataplane_outer_dscp(uint32_t tunnel_id, const uint8_t *inner, size_t len)
 {
-	struct dscp_hook *h = __atomic_load_n(&D.dscp, __ATOMIC_ACQUIRE);
-	int v = h ? h->fn(tunnel_id, inner, len, h->arg) : -1;
+	int v = hook_call(dp_outer_dscp, tunnel_id, inner, len);
 
 	return v >= 0 && v < 64 ? (unsigned)v : (unsigned)(inner[1] >> 2);
 }
@@ -80,25 +57,12 @@ uint32_t dp_tunnel_id(const char *name)
 	return (uint32_t)n + 1;
 }
 
-void dataplane_set_trigger_hook(dp_tunnel_event_fn fn, void *arg)
-{
-	D.trigger_fn = fn;
-	D.trigger_arg = arg;
-}
-
-void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg)
-{
-	D.idle_fn = fn;
-	D.idle_arg = arg;
-}
-
 static void run_trigger(void *arg)
 {
 	char *name = arg;
 
 	log_msg("IPSEC", SEV_INFO, "TRIGGER", "%s: packet without IPsec SA: session requested", name);
-	if (D.trigger_fn)
-		D.trigger_fn(name, D.trigger_arg);
+	hook_call(dp_trigger, name);
 	free(name);
 }
 
@@ -107,15 +71,8 @@ static void run_idle(void *arg)
 	char *name = arg;
 
 	log_msg("IPSEC", SEV_NOTICE, "IDLE", "%s: IPsec SA idle timer expired", name);
-	if (D.idle_fn)
-		D.idle_fn(name, D.idle_arg);
+	hook_call(dp_idle, name);
 	free(name);
-}
-
-void dataplane_set_invalid_spi_hook(dp_invalid_spi_fn fn, void *arg)
-{
-	D.invalid_spi_fn = fn;
-	D.invalid_spi_arg = arg;
 }
 
 struct invalid_spi_note {
@@ -128,8 +85,7 @@ static void run_invalid_spi(void *arg)
 {
 	struct invalid_spi_note *n = arg;
 
-	if (D.invalid_spi_fn)
-		D.invalid_spi_fn(&n->peer, n->local_port, n->spi, D.invalid_spi_arg);
+	hook_call(dp_invalid_spi, &n->peer, n->local_port, n->spi);
 	free(n);
 }
 
@@ -137,7 +93,7 @@ void dataplane_raise_invalid_spi(const struct sockaddr_in *peer, uint16_t local_
 {
 	struct invalid_spi_note *n;
 
-	if (!D.loop || !D.invalid_spi_fn)
+	if (!D.loop || hook_empty(dp_invalid_spi))
 		return;
 	n = xmalloc(sizeof(*n));
 	*n = (struct invalid_spi_note){ *peer, local_port, spi };
@@ -248,7 +204,7 @@ int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks)
 		return -1;
 	iface_kernel_set_tun_owner(&tun_owner);
 	iface_listener_register(&dp_iface_listener);
-	crypto_observe(on_crypto_changed, NULL);
+	hook_register(crypto_config_changed, on_crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	return 0;
 }
 
@@ -258,14 +214,6 @@ void dataplane_shutdown(void)
 		D.dp->destroy(D.dp);
 	D.dp = NULL;
 	D.loop = NULL;
-	/* The data plane thread is gone: the hooks can go. */
-	free(D.dscp);
-	D.dscp = NULL;
-	while (D.dscp_retired) {
-		struct dscp_hook *h = D.dscp_retired;
-		D.dscp_retired = h->retired;
-		free(h);
-	}
 }
 
 void tunnel_cli_init(void);

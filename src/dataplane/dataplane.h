@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hook.h"
+
 struct evloop;
 
 /* Outer DF bit of ESP packets ("crypto ipsec df-bit"). */
@@ -172,34 +174,35 @@ void dataplane_set(struct dataplane *dp);
 /* The if_id of a tunnel interface ("Tunnel7" -> 8), 0 if not a tunnel. */
 uint32_t dp_tunnel_id(const char *tunnel_name);
 
-/* Main thread.  trigger: a packet was routed into a tunnel that has no SA
- * (raised once per attempt: again only after an SA came up and went, or
+/* Main thread.  dp_trigger: a packet was routed into a tunnel that has no
+ * SA (raised once per attempt: again only after an SA came up and went, or
  * trigger_rearm); the packet itself is dropped and counted (trigger_drops).
- * idle: the tunnel's SA carried no packet for its idle time (raised once
- * per SA).  Ending the session is the orchestrator's job. */
-typedef void (*dp_tunnel_event_fn)(const char *tunnel, void *arg);
-void dataplane_set_trigger_hook(dp_tunnel_event_fn fn, void *arg);
-void dataplane_set_idle_hook(dp_tunnel_event_fn fn, void *arg);
-/* Main thread.  invalid SPI: an ESP packet whose SPI we have no SA for
+ * dp_idle: the tunnel's SA carried no packet for its idle time (raised once
+ * per SA).  Ending the session is the orchestrator's job (ike/ike_vpnsip.c
+ * subscribes). */
+HOOK_DECLARE(dp_trigger, (const char *tunnel), (tunnel));
+HOOK_DECLARE(dp_idle, (const char *tunnel), (tunnel));
+/* Main thread.  dp_invalid_spi: an ESP packet whose SPI we have no SA for
  * came from PEER to our UDP port LOCAL_PORT.  Backends raise it at most
  * once a second (with the %IPSEC-4-RECVD_PKT_INV_SPI log line), so what
- * the hook does (IKE: an INVALID_SPI notify, "crypto isakmp
+ * the subscribers do (IKE: an INVALID_SPI notify, "crypto isakmp
  * invalid-spi-recovery") is bounded in rate whatever the peer sends. */
-typedef void (*dp_invalid_spi_fn)(const struct sockaddr_in *peer, uint16_t local_port,
-				  uint32_t spi, void *arg);
-void dataplane_set_invalid_spi_hook(dp_invalid_spi_fn fn, void *arg);
-/* Outer DSCP of ESP packets.  Default: the inner IPv4 packet's DSCP is
- * copied to the outer header (RFC 2983 uniform model; ECN is not copied,
- * the outer header is Not-ECT).  QoS may install one classifier: called in
- * the data plane thread for every outbound packet of a tunnel (if_id =
- * dp_tunnel_id(), inner = the inner IPv4 packet, len >= 20), it returns the
- * outer DSCP 0-63, or -1 for the default (copy).  It must be fast, must not
- * block and must not call the data plane; whatever it reads it must read
- * thread-safely (e.g. an RCU-like swapped pointer to a class table).  NULL
- * removes it.  The same policy applies to every backend. */
-typedef int (*dp_outer_dscp_fn)(uint32_t tunnel_id, const uint8_t *inner, size_t len,
-				void *arg);
-void dataplane_set_outer_dscp_hook(dp_outer_dscp_fn fn, void *arg);
+HOOK_DECLARE(dp_invalid_spi, (const struct sockaddr_in *peer, uint16_t local_port, uint32_t spi),
+	     (peer, local_port, spi));
+/* Data plane thread.  dp_outer_dscp: the outer DSCP of ESP packets.
+ * Default: the inner IPv4 packet's DSCP is copied to the outer header
+ * (RFC 2983 uniform model; ECN is not copied, the outer header is
+ * Not-ECT).  A classifier (QoS) subscribes: called for every outbound
+ * packet of a tunnel (tunnel_id = dp_tunnel_id(), inner = the inner IPv4
+ * packet, len >= 20), it returns the outer DSCP 0-63, or -1 for no answer
+ * (the next subscriber, else copy).  It must be fast, must not block and
+ * must not call the data plane; whatever it reads it must read
+ * thread-safely.  A subscriber may come while traffic flows; one that
+ * leaves must not be registered again until the data plane is gone.  The
+ * same policy applies to every backend. */
+HOOK_DECLARE_ANSWER(dp_outer_dscp, int, -1,
+		    (uint32_t tunnel_id, const uint8_t *inner, size_t len),
+		    (tunnel_id, inner, len));
 /* For backends: the outer DSCP of one inner packet (hook, else copy). */
 unsigned dataplane_outer_dscp(uint32_t tunnel_id, const uint8_t *inner, size_t len);
 

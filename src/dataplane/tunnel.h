@@ -9,6 +9,7 @@
 
 #include "dataplane/dataplane.h"
 #include "net/iface.h"
+#include "util/hook.h"
 
 enum tunnel_dest {
 	TUNNEL_DEST_NONE = 0,
@@ -37,9 +38,10 @@ void tunnel_dp_cfg(const struct config *cfg, const struct iface_cfg *ifc,
 unsigned tunnel_mtu(const struct iface_cfg *ifc);
 #define TUNNEL_DEFAULT_MTU 1400
 
-/* Something in a tunnel's settings changed (the IKE engine follows
- * static tunnels).  One listener. */
-typedef void (*tunnel_changed_fn)(struct config *cfg, struct iface_cfg *ifc, bool deleted);
-void tunnel_set_listener(tunnel_changed_fn fn);
+/* Main thread: something in a tunnel's settings changed, or an interface
+ * with tunnel settings is being deleted (deleted: before it is freed).
+ * Subscriber: the IKE engine, which follows static tunnels. */
+HOOK_DECLARE(tunnel_changed, (struct config *cfg, struct iface_cfg *ifc, bool deleted),
+	     (cfg, ifc, deleted));
 
 #endif

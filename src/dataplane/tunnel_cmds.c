@@ -22,16 +22,11 @@ static void tunnel_ext_free(void *p)
 }
 
 static const struct iface_ext_type tunnel_ext_type = { "tunnel", tunnel_ext_free };
-static tunnel_changed_fn listener_fn;
+HOOK_DEFINE(tunnel_changed);
 
 const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc)
 {
 	return iface_ext_get(ifc, &tunnel_ext_type);
-}
-
-void tunnel_set_listener(tunnel_changed_fn fn)
-{
-	listener_fn = fn;
 }
 
 unsigned tunnel_mtu(const struct iface_cfg *ifc)
@@ -80,8 +75,7 @@ static int done(struct cli_exec *x, struct iface_cfg *ifc)
 	struct config *cfg = cfg_of(x);
 
 	iface_changed(cfg, ifc);
-	if (listener_fn)
-		listener_fn(cfg, ifc, false);
+	hook_call(tunnel_changed, cfg, ifc, false);
 	return CLI_OK;
 }
 
@@ -226,8 +220,8 @@ static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, 
 
 static void on_deleted(struct config *cfg, struct iface_cfg *ifc)
 {
-	if (listener_fn && tunnel_ext_get(ifc))
-		listener_fn(cfg, ifc, true);
+	if (tunnel_ext_get(ifc))
+		hook_call(tunnel_changed, cfg, ifc, true);
 }
 
 static struct iface_listener tunnel_iface_listener = { .deleted = on_deleted };

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hook.h"
+
 struct evloop;
 
 /* Before anything else: are the loaded libstrongswan, libcharon and
@@ -79,9 +81,10 @@ struct ike_event {
 	uint16_t enc_alg, enc_key_bits, int_alg;
 };
 
-typedef void (*ike_event_fn)(const struct ike_event *ev, void *arg);
-/* One listener (the orchestrator); events for every session. */
-void ike_set_event_hook(ike_event_fn fn, void *arg);
+/* Main thread: events for every session.  Subscribers: QoS (the ESP size
+ * table follows the SA's transforms, first) and the orchestrator through
+ * ike/ike_vpnsip.c. */
+HOOK_DECLARE(ike_event, (const struct ike_event *ev), (ev));
 
 /* Daemon wiring: dataplane_init(loop, ike_dataplane_hooks()), then
  * ike_init(); ike_shutdown() before the data plane goes. */

@@ -136,10 +136,10 @@ static void on_invalid_spi(const struct sockaddr_in *peer, uint16_t local_port, 
 
 void ike_invalid_spi_init(void)
 {
-	dataplane_set_invalid_spi_hook(on_invalid_spi, NULL);
+	hook_register(dp_invalid_spi, on_invalid_spi, NULL, HOOK_PRIO_DEFAULT);
 }
 
 void ike_invalid_spi_shutdown(void)
 {
-	dataplane_set_invalid_spi_hook(NULL, NULL);
+	hook_unregister(dp_invalid_spi, on_invalid_spi, NULL);
 }

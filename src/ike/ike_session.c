@@ -30,14 +30,8 @@ struct config *ike_cfg_model;
 
 static struct hashmap sessions; /* tunnel -> session */
 static unsigned next_session_id = 1;
-static ike_event_fn event_fn;
-static void *event_arg;
 
-void ike_set_event_hook(ike_event_fn fn, void *arg)
-{
-	event_fn = fn;
-	event_arg = arg;
-}
+HOOK_DEFINE(ike_event);
 
 bool ike_session_exists(const char *tunnel)
 {
@@ -109,8 +103,7 @@ static void emit_alg(enum ike_event_type type, struct session *se, const char *c
 		.int_alg = m ? m->int_alg : 0,
 	};
 
-	if (event_fn)
-		event_fn(&ev, event_arg);
+	hook_call(ike_event, &ev);
 }
 
 static void emit(enum ike_event_type type, struct session *se, const char *cause)

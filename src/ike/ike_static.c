@@ -136,6 +136,11 @@ static void static_tunnel_check(struct config *cfg, struct iface_cfg *ifc, bool 
 	static_tunnel_check_session(cfg, ifc, deleted);
 }
 
+static void on_tunnel_changed(struct config *cfg, struct iface_cfg *ifc, bool deleted, void *arg)
+{
+	static_tunnel_check(cfg, ifc, deleted);
+}
+
 /* Global IKE settings libcharon reads when it makes an IKE SA.
  * "crypto ikev2 fragmentation mtu N" is global on IOS too: charon's
  * fragment_size is the whole IP datagram of a fragment, as IOS's mtu
@@ -185,15 +190,15 @@ static void crypto_changed(const struct config *cfg, void *arg)
 void ike_static_init(const struct config *cfg)
 {
 	apply_globals(cfg);
-	crypto_observe(crypto_changed, NULL);
-	tunnel_set_listener(static_tunnel_check);
+	hook_register(crypto_config_changed, crypto_changed, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(tunnel_changed, on_tunnel_changed, NULL, HOOK_PRIO_DEFAULT);
 	ifstate_observe(&ports_obs);
 	ports_update();
 }
 
 void ike_static_shutdown(void)
 {
-	tunnel_set_listener(NULL);
+	hook_unregister(tunnel_changed, on_tunnel_changed, NULL);
 	ifstate_unobserve(&ports_obs);
 	if (ports_timer)
 		ev_timer_del(ports_timer);

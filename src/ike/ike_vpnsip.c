@@ -17,7 +17,6 @@
 #include "config/config.h"
 #include "dataplane/tunnel.h"
 #include "log/log.h"
-#include "qos/qos.h"
 #include "sip/sdp.h"
 #include "vpnsip/vpnsip.h"
 
@@ -86,7 +85,6 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 {
 	switch (ev->type) {
 	case IKE_EV_UP:
-		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_UP, NULL);
 		break;
 	case IKE_EV_DOWN:
@@ -98,8 +96,7 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 	case IKE_EV_AUTH_FAILED:
 		vpnsip_ike_event(ev->tunnel, VPNSIP_IKE_AUTH_FAILED, ev->cause);
 		break;
-	case IKE_EV_REKEYED:
-		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
+	case IKE_EV_REKEYED: /* QoS follows the transforms itself (qos/session.c) */
 		break;
 	}
 }
@@ -122,7 +119,7 @@ void ike_vpnsip_wire(void)
 		return;
 	done = true;
 	vpnsip_listener_register(&ike_vpnsip_listener);
-	ike_set_event_hook(on_ike_event, NULL);
-	dataplane_set_trigger_hook(on_trigger, NULL);
-	dataplane_set_idle_hook(on_idle, NULL);
+	hook_register(ike_event, on_ike_event, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(dp_trigger, on_trigger, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(dp_idle, on_idle, NULL, HOOK_PRIO_DEFAULT);
 }

@@ -28,7 +28,6 @@ static struct {
 	pthread_mutex_t lock;
 	struct log_settings set;
 	enum log_output out;
-	log_monitor_fn monitor;
 	struct log_line *lines; /* ring */
 	size_t cap, head, count, bytes;
 	unsigned long logged, dropped;
@@ -138,12 +137,7 @@ void log_shutdown(void)
 	pthread_mutex_unlock(&L.lock);
 }
 
-void log_set_monitor_hook(log_monitor_fn fn)
-{
-	pthread_mutex_lock(&L.lock);
-	L.monitor = fn;
-	pthread_mutex_unlock(&L.lock);
-}
+HOOK_DEFINE(log_monitor);
 
 /* Caller holds the lock. */
 static void buffer_drop_oldest(void)
@@ -223,7 +217,7 @@ static void emit(enum log_severity sev, const char *body, bool debug)
 {
 	char ts[96];
 	char *line, *remote = NULL;
-	log_monitor_fn mon = NULL;
+	bool to_monitor;
 
 	pthread_mutex_lock(&L.lock);
 	timestamp(debug ? &L.set.ts_debug : &L.set.ts_log, ts, sizeof(ts));
@@ -231,8 +225,7 @@ static void emit(enum log_severity sev, const char *body, bool debug)
 	L.logged++;
 	if (L.set.buffered && sev <= L.set.buffer_level)
 		buffer_add(line, strlen(line));
-	if (L.set.monitor && sev <= L.set.monitor_level)
-		mon = L.monitor;
+	to_monitor = L.set.monitor && sev <= L.set.monitor_level;
 	if (L.set.trap && sev <= L.set.trap_level) {
 		/* "<N>": sd-daemon(3)'s level prefix, N as syslog's. */
 		if (L.out == LOG_OUT_JOURNAL) {
@@ -256,8 +249,8 @@ static void emit(enum log_severity sev, const char *body, bool debug)
 	}
 	pthread_mutex_unlock(&L.lock);
 
-	if (mon)
-		mon(line, sev);
+	if (to_monitor)
+		hook_call(log_monitor, line, sev);
 	free(line);
 	free(remote);
 }

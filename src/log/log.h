@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hook.h"
 #include "util/strbuf.h"
 
 enum log_severity {
@@ -80,10 +81,11 @@ void log_ratelimit_flush(void);
 /* A debug line: no %FAC-SEV-MN tag, as IOS prints debug output. */
 void log_debug_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Called for every message at or below the monitor level, from whichever
- * thread logged it; the daemon forwards it to its monitoring shells. */
-typedef void (*log_monitor_fn)(const char *line, enum log_severity sev);
-void log_set_monitor_hook(log_monitor_fn fn);
+/* Any thread (whichever logged the message, outside the log's lock):
+ * every message at or below the monitor level ("logging monitor").
+ * Subscriber: the daemon's control socket, which forwards it to its
+ * monitoring shells.  A subscriber must not block. */
+HOOK_DECLARE(log_monitor, (const char *line, enum log_severity sev), (line, sev));
 
 /* "service timestamps log|debug ...": what each line starts with. */
 struct log_timestamps {

@@ -16,17 +16,18 @@
 	"the bandwidth of a VPN-SIP session varies depending on the negotiation with the " \
 	"peer router; use bandwidth percent"
 
-static const struct qos_vpnsip_hooks *hooks;
+HOOK_DEFINE(qos_vpnsip_tunnel);
+HOOK_DEFINE(qos_vpnsip_policy);
 
-/* The VPN-SIP configuration's answers (src/vpnsip); tests may replace them. */
-static bool vpnsip_is_tunnel(const struct config *cfg, const struct iface_cfg *ifc)
+/* The VPN-SIP configuration's answers (src/vpnsip); tests add theirs. */
+static bool vpnsip_is_tunnel(const struct config *cfg, const struct iface_cfg *ifc, void *arg)
 {
 	(void)cfg;
 	return vpnsip_tunnel_configured(ifc);
 }
 
 /* A policy-map edit is rare: a walk over the interfaces is fine here. */
-static bool vpnsip_uses_policy(const struct config *cfg, const char *policy)
+static bool vpnsip_uses_policy(const struct config *cfg, const char *policy, void *arg)
 {
 	size_t n;
 	struct iface_cfg **ifs = iface_sorted(&cfg->ifaces, &n);
@@ -40,23 +41,13 @@ static bool vpnsip_uses_policy(const struct config *cfg, const char *policy)
 	return used;
 }
 
-static const struct qos_vpnsip_hooks vpnsip_config_hooks = {
-	.is_vpnsip_tunnel = vpnsip_is_tunnel,
-	.policy_used_by_vpnsip = vpnsip_uses_policy,
-};
-
-void qos_set_vpnsip_hooks(const struct qos_vpnsip_hooks *h)
-{
-	hooks = h;
-}
-
 /* Is name (or a parent of it) the child of a VPN-SIP session, configured or
  * attached now? */
 bool qos_policy_used_by_vpnsip(const struct config *cfg, const char *name)
 {
 	const struct qos_cfg *q = qos_model(cfg);
 
-	if (hooks && hooks->policy_used_by_vpnsip && hooks->policy_used_by_vpnsip(cfg, name))
+	if (hook_call(qos_vpnsip_policy, cfg, name))
 		return true;
 	/* the implicit policies attached now (the test hook, or sessions) */
 	size_t n;
@@ -600,7 +591,7 @@ static int cmd_if_service_policy(struct cli_exec *x)
 		}
 		free(qi->output_policy);
 		qi->output_policy = xstrdup(name);
-		if (hooks && hooks->is_vpnsip_tunnel && hooks->is_vpnsip_tunnel(cfg_of(x), ifc))
+		if (hook_call(qos_vpnsip_tunnel, cfg_of(x), ifc))
 			cli_out(x, "%% Warning: %s carries VPN-SIP: while this static policy is "
 				   "attached, VPN-SIP sessions on it fail\n",
 				ifc->name);
@@ -805,8 +796,8 @@ void qos_cli_init(void)
 	cli_node_register(PMAP_NODE, "(config-pmap)#", "config");
 	cli_node_register(PMAPC_NODE, "(config-pmap-c)#", PMAP_NODE);
 	CLI_INSTALL(qos_cmds);
-	if (!hooks)
-		qos_set_vpnsip_hooks(&vpnsip_config_hooks);
+	hook_register(qos_vpnsip_tunnel, vpnsip_is_tunnel, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(qos_vpnsip_policy, vpnsip_uses_policy, NULL, HOOK_PRIO_DEFAULT);
 	/* IOS lists class maps and policy maps after the PKI, before IKEv2 */
 	config_section_register(315, "class-maps", write_cmaps);
 	config_section_register(316, "policy-maps", write_pmaps);

@@ -66,7 +66,8 @@ static struct marker *marker_build(const struct qos_attachment *a)
 	return m;
 }
 
-/* The data plane's outer-DSCP classifier (dataplane.h): tunnel ids are
+/* The data plane's outer-DSCP classifier (dp_outer_dscp in dataplane.h),
+ * subscribed with the first marker: tunnel ids are
  * TunnelN's N + 1 (dp_tunnel_id). */
 static int marker_dscp(uint32_t tunnel_id, const uint8_t *pkt, size_t len, void *arg)
 {
@@ -104,7 +105,7 @@ static void marker_set(const char *tunnel, struct marker *m)
 	old = m ? hashmap_put(&markers, tunnel, m) : hashmap_del(&markers, tunnel);
 	pthread_mutex_unlock(&markers_mu);
 	marker_free(old);
-	dataplane_set_outer_dscp_hook(marker_dscp, NULL);
+	hook_register(dp_outer_dscp, marker_dscp, NULL, HOOK_PRIO_DEFAULT);
 }
 
 void qos_marker_publish(const struct qos_attachment *a)

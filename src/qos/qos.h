@@ -12,13 +12,16 @@
  *   SA rekeyed (cipher):   qos_vpnsip_set_esp("Tunnel1", &esp);
  *   session down:          qos_vpnsip_detach("Tunnel1");
  *
- * and tells QoS which tunnels carry VPN-SIP with qos_set_vpnsip_hooks(). */
+ * and QoS asks which tunnels carry VPN-SIP through the qos_vpnsip_tunnel
+ * and qos_vpnsip_policy hooks. */
 #ifndef VPNSIP_QOS_QOS_H
 #define VPNSIP_QOS_QOS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "util/hook.h"
 
 struct config;
 struct iface_cfg;
@@ -96,14 +99,17 @@ int qos_outer_dscp(const char *tunnel, const uint8_t *pkt, size_t len);
 
 /* ---- what QoS asks of the VPN-SIP configuration -------------------------- */
 
-struct qos_vpnsip_hooks {
-	/* Does the interface carry a "vpn-sip local-number ... remote-number"
-	 * line? */
-	bool (*is_vpnsip_tunnel)(const struct config *cfg, const struct iface_cfg *ifc);
-	/* Is the policy named by a "vpn-sip ... service-policy NAME" line? */
-	bool (*policy_used_by_vpnsip)(const struct config *cfg, const char *policy);
-};
-void qos_set_vpnsip_hooks(const struct qos_vpnsip_hooks *h);
+/* Main thread (configuration commands); true when any subscriber says
+ * so.  QoS itself subscribes the VPN-SIP configuration's answers; tests
+ * add their own.
+ * qos_vpnsip_tunnel: does the interface carry a "vpn-sip local-number ...
+ * remote-number" line? */
+HOOK_DECLARE_ANSWER(qos_vpnsip_tunnel, bool, false,
+		    (const struct config *cfg, const struct iface_cfg *ifc), (cfg, ifc));
+/* qos_vpnsip_policy: is the policy named by a "vpn-sip ... service-policy
+ * NAME" line? */
+HOOK_DECLARE_ANSWER(qos_vpnsip_policy, bool, false, (const struct config *cfg, const char *policy),
+		    (cfg, policy));
 
 /* For the vpn-sip line's handler: may this policy be a VPN-SIP child?
  * 0, or -1 with the seed's reason in err. */

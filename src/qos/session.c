@@ -9,8 +9,9 @@
  * changed during the call) is logged.
  *
  * The ESP parameters are those of the default transform (AES-CBC-128 with
- * HMAC-SHA1-96) until the IKE engine reports the SA's with
- * qos_vpnsip_set_esp(). */
+ * HMAC-SHA1-96) until the IKE engine reports the SA's (the ike_event hook,
+ * taken before the orchestrator hears that the session is up). */
+#include "ike/ike.h"
 #include "qos/qos_int.h"
 #include "vpnsip/vpnsip.h"
 
@@ -42,6 +43,12 @@ static void on_ended(const char *tunnel, void *ctx)
 	qos_vpnsip_detach(tunnel);
 }
 
+static void on_ike_event(const struct ike_event *ev, void *arg)
+{
+	if (ev->type == IKE_EV_UP || ev->type == IKE_EV_REKEYED)
+		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
+}
+
 static struct vpnsip_listener qos_session_listener = {
 	.negotiated = on_negotiated,
 	.ended = on_ended,
@@ -55,6 +62,7 @@ void qos_session_init(struct config *cfg)
 	session_cfg = cfg;
 	if (!registered) {
 		vpnsip_listener_register(&qos_session_listener);
+		hook_register(ike_event, on_ike_event, NULL, HOOK_PRIO_FIRST);
 		registered = true;
 	}
 }

@@ -421,7 +421,7 @@ TEST(observers_told_once_per_batch)
 	struct cli_session *s = fresh_env(&env);
 	struct strbuf out = STRBUF_INIT;
 
-	crypto_observe(on_change, NULL);
+	hook_register(crypto_config_changed, on_change, NULL, HOOK_PRIO_DEFAULT);
 	observed = 0;
 	run_env(&env, s, "configure terminal", &out);
 	run_env(&env, s, "crypto ipsec security-association idle-time 300", &out);

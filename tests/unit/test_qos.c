@@ -338,13 +338,13 @@ TEST(esp_from_transforms)
 	CHECK(!qos_esp_from_transforms(12, 128, 99, &e));
 }
 
-static bool used_vp(const struct config *c, const char *policy)
+static bool used_vp(const struct config *c, const char *policy, void *arg)
 {
 	(void)c;
 	return strcmp(policy, "VP") == 0;
 }
 
-static bool tunnel1_has_vpnsip(const struct config *c, const struct iface_cfg *ifc)
+static bool tunnel1_has_vpnsip(const struct config *c, const struct iface_cfg *ifc, void *arg)
 {
 	(void)c;
 	return strcmp(ifc->name, "Tunnel1") == 0;
@@ -352,13 +352,13 @@ static bool tunnel1_has_vpnsip(const struct config *c, const struct iface_cfg *i
 
 TEST(vpnsip_refusals)
 {
-	static const struct qos_vpnsip_hooks hooks = { tunnel1_has_vpnsip, used_vp };
 	struct cli_session *s = fresh();
 	struct strbuf out = STRBUF_INIT;
 	char err[512];
 
 	apply(s, seed_lines);
-	qos_set_vpnsip_hooks(&hooks);
+	hook_register(qos_vpnsip_tunnel, tunnel1_has_vpnsip, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(qos_vpnsip_policy, used_vp, NULL, HOOK_PRIO_DEFAULT);
 	run(s, "configure terminal", &out);
 	run(s, "policy-map VP", &out);
 	run(s, "class UDP", &out);
@@ -384,7 +384,8 @@ TEST(vpnsip_refusals)
 	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel9", NULL, err, sizeof(err)), -1);
 	CHECK_INT(qos_vpnsip_check(&cfg, "Tunnel2", "VP", err, sizeof(err)), 0);
 	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel1", 1000, NULL, NULL, err, sizeof(err)), -1);
-	qos_set_vpnsip_hooks(NULL);
+	hook_unregister(qos_vpnsip_tunnel, tunnel1_has_vpnsip, NULL);
+	hook_unregister(qos_vpnsip_policy, used_vp, NULL);
 	sb_free(&out);
 	cli_session_free(s);
 }
