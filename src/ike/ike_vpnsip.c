@@ -101,6 +101,8 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 	case IKE_EV_REKEYED:
 		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
 		break;
+	case IKE_EV_IKE_REKEYED:
+		break;
 	}
 }
 
