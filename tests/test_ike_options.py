@@ -1,9 +1,8 @@
 """IKEv2 options of issue 5 applied to libcharon, checked on the wire
 against stock strongSwan: per-profile DPD (periodic / on-demand, retry),
-NAT keepalives (profile and global) behind a real NAT (nftables SNAT),
-"crypto ikev2 fragmentation mtu N" (SKF fragments no larger than N), CA
-chains and "match certificate" for static rsa-sig tunnels, and the IKE
-identities in "show crypto ikev2 sa detailed".
+CA chains and "match certificate" for static rsa-sig tunnels, and the IKE
+identities in "show crypto ikev2 sa detailed".  NAT keepalives and IKE
+fragmentation are checked inside VPN-SIP sessions (test_session_ike.py).
 
 Same lab layout as tests/test_ike.py (vpnsipd on rtrA, stock charon on
 rtrB, LAB_PREFIX respected); packets are captured on the peer's bak0 with
@@ -23,7 +22,7 @@ sys.path.insert(0, HERE)
 import labctl  # noqa: E402
 from ike_peer import cert_conn, make_self_signed, psk_conn  # noqa: E402
 from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK, Pair,  # noqa: E402
-                      a_cert_der, a_config, rsa_a_config)
+                      a_cert_der, a_config)
 
 pytestmark = pytest.mark.netns
 
@@ -195,79 +194,6 @@ def test_dpd_on_demand_only_with_outbound_traffic(pairs, optlab, nft):
         pinger.kill()
         pinger.wait()
     pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
-
-
-# ---- NAT keepalives --------------------------------------------------------------------------
-
-
-def test_nat_keepalive_profile_and_global(pairs, optlab, nft):
-    """rtrA behind a real NAT (nftables SNAT of its IKE ports on bak0):
-    NAT-D finds it, and 1-byte 0xFF keepalives go out at the profile's
-    interval when nothing else was sent; without the profile's value the
-    global "crypto isakmp nat keepalive" applies (changed live)."""
-    nft("rtrA", "ip", "viknat",
-        " chain post { type nat hook postrouting priority 100;\n"
-        "  oifname \"bak0\" udp sport 500 snat to %s:40500\n"
-        "  oifname \"bak0\" udp sport 4500 snat to %s:44500\n }" % (A_BAK, A_BAK))
-    optlab.exec("rtrA", "conntrack", "-F")
-    pair = pairs(a_config(ikev2_extra=" nat keepalive 5\n"))
-    pair.start_session()
-    pair.wait_up()
-    out = pair.sh("show crypto ikev2 sa detailed")
-    assert "NAT-T is detected inside (keepalives on" in out, out
-    assert re.search(r"Capabilities:SKN connid", pair.sh("show crypto session detail"))
-    pkts = sniff(optlab, "rtrB", A_BAK, 17)
-    ka = keepalives(pkts)
-    assert len(ka) >= 3, pkts
-    assert all(p["sport"] == 44500 and p["dport"] == 4500 for p in ka), ka
-    gaps = [b["t"] - a["t"] for a, b in zip(ka, ka[1:])]
-    assert all(4.0 <= g <= 6.0 for g in gaps), gaps
-    # Traffic through the NAT still works (ESP rides the same mapping).
-    assert optlab.ping("lanA", HOST_B, count=2)
-    # The profile value goes; the global one (8 s) takes over, live.
-    pair.sh("enable", "configure terminal", "crypto ikev2 profile IPROF", "no nat keepalive",
-            "exit", "crypto isakmp nat keepalive 8", "end")
-    pkts = sniff(optlab, "rtrB", A_BAK, 26)
-    ka = keepalives(pkts)
-    assert len(ka) >= 2, pkts
-    gaps = [b["t"] - a["t"] for a, b in zip(ka, ka[1:])]
-    assert all(7.0 <= g <= 9.0 for g in gaps), gaps
-    # Keepalives off: none.
-    pair.sh("enable", "configure terminal", "no crypto isakmp nat keepalive", "end")
-    time.sleep(1)
-    assert not keepalives(sniff(optlab, "rtrB", A_BAK, 10))
-    assert "ESTABLISHED" in pair.peer.list_sas()
-
-
-# ---- IKE fragmentation ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("mtu", [576, 900])
-def test_fragmentation_mtu_on_the_wire(pairs, optlab, tmp_path, mtu):
-    """crypto ikev2 fragmentation mtu N: our IKE_AUTH with an RSA
-    certificate goes as SKF fragments, none larger than N bytes of IP."""
-    peer_dir = tmp_path / "p" / "peer"  # the Pair's peer directory (swanctl's private/)
-    _, b_crt, b_der = make_self_signed(peer_dir, "rtrB")
-    conf = rsa_a_config().replace("crypto ipsec transform-set",
-                                  "crypto ikev2 fragmentation mtu %d\ncrypto ipsec transform-set" % mtu)
-
-    def peer_conf():
-        a_crt, _ = a_cert_der(optlab)
-        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B, LAN_A,
-                         remote_port=4500)
-    pair = pairs(conf, peer_conf=peer_conf)
-    fp = ":".join("%02X" % b for b in __import__("hashlib").sha1(b_der).digest())
-    pkts = sniff(optlab, "rtrB", A_BAK, 8, action=lambda: pair.start_session(fp=("sha-1", fp)))
-    pair.wait_up()
-    auth = [p for p in pkts if (h := ike_header(p)) and h[0] == 35 and not h[1]]
-    assert len(auth) >= 2, pkts
-    assert all(ike_header(p)[2] == 53 for p in auth), auth  # SKF (RFC 7383)
-    assert max(p["iplen"] for p in auth) <= mtu, [p["iplen"] for p in auth]
-    assert max(p["iplen"] for p in auth) > mtu - 200, [p["iplen"] for p in auth]
-    assert optlab.ping("lanA", HOST_B, count=1)
-    out = pair.sh("show crypto ikev2 sa detailed")
-    assert "Fragmentation configured (mtu %d), supported by the peer." % mtu in out, out
-    assert "Local id: CN=rtrA" in out and "Remote id: CN=rtrB" in out, out
 
 
 # ---- CA chains and certificate maps (static rsa-sig tunnels) --------------------------------

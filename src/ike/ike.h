@@ -68,6 +68,7 @@ enum ike_event_type {
 	IKE_EV_DOWN,        /* the session ended: cause says why */
 	IKE_EV_AUTH_FAILED, /* IKE_AUTH failed (reason: fingerprint, PSK, ...) */
 	IKE_EV_REKEYED,     /* CHILD SA rekeyed (new SPIs) */
+	IKE_EV_IKE_REKEYED, /* IKE SA rekeyed: the session follows the new one */
 };
 
 struct ike_event {

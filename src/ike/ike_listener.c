@@ -2,7 +2,7 @@
  * binding of RFC 6193 (the peer's certificate or PSK must hash to the
  * fingerprint of its SDP) and the certificate maps, checked in message()
  * and authorize(); the failure causes; copies of what happened (up,
- * rekeyed, down, authentication failed) posted to the main thread, where
+ * rekeyed (CHILD or IKE SA), down, authentication failed) posted to the main thread, where
  * ike_session_deliver() takes them.  Nothing here blocks. */
 #include <library.h>
 #include <daemon.h>
@@ -339,12 +339,26 @@ METHOD(listener_t, on_child_rekey, bool, listener_t *this, ike_sa_t *ike_sa, chi
 	return TRUE;
 }
 
+/* The CHILD SAs move to the new IKE SA without an up event of their own:
+ * the session must follow it, or the old one's end would end the session. */
+METHOD(listener_t, on_ike_rekey, bool, listener_t *this, ike_sa_t *old, ike_sa_t *new)
+{
+	struct snap *s = ike_snap_find(new->get_name(new));
+
+	if (s) {
+		post(IKE_EV_IKE_REKEYED, s->tunnel, new, NULL, NULL);
+		ike_snap_put(s);
+	}
+	return TRUE;
+}
+
 static listener_t ike_listener = {
 	SLOT(listener_t, alert, on_alert),
 	SLOT(listener_t, ike_state_change, on_ike_state_change),
 	SLOT(listener_t, message, on_message),
 	SLOT(listener_t, child_updown, on_child_updown),
 	SLOT(listener_t, child_rekey, on_child_rekey),
+	SLOT(listener_t, ike_rekey, on_ike_rekey),
 	SLOT(listener_t, authorize, on_authorize),
 };
 

@@ -184,6 +184,13 @@ void ike_session_deliver(void *arg)
 		}
 		emit_alg(m->type, se, NULL, m);
 		break;
+	case IKE_EV_IKE_REKEYED:
+		/* Only the IKE SA changed; its CHILD SA (and SPIs) stay. */
+		se->unique_id = m->unique_id;
+		se->local = m->local;
+		se->remote = m->remote;
+		emit(IKE_EV_IKE_REKEYED, se, NULL);
+		break;
 	case IKE_EV_AUTH_FAILED:
 		free(se->last_cause);
 		se->last_cause = m->cause ? xstrdup(m->cause) : NULL;

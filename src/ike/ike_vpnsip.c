@@ -98,6 +98,8 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 		break;
 	case IKE_EV_REKEYED: /* QoS follows the transforms itself (qos/session.c) */
 		break;
+	case IKE_EV_IKE_REKEYED:
+		break;
 	}
 }
 
