@@ -521,7 +521,9 @@ static int cmd_show_ipps(struct cli_exec *x)
 	"ESP transform using HMAC-SHA1 auth\nESP transform using HMAC-SHA256 auth\n" \
 	"ESP transform using HMAC-SHA384 auth\nESP transform using HMAC-SHA512 auth\n" \
 	"ESP transform using HMAC-MD5 auth"
-#define LIFETIME "lifetime <seconds|kilobytes>$kind (120-4294967295)$value"
+/* IOS's ranges: 2 minutes to 30 days, 2560 KB to 4 TB. */
+#define LIFETIME_SECONDS "lifetime <seconds>$kind (120-2592000)$value"
+#define LIFETIME_KB "lifetime <kilobytes>$kind (2560-4294967295)$value"
 
 static const struct cli_cmd ipsec_cmds[] = {
 	{ "config", "crypto ipsec transform-set WORD$name <esp-aes|esp-gcm|esp-gmac>$enc "
@@ -560,11 +562,17 @@ static const struct cli_cmd ipsec_cmds[] = {
 	  "Idle time in seconds",
 	  cmd_ipp_idle, 0 },
 	{ IPP_NODE, "no set security-association idle-time [(60-86400)]", NO_HELP, cmd_ipp_idle, 0 },
-	{ IPP_NODE, "set security-association " LIFETIME,
+	{ IPP_NODE, "set security-association " LIFETIME_SECONDS,
 	  "\n\nsecurity association duration\nTime-based key duration in seconds\n"
-	  "Volume-based key duration\nSeconds or kilobytes",
+	  "Security association duration in seconds",
 	  cmd_ipp_lifetime, 0 },
-	{ IPP_NODE, "no set security-association lifetime <seconds|kilobytes>$kind [(120-4294967295)]",
+	{ IPP_NODE, "set security-association " LIFETIME_KB,
+	  "\n\nsecurity association duration\nVolume-based key duration\n"
+	  "Security association duration in kilobytes",
+	  cmd_ipp_lifetime, 0 },
+	{ IPP_NODE, "no set security-association lifetime <seconds>$kind [(120-2592000)]",
+	  NO_HELP, cmd_ipp_lifetime, 0 },
+	{ IPP_NODE, "no set security-association lifetime <kilobytes>$kind [(2560-4294967295)]",
 	  NO_HELP, cmd_ipp_lifetime, 0 },
 	{ IPP_NODE, "set security-association replay window-size (64-1024)$size",
 	  "\n\nSet replay checking\nSet replay window size\nWindow size: 64, 128, 256, 512 or 1024",
@@ -592,11 +600,17 @@ static const struct cli_cmd ipsec_cmds[] = {
 	  cmd_sa_idle, 0 },
 	{ "config", "no crypto ipsec security-association idle-time [(60-86400)]", NO_HELP,
 	  cmd_sa_idle, 0 },
-	{ "config", "crypto ipsec security-association " LIFETIME,
+	{ "config", "crypto ipsec security-association " LIFETIME_SECONDS,
 	  "\n\n\nsecurity association duration\nTime-based key duration in seconds\n"
-	  "Volume-based key duration\nSeconds or kilobytes",
+	  "Security association duration in seconds",
 	  cmd_sa_lifetime, 0 },
-	{ "config", "no crypto ipsec security-association lifetime <seconds|kilobytes>$kind [(120-4294967295)]",
+	{ "config", "crypto ipsec security-association " LIFETIME_KB,
+	  "\n\n\nsecurity association duration\nVolume-based key duration\n"
+	  "Security association duration in kilobytes",
+	  cmd_sa_lifetime, 0 },
+	{ "config", "no crypto ipsec security-association lifetime <seconds>$kind [(120-2592000)]",
+	  NO_HELP, cmd_sa_lifetime, 0 },
+	{ "config", "no crypto ipsec security-association lifetime <kilobytes>$kind [(2560-4294967295)]",
 	  NO_HELP, cmd_sa_lifetime, 0 },
 	{ "config", "crypto ipsec security-association replay window-size (64-1024)$size",
 	  "\n\n\nSet replay checking\nSet replay window size\nWindow size: 64, 128, 256, 512 or 1024",
