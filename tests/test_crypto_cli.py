@@ -242,6 +242,10 @@ end
     ("crypto ipsec security-association replay window-size 2048",
      "% Invalid input detected at '^' marker."),
     ("crypto ipsec df-bit maybe", "% Invalid input detected at '^' marker."),
+    ("crypto ipsec security-association lifetime kilobytes 2559",
+     "% Invalid input detected at '^' marker."),
+    ("crypto ipsec security-association lifetime seconds 2592001",
+     "% Invalid input detected at '^' marker."),
     ("crypto pki enroll nosuch", "Trustpoint nosuch does not exist"),
     ("crypto ikev2 proposal default", "cannot be modified"),
 ])
