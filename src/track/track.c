@@ -433,9 +433,10 @@ static void show_one(struct cli_exec *x, const struct track_obj *o)
 		}
 	}
 	(void)w;
+	const struct config *cfg = cfg_of(x);
 	bool any = false;
 	for (struct track_client *c = T.clients; c; c = c->next) {
-		size_t n = c->users(o->id);
+		size_t n = c->users(cfg, o->id);
 		if (!n)
 			continue;
 		if (!any)
@@ -452,7 +453,7 @@ static const char *param_name(const struct track_obj *o)
 }
 
 /* The fields of show_one(), as one object of "tracks". */
-static struct json_object *track_json(const struct track_obj *o)
+static struct json_object *track_json(const struct config *cfg, const struct track_obj *o)
 {
 	struct json_object *j = json_object_new_object(), *by = json_object_new_array();
 	uint64_t now = evloop_now_ms();
@@ -493,7 +494,7 @@ static struct json_object *track_json(const struct track_obj *o)
 			json_add_str(j, "latestRttMs", NULL);
 	}
 	for (struct track_client *c = T.clients; c; c = c->next) {
-		size_t n = c->users(o->id);
+		size_t n = c->users(cfg, o->id);
 		if (!n)
 			continue;
 		struct json_object *u = json_object_new_object();
@@ -521,7 +522,7 @@ static int cmd_show_track(struct cli_exec *x)
 		json_object_object_add(doc, "tracks", list);
 		for (size_t i = 0; i < n; i++)
 			if (!only || v[i]->id == (unsigned)only)
-				json_object_array_add(list, track_json(v[i]));
+				json_object_array_add(list, track_json(cfg_of(x), v[i]));
 		free(v);
 		cli_out_json(x, doc);
 		return CLI_OK;

@@ -13,6 +13,8 @@
 
 #define TRACK_MAX 65535
 
+struct config;
+
 bool track_exists(unsigned id);
 /* A track object that does not exist is down (IOS). */
 bool track_is_up(unsigned id);
@@ -28,7 +30,7 @@ void track_observe(struct track_observer *o);
  * of an object. */
 struct track_client {
 	const char *name; /* "Static IP Routing" */
-	size_t (*users)(unsigned id);
+	size_t (*users)(const struct config *cfg, unsigned id);
 	struct track_client *next;
 };
 void track_client_register(struct track_client *c);
