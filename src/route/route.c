@@ -231,7 +231,7 @@ static bool route_eligible(const struct config *cfg, struct route_model *m, stru
 	r->ifindex = 0;
 	if (r->info.distance >= 255)
 		return false;
-	if (r->info.track && !track_is_up(r->info.track))
+	if (r->info.track && !track_is_up(cfg, r->info.track))
 		return false;
 	if (r->ifname) {
 		const char *dev = route_device(cfg, r);
@@ -540,7 +540,7 @@ static int cmd_ip_route(struct cli_exec *x)
 	r->name = cli_arg(x, "rname") ? xstrdup(cli_arg(x, "rname")) : NULL;
 	r->info.name = r->name;
 	route_index(m, r);
-	if (r->info.track && !track_exists(r->info.track))
+	if (r->info.track && !track_exists(cfg, r->info.track))
 		cli_out(x, "%% Track object %u does not exist yet: the route stays down until it does\n",
 			r->info.track);
 	group_mark(m, g);
@@ -715,16 +715,16 @@ static struct route_model *running_model(void)
 	return R.cfg ? model_of(R.cfg) : NULL;
 }
 
-static void on_track(void *ctx, unsigned id, bool up)
+static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
 {
-	struct route_model *m = running_model();
+	struct route_model *m = model_of(cfg);
 	char k[16];
 
 	if (!m)
 		return;
 	track_key(id, k, sizeof(k));
 	list_mark(m, &m->by_track, k);
-	flush_dirty(R.cfg, m);
+	flush_dirty(cfg, m);
 }
 
 static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
