@@ -260,7 +260,8 @@ TEST(models_belong_to_their_configuration)
 {
 	struct config a, b;
 	struct strbuf ta = STRBUF_INIT, tb = STRBUF_INIT, fresh = STRBUF_INIT;
-	static const char *const parts[] = { "ip route ", "track ", "ip sla", NULL };
+	static const char *const parts[] = { "ip route ", "track ", "ip sla", "access-list",
+					     "ip nat ", NULL };
 
 	load_lines(&a);
 	config_write(&a, &ta);
