@@ -541,14 +541,23 @@ static void reconcile(struct iface_cfg *ifc, bool deleted)
 	client_start(c);
 }
 
+/* The clients follow the running configuration's interfaces only: another
+ * configuration (a check, a test) has none. */
+static bool is_running(const struct config *cfg)
+{
+	return D.env && cfg == D.env->cfg;
+}
+
 static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 {
-	reconcile(ifc, false);
+	if (is_running(cfg))
+		reconcile(ifc, false);
 }
 
 static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
 {
-	reconcile(ifc, true);
+	if (is_running(cfg))
+		reconcile(ifc, true);
 }
 
 /* ---- commands ------------------------------------------------------------------------ */

@@ -12,22 +12,52 @@
 #include "util/xalloc.h"
 
 static struct {
-	struct hashmap lists; /* name -> acl */
-	bool ready;
 	void (*changed)(const char *name);
 } A;
 
-static void ready(void)
+static void acl_free(struct acl *a);
+
+/* The access lists of one configuration. */
+struct acl_model {
+	struct hashmap lists; /* name -> acl */
+};
+
+static void acl_model_free(void *ext)
 {
-	if (!A.ready) {
-		hashmap_init(&A.lists, false);
-		A.ready = true;
-	}
+	struct acl_model *m = ext;
+
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->lists, e));)
+		acl_free(e->value);
+	hashmap_clear(&m->lists);
+	free(m);
 }
 
-const struct acl *acl_find(const char *name)
+static const struct config_ext_type acl_ext = { "access-list", acl_model_free };
+
+static struct hashmap *lists_rw(struct config *cfg)
 {
-	return A.ready && name ? hashmap_get(&A.lists, name) : NULL;
+	struct acl_model *m = config_ext_get(cfg, &acl_ext);
+
+	if (!m) {
+		m = config_ext_get_or_create(cfg, &acl_ext, sizeof(*m));
+		hashmap_init(&m->lists, false);
+	}
+	return &m->lists;
+}
+
+/* NULL while the configuration has no list. */
+static struct hashmap *lists_of(const struct config *cfg)
+{
+	struct acl_model *m = config_ext_get(cfg, &acl_ext);
+
+	return m ? &m->lists : NULL;
+}
+
+const struct acl *acl_find(const struct config *cfg, const char *name)
+{
+	struct hashmap *lists = lists_of(cfg);
+
+	return lists && name ? hashmap_get(lists, name) : NULL;
 }
 
 void acl_set_changed_hook(void (*fn)(const char *name))
@@ -65,9 +95,10 @@ static void acl_free(struct acl *a)
 	free(a);
 }
 
-static struct acl *acl_get_or_create(const char *name, bool extended, bool numbered)
+static struct acl *acl_get_or_create(struct hashmap *lists, const char *name, bool extended,
+				      bool numbered)
 {
-	struct acl *a = hashmap_get(&A.lists, name);
+	struct acl *a = hashmap_get(lists, name);
 
 	if (a)
 		return a;
@@ -75,7 +106,7 @@ static struct acl *acl_get_or_create(const char *name, bool extended, bool numbe
 	a->name = xstrdup(name);
 	a->extended = extended;
 	a->numbered = numbered;
-	hashmap_put(&A.lists, name, a);
+	hashmap_put(lists, name, a);
 	return a;
 }
 
@@ -186,11 +217,11 @@ static int cmd_access_list(struct cli_exec *x)
 {
 	const char *num = cli_arg(x, "num");
 	long n = cli_arg_long(x, "num", 0);
+	struct hashmap *lists = lists_rw(cfg_of(x));
 	struct acl_entry e;
 
-	ready();
 	if (x->is_no) {
-		struct acl *a = hashmap_del(&A.lists, num);
+		struct acl *a = hashmap_del(lists, num);
 		if (a) {
 			acl_free(a);
 			changed(num);
@@ -203,7 +234,7 @@ static int cmd_access_list(struct cli_exec *x)
 				    "100-199 and 2000-2699 (extended)", n);
 	if (parse_entry(x, ext, &e) != CLI_OK)
 		return CLI_ERR_FAILED;
-	struct acl *a = acl_get_or_create(num, ext, true);
+	struct acl *a = acl_get_or_create(lists, num, ext, true);
 	for (size_t i = 0; i < a->n; i++)
 		if (same_entry(&a->v[i], &e)) {
 			entry_free(&e);
@@ -220,14 +251,14 @@ static int cmd_ip_access_list(struct cli_exec *x)
 {
 	const char *name = cli_arg(x, "aclname");
 	bool ext = strcmp(cli_arg(x, "kind"), "extended") == 0;
+	struct hashmap *lists = lists_rw(cfg_of(x));
 	struct acl *a;
 
-	ready();
-	a = hashmap_get(&A.lists, name);
+	a = hashmap_get(lists, name);
 	if (x->is_no) {
 		if (!a)
 			return cli_error(x, "Access list %s does not exist", name);
-		hashmap_del(&A.lists, name);
+		hashmap_del(lists, name);
 		acl_free(a);
 		changed(name);
 		return CLI_OK;
@@ -238,7 +269,7 @@ static int cmd_ip_access_list(struct cli_exec *x)
 	if (n && ((ext && is_standard_number(n)) || (!ext && is_extended_number(n))))
 		return cli_error(x, "Access list number %ld is reserved for %s lists", n,
 				 ext ? "standard" : "extended");
-	a = acl_get_or_create(name, ext, false);
+	a = acl_get_or_create(lists, name, ext, false);
 	cli_enter(x, ext ? "config-ext-nacl" : "config-std-nacl", name);
 	return CLI_OK;
 }
@@ -249,7 +280,8 @@ static struct acl *current_named(struct cli_exec *x)
 
 	if (!name)
 		name = cli_key(x, "config-std-nacl");
-	struct acl *a = name ? hashmap_get(&A.lists, name) : NULL;
+	struct hashmap *lists = lists_of(cfg_of(x));
+	struct acl *a = name && lists ? hashmap_get(lists, name) : NULL;
 	if (!a)
 		cli_error(x, "Access list %s no longer exists", name ? name : "?");
 	return a;
@@ -413,15 +445,16 @@ static int acl_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-static struct acl **sorted(size_t *n)
+static struct acl **sorted(const struct config *cfg, size_t *n)
 {
+	struct hashmap *lists = lists_of(cfg);
 	struct acl **v;
 
-	if (!A.ready) {
+	if (!lists) {
 		*n = 0;
 		return NULL;
 	}
-	v = (struct acl **)hashmap_values(&A.lists, n);
+	v = (struct acl **)hashmap_values(lists, n);
 	if (*n)
 		qsort(v, *n, sizeof(*v), acl_cmp);
 	return v;
@@ -430,7 +463,7 @@ static struct acl **sorted(size_t *n)
 static void write_named(const struct config *cfg, struct strbuf *out)
 {
 	size_t n;
-	struct acl **v = sorted(&n);
+	struct acl **v = sorted(cfg, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i]->numbered)
@@ -448,7 +481,7 @@ static void write_named(const struct config *cfg, struct strbuf *out)
 static void write_numbered(const struct config *cfg, struct strbuf *out)
 {
 	size_t n;
-	struct acl **v = sorted(&n);
+	struct acl **v = sorted(cfg, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i]->numbered)
@@ -466,7 +499,7 @@ static int cmd_show_acl(struct cli_exec *x)
 {
 	const char *only = cli_arg(x, "aclname");
 	size_t n;
-	struct acl **v = sorted(&n);
+	struct acl **v = sorted(cfg_of(x), &n);
 	struct strbuf line = STRBUF_INIT;
 
 	for (size_t i = 0; i < n; i++) {
@@ -550,7 +583,6 @@ static const struct cli_cmd acl_cmds[] = {
 
 void acl_cli_init(void)
 {
-	ready();
 	cli_node_register("config-std-nacl", "(config-std-nacl)#", "config");
 	cli_node_register("config-ext-nacl", "(config-ext-nacl)#", "config");
 	CLI_INSTALL(acl_cmds);

@@ -36,7 +36,10 @@ struct acl {
 	size_t n, cap;
 };
 
-const struct acl *acl_find(const char *name);
+struct config;
+
+/* The list of that name (or number) in cfg, or NULL. */
+const struct acl *acl_find(const struct config *cfg, const char *name);
 /* nft expressions matching e ("ip saddr 10.0.0.0/8 udp dport 5060"). */
 void acl_entry_nft(const struct acl_entry *e, struct strbuf *out);
 

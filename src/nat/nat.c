@@ -50,13 +50,18 @@ struct sip_port {
 	bool on;
 };
 
-static struct {
+/* The NAT lines of one configuration (and, in the running one, the port
+ * maps other components hold). */
+struct nat_model {
 	struct nat_dyn *dyn;
 	size_t ndyn, capdyn;
 	struct nat_static *st;
 	size_t nst, capst;
 	struct sip_port *sip;
 	size_t nsip, capsip;
+};
+
+static struct {
 	unsigned next_map_id;
 	nat_xlate_source_fn *xsrc;
 	size_t nxsrc, capxsrc;
@@ -65,19 +70,40 @@ static struct {
 	struct nft_ctx *nft;
 	struct ev_timer *pending;
 	bool table_present;
-	bool sip_init;
 } N;
 
-static void sip_defaults(void)
+static void nat_model_free(void *ext)
 {
-	if (N.sip_init)
-		return;
-	N.sip_init = true;
-	/* IOS: NAT's SIP support is on for port 5060 by default. */
-	xgrow(&N.sip, &N.capsip, 2, sizeof(*N.sip));
-	N.sip[0] = (struct sip_port){ IPPROTO_UDP, 5060, true };
-	N.sip[1] = (struct sip_port){ IPPROTO_TCP, 5060, true };
-	N.nsip = 2;
+	struct nat_model *m = ext;
+
+	for (size_t i = 0; i < m->ndyn; i++) {
+		free(m->dyn[i].acl);
+		free(m->dyn[i].ifname);
+	}
+	for (size_t i = 0; i < m->nst; i++)
+		free(m->st[i].gif);
+	free(m->dyn);
+	free(m->st);
+	free(m->sip);
+	free(m);
+}
+
+static const struct config_ext_type nat_model_ext = { "ip nat", nat_model_free };
+
+/* The configuration's NAT lines, created with the defaults on first use. */
+static struct nat_model *model_rw(struct config *cfg)
+{
+	struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
+
+	if (!m) {
+		m = config_ext_get_or_create(cfg, &nat_model_ext, sizeof(*m));
+		/* IOS: NAT's SIP support is on for port 5060 by default. */
+		xgrow(&m->sip, &m->capsip, 2, sizeof(*m->sip));
+		m->sip[0] = (struct sip_port){ IPPROTO_UDP, 5060, true };
+		m->sip[1] = (struct sip_port){ IPPROTO_TCP, 5060, true };
+		m->nsip = 2;
+	}
+	return m;
 }
 
 /* ---- the ruleset ------------------------------------------------------------- */
@@ -142,13 +168,13 @@ static const char *l4name(uint8_t p)
 	return p == IPPROTO_TCP ? "tcp" : "udp";
 }
 
-static void build(struct strbuf *t)
+static void build(struct nat_model *m, struct strbuf *t)
 {
 	struct strbuf in = STRBUF_INIT, outs = STRBUF_INIT, lo = STRBUF_INIT;
 	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	bool have_in = if_set(true, &in), have_out = if_set(false, &outs);
 	bool have_lo = inside_local_addrs(&lo);
-	bool any_nat = N.ndyn || N.nst;
+	bool any_nat = m->ndyn || m->nst;
 
 	sb_printf(t, "table ip %s {}\ndelete table ip %s\n", NAT_TABLE, NAT_TABLE);
 	if (!any_nat)
@@ -157,26 +183,26 @@ static void build(struct strbuf *t)
 	/* SIP ALG: forwarded traffic only ("fib daddr type != local"): the
 	 * router's own SIP signalling never gets the helper. */
 	bool helpers = false;
-	for (size_t i = 0; i < N.nsip; i++) {
-		if (!N.sip[i].on)
+	for (size_t i = 0; i < m->nsip; i++) {
+		if (!m->sip[i].on)
 			continue;
 		helpers = true;
 		sb_printf(t, "  ct helper sip_%s_%u { type \"sip\" protocol %s; l3proto ip; }\n",
-			  l4name(N.sip[i].proto), N.sip[i].port, l4name(N.sip[i].proto));
+			  l4name(m->sip[i].proto), m->sip[i].port, l4name(m->sip[i].proto));
 	}
 	if (helpers) {
 		sb_puts(t, "  chain sip_alg {\n    type filter hook prerouting priority filter; policy accept;\n");
-		for (size_t i = 0; i < N.nsip; i++)
-			if (N.sip[i].on)
+		for (size_t i = 0; i < m->nsip; i++)
+			if (m->sip[i].on)
 				sb_printf(t, "    fib daddr type != local %s dport %u ct helper set \"sip_%s_%u\"\n",
-					  l4name(N.sip[i].proto), N.sip[i].port, l4name(N.sip[i].proto),
-					  N.sip[i].port);
+					  l4name(m->sip[i].proto), m->sip[i].port, l4name(m->sip[i].proto),
+					  m->sip[i].port);
 		sb_puts(t, "  }\n");
 	}
 	/* inbound: static translations */
 	sb_puts(t, "  chain dstnat {\n    type nat hook prerouting priority dstnat; policy accept;\n");
-	for (size_t i = 0; i < N.nst; i++) {
-		const struct nat_static *s = &N.st[i];
+	for (size_t i = 0; i < m->nst; i++) {
+		const struct nat_static *s = &m->st[i];
 		inet_ntop(AF_INET, &s->local, l, sizeof(l));
 		if (s->gif) {
 			const char *dev = dev_of(s->gif);
@@ -197,8 +223,8 @@ static void build(struct strbuf *t)
 	sb_puts(t, "  }\n");
 	/* outbound: statics first, then the access-list rules */
 	sb_puts(t, "  chain srcnat {\n    type nat hook postrouting priority srcnat; policy accept;\n");
-	for (size_t i = 0; i < N.nst; i++) {
-		const struct nat_static *s = &N.st[i];
+	for (size_t i = 0; i < m->nst; i++) {
+		const struct nat_static *s = &m->st[i];
 		inet_ntop(AF_INET, &s->local, l, sizeof(l));
 		if (s->gif) {
 			const char *dev = dev_of(s->gif);
@@ -216,9 +242,9 @@ static void build(struct strbuf *t)
 		else
 			sb_printf(t, "    oifname %s ip saddr %s snat to %s\n", sb_str(&outs), l, g);
 	}
-	for (size_t i = 0; i < N.ndyn; i++) {
-		const char *dev = dev_of(N.dyn[i].ifname);
-		if (!dev || !acl_find(N.dyn[i].acl))
+	for (size_t i = 0; i < m->ndyn; i++) {
+		const char *dev = dev_of(m->dyn[i].ifname);
+		if (!dev || !acl_find(N.cfg, m->dyn[i].acl))
 			continue;
 		if (have_in)
 			sb_printf(t, "    iifname %s oifname \"%s\" jump list_%zu\n", sb_str(&in), dev, i);
@@ -227,9 +253,9 @@ static void build(struct strbuf *t)
 				  sb_str(&lo), dev, i);
 	}
 	sb_puts(t, "  }\n");
-	for (size_t i = 0; i < N.ndyn; i++) {
-		const struct acl *a = acl_find(N.dyn[i].acl);
-		if (!a || !dev_of(N.dyn[i].ifname))
+	for (size_t i = 0; i < m->ndyn; i++) {
+		const struct acl *a = acl_find(N.cfg, m->dyn[i].acl);
+		if (!a || !dev_of(m->dyn[i].ifname))
 			continue;
 		sb_printf(t, "  chain list_%zu {\n", i);
 		for (size_t j = 0; j < a->n; j++) {
@@ -252,16 +278,19 @@ static void apply_now(void)
 {
 	struct strbuf t = STRBUF_INIT;
 
+	struct nat_model *m;
+
 	if (!N.nft)
 		return;
-	build(&t);
+	m = model_rw(N.cfg);
+	build(m, &t);
 	dbg(&debug_nat, "NAT: applying table %s:\n%s", NAT_TABLE, sb_str(&t));
 	int rc = nft_run_cmd_from_buffer(N.nft, sb_str(&t));
 	const char *err = nft_ctx_get_error_buffer(N.nft);
 	if (rc != 0)
 		log_msg("NAT", SEV_ERR, "APPLY", "nftables refused the NAT rules: %s", err ? err : "?");
 	else
-		N.table_present = N.ndyn || N.nst;
+		N.table_present = m->ndyn || m->nst;
 	nft_ctx_get_output_buffer(N.nft); /* drain */
 	sb_free(&t);
 }
@@ -311,29 +340,30 @@ static int cmd_if_nat(struct cli_exec *x)
 static int cmd_nat_list(struct cli_exec *x)
 {
 	const char *acl = cli_arg(x, "acl");
+	struct nat_model *m = model_rw(cfg_of(x));
 	size_t i;
 
-	for (i = 0; i < N.ndyn; i++)
-		if (strcmp(N.dyn[i].acl, acl) == 0)
+	for (i = 0; i < m->ndyn; i++)
+		if (strcmp(m->dyn[i].acl, acl) == 0)
 			break;
 	if (x->is_no) {
-		if (i == N.ndyn)
+		if (i == m->ndyn)
 			return cli_error(x, "Dynamic mapping not found");
-		free(N.dyn[i].acl);
-		free(N.dyn[i].ifname);
-		memmove(&N.dyn[i], &N.dyn[i + 1], (N.ndyn - i - 1) * sizeof(*N.dyn));
-		N.ndyn--;
+		free(m->dyn[i].acl);
+		free(m->dyn[i].ifname);
+		memmove(&m->dyn[i], &m->dyn[i + 1], (m->ndyn - i - 1) * sizeof(*m->dyn));
+		m->ndyn--;
 		schedule_apply();
 		return CLI_OK;
 	}
-	if (i < N.ndyn) {
-		free(N.dyn[i].ifname);
+	if (i < m->ndyn) {
+		free(m->dyn[i].ifname);
 	} else {
-		xgrow(&N.dyn, &N.capdyn, N.ndyn + 1, sizeof(*N.dyn));
-		N.dyn[N.ndyn++].acl = xstrdup(acl);
+		xgrow(&m->dyn, &m->capdyn, m->ndyn + 1, sizeof(*m->dyn));
+		m->dyn[m->ndyn++].acl = xstrdup(acl);
 	}
-	N.dyn[i].ifname = xstrdup(cli_arg(x, "if"));
-	if (!acl_find(acl))
+	m->dyn[i].ifname = xstrdup(cli_arg(x, "if"));
+	if (!acl_find(cfg_of(x), acl))
 		cli_out(x, "%% Access list %s is not defined yet: nothing is translated until it is\n", acl);
 	schedule_apply();
 	return CLI_OK;
@@ -350,6 +380,7 @@ static int cmd_nat_static(struct cli_exec *x)
 	struct nat_static s = { 0 };
 	/* One handler for the address, port and interface forms. */
 	const char *proto = cli_opt(x, "proto");
+	struct nat_model *m = model_rw(cfg_of(x));
 
 	s.proto = !proto ? 0 : strcmp(proto, "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
 	inet_pton(AF_INET, cli_arg(x, "local"), &s.local);
@@ -359,30 +390,30 @@ static int cmd_nat_static(struct cli_exec *x)
 	s.gport = (uint16_t)cli_arg_long(x, "gport", 0);
 	s.extendable = cli_has(x, "extendable");
 	size_t i;
-	for (i = 0; i < N.nst; i++)
-		if (same_static(&N.st[i], &s))
+	for (i = 0; i < m->nst; i++)
+		if (same_static(&m->st[i], &s))
 			break;
 	if (x->is_no) {
-		if (i == N.nst)
+		if (i == m->nst)
 			return cli_error(x, "Translation not found");
-		free(N.st[i].gif);
-		memmove(&N.st[i], &N.st[i + 1], (N.nst - i - 1) * sizeof(*N.st));
-		N.nst--;
+		free(m->st[i].gif);
+		memmove(&m->st[i], &m->st[i + 1], (m->nst - i - 1) * sizeof(*m->st));
+		m->nst--;
 		schedule_apply();
 		return CLI_OK;
 	}
-	for (size_t j = 0; j < N.nst; j++)
-		if (j != i && !N.st[j].gif && !cli_opt(x, "gif") && N.st[j].proto == s.proto &&
-		    N.st[j].global.s_addr == s.global.s_addr && N.st[j].gport == s.gport && !s.extendable)
+	for (size_t j = 0; j < m->nst; j++)
+		if (j != i && !m->st[j].gif && !cli_opt(x, "gif") && m->st[j].proto == s.proto &&
+		    m->st[j].global.s_addr == s.global.s_addr && m->st[j].gport == s.gport && !s.extendable)
 			return cli_error(x, "%s already mapped (%s -> %s)", cli_arg(x, "global"),
-					 cli_arg(x, "global"), inet_ntoa(N.st[j].local));
+					 cli_arg(x, "global"), inet_ntoa(m->st[j].local));
 	s.gif = cli_opt(x, "gif") ? xstrdup(cli_arg(x, "gif")) : NULL;
-	if (i < N.nst) {
-		free(N.st[i].gif);
-		N.st[i] = s;
+	if (i < m->nst) {
+		free(m->st[i].gif);
+		m->st[i] = s;
 	} else {
-		xgrow(&N.st, &N.capst, N.nst + 1, sizeof(*N.st));
-		N.st[N.nst++] = s;
+		xgrow(&m->st, &m->capst, m->nst + 1, sizeof(*m->st));
+		m->st[m->nst++] = s;
 	}
 	schedule_apply();
 	return CLI_OK;
@@ -392,58 +423,62 @@ static int cmd_nat_sip(struct cli_exec *x)
 {
 	uint8_t proto = strcmp(cli_arg(x, "proto"), "tcp") == 0 ? IPPROTO_TCP : IPPROTO_UDP;
 	uint16_t port = (uint16_t)cli_arg_long(x, "portnum", 5060);
+	struct nat_model *m = model_rw(cfg_of(x));
 	size_t i;
 
-	sip_defaults();
-	for (i = 0; i < N.nsip; i++)
-		if (N.sip[i].proto == proto && N.sip[i].port == port)
+	for (i = 0; i < m->nsip; i++)
+		if (m->sip[i].proto == proto && m->sip[i].port == port)
 			break;
-	if (i == N.nsip) {
-		xgrow(&N.sip, &N.capsip, N.nsip + 1, sizeof(*N.sip));
-		N.sip[N.nsip++] = (struct sip_port){ proto, port, false };
+	if (i == m->nsip) {
+		xgrow(&m->sip, &m->capsip, m->nsip + 1, sizeof(*m->sip));
+		m->sip[m->nsip++] = (struct sip_port){ proto, port, false };
 	}
 	bool on = !x->is_no;
 	if (x->is_default)
 		on = port == 5060;
-	if (on && !N.sip[i].on && port == 5060) {
+	if (on && !m->sip[i].on && port == 5060) {
 		cli_out(x, "%% Warning: the SIP ALG on %s port 5060 rewrites forwarded SIP only; "
 			   "VPN-SIP needs it off on its path, and vpnsipd's own SIP signalling is never "
 			   "given the helper\n", l4name(proto));
 		log_msg("NAT", SEV_WARNING, "SIP_ALG", "SIP ALG enabled on %s port %u (forwarded traffic only; "
 			"never applied to VPN-SIP signalling)", l4name(proto), port);
 	}
-	N.sip[i].on = on;
+	m->sip[i].on = on;
 	schedule_apply();
 	return CLI_OK;
 }
 
 /* ---- port maps for other components ------------------------------------------------- */
 
-unsigned nat_port_map_add(const struct nat_port_map *m)
+unsigned nat_port_map_add(const struct nat_port_map *pm)
 {
 	struct nat_static s = { 0 };
+	struct nat_model *m;
 
-	if (!m->outside_if || (m->proto != IPPROTO_UDP && m->proto != IPPROTO_TCP))
+	if (!N.cfg || !pm->outside_if || (pm->proto != IPPROTO_UDP && pm->proto != IPPROTO_TCP))
 		return 0;
-	s.proto = m->proto;
-	s.local = m->local;
-	s.lport = m->local_port;
-	s.gport = m->global_port;
-	s.gif = xstrdup(m->outside_if);
+	m = model_rw(N.cfg);
+	s.proto = pm->proto;
+	s.local = pm->local;
+	s.lport = pm->local_port;
+	s.gport = pm->global_port;
+	s.gif = xstrdup(pm->outside_if);
 	s.map_id = ++N.next_map_id;
-	xgrow(&N.st, &N.capst, N.nst + 1, sizeof(*N.st));
-	N.st[N.nst++] = s;
+	xgrow(&m->st, &m->capst, m->nst + 1, sizeof(*m->st));
+	m->st[m->nst++] = s;
 	schedule_apply();
 	return s.map_id;
 }
 
 void nat_port_map_del(unsigned id)
 {
-	for (size_t i = 0; i < N.nst; i++) {
-		if (N.st[i].map_id == id) {
-			free(N.st[i].gif);
-			memmove(&N.st[i], &N.st[i + 1], (N.nst - i - 1) * sizeof(*N.st));
-			N.nst--;
+	struct nat_model *m = N.cfg ? model_rw(N.cfg) : NULL;
+
+	for (size_t i = 0; m && i < m->nst; i++) {
+		if (m->st[i].map_id == id) {
+			free(m->st[i].gif);
+			memmove(&m->st[i], &m->st[i + 1], (m->nst - i - 1) * sizeof(*m->st));
+			m->nst--;
 			schedule_apply();
 			return;
 		}
@@ -464,19 +499,22 @@ static void write_if(const struct config *cfg, const struct iface_cfg *ifc, stru
 
 static void write_nat(const struct config *cfg, struct strbuf *out)
 {
+	const struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
 	char l[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 
-	for (size_t i = 0; i < N.nsip; i++) {
-		bool dflt = N.sip[i].port == 5060;
-		if (N.sip[i].on != dflt)
-			sb_printf(out, "%sip nat service sip %s port %u\n", N.sip[i].on ? "" : "no ",
-				  l4name(N.sip[i].proto), N.sip[i].port);
+	if (!m)
+		return; /* the defaults */
+	for (size_t i = 0; i < m->nsip; i++) {
+		bool dflt = m->sip[i].port == 5060;
+		if (m->sip[i].on != dflt)
+			sb_printf(out, "%sip nat service sip %s port %u\n", m->sip[i].on ? "" : "no ",
+				  l4name(m->sip[i].proto), m->sip[i].port);
 	}
-	for (size_t i = 0; i < N.ndyn; i++)
-		sb_printf(out, "ip nat inside source list %s interface %s overload\n", N.dyn[i].acl,
-			  N.dyn[i].ifname);
-	for (size_t i = 0; i < N.nst; i++) {
-		const struct nat_static *s = &N.st[i];
+	for (size_t i = 0; i < m->ndyn; i++)
+		sb_printf(out, "ip nat inside source list %s interface %s overload\n", m->dyn[i].acl,
+			  m->dyn[i].ifname);
+	for (size_t i = 0; i < m->nst; i++) {
+		const struct nat_static *s = &m->st[i];
 		if (s->map_id)
 			continue;
 		inet_ntop(AF_INET, &s->local, l, sizeof(l));
@@ -502,12 +540,14 @@ static void on_acl(const char *name)
 
 static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 {
+	const struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
+
 	if (iface_ext_get(ifc, &nat_ext))
 		schedule_apply();
 	else
-		for (size_t i = 0; i < N.nst || i < N.ndyn; i++)
-			if ((i < N.nst && N.st[i].gif && !strcasecmp(N.st[i].gif, ifc->name)) ||
-			    (i < N.ndyn && !strcasecmp(N.dyn[i].ifname, ifc->name))) {
+		for (size_t i = 0; m && (i < m->nst || i < m->ndyn); i++)
+			if ((i < m->nst && m->st[i].gif && !strcasecmp(m->st[i].gif, ifc->name)) ||
+			    (i < m->ndyn && !strcasecmp(m->dyn[i].ifname, ifc->name))) {
 				schedule_apply();
 				break;
 			}
@@ -529,7 +569,6 @@ static void nat_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
 
-	sip_defaults();
 	N.cfg = cfg;
 	N.nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!N.nft) {
@@ -598,7 +637,8 @@ struct ct_walk {
 	/* show ip nat statistics: count only */
 	bool stats;
 	unsigned long extended;
-	unsigned long *refcount;      /* per dynamic mapping (N.dyn) */
+	const struct nat_model *m;
+	unsigned long *refcount;      /* per dynamic mapping (m->dyn) */
 	const struct in_addr *dyn_addr; /* the mapping's interface address, 0: none */
 };
 
@@ -633,7 +673,7 @@ static void ct_one(struct nl_object *obj, void *arg)
 			w->extended++;
 		/* a masquerade of mapping i answers to its interface's address */
 		const struct nl_addr *g = (status & IPS_SRC_NAT) ? nfnl_ct_get_dst(ct, 1) : NULL;
-		for (size_t i = 0; g && nl_addr_get_len(g) == 4 && i < N.ndyn; i++)
+		for (size_t i = 0; g && nl_addr_get_len(g) == 4 && i < w->m->ndyn; i++)
 			if (w->dyn_addr[i].s_addr &&
 			    !memcmp(nl_addr_get_binary_addr(g), &w->dyn_addr[i], 4)) {
 				w->refcount[i]++;
@@ -741,13 +781,14 @@ static unsigned long xlate_list(struct cli_exec *x, bool verbose)
 static int cmd_show_nat(struct cli_exec *x)
 {
 	struct ct_walk w = { .x = x, .verbose = cli_has(x, "verbose") };
+	const struct nat_model *m = model_rw(cfg_of(x));
 	char pb[8];
 
 	cli_out(x, "%-4s %-21s %-21s %-21s %s\n", "Pro", "Inside global", "Inside local", "Outside local",
 		"Outside global");
 	/* static entries are listed whether used or not, as IOS does */
-	for (size_t i = 0; i < N.nst; i++) {
-		const struct nat_static *s = &N.st[i];
+	for (size_t i = 0; i < m->nst; i++) {
+		const struct nat_static *s = &m->st[i];
 		char gl[64], lo[64];
 		const struct ifstate *st = s->gif ? ifstate_get(s->gif) : NULL;
 		struct in_addr ga = s->gif ? (st && st->has_addr ? st->addr.addr : (struct in_addr){ 0 }) : s->global;
@@ -765,7 +806,7 @@ static int cmd_show_nat(struct cli_exec *x)
 	if (ct_walk(&w) < 0)
 		return cli_error(x, "Could not read the connection tracking table");
 	if (w.verbose)
-		cli_out(x, "Total number of translations: %lu\n", w.n + N.nst + nx);
+		cli_out(x, "Total number of translations: %lu\n", w.n + m->nst + nx);
 	return CLI_OK;
 }
 
@@ -787,38 +828,39 @@ static void show_ifs(struct cli_exec *x, bool inside)
  * and no peak (nothing samples the table). */
 static int cmd_show_nat_stats(struct cli_exec *x)
 {
-	struct ct_walk w = { .x = x, .stats = true };
+	const struct nat_model *m = model_rw(cfg_of(x));
+	struct ct_walk w = { .x = x, .stats = true, .m = m };
 	unsigned long st_ext = 0;
 	int rc = 0;
 
-	w.refcount = xcalloc(N.ndyn + 1, sizeof(*w.refcount));
-	struct in_addr *addrs = xcalloc(N.ndyn + 1, sizeof(*addrs));
+	w.refcount = xcalloc(m->ndyn + 1, sizeof(*w.refcount));
+	struct in_addr *addrs = xcalloc(m->ndyn + 1, sizeof(*addrs));
 	w.dyn_addr = addrs;
-	for (size_t i = 0; i < N.ndyn; i++) {
-		const char *dev = dev_of(N.dyn[i].ifname);
+	for (size_t i = 0; i < m->ndyn; i++) {
+		const char *dev = dev_of(m->dyn[i].ifname);
 		const struct netmon_dev *d = dev ? netmon_dev_by_name(dev) : NULL;
-		const struct ifstate *ist = ifstate_get(N.dyn[i].ifname);
+		const struct ifstate *ist = ifstate_get(m->dyn[i].ifname);
 		if (ist && ist->has_addr)
 			addrs[i] = ist->addr.addr;
 		else if (d && d->naddrs)
 			addrs[i] = d->addrs[0].addr;
 	}
-	for (size_t i = 0; i < N.nst; i++)
-		st_ext += N.st[i].proto != 0;
+	for (size_t i = 0; i < m->nst; i++)
+		st_ext += m->st[i].proto != 0;
 	rc = ct_walk(&w);
 	/* the other components' port translations are dynamic and extended, as
 	 * IOS counts its VPN-SIP PAT entries */
 	unsigned long nx = xlate_list(NULL, false);
 	cli_out(x, "Total active translations: %lu (%zu static, %lu dynamic; %lu extended)\n",
-		N.nst + w.n + nx, N.nst, w.n + nx, st_ext + w.extended + nx);
+		m->nst + w.n + nx, m->nst, w.n + nx, st_ext + w.extended + nx);
 	show_ifs(x, false);
 	show_ifs(x, true);
 	cli_out(x, "Dynamic mappings:\n");
-	if (N.ndyn)
+	if (m->ndyn)
 		cli_out(x, "-- Inside Source\n");
-	for (size_t i = 0; i < N.ndyn; i++)
-		cli_out(x, "[Id: %zu] access-list %s interface %s refcount %lu\n", i + 1, N.dyn[i].acl,
-			N.dyn[i].ifname, w.refcount[i]);
+	for (size_t i = 0; i < m->ndyn; i++)
+		cli_out(x, "[Id: %zu] access-list %s interface %s refcount %lu\n", i + 1, m->dyn[i].acl,
+			m->dyn[i].ifname, w.refcount[i]);
 	free(w.refcount);
 	free(addrs);
 	if (rc < 0)
@@ -888,7 +930,6 @@ static const struct cli_cmd nat_cmds[] = {
 
 void nat_cli_init(void)
 {
-	sip_defaults();
 	CLI_INSTALL(nat_cmds);
 	iface_writer_register(40, write_if);
 	config_section_register(600, "ip nat", write_nat);

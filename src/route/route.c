@@ -34,7 +34,7 @@ struct sroute {
 	unsigned long seq; /* configuration order: ties go to the older line */
 	struct sroute_group *grp;
 	struct sroute *next; /* in the group, configuration order */
-	char *idx_dev;       /* key in R.by_dev: resolved device, "" unresolved */
+	char *idx_dev;       /* key in by_dev: resolved device, "" unresolved */
 	bool eligible;
 	bool dhcp;           /* the default route from a DHCP lease (option 3) */
 	int ifindex;         /* where it would go */
@@ -58,28 +58,82 @@ struct rlist {
 	size_t n, cap;
 };
 
-static struct {
+/* The static routes of one configuration (its "ip route" part). */
+struct route_model {
 	struct hashmap groups;   /* "a.b.c.d/len" -> sroute_group */
 	struct hashmap by_track; /* "N" -> rlist */
 	struct hashmap by_if;    /* interface name as configured in the route -> rlist */
 	struct hashmap by_dev;   /* next-hop routes: resolved device ("" none) -> rlist */
 	unsigned long seq;
 	size_t count;
-	bool ready;
-	struct config *cfg;      /* set while the daemon runs */
-	struct nl_sock *nl;
 	struct sroute_group *dirty;
+};
+
+/* The daemon's side: only the running configuration's routes reach the
+ * kernel, through this socket. */
+static struct {
+	struct config *cfg; /* set while the daemon runs */
+	struct nl_sock *nl;
 } R;
 
-static void ready(void)
+static void route_free(struct sroute *r);
+
+static void rlists_free(struct hashmap *m)
 {
-	if (R.ready)
-		return;
-	hashmap_init(&R.groups, false);
-	hashmap_init(&R.by_track, false);
-	hashmap_init(&R.by_if, true);
-	hashmap_init(&R.by_dev, false);
-	R.ready = true;
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(m, e));) {
+		struct rlist *l = e->value;
+		free(l->v);
+		free(l);
+	}
+	hashmap_clear(m);
+}
+
+static void route_model_free(void *ext)
+{
+	struct route_model *m = ext;
+
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));) {
+		struct sroute_group *g = e->value;
+		for (struct sroute *r = g->routes, *next; r; r = next) {
+			next = r->next;
+			route_free(r);
+		}
+		free(g);
+	}
+	hashmap_clear(&m->groups);
+	rlists_free(&m->by_track);
+	rlists_free(&m->by_if);
+	rlists_free(&m->by_dev);
+	free(m);
+}
+
+static const struct config_ext_type route_ext = { "ip route", route_model_free };
+
+/* The configuration's routes, created empty on first use. */
+static struct route_model *model_rw(struct config *cfg)
+{
+	struct route_model *m = config_ext_get(cfg, &route_ext);
+
+	if (!m) {
+		m = config_ext_get_or_create(cfg, &route_ext, sizeof(*m));
+		hashmap_init(&m->groups, false);
+		hashmap_init(&m->by_track, false);
+		hashmap_init(&m->by_if, true);
+		hashmap_init(&m->by_dev, false);
+	}
+	return m;
+}
+
+/* NULL while the configuration has no route. */
+static struct route_model *model_of(const struct config *cfg)
+{
+	return config_ext_get(cfg, &route_ext);
+}
+
+/* Whether this configuration's routes go into the kernel. */
+static bool applied(const struct config *cfg)
+{
+	return R.nl && cfg == R.cfg;
 }
 
 /* ---- indexes ---------------------------------------------------------------- */
@@ -122,27 +176,27 @@ static void track_key(unsigned id, char *buf, size_t n)
 
 /* ---- selection -------------------------------------------------------------- */
 
-static void group_mark(struct sroute_group *g)
+static void group_mark(struct route_model *m, struct sroute_group *g)
 {
 	if (g->dirty)
 		return;
 	g->dirty = true;
-	g->next_dirty = R.dirty;
-	R.dirty = g;
+	g->next_dirty = m->dirty;
+	m->dirty = g;
 }
 
-static void list_mark(struct hashmap *m, const char *key)
+static void list_mark(struct route_model *m, struct hashmap *idx, const char *key)
 {
-	struct rlist *l = hashmap_get(m, key);
+	struct rlist *l = hashmap_get(idx, key);
 
 	for (size_t i = 0; l && i < l->n; i++)
-		group_mark(l->v[i]->grp);
+		group_mark(m, l->v[i]->grp);
 }
 
 /* The Linux device an interface named in a route lives on. */
-static const char *route_device(const struct sroute *r)
+static const char *route_device(const struct config *cfg, const struct sroute *r)
 {
-	const struct iface_cfg *ifc = R.cfg ? iface_find(&R.cfg->ifaces, r->ifname) : NULL;
+	const struct iface_cfg *ifc = iface_find(&cfg->ifaces, r->ifname);
 
 	if (ifc)
 		return iface_device(ifc);
@@ -156,31 +210,31 @@ static bool dev_has_addr(const char *ifname, const struct netmon_dev *d)
 	return (st && st->has_addr) || d->naddrs > 0;
 }
 
-static void set_idx_dev(struct sroute *r, const char *dev)
+static void set_idx_dev(struct route_model *m, struct sroute *r, const char *dev)
 {
 	if (r->ifname)
 		return; /* interface routes are indexed by interface */
 	if (r->idx_dev && strcmp(r->idx_dev, dev) == 0)
 		return;
 	if (r->idx_dev) {
-		idx_del(&R.by_dev, r->idx_dev, r);
+		idx_del(&m->by_dev, r->idx_dev, r);
 		free(r->idx_dev);
 	}
 	r->idx_dev = xstrdup(dev);
-	idx_add(&R.by_dev, dev, r);
+	idx_add(&m->by_dev, dev, r);
 }
 
-static bool route_eligible(struct sroute *r)
+static bool route_eligible(const struct config *cfg, struct route_model *m, struct sroute *r)
 {
 	const struct netmon_dev *d;
 
 	r->ifindex = 0;
 	if (r->info.distance >= 255)
 		return false;
-	if (r->info.track && !track_is_up(r->info.track))
+	if (r->info.track && !track_is_up(cfg, r->info.track))
 		return false;
 	if (r->ifname) {
-		const char *dev = route_device(r);
+		const char *dev = route_device(cfg, r);
 		d = dev ? netmon_dev_by_name(dev) : NULL;
 		if (!d || !d->present)
 			return false;
@@ -190,7 +244,7 @@ static bool route_eligible(struct sroute *r)
 		return netmon_dev_up(d) && dev_has_addr(r->ifname, d);
 	}
 	d = netmon_connected(r->info.gw);
-	set_idx_dev(r, d ? d->name : "");
+	set_idx_dev(m, r, d ? d->name : "");
 	if (!d)
 		return false;
 	r->ifindex = d->ifindex;
@@ -270,16 +324,16 @@ static bool kroute_add(struct sroute_group *g, struct sroute *r)
 	return true;
 }
 
-static void group_evaluate(struct sroute_group *g)
+static void group_evaluate(const struct config *cfg, struct route_model *m, struct sroute_group *g)
 {
 	struct sroute *best = NULL;
 
 	for (struct sroute *r = g->routes; r; r = r->next) {
-		r->eligible = route_eligible(r);
+		r->eligible = route_eligible(cfg, m, r);
 		if (r->eligible && (!best || r->info.distance < best->info.distance))
 			best = r;
 	}
-	if (!R.nl)
+	if (!applied(cfg))
 		return;
 	if (best == g->installed && (!best || (best->ifindex == g->inst_ifindex &&
 					       best->info.has_gw == g->inst_has_gw &&
@@ -300,13 +354,13 @@ static void group_evaluate(struct sroute_group *g)
 }
 
 /* Evaluate what the events of this round touched: each group once. */
-static void flush_dirty(void)
+static void flush_dirty(const struct config *cfg, struct route_model *m)
 {
-	while (R.dirty) {
-		struct sroute_group *g = R.dirty;
-		R.dirty = g->next_dirty;
+	while (m->dirty) {
+		struct sroute_group *g = m->dirty;
+		m->dirty = g->next_dirty;
 		g->dirty = false;
-		group_evaluate(g);
+		group_evaluate(cfg, m, g);
 	}
 }
 
@@ -330,33 +384,33 @@ static bool same_target(const struct sroute *r, const char *ifname, bool has_gw,
 	return r->info.has_gw == has_gw && (!has_gw || r->info.gw.s_addr == gw.s_addr);
 }
 
-static void route_unindex(struct sroute *r)
+static void route_unindex(struct route_model *m, struct sroute *r)
 {
 	char k[16];
 
 	if (r->info.track) {
 		track_key(r->info.track, k, sizeof(k));
-		idx_del(&R.by_track, k, r);
+		idx_del(&m->by_track, k, r);
 	}
 	if (r->ifname)
-		idx_del(&R.by_if, r->ifname, r);
+		idx_del(&m->by_if, r->ifname, r);
 	if (r->idx_dev) {
-		idx_del(&R.by_dev, r->idx_dev, r);
+		idx_del(&m->by_dev, r->idx_dev, r);
 		free(r->idx_dev);
 		r->idx_dev = NULL;
 	}
 }
 
-static void route_index(struct sroute *r)
+static void route_index(struct route_model *m, struct sroute *r)
 {
 	char k[16];
 
 	if (r->info.track) {
 		track_key(r->info.track, k, sizeof(k));
-		idx_add(&R.by_track, k, r);
+		idx_add(&m->by_track, k, r);
 	}
 	if (r->ifname)
-		idx_add(&R.by_if, r->ifname, r);
+		idx_add(&m->by_if, r->ifname, r);
 }
 
 static void route_free(struct sroute *r)
@@ -367,14 +421,14 @@ static void route_free(struct sroute *r)
 	free(r);
 }
 
-static void group_free_if_empty(struct sroute_group *g)
+static void group_free_if_empty(struct route_model *m, struct sroute_group *g)
 {
 	if (g->routes)
 		return;
 	kroute_del(g);
-	hashmap_del(&R.groups, g->key);
+	hashmap_del(&m->groups, g->key);
 	/* a dirty group is unlinked before it is freed */
-	for (struct sroute_group **pp = &R.dirty; *pp; pp = &(*pp)->next_dirty)
+	for (struct sroute_group **pp = &m->dirty; *pp; pp = &(*pp)->next_dirty)
 		if (*pp == g) {
 			*pp = g->next_dirty;
 			break;
@@ -382,7 +436,7 @@ static void group_free_if_empty(struct sroute_group *g)
 	free(g);
 }
 
-static void route_remove(struct sroute *r)
+static void route_remove(struct route_model *m, struct sroute *r)
 {
 	struct sroute_group *g = r->grp;
 
@@ -393,12 +447,12 @@ static void route_remove(struct sroute *r)
 		}
 	if (g->installed == r)
 		kroute_del(g);
-	route_unindex(r);
+	route_unindex(m, r);
 	route_free(r);
-	R.count--;
-	group_mark(g);
+	m->count--;
+	group_mark(m, g);
 	if (!g->routes)
-		group_free_if_empty(g);
+		group_free_if_empty(m, g);
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -424,14 +478,15 @@ static int cmd_ip_route(struct cli_exec *x)
 	struct in_addr gw = { 0 };
 	char key[20];
 	struct sroute_group *g;
+	struct config *cfg = cfg_of(x);
+	struct route_model *m = model_rw(cfg);
 
-	ready();
 	if (parse_dst(x, &dst) != CLI_OK)
 		return CLI_ERR_FAILED;
 	if (gws)
 		inet_pton(AF_INET, gws, &gw);
 	group_key(&dst, key, sizeof(key));
-	g = hashmap_get(&R.groups, key);
+	g = hashmap_get(&m->groups, key);
 
 	if (x->is_no) {
 		bool any = false;
@@ -440,11 +495,11 @@ static int cmd_ip_route(struct cli_exec *x)
 			if (r->dhcp || ((ifname || gws) && !same_target(r, ifname, gws != NULL, gw)))
 				continue;
 			any = true;
-			route_remove(r);
+			route_remove(m, r);
 		}
 		if (!any)
 			return cli_error(x, "No matching route to delete");
-		flush_dirty();
+		flush_dirty(cfg, m);
 		return CLI_OK;
 	}
 	if (gws && (gw.s_addr == 0 || gw.s_addr == INADDR_BROADCAST || IN_MULTICAST(ntohl(gw.s_addr))))
@@ -458,25 +513,25 @@ static int cmd_ip_route(struct cli_exec *x)
 		g = xcalloc(1, sizeof(*g));
 		memcpy(g->key, key, sizeof(key));
 		g->dst = dst;
-		hashmap_put(&R.groups, key, g);
+		hashmap_put(&m->groups, key, g);
 	}
 	struct sroute *r = NULL, **tail = &g->routes;
 	for (; *tail; tail = &(*tail)->next)
 		if (same_target(*tail, ifname, gws != NULL, gw))
 			r = *tail;
 	if (r) {
-		route_unindex(r);
+		route_unindex(m, r);
 		free(r->name);
 	} else {
 		r = xcalloc(1, sizeof(*r));
 		r->grp = g;
-		r->seq = ++R.seq;
+		r->seq = ++m->seq;
 		r->ifname = ifname ? xstrdup(ifname) : NULL;
 		r->info.has_gw = gws != NULL;
 		r->info.gw = gw;
 		r->info.dst = dst;
 		*tail = r;
-		R.count++;
+		m->count++;
 	}
 	r->info.ifname = r->ifname;
 	r->info.distance = (unsigned)cli_arg_long(x, "dist", 1);
@@ -484,12 +539,12 @@ static int cmd_ip_route(struct cli_exec *x)
 	r->info.permanent = cli_has(x, "permanent");
 	r->name = cli_arg(x, "rname") ? xstrdup(cli_arg(x, "rname")) : NULL;
 	r->info.name = r->name;
-	route_index(r);
-	if (r->info.track && !track_exists(r->info.track))
+	route_index(m, r);
+	if (r->info.track && !track_exists(cfg, r->info.track))
 		cli_out(x, "%% Track object %u does not exist yet: the route stays down until it does\n",
 			r->info.track);
-	group_mark(g);
-	flush_dirty();
+	group_mark(m, g);
+	flush_dirty(cfg, m);
 	return CLI_OK;
 }
 
@@ -507,15 +562,16 @@ static int route_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static struct sroute **sorted_routes(const struct ipv4_prefix *only, size_t *n)
+static struct sroute **sorted_routes(const struct route_model *m, const struct ipv4_prefix *only,
+				     size_t *n)
 {
 	struct sroute **v = NULL;
 	size_t cap = 0;
 
 	*n = 0;
-	if (!R.ready)
+	if (!m)
 		return NULL;
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.groups, e));) {
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));) {
 		struct sroute_group *g = e->value;
 		if (only && (g->dst.addr.s_addr != only->addr.s_addr || g->dst.len != only->len))
 			continue;
@@ -532,7 +588,7 @@ static struct sroute **sorted_routes(const struct ipv4_prefix *only, size_t *n)
 static void write_routes(const struct config *cfg, struct strbuf *out)
 {
 	size_t n;
-	struct sroute **v = sorted_routes(NULL, &n);
+	struct sroute **v = sorted_routes(model_of(cfg), NULL, &n);
 	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 
 	for (size_t i = 0; i < n; i++) {
@@ -559,26 +615,28 @@ static void write_routes(const struct config *cfg, struct strbuf *out)
 	free(v);
 }
 
-void route_foreach(const struct ipv4_prefix *dst, void (*fn)(void *ctx, const struct route_info *r),
-		   void *ctx)
+void route_foreach(const struct config *cfg, const struct ipv4_prefix *dst,
+		   void (*fn)(void *ctx, const struct route_info *r), void *ctx)
 {
 	size_t n;
-	struct sroute **v = sorted_routes(dst, &n);
+	struct sroute **v = sorted_routes(model_of(cfg), dst, &n);
 
 	for (size_t i = 0; i < n; i++)
 		fn(ctx, &v[i]->info);
 	free(v);
 }
 
-bool route_installed_for(const struct ipv4_prefix *dst, struct route_info *out)
+bool route_installed_for(const struct config *cfg, const struct ipv4_prefix *dst,
+			 struct route_info *out)
 {
+	const struct route_model *m = model_of(cfg);
 	char key[20];
 	struct sroute_group *g;
 
-	if (!R.ready)
+	if (!m)
 		return false;
 	group_key(dst, key, sizeof(key));
-	g = hashmap_get(&R.groups, key);
+	g = hashmap_get(&m->groups, key);
 	if (!g || !g->installed)
 		return false;
 	*out = g->installed->info;
@@ -600,7 +658,8 @@ static struct sroute *dhcp_route_find(struct sroute_group *g, const char *ifname
 	return NULL;
 }
 
-static void dhcp_default_update(const char *ifname, const struct in_addr *router)
+static void dhcp_default_update(struct route_model *m, const char *ifname,
+				const struct in_addr *router)
 {
 	struct ipv4_prefix dst = { .len = 0 };
 	char key[20];
@@ -608,12 +667,12 @@ static void dhcp_default_update(const char *ifname, const struct in_addr *router
 	struct sroute *r;
 
 	group_key(&dst, key, sizeof(key));
-	g = hashmap_get(&R.groups, key);
+	g = hashmap_get(&m->groups, key);
 	r = dhcp_route_find(g, ifname);
 	if (!router) {
 		if (r) {
 			dbg(&debug_route, "RT: %s: DHCP default route gone", ifname);
-			route_remove(r);
+			route_remove(m, r);
 		}
 		return;
 	}
@@ -623,7 +682,7 @@ static void dhcp_default_update(const char *ifname, const struct in_addr *router
 		g = xcalloc(1, sizeof(*g));
 		memcpy(g->key, key, sizeof(key));
 		g->dst = dst;
-		hashmap_put(&R.groups, key, g);
+		hashmap_put(&m->groups, key, g);
 	}
 	if (!r) {
 		struct sroute **tail = &g->routes;
@@ -631,7 +690,7 @@ static void dhcp_default_update(const char *ifname, const struct in_addr *router
 			tail = &(*tail)->next;
 		r = xcalloc(1, sizeof(*r));
 		r->grp = g;
-		r->seq = ++R.seq;
+		r->seq = ++m->seq;
 		r->dhcp = true;
 		r->ifname = xstrdup(ifname);
 		r->info.ifname = r->ifname;
@@ -639,71 +698,85 @@ static void dhcp_default_update(const char *ifname, const struct in_addr *router
 		r->info.has_gw = true;
 		r->info.distance = DHCP_DEFAULT_DISTANCE;
 		r->info.name = NULL;
-		route_index(r);
+		route_index(m, r);
 		*tail = r;
-		R.count++;
+		m->count++;
 	}
 	r->info.gw = *router;
 	dbg(&debug_route, "RT: %s: DHCP default route via %s", ifname, inet_ntoa(*router));
-	group_mark(g);
+	group_mark(m, g);
 }
 
 /* ---- events --------------------------------------------------------------- */
 
-static void on_track(void *ctx, unsigned id, bool up)
+/* Kernel events concern the running configuration only. */
+static struct route_model *running_model(void)
 {
+	return R.cfg ? model_of(R.cfg) : NULL;
+}
+
+static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
+{
+	struct route_model *m = model_of(cfg);
 	char k[16];
 
-	if (!R.ready)
+	if (!m)
 		return;
 	track_key(id, k, sizeof(k));
-	list_mark(&R.by_track, k);
-	flush_dirty();
+	list_mark(m, &m->by_track, k);
+	flush_dirty(cfg, m);
 }
 
 static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
 {
+	struct route_model *m = running_model();
 	const char *ifname = netmon_ifname_of(d->name);
 
-	if (!R.ready)
+	if (!m)
 		return;
 	if (ifname)
-		list_mark(&R.by_if, ifname);
-	list_mark(&R.by_if, d->name);
-	list_mark(&R.by_dev, d->name);
-	list_mark(&R.by_dev, ""); /* next hops that may now resolve */
-	flush_dirty();
+		list_mark(m, &m->by_if, ifname);
+	list_mark(m, &m->by_if, d->name);
+	list_mark(m, &m->by_dev, d->name);
+	list_mark(m, &m->by_dev, ""); /* next hops that may now resolve */
+	flush_dirty(R.cfg, m);
 }
 
 static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 {
-	if (!R.ready || !(what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
+	struct route_model *m;
+
+	if (!R.cfg || !(what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
 		return;
+	m = model_rw(R.cfg);
 	if (what & (IFSTATE_DHCP | IFSTATE_GONE)) {
 		bool have = !(what & IFSTATE_GONE) && st->dhcp.bound && st->dhcp.router.s_addr;
-		dhcp_default_update(st->name, have ? &st->dhcp.router : NULL);
+		dhcp_default_update(m, st->name, have ? &st->dhcp.router : NULL);
 	}
-	list_mark(&R.by_if, st->name);
-	flush_dirty();
+	list_mark(m, &m->by_if, st->name);
+	flush_dirty(R.cfg, m);
 }
 
 static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 {
-	if (!R.ready)
+	struct route_model *m = model_of(cfg);
+
+	if (!m)
 		return;
-	list_mark(&R.by_if, ifc->name);
-	flush_dirty();
+	list_mark(m, &m->by_if, ifc->name);
+	flush_dirty(cfg, m);
 }
 
-static size_t track_users(unsigned id)
+static size_t track_users(const struct config *cfg, unsigned id)
 {
+	struct route_model *m = model_of(cfg);
 	char k[16];
 	struct rlist *l;
 
-	if (!R.ready)
+	if (!m)
 		return 0;
 	track_key(id, k, sizeof(k));
-	l = hashmap_get(&R.by_track, k);
+	l = hashmap_get(&m->by_track, k);
 	return l ? l->n : 0;
 }
 
@@ -716,8 +789,8 @@ static struct track_client track_cl = { "Static IP Routing", track_users, NULL }
 static void route_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
+	struct route_model *m = model_rw(cfg);
 
-	ready();
 	R.cfg = cfg;
 	R.nl = nl_socket_alloc();
 	if (!R.nl || nl_connect(R.nl, NETLINK_ROUTE) < 0) {
@@ -729,17 +802,19 @@ static void route_start(struct evloop *loop, struct config_env *env)
 	}
 	ifstate_observe(&ifstate_obs);
 	/* Routes configured before start (none today) get evaluated. */
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.groups, e));)
-		group_mark(e->value);
-	flush_dirty();
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
+		group_mark(m, e->value);
+	flush_dirty(cfg, m);
 }
 
 /* Take every route we installed out of the kernel; the model stays. */
 static void route_stop(void)
 {
-	if (!R.ready)
+	struct route_model *m = running_model();
+
+	if (!m)
 		return;
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&R.groups, e));)
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		kroute_del(e->value);
 	ifstate_unobserve(&ifstate_obs);
 	if (R.nl)
@@ -750,13 +825,13 @@ static void route_stop(void)
 	struct ipv4_prefix any = { .len = 0 };
 	char key[20];
 	group_key(&any, key, sizeof(key));
-	struct sroute_group *g = hashmap_get(&R.groups, key);
+	struct sroute_group *g = hashmap_get(&m->groups, key);
 	for (struct sroute *r = g ? g->routes : NULL, *next; r; r = next) {
 		next = r->next;
 		if (r->dhcp)
-			route_remove(r);
+			route_remove(m, r);
 	}
-	flush_dirty(); /* nothing reaches the kernel without R.nl */
+	flush_dirty(R.cfg, m); /* nothing reaches the kernel without R.nl */
 	R.cfg = NULL;
 }
 
@@ -783,7 +858,6 @@ static const struct cli_cmd route_cmds[] = {
 
 void route_cli_init(void)
 {
-	ready();
 	CLI_INSTALL(route_cmds);
 	config_section_register(620, "ip route", write_routes);
 	track_observe(&track_obs);

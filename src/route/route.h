@@ -32,12 +32,15 @@ struct route_info {
 	bool installed; /* in the kernel now */
 };
 
-/* The static route installed for exactly this prefix, or false. */
-bool route_installed_for(const struct ipv4_prefix *dst, struct route_info *out);
-/* Every configured static route of prefix (NULL: all), in running-config
+struct config;
+
+/* The static route of cfg installed for exactly this prefix, or false. */
+bool route_installed_for(const struct config *cfg, const struct ipv4_prefix *dst,
+			 struct route_info *out);
+/* Every static route of cfg to prefix (NULL: all), in running-config
  * order; fn may not change routes. */
-void route_foreach(const struct ipv4_prefix *dst, void (*fn)(void *ctx, const struct route_info *r),
-		   void *ctx);
+void route_foreach(const struct config *cfg, const struct ipv4_prefix *dst,
+		   void (*fn)(void *ctx, const struct route_info *r), void *ctx);
 
 void route_cli_init(void);
 /* show ip route (route_show.c) */

@@ -33,6 +33,7 @@ struct rib_entry {
 struct rib {
 	struct rib_entry *v;
 	size_t n, cap;
+	const struct config *cfg; /* whose static routes get their code "S" */
 };
 
 static void ifname_of(int ifindex, char *buf, size_t n)
@@ -90,7 +91,7 @@ static void route_to_entry(struct nl_object *obj, void *arg)
 		    rtnl_route_get_scope(rt) == RT_SCOPE_LINK) {
 			strcpy(e.code, "C");
 		} else if (rtnl_route_get_protocol(rt) == RTPROT_STATIC &&
-			   route_installed_for(&e.dst, &ri)) {
+			   route_installed_for(rib->cfg, &e.dst, &ri)) {
 			strcpy(e.code, "S");
 			e.distance = ri.distance;
 		} else {
@@ -121,13 +122,14 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->code, y->code);
 }
 
-static int rib_load(struct rib *rib)
+static int rib_load(struct rib *rib, const struct config *cfg)
 {
 	struct nl_sock *s = nl_socket_alloc();
 	struct nl_cache *c = NULL;
 	int rc = -1;
 
 	memset(rib, 0, sizeof(*rib));
+	rib->cfg = cfg;
 	if (s && nl_connect(s, NETLINK_ROUTE) == 0 && rtnl_route_alloc_cache(s, AF_INET, 0, &c) == 0) {
 		nl_cache_foreach(c, route_to_entry, rib);
 		nl_cache_free(c);
@@ -335,7 +337,7 @@ static int cmd_show_ip_route(struct cli_exec *x)
 	struct rib rib;
 	const char *addr = cli_opt(x, "addr"); /* the lookup form */
 
-	if (rib_load(&rib) < 0) {
+	if (rib_load(&rib, cfg_of(x)) < 0) {
 		rib_free(&rib);
 		return cli_error(x, "Could not read the kernel routing table");
 	}

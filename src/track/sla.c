@@ -69,8 +69,13 @@ struct sla_op {
 	unsigned long successes, failures;
 };
 
+/* The operations of one configuration. */
+struct sla_model {
+	struct hashmap ops; /* "id" -> sla_op */
+};
+
+/* The daemon's side: the running configuration's operations probe. */
 static struct {
-	struct hashmap ops;    /* "id" -> sla_op */
 	struct hashmap by_icmp; /* "icmp id" -> sla_op (running ones) */
 	uint16_t next_icmp;
 	struct evloop *loop;
@@ -79,28 +84,61 @@ static struct {
 	bool ready;
 } S = { .fd = -1 };
 
+static struct config *run_cfg;
+
 static void ready(void)
 {
 	if (S.ready)
 		return;
-	hashmap_init(&S.ops, false);
 	hashmap_init(&S.by_icmp, false);
 	S.ready = true;
 }
 
-static struct sla_op *op_find(unsigned id)
-{
-	char k[16];
+static void op_free(struct sla_op *op);
 
-	if (!S.ready)
-		return NULL;
-	snprintf(k, sizeof(k), "%u", id);
-	return hashmap_get(&S.ops, k);
+static void sla_model_free(void *ext)
+{
+	struct sla_model *m = ext;
+
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->ops, e));)
+		op_free(e->value);
+	hashmap_clear(&m->ops);
+	free(m);
 }
 
-bool sla_latest(unsigned id, struct sla_result *out)
+static const struct config_ext_type sla_ext = { "ip sla", sla_model_free };
+
+static struct sla_model *model_rw(struct config *cfg)
 {
-	struct sla_op *op = op_find(id);
+	struct sla_model *m = config_ext_get(cfg, &sla_ext);
+
+	if (!m) {
+		m = config_ext_get_or_create(cfg, &sla_ext, sizeof(*m));
+		hashmap_init(&m->ops, false);
+	}
+	return m;
+}
+
+/* NULL while the configuration has no operation. */
+static struct sla_model *model_of(const struct config *cfg)
+{
+	return cfg ? config_ext_get(cfg, &sla_ext) : NULL;
+}
+
+static struct sla_op *op_find(const struct config *cfg, unsigned id)
+{
+	struct sla_model *m = model_of(cfg);
+	char k[16];
+
+	if (!m)
+		return NULL;
+	snprintf(k, sizeof(k), "%u", id);
+	return hashmap_get(&m->ops, k);
+}
+
+bool sla_latest(const struct config *cfg, unsigned id, struct sla_result *out)
+{
+	struct sla_op *op = op_find(cfg, id);
 
 	if (!op)
 		return false;
@@ -153,7 +191,7 @@ static void op_result(struct sla_op *op, enum sla_rc rc, unsigned rtt)
 		op->failures++;
 	dbg(&debug_sla, "IP SLAs(%u) echo operation: %s: %s, RTT=%u", op->id,
 	    inet_ntop(AF_INET, &op->dest, d, sizeof(d)), sla_rc_name(rc), rtt);
-	track_sla_updated(op->id);
+	track_sla_updated(run_cfg, op->id);
 }
 
 static void probe_timeout(struct ev_timer *t, void *arg)
@@ -325,9 +363,10 @@ static uint64_t start_delay_ms(const struct sla_op *op)
 	return (uint64_t)d * 1000;
 }
 
-static void op_start(struct sla_op *op)
+/* Only the running configuration's operations probe. */
+static void op_start(const struct config *cfg, struct sla_op *op)
 {
-	if (!S.loop || op->running || !op->scheduled || !op->icmp_echo || op->start == START_PENDING)
+	if (!S.loop || cfg != run_cfg || op->running || !op->scheduled || !op->icmp_echo || op->start == START_PENDING)
 		return;
 	if (!icmp_id_alloc(op)) {
 		log_msg("RTT", SEV_ERR, "NOID", "IP SLA %u: no free ICMP identifier (65535 operations running)",
@@ -359,10 +398,10 @@ static void op_stop(struct sla_op *op)
 
 /* A changed operation starts over (IOS refuses changes to a running one;
  * restarting keeps the configuration editable). */
-static void op_restart(struct sla_op *op)
+static void op_restart(const struct config *cfg, struct sla_op *op)
 {
 	op_stop(op);
-	op_start(op);
+	op_start(cfg, op);
 }
 
 /* ---- commands --------------------------------------------------------------- */
@@ -370,7 +409,8 @@ static void op_restart(struct sla_op *op)
 static struct sla_op *op_current(struct cli_exec *x)
 {
 	const char *k = cli_key(x, "config-ip-sla");
-	struct sla_op *op = k ? hashmap_get(&S.ops, k) : NULL;
+	struct sla_model *m = model_of(cfg_of(x));
+	struct sla_op *op = k && m ? hashmap_get(&m->ops, k) : NULL;
 
 	if (!op)
 		cli_error(x, "IP SLA entry %s no longer exists", k ? k : "?");
@@ -387,19 +427,20 @@ static void op_free(struct sla_op *op)
 static int cmd_ip_sla(struct cli_exec *x)
 {
 	const char *k = cli_arg(x, "id");
+	struct config *cfg = cfg_of(x);
+	struct sla_model *m = model_rw(cfg);
 	struct sla_op *op;
 
-	ready();
 	if (x->is_no) {
-		op = hashmap_del(&S.ops, k);
+		op = hashmap_del(&m->ops, k);
 		if (!op)
 			return cli_error(x, "Entry number %s does not exist", k);
 		unsigned id = op->id;
 		op_free(op);
-		track_sla_updated(id);
+		track_sla_updated(cfg, id);
 		return CLI_OK;
 	}
-	op = hashmap_get(&S.ops, k);
+	op = hashmap_get(&m->ops, k);
 	if (!op) {
 		op = xcalloc(1, sizeof(*op));
 		op->id = (unsigned)strtoul(k, NULL, 10);
@@ -407,7 +448,7 @@ static int cmd_ip_sla(struct cli_exec *x)
 		op->timeout_ms = 5000;
 		op->frequency_s = 60;
 		op->life_s = 3600;
-		hashmap_put(&S.ops, k, op);
+		hashmap_put(&m->ops, k, op);
 	}
 	cli_enter(x, "config-ip-sla", k);
 	if (op->icmp_echo)
@@ -424,7 +465,7 @@ static int cmd_icmp_echo(struct cli_exec *x)
 	if (x->is_no) {
 		op_stop(op);
 		op->icmp_echo = false;
-		track_sla_updated(op->id);
+		track_sla_updated(cfg_of(x), op->id);
 		return CLI_OK;
 	}
 	struct in_addr dest;
@@ -439,7 +480,7 @@ static int cmd_icmp_echo(struct cli_exec *x)
 	if (op->has_src_ip)
 		inet_pton(AF_INET, cli_arg(x, "srcip"), &op->src_ip);
 	cli_enter(x, "config-ip-sla-echo", cli_key(x, "config-ip-sla"));
-	op_restart(op);
+	op_restart(cfg_of(x), op);
 	return CLI_OK;
 }
 
@@ -465,7 +506,7 @@ static int cmd_sla_param(struct cli_exec *x)
 	if (op->threshold_ms > op->timeout_ms)
 		cli_out(x, "%% Warning: threshold (%u ms) is larger than the timeout (%u ms)\n",
 			op->threshold_ms, op->timeout_ms);
-	op_restart(op);
+	op_restart(cfg_of(x), op);
 	return CLI_OK;
 }
 
@@ -484,15 +525,15 @@ static bool parse_hms(const char *s, unsigned *secs, bool need_secs)
 static int cmd_sla_schedule(struct cli_exec *x)
 {
 	const char *k = cli_arg(x, "id");
-	struct sla_op *op;
+	struct config *cfg = cfg_of(x);
+	struct sla_model *m = model_of(cfg);
+	struct sla_op *op = m ? hashmap_get(&m->ops, k) : NULL;
 
-	ready();
-	op = hashmap_get(&S.ops, k);
 	if (x->is_no) {
 		if (op) {
 			op_stop(op);
 			op->scheduled = false;
-			track_sla_updated(op->id);
+			track_sla_updated(cfg, op->id);
 		}
 		return CLI_OK;
 	}
@@ -525,7 +566,7 @@ static int cmd_sla_schedule(struct cli_exec *x)
 	op->start_secs = secs;
 	op->life_forever = life && strcmp(life, "forever") == 0;
 	op->life_s = life && !op->life_forever ? (unsigned)strtoul(life, NULL, 10) : 3600;
-	op_start(op);
+	op_start(cfg, op);
 	return CLI_OK;
 }
 
@@ -538,15 +579,16 @@ static int op_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct sla_op **sorted_ops(size_t *n)
+static struct sla_op **sorted_ops(const struct config *cfg, size_t *n)
 {
+	struct sla_model *m = model_of(cfg);
 	struct sla_op **v;
 
-	if (!S.ready) {
+	if (!m) {
 		*n = 0;
 		return NULL;
 	}
-	v = (struct sla_op **)hashmap_values(&S.ops, n);
+	v = (struct sla_op **)hashmap_values(&m->ops, n);
 	if (*n)
 		qsort(v, *n, sizeof(*v), op_cmp);
 	return v;
@@ -555,7 +597,7 @@ static struct sla_op **sorted_ops(size_t *n)
 static void write_sla(const struct config *cfg, struct strbuf *out)
 {
 	size_t n;
-	struct sla_op **v = sorted_ops(&n);
+	struct sla_op **v = sorted_ops(cfg, &n);
 	char a[INET_ADDRSTRLEN];
 
 	for (size_t i = 0; i < n; i++) {
@@ -656,7 +698,7 @@ static struct json_object *stats_json(const struct sla_op *op)
 static int cmd_show_stats(struct cli_exec *x)
 {
 	size_t n;
-	struct sla_op **v = sorted_ops(&n);
+	struct sla_op **v = sorted_ops(cfg_of(x), &n);
 	long only = cli_arg_long(x, "id", 0);
 	char tb[64];
 
@@ -709,7 +751,7 @@ static int cmd_show_stats(struct cli_exec *x)
 static int cmd_show_config(struct cli_exec *x)
 {
 	size_t n;
-	struct sla_op **v = sorted_ops(&n);
+	struct sla_op **v = sorted_ops(cfg_of(x), &n);
 	long only = cli_arg_long(x, "id", 0);
 	char a[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
 
@@ -754,8 +796,6 @@ static int cmd_show_config(struct cli_exec *x)
 
 /* ---- runtime -------------------------------------------------------------------- */
 
-static struct config *run_cfg;
-
 /* The Linux device behind a configured interface name (or the name). */
 const char *sla_ifdev(const char *ifname)
 {
@@ -769,6 +809,7 @@ const char *sla_ifdev(const char *ifname)
 static void sla_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
+	struct sla_model *m = model_of(cfg);
 
 	ready();
 	run_cfg = cfg;
@@ -785,13 +826,15 @@ static void sla_start(struct evloop *loop, struct config_env *env)
 		setsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 		S.io = ev_io_add(loop, S.fd, EPOLLIN, on_icmp, NULL);
 	}
-	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&S.ops, e));)
-		op_start(e->value);
+	for (struct hashmap_entry *e = NULL; m && (e = hashmap_next(&m->ops, e));)
+		op_start(cfg, e->value);
 }
 
 static void sla_stop(void)
 {
-	for (struct hashmap_entry *e = NULL; S.ready && (e = hashmap_next(&S.ops, e));)
+	struct sla_model *m = model_of(run_cfg);
+
+	for (struct hashmap_entry *e = NULL; m && (e = hashmap_next(&m->ops, e));)
 		op_stop(e->value);
 	if (S.io)
 		ev_io_del(S.io);

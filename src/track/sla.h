@@ -18,8 +18,10 @@ struct sla_result {
 	unsigned rtt_ms; /* valid for OK and OVER_THRESHOLD */
 };
 
-/* The latest result of operation id; false if it does not exist. */
-bool sla_latest(unsigned id, struct sla_result *out);
+struct config;
+
+/* The latest result of cfg's operation id; false if it does not exist. */
+bool sla_latest(const struct config *cfg, unsigned id, struct sla_result *out);
 const char *sla_rc_name(enum sla_rc rc);
 
 /* Shared with ping: the Internet checksum of an ICMP message, and the
@@ -30,7 +32,7 @@ const char *sla_rc_name(enum sla_rc rc);
 uint16_t sla_icmp_checksum(const void *data, size_t len);
 const char *sla_ifdev(const char *ifname);
 
-/* track.c: an operation completed (or was removed/stopped). */
-void track_sla_updated(unsigned sla_id);
+/* track.c: an operation of cfg completed (or was removed/stopped). */
+void track_sla_updated(const struct config *cfg, unsigned sla_id);
 
 #endif

@@ -44,44 +44,83 @@ struct tlist {
 	size_t n, cap;
 };
 
-static struct {
+/* The track objects of one configuration. */
+struct track_model {
 	struct hashmap objs;   /* "id" -> track_obj */
 	struct hashmap by_sla; /* "sla id" -> tlist */
 	struct hashmap by_if;  /* interface name -> tlist */
+};
+
+static struct {
 	struct track_observer *observers;
 	struct track_client *clients;
-	struct config *cfg;
-	bool ready;
+	struct config *cfg; /* the running configuration, while the daemon runs */
 } T;
 
-static void ready(void)
+static void obj_free(struct track_obj *o);
+
+static void tlists_free(struct hashmap *m)
 {
-	if (T.ready)
-		return;
-	hashmap_init(&T.objs, false);
-	hashmap_init(&T.by_sla, false);
-	hashmap_init(&T.by_if, true);
-	T.ready = true;
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(m, e));) {
+		struct tlist *l = e->value;
+		free(l->v);
+		free(l);
+	}
+	hashmap_clear(m);
 }
 
-static struct track_obj *obj_find(unsigned id)
+static void track_model_free(void *ext)
 {
+	struct track_model *m = ext;
+
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->objs, e));)
+		obj_free(e->value);
+	hashmap_clear(&m->objs);
+	tlists_free(&m->by_sla);
+	tlists_free(&m->by_if);
+	free(m);
+}
+
+static const struct config_ext_type track_ext = { "track", track_model_free };
+
+static struct track_model *model_rw(struct config *cfg)
+{
+	struct track_model *m = config_ext_get(cfg, &track_ext);
+
+	if (!m) {
+		m = config_ext_get_or_create(cfg, &track_ext, sizeof(*m));
+		hashmap_init(&m->objs, false);
+		hashmap_init(&m->by_sla, false);
+		hashmap_init(&m->by_if, true);
+	}
+	return m;
+}
+
+/* NULL while the configuration has no track object. */
+static struct track_model *model_of(const struct config *cfg)
+{
+	return cfg ? config_ext_get(cfg, &track_ext) : NULL;
+}
+
+static struct track_obj *obj_find(const struct config *cfg, unsigned id)
+{
+	struct track_model *m = model_of(cfg);
 	char k[16];
 
-	if (!T.ready)
+	if (!m)
 		return NULL;
 	snprintf(k, sizeof(k), "%u", id);
-	return hashmap_get(&T.objs, k);
+	return hashmap_get(&m->objs, k);
 }
 
-bool track_exists(unsigned id)
+bool track_exists(const struct config *cfg, unsigned id)
 {
-	return obj_find(id) != NULL;
+	return obj_find(cfg, id) != NULL;
 }
 
-bool track_is_up(unsigned id)
+bool track_is_up(const struct config *cfg, unsigned id)
 {
-	struct track_obj *o = obj_find(id);
+	struct track_obj *o = obj_find(cfg, id);
 
 	return o && o->up;
 }
@@ -127,42 +166,42 @@ static void tl_del(struct hashmap *m, const char *key, struct track_obj *o)
 	}
 }
 
-static void obj_index(struct track_obj *o, bool add)
+static void obj_index(struct track_model *m, struct track_obj *o, bool add)
 {
 	char k[16];
 
 	if (o->type == TRACK_IFACE) {
-		(add ? tl_add : tl_del)(&T.by_if, o->ifname, o);
+		(add ? tl_add : tl_del)(&m->by_if, o->ifname, o);
 	} else {
 		snprintf(k, sizeof(k), "%u", o->sla);
-		(add ? tl_add : tl_del)(&T.by_sla, k, o);
+		(add ? tl_add : tl_del)(&m->by_sla, k, o);
 	}
 }
 
 /* ---- state ------------------------------------------------------------------ */
 
-static const char *iface_dev(const char *ifname)
+static const char *iface_dev(const struct config *cfg, const char *ifname)
 {
-	const struct iface_cfg *ifc = T.cfg ? iface_find(&T.cfg->ifaces, ifname) : NULL;
+	const struct iface_cfg *ifc = iface_find(&cfg->ifaces, ifname);
 
 	if (ifc)
 		return iface_device(ifc);
 	return cli_ifname_is_ios(ifname) ? NULL : ifname;
 }
 
-static bool obj_raw(const struct track_obj *o)
+static bool obj_raw(const struct config *cfg, const struct track_obj *o)
 {
 	struct sla_result r;
 
 	switch (o->type) {
 	case TRACK_IFACE: {
-		const char *dev = iface_dev(o->ifname);
+		const char *dev = iface_dev(cfg, o->ifname);
 		return dev && netmon_dev_up(netmon_dev_by_name(dev));
 	}
 	case TRACK_SLA_STATE:
-		return sla_latest(o->sla, &r) && r.rc == SLA_RC_OK;
+		return sla_latest(cfg, o->sla, &r) && r.rc == SLA_RC_OK;
 	case TRACK_SLA_REACH:
-		return sla_latest(o->sla, &r) && (r.rc == SLA_RC_OK || r.rc == SLA_RC_OVER_THRESHOLD);
+		return sla_latest(cfg, o->sla, &r) && (r.rc == SLA_RC_OK || r.rc == SLA_RC_OVER_THRESHOLD);
 	}
 	return false;
 }
@@ -176,7 +215,7 @@ static const char *obj_what(const struct track_obj *o, char *buf, size_t n)
 	return buf;
 }
 
-static void obj_set(struct track_obj *o, bool up)
+static void obj_set(const struct config *cfg, struct track_obj *o, bool up)
 {
 	char w[96];
 
@@ -190,7 +229,7 @@ static void obj_set(struct track_obj *o, bool up)
 	log_msg("TRACK", SEV_INFO, "STATE", "%u %s %s -> %s", o->id, obj_what(o, w, sizeof(w)),
 		up ? "Down" : "Up", up ? "Up" : "Down");
 	for (struct track_observer *ob = T.observers; ob; ob = ob->next)
-		ob->changed(ob->ctx, o->id, up);
+		ob->changed(ob->ctx, cfg, o->id, up);
 }
 
 static void delay_fired(struct ev_timer *t, void *arg)
@@ -198,12 +237,12 @@ static void delay_fired(struct ev_timer *t, void *arg)
 	struct track_obj *o = arg;
 
 	o->delay_timer = NULL;
-	obj_set(o, o->raw);
+	obj_set(T.cfg, o, o->raw); /* delays run in the running configuration only */
 }
 
-static void obj_update(struct track_obj *o)
+static void obj_update(const struct config *cfg, struct track_obj *o)
 {
-	bool raw = obj_raw(o);
+	bool raw = obj_raw(cfg, o);
 	unsigned delay = raw ? o->delay_up : o->delay_down;
 
 	o->raw = raw;
@@ -217,8 +256,8 @@ static void obj_update(struct track_obj *o)
 	}
 	if (o->delay_timer)
 		return; /* already waiting for this change */
-	if (!delay || !runtime_loop()) {
-		obj_set(o, raw);
+	if (!delay || !runtime_loop() || cfg != T.cfg) {
+		obj_set(cfg, o, raw);
 		return;
 	}
 	dbg(&debug_track, "Track: %u: %s, delayed %u s", o->id, raw ? "up" : "down", delay);
@@ -226,33 +265,35 @@ static void obj_update(struct track_obj *o)
 	o->delay_timer = ev_timer_add(runtime_loop(), (uint64_t)delay * 1000, delay_fired, o);
 }
 
-static void list_update(struct hashmap *m, const char *key)
+static void list_update(const struct config *cfg, struct hashmap *idx, const char *key)
 {
-	struct tlist *l = hashmap_get(m, key);
+	struct tlist *l = hashmap_get(idx, key);
 
 	for (size_t i = 0; l && i < l->n; i++)
-		obj_update(l->v[i]);
+		obj_update(cfg, l->v[i]);
 }
 
-void track_sla_updated(unsigned sla_id)
+void track_sla_updated(const struct config *cfg, unsigned sla_id)
 {
+	struct track_model *m = model_of(cfg);
 	char k[16];
 
-	if (!T.ready)
+	if (!m)
 		return;
 	snprintf(k, sizeof(k), "%u", sla_id);
-	list_update(&T.by_sla, k);
+	list_update(cfg, &m->by_sla, k);
 }
 
 static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
 {
+	struct track_model *m = model_of(T.cfg);
 	const char *ifname = netmon_ifname_of(d->name);
 
-	if (!T.ready || !(what & NETMON_LINK))
+	if (!m || !(what & NETMON_LINK))
 		return;
 	if (ifname)
-		list_update(&T.by_if, ifname);
-	list_update(&T.by_if, d->name);
+		list_update(T.cfg, &m->by_if, ifname);
+	list_update(T.cfg, &m->by_if, d->name);
 }
 
 /* ---- commands --------------------------------------------------------------- */
@@ -267,41 +308,42 @@ static void obj_free(struct track_obj *o)
 static int cmd_track(struct cli_exec *x)
 {
 	const char *k = cli_arg(x, "id");
+	struct config *cfg = cfg_of(x);
+	struct track_model *m = model_rw(cfg);
 	struct track_obj *o;
 
-	ready();
 	if (x->is_no) {
-		o = hashmap_del(&T.objs, k);
+		o = hashmap_del(&m->objs, k);
 		if (!o)
 			return cli_error(x, "Track object %s does not exist", k);
-		obj_index(o, false);
+		obj_index(m, o, false);
 		bool was_up = o->up;
 		unsigned id = o->id;
 		obj_free(o);
 		if (was_up) /* a removed object is down */
 			for (struct track_observer *ob = T.observers; ob; ob = ob->next)
-				ob->changed(ob->ctx, id, false);
+				ob->changed(ob->ctx, cfg, id, false);
 		return CLI_OK;
 	}
 	enum track_type type = cli_has(x, "interface") ? TRACK_IFACE :
 			       cli_has(x, "reachability") ? TRACK_SLA_REACH : TRACK_SLA_STATE;
-	o = hashmap_get(&T.objs, k);
+	o = hashmap_get(&m->objs, k);
 	if (o) {
-		obj_index(o, false);
+		obj_index(m, o, false);
 		free(o->ifname);
 		o->ifname = NULL;
 	} else {
 		o = xcalloc(1, sizeof(*o));
 		o->id = (unsigned)strtoul(k, NULL, 10);
-		hashmap_put(&T.objs, k, o);
+		hashmap_put(&m->objs, k, o);
 	}
 	o->type = type;
 	if (type == TRACK_IFACE)
 		o->ifname = xstrdup(cli_arg(x, "if"));
 	else
 		o->sla = (unsigned)cli_arg_long(x, "slaid", 0);
-	obj_index(o, true);
-	obj_update(o);
+	obj_index(m, o, true);
+	obj_update(cfg, o);
 	cli_enter(x, "config-track", k);
 	return CLI_OK;
 }
@@ -309,7 +351,8 @@ static int cmd_track(struct cli_exec *x)
 static int cmd_delay(struct cli_exec *x)
 {
 	const char *k = cli_key(x, "config-track");
-	struct track_obj *o = k ? hashmap_get(&T.objs, k) : NULL;
+	struct track_model *m = model_of(cfg_of(x));
+	struct track_obj *o = k && m ? hashmap_get(&m->objs, k) : NULL;
 
 	if (!o)
 		return cli_error(x, "Track object %s no longer exists", k ? k : "?");
@@ -326,7 +369,7 @@ static int cmd_delay(struct cli_exec *x)
 		ev_timer_del(o->delay_timer);
 		o->delay_timer = NULL;
 	}
-	obj_update(o);
+	obj_update(cfg_of(x), o);
 	return CLI_OK;
 }
 
@@ -339,15 +382,16 @@ static int obj_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct track_obj **sorted_objs(size_t *n)
+static struct track_obj **sorted_objs(const struct config *cfg, size_t *n)
 {
+	struct track_model *m = model_of(cfg);
 	struct track_obj **v;
 
-	if (!T.ready) {
+	if (!m) {
 		*n = 0;
 		return NULL;
 	}
-	v = (struct track_obj **)hashmap_values(&T.objs, n);
+	v = (struct track_obj **)hashmap_values(&m->objs, n);
 	if (*n)
 		qsort(v, *n, sizeof(*v), obj_cmp);
 	return v;
@@ -356,7 +400,7 @@ static struct track_obj **sorted_objs(size_t *n)
 static void write_tracks(const struct config *cfg, struct strbuf *out)
 {
 	size_t n;
-	struct track_obj **v = sorted_objs(&n);
+	struct track_obj **v = sorted_objs(cfg, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct track_obj *o = v[i];
@@ -424,7 +468,7 @@ static void show_one(struct cli_exec *x, const struct track_obj *o)
 		cli_out(x, "\n");
 	}
 	if (o->type != TRACK_IFACE) {
-		if (sla_latest(o->sla, &r)) {
+		if (sla_latest(cfg_of(x), o->sla, &r)) {
 			cli_out(x, "  Latest operation return code: %s\n", sla_rc_name(r.rc));
 			if (r.rc == SLA_RC_OK || r.rc == SLA_RC_OVER_THRESHOLD)
 				cli_out(x, "  Latest RTT (millisecs) %u\n", r.rtt_ms);
@@ -433,9 +477,10 @@ static void show_one(struct cli_exec *x, const struct track_obj *o)
 		}
 	}
 	(void)w;
+	const struct config *cfg = cfg_of(x);
 	bool any = false;
 	for (struct track_client *c = T.clients; c; c = c->next) {
-		size_t n = c->users(o->id);
+		size_t n = c->users(cfg, o->id);
 		if (!n)
 			continue;
 		if (!any)
@@ -452,7 +497,7 @@ static const char *param_name(const struct track_obj *o)
 }
 
 /* The fields of show_one(), as one object of "tracks". */
-static struct json_object *track_json(const struct track_obj *o)
+static struct json_object *track_json(const struct config *cfg, const struct track_obj *o)
 {
 	struct json_object *j = json_object_new_object(), *by = json_object_new_array();
 	uint64_t now = evloop_now_ms();
@@ -484,7 +529,7 @@ static struct json_object *track_json(const struct track_obj *o)
 	json_add_int(j, "delayUpSeconds", o->delay_up);
 	json_add_int(j, "delayDownSeconds", o->delay_down);
 	if (o->type != TRACK_IFACE) {
-		bool have = sla_latest(o->sla, &r);
+		bool have = sla_latest(cfg, o->sla, &r);
 		json_add_bool(j, "slaExists", have);
 		json_add_str(j, "latestReturnCode", have ? sla_rc_name(r.rc) : NULL);
 		if (have && (r.rc == SLA_RC_OK || r.rc == SLA_RC_OVER_THRESHOLD))
@@ -493,7 +538,7 @@ static struct json_object *track_json(const struct track_obj *o)
 			json_add_str(j, "latestRttMs", NULL);
 	}
 	for (struct track_client *c = T.clients; c; c = c->next) {
-		size_t n = c->users(o->id);
+		size_t n = c->users(cfg, o->id);
 		if (!n)
 			continue;
 		struct json_object *u = json_object_new_object();
@@ -509,10 +554,10 @@ static int cmd_show_track(struct cli_exec *x)
 {
 	long only = cli_arg_long(x, "id", 0);
 	size_t n;
-	struct track_obj **v = sorted_objs(&n);
+	struct track_obj **v = sorted_objs(cfg_of(x), &n);
 	bool first = true;
 
-	if (only && !obj_find((unsigned)only)) {
+	if (only && !obj_find(cfg_of(x), (unsigned)only)) {
 		free(v);
 		return cli_error(x, "Track object %ld does not exist", only);
 	}
@@ -521,7 +566,7 @@ static int cmd_show_track(struct cli_exec *x)
 		json_object_object_add(doc, "tracks", list);
 		for (size_t i = 0; i < n; i++)
 			if (!only || v[i]->id == (unsigned)only)
-				json_object_array_add(list, track_json(v[i]));
+				json_object_array_add(list, track_json(cfg_of(x), v[i]));
 		free(v);
 		cli_out_json(x, doc);
 		return CLI_OK;
@@ -541,7 +586,7 @@ static int cmd_show_track(struct cli_exec *x)
 static int cmd_show_track_brief(struct cli_exec *x)
 {
 	size_t n;
-	struct track_obj **v = sorted_objs(&n);
+	struct track_obj **v = sorted_objs(cfg_of(x), &n);
 	char w[96], ago[32];
 
 	cli_out(x, "%-8s %-10s %-19s %-22s %-6s %s\n", "Track", "Type", "Instance", "Parameter", "State",
@@ -568,15 +613,14 @@ static int cmd_show_track_brief(struct cli_exec *x)
 
 static void track_start(struct evloop *loop, struct config_env *env)
 {
-	struct config *cfg = env->cfg;
-
-	ready();
-	T.cfg = cfg;
+	T.cfg = env->cfg;
 }
 
 static void track_stop(void)
 {
-	for (struct hashmap_entry *e = NULL; T.ready && (e = hashmap_next(&T.objs, e));) {
+	struct track_model *m = model_of(T.cfg);
+
+	for (struct hashmap_entry *e = NULL; m && (e = hashmap_next(&m->objs, e));) {
 		struct track_obj *o = e->value;
 		ev_timer_del(o->delay_timer);
 		o->delay_timer = NULL;
@@ -586,8 +630,10 @@ static void track_stop(void)
 
 static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 {
-	if (T.ready)
-		list_update(&T.by_if, ifc->name);
+	struct track_model *m = model_of(cfg);
+
+	if (m)
+		list_update(cfg, &m->by_if, ifc->name);
 }
 
 static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
@@ -615,7 +661,6 @@ static const struct cli_cmd track_cmds[] = {
 
 void track_cli_init(void)
 {
-	ready();
 	cli_node_register("config-track", "(config-track)#", "config");
 	CLI_INSTALL(track_cmds);
 	config_section_register(400, "track", write_tracks);

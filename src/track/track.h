@@ -3,8 +3,9 @@
  *
  * Clients (static routes, later VPN-SIP) ask for a track object's state and
  * observe its changes; a change is announced once per object, so a client
- * keeps its own index from track number to what depends on it.  Main
- * thread only. */
+ * keeps its own index from track number to what depends on it.  The
+ * objects and operations belong to the configuration they were configured
+ * in; only the running configuration's probe and delay.  Main thread only. */
 #ifndef VPNSIP_TRACK_TRACK_H
 #define VPNSIP_TRACK_TRACK_H
 
@@ -13,12 +14,14 @@
 
 #define TRACK_MAX 65535
 
-bool track_exists(unsigned id);
+struct config;
+
+bool track_exists(const struct config *cfg, unsigned id);
 /* A track object that does not exist is down (IOS). */
-bool track_is_up(unsigned id);
+bool track_is_up(const struct config *cfg, unsigned id);
 
 struct track_observer {
-	void (*changed)(void *ctx, unsigned id, bool up);
+	void (*changed)(void *ctx, const struct config *cfg, unsigned id, bool up);
 	void *ctx;
 	struct track_observer *next;
 };
@@ -28,7 +31,7 @@ void track_observe(struct track_observer *o);
  * of an object. */
 struct track_client {
 	const char *name; /* "Static IP Routing" */
-	size_t (*users)(unsigned id);
+	size_t (*users)(const struct config *cfg, unsigned id);
 	struct track_client *next;
 };
 void track_client_register(struct track_client *c);

@@ -7,14 +7,18 @@
  * "?" help (cli_help), TAB completion (cli_complete), the secret-masking
  * line logger and, when it fails, the IOS error renderer; at the end the
  * running configuration is generated.  Everything is freed per input so
- * that LeakSanitizer checks the engine.
+ * that LeakSanitizer checks the engine and the model: every feature keeps
+ * its part of the model in the configuration (routes, NAT, access lists,
+ * IP SLA, track, crypto, ...), so config_free() leaves nothing behind and
+ * the next input starts from an empty model.
  *
  * The words of each line also go through cli_ifname_canon() and
  * secret_type7_decode(), with two invariants checked (abort() on breach):
  *   - a canonical interface name is a fixed point of cli_ifname_canon();
  *   - a type-7 string that decodes re-encodes to itself (modulo hex case).
  *
- * And the running configuration, fed back line by line into a fresh model,
+ * And the running configuration, fed back line by line into a fresh model
+ * (a second configuration beside the first, sharing nothing with it),
  * loads without an error and gives itself again (what "write memory" and
  * a reboot rely on).  FUZZ_CLI_ROUNDTRIP=0 in the environment turns this
  * check off (to look for crashes alone, about twice as fast).
