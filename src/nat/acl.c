@@ -11,9 +11,7 @@
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
-static struct {
-	void (*changed)(const char *name);
-} A;
+HOOK_DEFINE(acl_changed);
 
 static void acl_free(struct acl *a);
 
@@ -60,15 +58,9 @@ const struct acl *acl_find(const struct config *cfg, const char *name)
 	return lists && name ? hashmap_get(lists, name) : NULL;
 }
 
-void acl_set_changed_hook(void (*fn)(const char *name))
-{
-	A.changed = fn;
-}
-
 static void changed(const char *name)
 {
-	if (A.changed)
-		A.changed(name);
+	hook_call(acl_changed, name);
 }
 
 static bool is_standard_number(long n)

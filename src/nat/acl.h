@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/hook.h"
 #include "util/strbuf.h"
 
 enum acl_portop { PORT_ANY, PORT_EQ, PORT_NEQ, PORT_LT, PORT_GT, PORT_RANGE };
@@ -43,8 +44,9 @@ const struct acl *acl_find(const struct config *cfg, const char *name);
 /* nft expressions matching e ("ip saddr 10.0.0.0/8 udp dport 5060"). */
 void acl_entry_nft(const struct acl_entry *e, struct strbuf *out);
 
-/* Told when any access list changes (NAT rebuilds its rules). */
-void acl_set_changed_hook(void (*fn)(const char *name));
+/* Main thread: an access list changed (name: the list's name or number).
+ * Subscriber: NAT, which rebuilds its rules. */
+HOOK_DECLARE(acl_changed, (const char *name), (name));
 
 void acl_cli_init(void);
 

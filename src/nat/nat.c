@@ -533,7 +533,7 @@ static void write_nat(const struct config *cfg, struct strbuf *out)
 
 /* ---- runtime ------------------------------------------------------------------------- */
 
-static void on_acl(const char *name)
+static void on_acl(const char *name, void *arg)
 {
 	schedule_apply();
 }
@@ -933,7 +933,7 @@ void nat_cli_init(void)
 	CLI_INSTALL(nat_cmds);
 	iface_writer_register(40, write_if);
 	config_section_register(600, "ip nat", write_nat);
-	acl_set_changed_hook(on_acl);
+	hook_register(acl_changed, on_acl, NULL, HOOK_PRIO_DEFAULT);
 	iface_listener_register(&if_listener);
 	runtime_register(&hooks);
 	CLI_INSTALL(nat_show_cmds);
