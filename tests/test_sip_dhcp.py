@@ -12,6 +12,8 @@ with real Kamailio and dnsmasq, both builds:
 - Back-off: with Kamailio stopped the REGISTER retries come at growing
   intervals, and vpnsipd registers once Kamailio is back.
 - An address change during a call ends the call with BYE first (logged).
+- Option 120 moving to another SIP server (a second Kamailio): REGISTER
+  and calls go there.
 - The lease NAKed (the server renumbers the router) and the lease expired
   with the server gone (a 2-minute lease): the address, its default route
   and the registration go, with the reason logged, and come back.
@@ -248,7 +250,7 @@ def test_address_change_during_call_ends_it(build, dhcp_lab, tmp_path):
         ru.stop_clean(d)
 
 
-# ---- the lease NAKed, the lease expired
+# ---- option 120 moves to another server; the lease NAKed, the lease expired
 
 DHCP_CONF = CONFIG + "vpn-sip sip-domain example.ne.jp\n"
 
@@ -261,8 +263,74 @@ def default_route(lab):
     return lab.exec("rtrA", "ip", "-4", "route", "show", "default").stdout.strip()
 
 
+def kam2_contacts(lab, number):
+    return re.findall(r"sip:%s@([0-9.]+)" % number, lab.kam2("rpc", "ul.dump"))
+
+
+def cdr_lines(text):
+    recs = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            recs.append(dict([("event", parts[1])] + [kv.partition("=")[::2] for kv in parts[2:]]))
+    return recs
+
+
 def log_lines(d, pattern):
     return re.findall(pattern, d.log.read_text(), re.M)
+
+
+def test_option120_moves_to_another_server(build, dhcp_lab, tmp_path):
+    """Option 120 names another SIP server (a second Kamailio): vpnsipd
+    registers there (the binding appears in that server), show says the
+    new server, a call's INVITE goes there (its CDR, none in the first);
+    back to the first server, show says so."""
+    lab = dhcp_lab
+    peer = lab.number("rtrB")
+    conf = conf_for(lab, "rtrA", peer, 1000)
+    conf = conf.replace(" ip address 192.0.2.11 255.255.255.0\n",
+                        " ip dhcp client request sip-server-address\n ip address dhcp\n")
+    conf = conf.replace("vpn-sip sip-server ipv4:192.0.2.1\n", "")
+    assert "ip address dhcp" in conf and "vpn-sip sip-server" not in conf
+    lab.kam2("start")
+    lab.set_sip_option("ipv4")
+    d = ru.start(build, lab, "rtrA", tmp_path, conf)
+    try:
+        wait_registered_at(d, lab, "192.0.2.11")
+        assert re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)", d.sh("show vpn-sip sip").stdout)
+        assert kam2_contacts(lab, NUMBER) == []
+
+        # the server moves: the second one learns us
+        lab.set_sip_option("ipv4", "192.0.2.2")
+        d.sh("renew dhcp bak0")
+        labctl.wait_for(lambda: kam2_contacts(lab, NUMBER) == ["192.0.2.11"], 20, interval=0.2,
+                        what=lambda: "REGISTER at the second server\n" + d.log.read_text()[-3000:])
+        sip = d.sh("show vpn-sip sip").stdout
+        assert re.search(r"SIP server\s+: 192\.0\.2\.2 \(DHCP\)", sip), sip
+        assert "SIP server address: 192.0.2.2" in d.sh("show vpn-sip sip dhcp").stdout
+        assert reg_status(d) == "SIP registration of local number %s : registered 192.0.2.11" % NUMBER
+        assert bak0_addrs(lab) == ["192.0.2.11/24"]  # the address stayed
+
+        # a call goes to the new server (which does not know the callee: 404)
+        before = [r for r in lab.cdr() if r.get("from") == NUMBER]
+        assert "%" not in d.sh("vpn-sip call interface Tunnel1").stdout
+        labctl.wait_for(lambda: any(r["event"] == "FAIL" and r.get("from") == NUMBER
+                                    and r.get("to") == peer for r in cdr_lines(lab.kam2("cdr"))),
+                        10, interval=0.2, what=lambda: "the INVITE at the second server\n"
+                        + lab.kam2("cdr"))
+        fail = [r for r in cdr_lines(lab.kam2("cdr")) if r["event"] == "FAIL"][-1]
+        assert fail["code"] == "404", fail
+        assert [r for r in lab.cdr() if r.get("from") == NUMBER] == before
+
+        # and back to the first server
+        lab.set_sip_option("ipv4")
+        d.sh("renew dhcp bak0")
+        wait_registered_at(d, lab, "192.0.2.11")
+        assert re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)", d.sh("show vpn-sip sip").stdout)
+    finally:
+        lab.set_sip_option("domain")
+        ru.stop_clean(d)
+        lab.kam2("stop")
 
 
 def test_lease_nak_moves_the_address(build, dhcp_lab, tmp_path):
