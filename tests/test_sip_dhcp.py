@@ -12,6 +12,11 @@ with real Kamailio and dnsmasq, both builds:
 - Back-off: with Kamailio stopped the REGISTER retries come at growing
   intervals, and vpnsipd registers once Kamailio is back.
 - An address change during a call ends the call with BYE first (logged).
+- Option 120 moving to another SIP server (a second Kamailio): REGISTER
+  and calls go there.
+- The lease NAKed (the server renumbers the router) and the lease expired
+  with the server gone (a 2-minute lease): the address, its default route
+  and the registration go, with the reason logged, and come back.
 """
 import os
 import re
@@ -242,4 +247,177 @@ def test_address_change_during_call_ends_it(build, dhcp_lab, tmp_path):
         assert res.received("INVITE") and res.received("ACK"), res.diagnostics()
         assert not res.received("BYE"), "a BYE reached the peer: update docs/sip.md and this test"
     finally:
+        ru.stop_clean(d)
+
+
+# ---- option 120 moves to another server; the lease NAKed, the lease expired
+
+DHCP_CONF = CONFIG + "vpn-sip sip-domain example.ne.jp\n"
+
+
+def bak0_addrs(lab):
+    return lab.exec("rtrA", "ip", "-4", "-br", "addr", "show", "bak0").stdout.split()[2:]
+
+
+def default_route(lab):
+    return lab.exec("rtrA", "ip", "-4", "route", "show", "default").stdout.strip()
+
+
+def kam2_contacts(lab, number):
+    return re.findall(r"sip:%s@([0-9.]+)" % number, lab.kam2("rpc", "ul.dump"))
+
+
+def cdr_lines(text):
+    recs = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            recs.append(dict([("event", parts[1])] + [kv.partition("=")[::2] for kv in parts[2:]]))
+    return recs
+
+
+def log_lines(d, pattern):
+    return re.findall(pattern, d.log.read_text(), re.M)
+
+
+def test_option120_moves_to_another_server(build, dhcp_lab, tmp_path):
+    """Option 120 names another SIP server (a second Kamailio): vpnsipd
+    registers there (the binding appears in that server), show says the
+    new server, a call's INVITE goes there (its CDR, none in the first);
+    back to the first server, show says so."""
+    lab = dhcp_lab
+    peer = lab.number("rtrB")
+    conf = conf_for(lab, "rtrA", peer, 1000)
+    conf = conf.replace(" ip address 192.0.2.11 255.255.255.0\n",
+                        " ip dhcp client request sip-server-address\n ip address dhcp\n")
+    conf = conf.replace("vpn-sip sip-server ipv4:192.0.2.1\n", "")
+    assert "ip address dhcp" in conf and "vpn-sip sip-server" not in conf
+    lab.kam2("start")
+    lab.set_sip_option("ipv4")
+    d = ru.start(build, lab, "rtrA", tmp_path, conf)
+    try:
+        wait_registered_at(d, lab, "192.0.2.11")
+        assert re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)", d.sh("show vpn-sip sip").stdout)
+        assert kam2_contacts(lab, NUMBER) == []
+
+        # the server moves: the second one learns us
+        lab.set_sip_option("ipv4", "192.0.2.2")
+        d.sh("renew dhcp bak0")
+        labctl.wait_for(lambda: kam2_contacts(lab, NUMBER) == ["192.0.2.11"], 20, interval=0.2,
+                        what=lambda: "REGISTER at the second server\n" + d.log.read_text()[-3000:])
+        sip = d.sh("show vpn-sip sip").stdout
+        assert re.search(r"SIP server\s+: 192\.0\.2\.2 \(DHCP\)", sip), sip
+        assert "SIP server address: 192.0.2.2" in d.sh("show vpn-sip sip dhcp").stdout
+        assert reg_status(d) == "SIP registration of local number %s : registered 192.0.2.11" % NUMBER
+        assert bak0_addrs(lab) == ["192.0.2.11/24"]  # the address stayed
+
+        # a call goes to the new server (which does not know the callee: 404)
+        before = [r for r in lab.cdr() if r.get("from") == NUMBER]
+        assert "%" not in d.sh("vpn-sip call interface Tunnel1").stdout
+        labctl.wait_for(lambda: any(r["event"] == "FAIL" and r.get("from") == NUMBER
+                                    and r.get("to") == peer for r in cdr_lines(lab.kam2("cdr"))),
+                        10, interval=0.2, what=lambda: "the INVITE at the second server\n"
+                        + lab.kam2("cdr"))
+        fail = [r for r in cdr_lines(lab.kam2("cdr")) if r["event"] == "FAIL"][-1]
+        assert fail["code"] == "404", fail
+        assert [r for r in lab.cdr() if r.get("from") == NUMBER] == before
+
+        # and back to the first server
+        lab.set_sip_option("ipv4")
+        d.sh("renew dhcp bak0")
+        wait_registered_at(d, lab, "192.0.2.11")
+        assert re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)", d.sh("show vpn-sip sip").stdout)
+    finally:
+        lab.set_sip_option("domain")
+        ru.stop_clean(d)
+        lab.kam2("stop")
+
+
+def test_lease_nak_moves_the_address(build, dhcp_lab, tmp_path):
+    """The server renumbers the router: its request for the old address is
+    NAKed (dnsmasq's log), vpnsipd removes the old address (logged) and
+    takes the new one, and registers the new Contact."""
+    lab = dhcp_lab
+    lab.set_sip_option("ipv4")
+    d = ru.start(build, lab, "rtrA", tmp_path, DHCP_CONF)
+    try:
+        wait_registered_at(d, lab, "192.0.2.11")
+        dnsmasq_log = os.path.join(lab.dir, "ngn", "dnsmasq.log")
+        start = os.path.getsize(dnsmasq_log)
+        lab.set_dhcp_host("rtrA", "192.0.2.51")
+        d.sh("renew dhcp bak0")
+        wait_registered_at(d, lab, "192.0.2.51")
+        assert bak0_addrs(lab) == ["192.0.2.51/24"]
+        assert "Temp IP addr: 192.0.2.51  for peer on Interface: bak0" in d.sh("show dhcp lease").stdout
+        with open(dnsmasq_log, errors="replace") as f:
+            nak = f.read()[start:]
+        assert re.search(r"DHCPNAK\(ngn0\) 192\.0\.2\.11 02:76:73:00:02:01", nak), nak[-3000:]
+        log = d.log.read_text()
+        lost = log.find("%DHCP-5-LEASE_LOST: Interface bak0: DHCP address 192.0.2.11 removed: "
+                        "the server refused it (DHCPNAK)")
+        assigned = log.find("Interface bak0 assigned DHCP address 192.0.2.51")
+        assert 0 <= lost < assigned, log[-4000:]
+    finally:
+        lab.set_dhcp_host("rtrA")
+        lab.set_sip_option("domain")
+        ru.stop_clean(d)
+
+
+@TIMER_BOUND
+def test_lease_expires_without_server_and_comes_back(build, dhcp_lab, tmp_path):
+    """A 2-minute lease (dnsmasq's shortest) and the server goes away: the
+    address, its default route and the registration stay while the lease
+    lasts (renewing and rebinding fail), then go when it expires, with a log
+    line; the server back, everything comes back."""
+    lab = dhcp_lab
+    lab.set_sip_option("ipv4")
+    lab.set_dhcp_router(True)
+    lab.set_dhcp_host("rtrA", "192.0.2.11", "2m")
+    stopped = False
+    d = ru.start(build, lab, "rtrA", tmp_path, DHCP_CONF)
+    try:
+        labctl.wait_for(lambda: bak0_addrs(lab) == ["192.0.2.11/24"], 15, interval=0.1,
+                        what="the lease")
+        bound = time.monotonic()
+        wait_registered_at(d, lab, "192.0.2.11")
+        assert default_route(lab) == "default via 192.0.2.1 dev bak0 proto static"
+        assert "Lease: 120 secs,  Renewal: 60 secs" in d.sh("show dhcp lease").stdout
+        lab.stop_dnsmasq()
+        stopped = True
+
+        # past the renewal (60 s) and the rebinding (105 s) time: all still there
+        time.sleep(max(0, bound + 108 - time.monotonic()))
+        assert bak0_addrs(lab) == ["192.0.2.11/24"]
+        assert default_route(lab) == "default via 192.0.2.1 dev bak0 proto static"
+        assert reg_status(d) == "SIP registration of local number %s : registered 192.0.2.11" % NUMBER
+
+        # the lease expires
+        labctl.wait_for(lambda: bak0_addrs(lab) == [], bound + 140 - time.monotonic(), interval=0.2,
+                        what=lambda: "the address gone at the lease's end\n" + d.log.read_text()[-3000:])
+        assert time.monotonic() - bound > 110
+        assert default_route(lab) == ""
+        routes = d.sh("show ip route").stdout
+        assert "Gateway of last resort is not set" in routes and "0.0.0.0/0" not in routes, routes
+        labctl.wait_for(lambda: "not registered" in reg_status(d), 10, interval=0.2,
+                        what="registration down")
+        assert "Local address         : none" in d.sh("show vpn-sip sip").stdout
+        lease = d.sh("show dhcp lease").stdout
+        assert "Temp IP addr: 0.0.0.0  for peer on Interface: bak0" in lease, lease
+        assert log_lines(d, r"%DHCP-5-LEASE_LOST: Interface bak0: DHCP address 192\.0\.2\.11 "
+                            r"removed: the lease expired$"), d.log.read_text()[-3000:]
+        assert re.search(r"^bak0\s+unassigned\s", d.sh("show ip interface brief").stdout, re.M)
+
+        # the server comes back: so does everything
+        lab.start_dnsmasq()
+        stopped = False
+        wait_registered_at(d, lab, "192.0.2.11", timeout=40)
+        assert bak0_addrs(lab) == ["192.0.2.11/24"]
+        labctl.wait_for(lambda: default_route(lab) != "", 5, what="the default route again")
+        assert default_route(lab) == "default via 192.0.2.1 dev bak0 proto static"
+    finally:
+        if stopped:
+            lab.start_dnsmasq()
+        lab.set_dhcp_host("rtrA")
+        lab.set_dhcp_router(False)
+        lab.set_sip_option("domain")
         ru.stop_clean(d)

@@ -201,7 +201,7 @@ static void lease_drop(struct dclient *c, const char *why)
 	if (c->bound && D.nl && c->addr_ifindex)
 		addr_op(c->addr_ifindex, &c->addr, false);
 	if (c->bound) {
-		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s released (%s)", c->ifname,
+		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s removed: %s", c->ifname,
 			inet_ntop(AF_INET, &c->addr.addr, a, sizeof(a)), why);
 		ifstate_set_addr(c->ifname, NULL, true);
 		ifstate_set_dhcp(c->ifname, NULL);
@@ -322,6 +322,25 @@ static void lease_apply(struct dclient *c, const char *msg)
 	ifstate_set_dhcp(c->ifname, &c->lease);
 }
 
+/* Why a lease ended, for the operator.  dhclient reports a DHCPNAK as
+ * EXPIRE too (its bindings must go), but with the lease's end still ahead. */
+static const char *lost_why(const char *reason, const char *msg)
+{
+	char expiry[32];
+
+	if (!strcmp(reason, "EXPIRE")) {
+		if (kv_copy(msg, "old_expiry", expiry, sizeof(expiry)) &&
+		    strtoll(expiry, NULL, 10) > (long long)time(NULL) + 2)
+			return "the server refused it (DHCPNAK)";
+		return "the lease expired";
+	}
+	if (!strcmp(reason, "FAIL"))
+		return "no DHCP server answered";
+	if (!strcmp(reason, "RELEASE"))
+		return "released";
+	return "the DHCP client stopped";
+}
+
 static void on_event(struct ev_io *io, uint32_t events, void *arg)
 {
 	char msg[65536];
@@ -345,7 +364,7 @@ static void on_event(struct ev_io *io, uint32_t events, void *arg)
 			lease_apply(c, msg);
 		else if (!strcmp(reason, "EXPIRE") || !strcmp(reason, "FAIL") || !strcmp(reason, "RELEASE") ||
 			 !strcmp(reason, "STOP"))
-			lease_drop(c, reason);
+			lease_drop(c, lost_why(reason, msg));
 	}
 }
 
@@ -503,7 +522,7 @@ static void client_free(struct dclient *c)
 	char path[PATH_MAX];
 
 	client_kill(c);
-	lease_drop(c, "stopped");
+	lease_drop(c, "the DHCP client was stopped");
 	if (D.dir) {
 		static const char *const exts[] = { "conf", "sh", "pid", "leases" };
 		for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
@@ -644,7 +663,7 @@ static int cmd_release(struct cli_exec *x)
 	pid_t pid;
 	if (posix_spawn(&pid, DHCLIENT, NULL, NULL, argv, environ) == 0)
 		waitpid(pid, NULL, 0);
-	lease_drop(c, "released");
+	lease_drop(c, "released (release dhcp)");
 	c->released = true;
 	return CLI_OK;
 }

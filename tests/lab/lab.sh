@@ -17,8 +17,17 @@
 #   lab.sh kam auth on|off | user NUMBER PASSWORD | clear | restart
 #   lab.sh kam registrations | rpc CMD [ARGS...]
 #   lab.sh cdr                       print the call detail records
-#   lab.sh dhcp-sip domain|ipv4      switch the encoding of DHCP option 120
+#   lab.sh kam2 start|stop|registrations|cdr|rpc ...
+#                                    a second SIP server (Kamailio at 192.0.2.2):
+#                                    the kam commands against it
+#   lab.sh dhcp-sip domain|ipv4 [ADDRESS...]
+#                                    switch the encoding of DHCP option 120 (ipv4:
+#                                    the addresses it gives, default 192.0.2.1)
 #   lab.sh dhcp-router on|off        DHCP option 3 (default off: no default route)
+#   lab.sh dhcp-host ROUTER [ADDRESS [LEASE]]
+#                                    what dnsmasq gives ROUTER's bak0 (default: its
+#                                    plan address, an infinite lease)
+#   lab.sh dnsmasq stop|start        the DHCP and DNS server goes away, comes back
 #   lab.sh dhcp ROUTER [--apply]     run the lab's DHCP client on bak0
 #   lab.sh vpnsipd start NODE CONFIG [ARGS...] | stop NODE | log NODE
 #                                    (stop exits 1 and says why when vpnsipd
@@ -86,6 +95,9 @@ mac_of() { printf '02:76:73:00:02:%02x' "$1"; }
 
 NGN4=192.0.2.1
 NGN6=2001:db8:0:1::1
+# the second SIP server (kam2): option 120 moving to another server
+NGN4_2=192.0.2.2
+NGN6_2=2001:db8:0:1::2
 INET4=198.51.100.1
 INET6=2001:db8:100::1
 bak4() { echo "192.0.2.$((10 + $1))"; }
@@ -218,8 +230,11 @@ option120_hex() { # encoding -> hex bytes for dnsmasq (RFC 3361)
 		printf ':00\n'
 		;;
 	ipv4)
+		local a
 		printf '01'
-		echo "$NGN4" | tr '.' '\n' | while read -r o; do printf ':%02x' "$o"; done
+		for a in ${SIP_ADDRS:-$NGN4}; do
+			echo "$a" | tr '.' '\n' | while read -r o; do printf ':%02x' "$o"; done
+		done
 		echo
 		;;
 	*) die "option 120 encoding must be domain or ipv4" ;;
@@ -248,8 +263,26 @@ write_dhcp_opts() {
 	} >"$LAB_DIR/ngn/dhcp-opts"
 }
 
+# dnsmasq's dhcp-hostsfile (re-read on SIGHUP): each router's bak0 gets
+# its plan address with an infinite lease, or what dhcp-host set
+# (ngn/dhcp-hosts.override: "ROUTER ADDRESS LEASE" lines)
+write_dhcp_hosts() {
+	local d=$LAB_DIR/ngn i r a l o
+	for i in $(seq 1 "$ROUTERS"); do
+		r=rtr$(letter "$i")
+		a=$(bak4 "$i")
+		l=infinite
+		o=$(awk -v r="$r" '$1 == r {print $2, $3}' "$d/dhcp-hosts.override" 2>/dev/null || true)
+		if [ -n "$o" ]; then
+			a=${o% *}
+			l=${o#* }
+		fi
+		echo "$(mac_of "$i"),$a,$r,$l"
+	done >"$d/dhcp-hosts"
+}
+
 start_dnsmasq() {
-	local d=$LAB_DIR/ngn i
+	local d=$LAB_DIR/ngn
 	{
 		echo "no-resolv"
 		echo "no-hosts"
@@ -266,15 +299,14 @@ start_dnsmasq() {
 		echo "srv-host=_sip._tcp.$LAB_SIP_DOMAIN,sip.$LAB_SIP_DOMAIN,5060,0,0"
 		echo "dhcp-authoritative"
 		echo "dhcp-range=192.0.2.200,192.0.2.249,255.255.255.0,1h"
-		for i in $(seq 1 "$ROUTERS"); do
-			echo "dhcp-host=$(mac_of "$i"),$(bak4 "$i"),rtr$(letter "$i"),infinite"
-		done
+		echo "dhcp-hostsfile=$d/dhcp-hosts"
 		echo "dhcp-optsfile=$d/dhcp-opts"
 		echo "dhcp-leasefile=$d/dnsmasq.leases"
 		echo "log-dhcp"
 		echo "log-queries"
 		echo "log-facility=$d/dnsmasq.log"
 	} >"$d/dnsmasq.conf"
+	write_dhcp_hosts
 	write_dhcp_opts
 	ip netns exec "$(ns ngn)" setsid dnsmasq --keep-in-foreground --conf-file="$d/dnsmasq.conf" \
 		--user=root --group=root --pid-file="$d/dnsmasq.pid.dnsmasq" \
@@ -289,7 +321,17 @@ start_dnsmasq() {
 	die "dnsmasq did not start"
 }
 
-kamcmd_() { in_ns ngn kamcmd -s "unix:$LAB_DIR/ngn/kamailio.ctl" "$@"; }
+# The Kamailio the kam commands act on: 1, the NGN's SIP server
+# (LAB_DIR/ngn, 192.0.2.1), or 2, a second one (LAB_DIR/ngn2, 192.0.2.2)
+kam_instance() {
+	case "$1" in
+	1) KAM_DIR=$LAB_DIR/ngn KAM4=$NGN4 KAM6=$NGN6 ;;
+	2) KAM_DIR=$LAB_DIR/ngn2 KAM4=$NGN4_2 KAM6=$NGN6_2 ;;
+	esac
+}
+kam_instance 1
+
+kamcmd_() { in_ns ngn kamcmd -s "unix:$KAM_DIR/kamailio.ctl" "$@"; }
 
 # knobs persist in $LAB_DIR/ngn/knobs ("TYPE KEY VALUE" lines; TYPE s or i)
 # and are re-applied after a Kamailio restart
@@ -301,20 +343,20 @@ knob_apply() { # TYPE KEY VALUE
 	fi
 }
 knob_set() { # TYPE KEY VALUE
-	local f=$LAB_DIR/ngn/knobs
+	local f=$KAM_DIR/knobs
 	touch "$f"
 	awk -v k="$2" '$2 != k' "$f" >"$f.new" && mv "$f.new" "$f"
 	printf '%s %s %s\n' "$1" "$2" "$3" >>"$f"
 	knob_apply "$1" "$2" "$3"
 }
 knob_del() { # KEY
-	local f=$LAB_DIR/ngn/knobs
+	local f=$KAM_DIR/knobs
 	touch "$f"
 	awk -v k="$1" '$2 != k' "$f" >"$f.new" && mv "$f.new" "$f"
 	kamcmd_ htable.delete knobs "s:$1" >/dev/null 2>&1 || true
 }
 cred_set() { # NUMBER PASSWORD
-	local f=$LAB_DIR/ngn/creds
+	local f=$KAM_DIR/creds
 	touch "$f"
 	awk -v k="$1" '$1 != k' "$f" >"$f.new" && mv "$f.new" "$f"
 	printf '%s %s\n' "$1" "$2" >>"$f"
@@ -322,7 +364,7 @@ cred_set() { # NUMBER PASSWORD
 }
 
 start_kamailio() {
-	local d=$LAB_DIR/ngn t k v
+	local d=$KAM_DIR t k v
 	mkdir -p "$d/run"
 	rm -f "$d/kam.fifo" "$d/kamailio.ctl"
 	mkfifo "$d/kam.fifo"
@@ -332,8 +374,8 @@ start_kamailio() {
 	touch "$d/cdr.log"
 	ip netns exec "$(ns ngn)" setsid kamailio -DD -E -f "$HERE/kamailio.cfg" -Y "$d/run" -w "$d" \
 		-m 64 -M 8 -a no \
-		-l "udp:$NGN4:5060" -l "tcp:$NGN4:5060" \
-		-l "udp:[$NGN6]:5060" -l "tcp:[$NGN6]:5060" \
+		-l "udp:$KAM4:5060" -l "tcp:$KAM4:5060" \
+		-l "udp:[$KAM6]:5060" -l "tcp:[$KAM6]:5060" \
 		-A "SIPDOMAIN=\"$LAB_SIP_DOMAIN\"" -A "CTLSOCK=\"unix:$d/kamailio.ctl\"" \
 		</dev/null >"$d/kam.fifo" 2>&1 &
 	echo $! >"$d/kamailio.pid"
@@ -360,7 +402,7 @@ start_kamailio() {
 }
 
 stop_kamailio() {
-	local d=$LAB_DIR/ngn
+	local d=$KAM_DIR
 	kill_pidfile "$d/kamailio.pid"
 	# logsplit ends at EOF once every kamailio process is gone
 	for _ in $(seq 1 30); do
@@ -673,14 +715,15 @@ cmd_kam() {
 	user) cred_set "${1:?NUMBER}" "${2:?PASSWORD}" ;;
 	clear)
 		local k
-		if [ -f "$LAB_DIR/ngn/knobs" ]; then
-			awk '{print $2}' "$LAB_DIR/ngn/knobs" | while read -r k; do knob_del "$k"; done
+		if [ -f "$KAM_DIR/knobs" ]; then
+			awk '{print $2}' "$KAM_DIR/knobs" | while read -r k; do knob_del "$k"; done
 		fi
 		;;
 	restart) stop_kamailio; start_kamailio ;;
 	stop) stop_kamailio ;;
 	start) start_kamailio ;;
 	registrations) kamcmd_ ul.dump brief ;;
+	cdr) cat "$KAM_DIR/cdr.log" ;;
 	rpc) kamcmd_ "$@" ;;
 	*) die "kam: unknown command $what" ;;
 	esac
@@ -836,15 +879,39 @@ password)
 fail-primary) cmd_fail_primary "$@" ;;
 restore-primary) cmd_restore_primary "$@" ;;
 kam) cmd_kam "$@" ;;
+kam2)
+	load_state
+	kam_instance 2
+	case "${1:-}" in
+	start)
+		# its address beside the first server's on the NGN bridge
+		ip -n "$(ns ngn)" addr replace "$NGN4_2/24" dev ngn0
+		ip -n "$(ns ngn)" addr replace "$NGN6_2/64" dev ngn0 nodad
+		mkdir -p "$KAM_DIR"
+		;;
+	esac
+	cmd_kam "$@"
+	if [ "${1:-}" = stop ]; then
+		ip -n "$(ns ngn)" addr del "$NGN4_2/24" dev ngn0 2>/dev/null || true
+		ip -n "$(ns ngn)" addr del "$NGN6_2/64" dev ngn0 2>/dev/null || true
+	fi
+	;;
 cdr)
 	load_state
 	cat "$LAB_DIR/ngn/cdr.log"
 	;;
 dhcp-sip)
 	load_state
-	case "${1:-}" in domain | ipv4) ;; *) die "dhcp-sip domain|ipv4" ;; esac
-	sed -i "s/^SIP_OPTION=.*/SIP_OPTION=$1/" "$LAB_DIR/state"
+	case "${1:-}" in domain | ipv4) ;; *) die "dhcp-sip domain|ipv4 [ADDRESS...]" ;; esac
 	SIP_OPTION=$1
+	shift
+	[ "$SIP_OPTION" = ipv4 ] || [ $# -eq 0 ] || die "dhcp-sip: addresses only with ipv4"
+	for a in "$@"; do
+		case "$a" in *[!0-9.]* | "") die "dhcp-sip: not an IPv4 address: $a" ;; esac
+	done
+	sed -i "/^SIP_OPTION=/d; /^SIP_ADDRS=/d" "$LAB_DIR/state"
+	SIP_ADDRS="$*"
+	printf 'SIP_OPTION=%s\nSIP_ADDRS="%s"\n' "$SIP_OPTION" "$SIP_ADDRS" >>"$LAB_DIR/state"
 	write_dhcp_opts
 	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
 	;;
@@ -856,6 +923,29 @@ dhcp-router)
 	DHCP_ROUTER=$1
 	write_dhcp_opts
 	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
+	;;
+dhcp-host)
+	load_state
+	r=${1:?dhcp-host ROUTER [ADDRESS [LEASE]]}
+	[ "$(router_index "$r")" -le "$ROUTERS" ] || die "no such router: $r"
+	f=$LAB_DIR/ngn/dhcp-hosts.override
+	touch "$f"
+	awk -v r="$r" '$1 != r' "$f" >"$f.new" && mv "$f.new" "$f"
+	if [ -n "${2:-}" ]; then
+		case "$2" in *[!0-9.]*) die "dhcp-host: not an IPv4 address: $2" ;; esac
+		case "${3:-infinite}" in infinite | [0-9]*) ;; *) die "dhcp-host: lease: infinite or a time (120, 2m, 1h)" ;; esac
+		echo "$r $2 ${3:-infinite}" >>"$f"
+	fi
+	write_dhcp_hosts
+	kill -HUP "$(cat "$LAB_DIR/ngn/dnsmasq.pid")"
+	;;
+dnsmasq)
+	load_state
+	case "${1:-}" in
+	stop) kill_pidfile "$LAB_DIR/ngn/dnsmasq.pid" ;;
+	start) pidfile_alive "$LAB_DIR/ngn/dnsmasq.pid" || start_dnsmasq ;;
+	*) die "dnsmasq stop|start" ;;
+	esac
 	;;
 dhcp)
 	node=${1:?dhcp ROUTER [--apply]}

@@ -371,6 +371,11 @@ class Lab:
     def start_kamailio(self):
         self.kam("start")
 
+    def kam2(self, *args):
+        """The kam commands against the second SIP server (192.0.2.2;
+        "start" first, "stop" when done)."""
+        return self.run("kam2", *args).stdout
+
     def registrations(self):
         """Numbers with a binding in Kamailio's location table."""
         out = self.kam("registrations")
@@ -410,8 +415,21 @@ class Lab:
             args += ["--request", ",".join(map(str, request))]
         return json.loads(self.run(*args).stdout)
 
-    def set_sip_option(self, encoding):
-        self.run("dhcp-sip", encoding)
+    def set_sip_option(self, encoding, *addrs):
+        """Option 120 from now on: "domain", or "ipv4" with the addresses
+        it gives (default the NGN's)."""
+        self.run("dhcp-sip", encoding, *addrs)
+
+    def set_dhcp_host(self, router, addr=None, lease=None):
+        """What dnsmasq gives router's bak0: addr with lease ("2m",
+        "infinite"); None: the plan's address, an infinite lease."""
+        self.run("dhcp-host", router, *([addr] if addr else []), *([lease] if lease else []))
+
+    def stop_dnsmasq(self):
+        self.run("dnsmasq", "stop")
+
+    def start_dnsmasq(self):
+        self.run("dnsmasq", "start")
 
     def set_dhcp_router(self, on):
         """DHCP option 3 (the NGN's address) on or off (the default)."""
