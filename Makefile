@@ -140,6 +140,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/harness.o 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
+# The session state machine's test replaces the SIP user agent and the
+# event loop's timers and clock at link time (recording fakes, virtual time).
+SESSION_TEST_WRAPS := sip_ua_start sip_ua_stop sip_ua_configure sip_call_place_from \
+                      sip_call_answer sip_call_reject sip_call_hangup \
+                      ev_timer_add ev_timer_del evloop_now_ms
+$(BUILD)/tests/test_vpnsip_session: LDFLAGS += $(SESSION_TEST_WRAPS:%=-Wl,--wrap=%)
+
 unit: $(UNIT_BIN)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
