@@ -16,8 +16,6 @@
 
 #define CLI_MAX_DEPTH 8
 
-const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
-
 struct frame {
 	struct cli_node *node;
 	char *key;

@@ -10,8 +10,6 @@
 #include "route/route.h"
 #include "track/track.h"
 
-void ping_cli_init(void);
-void routing_cli_init(void);
 void routing_cli_init(void)
 {
 	netmon_cli_init();
