@@ -519,6 +519,13 @@ void cli_elapsed_text(uint64_t ms, char *buf, size_t n)
 		snprintf(buf, n, "%lluw%llud", t / (7 * 86400), t / 86400 % 7);
 }
 
+void cli_hms_text(uint64_t ms, char *buf, size_t n)
+{
+	unsigned long long t = ms / 1000;
+
+	snprintf(buf, n, "%02llu:%02llu:%02llu", t / 3600, t / 60 % 60, t % 60);
+}
+
 /* The shells connected now: line, Unix user, privilege, idle time, the
  * shell's pid; "*" marks the session asking. */
 int cli_cmd_show_users(struct cli_exec *x)
