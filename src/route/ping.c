@@ -24,8 +24,8 @@
 
 #include "config/config.h"
 #include "config/runtime.h"
+#include "net/netmon.h"
 #include "route/route.h"
-#include "route/netmon.h"
 #include "track/sla.h"
 #include "util/evloop.h"
 

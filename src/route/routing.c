@@ -6,7 +6,7 @@
 #include "nat/acl.h"
 #include "nat/nat.h"
 #include "net/iface.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "route/route.h"
 #include "track/track.h"
 
