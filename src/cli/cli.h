@@ -201,6 +201,9 @@ void cli_set_history_size(struct cli_session *s, unsigned n);
 /* IOS's elapsed time, for idle and "last clearing" columns: "00:00:05",
  * then "2d03h", then "1w2d". */
 void cli_elapsed_text(uint64_t ms, char *buf, size_t n);
+/* Hours, minutes and seconds however long ("123:04:05"): the uptime of
+ * VPN-SIP and crypto sessions. */
+void cli_hms_text(uint64_t ms, char *buf, size_t n);
 
 /* "% text" + newline into the output; returns CLI_ERR_FAILED. */
 int cli_error(struct cli_exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

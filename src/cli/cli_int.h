@@ -125,5 +125,8 @@ void match_words(struct cli_node *node, int priv, const struct word *w, size_t n
 void match_result_free(struct match_result *r);
 enum match_class tok_match_word(const struct tnode *tn, const struct word *w, size_t nleft,
 				size_t *consumed, char **value);
+/* The planned feature a line belongs to when its leading words name one
+ * (graph.c), else NULL. */
+const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
 
 #endif

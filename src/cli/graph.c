@@ -247,7 +247,6 @@ void cli_planned(const char *words, const char *feature, unsigned flags)
 
 /* The feature a line belongs to when its leading words name a planned
  * feature (full words, case-insensitive), else NULL. */
-const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
 const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags)
 {
 	const struct planned *best = NULL;

@@ -16,8 +16,6 @@
 
 #define CLI_MAX_DEPTH 8
 
-const char *cli_planned_match(const struct word *w, size_t nwords, unsigned *flags);
-
 struct frame {
 	struct cli_node *node;
 	char *key;
@@ -519,6 +517,13 @@ void cli_elapsed_text(uint64_t ms, char *buf, size_t n)
 		snprintf(buf, n, "%llud%02lluh", t / 86400, t / 3600 % 24);
 	else
 		snprintf(buf, n, "%lluw%llud", t / (7 * 86400), t / 86400 % 7);
+}
+
+void cli_hms_text(uint64_t ms, char *buf, size_t n)
+{
+	unsigned long long t = ms / 1000;
+
+	snprintf(buf, n, "%02llu:%02llu:%02llu", t / 3600, t / 60 % 60, t % 60);
 }
 
 /* The shells connected now: line, Unix user, privilege, idle time, the

@@ -250,7 +250,6 @@ static const struct cli_cmd archive_cmds[] = {
 	{ "exec", "show archive", "\nArchive functions", cmd_show_archive, 0 },
 };
 
-void archive_cli_init(void);
 void archive_cli_init(void)
 {
 	cli_node_register(ARCHIVE_NODE, "(config-archive)#", "config");

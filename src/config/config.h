@@ -79,6 +79,13 @@ const char *config_hostname(const struct config *cfg);
 /* Install every feature's commands, modes and running-config sections.
  * Call once per process (features.c lists them). */
 void config_features_init(void);
+/* The commands of the configuration's own parts (system_cmds.c,
+ * archive.c, replace.c, planned.c, ignored.c). */
+void system_cli_init(void);
+void archive_cli_init(void);
+void replace_cli_init(void);
+void planned_cli_init(void);
+void ignored_cli_init(void);
 
 /* running-config sections, written in ascending order. */
 typedef void (*config_writer_fn)(const struct config *cfg, struct strbuf *out);

@@ -1,21 +1,16 @@
 /* The one place that wires features into the command engine and the
  * running configuration.  A new feature adds its init call here. */
 #include "config/config.h"
-
-void system_cli_init(void);
-void archive_cli_init(void);
-void replace_cli_init(void);
-void log_cli_init(void);
-void debug_cli_init(void);
-void planned_cli_init(void);
-void ignored_cli_init(void);
-void vpnsip_cli_init(void);
-void crypto_cli_init(void);
-void dataplane_cli_init(void);
-void ike_cli_init(void);
-void routing_cli_init(void);
-void qos_cli_init(void);
-void snmp_cli_init(void);
+#include "crypto/crypto.h"
+#include "dataplane/dataplane.h"
+#include "ike/ike.h"
+#include "log/debug.h"
+#include "log/log.h"
+#include "net/iface.h"
+#include "qos/qos.h"
+#include "route/route.h"
+#include "snmp/snmp.h"
+#include "vpnsip/vpnsip.h"
 
 void config_features_init(void)
 {

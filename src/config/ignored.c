@@ -104,7 +104,6 @@ static int cmd_ignored(struct cli_exec *x)
 	return CLI_OK;
 }
 
-void ignored_cli_init(void);
 void ignored_cli_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)

@@ -7,6 +7,7 @@
  * G: a global line (typed in an interface block, it ends the block);
  * B: it opens a block whose lines follow. */
 #include "cli/cli.h"
+#include "config/config.h"
 
 #define G CLI_PLANNED_GLOBAL
 #define B CLI_PLANNED_BLOCK
@@ -19,7 +20,6 @@ static const struct {
 	{ NULL, NULL, 0 }, /* none today */
 };
 
-void planned_cli_init(void);
 void planned_cli_init(void)
 {
 	for (size_t i = 0; planned[i].words; i++)

@@ -571,7 +571,6 @@ static const struct cli_cmd replace_cmds[] = {
 	  cmd_configure_replace, CLI_PRIV },
 };
 
-void replace_cli_init(void);
 void replace_cli_init(void)
 {
 	CLI_INSTALL(replace_cmds);

@@ -589,7 +589,6 @@ static const struct cli_cmd system_cmds[] = {
 	  cmd_erase_startup, CLI_PRIV },
 };
 
-void system_cli_init(void);
 void system_cli_init(void)
 {
 	CLI_INSTALL(system_cmds);

@@ -216,7 +216,6 @@ void dataplane_shutdown(void)
 	D.loop = NULL;
 }
 
-void tunnel_cli_init(void);
 void dataplane_cli_init(void)
 {
 	tunnel_cli_init();

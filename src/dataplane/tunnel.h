@@ -44,4 +44,7 @@ unsigned tunnel_mtu(const struct iface_cfg *ifc);
 HOOK_DECLARE(tunnel_changed, (struct config *cfg, struct iface_cfg *ifc, bool deleted),
 	     (cfg, ifc, deleted));
 
+/* The "interface TunnelN" commands (tunnel_cmds.c). */
+void tunnel_cli_init(void);
+
 #endif

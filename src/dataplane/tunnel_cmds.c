@@ -290,7 +290,6 @@ static void show_tunnel(const struct config *cfg, const struct iface_cfg *ifc, c
 		  (unsigned long long)st.mss_clamped);
 }
 
-void tunnel_cli_init(void);
 void tunnel_cli_init(void)
 {
 	CLI_INSTALL(tunnel_cmds);

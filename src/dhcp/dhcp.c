@@ -383,17 +383,11 @@ static void path_of(struct dclient *c, const char *ext, char *buf, size_t cap)
 	snprintf(buf, cap, "%s/%s.%s", D.dir, safe, ext);
 }
 
+/* Replaced whole, never truncated in place: dhclient may be reading the
+ * old one, and a link planted at the name is replaced, not followed. */
 static bool write_file(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	if (fd < 0)
-		return false;
-	size_t n = strlen(text);
-	bool ok = write(fd, text, n) == (ssize_t)n;
-	fchmod(fd, mode);
-	close(fd);
-	return ok;
+	return config_file_write_atomic(path, text, strlen(text), mode) == 0;
 }
 
 static void restart_fired(struct ev_timer *t, void *arg)

@@ -20,12 +20,6 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-static void fmt_hms(char *buf, size_t n, uint64_t secs)
-{
-	snprintf(buf, n, "%02llu:%02llu:%02llu", (unsigned long long)(secs / 3600),
-		 (unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
-}
-
 struct sa_info {
 	bool found;
 	ike_sa_state_t state;
@@ -350,7 +344,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		sb_printf(out, "Interface: %s\n", se->tunnel);
 		if (detail) {
 			sb_printf(out, "Profile: %s\n", ikn ? ikn : "(none)");
-			fmt_hms(up, sizeof(up), se->up ? (evloop_now_ms() - se->up_since_ms) / 1000 : 0);
+			cli_hms_text(se->up ? evloop_now_ms() - se->up_since_ms : 0, up, sizeof(up));
 			sb_printf(out, "Uptime: %s\n", up);
 		}
 		sb_printf(out, "Session status: %s\n", session_status(se, &info));
@@ -367,8 +361,8 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 			sb_printf(out, "  IKEv2 SA: local %s remote %s %s\n", l, r, sa_state_show(&info));
 			if (detail) {
 				time_t now = time_monotonic(NULL);
-				fmt_hms(life, sizeof(life),
-					info.rekey > now ? (uint64_t)(info.rekey - now) : 0);
+				cli_hms_text(info.rekey > now ? (uint64_t)(info.rekey - now) * 1000 : 0, life,
+					     sizeof(life));
 				char caps[8];
 				session_caps(se, caps, sizeof(caps));
 				sb_printf(out, "      Capabilities:%s connid:%u lifetime:%s\n", caps,

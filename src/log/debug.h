@@ -25,6 +25,11 @@ struct debug_flag *debug_find(const char *path);
 void debug_set(struct debug_flag *f, bool on);
 void debug_all_off(void);
 void debug_show(struct strbuf *out);
+/* The debug commands, generated from every flag registered so far
+ * (debug_cmds.c): call after all features registered theirs. */
+void debug_cli_init(void);
+/* Frees what debug_cli_init generated. */
+void debug_cli_reset(void);
 
 static inline bool debug_on(struct debug_flag *f)
 {

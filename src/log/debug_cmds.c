@@ -67,7 +67,6 @@ static const char *keep(char *s)
 	return s;
 }
 
-void debug_cli_init(void);
 void debug_cli_init(void)
 {
 	size_t n = 0;
@@ -91,7 +90,6 @@ void debug_cli_init(void)
 	CLI_INSTALL(debug_fixed_cmds);
 }
 
-void debug_cli_reset(void);
 void debug_cli_reset(void)
 {
 	for (size_t i = 0; i < nstrings; i++)

@@ -138,6 +138,8 @@ void log_buffer_clear(void);
 void log_count_dropped(unsigned long n);
 /* Appends "show logging" output. */
 void log_show(struct strbuf *out);
+/* The logging commands (log_cmds.c). */
+void log_cli_init(void);
 
 /* Severity names as IOS spells them ("debugging", "informational", ...). */
 const char *log_severity_name(enum log_severity sev);

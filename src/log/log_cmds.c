@@ -303,7 +303,6 @@ static const struct cli_cmd log_cmds[] = {
 	  CLI_PRIV },
 };
 
-void log_cli_init(void);
 void log_cli_init(void)
 {
 	CLI_INSTALL(log_cmds);

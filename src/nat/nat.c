@@ -15,7 +15,7 @@
 #include "log/debug.h"
 #include "nat/acl.h"
 #include "net/ifstate.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 

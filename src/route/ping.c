@@ -24,7 +24,8 @@
 
 #include "config/config.h"
 #include "config/runtime.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
+#include "route/route.h"
 #include "track/sla.h"
 #include "util/evloop.h"
 
@@ -530,7 +531,6 @@ static const struct cli_cmd ping_cmds[] = {
 	  cmd_traceroute, 0 },
 };
 
-void ping_cli_init(void);
 void ping_cli_init(void)
 {
 	CLI_INSTALL(ping_cmds);

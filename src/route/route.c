@@ -15,7 +15,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "track/track.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"

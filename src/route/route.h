@@ -43,6 +43,10 @@ void route_foreach(const struct config *cfg, const struct ipv4_prefix *dst,
 		   void (*fn)(void *ctx, const struct route_info *r), void *ctx);
 
 void route_cli_init(void);
+/* Every routing command: route, NAT, ACL, track, DHCP (routing.c) */
+void routing_cli_init(void);
+/* ping (ping.c) */
+void ping_cli_init(void);
 /* show ip route (route_show.c) */
 void route_show_cli_init(void);
 

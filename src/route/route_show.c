@@ -12,7 +12,7 @@
 
 #include "cli/json.h"
 #include "config/config.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "route/route.h"
 #include "util/xalloc.h"
 

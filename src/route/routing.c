@@ -6,12 +6,10 @@
 #include "nat/acl.h"
 #include "nat/nat.h"
 #include "net/iface.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "route/route.h"
 #include "track/track.h"
 
-void ping_cli_init(void);
-void routing_cli_init(void);
 void routing_cli_init(void)
 {
 	netmon_cli_init();

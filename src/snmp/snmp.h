@@ -28,5 +28,7 @@ struct snmp_cfg {
 void snmp_agent_apply(struct evloop *loop, const struct snmp_cfg *c);
 /* Stop the agent (shutdown): disconnects from the master agent. */
 void snmp_agent_stop(void);
+/* The snmp-server commands (snmp_cmds.c). */
+void snmp_cli_init(void);
 
 #endif

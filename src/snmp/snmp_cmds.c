@@ -114,7 +114,6 @@ static const struct cli_cmd snmp_cmds[] = {
 	{ "config", "no snmp-server enable traps vpn-sip", NO SNMP_HELP TRAPS_HELP, cmd_traps, 0 },
 };
 
-void snmp_cli_init(void);
 void snmp_cli_init(void)
 {
 	CLI_INSTALL(snmp_cmds);

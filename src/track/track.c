@@ -11,7 +11,7 @@
 #include "config/config.h"
 #include "config/runtime.h"
 #include "log/debug.h"
-#include "route/netmon.h"
+#include "net/netmon.h"
 #include "track/sla.h"
 #include "track/track.h"
 #include "util/hashmap.h"

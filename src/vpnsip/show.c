@@ -11,12 +11,6 @@
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
 
-static void hms(uint64_t ms, char *buf, size_t n)
-{
-	unsigned long s = (unsigned long)(ms / 1000);
-	snprintf(buf, n, "%02lu:%02lu:%02lu", s / 3600, (s / 60) % 60, s % 60);
-}
-
 /* The local address a session shows: the call's, or before a call the
  * address the user agent would offer. */
 static void session_local_addr(const struct vpnsip_session *s, char *la, size_t n)
@@ -42,7 +36,7 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 		cli_out(x, "  Session status: %s (%s)\n", vpnsip_state_name(s->state),
 			s->initiator ? "I" : "R");
 	if (s->since_ms) {
-		hms(evloop_now_ms() - s->since_ms, up, sizeof(up));
+		cli_hms_text(evloop_now_ms() - s->since_ms, up, sizeof(up));
 		cli_out(x, "  Uptime          : %s\n", up);
 	}
 	cli_out(x, "  Remote number   : %s\n", s->remote_number);
@@ -182,7 +176,7 @@ static int cmd_show_session_brief(struct cli_exec *x)
 				 s->initiator ? "I" : "R");
 		snprintf(bw, sizeof(bw), "%u/%u", s->bw_conf, s->bw_neg);
 		if (s->since_ms)
-			hms(evloop_now_ms() - s->since_ms, up, sizeof(up));
+			cli_hms_text(evloop_now_ms() - s->since_ms, up, sizeof(up));
 		else
 			snprintf(up, sizeof(up), "-");
 		cli_out(x, "%-12s %-18s %-16s %-15s %-12s %s\n", s->tunnel, state, s->remote_number,

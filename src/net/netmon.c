@@ -1,5 +1,5 @@
 /* Devices and IPv4 addresses as the kernel has them: see netmon.h. */
-#include "route/netmon.h"
+#include "net/netmon.h"
 
 #include <errno.h>
 #include <netlink/msg.h>

@@ -6,8 +6,8 @@
  * (ifstate_set_link: "track N interface IF line-protocol", SIP) and tells
  * its observers (static routes) which device changed.  Main thread only;
  * started by the daemon (config/runtime.h), absent in "vpnsipd -t". */
-#ifndef VPNSIP_ROUTE_NETMON_H
-#define VPNSIP_ROUTE_NETMON_H
+#ifndef VPNSIP_NET_NETMON_H
+#define VPNSIP_NET_NETMON_H
 
 #include <net/if.h>
 #include <stdbool.h>
