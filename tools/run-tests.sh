@@ -1,8 +1,9 @@
 #!/bin/sh
 # make test's pytest, in two parts that both always run:
-#   1. every module not marked serial, on PYTEST_JOBS workers (default 2,
-#      the machine's cores; pytest-xdist), a whole module per worker at a
-#      time, each worker with labs of its own (tests/conftest.py);
+#   1. every module not marked serial, on PYTEST_JOBS workers (default 3:
+#      the tests mostly wait on protocol timers, so 2 cores carry 3;
+#      pytest-xdist), a whole module per worker at a time, each worker
+#      with labs of its own (tests/conftest.py);
 #   2. the serial modules (rates, delays, floods: conftest.SERIAL_MODULES),
 #      one at a time with nothing else running.
 # Arguments go to both (a -k, a file).  Exit status: 0 when both parts
@@ -10,7 +11,7 @@
 # both select nothing.
 set -u
 cd "$(dirname "$0")/.."
-JOBS=${PYTEST_JOBS:-2}
+JOBS=${PYTEST_JOBS:-3}
 PYTEST="/usr/bin/python3 -m pytest -p no:cacheprovider"
 start=$(date +%s)
 
