@@ -17,10 +17,10 @@ the reason it is no configuration line)."""
 import difflib
 import pathlib
 import re
-import socket
-import struct
 
 import pytest
+
+from ctlproto import CTL_EXEC, CTL_HELLO, CTL_HELP, RawShell
 
 pytestmark = pytest.mark.netns
 
@@ -277,55 +277,22 @@ NOT_CONFIGURATION = {
     ("tunnel", "mode", "gre"): "refused: no GRE here (the command says so)",
 }
 
-HDR = struct.Struct("=IBBH")
-CTL_HELLO, CTL_EXEC, CTL_HELP, CTL_OUTPUT, CTL_DONE = 1, 2, 3, 16, 17
-DONE = struct.Struct("=iiII")
-
-
-class Ctl:
+class Ctl(RawShell):
     """A privileged script session on the control socket."""
 
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(10)
-        self.s.connect(path)
-        self.buf = b""
+        super().__init__(path)
         self.request(CTL_HELLO)
 
-    def frame(self):
-        while True:
-            if len(self.buf) >= HDR.size:
-                n, typ, _, _ = HDR.unpack_from(self.buf)
-                if len(self.buf) >= HDR.size + n:
-                    payload = self.buf[HDR.size:HDR.size + n]
-                    self.buf = self.buf[HDR.size + n:]
-                    return typ, payload
-            chunk = self.s.recv(65536)
-            assert chunk, "vpnsipd closed the control connection"
-            self.buf += chunk
-
-    def request(self, typ, text=""):
-        """Output, status and the prompt after it."""
-        payload = text.encode()
-        self.s.sendall(HDR.pack(len(payload), typ, 0, 0) + payload)
-        out = b""
-        while True:
-            t, p = self.frame()
-            if t == CTL_OUTPUT:
-                out += p
-            elif t == CTL_DONE:
-                status = DONE.unpack_from(p)[0]
-                return out.decode(), status, p[DONE.size:].rstrip(b"\0").decode()
-
     def run(self, line):
-        out, status, prompt = self.request(CTL_EXEC, line)
+        out, (status, _, prompt) = self.request(CTL_EXEC, line.encode())
         assert status == 0, (line, out)
         return prompt
 
     def help(self, words):
         """What is offered after words: the keywords, whether an argument
         is, whether the line may end there (<cr>)."""
-        out, status, _ = self.request(CTL_HELP, " ".join(words + [""]) if words else "")
+        out, (status, _, _) = self.request(CTL_HELP, (" ".join(words + [""]) if words else "").encode())
         assert status == 0, (words, out)
         keywords, arg, cr = [], False, False
         for line in out.splitlines():
