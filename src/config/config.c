@@ -64,6 +64,8 @@ void *config_ext_get_or_create(struct config *cfg, const struct config_ext_type 
 	e->data = xcalloc(1, size);
 	e->next = cfg->ext;
 	cfg->ext = e;
+	if (type->init)
+		type->init(e->data);
 	return e->data;
 }
 

@@ -43,9 +43,10 @@ struct config {
 struct config_ext_type {
 	const char *name;
 	void (*free)(void *ext);
+	void (*init)(void *ext); /* optional: run once on the zeroed data */
 };
 void *config_ext_get(const struct config *cfg, const struct config_ext_type *type);
-/* The same, created zeroed (size bytes) on first use. */
+/* The same, created on first use: size bytes, zeroed, then the type's init. */
 void *config_ext_get_or_create(struct config *cfg, const struct config_ext_type *type,
 			       size_t size);
 

@@ -30,16 +30,19 @@ static void acl_model_free(void *ext)
 	free(m);
 }
 
-static const struct config_ext_type acl_ext = { "access-list", acl_model_free };
+static void acl_model_init(void *ext)
+{
+	struct acl_model *m = ext;
+
+	hashmap_init(&m->lists, false);
+}
+
+static const struct config_ext_type acl_ext = { "access-list", acl_model_free, acl_model_init };
 
 static struct hashmap *lists_rw(struct config *cfg)
 {
-	struct acl_model *m = config_ext_get(cfg, &acl_ext);
+	struct acl_model *m = config_ext_get_or_create(cfg, &acl_ext, sizeof(*m));
 
-	if (!m) {
-		m = config_ext_get_or_create(cfg, &acl_ext, sizeof(*m));
-		hashmap_init(&m->lists, false);
-	}
 	return &m->lists;
 }
 

@@ -88,22 +88,23 @@ static void nat_model_free(void *ext)
 	free(m);
 }
 
-static const struct config_ext_type nat_model_ext = { "ip nat", nat_model_free };
+/* IOS: NAT's SIP support is on for port 5060 by default. */
+static void nat_model_init(void *ext)
+{
+	struct nat_model *m = ext;
+
+	xgrow(&m->sip, &m->capsip, 2, sizeof(*m->sip));
+	m->sip[0] = (struct sip_port){ IPPROTO_UDP, 5060, true };
+	m->sip[1] = (struct sip_port){ IPPROTO_TCP, 5060, true };
+	m->nsip = 2;
+}
+
+static const struct config_ext_type nat_model_ext = { "ip nat", nat_model_free, nat_model_init };
 
 /* The configuration's NAT lines, created with the defaults on first use. */
 static struct nat_model *model_rw(struct config *cfg)
 {
-	struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
-
-	if (!m) {
-		m = config_ext_get_or_create(cfg, &nat_model_ext, sizeof(*m));
-		/* IOS: NAT's SIP support is on for port 5060 by default. */
-		xgrow(&m->sip, &m->capsip, 2, sizeof(*m->sip));
-		m->sip[0] = (struct sip_port){ IPPROTO_UDP, 5060, true };
-		m->sip[1] = (struct sip_port){ IPPROTO_TCP, 5060, true };
-		m->nsip = 2;
-	}
-	return m;
+	return config_ext_get_or_create(cfg, &nat_model_ext, sizeof(struct nat_model));
 }
 
 /* ---- the ruleset ------------------------------------------------------------- */

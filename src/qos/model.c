@@ -55,7 +55,7 @@ static void qos_cfg_free(void *ext)
 	free(q);
 }
 
-static const struct config_ext_type qos_ext_type = { "qos", qos_cfg_free };
+static const struct config_ext_type qos_ext_type = { .name = "qos", .free = qos_cfg_free };
 
 static void qos_iface_free(void *ext)
 {

@@ -107,21 +107,22 @@ static void route_model_free(void *ext)
 	free(m);
 }
 
-static const struct config_ext_type route_ext = { "ip route", route_model_free };
+static void route_model_init(void *ext)
+{
+	struct route_model *m = ext;
+
+	hashmap_init(&m->groups, false);
+	hashmap_init(&m->by_track, false);
+	hashmap_init(&m->by_if, true);
+	hashmap_init(&m->by_dev, false);
+}
+
+static const struct config_ext_type route_ext = { "ip route", route_model_free, route_model_init };
 
 /* The configuration's routes, created empty on first use. */
 static struct route_model *model_rw(struct config *cfg)
 {
-	struct route_model *m = config_ext_get(cfg, &route_ext);
-
-	if (!m) {
-		m = config_ext_get_or_create(cfg, &route_ext, sizeof(*m));
-		hashmap_init(&m->groups, false);
-		hashmap_init(&m->by_track, false);
-		hashmap_init(&m->by_if, true);
-		hashmap_init(&m->by_dev, false);
-	}
-	return m;
+	return config_ext_get_or_create(cfg, &route_ext, sizeof(struct route_model));
 }
 
 /* NULL while the configuration has no route. */

@@ -106,17 +106,18 @@ static void sla_model_free(void *ext)
 	free(m);
 }
 
-static const struct config_ext_type sla_ext = { "ip sla", sla_model_free };
+static void sla_model_init(void *ext)
+{
+	struct sla_model *m = ext;
+
+	hashmap_init(&m->ops, false);
+}
+
+static const struct config_ext_type sla_ext = { "ip sla", sla_model_free, sla_model_init };
 
 static struct sla_model *model_rw(struct config *cfg)
 {
-	struct sla_model *m = config_ext_get(cfg, &sla_ext);
-
-	if (!m) {
-		m = config_ext_get_or_create(cfg, &sla_ext, sizeof(*m));
-		hashmap_init(&m->ops, false);
-	}
-	return m;
+	return config_ext_get_or_create(cfg, &sla_ext, sizeof(struct sla_model));
 }
 
 /* NULL while the configuration has no operation. */

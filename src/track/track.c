@@ -81,19 +81,20 @@ static void track_model_free(void *ext)
 	free(m);
 }
 
-static const struct config_ext_type track_ext = { "track", track_model_free };
+static void track_model_init(void *ext)
+{
+	struct track_model *m = ext;
+
+	hashmap_init(&m->objs, false);
+	hashmap_init(&m->by_sla, false);
+	hashmap_init(&m->by_if, true);
+}
+
+static const struct config_ext_type track_ext = { "track", track_model_free, track_model_init };
 
 static struct track_model *model_rw(struct config *cfg)
 {
-	struct track_model *m = config_ext_get(cfg, &track_ext);
-
-	if (!m) {
-		m = config_ext_get_or_create(cfg, &track_ext, sizeof(*m));
-		hashmap_init(&m->objs, false);
-		hashmap_init(&m->by_sla, false);
-		hashmap_init(&m->by_if, true);
-	}
-	return m;
+	return config_ext_get_or_create(cfg, &track_ext, sizeof(struct track_model));
 }
 
 /* NULL while the configuration has no track object. */
