@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -566,14 +565,6 @@ def test_child_rekey_keeps_traffic(pair_factory, ikelab):
     assert req and resp, plog[-4000:]
     assert all("N(REKEY_SA)" in p.split() and "SA" in p.split() for p in req), req
     assert not [p for p in req + resp if "KE" in p.split()], (req, resp)
-
-
-def test_dpd_detects_vanished_peer(pair_factory, ikelab):
-    pair = pair_factory(a_config(ikev2_extra=" dpd 10 2 periodic\n"))
-    pair.start_session()
-    pair.wait_up()
-    pair.peer.kill(signal.SIGKILL)
-    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1 +\(peer not responding", timeout=70)
 
 
 @TIMER_BOUND

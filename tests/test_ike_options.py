@@ -1,8 +1,10 @@
-"""IKEv2 options of issue 5 applied to libcharon, checked on the wire
-against stock strongSwan: per-profile DPD (periodic / on-demand, retry),
-CA chains and "match certificate" for static rsa-sig tunnels, and the IKE
-identities in "show crypto ikev2 sa detailed".  NAT keepalives and IKE
-fragmentation are checked inside VPN-SIP sessions (test_session_ike.py).
+"""IKEv2 options of static tunnels applied to libcharon, checked on the wire
+against stock strongSwan: CA chains and "match certificate" for static
+rsa-sig tunnels, and the IKE identities in "show crypto ikev2 sa
+detailed".  The options a VPN-SIP session has are checked inside real
+sessions: DPD in test_session_faults.py, NAT keepalives, IKE fragmentation,
+replay and rekeying in test_session_ike.py.  The packet sniffer here is
+shared with them.
 
 Same lab layout as tests/test_ike.py (vpnsipd on rtrA, stock charon on
 rtrB, LAB_PREFIX respected); packets are captured on the peer's bak0 with
@@ -12,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -20,8 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import cert_conn, make_self_signed, psk_conn  # noqa: E402
-from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK, Pair,  # noqa: E402
+from ike_peer import cert_conn, make_self_signed  # noqa: E402
+from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, Pair,  # noqa: E402
                       a_cert_der, a_config)
 
 pytestmark = pytest.mark.netns
@@ -97,103 +98,6 @@ def pairs(optlab, build, tmp_path):
 
     yield make
     labctl.close_each(made, Pair.close)
-
-
-@pytest.fixture
-def nft(optlab):
-    """nftables tables made by a test in lab namespaces, always removed."""
-    tables = []
-
-    def add(node, family, name, body):
-        optlab.exec(node, "nft", "-f", "-", input="table %s %s {\n%s\n}\n" % (family, name, body),
-                    check=True)
-        tables.append((node, family, name))
-
-    yield add
-    for node, family, name in tables:
-        optlab.exec(node, "nft", "delete", "table", family, name)
-
-
-def silence_peer(nft):
-    """The peer vanishes: everything between rtrB and rtrA's bak0 is dropped
-    in the peer's namespace (its IKE and ESP alike)."""
-    nft("rtrB", "inet", "viksilent",
-        " chain in { type filter hook input priority 0; ip saddr %s drop; }\n"
-        " chain out { type filter hook output priority 0; ip daddr %s drop; }" % (A_BAK, A_BAK))
-
-
-# ---- DPD --------------------------------------------------------------------------------
-
-
-def test_dpd_periodic_on_the_wire_and_dead_peer(pairs, optlab, nft):
-    """dpd 10 2 periodic: an empty INFORMATIONAL every 10 s even while
-    traffic flows (libcharon's own DPD would stay quiet then); a silent
-    peer is declared dead after 5 checks 2 s apart and the SA deleted.
-    nat keepalive 5 is configured too: no NAT, so no keepalives."""
-    pair = pairs(a_config(ikev2_extra=" dpd 10 2 periodic\n nat keepalive 5\n"))
-    pair.start_session()
-    pair.wait_up()
-    pinger = optlab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "60", HOST_B,
-                          stdout=subprocess.DEVNULL)
-    try:
-        pkts = sniff(optlab, "rtrB", A_BAK, 26)
-    finally:
-        pinger.kill()
-        pinger.wait()
-    req = dpd_requests(pkts)
-    assert len(req) >= 2, pkts
-    gaps = [b - a for a, b in zip(req, req[1:])]
-    assert all(8.5 <= g <= 12.5 for g in gaps), (req, gaps)
-    assert not keepalives(pkts), "keepalives without NAT"
-    # The peer answered each one (its log) and the SA is fine.
-    assert "ESTABLISHED" in pair.peer.list_sas()
-    out = pair.sh("show crypto ikev2 sa detailed")
-    assert "DPD configured for 10 seconds, retry 2 (periodic)" in out, out
-    assert "Local id: %s" % NUM_A in out and "Remote id: %s" % NUM_B in out, out
-    assert "NAT-T is detected inside" not in out, out
-    out = pair.sh("show crypto session detail")
-    assert re.search(r"Capabilities:SDN connid", out), out
-    # The peer vanishes.
-    silence_peer(nft)
-    t0 = time.monotonic()
-    pair.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1: peer 192\.0\.2\.12:4500 did not answer DPD "
-                  r"\(5 checks, 2 s apart\): deleting the IKE SA", timeout=30)
-    took = time.monotonic() - t0
-    # At most 10 s to the next DPD, then 5 x 2 s (libcharon alone: ~15 s).
-    assert 9 <= took <= 23, took
-    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
-    out = pair.sh("show crypto session")
-    assert "Session status: DOWN" in out and "Last failure: peer not responding (DPD)" in out, out
-    assert "READY" not in pair.sh("show crypto ikev2 sa")
-
-
-def test_dpd_on_demand_only_with_outbound_traffic(pairs, optlab, nft):
-    """dpd 10 2 on-demand (IOS): an idle tunnel and a tunnel with traffic
-    both ways see no DPD; once the peer is silent and we keep sending, a
-    DPD goes out and the peer is declared dead."""
-    pair = pairs(a_config(ikev2_extra=" dpd 10 2 on-demand\n"))
-    pair.start_session()
-    pair.wait_up()
-
-    def traffic():
-        optlab.exec("lanA", "ping", "-n", "-i", "0.5", "-c", "8", HOST_B)
-    pkts = sniff(optlab, "rtrB", A_BAK, 24, action=traffic)
-    assert not dpd_requests(pkts), pkts
-    assert "DPD configured for 10 seconds, retry 2 (on-demand), 0 sent" in \
-        pair.sh("show crypto ikev2 sa detailed")
-    silence_peer(nft)
-    pinger = optlab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "80", HOST_B,
-                          stdout=subprocess.DEVNULL)
-    try:
-        t0 = time.monotonic()
-        pkts = sniff(optlab, "rtrB", A_BAK, 14)
-        assert dpd_requests(pkts), pkts
-        pair.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1", timeout=30)
-        assert time.monotonic() - t0 <= 25
-    finally:
-        pinger.kill()
-        pinger.wait()
-    pair.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
 
 
 # ---- CA chains and certificate maps (static rsa-sig tunnels) --------------------------------

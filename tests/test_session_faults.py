@@ -4,9 +4,11 @@ Kamailio; see test_session_interop.py), vpnsipd on rtrA:
 
 - the peer deletes its SAs and sends no BYE: vpnsipd ends the call itself
   (its BYE after the peer's delete, TS-1017 4.2) and records why;
-- the peer vanishes (charon killed: no delete): DPD declares it dead, the
-  call ends with a BYE at once (there is nobody to wait for), the CDR says
-  why;
+- DPD in the session's profile, periodic (on the wire every interval,
+  even with traffic) and on-demand (only when we send and hear nothing);
+  the peer vanishes (its packets dropped: no delete): DPD declares it
+  dead, the call ends with a BYE at once (there is nobody to wait for),
+  the CDR says why;
 - the answered call whose peer never starts IKE: the IKE setup timeout
   ends it (BYE) instead of holding the call (and its cost);
 - SIGHUP with the session up: the configuration is replaced (a line added
@@ -18,6 +20,7 @@ Kamailio; see test_session_interop.py), vpnsipd on rtrA:
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 
@@ -28,6 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
 from ike_peer import psk_conn  # noqa: E402
+from test_ike_options import dpd_requests, keepalives, sniff  # noqa: E402
 from test_session import Capture, teardown_order  # noqa: E402
 from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK,  # noqa: E402
                                   peer_fixture, peer_sdp)
@@ -111,27 +115,111 @@ def test_peer_deletes_sas_without_bye(peer, faultlab, tmp_path):
     assert "SAs deleted by the peer" in hist and NUM_B in hist, hist
 
 
-def test_dpd_dead_peer_ends_the_call(peer, faultlab):
+def silence_peer(lab, nft):
+    """The peer vanishes without a delete: everything between rtrB and
+    rtrA's bak0 is dropped in the peer's namespace (its IKE and ESP alike;
+    SIP goes through Kamailio, so the BYE still reaches SIPp)."""
+    nft("rtrB", "inet", "vsfsilent",
+        " chain in { type filter hook input priority 0; ip saddr %s drop; }\n"
+        " chain out { type filter hook output priority 0; ip daddr %s drop; }" % (A_BAK, A_BAK))
+
+
+@pytest.fixture
+def nft(faultlab):
+    """nftables tables made by a test in lab namespaces, always removed."""
+    tables = []
+
+    def add(node, family, name, body):
+        faultlab.exec(node, "nft", "-f", "-", check=True,
+                      input="table %s %s {\n%s\n}\n" % (family, name, body))
+        tables.append((node, family, name))
+
+    yield add
+    for node, family, name in tables:
+        faultlab.exec(node, "nft", "delete", "table", family, name)
+
+
+@TIMER_BOUND
+def test_dpd_periodic_in_session_dead_peer_ends_the_call(peer, faultlab, nft):
+    """dpd 10 2 periodic in the session's profile: an empty INFORMATIONAL
+    every 10 s on the wire even while traffic flows (libcharon's own DPD
+    would stay quiet then); nat keepalive 5 too, but no NAT, so no
+    keepalives.  Then the peer vanishes: dead after the next DPD and 5
+    checks 2 s apart, the IKE SA deleted, the call ended with a BYE at once
+    (there is nobody to wait for), the CDR says why."""
     lab, p = faultlab, peer()
-    configure(p, "crypto ikev2 profile IPROF", "dpd 10 2 periodic")
+    configure(p, "crypto ikev2 profile IPROF", "dpd 10 2 periodic", "nat keepalive 5")
     uas = session_up(p, lab)
     try:
         cid = call_id(p)
+        pinger = lab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "60", HOST_B,
+                           stdout=subprocess.DEVNULL)
+        try:
+            pkts = sniff(lab, "rtrB", A_BAK, 26)
+        finally:
+            pinger.kill()
+            pinger.wait()
+        req = dpd_requests(pkts)
+        assert len(req) >= 2, pkts
+        gaps = [b - a for a, b in zip(req, req[1:])]
+        assert all(8.5 <= g <= 12.5 for g in gaps), (req, gaps)
+        assert not keepalives(pkts), "keepalives without NAT"
+        assert "ESTABLISHED" in p.charon.list_sas()  # the peer answered each one
+        out = p.sh("show crypto ikev2 sa detailed")
+        assert "DPD configured for 10 seconds, retry 2 (periodic)" in out, out
+        assert "Local id: %s" % NUM_A in out and "Remote id: %s" % NUM_B in out, out
+        assert "NAT-T is detected inside" not in out, out
+        silence_peer(lab, nft)
         t0 = time.monotonic()
-        p.charon.kill(signal.SIGKILL)  # gone without a delete
-        p.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1: peer 192\.0\.2\.12:4600 did not answer DPD",
-                   timeout=40)
+        p.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1: peer 192\.0\.2\.12:\d+ did not answer DPD "
+                   r"\(5 checks, 2 s apart\): deleting the IKE SA", timeout=30)
+        took = time.monotonic() - t0
+        # at most 10 s to the next DPD, then 5 x 2 s (libcharon alone: ~15 s)
+        assert 9 <= took <= 23, took
+        p.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
         p.wait_log(r"SESSION_DOWN: Tunnel1: session with %s down: peer not responding" % NUM_B,
                    timeout=10)
-        down_s = time.monotonic() - t0
         p.wait_state("READY_TO_CONNECT", timeout=10)
+        assert "READY" not in p.sh("show crypto ikev2 sa")
     finally:
         res = uas.wait(30)
     assert res.rc == 0, res.diagnostics() + p.tail()
     assert res.received("BYE"), "no BYE after the peer was declared dead"
     assert (cdr_cause(p, cid) or "").startswith("peer not responding"), p.tail()
-    assert 10 <= down_s <= 35, down_s
-    print("dead peer: session down %.1f s after charon was killed" % down_s)
+
+
+@TIMER_BOUND
+def test_dpd_on_demand_in_session(peer, faultlab, nft):
+    """dpd 10 2 on-demand (IOS): a session with traffic both ways sees no
+    DPD; once the peer is silent and we keep sending, a DPD goes out, the
+    peer is declared dead and the call ends."""
+    lab, p = faultlab, peer()
+    configure(p, "crypto ikev2 profile IPROF", "dpd 10 2 on-demand")
+    uas = session_up(p, lab)
+    try:
+        pkts = sniff(lab, "rtrB", A_BAK, 24,
+                     action=lambda: lab.exec("lanA", "ping", "-n", "-i", "0.5", "-c", "8", HOST_B))
+        assert not dpd_requests(pkts), pkts
+        assert "DPD configured for 10 seconds, retry 2 (on-demand), 0 sent" in \
+            p.sh("show crypto ikev2 sa detailed")
+        silence_peer(lab, nft)
+        pinger = lab.popen("lanA", "ping", "-n", "-i", "0.5", "-c", "80", HOST_B,
+                           stdout=subprocess.DEVNULL)
+        try:
+            t0 = time.monotonic()
+            pkts = sniff(lab, "rtrB", A_BAK, 14)
+            assert dpd_requests(pkts), pkts
+            p.wait_log(r"%IKEV2-5-DPD_DEAD: Tunnel1", timeout=30)
+            assert time.monotonic() - t0 <= 25
+        finally:
+            pinger.kill()
+            pinger.wait()
+        p.wait_log(r"Crypto tunnel is DOWN\. Interface: Tunnel1  \(peer not responding \(DPD\)\)")
+        p.wait_state("READY_TO_CONNECT", timeout=10)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0, res.diagnostics() + p.tail()
+    assert res.received("BYE"), "no BYE after the peer was declared dead"
 
 
 def test_ike_never_answered_ends_the_call(peer, faultlab):
