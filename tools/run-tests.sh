@@ -8,20 +8,27 @@
 #      one at a time with nothing else running.
 # Arguments go to both (a -k, a file).  Exit status: 0 when both parts
 # pass; a part that selects nothing (pytest's 5) counts as passing unless
-# both select nothing.
+# both select nothing.  At the end, the slowest 15 tests of both parts.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${PYTEST_JOBS:-3}
 PYTEST="/usr/bin/python3 -m pytest -p no:cacheprovider"
 start=$(date +%s)
 
-rc1=0
-$PYTEST -n "$JOBS" --dist loadfile -m "not serial" --durations=15 "$@" || rc1=$?
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+{ $PYTEST -n "$JOBS" --dist loadfile -m "not serial" --durations=15 "$@"; echo $? >"$out/rc1"; } |
+	tee "$out/parallel"
+rc1=$(cat "$out/rc1")
 mid=$(date +%s)
-rc2=0
-$PYTEST -m serial --durations=10 "$@" || rc2=$?
+{ $PYTEST -m serial --durations=15 "$@"; echo $? >"$out/rc2"; } | tee "$out/serial"
+rc2=$(cat "$out/rc2")
 end=$(date +%s)
 
+# the two parts' lists as one
+echo "slowest 15 of the whole run:"
+grep -hE '^[0-9]+\.[0-9]+s (setup|call|teardown) ' "$out/parallel" "$out/serial" |
+	sort -rn | head -15
 echo "make test: parallel part ($JOBS workers) exit $rc1 in $((mid - start)) s," \
      "serial part exit $rc2 in $((end - mid)) s"
 [ "$rc1" = 5 ] && [ "$rc2" = 5 ] && exit 5
