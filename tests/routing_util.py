@@ -1,4 +1,4 @@
-"""Helpers shared by the routing, track, NAT and DHCP tests (issue 7):
+"""Helpers shared by the routing, track, NAT and DHCP tests:
 vpnsipd (conftest.Daemon, so the exit status and the sanitizer's verdict
 count) running inside a lab router's namespace, and a timeline printer."""
 import os

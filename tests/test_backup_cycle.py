@@ -1,4 +1,4 @@
-"""The whole backup cycle with real parts (issue 7): two vpnsipd (rtrA,
+"""The whole backup cycle with real parts: two vpnsipd (rtrA,
 rtrB), real Kamailio, real IP SLA probes, real TUNs and user-space ESP.
 
 Both routers are configured like the seed's VPN-SIP example: an IP SLA ICMP

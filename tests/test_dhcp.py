@@ -1,4 +1,4 @@
-"""The DHCP client in the lab (issue 7): vpnsipd's supervised dhclient on
+"""The DHCP client in the lab: vpnsipd's supervised dhclient on
 rtrA's unaddressed bak0 (lab --backup none) learns its address and the SIP
 server from the lab's dnsmasq, option 120 in both RFC 3361 encodings and
 option 125; an address change updates what the show commands (ifstate) say;

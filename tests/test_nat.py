@@ -1,4 +1,4 @@
-"""NAT over nftables in the lab (issue 7): overload from lanA through wan0
+"""NAT over nftables in the lab: overload from lanA through wan0
 (inet has no route back to lanA, so replies only come through the
 translation), static NAT both ways, the SIP ALG switched on and off and seen
 in the kernel (the helper object and a forwarded SIP flow's conntrack

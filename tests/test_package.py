@@ -30,7 +30,7 @@ SBIN_VPNSIPD = "/usr/sbin/vpnsipd"
 RUN_SOCK = "/run/vpnsip/vpnsipd.sock"
 
 # A test tool in a router package's Depends is a defect; these must never
-# appear (the list), whatever `make deps-list` says.
+# appear, whatever `make deps-list` says.
 NEVER_DEPENDS = {"kamailio", "sip-tester", "strongswan-charon", "strongswan-swanctl",
                  "clang", "tcpdump", "tshark", "python3", "openssl", "iperf3"}
 

@@ -1,5 +1,5 @@
-"""Static routes, floating static routes and IP SLA tracking in the lab
-(issue 7): the backup cycle without VPN-SIP.
+"""Static routes, floating static routes and IP SLA tracking in the lab:
+the backup cycle without VPN-SIP.
 
 rtrA keeps the lab's route to every LAN via inet (203.0.113.0/24); vpnsipd
 adds the more specific route to lanB (203.0.113.8/29) through the primary

@@ -1,4 +1,4 @@
-"""One peer daemon with many local numbers (issue 9): the peer rtrB has
+"""One peer daemon with many local numbers: the peer rtrB has
 several global "vpn-sip local-number" lines, each registered on its own with
 the real Kamailio, and one tunnel per number towards rtrA; rtrA has one
 tunnel per peer number.  Traffic through every tunnel at the same moment

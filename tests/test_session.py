@@ -1,4 +1,4 @@
-"""VPN-SIP sessions end to end (issue 6): two vpnsipd in the lab, real
+"""VPN-SIP sessions end to end: two vpnsipd in the lab, real
 Kamailio as the carrier, no primary routes (lanA reaches lanB only through
 Tunnel1).  The configurations are the demo's (conf/demo/rtrX.conf).
 

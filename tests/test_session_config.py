@@ -1,4 +1,4 @@
-"""VPN-SIP configuration rules of issue 6 (no lab): VPN-SIP owns the tunnel
+"""VPN-SIP configuration rules (no lab): VPN-SIP owns the tunnel
 mode, source, destination and protection of its tunnels; one tunnel per
 remote number; the tunnels' local number is the global one; vpn-sip tunnel
 source; max-call-duration; the show commands without a call.  Both builds."""
@@ -72,7 +72,7 @@ def test_numbers_and_tunnel_source(build, daemon_factory):
     out = cfg(d, "interface Tunnel2",
               "vpn-sip local-number 0399999999 remote-number 0333333333 bandwidth 1000")
     assert "The local number must be the global one (vpn-sip local-number 0311111111)" in out, out
-    # Issue 9: a second global number is added (it does not replace the
+    # A second global number is added (it does not replace the
     # first); a number a tunnel uses cannot be removed.
     out = cfg(d, "vpn-sip local-number 0388888888 address ipv4 Loopback0")
     assert "%" not in out, out

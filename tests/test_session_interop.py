@@ -1,4 +1,4 @@
-"""A VPN-SIP peer made only of parts we did not write (issue 6): SIPp (the
+"""A VPN-SIP peer made only of parts we did not write: SIPp (the
 SIP terminal and its RFC 6193 SDP, scenarios written by the tests) and
 Debian's stock strongSwan charon (IKEv2 with key-id identities and the PSK,
 kernel-libipsec for ESP in user space), both on rtrB, against vpnsipd on

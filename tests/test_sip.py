@@ -1,10 +1,10 @@
-"""VPN-SIP signalling in the lab (issue 4): vpnsipd's SIP user agent against
+"""VPN-SIP signalling in the lab: vpnsipd's SIP user agent against
 real Kamailio (the NGN), SIPp as an independent VPN-SIP terminal, and two
 vpnsipd calling each other.  Every daemon test runs with build/ and
 build/asan/ (the sanitizer build must exit without a report).
 
-IKE is not wired in yet (issue 5): after the SDP offer/answer a session
-stays in NEGOTIATING_IKE, showing the peer's address:port from its SDP and
+The tunnels here have no "tunnel protection", so IKE is not started: after
+the SDP offer/answer a session stays in NEGOTIATING_IKE, showing the peer's address:port from its SDP and
 the negotiated bandwidth (min of both b=AS); the tests then end the call with
 BYE (clear vpn-sip session, or the SIPp peer).
 

@@ -1,4 +1,4 @@
-"""VPN-SIP registration driven by the interface state (issue 4), in the lab
+"""VPN-SIP registration driven by the interface state, in the lab
 with real Kamailio and dnsmasq, both builds:
 
 - DHCP -> SIP: rtrA's unaddressed bak0 ("lab up --backup none") gets its

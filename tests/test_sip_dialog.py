@@ -1,4 +1,4 @@
-"""VPN-SIP dialogs in the lab (issue 4): what happens to a call after the
+"""VPN-SIP dialogs in the lab: what happens to a call after the
 INVITE, with real Kamailio and SIPp as the peer, in both builds (the
 sanitizer build must exit without a report).
 

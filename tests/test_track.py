@@ -1,4 +1,4 @@
-"""IP SLA and track objects (issue 7): interface line-protocol tracking in
+"""IP SLA and track objects: interface line-protocol tracking in
 the lab, delays, show output, and 1000 operations, tracks and tracked
 routes in one daemon with one socket and no thread per probe."""
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Concurrency benchmark (issue 9): one router R (lab rtrA) with N VPN-SIP
+"""Concurrency benchmark: one router R (lab rtrA) with N VPN-SIP
 tunnels to N numbers of one peer daemon P (lab rtrB, N global local numbers),
 all sessions brought up at once by traffic, in the lab with the real Kamailio.
 Figures only, never pass/fail (exit 0 unless the lab could not run).

@@ -61,7 +61,7 @@ struct sip_settings {
 				    * CANCEL (cause SIP_END_TIMEOUT); 0: SIP_CALL_TIMEOUT_DEFAULT */
 	const char *dns_servers;   /* space-separated IPv4 name servers for resolving a
 				    * server name (DHCP option 6); NULL: /etc/resolv.conf */
-	/* Every local number (issue 9), local_number among them: each has
+	/* Every local number, local_number among them: each has
 	 * its own REGISTER dialog (refresh, back-off, unregister at the end)
 	 * and SIP_EV_REGISTRATION events name it in reg.number.  0: the
 	 * local_number alone. */

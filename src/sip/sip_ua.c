@@ -273,7 +273,7 @@ static void nua_make(struct sip_ua *ua)
 	snprintf(ua_name, sizeof(ua_name), "vpnsipd/%s", VPNSIP_VERSION);
 	ua->nua = nua_create(ua->root, nua_cb, ua, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
 			     TPTAG_LOG(1), SIPTAG_USER_AGENT_STR(ua_name),
-			     /* Hundreds of calls at once (issue 9): room for the
+			     /* Hundreds of calls at once (a hub): room for the
 			      * burst (capped by net.core.rmem_max). */
 			     TPTAG_UDP_RMEM(4u << 20), TPTAG_UDP_WMEM(1u << 20),
 			     TAG_IF(rc, SRESTAG_RESOLV_CONF(rc)), TAG_END());

@@ -943,8 +943,8 @@ static void on_offered(const struct sip_event *ev)
 	int rc;
 
 	/* The tunnel of (called number, caller): one hash lookup.  With a
-	 * single local number the called number is not checked (as before
-	 * issue 9: a carrier may present it in another form). */
+	 * single local number the called number is not checked: a carrier
+	 * may present it in another form. */
 	if (ev->caller[0]) {
 		vpnsip_pair_key(ev->callee, ev->caller, key, sizeof(key));
 		s = hashmap_get(&rt->by_pair, key);

@@ -238,8 +238,8 @@ static int cmd_show_regstatus_json(struct cli_exec *x, const struct vpnsip_cfg *
 	return CLI_OK;
 }
 
-/* One line per local number, in configuration order (issue 9); a single
- * number prints exactly as before. */
+/* One line per local number, in configuration order; a single number
+ * prints as IOS prints its one registration. */
 static int cmd_show_regstatus(struct cli_exec *x)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg_of(x));

@@ -183,9 +183,9 @@ static struct iface_cfg *tunnel_using(struct config *cfg, const char *num)
 	return tunnel_numbered(cfg, num, false, NULL);
 }
 
-/* "vpn-sip local-number N address ipv4 IF", once per number (issue 9
- * extends issue 6's single number): each number registers on its own and
- * may be the local number of tunnels.  All share the address interface. */
+/* "vpn-sip local-number N address ipv4 IF", once per number: each number
+ * registers on its own and may be the local number of tunnels.  All share
+ * the address interface. */
 static int cmd_local_number(struct cli_exec *x)
 {
 	struct vpnsip_cfg *c = cfg_mut(cfg_of(x));

@@ -1,4 +1,4 @@
-/* Issue 7's parsers and models without a daemon: DHCP option 120 in both
+/* The routing features' parsers and models without a daemon: DHCP option 120 in both
  * RFC 3361 encodings, and the running-config round trip of static routes,
  * IP SLA, track, access lists, NAT and the DHCP client lines. */
 #include <arpa/inet.h>
