@@ -376,6 +376,7 @@ def measure_all(a, b, links, mode, port):
 
 # The kernel shapes: the sanitizer build is measured at one rate.  Every
 # rate has its own veth (198.51.100.8*i/29) and policy, measured at once.
+@pytest.mark.serial
 @pytest.mark.parametrize("build,rates", [("build", RATES), ("build/asan", [512])],
                          indirect=["build"], ids=["build", "build-asan"])
 def test_shaping_accuracy(build, daemon_factory, peer, rates):
@@ -412,6 +413,7 @@ def iperf_json_rate(text, first=3, last=8):
 
 
 # kernel scheduling: measured once, with the normal build
+@pytest.mark.serial
 @pytest.mark.parametrize("build", ["build"], indirect=True, ids=["build"])
 def test_priority_and_cbwfq_under_congestion(build, daemon_factory, peer):
     d = daemon_factory(build, POLICIES + "interface vsqa0\n service-policy output PARENT\n")
@@ -459,6 +461,7 @@ while time.time() < end:
 """
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("size", [84, 1400])
 def test_tunnel_outer_rate_with_esp_table(build, daemon_factory, size):
     """b=AS is the outer rate: with the AES-CBC/SHA1 size table the inner

@@ -302,6 +302,7 @@ def test_offer_address_rules(sec_lab, daemons):
 
 
 # ------------------------------------------------------------ token buckets
+@pytest.mark.serial
 def test_rate_limits(sec_lab, daemons):
     lab = sec_lab
     a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000, extra="""
@@ -330,6 +331,7 @@ def rss_kb(lab, node):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
+@pytest.mark.serial
 def test_untrusted_flood(sec_lab, daemons):
     """2000 INVITE/s from ten untrusted addresses for 6 s while SIPp calls
     through the SIP server: the call is answered, every datagram of the
@@ -367,6 +369,7 @@ def test_untrusted_flood(sec_lab, daemons):
     assert "CALL_REJECT" not in log
 
 
+@pytest.mark.serial
 def test_trusted_flood_memory_returns(sec_lab, daemons, build):
     """2000 INVITE/s for 5 s from a trusted network, from a number no
     tunnel has: the global bucket refuses most (503), the rest get 603, a
