@@ -28,6 +28,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -72,7 +73,7 @@ static struct {
 	struct hashmap clients; /* ifname -> dclient */
 	struct config_env *env;
 	struct evloop *loop;
-	struct nl_sock *nl;
+	struct nl_sock *nl; /* the shared request socket while started */
 	int sock;
 	struct ev_io *sockio;
 	char *dir, *sockpath, *hook;
@@ -792,11 +793,7 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 	D.dir = xasprintf("%s/dhcp", env->state_dir ? env->state_dir : "/var/lib/vpnsip");
 	D.sockpath = xasprintf("%s/events.sock", D.dir);
 	mkdir(D.dir, 0700);
-	D.nl = nl_socket_alloc();
-	if (D.nl && nl_connect(D.nl, NETLINK_ROUTE) < 0) {
-		nl_socket_free(D.nl);
-		D.nl = NULL;
-	}
+	D.nl = kernel_nl();
 	if (strlen(D.sockpath) >= sizeof(sa.sun_path)) {
 		log_msg("DHCP", SEV_ERR, "SOCKET", "%s: path too long; the DHCP client is disabled", D.sockpath);
 		return;
@@ -841,8 +838,6 @@ static void dhcp_stop(void)
 		unlink(D.sockpath);
 	}
 	D.sock = -1;
-	if (D.nl)
-		nl_socket_free(D.nl);
 	D.nl = NULL;
 	if (D.dir)
 		rmdir(D.dir);

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 
 static struct debug_flag debug_iface = {
 	.path = "interface events",
@@ -52,7 +53,6 @@ struct kif {
 static struct {
 	struct evloop *loop;
 	const struct iface_tun_owner *tun_owner;
-	struct nl_sock *nl;
 	struct hashmap kifs; /* configured name -> kif */
 } K;
 
@@ -98,7 +98,7 @@ static int addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
 	nl_addr_set_prefixlen(local, (int)p->len);
 	rtnl_addr_set_ifindex(a, ifindex);
 	rtnl_addr_set_local(a, local);
-	rc = add ? rtnl_addr_add(K.nl, a, 0) : rtnl_addr_delete(K.nl, a, 0);
+	rc = add ? rtnl_addr_add(kernel_nl(), a, 0) : rtnl_addr_delete(kernel_nl(), a, 0);
 	nl_addr_put(local);
 	rtnl_addr_put(a);
 	/* Someone else's address: leave it unrecorded, so that we never
@@ -112,7 +112,7 @@ static void link_set(int ifindex, bool up, const char *alias)
 {
 	struct rtnl_link *orig = NULL, *req = rtnl_link_alloc();
 
-	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0) {
+	if (rtnl_link_get_kernel(kernel_nl(), ifindex, NULL, &orig) < 0) {
 		rtnl_link_put(req);
 		return;
 	}
@@ -121,7 +121,7 @@ static void link_set(int ifindex, bool up, const char *alias)
 	else
 		rtnl_link_unset_flags(req, IFF_UP);
 	rtnl_link_set_ifalias(req, alias ? alias : "");
-	rtnl_link_change(K.nl, orig, req, 0);
+	rtnl_link_change(kernel_nl(), orig, req, 0);
 	rtnl_link_put(orig);
 	rtnl_link_put(req);
 }
@@ -134,7 +134,7 @@ static void mtu_apply(struct kif *k, int ifindex, unsigned mtu)
 
 	if (!mtu && !k->mtu_set)
 		return;
-	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0)
+	if (rtnl_link_get_kernel(kernel_nl(), ifindex, NULL, &orig) < 0)
 		return;
 	if (!k->mtu_set) {
 		k->orig_mtu = rtnl_link_get_mtu(orig);
@@ -144,7 +144,7 @@ static void mtu_apply(struct kif *k, int ifindex, unsigned mtu)
 	if (rtnl_link_get_mtu(orig) != want) {
 		req = rtnl_link_alloc();
 		rtnl_link_set_mtu(req, want);
-		int rc = rtnl_link_change(K.nl, orig, req, 0);
+		int rc = rtnl_link_change(kernel_nl(), orig, req, 0);
 		if (rc < 0)
 			log_msg("LINK", SEV_ERR, "MTU_FAIL", "%s: could not set MTU %u: %s", k->dev, want,
 				nl_geterror(rc));
@@ -306,8 +306,7 @@ int iface_kernel_init(struct evloop *loop)
 {
 	K.loop = loop;
 	hashmap_init(&K.kifs, true);
-	K.nl = nl_socket_alloc();
-	if (!K.nl || nl_connect(K.nl, NETLINK_ROUTE) < 0)
+	if (!kernel_nl())
 		return -1;
 	iface_set_applier(&kernel_applier);
 	return 0;
@@ -324,9 +323,9 @@ void iface_kernel_shutdown(void)
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&K.kifs, e));)
 		kif_free(e->value);
 	hashmap_clear(&K.kifs);
-	if (K.nl)
-		nl_socket_free(K.nl);
-	K.nl = NULL;
+	/* The last user of the shared request socket: the features that
+	 * program routes, tc and DHCP addresses have stopped before. */
+	kernel_nl_close();
 }
 
 __attribute__((constructor)) static void iface_debug_register(void)

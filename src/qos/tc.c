@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "log/debug.h"
+#include "net/kernel_nl.h"
 #include "qos/qos_int.h"
 #include "util/evloop.h"
 
@@ -46,7 +47,7 @@ struct debug_flag debug_qos = {
 static struct {
 	struct evloop *loop;
 	struct config *cfg;
-	struct nl_sock *nl;
+	struct nl_sock *nl;     /* the shared request socket while started */
 	struct hashmap atts;    /* ifname -> attachment */
 	struct hashmap pending; /* ifname -> (void *)1: static policy to re-check */
 	bool posted, maps;
@@ -812,13 +813,9 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 	nlmsg_set_default_size(32768);
 	Q.loop = loop;
 	Q.cfg = cfg;
-	Q.nl = nl_socket_alloc();
-	if (!Q.nl || nl_connect(Q.nl, NETLINK_ROUTE) < 0) {
-		if (Q.nl)
-			nl_socket_free(Q.nl);
-		Q.nl = NULL;
+	Q.nl = kernel_nl();
+	if (!Q.nl)
 		return -1;
-	}
 	iface_listener_register(&qos_listener);
 	qos_session_init(cfg);
 	qos_feedback_init(loop);
@@ -838,8 +835,6 @@ void qos_kernel_shutdown(void)
 	}
 	qos_markers_clear();
 	qos_feedback_shutdown();
-	if (Q.nl)
-		nl_socket_free(Q.nl);
 	Q.nl = NULL;
 	Q.cfg = NULL;
 }

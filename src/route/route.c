@@ -15,6 +15,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "net/netmon.h"
 #include "track/track.h"
 #include "util/hashmap.h"
@@ -70,7 +71,7 @@ struct route_model {
 };
 
 /* The daemon's side: only the running configuration's routes reach the
- * kernel, through this socket. */
+ * kernel, through the shared request socket (nl: set while started). */
 static struct {
 	struct config *cfg; /* set while the daemon runs */
 	struct nl_sock *nl;
@@ -793,12 +794,9 @@ static void route_start(struct evloop *loop, struct config_env *env)
 	struct route_model *m = model_rw(cfg);
 
 	R.cfg = cfg;
-	R.nl = nl_socket_alloc();
-	if (!R.nl || nl_connect(R.nl, NETLINK_ROUTE) < 0) {
+	R.nl = kernel_nl();
+	if (!R.nl) {
 		log_msg("IPRT", SEV_ERR, "NETLINK", "Could not open rtnetlink: static routes are not applied");
-		if (R.nl)
-			nl_socket_free(R.nl);
-		R.nl = NULL;
 		return;
 	}
 	ifstate_observe(&ifstate_obs);
@@ -818,8 +816,6 @@ static void route_stop(void)
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		kroute_del(e->value);
 	ifstate_unobserve(&ifstate_obs);
-	if (R.nl)
-		nl_socket_free(R.nl);
 	R.nl = NULL;
 	/* DHCP default routes are runtime state, not configuration (the group
 	 * goes with its last route: next is NULL then). */

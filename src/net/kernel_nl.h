@@ -1,0 +1,22 @@
+/* The southbound request socket: one rtnetlink (NETLINK_ROUTE) socket for
+ * every request the daemon makes to the kernel (addresses, links, routes,
+ * tc, dumps for the show commands).
+ *
+ * Main thread only: a libnl socket carries one sequence of requests and
+ * answers, and every user (interface and DHCP addresses, static routes,
+ * QoS, the show handlers, the device monitor's dumps) runs on the main
+ * loop.  Requests are synchronous (sent, then the answer or ack read), so
+ * the users never interleave.  Kernel notifications come on netmon's own
+ * subscribed socket, not on this one. */
+#ifndef VPNSIP_NET_KERNEL_NL_H
+#define VPNSIP_NET_KERNEL_NL_H
+
+struct nl_sock;
+
+/* The shared socket, connected on first use; NULL if rtnetlink cannot be
+ * opened. */
+struct nl_sock *kernel_nl(void);
+/* Close it at shutdown, after its last user has stopped. */
+void kernel_nl_close(void);
+
+#endif
