@@ -8,7 +8,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
-#include <netlink/route/addr.h>
+#include <netlink/netlink.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -178,21 +178,14 @@ static size_t parse_bytes(const char *s, uint8_t *out, size_t cap)
 
 /* ---- the leased address in the kernel ------------------------------------------- */
 
-static void addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
+/* The lease's address: the kernel's own on a renewal (replaced). */
+static void lease_addr(int ifindex, const struct ipv4_prefix *p, bool add)
 {
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr, 4);
-	int rc;
+	int rc = kernel_addr_op(ifindex, p, add ? KERNEL_ADDR_REPLACE : KERNEL_ADDR_DELETE);
 
-	nl_addr_set_prefixlen(local, (int)p->len);
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_local(a, local);
-	rc = add ? rtnl_addr_add(D.nl, a, NLM_F_REPLACE) : rtnl_addr_delete(D.nl, a, 0);
 	if (rc < 0 && rc != -NLE_EXIST)
 		log_msg("DHCP", SEV_ERR, "ADDR_FAIL", "Could not %s address on ifindex %d: %s",
 			add ? "add" : "remove", ifindex, nl_geterror(rc));
-	nl_addr_put(local);
-	rtnl_addr_put(a);
 }
 
 static void lease_drop(struct dclient *c, const char *why)
@@ -200,7 +193,7 @@ static void lease_drop(struct dclient *c, const char *why)
 	char a[INET_ADDRSTRLEN];
 
 	if (c->bound && D.nl && c->addr_ifindex)
-		addr_op(c->addr_ifindex, &c->addr, false);
+		lease_addr(c->addr_ifindex, &c->addr, false);
 	if (c->bound) {
 		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s removed: %s", c->ifname,
 			inet_ntop(AF_INET, &c->addr.addr, a, sizeof(a)), why);
@@ -307,9 +300,9 @@ static void lease_apply(struct dclient *c, const char *msg)
 	bool same = c->bound && c->addr.addr.s_addr == p.addr.s_addr && c->addr.len == p.len &&
 		    c->addr_ifindex == idx;
 	if (c->bound && !same && c->addr_ifindex)
-		addr_op(c->addr_ifindex, &c->addr, false);
+		lease_addr(c->addr_ifindex, &c->addr, false);
 	if (idx && D.nl)
-		addr_op(idx, &p, true);
+		lease_addr(idx, &p, true);
 	if (!same)
 		log_msg("DHCP", SEV_INFO, "ADDRESS_ASSIGN", "Interface %s assigned DHCP address %s, mask %s",
 			c->ifname, inet_ntop(AF_INET, &p.addr, a, sizeof(a)), inet_ntoa(ipv4_len_to_mask(p.len)));

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,25 +88,6 @@ static int tun_create(const char *dev)
 	return fd;
 }
 
-static int addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
-{
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr, 4);
-	int rc;
-
-	nl_addr_set_prefixlen(local, (int)p->len);
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_local(a, local);
-	rc = add ? rtnl_addr_add(kernel_nl(), a, 0) : rtnl_addr_delete(kernel_nl(), a, 0);
-	nl_addr_put(local);
-	rtnl_addr_put(a);
-	/* Someone else's address: leave it unrecorded, so that we never
-	 * remove what we did not add. */
-	if (add && rc == -NLE_EXIST)
-		rc = 1;
-	return rc;
-}
-
 static void link_set(int ifindex, bool up, const char *alias)
 {
 	struct rtnl_link *orig = NULL, *req = rtnl_link_alloc();
@@ -169,7 +149,7 @@ static void kif_unapply(struct kif *k)
 	int idx = (int)if_nametoindex(k->dev);
 
 	for (size_t i = 0; idx && i < k->naddrs; i++)
-		addr_op(idx, &k->addrs[i], false);
+		kernel_addr_op(idx, &k->addrs[i], KERNEL_ADDR_DELETE);
 	k->naddrs = 0;
 	if (idx && k->tun_fd < 0)
 		mtu_apply(k, idx, 0);
@@ -261,7 +241,7 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 	}
 	for (size_t i = 0; i < k->naddrs;) {
 		if (!has_prefix(want, nwant, &k->addrs[i])) {
-			addr_op(idx, &k->addrs[i], false);
+			kernel_addr_op(idx, &k->addrs[i], KERNEL_ADDR_DELETE);
 			k->addrs[i] = k->addrs[--k->naddrs];
 		} else {
 			i++;
@@ -272,7 +252,8 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 	for (size_t i = 0; i < nwant; i++) {
 		if (has_prefix(k->addrs, k->naddrs, &want[i]))
 			continue;
-		int rc = addr_op(idx, &want[i], true);
+		/* 1: someone else's address, left unrecorded */
+		int rc = kernel_addr_op(idx, &want[i], KERNEL_ADDR_ADD);
 		if (rc < 0) {
 			log_msg("LINK", SEV_ERR, "ADDR_FAIL", "Interface %s: could not add address: %s",
 				ifc->name, nl_geterror(rc));

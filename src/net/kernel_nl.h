@@ -11,6 +11,8 @@
 #ifndef VPNSIP_NET_KERNEL_NL_H
 #define VPNSIP_NET_KERNEL_NL_H
 
+#include "net/iface.h"
+
 struct nl_sock;
 
 /* The shared socket, connected on first use; NULL if rtnetlink cannot be
@@ -18,5 +20,17 @@ struct nl_sock;
 struct nl_sock *kernel_nl(void);
 /* Close it at shutdown, after its last user has stopped. */
 void kernel_nl_close(void);
+
+/* An IPv4 address on a device, over the shared socket.  ADD leaves an
+ * address that is already there alone and returns 1: someone else's, which
+ * the caller must not record, so that it never removes what it did not
+ * add.  REPLACE takes it over instead (a DHCP lease).  Otherwise 0, or a
+ * negative libnl error. */
+enum kernel_addr_op {
+	KERNEL_ADDR_ADD,
+	KERNEL_ADDR_REPLACE,
+	KERNEL_ADDR_DELETE,
+};
+int kernel_addr_op(int ifindex, const struct ipv4_prefix *p, enum kernel_addr_op op);
 
 #endif
