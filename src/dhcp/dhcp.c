@@ -73,7 +73,7 @@ static struct {
 	struct hashmap clients; /* ifname -> dclient */
 	struct config_env *env;
 	struct evloop *loop;
-	struct nl_sock *nl; /* the shared request socket while started */
+	bool kernel; /* started, and rtnetlink could be opened */
 	int sock;
 	struct ev_io *sockio;
 	char *dir, *sockpath, *hook;
@@ -192,7 +192,7 @@ static void lease_drop(struct dclient *c, const char *why)
 {
 	char a[INET_ADDRSTRLEN];
 
-	if (c->bound && D.nl && c->addr_ifindex)
+	if (c->bound && D.kernel && c->addr_ifindex)
 		lease_addr(c->addr_ifindex, &c->addr, false);
 	if (c->bound) {
 		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s removed: %s", c->ifname,
@@ -301,7 +301,7 @@ static void lease_apply(struct dclient *c, const char *msg)
 		    c->addr_ifindex == idx;
 	if (c->bound && !same && c->addr_ifindex)
 		lease_addr(c->addr_ifindex, &c->addr, false);
-	if (idx && D.nl)
+	if (idx && D.kernel)
 		lease_addr(idx, &p, true);
 	if (!same)
 		log_msg("DHCP", SEV_INFO, "ADDRESS_ASSIGN", "Interface %s assigned DHCP address %s, mask %s",
@@ -786,7 +786,7 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 	D.dir = xasprintf("%s/dhcp", env->state_dir ? env->state_dir : "/var/lib/vpnsip");
 	D.sockpath = xasprintf("%s/events.sock", D.dir);
 	mkdir(D.dir, 0700);
-	D.nl = kernel_nl();
+	D.kernel = kernel_nl() != NULL;
 	if (strlen(D.sockpath) >= sizeof(sa.sun_path)) {
 		log_msg("DHCP", SEV_ERR, "SOCKET", "%s: path too long; the DHCP client is disabled", D.sockpath);
 		return;
@@ -831,7 +831,7 @@ static void dhcp_stop(void)
 		unlink(D.sockpath);
 	}
 	D.sock = -1;
-	D.nl = NULL;
+	D.kernel = false;
 	if (D.dir)
 		rmdir(D.dir);
 	free(D.dir);

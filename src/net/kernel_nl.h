@@ -16,7 +16,9 @@
 struct nl_sock;
 
 /* The shared socket, connected on first use; NULL if rtnetlink cannot be
- * opened. */
+ * opened.  Users ask for it at each request instead of keeping the
+ * pointer, so that whatever order the features stop in, none is left
+ * holding a closed socket (one asking after the close opens it again). */
 struct nl_sock *kernel_nl(void);
 /* Close it at shutdown, after its last user has stopped. */
 void kernel_nl_close(void);
