@@ -9,7 +9,6 @@
 #include "crypto/crypto.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/tunnel.h"
-#include "vpnsip/vpnsip.h"
 
 static void tunnel_ext_free(void *p)
 {
@@ -79,14 +78,12 @@ static int done(struct cli_exec *x, struct iface_cfg *ifc)
 	return CLI_OK;
 }
 
-/* VPN-SIP owns mode, source, destination and protection of its tunnels
- * (the Cisco guide); re-entering the same value (a reload) is fine. */
+/* A feature may own a tunnel's mode, source, destination and protection
+ * (VPN-SIP does): its interface guard is asked about "tunnel <what>" and
+ * prints the refusal.  Re-entering the same value (a reload) is not asked. */
 static bool locked(struct cli_exec *x, const struct iface_cfg *ifc, bool changes, const char *what)
 {
-	if (!changes || !vpnsip_tunnel_configured(ifc))
-		return false;
-	cli_error(x, VPNSIP_TUNNEL_LOCKED_MSG, ifc->name, what);
-	return true;
+	return changes && !iface_change_allowed(x, cfg_of(x), ifc, what);
 }
 
 static bool str_differs(const char *a, const char *b)
@@ -101,7 +98,7 @@ static int cmd_tunnel_source(struct cli_exec *x)
 
 	if (!t)
 		return CLI_ERR_FAILED;
-	if (locked(x, ifc, str_differs(t->source, x->is_no ? NULL : cli_arg(x, "src")), "source"))
+	if (locked(x, ifc, str_differs(t->source, x->is_no ? NULL : cli_arg(x, "src")), "tunnel source"))
 		return CLI_ERR_FAILED;
 	free(t->source);
 	t->source = x->is_no ? NULL : xstrdup(cli_arg(x, "src"));
@@ -117,7 +114,7 @@ static int cmd_tunnel_mode(struct cli_exec *x)
 		return CLI_ERR_FAILED;
 	if (!x->is_no && cli_has(x, "gre"))
 		return cli_error(x, "Tunnel mode gre is not supported (no GRE here): use tunnel mode ipsec ipv4");
-	if (locked(x, ifc, t->mode_ipsec != !x->is_no, "mode"))
+	if (locked(x, ifc, t->mode_ipsec != !x->is_no, "tunnel mode"))
 		return CLI_ERR_FAILED;
 	t->mode_ipsec = !x->is_no;
 	return done(x, ifc);
@@ -137,7 +134,7 @@ static int cmd_tunnel_destination(struct cli_exec *x)
 	if (nd == TUNNEL_DEST_STATIC)
 		inet_pton(AF_INET, cli_arg(x, "addr"), &na);
 	if (locked(x, ifc, nd != t->dest || (nd == TUNNEL_DEST_STATIC && na.s_addr != t->dest_addr.s_addr),
-		   "destination"))
+		   "tunnel destination"))
 		return CLI_ERR_FAILED;
 	if (x->is_no) {
 		t->dest = TUNNEL_DEST_NONE;
@@ -162,7 +159,7 @@ static int cmd_tunnel_protection(struct cli_exec *x)
 			   str_differs(t->ikev2_profile, x->is_no || !cli_has(x, "ikev2p")
 								 ? NULL
 								 : cli_arg(x, "ikev2p")),
-		   "protection"))
+		   "tunnel protection"))
 		return CLI_ERR_FAILED;
 	free(t->ipsec_profile);
 	free(t->ikev2_profile);

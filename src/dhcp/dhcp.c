@@ -8,7 +8,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
-#include <netlink/route/addr.h>
+#include <netlink/netlink.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -72,7 +73,7 @@ static struct {
 	struct hashmap clients; /* ifname -> dclient */
 	struct config_env *env;
 	struct evloop *loop;
-	struct nl_sock *nl;
+	bool kernel; /* started, and rtnetlink could be opened */
 	int sock;
 	struct ev_io *sockio;
 	char *dir, *sockpath, *hook;
@@ -177,29 +178,22 @@ static size_t parse_bytes(const char *s, uint8_t *out, size_t cap)
 
 /* ---- the leased address in the kernel ------------------------------------------- */
 
-static void addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
+/* The lease's address: the kernel's own on a renewal (replaced). */
+static void lease_addr(int ifindex, const struct ipv4_prefix *p, bool add)
 {
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr, 4);
-	int rc;
+	int rc = kernel_addr_op(ifindex, p, add ? KERNEL_ADDR_REPLACE : KERNEL_ADDR_DELETE);
 
-	nl_addr_set_prefixlen(local, (int)p->len);
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_local(a, local);
-	rc = add ? rtnl_addr_add(D.nl, a, NLM_F_REPLACE) : rtnl_addr_delete(D.nl, a, 0);
 	if (rc < 0 && rc != -NLE_EXIST)
 		log_msg("DHCP", SEV_ERR, "ADDR_FAIL", "Could not %s address on ifindex %d: %s",
 			add ? "add" : "remove", ifindex, nl_geterror(rc));
-	nl_addr_put(local);
-	rtnl_addr_put(a);
 }
 
 static void lease_drop(struct dclient *c, const char *why)
 {
 	char a[INET_ADDRSTRLEN];
 
-	if (c->bound && D.nl && c->addr_ifindex)
-		addr_op(c->addr_ifindex, &c->addr, false);
+	if (c->bound && D.kernel && c->addr_ifindex)
+		lease_addr(c->addr_ifindex, &c->addr, false);
 	if (c->bound) {
 		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s removed: %s", c->ifname,
 			inet_ntop(AF_INET, &c->addr.addr, a, sizeof(a)), why);
@@ -306,9 +300,9 @@ static void lease_apply(struct dclient *c, const char *msg)
 	bool same = c->bound && c->addr.addr.s_addr == p.addr.s_addr && c->addr.len == p.len &&
 		    c->addr_ifindex == idx;
 	if (c->bound && !same && c->addr_ifindex)
-		addr_op(c->addr_ifindex, &c->addr, false);
-	if (idx && D.nl)
-		addr_op(idx, &p, true);
+		lease_addr(c->addr_ifindex, &c->addr, false);
+	if (idx && D.kernel)
+		lease_addr(idx, &p, true);
 	if (!same)
 		log_msg("DHCP", SEV_INFO, "ADDRESS_ASSIGN", "Interface %s assigned DHCP address %s, mask %s",
 			c->ifname, inet_ntop(AF_INET, &p.addr, a, sizeof(a)), inet_ntoa(ipv4_len_to_mask(p.len)));
@@ -792,11 +786,7 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 	D.dir = xasprintf("%s/dhcp", env->state_dir ? env->state_dir : "/var/lib/vpnsip");
 	D.sockpath = xasprintf("%s/events.sock", D.dir);
 	mkdir(D.dir, 0700);
-	D.nl = nl_socket_alloc();
-	if (D.nl && nl_connect(D.nl, NETLINK_ROUTE) < 0) {
-		nl_socket_free(D.nl);
-		D.nl = NULL;
-	}
+	D.kernel = kernel_nl() != NULL;
 	if (strlen(D.sockpath) >= sizeof(sa.sun_path)) {
 		log_msg("DHCP", SEV_ERR, "SOCKET", "%s: path too long; the DHCP client is disabled", D.sockpath);
 		return;
@@ -841,9 +831,7 @@ static void dhcp_stop(void)
 		unlink(D.sockpath);
 	}
 	D.sock = -1;
-	if (D.nl)
-		nl_socket_free(D.nl);
-	D.nl = NULL;
+	D.kernel = false;
 	if (D.dir)
 		rmdir(D.dir);
 	free(D.dir);

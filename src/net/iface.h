@@ -104,10 +104,12 @@ void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc);
 
 struct cli_exec;
 /* Features that reserve an interface (VPN-SIP's "vpn-sip tunnel source
- * LoopbackM") are asked before the core interface commands change it:
- * allow() returns false after printing the refusal with cli_error().  what
- * names the change ("ip address", "shutdown", "removal", ...).  Commands
- * that would not change anything (the same value again) are not asked. */
+ * LoopbackM", its tunnels' settings) are asked before the core interface
+ * commands and the data plane's tunnel commands change it: allow() returns
+ * false after printing the refusal with cli_error().  what names the change
+ * ("ip address", "shutdown", "removal", ...; "tunnel source", "tunnel mode",
+ * "tunnel destination", "tunnel protection").  Commands that would not
+ * change anything (the same value again) are not asked. */
 struct iface_guard {
 	bool (*allow)(struct cli_exec *x, const struct config *cfg, const struct iface_cfg *ifc,
 		      const char *what);

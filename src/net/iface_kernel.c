@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "config/config.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 
 static struct debug_flag debug_iface = {
 	.path = "interface events",
@@ -52,7 +52,6 @@ struct kif {
 static struct {
 	struct evloop *loop;
 	const struct iface_tun_owner *tun_owner;
-	struct nl_sock *nl;
 	struct hashmap kifs; /* configured name -> kif */
 } K;
 
@@ -89,30 +88,11 @@ static int tun_create(const char *dev)
 	return fd;
 }
 
-static int addr_op(int ifindex, const struct ipv4_prefix *p, bool add)
-{
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr, 4);
-	int rc;
-
-	nl_addr_set_prefixlen(local, (int)p->len);
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_local(a, local);
-	rc = add ? rtnl_addr_add(K.nl, a, 0) : rtnl_addr_delete(K.nl, a, 0);
-	nl_addr_put(local);
-	rtnl_addr_put(a);
-	/* Someone else's address: leave it unrecorded, so that we never
-	 * remove what we did not add. */
-	if (add && rc == -NLE_EXIST)
-		rc = 1;
-	return rc;
-}
-
 static void link_set(int ifindex, bool up, const char *alias)
 {
 	struct rtnl_link *orig = NULL, *req = rtnl_link_alloc();
 
-	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0) {
+	if (rtnl_link_get_kernel(kernel_nl(), ifindex, NULL, &orig) < 0) {
 		rtnl_link_put(req);
 		return;
 	}
@@ -121,7 +101,7 @@ static void link_set(int ifindex, bool up, const char *alias)
 	else
 		rtnl_link_unset_flags(req, IFF_UP);
 	rtnl_link_set_ifalias(req, alias ? alias : "");
-	rtnl_link_change(K.nl, orig, req, 0);
+	rtnl_link_change(kernel_nl(), orig, req, 0);
 	rtnl_link_put(orig);
 	rtnl_link_put(req);
 }
@@ -134,7 +114,7 @@ static void mtu_apply(struct kif *k, int ifindex, unsigned mtu)
 
 	if (!mtu && !k->mtu_set)
 		return;
-	if (rtnl_link_get_kernel(K.nl, ifindex, NULL, &orig) < 0)
+	if (rtnl_link_get_kernel(kernel_nl(), ifindex, NULL, &orig) < 0)
 		return;
 	if (!k->mtu_set) {
 		k->orig_mtu = rtnl_link_get_mtu(orig);
@@ -144,7 +124,7 @@ static void mtu_apply(struct kif *k, int ifindex, unsigned mtu)
 	if (rtnl_link_get_mtu(orig) != want) {
 		req = rtnl_link_alloc();
 		rtnl_link_set_mtu(req, want);
-		int rc = rtnl_link_change(K.nl, orig, req, 0);
+		int rc = rtnl_link_change(kernel_nl(), orig, req, 0);
 		if (rc < 0)
 			log_msg("LINK", SEV_ERR, "MTU_FAIL", "%s: could not set MTU %u: %s", k->dev, want,
 				nl_geterror(rc));
@@ -169,7 +149,7 @@ static void kif_unapply(struct kif *k)
 	int idx = (int)if_nametoindex(k->dev);
 
 	for (size_t i = 0; idx && i < k->naddrs; i++)
-		addr_op(idx, &k->addrs[i], false);
+		kernel_addr_op(idx, &k->addrs[i], KERNEL_ADDR_DELETE);
 	k->naddrs = 0;
 	if (idx && k->tun_fd < 0)
 		mtu_apply(k, idx, 0);
@@ -261,7 +241,7 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 	}
 	for (size_t i = 0; i < k->naddrs;) {
 		if (!has_prefix(want, nwant, &k->addrs[i])) {
-			addr_op(idx, &k->addrs[i], false);
+			kernel_addr_op(idx, &k->addrs[i], KERNEL_ADDR_DELETE);
 			k->addrs[i] = k->addrs[--k->naddrs];
 		} else {
 			i++;
@@ -272,7 +252,8 @@ static void apply_changed(const struct config *cfg, const struct iface_cfg *ifc)
 	for (size_t i = 0; i < nwant; i++) {
 		if (has_prefix(k->addrs, k->naddrs, &want[i]))
 			continue;
-		int rc = addr_op(idx, &want[i], true);
+		/* 1: someone else's address, left unrecorded */
+		int rc = kernel_addr_op(idx, &want[i], KERNEL_ADDR_ADD);
 		if (rc < 0) {
 			log_msg("LINK", SEV_ERR, "ADDR_FAIL", "Interface %s: could not add address: %s",
 				ifc->name, nl_geterror(rc));
@@ -306,8 +287,7 @@ int iface_kernel_init(struct evloop *loop)
 {
 	K.loop = loop;
 	hashmap_init(&K.kifs, true);
-	K.nl = nl_socket_alloc();
-	if (!K.nl || nl_connect(K.nl, NETLINK_ROUTE) < 0)
+	if (!kernel_nl())
 		return -1;
 	iface_set_applier(&kernel_applier);
 	return 0;
@@ -324,9 +304,9 @@ void iface_kernel_shutdown(void)
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&K.kifs, e));)
 		kif_free(e->value);
 	hashmap_clear(&K.kifs);
-	if (K.nl)
-		nl_socket_free(K.nl);
-	K.nl = NULL;
+	/* The last user of the shared request socket: the features that
+	 * program routes, tc and DHCP addresses have stopped before. */
+	kernel_nl_close();
 }
 
 __attribute__((constructor)) static void iface_debug_register(void)

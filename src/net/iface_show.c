@@ -15,6 +15,7 @@
 #include "cli/json.h"
 #include "config/config.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "util/xalloc.h"
 
 struct show_hook {
@@ -35,6 +36,8 @@ void iface_show_register(int order, iface_show_fn fn)
 	nhooks++;
 }
 
+/* Dumped over the shared request socket: the show handlers run on the
+ * main thread. */
 struct kview {
 	struct nl_sock *sk;
 	struct nl_cache *links, *addrs;
@@ -43,8 +46,8 @@ struct kview {
 static bool kview_open(struct kview *kv)
 {
 	memset(kv, 0, sizeof(*kv));
-	kv->sk = nl_socket_alloc();
-	if (!kv->sk || nl_connect(kv->sk, NETLINK_ROUTE) < 0)
+	kv->sk = kernel_nl();
+	if (!kv->sk)
 		return false;
 	if (rtnl_link_alloc_cache(kv->sk, AF_UNSPEC, &kv->links) < 0)
 		return false;
@@ -59,8 +62,6 @@ static void kview_close(struct kview *kv)
 		nl_cache_free(kv->links);
 	if (kv->addrs)
 		nl_cache_free(kv->addrs);
-	if (kv->sk)
-		nl_socket_free(kv->sk);
 }
 
 static struct rtnl_link *klink(struct kview *kv, const char *dev)

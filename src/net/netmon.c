@@ -14,6 +14,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -23,6 +24,9 @@ static struct debug_flag debug_netmon = {
 	.title = "Kernel link and address notifications",
 };
 
+/* Notifications come on a socket of its own (subscribed, non-blocking,
+ * read whenever the loop says so); the dumps go over the shared request
+ * socket (kernel_nl.h). */
 static struct {
 	struct nl_sock *ev;      /* subscribed to link/address groups */
 	struct ev_io *io;
@@ -240,40 +244,33 @@ static void on_readable(struct ev_io *io, uint32_t events, void *arg)
 	int rc = nl_recvmsgs_default(M.ev);
 	if (rc == -NLE_NOMEM || rc == -NLE_MSG_OVERFLOW) {
 		log_msg("NETLINK", SEV_WARNING, "OVERRUN", "Kernel notifications lost; resynchronising");
-		struct nl_sock *s = nl_socket_alloc();
+		struct nl_sock *s = kernel_nl();
 		struct nl_cache *c;
-		if (s && nl_connect(s, NETLINK_ROUTE) == 0) {
-			if (rtnl_link_alloc_cache(s, AF_UNSPEC, &c) == 0) {
-				for (struct nl_object *o = nl_cache_get_first(c); o; o = nl_cache_get_next(o))
-					on_link((struct rtnl_link *)o, RTM_NEWLINK);
-				nl_cache_free(c);
-			}
+		if (s && rtnl_link_alloc_cache(s, AF_UNSPEC, &c) == 0) {
+			for (struct nl_object *o = nl_cache_get_first(c); o; o = nl_cache_get_next(o))
+				on_link((struct rtnl_link *)o, RTM_NEWLINK);
+			nl_cache_free(c);
 		}
-		if (s)
-			nl_socket_free(s);
 	}
 }
 
 static void dump_initial(void)
 {
-	struct nl_sock *s = nl_socket_alloc();
+	struct nl_sock *s = kernel_nl();
 	struct nl_cache *links = NULL, *addrs = NULL;
 
-	if (!s || nl_connect(s, NETLINK_ROUTE) < 0)
-		goto out;
+	if (!s)
+		return;
 	if (rtnl_link_alloc_cache(s, AF_UNSPEC, &links) == 0)
 		for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o))
 			on_link((struct rtnl_link *)o, RTM_NEWLINK);
 	if (rtnl_addr_alloc_cache(s, &addrs) == 0)
 		for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o))
 			on_addr((struct rtnl_addr *)o, RTM_NEWADDR);
-out:
 	if (links)
 		nl_cache_free(links);
 	if (addrs)
 		nl_cache_free(addrs);
-	if (s)
-		nl_socket_free(s);
 }
 
 static void netmon_start(struct evloop *loop, struct config_env *env)

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "log/debug.h"
+#include "net/kernel_nl.h"
 #include "qos/qos_int.h"
 #include "util/evloop.h"
 
@@ -46,7 +47,7 @@ struct debug_flag debug_qos = {
 static struct {
 	struct evloop *loop;
 	struct config *cfg;
-	struct nl_sock *nl;
+	bool kernel;            /* started, and rtnetlink could be opened */
 	struct hashmap atts;    /* ifname -> attachment */
 	struct hashmap pending; /* ifname -> (void *)1: static policy to re-check */
 	bool posted, maps;
@@ -70,7 +71,7 @@ uint64_t qos_now_ms(void)
 
 bool qos_kernel_active(void)
 {
-	return Q.nl != NULL;
+	return Q.kernel;
 }
 
 static void ensure_map(void)
@@ -104,12 +105,12 @@ struct qos_attachment *qos_attachment_new(const char *ifname, bool implicit)
 
 static int send_msg(struct nl_msg *msg)
 {
-	int rc = nl_send_auto(Q.nl, msg);
+	int rc = nl_send_auto(kernel_nl(), msg);
 
 	nlmsg_free(msg);
 	if (rc < 0)
 		return rc;
-	return nl_wait_for_ack(Q.nl);
+	return nl_wait_for_ack(kernel_nl());
 }
 
 static void root_delete(int ifindex)
@@ -118,7 +119,7 @@ static void root_delete(int ifindex)
 
 	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_qdisc_delete(Q.nl, q);
+	rtnl_qdisc_delete(kernel_nl(), q);
 	rtnl_qdisc_put(q);
 }
 
@@ -298,7 +299,7 @@ static int leaf_fifo(int ifindex, uint32_t minor, unsigned limit)
 	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
 	rtnl_tc_set_kind(TC_CAST(q), "pfifo");
 	rtnl_qdisc_fifo_set_limit(q, (int)limit);
-	rc = rtnl_qdisc_add(Q.nl, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rc = rtnl_qdisc_add(kernel_nl(), q, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_qdisc_put(q);
 	return rc;
 }
@@ -335,7 +336,7 @@ static int u32_add(int ifindex, uint16_t prio, const struct u32_rule *r, uint32_
 		rtnl_u32_add_key_uint32(c, 0, 0, 0, 0);
 	rtnl_u32_set_classid(c, TC_HANDLE(1, minor));
 	rtnl_u32_set_cls_terminal(c);
-	rc = rtnl_cls_add(Q.nl, c, NLM_F_CREATE);
+	rc = rtnl_cls_add(kernel_nl(), c, NLM_F_CREATE);
 	rtnl_cls_put(c);
 	return rc;
 }
@@ -475,7 +476,7 @@ static bool plan_for(const struct config *cfg, struct qos_attachment *a, struct 
 
 static void kernel_remove(struct qos_attachment *a)
 {
-	if (a->installed && Q.nl && a->ifindex && if_nametoindex(a->dev) == (unsigned)a->ifindex)
+	if (a->installed && Q.kernel && a->ifindex && if_nametoindex(a->dev) == (unsigned)a->ifindex)
 		root_delete(a->ifindex);
 	if (a->installed)
 		dbg(&debug_qos, "QoS: %s (%s): policy removed", a->ifname, a->dev);
@@ -546,7 +547,7 @@ int qos_attachment_apply(const struct config *cfg, struct qos_attachment *a, cha
 	qos_plan_free(&a->plan);
 	a->plan = plan;
 	qos_marker_publish(a);
-	if (!Q.nl || !a->dev)
+	if (!Q.kernel || !a->dev)
 		return 0;
 	kernel_remove(a);
 	return kernel_install(cfg, a, err, errlen);
@@ -676,7 +677,7 @@ bool qos_stats_load(const struct qos_attachment *a, struct qos_class_stats *st)
 	size_t n = 1 + a->plan.nleaves;
 
 	memset(st, 0, n * sizeof(*st));
-	if (!Q.nl || !a->installed || rtnl_class_alloc_cache(Q.nl, a->ifindex, &cache) < 0)
+	if (!Q.kernel || !a->installed || rtnl_class_alloc_cache(kernel_nl(), a->ifindex, &cache) < 0)
 		return false;
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_tc *tc = (struct rtnl_tc *)o;
@@ -784,7 +785,7 @@ static void flush_pending(void *arg)
 static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 {
 	(void)cfg;
-	if (!Q.nl)
+	if (!Q.kernel)
 		return;
 	if (!qos_iface_output_policy(ifc) && !qos_attachment_find(ifc->name))
 		return;
@@ -812,13 +813,9 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 	nlmsg_set_default_size(32768);
 	Q.loop = loop;
 	Q.cfg = cfg;
-	Q.nl = nl_socket_alloc();
-	if (!Q.nl || nl_connect(Q.nl, NETLINK_ROUTE) < 0) {
-		if (Q.nl)
-			nl_socket_free(Q.nl);
-		Q.nl = NULL;
+	Q.kernel = kernel_nl() != NULL;
+	if (!Q.kernel)
 		return -1;
-	}
 	iface_listener_register(&qos_listener);
 	qos_session_init(cfg);
 	qos_feedback_init(loop);
@@ -838,9 +835,7 @@ void qos_kernel_shutdown(void)
 	}
 	qos_markers_clear();
 	qos_feedback_shutdown();
-	if (Q.nl)
-		nl_socket_free(Q.nl);
-	Q.nl = NULL;
+	Q.kernel = false;
 	Q.cfg = NULL;
 }
 

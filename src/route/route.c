@@ -15,6 +15,7 @@
 #include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
+#include "net/kernel_nl.h"
 #include "net/netmon.h"
 #include "track/track.h"
 #include "util/hashmap.h"
@@ -70,10 +71,10 @@ struct route_model {
 };
 
 /* The daemon's side: only the running configuration's routes reach the
- * kernel, through this socket. */
+ * kernel, through the shared request socket (kernel_nl.h). */
 static struct {
 	struct config *cfg; /* set while the daemon runs */
-	struct nl_sock *nl;
+	bool kernel;        /* started, and rtnetlink could be opened */
 } R;
 
 static void route_free(struct sroute *r);
@@ -134,7 +135,7 @@ static struct route_model *model_of(const struct config *cfg)
 /* Whether this configuration's routes go into the kernel. */
 static bool applied(const struct config *cfg)
 {
-	return R.nl && cfg == R.cfg;
+	return R.kernel && cfg == R.cfg;
 }
 
 /* ---- indexes ---------------------------------------------------------------- */
@@ -288,9 +289,9 @@ static void kroute_del(struct sroute_group *g)
 {
 	if (!g->installed)
 		return;
-	if (R.nl) {
+	if (R.kernel) {
 		struct rtnl_route *rt = kroute_build(g, g->inst_ifindex, g->inst_has_gw, g->inst_gw);
-		int rc = rtnl_route_delete(R.nl, rt, 0);
+		int rc = rtnl_route_delete(kernel_nl(), rt, 0);
 		if (rc < 0 && rc != -NLE_OBJ_NOTFOUND)
 			dbg(&debug_route, "RT: %s: delete: %s", g->key, nl_geterror(rc));
 		rtnl_route_put(rt);
@@ -304,7 +305,7 @@ static bool kroute_add(struct sroute_group *g, struct sroute *r)
 {
 	bool replace = g->installed != NULL;
 	struct rtnl_route *rt = kroute_build(g, r->ifindex, r->info.has_gw, r->info.gw);
-	int rc = rtnl_route_add(R.nl, rt, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL));
+	int rc = rtnl_route_add(kernel_nl(), rt, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL));
 
 	rtnl_route_put(rt);
 	if (rc < 0) {
@@ -793,12 +794,9 @@ static void route_start(struct evloop *loop, struct config_env *env)
 	struct route_model *m = model_rw(cfg);
 
 	R.cfg = cfg;
-	R.nl = nl_socket_alloc();
-	if (!R.nl || nl_connect(R.nl, NETLINK_ROUTE) < 0) {
+	R.kernel = kernel_nl() != NULL;
+	if (!R.kernel) {
 		log_msg("IPRT", SEV_ERR, "NETLINK", "Could not open rtnetlink: static routes are not applied");
-		if (R.nl)
-			nl_socket_free(R.nl);
-		R.nl = NULL;
 		return;
 	}
 	ifstate_observe(&ifstate_obs);
@@ -818,9 +816,7 @@ static void route_stop(void)
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		kroute_del(e->value);
 	ifstate_unobserve(&ifstate_obs);
-	if (R.nl)
-		nl_socket_free(R.nl);
-	R.nl = NULL;
+	R.kernel = false;
 	/* DHCP default routes are runtime state, not configuration (the group
 	 * goes with its last route: next is NULL then). */
 	struct ipv4_prefix any = { .len = 0 };
@@ -832,7 +828,7 @@ static void route_stop(void)
 		if (r->dhcp)
 			route_remove(m, r);
 	}
-	flush_dirty(R.cfg, m); /* nothing reaches the kernel without R.nl */
+	flush_dirty(R.cfg, m); /* nothing reaches the kernel without R.kernel */
 	R.cfg = NULL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cli/json.h"
 #include "config/config.h"
+#include "net/kernel_nl.h"
 #include "net/netmon.h"
 #include "route/route.h"
 #include "util/xalloc.h"
@@ -124,19 +125,17 @@ static int entry_cmp(const void *a, const void *b)
 
 static int rib_load(struct rib *rib, const struct config *cfg)
 {
-	struct nl_sock *s = nl_socket_alloc();
+	struct nl_sock *s = kernel_nl(); /* show handlers run on the main thread */
 	struct nl_cache *c = NULL;
 	int rc = -1;
 
 	memset(rib, 0, sizeof(*rib));
 	rib->cfg = cfg;
-	if (s && nl_connect(s, NETLINK_ROUTE) == 0 && rtnl_route_alloc_cache(s, AF_INET, 0, &c) == 0) {
+	if (s && rtnl_route_alloc_cache(s, AF_INET, 0, &c) == 0) {
 		nl_cache_foreach(c, route_to_entry, rib);
 		nl_cache_free(c);
 		rc = 0;
 	}
-	if (s)
-		nl_socket_free(s);
 	if (rib->n)
 		qsort(rib->v, rib->n, sizeof(*rib->v), entry_cmp);
 	return rc;

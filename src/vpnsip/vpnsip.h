@@ -35,16 +35,14 @@ int vpnsip_start(struct evloop *loop, struct config *cfg);
 /* Unregister, hang up every call, stop the SIP thread. */
 void vpnsip_stop(void);
 
-/* Configuration rules other components enforce: while a tunnel carries a
- * "vpn-sip local-number ..." line, VPN-SIP owns its tunnel mode, source,
- * destination and protection; a change is refused with this message. */
+/* Does the tunnel carry a "vpn-sip local-number ..." line?  VPN-SIP then
+ * owns its tunnel mode, source, destination and protection (its interface
+ * guard refuses a change). */
 struct iface_cfg;
 bool vpnsip_tunnel_configured(const struct iface_cfg *ifc);
 /* The child policy of the tunnel's "vpn-sip ... service-policy NAME", or
  * NULL. */
 const char *vpnsip_tunnel_service_policy(const struct iface_cfg *ifc);
-#define VPNSIP_TUNNEL_LOCKED_MSG \
-	"%s carries VPN-SIP: remove its \"vpn-sip local-number\" line before changing the tunnel %s"
 
 /* The data plane: a packet was routed into tunnel_name and it has no SA.
  * Places the call if the tunnel is a VPN-SIP tunnel in READY_TO_CONNECT;

@@ -529,13 +529,24 @@ static struct iface_listener listener = { .changed = on_iface_changed, .deleted 
 /* "vpn-sip tunnel source LoopbackM" reserves the loopback: VPN-SIP
  * "listens to any updates to the interface and blocks them" (the Cisco
  * guide).  Its first address, the same values again and "ip nat inside"
- * (the seed's PAT) are not updates the core asks about. */
+ * (the seed's PAT) are not updates the core asks about.
+ *
+ * A tunnel carrying "vpn-sip local-number" has its mode, source,
+ * destination and protection owned by VPN-SIP (the Cisco guide): the data
+ * plane's tunnel commands ask with what = "tunnel <field>". */
 static bool guard_allow(struct cli_exec *x, const struct config *cfg, const struct iface_cfg *ifc,
 			const char *what)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
 	char verb[96];
 
+	if (strncmp(what, "tunnel ", 7) == 0) {
+		if (!vpnsip_tunnel_configured(ifc))
+			return true;
+		cli_error(x, "%s carries VPN-SIP: remove its \"vpn-sip local-number\" line before "
+			  "changing the tunnel %s", ifc->name, what + 7);
+		return false;
+	}
 	if (!c || !c->tunnel_source || strcasecmp(c->tunnel_source, ifc->name) != 0)
 		return true;
 	if (strcmp(what, "removal") == 0)
