@@ -96,7 +96,7 @@ SHELL_SRC   := $(wildcard src/shell/*.c)
 # Feature components, one folder each (docs/architecture.md says who talks
 # to whom).  A component's mk/<name>.mk adds its Debian packages, its
 # libraries to FEATURE_LIBS and, where needed, per-folder compiler flags.
-FEATURE_DIRS := sip vpnsip crypto ike dataplane route track nat dhcp qos snmp
+FEATURE_DIRS := sip vpnsip crypto ike dataplane route track acl nat dhcp qos snmp
 FEATURE_SRC  := $(foreach d,$(FEATURE_DIRS),$(wildcard src/$(d)/*.c))
 
 # Everything the daemon links except its main(): unit tests and fuzzers use it.

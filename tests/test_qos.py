@@ -10,6 +10,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -310,6 +311,111 @@ def test_counters_match_tc(build, daemon_factory):
     assert sent["1:10"][1] == 14
     m = re.search(r"Packets marked (\d+)", show)
     assert int(m[1]) >= 14 and int(m[1]) == sent["1:1"][1]
+
+
+# ---- access lists (classified in nftables) --------------------------------------
+
+ACL_POLICY = """ip access-list extended BULK
+ remark the backup server's port 5005 is not bulk
+ deny udp any host 198.51.100.2 eq 5005
+ permit udp any 198.51.100.0 0.0.0.255 range 5000 5009
+access-list 10 permit 198.51.100.1
+class-map match-all BULK
+ match access-group name BULK
+class-map match-any SRC
+ match access-group 10
+class-map match-all NOLIST
+ match access-group 150
+policy-map ACLS
+ class BULK
+  bandwidth percent 20
+ class SRC
+  bandwidth percent 30
+ class NOLIST
+  bandwidth percent 10
+interface vsqa0
+ service-policy output ACLS
+"""
+
+SEND_UDP = """import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for _ in range(int(sys.argv[4])):
+    s.sendto(b"x" * 100, (sys.argv[2], int(sys.argv[3])))
+"""
+
+
+def qos_table(ns):
+    return ns.run("nft", "list", "table", "inet", "vpnsip_qos").returncode == 0
+
+
+def test_access_group_classes_with_traffic(build, daemon_factory, peer):
+    """match access-group: first match with deny (a denied packet goes on
+    to the next class), standard and extended, named and numbered; an ACL
+    edited live reclassifies without resetting the counters; an ACL that
+    is not configured matches nothing and show says so; the nftables
+    table goes with the policy and with the daemon."""
+    d = daemon_factory(build, ACL_POLICY)
+    veth_pair(d.netns, peer)
+    ns = d.netns
+    ns.run("ip", "addr", "add", "198.51.100.3/24", "dev", "vsqa0", check=True)
+    d.start()
+    boot_policy_applied(d, "vsqa0")
+    deadline = time.monotonic() + 5
+    while not qos_table(ns) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert qos_table(ns), d.log.read_text()[-3000:]
+    assert tc(ns, "filter", "show", "dev", "vsqa0") == ""  # no u32 filters
+
+    def send(port, n, src="198.51.100.1"):
+        ns.run(sys.executable, "-c", SEND_UDP, src, "198.51.100.2", str(port), str(n), check=True)
+
+    def delta(before):
+        now = class_sent(ns, "vsqa0")
+        return {k: now[k][1] - before.get(k, (0, 0))[1] for k in now}
+
+    send(5000, 1)  # ARP resolved before counting
+    s0 = class_sent(ns, "vsqa0")
+    send(5003, 7)                      # BULK (permit)
+    send(5005, 5)                      # BULK's deny: on to SRC (access-list 10)
+    send(6000, 3)                      # outside BULK's range: SRC
+    send(6000, 4, src="198.51.100.3")  # neither: class-default
+    time.sleep(0.3)
+    got = delta(s0)
+    assert (got["1:10"], got["1:11"], got["1:12"]) == (7, 8, 0), got
+    assert got["1:13"] >= 4, got  # class-default (ARP too)
+
+    show = d.sh("show policy-map interface vsqa0").stdout
+    assert "Match: access-group name BULK\n" in show, show
+    assert "Match: access-group 150 (not configured: matches nothing)" in show, show
+
+    # the deny goes: port 5005 is BULK now; the tc classes (and counters) stay
+    total = class_sent(ns, "vsqa0")["1:10"][1]
+    d.sh("configure terminal", "ip access-list extended BULK",
+         "no deny udp any host 198.51.100.2 eq 5005", "end")
+    time.sleep(0.3)
+    s1 = class_sent(ns, "vsqa0")
+    assert s1["1:10"][1] == total, (total, s1)
+    send(5005, 4)
+    time.sleep(0.3)
+    assert delta(s1)["1:10"] == 4, delta(s1)
+    # access-list 150 appears: NOLIST takes its packets
+    d.sh("configure terminal", "access-list 150 permit udp any any eq 7000", "end")
+    time.sleep(0.3)
+    s2 = class_sent(ns, "vsqa0")
+    send(7000, 3, src="198.51.100.3")
+    time.sleep(0.3)
+    assert delta(s2)["1:12"] == 3, delta(s2)
+    assert "not configured" not in d.sh("show policy-map interface vsqa0").stdout
+
+    d.sh("configure terminal", "interface vsqa0", "no service-policy output", "end")
+    time.sleep(0.3)
+    assert not qos_table(ns)
+    d.sh("configure terminal", "interface vsqa0", "service-policy output ACLS", "end")
+    time.sleep(0.5)
+    assert qos_table(ns)
+    assert d.stop() == 0
+    assert not qos_table(ns), "the classifier table outlived vpnsipd"
 
 
 # ---- shaping accuracy ------------------------------------------------------------

@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "config/runtime.h"
 #include "log/debug.h"
-#include "nat/acl.h"
+#include "acl/acl.h"
 #include "net/ifstate.h"
 #include "net/netmon.h"
 #include "util/hashmap.h"

@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "dataplane/dataplane.h"
+#include "acl/acl.h"
 #include "qos/qos_int.h"
 #include "util/hashmap.h"
 
 struct marker_class {
-	struct qos_class_map cm; /* matches copied; acl names dropped */
+	struct qos_class_map cm; /* matches copied; acl names dropped, the lists copied */
 	bool dflt;
 	int dscp;
 };
@@ -35,8 +36,11 @@ static void marker_free(struct marker *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		for (size_t k = 0; k < m->c[i].cm.n; k++)
+			acl_release(m->c[i].cm.m[k].acl_copy);
 		free(m->c[i].cm.m);
+	}
 	free(m);
 }
 
@@ -61,6 +65,10 @@ static struct marker *marker_build(const struct qos_attachment *a)
 		for (size_t k = 0; k < cm->n; k++) {
 			mc->cm.m[k] = cm->m[k];
 			mc->cm.m[k].acl = NULL;
+			if (cm->m[k].kind == QOS_MATCH_ACCESS_GROUP) {
+				const struct acl *acl = acl_find(a->cfg, cm->m[k].acl);
+				mc->cm.m[k].acl_copy = acl ? acl_dup(acl) : NULL;
+			}
 		}
 	}
 	return m;
@@ -84,7 +92,7 @@ static int marker_dscp(uint32_t tunnel_id, const uint8_t *pkt, size_t len, void 
 	if (m) {
 		dscp = QOS_DSCP_CS4;
 		for (size_t i = 0; i < m->n; i++)
-			if (m->c[i].dflt || qos_cmap_matches(&m->c[i].cm, pkt, len)) {
+			if (m->c[i].dflt || qos_cmap_matches(&m->c[i].cm, NULL, pkt, len)) {
 				dscp = m->c[i].dscp;
 				break;
 			}

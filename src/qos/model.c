@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl/acl.h"
 #include "qos/qos_int.h"
 
 /* ---- model ------------------------------------------------------------------------ */
@@ -402,7 +403,8 @@ bool qos_plan_build(const struct config *cfg, const struct qos_policy_map *p, ui
 
 /* ---- user-space matching (outer DSCP) ------------------------------------------------------ */
 
-static bool match_one(const struct qos_match *m, const uint8_t *pkt, size_t len)
+static bool match_one(const struct qos_match *m, const struct config *cfg, const uint8_t *pkt,
+		      size_t len)
 {
 	unsigned ver = len ? pkt[0] >> 4 : 0, proto, dscp;
 
@@ -433,17 +435,19 @@ static bool match_one(const struct qos_match *m, const uint8_t *pkt, size_t len)
 				return true;
 		return false;
 	case QOS_MATCH_ACCESS_GROUP:
-		return false;
+		return acl_permits(m->acl_copy ? m->acl_copy : cfg ? acl_find(cfg, m->acl) : NULL, pkt,
+				   len);
 	}
 	return false;
 }
 
-bool qos_cmap_matches(const struct qos_class_map *cm, const uint8_t *pkt, size_t len)
+bool qos_cmap_matches(const struct qos_class_map *cm, const struct config *cfg,
+		      const uint8_t *pkt, size_t len)
 {
 	if (!cm || !cm->n)
 		return false;
 	for (size_t i = 0; i < cm->n; i++) {
-		bool hit = match_one(&cm->m[i], pkt, len);
+		bool hit = match_one(&cm->m[i], cfg, pkt, len);
 		if (cm->match_any && hit)
 			return true;
 		if (!cm->match_any && !hit)

@@ -7,6 +7,9 @@
 
 #include "config/config.h"
 #include "qos/qos.h"
+#include "util/strbuf.h"
+
+struct acl;
 
 #define QOS_CLASS_DEFAULT "class-default"
 #define QOS_QUEUE_LIMIT_DEFAULT 64
@@ -33,8 +36,9 @@ struct qos_match {
 	enum qos_proto proto;
 	uint8_t dscp[QOS_MAX_DSCP_VALUES];
 	unsigned ndscp;
-	char *acl; /* number or name; access lists are not built yet: matches nothing */
+	char *acl; /* number or name */
 	bool acl_named;
+	struct acl *acl_copy; /* the list itself, in copies for another thread */
 };
 
 struct qos_class_map {
@@ -115,8 +119,10 @@ bool qos_policy_referenced(const struct config *cfg, const char *name, struct st
 bool qos_cmap_referenced(const struct config *cfg, const char *name, struct strbuf *where);
 
 /* Does an inner packet fall in a class map? (user-space twin of the u32
- * filters, for the outer DSCP) */
-bool qos_cmap_matches(const struct qos_class_map *cm, const uint8_t *pkt, size_t len);
+ * filters and the nftables classifier, for the outer DSCP).  Access lists
+ * come from the match's acl_copy, else from cfg (NULL: none). */
+bool qos_cmap_matches(const struct qos_class_map *cm, const struct config *cfg,
+		      const uint8_t *pkt, size_t len);
 
 /* ---- the tc plan: what the kernel gets for one interface ---------------- */
 
@@ -149,6 +155,22 @@ uint64_t qos_pclass_rate_bps(const struct qos_pclass *pc, uint64_t root_bps, uin
 
 /* ---- attachments (kernel side + implicit policies) ---------------------- */
 
+/* ---- access-list classes in nftables (classify.c) ---------------------- */
+
+bool qos_cmap_uses_acl(const struct qos_class_map *cm);
+/* A plan with an access-group class is classified in nftables, whole. */
+bool qos_plan_uses_acl(const struct config *cfg, const struct qos_plan *plan);
+struct qos_classify_dev {
+	const char *dev;
+	const struct qos_plan *plan;
+};
+/* The nft script that replaces the table with one classifier chain per
+ * device (n == 0: removes the table). */
+void qos_classify_nft_text(const struct config *cfg, const struct qos_classify_dev *d, size_t n,
+			   struct strbuf *out);
+int qos_classify_apply(const char *text, char *err, size_t errlen);
+void qos_classify_shutdown(void);
+
 struct qos_class_stats {
 	uint64_t packets, bytes; /* sent */
 	uint64_t drops, overlimits;
@@ -168,6 +190,7 @@ struct qos_attachment {
 	bool has_esp;
 	struct qos_esp_overhead esp;
 	bool installed; /* in the kernel */
+	bool nft_classified; /* classes by nftables (access lists), no u32 filters */
 	bool split;     /* under the GSO-splitting TBF (ESP accounting) */
 	unsigned overhead; /* bytes per packet HTB adds (ESP's constant part) */
 	int ifindex;    /* where it was installed */

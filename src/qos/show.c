@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/json.h"
+#include "acl/acl.h"
 #include "qos/qos_int.h"
 
 #define LOAD_INTERVAL "5 minute"
@@ -98,7 +99,7 @@ static void queue_lines(struct strbuf *out, struct json_object *o, int ind,
 }
 
 /* One "Match:" line's text after "Match: ". */
-static void match_text(const struct qos_match *m, struct strbuf *t)
+static void match_text(const struct config *cfg, const struct qos_match *m, struct strbuf *t)
 {
 	char buf[8];
 
@@ -109,8 +110,8 @@ static void match_text(const struct qos_match *m, struct strbuf *t)
 		return;
 	}
 	qos_match_text(m, t);
-	if (m->kind == QOS_MATCH_ACCESS_GROUP)
-		sb_puts(t, " (access lists are not built yet: matches nothing)");
+	if (m->kind == QOS_MATCH_ACCESS_GROUP && !acl_find(cfg, m->acl))
+		sb_puts(t, " (not configured: matches nothing)");
 }
 
 static void match_line(struct strbuf *out, struct json_object *list, int ind, const char *text)
@@ -137,7 +138,7 @@ static void match_lines(const struct config *cfg, const char *cname, struct strb
 	}
 	for (size_t i = 0; i < cm->n; i++) {
 		struct strbuf t = STRBUF_INIT;
-		match_text(&cm->m[i], &t);
+		match_text(cfg, &cm->m[i], &t);
 		match_line(out, list, ind, sb_str(&t));
 		sb_free(&t);
 	}

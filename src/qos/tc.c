@@ -8,7 +8,8 @@
  *        +-- class 1:10+i per class of the leaf policy, rate = its share,
  *            ceil = 1:1's rate (or its own shape), prio 0 for priority
  *            classes; each with a pfifo of the queue-limit
- *   u32 filters at 1: send packets to the leaves in class order.
+ *   u32 filters at 1: send packets to the leaves in class order (a policy
+ *   with access lists: nftables sets the class instead, see classify.c).
  *
  * This kernel has HTB, TBF, pfifo and u32 only (no fq_codel, prio, sfq,
  * no tc actions): HTB does the scheduling, pfifo the tail drop, and DSCP
@@ -33,7 +34,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "acl/acl.h"
 #include "log/debug.h"
+#include "log/log.h"
 #include "net/kernel_nl.h"
 #include "qos/qos_int.h"
 #include "util/evloop.h"
@@ -51,6 +54,7 @@ static struct {
 	struct hashmap atts;    /* ifname -> attachment */
 	struct hashmap pending; /* ifname -> (void *)1: static policy to re-check */
 	bool posted, maps;
+	bool classify_posted; /* a rebuild of the nftables classifier is queued */
 } Q;
 
 #define ROOT_HANDLE TC_HANDLE(1, 0)
@@ -378,7 +382,7 @@ static void narrow(struct cmap_set *s, const struct qos_match *m)
 		}
 		break;
 	case QOS_MATCH_ACCESS_GROUP:
-		s->none = true; /* access lists are not built yet */
+		s->none = true; /* such a policy is classified in nftables (classify.c) */
 		break;
 	}
 }
@@ -474,13 +478,88 @@ static bool plan_for(const struct config *cfg, struct qos_attachment *a, struct 
 	return qos_plan_build(cfg, leaf, root, plan, err, errlen);
 }
 
+/* ---- access-list classes (classify.c) ------------------------------------------------ */
+
+static void classify_sync(void *arg)
+{
+	struct qos_classify_dev *d;
+	struct strbuf text = STRBUF_INIT;
+	size_t n = 0, k = 0;
+	char err[256];
+	void **v;
+
+	(void)arg;
+	Q.classify_posted = false;
+	if (!Q.maps || !Q.cfg)
+		return;
+	v = hashmap_values(&Q.atts, &n);
+	d = xcalloc(n ? n : 1, sizeof(*d));
+	for (size_t i = 0; i < n; i++) {
+		struct qos_attachment *a = v[i];
+		if (a->installed && a->nft_classified)
+			d[k++] = (struct qos_classify_dev){ a->dev, &a->plan };
+	}
+	qos_classify_nft_text(Q.cfg, d, k, &text);
+	dbg(&debug_qos, "QoS: access-list classifier for %zu interface(s):\n%s", k, sb_str(&text));
+	if (qos_classify_apply(sb_str(&text), err, sizeof(err)) < 0)
+		log_msg("QOS", SEV_ERR, "CLASSIFY_FAIL",
+			"Access-list classes not applied (nftables: %s): their packets go to "
+			"class-default", err);
+	sb_free(&text);
+	free(d);
+	free(v);
+}
+
+/* Rebuilt once after the commands of this turn of the loop. */
+static void classify_changed(void)
+{
+	if (!Q.loop || Q.classify_posted)
+		return;
+	Q.classify_posted = true;
+	evloop_post(Q.loop, classify_sync, NULL);
+}
+
+static bool cmap_uses(const struct qos_class_map *cm, const char *acl)
+{
+	for (size_t i = 0; cm && i < cm->n; i++)
+		if (cm->m[i].kind == QOS_MATCH_ACCESS_GROUP && strcmp(cm->m[i].acl, acl) == 0)
+			return true;
+	return false;
+}
+
+/* An access list changed: the classifier and the outer-DSCP copies of the
+ * attachments that use it follow (the tc classes and their counters stay). */
+static void on_acl_changed(const char *name, void *arg)
+{
+	bool any = false;
+
+	(void)arg;
+	if (!Q.maps || !Q.cfg)
+		return;
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&Q.atts, e));) {
+		struct qos_attachment *a = e->value;
+		bool uses = false;
+		for (size_t i = 0; !uses && i < a->plan.nleaves; i++)
+			uses = cmap_uses(qos_cmap_find(Q.cfg, a->plan.leaves[i].name), name);
+		if (!uses)
+			continue;
+		qos_marker_publish(a);
+		any |= a->nft_classified;
+	}
+	if (any)
+		classify_changed();
+}
+
 static void kernel_remove(struct qos_attachment *a)
 {
 	if (a->installed && Q.kernel && a->ifindex && if_nametoindex(a->dev) == (unsigned)a->ifindex)
 		root_delete(a->ifindex);
 	if (a->installed)
 		dbg(&debug_qos, "QoS: %s (%s): policy removed", a->ifname, a->dev);
+	if (a->installed && a->nft_classified)
+		classify_changed();
 	a->installed = false;
+	a->nft_classified = false;
 	a->ifindex = 0;
 }
 
@@ -497,6 +576,8 @@ static int kernel_install(const struct config *cfg, struct qos_attachment *a, ch
 	}
 	root_delete(idx);
 	unsigned ovh = a->has_esp ? esp_constant(&a->esp) : 0;
+	/* access lists: the whole policy is classified in nftables */
+	bool nft_classified = qos_plan_uses_acl(cfg, pl);
 
 	rc = a->has_esp ? gso_splitter(idx, &a->esp) : 0;
 	if (rc >= 0)
@@ -513,7 +594,7 @@ static int kernel_install(const struct config *cfg, struct qos_attachment *a, ch
 			       l->prio, ovh, true);
 		if (rc >= 0)
 			rc = leaf_fifo(idx, l->minor, l->limit);
-		if (rc >= 0 && strcmp(l->name, QOS_CLASS_DEFAULT) != 0)
+		if (rc >= 0 && !nft_classified && strcmp(l->name, QOS_CLASS_DEFAULT) != 0)
 			rc = class_filters(idx, (uint16_t)(1 + 2 * i), qos_cmap_find(cfg, l->name),
 					   l->minor);
 	}
@@ -523,6 +604,9 @@ static int kernel_install(const struct config *cfg, struct qos_attachment *a, ch
 		return -1;
 	}
 	a->installed = true;
+	a->nft_classified = nft_classified;
+	if (nft_classified)
+		classify_changed();
 	a->ifindex = idx;
 	a->split = a->has_esp;
 	a->overhead = ovh;
@@ -817,6 +901,10 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 	if (!Q.kernel)
 		return -1;
 	iface_listener_register(&qos_listener);
+	hook_register(acl_changed, on_acl_changed, NULL, HOOK_PRIO_DEFAULT);
+	/* a classifier table left by a vpnsipd that did not stop */
+	Q.classify_posted = true;
+	classify_sync(NULL);
 	qos_session_init(cfg);
 	qos_feedback_init(loop);
 	return 0;
@@ -834,6 +922,7 @@ void qos_kernel_shutdown(void)
 		hashmap_clear(&Q.pending);
 	}
 	qos_markers_clear();
+	qos_classify_shutdown();
 	qos_feedback_shutdown();
 	Q.kernel = false;
 	Q.cfg = NULL;

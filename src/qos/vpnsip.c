@@ -212,7 +212,7 @@ int qos_outer_dscp(const char *tunnel, const uint8_t *pkt, size_t len)
 	for (size_t i = 0; p && i < p->n; i++) {
 		const struct qos_pclass *pc = p->c[i];
 		bool dflt = strcmp(pc->name, QOS_CLASS_DEFAULT) == 0;
-		if (dflt || qos_cmap_matches(qos_cmap_find(a->cfg, pc->name), pkt, len))
+		if (dflt || qos_cmap_matches(qos_cmap_find(a->cfg, pc->name), a->cfg, pkt, len))
 			return pc->set_dscp >= 0 ? pc->set_dscp : QOS_DSCP_CS4;
 	}
 	return QOS_DSCP_CS4;

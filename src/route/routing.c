@@ -3,7 +3,7 @@
  * and the interface show commands.  Order matters only for running-config
  * sections, which carry their own numbers. */
 #include "dhcp/dhcp.h"
-#include "nat/acl.h"
+#include "acl/acl.h"
 #include "nat/nat.h"
 #include "net/iface.h"
 #include "net/netmon.h"

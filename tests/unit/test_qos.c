@@ -548,3 +548,120 @@ TEST(feedback_correction_in_show)
 	sb_free(&out);
 	cli_session_free(s);
 }
+
+/* IPv4 + UDP header: src 192.0.2.1, dst as given, ports 1000 -> dport. */
+static void udp_packet(uint8_t *p, uint8_t dst_last, uint16_t dport, uint8_t tos)
+{
+	static const uint8_t head[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1,
+					  198, 51, 100, 0, 0x03, 0xe8, 0, 0, 0, 8, 0, 0 };
+	memcpy(p, head, sizeof(head));
+	p[1] = tos;
+	p[19] = dst_last;
+	p[22] = (uint8_t)(dport >> 8);
+	p[23] = (uint8_t)dport;
+}
+
+static const char *const acl_lines[] = {
+	"configure terminal",
+	"ip access-list extended BULK",
+	"remark the backup server is not bulk",
+	"deny udp any host 198.51.100.9 eq 5001",
+	"permit udp any 198.51.100.0 0.0.0.255 range 5000 5009",
+	"exit",
+	"access-list 10 permit 192.0.2.0 0.0.0.255",
+	"class-map match-all BULK",
+	"match access-group name BULK",
+	"match dscp af11",
+	"class-map match-any SRC",
+	"match access-group 10",
+	"match protocol icmp",
+	"policy-map ACLS",
+	"class BULK",
+	"bandwidth percent 20",
+	"class SRC",
+	"bandwidth percent 30",
+	"end",
+	NULL,
+};
+
+/* Access-list classes: the nftables classifier (first match, deny leaves
+ * the class, AND with the other matches, OR for match-any) and the
+ * user-space twin for the outer DSCP agree on the same packets. */
+TEST(access_group_classes)
+{
+	struct cli_session *s = fresh();
+	struct qos_plan plan;
+	struct strbuf t = STRBUF_INIT;
+	char err[256];
+	uint8_t p[28];
+
+	apply(s, acl_lines);
+	CHECK(qos_plan_build(&cfg, qos_pmap_find(&cfg, "ACLS"), 1000000, &plan, err, sizeof(err)));
+	CHECK(qos_plan_uses_acl(&cfg, &plan));
+	struct qos_classify_dev d = { "eth9", &plan };
+	qos_classify_nft_text(&cfg, &d, 1, &t);
+	const char *x = sb_str(&t);
+	if (getenv("QOS_SHOW_NFT"))
+		fputs(x, stderr);
+	CHECK(strstr(x, "table inet vpnsip_qos {}\ndelete table inet vpnsip_qos\n"));
+	CHECK(strstr(x, "\t\toifname \"eth9\" jump d0\n"));
+	/* match-all: the DSCP test, then the list; IPv4 only */
+	CHECK(strstr(x, "\tchain d0 {\n\t\tmeta nfproto ipv4 ip dscp { 10 } jump d0_c0_a0\n"));
+	CHECK(strstr(x, "\tchain d0_c0_a0 {\n"
+			"\t\tip daddr 198.51.100.9 meta l4proto 17 udp dport 5001 return\n"
+			"\t\tip daddr 198.51.100.0/24 meta l4proto 17 udp dport 5000-5009 "
+			"meta priority set 1:10 accept\n\t}\n"));
+	/* match-any: the list, or ICMP */
+	CHECK(strstr(x, "\t\tmeta nfproto ipv4 jump d0_c1_m0_a0\n"
+			"\t\tmeta nfproto ipv4 meta l4proto 1 meta priority set 1:11 accept\n"
+			"\t\tmeta nfproto ipv6 meta l4proto 58 meta priority set 1:11 accept\n"));
+	CHECK(strstr(x, "\tchain d0_c1_m0_a0 {\n\t\tip saddr 192.0.2.0/24 meta priority set 1:11 accept\n"));
+	CHECK(!strstr(x, "remark"));
+	qos_plan_free(&plan);
+
+	/* the outer DSCP: BULK sets nothing (cs4), SRC sets af21 */
+	struct strbuf out = STRBUF_INIT;
+	run(s, "configure terminal", &out);
+	run(s, "policy-map ACLS", &out);
+	run(s, "class SRC", &out);
+	run(s, "set dscp af21", &out);
+	run(s, "class BULK", &out);
+	run(s, "set dscp af11", &out);
+	run(s, "interface Tunnel4", &out);
+	run(s, "end", &out);
+	CHECK_INT(qos_vpnsip_attach(&cfg, "Tunnel4", 512, "ACLS", NULL, err, sizeof(err)), 0);
+	udp_packet(p, 5, 5003, 10 << 2); /* BULK: permitted, af11 */
+	CHECK_INT(qos_outer_dscp("Tunnel4", p, sizeof(p)), 10);
+	udp_packet(p, 5, 5003, 0); /* not af11: not BULK; from 192.0.2.1: SRC */
+	CHECK_INT(qos_outer_dscp("Tunnel4", p, sizeof(p)), 18);
+	udp_packet(p, 9, 5001, 10 << 2); /* the deny entry: SRC, not BULK */
+	CHECK_INT(qos_outer_dscp("Tunnel4", p, sizeof(p)), 18);
+	p[15] = 7; /* from 192.0.7.1 ... */
+	p[14] = 0;
+	CHECK_INT(qos_outer_dscp("Tunnel4", p, sizeof(p)), 32); /* ... nothing: cs4 */
+	qos_vpnsip_detach("Tunnel4");
+	sb_free(&out);
+	sb_free(&t);
+	cli_session_free(s);
+}
+
+/* An access list that is not configured matches nothing. */
+TEST(access_group_undefined)
+{
+	struct cli_session *s = fresh();
+	struct qos_plan plan;
+	struct strbuf t = STRBUF_INIT;
+	char err[256];
+	static const char *const lines[] = { "configure terminal", "class-map NOLIST",
+					      "match access-group 150", "policy-map P", "class NOLIST",
+					      "bandwidth percent 10", "end", NULL };
+
+	apply(s, lines);
+	CHECK(qos_plan_build(&cfg, qos_pmap_find(&cfg, "P"), 1000000, &plan, err, sizeof(err)));
+	struct qos_classify_dev d = { "eth9", &plan };
+	qos_classify_nft_text(&cfg, &d, 1, &t);
+	CHECK(strstr(sb_str(&t), "\tchain d0 {\n\t}\n"));
+	qos_plan_free(&plan);
+	sb_free(&t);
+	cli_session_free(s);
+}

@@ -1,5 +1,5 @@
 /* IPv4 access lists: see acl.h. */
-#include "nat/acl.h"
+#include "acl/acl.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -426,6 +426,79 @@ void acl_entry_nft(const struct acl_entry *e, struct strbuf *out)
 		nft_ports(l4, "sport", e->sop, e->sport, out);
 		nft_ports(l4, "dport", e->dop, e->dport, out);
 	}
+}
+
+static bool addr_matches(const struct acl_addr *a, uint32_t addr_be)
+{
+	return ((addr_be ^ a->addr.s_addr) & ~a->wild.s_addr) == 0;
+}
+
+static bool port_matches(enum acl_portop op, const uint16_t p[2], uint16_t port)
+{
+	switch (op) {
+	case PORT_ANY: return true;
+	case PORT_EQ: return port == p[0];
+	case PORT_NEQ: return port != p[0];
+	case PORT_LT: return port < p[0];
+	case PORT_GT: return port > p[0];
+	case PORT_RANGE: return port >= p[0] && port <= p[1];
+	}
+	return false;
+}
+
+static bool entry_matches(const struct acl_entry *e, const uint8_t *pkt, size_t len)
+{
+	uint32_t src, dst;
+	unsigned proto = pkt[9], ihl = (pkt[0] & 0x0f) * 4u;
+
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	if (!addr_matches(&e->src, src) || !addr_matches(&e->dst, dst))
+		return false;
+	if (e->proto >= 0 && (unsigned)e->proto != proto)
+		return false;
+	if (e->sop == PORT_ANY && e->dop == PORT_ANY)
+		return true;
+	/* ports: TCP or UDP, the first fragment (offset 0) with its header */
+	bool first = (((unsigned)pkt[6] << 8 | pkt[7]) & 0x1fff) == 0;
+	if ((proto != 6 && proto != 17) || !first || ihl < 20 || len < ihl + 4u)
+		return false;
+	uint16_t sport = (uint16_t)(pkt[ihl] << 8 | pkt[ihl + 1]);
+	uint16_t dport = (uint16_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]);
+	return port_matches(e->sop, e->sport, sport) && port_matches(e->dop, e->dport, dport);
+}
+
+bool acl_permits(const struct acl *a, const uint8_t *pkt, size_t len)
+{
+	if (!a || len < 20 || pkt[0] >> 4 != 4)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->v[i].remark && entry_matches(&a->v[i], pkt, len))
+			return a->v[i].permit;
+	return false;
+}
+
+struct acl *acl_dup(const struct acl *a)
+{
+	struct acl *c = xcalloc(1, sizeof(*c));
+
+	c->name = xstrdup(a->name);
+	c->extended = a->extended;
+	c->numbered = a->numbered;
+	c->v = xcalloc(a->n ? a->n : 1, sizeof(*c->v));
+	c->cap = a->n ? a->n : 1;
+	for (size_t i = 0; i < a->n; i++) {
+		c->v[i] = a->v[i];
+		c->v[i].text = a->v[i].text ? xstrdup(a->v[i].text) : NULL;
+	}
+	c->n = a->n;
+	return c;
+}
+
+void acl_release(struct acl *a)
+{
+	if (a)
+		acl_free(a);
 }
 
 /* ---- running-config and show ------------------------------------------------------- */
