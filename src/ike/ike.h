@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "util/hook.h"
+#include "vpnsip/peer.h"
 
 struct evloop;
 
@@ -36,22 +37,18 @@ enum ike_role {
 	IKE_ROLE_RESPONDER,
 };
 
-#define IKE_FP_MAX 64 /* bytes: SHA-512 */
-
 struct ike_session_params {
 	const char *tunnel;     /* "Tunnel1": the interface the SAs belong to */
 	enum ike_role role;
 	uint16_t local_port;    /* IKE/ESP port of this session; 0: 500/4500 */
-	struct in_addr peer;    /* from the SDP (or tunnel destination) */
-	uint16_t peer_port;     /* 0: 500 */
+	/* The peer from its SDP (or the tunnel destination: address only):
+	 * address, port (0: 500) and the expected fingerprint (fp.len 0: no
+	 * binding). */
+	struct vpnsip_peer peer;
 	const char *local_id;   /* key-id identity (SIP number); NULL: profile's */
 	const char *remote_id;  /* key-id identity (SIP number); NULL: any */
 	const char *ipsec_profile;  /* NULL: the tunnel's "tunnel protection" */
 	const char *ikev2_profile;  /* NULL: the tunnel's or the IPsec profile's */
-	/* Expected peer fingerprint (from the peer's SDP); fp_len 0: no binding. */
-	const char *fp_hash;    /* "sha-1", "sha-224", "sha-256", "sha-384", "sha-512" */
-	uint8_t fp[IKE_FP_MAX];
-	size_t fp_len;
 	bool vpn_sip;           /* shown as Capabilities:S */
 };
 

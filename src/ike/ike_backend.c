@@ -49,14 +49,14 @@ METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
 struct ike_cfgs_of {
 	linked_list_t *list;
 	bool any;            /* every ike_cfg, else those towards peer */
-	struct in_addr peer;
+	struct vpnsip_addr peer;
 };
 
 static void add_ike_cfg(struct snap *s, void *arg)
 {
 	struct ike_cfgs_of *q = arg;
 
-	if (q->any || s->peer.s_addr == q->peer.s_addr) {
+	if (q->any || vpnsip_addr_equal(&s->peer.addr, &q->peer)) {
 		ike_cfg_t *ic = s->peer_cfg->get_ike_cfg(s->peer_cfg);
 		q->list->insert_last(q->list, ic->get_ref(ic));
 	}
@@ -77,7 +77,7 @@ METHOD(backend_t, create_ike_cfg_enumerator, enumerator_t *, backend_t *this, ho
 		ike_snap_put(own);
 	} else {
 		if (!q.any)
-			q.peer = ((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr;
+			q.peer = vpnsip_addr_v4(((struct sockaddr_in *)other->get_sockaddr(other))->sin_addr);
 		ike_snap_each(add_ike_cfg, &q);
 	}
 	return enumerator_create_cleaner(q.list->create_enumerator(q.list), ike_list_cleanup,

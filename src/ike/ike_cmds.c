@@ -119,23 +119,19 @@ static int cmd_test_session(struct cli_exec *x)
 		.tunnel = cli_arg(x, "ifname"),
 		.role = cli_has(x, "responder") ? IKE_ROLE_RESPONDER : IKE_ROLE_INITIATOR,
 		.local_port = (uint16_t)cli_arg_long(x, "lport", 0),
-		.peer_port = (uint16_t)cli_arg_long(x, "pport", 0),
 		.local_id = cli_arg(x, "lid"),
 		.remote_id = cli_arg(x, "rid"),
 		.vpn_sip = cli_has(x, "vpn-sip"),
 	};
 	char err[200];
 
-	inet_pton(AF_INET, cli_arg(x, "paddr"), &p.peer);
-	if (cli_has(x, "hash")) {
-		struct crypto_fingerprint fp;
-		if (!crypto_fingerprint_parse(cli_arg(x, "hash"), cli_arg(x, "hex"), &fp))
-			return cli_error(x, "Bad fingerprint '%s %s'", cli_arg(x, "hash"),
-					 cli_arg(x, "hex"));
-		p.fp_hash = crypto_hash_name(fp.hash);
-		p.fp_len = fp.len;
-		memcpy(p.fp, fp.md, fp.len);
-	}
+	struct in_addr a = { 0 };
+	inet_pton(AF_INET, cli_arg(x, "paddr"), &a);
+	p.peer.addr = vpnsip_addr_v4(a);
+	p.peer.port = (uint16_t)cli_arg_long(x, "pport", 0);
+	if (cli_has(x, "hash") &&
+	    !crypto_fingerprint_parse(cli_arg(x, "hash"), cli_arg(x, "hex"), &p.peer.fp))
+		return cli_error(x, "Bad fingerprint '%s %s'", cli_arg(x, "hash"), cli_arg(x, "hex"));
 	if (ike_session_start(&p, err, sizeof(err)) < 0)
 		return cli_error(x, "%s", err);
 	return CLI_OK;

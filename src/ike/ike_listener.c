@@ -112,7 +112,7 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 		ike_snap_put(s);
 		return TRUE;
 	}
-	if (!s->has_fp || s->remote_psk) {
+	if (!s->peer.fp.len || s->remote_psk) {
 		ike_snap_put(s);
 		return TRUE;
 	}
@@ -125,7 +125,8 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 		if (!c)
 			continue;
 		seen = true;
-		if (!matched && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp)) {
+		if (!matched && cert_fp(c, s->peer.fp.hash, &fp) &&
+		    crypto_fingerprint_equal(&fp, &s->peer.fp)) {
 			matched = true;
 			ike_snap_pin(s, c);
 			if (debug_on(&debug_ikev2) || debug_on(&debug_ikev2_internal))
@@ -137,12 +138,12 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 	e->destroy(e);
 	if (seen && !matched) {
 		char want[64], host[64];
-		fp_short(&s->fp, want, sizeof(want));
+		fp_short(&s->peer.fp, want, sizeof(want));
 		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
 		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
 			"%s: peer %s: certificate %s fingerprint does not match the SDP fingerprint %s: "
 			"IKE_AUTH fails",
-			s->tunnel, host, hash_show(s->fp.hash), want);
+			s->tunnel, host, hash_show(s->peer.fp.hash), want);
 		ike_snap_set_cause(s, "fingerprint mismatch (certificate)");
 		/* No certificate is pinned, so charon finds no trusted key and
 		 * fails AUTH; the alert keeps this cause and posts nothing. */
@@ -198,7 +199,7 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
-	if (!s->has_fp && !s->nmaps) {
+	if (!s->peer.fp.len && !s->nmaps) {
 		ike_snap_put(s);
 		return TRUE;
 	}
@@ -216,19 +217,20 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 		ike_snap_put(s);
 		return TRUE;
 	}
-	if (!s->has_fp) {
+	if (!s->peer.fp.len) {
 		ike_snap_put(s);
 		return TRUE;
 	}
 	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
 	case AUTH_CLASS_PSK:
 		what = "pre-shared key";
-		ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->fp);
+		ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->peer.fp);
 		break;
 	case AUTH_CLASS_PUBKEY: {
 		certificate_t *c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
 		what = "certificate";
-		ok = c && cert_fp(c, s->fp.hash, &fp) && crypto_fingerprint_equal(&fp, &s->fp);
+		ok = c && cert_fp(c, s->peer.fp.hash, &fp) &&
+		     crypto_fingerprint_equal(&fp, &s->peer.fp);
 		break;
 	}
 	default:
@@ -238,13 +240,13 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 	}
 	if (!ok) {
 		char want[64], host[64], id[128];
-		fp_short(&s->fp, want, sizeof(want));
+		fp_short(&s->peer.fp, want, sizeof(want));
 		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
 		ike_id_show(ike_sa->get_other_id(ike_sa), id, sizeof(id));
 		log_msg("IKEV2", SEV_ERR, "FINGERPRINT_MISMATCH",
 			"%s: peer %s at %s: %s %s fingerprint does not match the SDP fingerprint %s: "
 			"IKE_AUTH failed",
-			s->tunnel, id, host, what, hash_show(s->fp.hash), want);
+			s->tunnel, id, host, what, hash_show(s->peer.fp.hash), want);
 		char cause[96];
 		snprintf(cause, sizeof(cause), "fingerprint mismatch (%s)", what);
 		ike_snap_set_cause(s, cause);

@@ -52,7 +52,7 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	const struct ikev2_proposal *props[8];
 	size_t nprops;
 	struct strbuf sb = STRBUF_INIT;
-	char peer[INET_ADDRSTRLEN];
+	char peer[VPNSIP_ADDR_TEXT_MAX];
 	struct crypto_psk psk = { 0 };
 	struct crypto_id rid = { 0 };
 	const struct crypto_globals *g = crypto_globals(cfg);
@@ -72,7 +72,8 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	}
 	psk_local = prof->auth_local != IKEV2_AUTH_RSA_SIG;
 	psk_remote = prof->auth_remote_psk || !prof->auth_remote_rsa;
-	inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+	/* libcharon takes the peer's address as text (host_t from a string). */
+	vpnsip_addr_text(&se->peer.addr, peer, sizeof(peer));
 
 	ike_cfg_create_t ic = {
 		.version = IKEV2,
@@ -83,11 +84,11 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		 * front of us) takes for ESP. */
 		.local_port = se->local_port ? se->local_port :
 			      se->ike_port == CHARON_NATT_PORT ||
-					      (se->peer_port && se->peer_port != CHARON_UDP_PORT) ?
+					      (se->peer.port && se->peer.port != CHARON_UDP_PORT) ?
 				      CHARON_NATT_PORT :
 				      CHARON_UDP_PORT,
 		.remote = peer,
-		.remote_port = se->peer_port ? se->peer_port : CHARON_UDP_PORT,
+		.remote_port = se->peer.port ? se->peer.port : CHARON_UDP_PORT,
 		.force_encap = TRUE, /* ESP-in-UDP always (VPN-SIP: nat force-encap) */
 		.fragmentation = g && g->fragmentation ? FRAGMENTATION_YES : FRAGMENTATION_NO,
 		.no_certreq = psk_remote,
@@ -154,7 +155,7 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	/* Without an SDP fingerprint (a static tunnel), a peer certificate is
 	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
 	 * trusted in our credential set and required as this peer's CA. */
-	if (!psk_remote && !se->fp_len && prof->pki_trustpoint) {
+	if (!psk_remote && !se->peer.fp.len && prof->pki_trustpoint) {
 		certificate_t *ca = ike_creds_ca_cert(cfg, prof->pki_trustpoint);
 		if (ca)
 			ra->add(ra, AUTH_RULE_CA_CERT, ca);
@@ -207,7 +208,7 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	s->if_id = dp_tunnel_id(se->tunnel);
 	s->peer_cfg = peer_cfg;
 	s->peer = se->peer;
-	ike_endpoint_key(se->peer, se->local_port ? se->local_port : CHARON_UDP_PORT,
+	ike_endpoint_key(se->peer.addr.v4, se->local_port ? se->local_port : CHARON_UDP_PORT,
 			 s->endpoint_key, sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
 	s->profile = xstrdup(ikn);
@@ -238,7 +239,7 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	if (psk_local || psk_remote) {
 		rid.type = se->remote_id ? CRYPTO_ID_KEY_ID : CRYPTO_ID_ADDRESS;
 		rid.value = se->remote_id ? se->remote_id : peer;
-		rid.addr = se->peer;
+		rid.addr = se->peer.addr.v4;
 		if (!crypto_profile_psk(cfg, ikn, &rid, &psk) ||
 		    (!psk.local && !psk.remote)) {
 			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
@@ -251,19 +252,14 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		if (psk.remote && (!psk.local || strcmp(psk.local, psk.remote) != 0))
 			s->psk_remote = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)psk.remote)));
 	}
-	if (se->fp_len) {
-		enum crypto_hash h;
-		if (!crypto_hash_from_name(se->fp_hash ? se->fp_hash : "sha-1", &h) ||
-		    crypto_hash_len(h) != se->fp_len) {
+	if (se->peer.fp.len) {
+		enum crypto_hash h = se->peer.fp.hash;
+		if (crypto_hash_len(h) != se->peer.fp.len) {
 			snprintf(err, errlen, "fingerprint: unsupported hash %s or wrong length",
-				 se->fp_hash ? se->fp_hash : "?");
+				 crypto_hash_name(h));
 			ike_snap_put(s);
 			return NULL;
 		}
-		s->has_fp = true;
-		s->fp.hash = h;
-		s->fp.len = se->fp_len;
-		memcpy(s->fp.md, se->fp, se->fp_len);
 		if (psk_remote) {
 			const char *key = psk.remote ? psk.remote : psk.local;
 			s->has_psk_fp = key && crypto_psk_fingerprint(h, key, &s->psk_fp);

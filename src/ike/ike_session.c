@@ -62,7 +62,6 @@ static void session_free(struct session *se)
 	free(se->remote_id);
 	free(se->ipsec_profile);
 	free(se->ikev2_profile);
-	free(se->fp_hash);
 	free(se->last_cause);
 	free(se);
 }
@@ -288,10 +287,6 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 		snprintf(err, errlen, "%s is not a configured tunnel interface", p->tunnel);
 		return -1;
 	}
-	if (p->fp_len > IKE_FP_MAX) {
-		snprintf(err, errlen, "fingerprint too long");
-		return -1;
-	}
 	se = xcalloc(1, sizeof(*se));
 	se->tunnel = xstrdup(p->tunnel);
 	se->role = p->role;
@@ -302,14 +297,10 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	 * port 500 would not strip (RFC 3948, RFC 7296 2.23). */
 	se->ike_port = p->local_port ? p->local_port : CHARON_UDP_PORT;
 	se->peer = p->peer;
-	se->peer_port = p->peer_port;
 	se->local_id = dup_or_null(p->local_id);
 	se->remote_id = dup_or_null(p->remote_id);
 	se->ipsec_profile = dup_or_null(p->ipsec_profile);
 	se->ikev2_profile = dup_or_null(p->ikev2_profile);
-	se->fp_hash = dup_or_null(p->fp_hash);
-	se->fp_len = p->fp_len;
-	memcpy(se->fp, p->fp, p->fp_len);
 	se->vpn_sip = p->vpn_sip;
 	se->id = next_session_id++;
 	ike_liveness_cfg(se);
@@ -393,7 +384,7 @@ unsigned ike_clear_sessions(const struct in_addr *remote)
 	for (size_t i = 0; i < cnt; i++) {
 		struct session *se = v[i];
 		uint32_t uid;
-		if (remote && se->peer.s_addr != remote->s_addr)
+		if (remote && (se->peer.addr.af != AF_INET || se->peer.addr.v4.s_addr != remote->s_addr))
 			continue;
 		uid = se->unique_id ? se->unique_id : find_ike_sa(se->tunnel);
 		if (uid) {

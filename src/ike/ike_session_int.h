@@ -35,11 +35,11 @@ struct snap {
 	peer_cfg_t *peer_cfg;
 	char *remote_key;           /* "%Y" of the remote identity ("" for any) */
 	char endpoint_key[32];      /* "peer-address:local-port" */
-	struct in_addr peer;
+	struct vpnsip_peer peer;    /* a copy of the session's: its address, and
+				     * the fingerprint expected from its SDP
+				     * (peer.fp.len 0: none) */
 	shared_key_t *psk_local, *psk_remote;
 	bool remote_psk;            /* the peer authenticates with a PSK */
-	bool has_fp;
-	struct crypto_fingerprint fp;     /* expected from the peer's SDP */
 	bool has_psk_fp;
 	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
 	/* "match certificate MAP" of the IKEv2 profile (copies): the peer's
@@ -112,12 +112,8 @@ struct session {
 	enum ike_role role;
 	uint16_t local_port;  /* opened on the data plane (0: default ports) */
 	uint16_t ike_port;    /* our IKE port: 500, 4500 (what our SDP said) or local_port */
-	struct in_addr peer;
-	uint16_t peer_port;
+	struct vpnsip_peer peer; /* address, port (0: 500), expected fingerprint */
 	char *local_id, *remote_id, *ipsec_profile, *ikev2_profile;
-	char *fp_hash;
-	uint8_t fp[IKE_FP_MAX];
-	size_t fp_len;
 	bool vpn_sip, is_static;
 	/* runtime */
 	uint32_t unique_id;

@@ -195,7 +195,7 @@ static const char *session_status(const struct session *se, const struct sa_info
 static unsigned session_peer_port(const struct session *se, const struct sa_info *info)
 {
 	return info->found ? ntohs(info->remote.sin_port) :
-			     (se->peer_port ? se->peer_port : CHARON_UDP_PORT);
+			     (se->peer.port ? se->peer.port : CHARON_UDP_PORT);
 }
 
 /* IOS's codes: S VPN-SIP, D DPD, K keepalives (a NAT in front of us), N
@@ -249,7 +249,7 @@ struct json_object *ike_session_json(const char *tunnel, bool detail)
 		const struct ipsec_profile *ip;
 		const char *ikn;
 		struct json_object *o = json_object_new_object();
-		char peer[INET_ADDRSTRLEN], caps[8];
+		char peer[VPNSIP_ADDR_TEXT_MAX], caps[8];
 
 		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0) {
 			json_object_put(o);
@@ -259,7 +259,7 @@ struct json_object *ike_session_json(const char *tunnel, bool detail)
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
 		ike_profiles_of(se, &ip, &ikn);
-		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+		vpnsip_addr_text(&se->peer.addr, peer, sizeof(peer));
 		json_add_str(o, "interface", se->tunnel);
 		json_add_str(o, "status", session_status(se, &info));
 		json_add_str(o, "peer", peer);
@@ -332,7 +332,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		struct dp_tunnel_stats st = { 0 };
 		const struct ipsec_profile *ip;
 		const char *ikn;
-		char peer[INET_ADDRSTRLEN], l[64], r[64], up[48], life[48];
+		char peer[VPNSIP_ADDR_TEXT_MAX], l[64], r[64], up[48], life[48];
 
 		if (tunnel && strcasecmp(tunnel, se->tunnel) != 0)
 			continue;
@@ -340,7 +340,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		if (dp)
 			dp->tunnel_stats(dp, se->tunnel, &st);
 		ike_profiles_of(se, &ip, &ikn);
-		inet_ntop(AF_INET, &se->peer, peer, sizeof(peer));
+		vpnsip_addr_text(&se->peer.addr, peer, sizeof(peer));
 		sb_printf(out, "Interface: %s\n", se->tunnel);
 		if (detail) {
 			sb_printf(out, "Profile: %s\n", ikn ? ikn : "(none)");
@@ -388,7 +388,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 				  info.child_life_remaining);
 			if (se->local_port)
 				sb_printf(out, "        Session port: udp %u (own socket) <-> %s:%u\n",
-					  se->local_port, peer, se->peer_port ? se->peer_port : CHARON_UDP_PORT);
+					  se->local_port, peer, se->peer.port ? se->peer.port : CHARON_UDP_PORT);
 		}
 		sb_puts(out, "\n");
 	}
@@ -422,9 +422,9 @@ void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
 			.inside_global_port = CHARON_NATT_PORT,
 			.inside_local = se->local.sin_addr,
 			.inside_local_port = se->local_port,
-			.outside_local = known ? se->remote.sin_addr : se->peer,
+			.outside_local = known ? se->remote.sin_addr : se->peer.addr.v4,
 			.outside_local_port = known ? ntohs(se->remote.sin_port) :
-						      (se->peer_port ? se->peer_port : CHARON_UDP_PORT),
+						      (se->peer.port ? se->peer.port : CHARON_UDP_PORT),
 			.owner = owner,
 		};
 		r.outside_global = r.outside_local;
@@ -640,7 +640,7 @@ void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)
 				dp->sa_query(dp, st.spi_in, true, &in);
 		}
 		inet_ntop(AF_INET, &se->local.sin_addr, l, sizeof(l));
-		inet_ntop(AF_INET, &se->peer, r, sizeof(r));
+		vpnsip_addr_text(&se->peer.addr, r, sizeof(r));
 		sb_printf(out, "interface: %s\n", se->tunnel);
 		sb_printf(out, "    Crypto map tag: %s-head-0, local addr %s\n\n", se->tunnel, l);
 		sb_puts(out, "   protected vrf: (none)\n");
@@ -648,7 +648,7 @@ void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel)
 		sb_puts(out, "   remote ident (addr/mask/prot/port): (0.0.0.0/0.0.0.0/0/0)\n");
 		sb_printf(out, "   current_peer %s port %u\n", r,
 			  se->remote.sin_port ? ntohs(se->remote.sin_port) :
-						(se->peer_port ? se->peer_port : CHARON_UDP_PORT));
+						(se->peer.port ? se->peer.port : CHARON_UDP_PORT));
 		sb_puts(out, "     PERMIT, flags={origin_is_acl,}\n");
 		sb_printf(out, "    #pkts encaps: %llu, #pkts encrypt: %llu, #pkts digest: %llu\n",
 			  (unsigned long long)st.pkts_out, (unsigned long long)st.pkts_out,

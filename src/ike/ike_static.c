@@ -114,12 +114,13 @@ static void static_tunnel_check_session(struct config *cfg, struct iface_cfg *if
 			ike_session_stop(ifc->name, 2000);
 		return;
 	}
-	if (se && se->peer.s_addr == t->dest_addr.s_addr && !se->stopping)
+	struct vpnsip_addr dest = vpnsip_addr_v4(t->dest_addr);
+	if (se && vpnsip_addr_equal(&se->peer.addr, &dest) && !se->stopping)
 		return;
 	struct ike_session_params p = {
 		.tunnel = ifc->name,
 		.role = IKE_ROLE_INITIATOR,
-		.peer = t->dest_addr,
+		.peer = { .addr = dest },
 	};
 	if (ike_session_start(&p, err, sizeof(err)) < 0) {
 		log_msg("IKEV2", SEV_WARNING, "TUNNEL", "%s: %s", ifc->name, err);

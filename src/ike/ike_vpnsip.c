@@ -26,20 +26,13 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 		.tunnel = p->tunnel,
 		.role = p->ike_initiator ? IKE_ROLE_INITIATOR : IKE_ROLE_RESPONDER,
 		.local_port = p->local_port,
-		.peer = p->remote_addr,
-		.peer_port = p->remote_port,
+		.peer = p->peer, /* with the fingerprint that binds IKE_AUTH to this call */
 		.local_id = p->local_number,
 		.remote_id = p->remote_number,
 		.vpn_sip = true,
 	};
 	char err[200];
 
-	/* The peer's fingerprint from its SDP binds IKE_AUTH to this call. */
-	if (p->remote_fp && p->remote_fp->kind != SDP_FP_NONE && p->remote_fp->len <= IKE_FP_MAX) {
-		sp.fp_hash = sdp_hash_name(p->remote_fp->hash);
-		sp.fp_len = p->remote_fp->len;
-		memcpy(sp.fp, p->remote_fp->digest, p->remote_fp->len);
-	}
 	/* A tunnel without "tunnel protection" is not an IPsec tunnel (yet):
 	 * the call stays up without IKE, as before the engine existed. */
 	const struct iface_cfg *ifc = ike_cfg_model ? iface_find(&ike_cfg_model->ifaces, p->tunnel) : NULL;

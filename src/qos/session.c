@@ -25,7 +25,7 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 	(void)ctx;
 	if (!session_cfg)
 		return;
-	if (qos_vpnsip_attach(session_cfg, p->tunnel, p->bw_kbps, p->service_policy, &default_esp,
+	if (qos_vpnsip_attach(session_cfg, p->tunnel, p->peer.bw_kbps, p->service_policy, &default_esp,
 			      err, sizeof(err)) < 0)
 		log_msg("QOS", SEV_ERR, "VPNSIP_FAIL", "%s: VPN-SIP session fails: %s", p->tunnel,
 			err);

@@ -24,17 +24,6 @@ static const char *tunnel_ikev2_profile(const struct config *cfg, const char *tu
 	return name;
 }
 
-static enum crypto_hash crypto_hash_of(enum sdp_hash h)
-{
-	switch (h) {
-	case SDP_HASH_SHA224: return CRYPTO_HASH_SHA224;
-	case SDP_HASH_SHA256: return CRYPTO_HASH_SHA256;
-	case SDP_HASH_SHA384: return CRYPTO_HASH_SHA384;
-	case SDP_HASH_SHA512: return CRYPTO_HASH_SHA512;
-	default: return CRYPTO_HASH_SHA1;
-	}
-}
-
 bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 			      const char *remote_number, enum sdp_hash hash,
 			      struct sdp_fingerprint *fp, char *err, size_t errlen)
@@ -48,7 +37,7 @@ bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 		snprintf(err, errlen, "no IKEv2 profile for %s", tunnel);
 		return false;
 	}
-	if (!crypto_local_fingerprint(cfg, profile, remote_number, crypto_hash_of(hash), &cfp,
+	if (!crypto_local_fingerprint(cfg, profile, remote_number, vpnsip_crypto_hash(hash), &cfp,
 				      &auth, err, errlen))
 		return false;
 	if (cfp.len != sdp_hash_len(hash) || cfp.len > sizeof(fp->digest)) {

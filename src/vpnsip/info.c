@@ -49,9 +49,10 @@ void vpnsip_session_info_fill(const struct vpnsip_session *s, struct vpnsip_sess
 	snprintf(i->remote_number, sizeof(i->remote_number), "%s", s->remote_number);
 	i->state = (int)s->state;
 	i->initiator = s->initiator;
-	i->remote_addr = s->remote_addr;
+	if (s->peer.addr.af == AF_INET) /* the MIB's column is IPv4 */
+		i->remote_addr = s->peer.addr.v4;
 	i->bw_conf = s->bw_conf;
-	i->bw_neg = s->bw_neg;
+	i->bw_neg = s->peer.bw_kbps;
 	if (s->since_ms)
 		i->uptime_s = (evloop_now_ms() - s->since_ms) / 1000;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -194,16 +194,13 @@ static void call_reset(struct vpnsip_session *s)
 		hashmap_del(&rt->by_callid, s->call_id);
 	s->sip_handle = 0;
 	s->call_id[0] = '\0';
-	s->remote_addr.s_addr = 0;
-	s->remote_port = 0;
+	memset(&s->peer, 0, sizeof(s->peer));
 	vpnsip_port_release(&rt->ports, s);
 	s->local_port = 0;
-	s->bw_neg = 0;
 	s->since_ms = 0;
 	s->cause[0] = '\0';
 	s->failed = s->reached_up = s->ike_started = false;
 	s->cdr_start = s->cdr_answer = 0;
-	memset(&s->remote_fp, 0, sizeof(s->remote_fp));
 	set_state(s, VS_READY_TO_CONNECT);
 	if (!had_call)
 		return;
@@ -818,14 +815,11 @@ static void start_ike(struct vpnsip_session *s)
 		.local_number = s->local_number,
 		.remote_number = s->remote_number,
 		.local_addr = s->local_addr,
-		.remote_addr = s->remote_addr,
 		.local_port = s->local_port,
-		.remote_port = s->remote_port,
+		.peer = s->peer,
 		.ike_initiator = s->ike_initiator,
 		.call_initiator = s->initiator,
 		.auth = s->auth,
-		.remote_fp = &s->remote_fp,
-		.bw_kbps = s->bw_neg,
 		.service_policy = s->service_policy,
 	};
 	vpnsip_cdr_call_answered(s);
@@ -840,30 +834,17 @@ static void start_ike(struct vpnsip_session *s)
 		s->step_timer = ev_timer_add(rt->loop, VPNSIP_IKE_SETUP_MS, step_fire, s);
 }
 
-static void negotiated(struct vpnsip_session *s, const struct sdp_ike *peer)
+/* s->peer holds the peer's SDP: IKE's turn. */
+static void negotiated(struct vpnsip_session *s)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[VPNSIP_ADDR_TEXT_MAX];
 
-	inet_pton(AF_INET, peer->addr, &s->remote_addr);
-	s->remote_port = peer->port;
-	s->bw_neg = peer->bw_kbps < s->bw_conf ? peer->bw_kbps : s->bw_conf;
-	s->remote_fp = peer->fp;
 	set_state(s, VS_NEGOTIATING_IKE);
-	inet_ntop(AF_INET, &s->remote_addr, a, sizeof(a));
 	vpnsip_log(SEV_NOTICE, "NEGOTIATED", "%s: %s at %s:%u, bandwidth %u kbps", s->tunnel,
-		   s->remote_number, a, s->remote_port, s->bw_neg);
+		   s->remote_number, vpnsip_addr_text(&s->peer.addr, a, sizeof(a)), s->peer.port,
+		   s->peer.bw_kbps);
 	if (!s->ike_started)
 		start_ike(s);
-}
-
-/* An answered call: the peer's values from its offer go to IKE. */
-static void answer_negotiated(struct vpnsip_session *s)
-{
-	struct sdp_ike peer = { .port = s->remote_port, .bw_kbps = s->bw_neg };
-
-	inet_ntop(AF_INET, &s->remote_addr, peer.addr, sizeof(peer.addr));
-	peer.fp = s->remote_fp;
-	negotiated(s, &peer);
 }
 
 /* The rule c= address text breaks as one of this router's addresses or
@@ -894,6 +875,12 @@ static const char *addr_refused(const struct sdp_ike *sdp, char *buf, size_t siz
 		return NULL;
 	snprintf(buf, size, "%s: %s", rule, sdp->addr);
 	return buf;
+}
+
+/* The peer's role in IKE when ours is role. */
+static enum sdp_setup peer_role(enum sdp_setup role)
+{
+	return role == SDP_SETUP_ACTIVE ? SDP_SETUP_PASSIVE : SDP_SETUP_ACTIVE;
 }
 
 static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
@@ -1010,6 +997,11 @@ static void on_offered(const struct sip_event *ev)
 		return;
 	}
 	enum sdp_setup role = sdp_answer_role(ev->sdp.setup, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE);
+	struct vpnsip_peer offer_peer;
+	if (!vpnsip_peer_from_sdp(&ev->sdp, s->bw_conf, peer_role(role), &offer_peer)) {
+		reject(ev, 488, "Not Acceptable Here", "c= address is not an IPv4 address");
+		return;
+	}
 	s->auth = fp.kind;
 	s->initiator = false;
 	s->ike_initiator = role == SDP_SETUP_ACTIVE;
@@ -1025,10 +1017,7 @@ static void on_offered(const struct sip_event *ev)
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
 	set_state(s, VS_ANSWERING);
-	inet_pton(AF_INET, ev->sdp.addr, &s->remote_addr);
-	s->remote_port = ev->sdp.port;
-	s->remote_fp = ev->sdp.fp;
-	s->bw_neg = ev->sdp.bw_kbps < s->bw_conf ? ev->sdp.bw_kbps : s->bw_conf;
+	s->peer = offer_peer;
 	vpnsip_log(SEV_INFO, "CALL_IN", "%s: answered the call from %s", s->tunnel, s->remote_number);
 	/* As IKE responder we are ready before the 200 OK leaves: the caller
 	 * starts IKE once it has the answer, and its IKE_SA_INIT (direct)
@@ -1037,7 +1026,7 @@ static void on_offered(const struct sip_event *ev)
 	 * ends (nua's 408) and the SAs go with it.  As IKE initiator we wait
 	 * for the ACK. */
 	if (!s->ike_initiator)
-		answer_negotiated(s);
+		negotiated(s);
 	if (s->sip_handle == ev->call) { /* IKE could not start: hung up (480) */
 		sip_call_answer(rt->ua, ev->call, sdp);
 		s->ack_timer = ev_timer_add(rt->loop, SIP_OFFER_TIMEOUT_MS, ack_fire, s);
@@ -1054,7 +1043,7 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 		timer_stop(&s->ack_timer); /* our 200 OK was acknowledged */
 	if (s->state == VS_ANSWERING) {
 		/* Our 200 OK was acknowledged. */
-		answer_negotiated(s);
+		negotiated(s);
 		return;
 	}
 	if (s->state != VS_CALLING)
@@ -1073,6 +1062,11 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 		rt->rejected_addr++;
 		rc = 488;
 	}
+	struct vpnsip_peer answer_peer;
+	if (!rc && !vpnsip_peer_from_sdp(&ev->sdp, s->bw_conf, SDP_SETUP_PASSIVE, &answer_peer)) {
+		why = "c= address is not an IPv4 address";
+		rc = 488;
+	}
 	if (rc) {
 		why = !ev->has_sdp ? "no SDP answer"
 		      : ev->sdp_err != SDP_OK ? sdp_strerror(ev->sdp_err)
@@ -1087,7 +1081,8 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 		send_bye(s);
 		return;
 	}
-	negotiated(s, &ev->sdp);
+	s->peer = answer_peer;
+	negotiated(s);
 }
 
 static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)

@@ -25,9 +25,9 @@ static void session_local_addr(const struct vpnsip_session *s, char *la, size_t 
 
 static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool detail)
 {
-	char ra[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN], up[32];
+	char ra[VPNSIP_ADDR_TEXT_MAX], la[INET_ADDRSTRLEN], up[32];
 
-	inet_ntop(AF_INET, &s->remote_addr, ra, sizeof(ra));
+	vpnsip_addr_text(&s->peer.addr, ra, sizeof(ra));
 	session_local_addr(s, la, sizeof(la));
 	cli_out(x, "\nInterface: %s\n", s->tunnel);
 	if (s->state == VS_READY_TO_CONNECT)
@@ -41,7 +41,7 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 	}
 	cli_out(x, "  Remote number   : %s\n", s->remote_number);
 	cli_out(x, "  Local number    : %s\n", s->local_number);
-	cli_out(x, "  Remote address:port: %s:%u\n", ra, s->remote_port);
+	cli_out(x, "  Remote address:port: %s:%u\n", ra, s->peer.port);
 	cli_out(x, "  Local address:port : %s:%u\n", la, s->local_port);
 	if (!detail)
 		return;
@@ -51,8 +51,8 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 	else
 		cli_out(x, "  SIP Handle      : 0x0\n");
 	cli_out(x, "  SIP callID      : %s\n", s->call_id);
-	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->bw_neg);
-	if (s->service_policy && s->bw_neg)
+	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->peer.bw_kbps);
+	if (s->service_policy && s->peer.bw_kbps)
 		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
 }
 
@@ -60,9 +60,9 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 static struct json_object *session_json(const struct vpnsip_session *s, bool detail)
 {
 	struct json_object *o = json_object_new_object();
-	char ra[INET_ADDRSTRLEN], la[INET_ADDRSTRLEN];
+	char ra[VPNSIP_ADDR_TEXT_MAX], la[INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &s->remote_addr, ra, sizeof(ra));
+	vpnsip_addr_text(&s->peer.addr, ra, sizeof(ra));
 	session_local_addr(s, la, sizeof(la));
 	json_add_str(o, "interface", s->tunnel);
 	json_add_str(o, "status", vpnsip_state_name(s->state));
@@ -75,7 +75,7 @@ static struct json_object *session_json(const struct vpnsip_session *s, bool det
 	json_add_str(o, "remoteNumber", s->remote_number);
 	json_add_str(o, "localNumber", s->local_number);
 	json_add_str(o, "remoteAddress", ra);
-	json_add_int(o, "remotePort", s->remote_port);
+	json_add_int(o, "remotePort", s->peer.port);
 	json_add_str(o, "localAddress", la);
 	json_add_int(o, "localPort", s->local_port);
 	if (!detail)
@@ -84,8 +84,8 @@ static struct json_object *session_json(const struct vpnsip_session *s, bool det
 	json_add_int(o, "sipHandle", s->sip_handle);
 	json_add_str(o, "sipCallId", s->call_id);
 	json_add_int(o, "bandwidthConfiguredKbps", s->bw_conf);
-	json_add_int(o, "bandwidthNegotiatedKbps", s->bw_neg);
-	json_add_str(o, "servicePolicy", s->service_policy && s->bw_neg ? s->service_policy : NULL);
+	json_add_int(o, "bandwidthNegotiatedKbps", s->peer.bw_kbps);
+	json_add_str(o, "servicePolicy", s->service_policy && s->peer.bw_kbps ? s->service_policy : NULL);
 	return o;
 }
 
@@ -122,9 +122,9 @@ static int cmd_show_session(struct cli_exec *x)
  * from the same sessions as the full form. */
 static bool session_peer(const struct vpnsip_session *s, char *buf, size_t n)
 {
-	if (s->state == VS_READY_TO_CONNECT || !s->remote_addr.s_addr)
+	if (s->state == VS_READY_TO_CONNECT || s->peer.addr.af == AF_UNSPEC)
 		return false;
-	inet_ntop(AF_INET, &s->remote_addr, buf, (socklen_t)n);
+	vpnsip_addr_text(&s->peer.addr, buf, n);
 	return true;
 }
 
@@ -140,7 +140,7 @@ static struct json_object *session_brief_json(const struct vpnsip_session *s)
 	json_add_str(o, "remoteNumber", s->remote_number);
 	json_add_str(o, "peer", session_peer(s, peer, sizeof(peer)) ? peer : NULL);
 	json_add_int(o, "bandwidthConfiguredKbps", s->bw_conf);
-	json_add_int(o, "bandwidthNegotiatedKbps", s->bw_neg);
+	json_add_int(o, "bandwidthNegotiatedKbps", s->peer.bw_kbps);
 	if (s->since_ms)
 		json_add_u64(o, "uptimeSeconds", (evloop_now_ms() - s->since_ms) / 1000);
 	else
@@ -174,7 +174,7 @@ static int cmd_show_session_brief(struct cli_exec *x)
 		else
 			snprintf(state, sizeof(state), "%s(%s)", vpnsip_state_name(s->state),
 				 s->initiator ? "I" : "R");
-		snprintf(bw, sizeof(bw), "%u/%u", s->bw_conf, s->bw_neg);
+		snprintf(bw, sizeof(bw), "%u/%u", s->bw_conf, s->peer.bw_kbps);
 		if (s->since_ms)
 			cli_hms_text(evloop_now_ms() - s->since_ms, up, sizeof(up));
 		else

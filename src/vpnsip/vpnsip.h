@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "sip/sdp.h"
+#include "vpnsip/peer.h"
 
 struct config;
 struct evloop;
@@ -54,13 +55,13 @@ void vpnsip_trigger(const char *tunnel_name);
 struct vpnsip_peer_info {
 	const char *tunnel;
 	const char *local_number, *remote_number;
-	struct in_addr local_addr, remote_addr;
-	uint16_t local_port, remote_port;   /* IKE/ESP-in-UDP ports from the SDPs */
+	struct in_addr local_addr;
+	uint16_t local_port;                /* our IKE/ESP-in-UDP port, from our SDP */
+	struct vpnsip_peer peer;            /* the remote end: address, port, bandwidth,
+					     * role, fingerprint (a copy) */
 	bool ike_initiator;                 /* we took a=ike-setup:active */
 	bool call_initiator;                /* we placed the call ("(I)") */
 	enum sdp_fp_kind auth;              /* SDP_FP_PSK or SDP_FP_CERT */
-	const struct sdp_fingerprint *remote_fp; /* may have kind SDP_FP_NONE */
-	unsigned bw_kbps;                   /* negotiated: min of both b=AS */
 	const char *service_policy;         /* child policy, or NULL */
 };
 

@@ -14,6 +14,7 @@
 #include "sip/sdp.h"
 #include "sip/sip.h"
 #include "util/hashmap.h"
+#include "vpnsip/peer.h"
 #include "vpnsip/port_alloc.h"
 #include "vpnsip/vpnsip.h"
 
@@ -101,7 +102,7 @@ const char *vpnsip_state_name(enum vpnsip_state s);
 struct vpnsip_session {
 	char *tunnel;
 	char *local_number, *remote_number;
-	unsigned bw_conf, bw_neg;
+	unsigned bw_conf;
 	char *service_policy;
 	enum vpnsip_state state;
 	bool initiator;              /* we placed the call */
@@ -109,11 +110,13 @@ struct vpnsip_session {
 	uint32_t crypto_handle;
 	uint32_t sip_handle;         /* 0: no call */
 	char call_id[SIP_CALLID_MAX];
-	struct in_addr local_addr, remote_addr;
-	uint16_t local_port, remote_port;
+	struct in_addr local_addr;
+	uint16_t local_port;
+	/* The remote end as its SDP said (zero: no call yet); bandwidth
+	 * 0 until negotiated. */
+	struct vpnsip_peer peer;
 	char port_key[SDP_ADDR_MAX + 8]; /* our entry in rt->ports ("" : none) */
 	enum sdp_fp_kind auth;
-	struct sdp_fingerprint remote_fp;
 	uint64_t since_ms;           /* the call's start, for Uptime */
 	/* Teardown and failures. */
 	char cause[96];              /* why the call ends (first reason wins) */

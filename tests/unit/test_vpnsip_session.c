@@ -208,10 +208,10 @@ static void ike_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 
 	ike.last = *p;
 	ike.ike_session = true;
-	inet_ntop(AF_INET, &p->remote_addr, a, sizeof(a));
+	inet_ntop(AF_INET, &p->peer.addr.v4, a, sizeof(a));
 	rec("ike start %s %s call-%s %s:%u bw %u", p->tunnel,
 	    p->ike_initiator ? "initiator" : "responder", p->call_initiator ? "out" : "in", a,
-	    p->remote_port, p->bw_kbps);
+	    p->peer.port, p->peer.bw_kbps);
 }
 
 static void ike_ended(const char *tunnel, void *ctx)
@@ -509,11 +509,17 @@ TEST(outgoing_call_up_then_idle_teardown_deletes_sa_before_bye)
 	CHECK_INT(offer.bw_kbps, 1000);
 	CHECK_INT(offer.fp.kind, SDP_FP_PSK);
 	CHECK(ike.last.call_initiator && ike.last.ike_initiator);
+	/* The peer as IKE gets it: binary, its role, its fingerprint. */
+	CHECK_INT(ike.last.peer.addr.af, AF_INET);
+	CHECK_INT(ike.last.peer.setup, SDP_SETUP_PASSIVE);
+	CHECK_INT(ike.last.peer.fp.hash, CRYPTO_HASH_SHA1);
+	CHECK_INT(ike.last.peer.fp.len, 20);
+	CHECK_INT(ike.last.peer.fp.md[19], 0xab);
 	CHECK_STR(session("Tunnel1")->call_id, "call-1@test");
 
 	vpnsip_ike_event("Tunnel1", VPNSIP_IKE_UP, NULL);
 	CHECK_STATE("Tunnel1", SESSION_UP);
-	CHECK_INT(session("Tunnel1")->bw_neg, 800); /* the lower b=AS */
+	CHECK_INT(session("Tunnel1")->peer.bw_kbps, 800); /* the lower b=AS */
 	CHECK_TRACE("");
 	advance(3600 * 1000); /* no duration limit configured: the call stays */
 	CHECK_STATE("Tunnel1", SESSION_UP);
@@ -549,6 +555,7 @@ TEST(incoming_call_as_ike_responder_starts_ike_before_the_ack)
 	sip_offered(100, REMOTE, LOCAL, peer_sdp(SDP_SETUP_ACTIVE, 4500, 5000));
 	CHECK_TRACE("ike start Tunnel1 responder call-in " PEER_ADDR ":4500 bw 1000\n"
 		    "sip answer 100\n");
+	CHECK_INT(ike.last.peer.setup, SDP_SETUP_ACTIVE);
 	CHECK_STATE("Tunnel1", NEGOTIATING_IKE);
 	struct sdp_ike answer;
 	CHECK_INT(sdp_parse(ua.last_offer, strlen(ua.last_offer), &answer), SDP_OK);
@@ -582,6 +589,8 @@ TEST(incoming_call_as_ike_initiator_waits_for_the_ack)
 	sip_answered(100, NULL); /* the ACK */
 	CHECK_STATE("Tunnel1", NEGOTIATING_IKE);
 	CHECK_TRACE("ike start Tunnel1 initiator call-in " PEER_ADDR ":4600 bw 500\n");
+	CHECK_INT(ike.last.peer.setup, SDP_SETUP_PASSIVE);
+	CHECK_INT(ike.last.peer.fp.len, 20);
 	vpnsip_ike_event("Tunnel1", VPNSIP_IKE_UP, NULL);
 	CHECK_STATE("Tunnel1", SESSION_UP);
 	stop();
