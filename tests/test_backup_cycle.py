@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-import vpnsip_conf  # noqa: E402
-import routing_util as ru  # noqa: E402
+from lib import vpnsip_conf  # noqa: E402
+from lib import routing_util as ru  # noqa: E402
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns

@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import cert_conn, make_self_signed  # noqa: E402
+from lib.ike_peer import cert_conn, make_self_signed  # noqa: E402
 from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, Pair,  # noqa: E402
                       a_cert_der, a_config)
 

@@ -29,9 +29,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
 import labctl  # noqa: E402
-from vpnsip_conf import psk_crypto, router_config  # noqa: E402
+from lib.vpnsip_conf import psk_crypto, router_config  # noqa: E402
 
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 CALLS = int(os.environ.get("BENCH_FLOOD_CALLS", "10"))

@@ -57,8 +57,8 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
 import labctl  # noqa: E402
-from ike_peer import StockCharon, psk_conn  # noqa: E402
-from vpnsip_conf import psk_crypto, router_config  # noqa: E402
+from lib.ike_peer import StockCharon, psk_conn  # noqa: E402
+from lib.vpnsip_conf import psk_crypto, router_config  # noqa: E402
 
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 VPNSIPSH = os.path.join(BUILD, "vpnsipsh")

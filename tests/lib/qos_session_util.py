@@ -12,7 +12,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "lab"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 import labctl  # noqa: E402
 
 PSK = "vpnsip-qos-key-0123456789"
