@@ -15,7 +15,7 @@
 # <sys/capability.h> (Debian built with --with-capabilities=libcap, so
 # config.h has HAVE_SYS_CAPABILITY_H); the header fetch needs dpkg-dev
 # (dpkg-source), bzip2/xz-utils (tarballs) and binutils (nm, readelf).
-# Tests: a stock charon/swanctl peer (tests/ike_peer.py).
+# Tests: a stock charon/swanctl peer (tests/lib/ike_peer.py).
 STRONGSWAN_RUNTIME := strongswan-libcharon libcharon-extra-plugins libstrongswan \
                       libstrongswan-standard-plugins
 DEB_BUILD_PACKAGES   += $(STRONGSWAN_RUNTIME) bzip2 xz-utils dpkg-dev binutils libcap-dev

@@ -23,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import StockCharon, psk_conn  # noqa: E402
+from lib.ike_peer import StockCharon, psk_conn  # noqa: E402
+from lib.vpnsip_conf import Peer, Tunnel, router_config  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build")
@@ -36,30 +37,8 @@ SETUPS = int(os.environ.get("BENCH_IKE_SETUPS", "20"))
 
 
 def conf(node, me, peer, tun):
-    return f"""hostname {node}
-crypto ikev2 keyring keys
- peer peer
-  identity key-id {peer}
-  pre-shared-key {PSK}
-crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {me}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-interface Tunnel1
- ip address {tun} 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
-"""
+    return router_config(hostname=node, local_id=me, keyring=[Peer("peer", PSK, key_id=peer)],
+                         tunnels=[Tunnel(1, tun)])
 
 
 def sh(lab, node, *cmds):

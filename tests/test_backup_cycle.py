@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-import vpnsip_conf  # noqa: E402
-import routing_util as ru  # noqa: E402
+from lib import routing_util as ru  # noqa: E402
+from lib.vpnsip_conf import Peer, lab_router_config  # noqa: E402
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -51,11 +51,9 @@ HOST_B = "203.0.113.10"
 
 def router_config(lab, node, extra=""):
     peer = "rtrB" if node == "rtrA" else "rtrA"
-    me, them = lab.number(node), lab.number(peer)
     tun, _, peer_lan, nexthop, probe = ROUTERS[node]
-    crypto = vpnsip_conf.psk_crypto(me, peer, them, PSK)
-    return vpnsip_conf.router_config(
-        lab, node, peer, tun, crypto,
+    return lab_router_config(
+        lab, node, peer, tun, keyring=[Peer(peer, PSK, key_id=lab.number(peer))],
         ipsec_extra=f" set security-association idle-time {IDLE}\n",
         tail=f"""ip sla 1
  icmp-echo {probe} source-interface wan0

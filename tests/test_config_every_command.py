@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from ctlproto import CTL_EXEC, CTL_HELLO, CTL_HELP, RawShell
+from lib.ctlproto import CTL_EXEC, CTL_HELLO, CTL_HELP, RawShell
 
 pytestmark = pytest.mark.netns
 

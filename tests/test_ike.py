@@ -19,8 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-import vpnsip_conf  # noqa: E402
-from ike_peer import StockCharon, cert_conn, make_self_signed, psk_conn  # noqa: E402
+from lib.ike_peer import StockCharon, cert_conn, make_self_signed, psk_conn  # noqa: E402
+from lib.vpnsip_conf import Peer, Tunnel, lab_router_config, router_config  # noqa: E402
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -40,33 +40,11 @@ def fp_text(data, algo="sha1"):
 
 
 def a_config(profile_extra="", ikev2_extra="", iface_extra="", dest="dynamic", psk=PSK):
-    return f"""hostname rtrA
-crypto ikev2 keyring keys
- peer rtrB
-  identity key-id {NUM_B}
-  pre-shared-key {psk}
- peer rtrB-addr
-  address {B_BAK} 255.255.255.255
-  pre-shared-key {psk}
-crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {NUM_A}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
-{ikev2_extra} nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-{profile_extra}interface Tunnel1
- ip address 10.255.0.1 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination {dest}
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
-{iface_extra}"""
+    return router_config(hostname="rtrA", local_id=NUM_A, ikev2_extra=ikev2_extra,
+                         keyring=[Peer("rtrB", psk, key_id=NUM_B),
+                                  Peer("rtrB-addr", psk, address=B_BAK)],
+                         ipsec_extra=profile_extra,
+                         tunnels=[Tunnel(1, "10.255.0.1", dest=dest, extra=iface_extra)])
 
 
 class Pair:
@@ -232,32 +210,9 @@ def test_fingerprint_mismatch_fails_ike_auth(pair_factory, ikelab):
     assert PSK not in pair.log()  # no secrets in the log
 
 
-def rsa_a_config(ident=""):
-    return f"""hostname rtrA
-crypto pki trustpoint Self
- enrollment selfsigned
- subject-name CN=rtrA
- revocation-check none
- rsakeypair myRSA 2048
-crypto pki enroll Self
-crypto ikev2 profile IPROF
- match identity remote any
-{ident} authentication remote rsa-sig
- authentication local rsa-sig
- pki trustpoint Self
- nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-interface Tunnel1
- ip address 10.255.0.1 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
-"""
+def rsa_a_config():
+    return router_config(hostname="rtrA", auth="rsa", trustpoint="Self", subject="CN=rtrA",
+                         rsa_bits=2048, tunnels=[Tunnel(1, "10.255.0.1")])
 
 
 def a_cert_der(lab):
@@ -587,28 +542,16 @@ def test_static_destination_initiates(pair_factory, ikelab):
 
 
 def vpnsip_config(lab, node, peer_node, tun_addr, auth="psk"):
-    me, peer = lab.number(node), lab.number(peer_node)
     lan_peer = lab.addr(peer_node.replace("rtr", "lan"))
     net = ".".join(lan_peer.split(".")[:3] + [str(int(lan_peer.split(".")[3]) & ~7)])
     if auth == "rsa":
         # The Cisco guide's self-signed example: no keyring, no CA.
-        crypto = f"""crypto pki trustpoint selfCert
- enrollment selfsigned
- subject-name CN={node}
- revocation-check none
- rsakeypair myRSA
-crypto pki enroll selfCert
-crypto ikev2 profile IPROF
- match identity remote any
- authentication local rsa-sig
- authentication remote rsa-sig
- pki trustpoint selfCert
- nat force-encap
-"""
+        crypto = dict(auth="rsa", trustpoint="selfCert", subject="CN=" + node,
+                      local_auth_first=True)
     else:
-        crypto = vpnsip_conf.psk_crypto(me, "peer", peer, PSK)
-    return vpnsip_conf.router_config(lab, node, peer_node, tun_addr, crypto,
-                                     tail=f"ip route {net} 255.255.255.248 Tunnel1\n")
+        crypto = dict(keyring=[Peer("peer", PSK, key_id=lab.number(peer_node))])
+    return lab_router_config(lab, node, peer_node, tun_addr,
+                             tail=f"ip route {net} 255.255.255.248 Tunnel1\n", **crypto)
 
 
 @pytest.mark.parametrize("auth", ["psk", "rsa"])

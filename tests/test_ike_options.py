@@ -21,7 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import cert_conn, make_self_signed  # noqa: E402
+from lib.ike_peer import cert_conn, make_self_signed  # noqa: E402
+from lib.vpnsip_conf import Tunnel, router_config  # noqa: E402
 from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, Pair,  # noqa: E402
                       a_cert_der, a_config)
 
@@ -124,36 +125,13 @@ def make_signed(d, cn, ca_key, ca_crt):
 
 
 def static_rsa_config(ca_crt):
-    return f"""hostname rtrA
-crypto pki trustpoint Self
- enrollment selfsigned
- subject-name CN=rtrA
- revocation-check none
- rsakeypair myRSA 2048
-crypto pki enroll Self
-crypto pki authenticate Self file {ca_crt}
+    return router_config(hostname="rtrA", auth="rsa", trustpoint="Self", subject="CN=rtrA",
+                         rsa_bits=2048, match_certificate="PEERS",
+                         pki_extra=f"""crypto pki authenticate Self file {ca_crt}
 crypto pki certificate map PEERS 10
  subject-name co cn = rtrb
  issuer-name eq cn = vpnsip lab CA
-crypto ikev2 profile IPROF
- match identity remote any
- match certificate PEERS
- authentication remote rsa-sig
- authentication local rsa-sig
- pki trustpoint Self
- nat force-encap
-crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-interface Tunnel1
- ip address 10.255.0.1 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination {B_BAK}
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
-"""
+""", tunnels=[Tunnel(1, "10.255.0.1", dest=B_BAK)])
 
 
 @pytest.mark.parametrize("case", ["ca-signed", "self-signed", "map-mismatch"])

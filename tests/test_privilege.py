@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import Daemon, Netns
-from ctlproto import CTL_EXEC, CTL_HELLO, RawShell
+from lib.ctlproto import CTL_EXEC, CTL_HELLO, RawShell
 
 pytestmark = pytest.mark.netns
 

@@ -21,7 +21,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 import labctl  # noqa: E402
-from qos_session_util import HOST_B, Session, outer_rate  # noqa: E402
+from lib.qos_session_util import HOST_B, Session, outer_rate  # noqa: E402
 
 pytestmark = pytest.mark.netns
 

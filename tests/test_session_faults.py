@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import psk_conn  # noqa: E402
+from lib.ike_peer import psk_conn  # noqa: E402
 from test_ike_options import dpd_requests, keepalives, sniff  # noqa: E402
 from test_session import Capture, teardown_order  # noqa: E402
 from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK,  # noqa: E402

@@ -29,7 +29,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "lab"))
 sys.path.insert(0, HERE)
 import labctl  # noqa: E402
-from ike_peer import StockCharon, psk_conn  # noqa: E402
+from lib.ike_peer import StockCharon, psk_conn  # noqa: E402
 from test_session import Capture, first, teardown_order  # noqa: E402
 from conftest import TIMER_BOUND  # noqa: E402
 

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
 import labctl  # noqa: E402
+from lib.vpnsip_conf import Peer, Tunnel, router_config  # noqa: E402
 
 pytestmark = pytest.mark.netns
 
@@ -42,56 +43,17 @@ def fp_hex(data, alg="sha1"):
     return ":".join("%02X" % b for b in hashlib.new(alg, data).digest())
 
 
-PSK_CRYPTO = """crypto ikev2 keyring keys
- peer peer
-  identity key-id %(peer)s
-  pre-shared-key %(psk)s
-!
-crypto ikev2 profile vpn-sip-profile
- match identity remote any
- identity local key-id %(me)s
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-!
-"""
-
-CERT_CRYPTO = """crypto pki trustpoint selfCert
- enrollment selfsigned
- revocation-check none
- rsakeypair myRSA 1024
-!
-crypto pki enroll selfCert
-crypto ikev2 profile vpn-sip-profile
- match identity remote any
- authentication local rsa-sig
- authentication remote rsa-sig
- pki trustpoint selfCert
- nat force-encap
-!
-"""
-
-
-def conf_for(lab, node, peer, bw, extra="", crypto=PSK_CRYPTO):
+def conf_for(lab, node, peer, bw, extra="", auth="psk"):
+    """auth "psk": a keyring entry for peer; "rsa": selfCert, self-signed."""
     me = lab.number(node)
-    return """hostname %(node)s
-%(crypto)s
-interface bak0
- ip address %(addr)s 255.255.255.0
-!
-interface Tunnel1
- vpn-sip local-number %(me)s remote-number %(peer)s bandwidth %(bw)s
-!
-vpn-sip enable
-vpn-sip local-number %(me)s address ipv4 bak0
-vpn-sip logging
-vpn-sip sip-server ipv4:192.0.2.1
-vpn-sip sip-domain %(domain)s
-%(extra)s
-""" % {"node": node, "addr": lab.addr(node), "me": me, "peer": peer, "bw": bw,
-       "domain": lab.domain, "extra": extra,
-       "crypto": crypto % {"peer": peer, "me": me, "psk": LOCAL_PSK.decode()}}
+    if auth == "rsa":
+        crypto = dict(auth="rsa", trustpoint="selfCert", rsa_bits=1024, local_auth_first=True)
+    else:
+        crypto = dict(local_id=me, keyring=[Peer("peer", LOCAL_PSK.decode(), key_id=peer)])
+    return router_config(hostname=node, profile="vpn-sip-profile", ipsec=False, bang=True,
+                         before_interfaces="\n", bak0=lab.addr(node),
+                         tunnels=[Tunnel(1, local=me, remote=peer, bandwidth=bw)],
+                         numbers=[me], domain=lab.domain, tail=extra + "\n", **crypto)
 
 
 class Vpnsipd:
@@ -515,7 +477,7 @@ def test_sipp_offer_certificate_variant(sip_lab, daemons):
     answers a=fingerprint (SHA-1 of its self-signed certificate's DER), takes
     an offer with a=fingerprint or none, refuses a=psk-fingerprint (488)."""
     lab = sip_lab
-    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000, crypto=CERT_CRYPTO))
+    a = daemons("rtrA", conf_for(lab, "rtrA", lab.number("rtrB"), 1000, auth="rsa"))
     a.wait_registered()
     cert = a.sh("show crypto pki certificates verbose selfCert")
     m = re.search(r"Fingerprint SHA1:\s*((?:[0-9A-F]{8}\s*){5})", cert)

@@ -27,7 +27,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
 import labctl  # noqa: E402
-import routing_util as ru  # noqa: E402
+from lib import routing_util as ru  # noqa: E402
 from test_sip import conf_for, field, offer  # noqa: E402
 from conftest import TIMER_BOUND  # noqa: E402
 

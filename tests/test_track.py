@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
 import labctl  # noqa: E402
 from labctl import lab  # noqa: E402,F401
-import routing_util as ru  # noqa: E402
+from lib import routing_util as ru  # noqa: E402
 
 pytestmark = pytest.mark.netns
 

@@ -29,51 +29,26 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 ip netns exec "$ns" ip link add bak0 type veth peer name bakpeer
 ip netns exec "$ns" ip link set bakpeer up
 
-me=0311111111
-remote() { printf '05%08d' "$1"; }
 # global part: keyring first (tunnels refer to the profile), then tunnels,
-# then the global vpn-sip lines and routes, in running-config order.
+# then the global vpn-sip lines and routes, in running-config order; the
+# text comes from the tests' configuration builder (tests/lib/vpnsip_conf.py).
 write_conf() { # N FILE
-	{
-		echo "hostname bench"
-		echo "crypto ikev2 keyring keys"
-		for i in $(seq 1 "$1"); do
-			printf ' peer p%d\n  identity key-id %s\n  pre-shared-key bench-key-%06d-0123456789abcdef\n' \
-				"$i" "$(remote "$i")" "$i"
-		done
-		cat <<-EOF
-			crypto ikev2 profile IPROF
-			 match identity remote any
-			 identity local key-id $me
-			 authentication remote pre-share
-			 authentication local pre-share
-			 keyring local keys
-			crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
-			 mode tunnel
-			crypto ipsec profile IPROF
-			 set transform-set TS
-			 set ikev2-profile IPROF
-			interface bak0
-			 ip address 192.0.2.11 255.255.255.0
-		EOF
-		for i in $(seq 1 "$1"); do
-			printf 'interface Tunnel%d\n ip address 10.%d.%d.%d 255.255.255.252\n' \
-				"$i" $((i / 16384)) $((i / 64 % 256)) $((i % 64 * 4 + 1))
-			printf ' tunnel source bak0\n tunnel mode ipsec ipv4\n tunnel destination dynamic\n'
-			printf ' tunnel protection ipsec profile IPROF ikev2-profile IPROF\n'
-			printf ' vpn-sip local-number %s remote-number %s bandwidth 1000\n' "$me" "$(remote "$i")"
-		done
-		cat <<-EOF
-			vpn-sip enable
-			vpn-sip local-number $me address ipv4 bak0
-			vpn-sip sip-server ipv4:192.0.2.1
-			vpn-sip sip-domain example.ne.jp
-		EOF
-		for i in $(seq 1 "$1"); do
-			printf 'ip route 10.%d.%d.0 255.255.255.0 Tunnel%d\n' $((128 + i / 256)) $((i % 256)) "$i"
-		done
-		echo "end"
-	} >"$2"
+	/usr/bin/python3 - "$1" >"$2" <<-'EOF'
+		import sys
+		sys.path.insert(0, "tests")
+		from lib.vpnsip_conf import Peer, Tunnel, router_config
+		n, me = int(sys.argv[1]), "0311111111"
+		remote = ["05%08d" % i for i in range(n + 1)]
+		sys.stdout.write(router_config(
+		    hostname="bench", local_id=me, nat_force_encap=False, bak0="192.0.2.11",
+		    keyring=[Peer("p%d" % i, "bench-key-%06d-0123456789abcdef" % i, key_id=remote[i])
+		             for i in range(1, n + 1)],
+		    tunnels=[Tunnel(i, "10.%d.%d.%d" % (i // 16384, i // 64 % 256, i % 64 * 4 + 1), me, remote[i])
+		             for i in range(1, n + 1)],
+		    numbers=[me], domain="example.ne.jp", vpnsip_logging=False,
+		    tail="".join("ip route 10.%d.%d.0 255.255.255.0 Tunnel%d\n" % (128 + i // 256, i % 256, i)
+		                 for i in range(1, n + 1)) + "end\n"))
+	EOF
 }
 write_conf "$N" "$dir/big.conf"
 write_conf 0 "$dir/base.conf"

@@ -29,9 +29,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
 import labctl  # noqa: E402
-from vpnsip_conf import psk_crypto, router_config  # noqa: E402
+from lib.vpnsip_conf import Peer, lab_router_config  # noqa: E402
 
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 CALLS = int(os.environ.get("BENCH_FLOOD_CALLS", "10"))
@@ -109,8 +110,8 @@ def run(res):
         lab.up()
         conf = os.path.join(lab.dir, "flood-rtrA.conf")
         with open(conf, "w") as f:
-            f.write(router_config(lab, "rtrA", "rtrB", "10.99.0.1",
-                                  psk_crypto(lab.number("rtrA"), "rtrB", lab.number("rtrB"), PSK)))
+            f.write(lab_router_config(lab, "rtrA", "rtrB", "10.99.0.1",
+                                      keyring=[Peer("rtrB", PSK, key_id=lab.number("rtrB"))]))
         lab.vpnsipd_start("rtrA", conf)
         b = Bench(lab)
         labctl.wait_for(lambda: ": registered" in b.sh("show vpn-sip registration-status"), 15,

@@ -57,8 +57,8 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
 import labctl  # noqa: E402
-from ike_peer import StockCharon, psk_conn  # noqa: E402
-from vpnsip_conf import psk_crypto, router_config  # noqa: E402
+from lib.ike_peer import StockCharon, psk_conn  # noqa: E402
+from lib.vpnsip_conf import Peer, Tunnel, lab_router_config, router_config  # noqa: E402
 
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 VPNSIPSH = os.path.join(BUILD, "vpnsipsh")
@@ -198,34 +198,18 @@ class Bench:
         lab = self.lab
         a = "rtrA"
         na = lab.number(a)
-        lines = ["hostname rtrA", "crypto ikev2 keyring keys"]
-        for p in self.peers:
-            lines += [" peer %s" % p, "  identity key-id %s" % lab.number(p),
-                      "  pre-shared-key %s" % PSK]
-        lines += ["crypto ikev2 profile IPROF", " match identity remote any",
-                  " identity local key-id %s" % na, " authentication remote pre-share",
-                  " authentication local pre-share", " keyring local keys", " nat force-encap",
-                  "crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac", " mode tunnel",
-                  "crypto ipsec profile IPROF", " set transform-set TS",
-                  " set ikev2-profile IPROF", "interface bak0",
-                  " ip address %s 255.255.255.0" % lab.addr(a)]
+        confs = {a: router_config(
+            hostname=a, local_id=na, bak0=lab.addr(a),
+            keyring=[Peer(p, PSK, key_id=lab.number(p)) for p in self.peers],
+            tunnels=[Tunnel(k, "10.255.%d.1" % k, na, lab.number(p), BW)
+                     for k, p in enumerate(self.peers, 1)],
+            numbers=[na], sip_server=KAM, domain=lab.domain,
+            tail="".join("ip route %s 255.255.255.248 Tunnel%d\n" % (self.lan_net(p), k)
+                         for k, p in enumerate(self.peers, 1)))}
         for k, p in enumerate(self.peers, 1):
-            lines += ["interface Tunnel%d" % k, " ip address 10.255.%d.1 255.255.255.252" % k,
-                      " tunnel source bak0", " tunnel mode ipsec ipv4",
-                      " tunnel destination dynamic",
-                      " tunnel protection ipsec profile IPROF ikev2-profile IPROF",
-                      " vpn-sip local-number %s remote-number %s bandwidth %d" % (
-                          na, lab.number(p), BW)]
-        lines += ["vpn-sip enable", "vpn-sip local-number %s address ipv4 bak0" % na,
-                  "vpn-sip logging", "vpn-sip sip-server ipv4:%s" % KAM,
-                  "vpn-sip sip-domain %s" % lab.domain]
-        for k, p in enumerate(self.peers, 1):
-            lines.append("ip route %s 255.255.255.248 Tunnel%d" % (self.lan_net(p), k))
-        confs = {a: "\n".join(lines) + "\n"}
-        for k, p in enumerate(self.peers, 1):
-            confs[p] = router_config(lab, p, a, "10.255.%d.2" % k,
-                                     psk_crypto(lab.number(p), a, na, PSK),
-                                     tail="ip route %s 255.255.255.248 Tunnel1\n" % self.lan_net(a))
+            confs[p] = lab_router_config(lab, p, a, "10.255.%d.2" % k,
+                                         keyring=[Peer(a, PSK, key_id=na)],
+                                         tail="ip route %s 255.255.255.248 Tunnel1\n" % self.lan_net(a))
         for node, text in confs.items():
             path = os.path.join(self.tmp, node + ".conf")
             with open(path, "w") as f:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make bench: shaper accuracy on real VPN-SIP sessions (tests/qos_session_util.py).
+"""make bench: shaper accuracy on real VPN-SIP sessions (tests/lib/qos_session_util.py).
 
 Brings up a lab (LAB_PREFIX, default vsbq), two vpnsipd and, for each b=AS
 (QOS_RATES, default 64 128 256 512 1000), a session negotiated at that
@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "lab"))
 import labctl  # noqa: E402
-from qos_session_util import Session, outer_rate  # noqa: E402
+from lib.qos_session_util import Session, outer_rate  # noqa: E402
 
 
 def main():

@@ -62,7 +62,9 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
+from lib.vpnsip_conf import Peer, Tunnel, router_config  # noqa: E402
 
 R, P = "rtrA", "rtrB"
 PSK = "bench-scale-psk-0123456789abcdef"
@@ -81,66 +83,27 @@ def tun_addrs(i):
 
 # ---------------------------------------------------------------- configs
 
-COMMON = """crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-interface bak0
- ip address {addr} 255.255.255.0
-"""
-
-GLOBAL = """vpn-sip enable
-{numbers}vpn-sip sip-server ipv4:192.0.2.1
-vpn-sip sip-domain {domain}
-"""
-
-
-def profile(me, keyring):
-    return """crypto ikev2 keyring keys
-{keyring}crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {me}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-""".format(me=me, keyring=keyring)
-
-
-def tunnel(i, addr, local, remote):
-    return """interface Tunnel{i}
- ip address {addr} 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
- vpn-sip local-number {local} remote-number {remote} bandwidth 1000
-""".format(i=i, addr=addr, local=local, remote=remote)
-
-
 def r_config(lab, n):
     me = lab.number(R)
-    keyring = "".join(" peer p%d\n  identity key-id %s\n  pre-shared-key %s\n"
-                      % (i, peer_number(i), PSK) for i in range(1, n + 1))
     # The global numbers before the tunnels that use them, as
     # show running-config writes them.
-    out = ["hostname %s\n" % R, profile(me, keyring), COMMON.format(addr=lab.addr(R)),
-           GLOBAL.format(numbers="vpn-sip local-number %s address ipv4 bak0\n" % me,
-                         domain=lab.domain)]
-    out += [tunnel(i, tun_addrs(i)[0], me, peer_number(i)) for i in range(1, n + 1)]
-    return "".join(out) + "end\n"
+    return router_config(
+        hostname=R, local_id=me, bak0=lab.addr(R),
+        keyring=[Peer("p%d" % i, PSK, key_id=peer_number(i)) for i in range(1, n + 1)],
+        numbers=[me], domain=lab.domain, vpnsip_logging=False, globals_first=True,
+        tunnels=[Tunnel(i, tun_addrs(i)[0], me, peer_number(i)) for i in range(1, n + 1)],
+        tail="end\n")
 
 
 def p_config(lab, n):
     rnum = lab.number(R)
-    keyring = " peer r\n  identity key-id %s\n  pre-shared-key %s\n" % (rnum, PSK)
-    nums = "".join("vpn-sip local-number %s address ipv4 bak0\n" % peer_number(i)
-                   for i in range(1, n + 1))
-    out = ["hostname %s\n" % P, profile(lab.number(P), keyring), COMMON.format(addr=lab.addr(P)),
-           GLOBAL.format(numbers=nums, domain=lab.domain)]
-    out += [tunnel(i, tun_addrs(i)[1], peer_number(i), rnum) for i in range(1, n + 1)]
-    return "".join(out) + "end\n"
+    return router_config(
+        hostname=P, local_id=lab.number(P), bak0=lab.addr(P),
+        keyring=[Peer("r", PSK, key_id=rnum)],
+        numbers=[peer_number(i) for i in range(1, n + 1)], domain=lab.domain,
+        vpnsip_logging=False, globals_first=True,
+        tunnels=[Tunnel(i, tun_addrs(i)[1], peer_number(i), rnum) for i in range(1, n + 1)],
+        tail="end\n")
 
 
 # ---------------------------------------------------------------- the prober (in R's namespace)

@@ -12,8 +12,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "lab"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 import labctl  # noqa: E402
+from lib.vpnsip_conf import Peer, lab_router_config  # noqa: E402
 
 PSK = "vpnsip-qos-key-0123456789"
 HOST_B = "203.0.113.10"
@@ -24,44 +25,13 @@ ETH = 14
 
 def session_config(lab, node, kbps, child=None, extra="", transform="esp-aes 256 esp-sha256-hmac",
                    idle=None):
-    me, peer = lab.number(node), lab.number(PEER[node])
     lan_peer = lab.addr(PEER[node].replace("rtr", "lan"))
     net = ".".join(lan_peer.split(".")[:3] + [str(int(lan_peer.split(".")[3]) & ~7)])
-    sp = f" service-policy {child}" if child else ""
     idle_line = f" set security-association idle-time {idle}\n" if idle else ""
-    return f"""hostname {node}
-{extra}crypto ikev2 keyring keys
- peer peer
-  identity key-id {peer}
-  pre-shared-key {PSK}
-crypto ikev2 profile IPROF
- match identity remote any
- identity local key-id {me}
- authentication remote pre-share
- authentication local pre-share
- keyring local keys
- nat force-encap
-crypto ipsec transform-set TS {transform}
- mode tunnel
-crypto ipsec profile IPROF
- set transform-set TS
- set ikev2-profile IPROF
-{idle_line}interface bak0
- ip address {lab.addr(node)} 255.255.255.0
-interface Tunnel1
- ip address {TUN_ADDR[node]} 255.255.255.252
- tunnel source bak0
- tunnel mode ipsec ipv4
- tunnel destination dynamic
- tunnel protection ipsec profile IPROF ikev2-profile IPROF
- vpn-sip local-number {me} remote-number {peer} bandwidth {kbps}{sp}
-vpn-sip enable
-vpn-sip local-number {me} address ipv4 bak0
-vpn-sip logging
-vpn-sip sip-server ipv4:192.0.2.1
-vpn-sip sip-domain {lab.domain}
-ip route {net} 255.255.255.248 Tunnel1
-"""
+    return lab_router_config(lab, node, PEER[node], TUN_ADDR[node], bandwidth=kbps, policy=child,
+                             head=extra, keyring=[Peer("peer", PSK, key_id=lab.number(PEER[node]))],
+                             transform=transform, ipsec_extra=idle_line,
+                             tail=f"ip route {net} 255.255.255.248 Tunnel1\n")
 
 
 class Session:
