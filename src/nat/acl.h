@@ -49,5 +49,6 @@ void acl_entry_nft(const struct acl_entry *e, struct strbuf *out);
 HOOK_DECLARE(acl_changed, (const char *name), (name));
 
 void acl_cli_init(void);
+extern const struct config_ext_type acl_ext;
 
 #endif
