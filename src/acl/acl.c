@@ -37,7 +37,7 @@ static void acl_model_init(void *ext)
 	hashmap_init(&m->lists, false);
 }
 
-static const struct config_ext_type acl_ext = { "access-list", acl_model_free, acl_model_init };
+const struct config_ext_type acl_ext = { "access-list", acl_model_free, acl_model_init };
 
 static struct hashmap *lists_rw(struct config *cfg)
 {

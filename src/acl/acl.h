@@ -60,5 +60,6 @@ void acl_release(struct acl *a);
 HOOK_DECLARE(acl_changed, (const char *name), (name));
 
 void acl_cli_init(void);
+extern const struct config_ext_type acl_ext;
 
 #endif

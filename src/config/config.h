@@ -77,9 +77,6 @@ void config_init(struct config *cfg);
 void config_free(struct config *cfg);
 const char *config_hostname(const struct config *cfg);
 
-/* Install every feature's commands, modes and running-config sections.
- * Call once per process (features.c lists them). */
-void config_features_init(void);
 /* The commands of the configuration's own parts (system_cmds.c,
  * archive.c, replace.c, planned.c, ignored.c). */
 void system_cli_init(void);

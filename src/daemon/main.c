@@ -20,13 +20,10 @@
 
 #include "config/config.h"
 #include "crypto/crypto.h"
-#include "config/runtime.h"
 #include "daemon/control.h"
+#include "daemon/feature.h"
 #include "daemon/privilege.h"
-#include "dataplane/dataplane.h"
 #include "ike/ike.h"
-#include "net/iface_kernel.h"
-#include "qos/qos.h"
 #include "util/evloop.h"
 #include "vpnsip/ctl.h"
 #include "vpnsip/version.h"
@@ -302,7 +299,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
-	config_features_init();
+	feature_cli_init_all();
 	if (test)
 		return check_only(config, state_given ? state : NULL, print);
 
@@ -352,40 +349,27 @@ int main(int argc, char **argv)
 	privilege_restrict();
 	d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d.sigio = ev_io_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d);
-	if (iface_kernel_init(d.loop) < 0)
-		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: interfaces are not applied");
-	/* IPsec: the data plane takes the Tunnel TUN devices, libcharon runs
-	 * over it.  Both before the configuration is loaded. */
-	if (dataplane_init(d.loop, ike_dataplane_hooks()) < 0)
-		log_msg("SYS", SEV_ERR, "DATAPLANE", "Could not start the IPsec data plane");
-	else if (ike_init(d.loop, &d.cfg) < 0)
-		log_msg("SYS", SEV_ERR, "IKEV2", "Could not start the IKEv2 engine (libcharon)");
-	runtime_start(d.loop, &d.env);
-	if (qos_kernel_init(d.loop, &d.cfg) < 0)
-		log_msg("SYS", SEV_ERR, "NETLINK", "Could not open rtnetlink: QoS is not applied");
+	/* Interfaces, the data plane and libcharon over it, the kernel-facing
+	 * features: all before the configuration is loaded (daemon/feature.c). */
+	feature_start(FEATURE_BEFORE_LOAD, d.loop, &d.env);
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
 	vpnsip_status_observe(notify_status, &d);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
-	if (vpnsip_start(d.loop, &d.cfg) < 0)
-		log_msg("SYS", SEV_ERR, "SIP", "The SIP user agent did not start: VPN-SIP calls are off");
+	/* SIP registers with what the configuration gives. */
+	feature_start(FEATURE_AFTER_LOAD, d.loop, &d.env);
 	notify_status(&d);
 	ev_timer_add(d.loop, 0, notify_ready, &d);
 
 	ev_timer_add(d.loop, 1000, log_tick, d.loop);
 	evloop_run(d.loop);
 
-	/* Orderly shutdown: shells first, SIP (unregister, BYE), then
-	 * everything put into the kernel. */
+	/* Orderly shutdown: shells first, then the features: SIP (unregister,
+	 * BYE), IKE, everything put into the kernel, the data plane last. */
 	control_close(d.control);
-	vpnsip_stop();
-	ike_shutdown();
-	runtime_stop();
-	qos_kernel_shutdown();
-	iface_kernel_shutdown();
-	dataplane_shutdown();
+	feature_stop_all();
 	log_msg("SYS", SEV_NOTICE, "STOP", "vpnsipd stopped");
 	ev_io_del(d.sigio);
 	close(d.sigfd);

@@ -25,10 +25,10 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
 #include "net/kernel_nl.h"
+#include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -775,7 +775,7 @@ static char *find_hook(void)
 	return xstrdup(VPNSIP_LIBEXECDIR "/vpnsip-dhcp-hook");
 }
 
-static void dhcp_start(struct evloop *loop, struct config_env *env)
+int dhcp_start(struct evloop *loop, struct config_env *env)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -789,7 +789,7 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 	D.kernel = kernel_nl() != NULL;
 	if (strlen(D.sockpath) >= sizeof(sa.sun_path)) {
 		log_msg("DHCP", SEV_ERR, "SOCKET", "%s: path too long; the DHCP client is disabled", D.sockpath);
-		return;
+		return -1;
 	}
 	strcpy(sa.sun_path, D.sockpath);
 	unlink(D.sockpath);
@@ -802,7 +802,7 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 			close(D.sock);
 		D.sock = -1;
 		umask(old);
-		return;
+		return -1;
 	}
 	umask(old);
 	int big = 1 << 20;
@@ -811,9 +811,10 @@ static void dhcp_start(struct evloop *loop, struct config_env *env)
 	if (access(DHCLIENT, X_OK) != 0)
 		log_msg("DHCP", SEV_ERR, "NOCLIENT", "%s is not installed (isc-dhcp-client): "
 			"\"ip address dhcp\" will not get an address", DHCLIENT);
+	return 0;
 }
 
-static void dhcp_stop(void)
+void dhcp_stop(void)
 {
 	size_t n;
 	struct dclient **v = sorted_clients(&n);
@@ -843,7 +844,6 @@ static void dhcp_stop(void)
 }
 
 static struct iface_listener if_listener = { on_iface_changed, on_iface_deleted, NULL };
-static struct runtime_hooks hooks = { "dhcp", 50, dhcp_start, dhcp_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
 
@@ -873,7 +873,6 @@ void dhcp_cli_init(void)
 	CLI_INSTALL(dhcp_cmds);
 	iface_writer_register(25, write_if);
 	iface_listener_register(&if_listener);
-	runtime_register(&hooks);
 }
 
 __attribute__((constructor)) static void dhcp_debug_register(void)

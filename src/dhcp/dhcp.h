@@ -37,5 +37,11 @@ int dhcp_lease_decode(const char *msg, bool req_sip, bool req_vivso, struct ipv4
 		      struct ifstate_dhcp *d);
 
 void dhcp_cli_init(void);
+/* Clients run (and the hook's socket is open) from start to stop
+ * (daemon/feature.c). */
+struct config_env;
+struct evloop;
+int dhcp_start(struct evloop *loop, struct config_env *env);
+void dhcp_stop(void);
 
 #endif

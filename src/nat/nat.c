@@ -99,7 +99,7 @@ static void nat_model_init(void *ext)
 	m->nsip = 2;
 }
 
-static const struct config_ext_type nat_model_ext = { "ip nat", nat_model_free, nat_model_init };
+const struct config_ext_type nat_model_ext = { "ip nat", nat_model_free, nat_model_init };
 
 /* The configuration's NAT lines, created with the defaults on first use. */
 static struct nat_model *model_rw(struct config *cfg)
@@ -566,7 +566,7 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 
 static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 
-static void nat_start(struct evloop *loop, struct config_env *env)
+int nat_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
 
@@ -574,16 +574,17 @@ static void nat_start(struct evloop *loop, struct config_env *env)
 	N.nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!N.nft) {
 		log_msg("NAT", SEV_ERR, "NFT", "Could not open nftables: NAT is not applied");
-		return;
+		return -1;
 	}
 	nft_ctx_buffer_output(N.nft);
 	nft_ctx_buffer_error(N.nft);
 	ifstate_observe(&ifstate_obs);
 	/* A table left by a daemon that was killed goes now. */
 	apply_now();
+	return 0;
 }
 
-static void nat_stop(void)
+void nat_stop(void)
 {
 	if (N.pending)
 		ev_timer_del(N.pending);
@@ -600,7 +601,6 @@ static void nat_stop(void)
 }
 
 static struct iface_listener if_listener = { on_iface, on_iface, NULL };
-static struct runtime_hooks hooks = { "nat", 40, nat_start, nat_stop, NULL };
 
 
 /* ---- show / clear ip nat translations ---------------------------------------------- */
@@ -936,7 +936,6 @@ void nat_cli_init(void)
 	config_section_register(600, "ip nat", write_nat);
 	hook_register(acl_changed, on_acl, NULL, HOOK_PRIO_DEFAULT);
 	iface_listener_register(&if_listener);
-	runtime_register(&hooks);
 	CLI_INSTALL(nat_show_cmds);
 }
 

@@ -48,5 +48,11 @@ typedef void (*nat_xlate_source_fn)(nat_xlate_emit_fn emit, void *ctx);
 void nat_xlate_source_register(nat_xlate_source_fn list);
 
 void nat_cli_init(void);
+/* The NAT table is in nftables from start to stop (daemon/feature.c). */
+struct config_env;
+struct evloop;
+extern const struct config_ext_type nat_model_ext;
+int nat_start(struct evloop *loop, struct config_env *env);
+void nat_stop(void);
 
 #endif

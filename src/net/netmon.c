@@ -11,10 +11,10 @@
 #include <sys/epoll.h>
 
 #include "config/config.h"
-#include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
 #include "net/kernel_nl.h"
+#include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -273,12 +273,12 @@ static void dump_initial(void)
 		nl_cache_free(addrs);
 }
 
-static void netmon_start(struct evloop *loop, struct config_env *env)
+int netmon_start(struct evloop *loop, struct config_env *env)
 {
 	maps_init();
 	M.ev = nl_socket_alloc();
 	if (!M.ev)
-		return;
+		return -1;
 	nl_socket_disable_seq_check(M.ev);
 	nl_socket_modify_cb(M.ev, NL_CB_VALID, NL_CB_CUSTOM, msg_cb, NULL);
 	if (nl_connect(M.ev, NETLINK_ROUTE) < 0 ||
@@ -287,16 +287,17 @@ static void netmon_start(struct evloop *loop, struct config_env *env)
 			strerror(errno));
 		nl_socket_free(M.ev);
 		M.ev = NULL;
-		return;
+		return -1;
 	}
 	nl_socket_set_nonblocking(M.ev);
 	nl_socket_set_buffer_size(M.ev, 4 << 20, 0);
 	M.io = ev_io_add(loop, nl_socket_get_fd(M.ev), EPOLLIN, on_readable, NULL);
 	M.running = true;
 	dump_initial();
+	return 0;
 }
 
-static void netmon_stop(void)
+void netmon_stop(void)
 {
 	if (M.io)
 		ev_io_del(M.io);
@@ -365,12 +366,10 @@ static void if_deleted(struct config *cfg, struct iface_cfg *ifc)
 }
 
 static struct iface_listener listener = { if_changed, if_deleted, NULL };
-static struct runtime_hooks hooks = { "netmon", 10, netmon_start, netmon_stop, NULL };
 
 void netmon_cli_init(void)
 {
 	iface_listener_register(&listener);
-	runtime_register(&hooks);
 }
 
 __attribute__((constructor)) static void netmon_debug_register(void)

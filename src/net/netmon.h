@@ -5,7 +5,7 @@
  * It publishes the link state of configured interfaces into net/ifstate
  * (ifstate_set_link: "track N interface IF line-protocol", SIP) and tells
  * its observers (static routes) which device changed.  Main thread only;
- * started by the daemon (config/runtime.h), absent in "vpnsipd -t". */
+ * started by the daemon (daemon/feature.c), absent in "vpnsipd -t". */
 #ifndef VPNSIP_NET_NETMON_H
 #define VPNSIP_NET_NETMON_H
 
@@ -52,5 +52,10 @@ void netmon_observe(struct netmon_observer *o);
 const char *netmon_ifname_of(const char *dev);
 
 void netmon_cli_init(void);
+/* The daemon follows kernel links from start to stop (daemon/feature.c). */
+struct config_env;
+struct evloop;
+int netmon_start(struct evloop *loop, struct config_env *env);
+void netmon_stop(void);
 
 #endif

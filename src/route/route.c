@@ -12,12 +12,12 @@
 #include <strings.h>
 
 #include "config/config.h"
-#include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
 #include "net/kernel_nl.h"
 #include "net/netmon.h"
 #include "track/track.h"
+#include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -118,7 +118,7 @@ static void route_model_init(void *ext)
 	hashmap_init(&m->by_dev, false);
 }
 
-static const struct config_ext_type route_ext = { "ip route", route_model_free, route_model_init };
+const struct config_ext_type route_ext = { "ip route", route_model_free, route_model_init };
 
 /* The configuration's routes, created empty on first use. */
 static struct route_model *model_rw(struct config *cfg)
@@ -788,7 +788,7 @@ static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 static struct track_client track_cl = { "Static IP Routing", track_users, NULL };
 
-static void route_start(struct evloop *loop, struct config_env *env)
+int route_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
 	struct route_model *m = model_rw(cfg);
@@ -797,17 +797,18 @@ static void route_start(struct evloop *loop, struct config_env *env)
 	R.kernel = kernel_nl() != NULL;
 	if (!R.kernel) {
 		log_msg("IPRT", SEV_ERR, "NETLINK", "Could not open rtnetlink: static routes are not applied");
-		return;
+		return -1;
 	}
 	ifstate_observe(&ifstate_obs);
 	/* Routes configured before start (none today) get evaluated. */
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		group_mark(m, e->value);
 	flush_dirty(cfg, m);
+	return 0;
 }
 
 /* Take every route we installed out of the kernel; the model stays. */
-static void route_stop(void)
+void route_stop(void)
 {
 	struct route_model *m = running_model();
 
@@ -831,8 +832,6 @@ static void route_stop(void)
 	flush_dirty(R.cfg, m); /* nothing reaches the kernel without R.kernel */
 	R.cfg = NULL;
 }
-
-static struct runtime_hooks hooks = { "static routes", 30, route_start, route_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
 #define ROUTE_HEAD "ip route A.B.C.D$dst A.B.C.D$mask"
@@ -861,7 +860,6 @@ void route_cli_init(void)
 	track_client_register(&track_cl);
 	netmon_observe(&dev_obs);
 	iface_listener_register(&if_listener);
-	runtime_register(&hooks);
 	route_show_cli_init();
 }
 

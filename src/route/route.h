@@ -43,8 +43,12 @@ void route_foreach(const struct config *cfg, const struct ipv4_prefix *dst,
 		   void (*fn)(void *ctx, const struct route_info *r), void *ctx);
 
 void route_cli_init(void);
-/* Every routing command: route, NAT, ACL, track, DHCP (routing.c) */
-void routing_cli_init(void);
+/* Routes reach the kernel from start to stop (daemon/feature.c). */
+struct config_env;
+struct evloop;
+extern const struct config_ext_type route_ext;
+int route_start(struct evloop *loop, struct config_env *env);
+void route_stop(void);
 /* ping (ping.c) */
 void ping_cli_init(void);
 /* show ip route (route_show.c) */

@@ -86,16 +86,6 @@ static void write_snmp(const struct config *cfg, struct strbuf *out)
 	sb_puts(out, "!\n");
 }
 
-static void snmp_stop(void)
-{
-	snmp_agent_stop();
-}
-
-static struct runtime_hooks snmp_hooks = {
-	.name = "snmp agent",
-	.stop = snmp_stop,
-};
-
 #define NO "Negate a command or set its defaults\n"
 #define SNMP_HELP "Modify SNMP engine parameters\n"
 #define AGENTX_HELP                                                                       \
@@ -118,5 +108,4 @@ void snmp_cli_init(void)
 {
 	CLI_INSTALL(snmp_cmds);
 	config_section_register(800, "snmp-server", write_snmp);
-	runtime_register(&snmp_hooks);
 }

@@ -20,12 +20,12 @@
 
 #include "cli/json.h"
 #include "config/config.h"
-#include "config/runtime.h"
 #include "log/debug.h"
 #include "net/ifstate.h"
 #include "net/netmon.h"
 #include "track/sla.h"
 #include "track/track.h"
+#include "util/evloop.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -113,7 +113,7 @@ static void sla_model_init(void *ext)
 	hashmap_init(&m->ops, false);
 }
 
-static const struct config_ext_type sla_ext = { "ip sla", sla_model_free, sla_model_init };
+const struct config_ext_type sla_ext = { "ip sla", sla_model_free, sla_model_init };
 
 static struct sla_model *model_rw(struct config *cfg)
 {
@@ -807,7 +807,7 @@ const char *sla_ifdev(const char *ifname)
 	return cli_ifname_is_ios(ifname) ? NULL : ifname;
 }
 
-static void sla_start(struct evloop *loop, struct config_env *env)
+int sla_start(struct evloop *loop, struct config_env *env)
 {
 	struct config *cfg = env->cfg;
 	struct sla_model *m = model_of(cfg);
@@ -829,9 +829,10 @@ static void sla_start(struct evloop *loop, struct config_env *env)
 	}
 	for (struct hashmap_entry *e = NULL; m && (e = hashmap_next(&m->ops, e));)
 		op_start(cfg, e->value);
+	return 0;
 }
 
-static void sla_stop(void)
+void sla_stop(void)
 {
 	struct sla_model *m = model_of(run_cfg);
 
@@ -846,8 +847,6 @@ static void sla_stop(void)
 	S.loop = NULL;
 	run_cfg = NULL;
 }
-
-static struct runtime_hooks hooks = { "ip sla", 20, sla_start, sla_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
 
@@ -890,7 +889,6 @@ void sla_cli_init(void)
 	cli_node_register("config-ip-sla-echo", "(config-ip-sla-echo)#", "config-ip-sla");
 	CLI_INSTALL(sla_cmds);
 	config_section_register(700, "ip sla", write_sla);
-	runtime_register(&hooks);
 }
 
 __attribute__((constructor)) static void sla_debug_register(void)

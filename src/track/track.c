@@ -90,7 +90,7 @@ static void track_model_init(void *ext)
 	hashmap_init(&m->by_if, true);
 }
 
-static const struct config_ext_type track_ext = { "track", track_model_free, track_model_init };
+const struct config_ext_type track_ext = { "track", track_model_free, track_model_init };
 
 static struct track_model *model_rw(struct config *cfg)
 {
@@ -612,12 +612,13 @@ static int cmd_show_track_brief(struct cli_exec *x)
 	return CLI_OK;
 }
 
-static void track_start(struct evloop *loop, struct config_env *env)
+int track_start(struct evloop *loop, struct config_env *env)
 {
 	T.cfg = env->cfg;
+	return 0;
 }
 
-static void track_stop(void)
+void track_stop(void)
 {
 	struct track_model *m = model_of(T.cfg);
 
@@ -639,7 +640,6 @@ static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 
 static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
 static struct iface_listener if_listener = { on_iface, NULL, NULL };
-static struct runtime_hooks hooks = { "track", 15, track_start, track_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
 
@@ -667,7 +667,6 @@ void track_cli_init(void)
 	config_section_register(400, "track", write_tracks);
 	netmon_observe(&dev_obs);
 	iface_listener_register(&if_listener);
-	runtime_register(&hooks);
 }
 
 __attribute__((constructor)) static void track_debug_register(void)

@@ -38,5 +38,14 @@ void track_client_register(struct track_client *c);
 
 void track_cli_init(void);
 void sla_cli_init(void);
+/* With the daemon (daemon/feature.c): delayed track changes need the
+ * loop, probes run from start to stop. */
+struct config_env;
+struct evloop;
+extern const struct config_ext_type track_ext, sla_ext;
+int track_start(struct evloop *loop, struct config_env *env);
+void track_stop(void);
+int sla_start(struct evloop *loop, struct config_env *env);
+void sla_stop(void);
 
 #endif

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/runtime.h"
 #include "dataplane/dataplane.h"
 #include "util/evloop.h"
 #include "util/xalloc.h"
@@ -511,20 +510,10 @@ unsigned vpnsip_cdr_summary_load(struct vpnsip_cdr_summary *s)
 
 /* ---- the running daemon ----------------------------------------------------- */
 
-static void cdr_start(struct evloop *loop, struct config_env *env)
+int vpnsip_cdr_start(struct evloop *loop, struct config_env *env)
 {
 	vpnsip_cdr_open(loop, env->state_dir);
-}
-
-static struct runtime_hooks cdr_hooks = {
-	.name = "vpn-sip call history",
-	.start = cdr_start,
-	.stop = vpnsip_cdr_close,
-};
-
-void vpnsip_cdr_init(void)
-{
-	runtime_register(&cdr_hooks);
+	return 0;
 }
 
 /* ---- a session's call ------------------------------------------------------ */

@@ -27,6 +27,7 @@
 #include "vpnsip/peer.h"
 
 struct config;
+struct config_env;
 struct evloop;
 
 /* Daemon wiring: commands and running-config (every process), the runtime
@@ -35,6 +36,10 @@ void vpnsip_cli_init(void);
 int vpnsip_start(struct evloop *loop, struct config *cfg);
 /* Unregister, hang up every call, stop the SIP thread. */
 void vpnsip_stop(void);
+/* The call-history file in env->state_dir, kept with the daemon from
+ * before the boot configuration (its records fill "show vpn-sip call-history"). */
+int vpnsip_cdr_start(struct evloop *loop, struct config_env *env);
+void vpnsip_cdr_close(void);
 
 /* Does the tunnel carry a "vpn-sip local-number ..." line?  VPN-SIP then
  * owns its tunnel mode, source, destination and protection (its interface

@@ -749,5 +749,4 @@ void vpnsip_cli_init(void)
 	iface_listener_register(&listener);
 	iface_guard_register(&guard);
 	vpnsip_show_cli_init();
-	vpnsip_cdr_init();
 }

@@ -200,9 +200,6 @@ struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 #define VPNSIP_CDR_ROTATE_BYTES (1024 * 1024) /* then FILE.1, FILE.2 ... */
 #define VPNSIP_CDR_ROTATIONS 3                  /* FILE.1 .. FILE.3 kept */
 
-/* Runs the call-history file with the daemon (vpnsip_cdr_open() at start,
- * vpnsip_cdr_close() at stop). */
-void vpnsip_cdr_init(void);
 /* The current call of a session: it starts (the INVITE goes out or
  * comes in), it is answered (SDPs agreed: the tunnel's byte counters
  * from now on), it ended (its record, with the session's cause). */
@@ -217,7 +214,6 @@ const struct vpnsip_cdr *vpnsip_cdr_get(size_t i);
 /* The file in state_dir: its records (and FILE.1's) fill memory, new ones
  * are appended.  A bad line is skipped and logged, never fatal. */
 void vpnsip_cdr_open(struct evloop *loop, const char *state_dir);
-void vpnsip_cdr_close(void);
 /* The file's line format (one JSON object, no newline; caller frees) and
  * back: -1 for anything that is not a complete record. */
 char *vpnsip_cdr_encode(const struct vpnsip_cdr *r);

@@ -45,6 +45,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/secret.h"
+#include "daemon/feature.h"
 #include "log/debug.h"
 #include "log/log.h"
 
@@ -67,7 +68,7 @@ static void init_once(void)
 	/* The logging settings stay the defaults: config_init() copies them
 	 * into each model, and with check_only no command changes them.  (No
 	 * log_init(): nothing goes to stderr.) */
-	config_features_init();
+	feature_cli_init_all();
 }
 
 /* A canonical interface name must canonicalise to itself. */

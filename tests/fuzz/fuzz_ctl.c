@@ -35,6 +35,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/control.h"
+#include "daemon/feature.h"
 #include "log/debug.h"
 #include "log/log.h"
 #include "util/evloop.h"
@@ -218,7 +219,7 @@ static void remove_socket(void)
 static void init_daemon(void)
 {
 	signal(SIGPIPE, SIG_IGN);
-	config_features_init();
+	feature_cli_init_all();
 	snprintf(sock_dir, sizeof(sock_dir), "/tmp/vpnsip-fuzz-ctl-XXXXXX");
 	if (!mkdtemp(sock_dir))
 		FAIL("mkdtemp: %s", strerror(errno));

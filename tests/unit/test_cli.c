@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/secret.h"
+#include "daemon/feature.h"
 #include "harness.h"
 
 static struct config cfg;
@@ -18,7 +19,7 @@ static bool inited;
 static struct cli_session *fresh(void)
 {
 	if (!inited) {
-		config_features_init();
+		feature_cli_init_all();
 		inited = true;
 	}
 	config_free(&cfg);

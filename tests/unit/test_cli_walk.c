@@ -29,6 +29,7 @@
 
 #include "cli/cli_int.h"
 #include "config/config.h"
+#include "daemon/feature.h"
 #include "harness.h"
 
 /* In the sanitizer build: allocation stacks of 4 frames in reports (the
@@ -52,7 +53,7 @@ static void features(void)
 	static bool done;
 
 	if (!done)
-		config_features_init();
+		feature_cli_init_all();
 	done = true;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "daemon/feature.h"
 #include "harness.h"
 
 static struct config cfg;
@@ -21,7 +22,7 @@ static void features(void)
 	static bool done;
 
 	if (!done)
-		config_features_init();
+		feature_cli_init_all();
 	done = true;
 	config_free(&cfg);
 	config_init(&cfg);

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/secret.h"
 #include "crypto/crypto.h"
+#include "daemon/feature.h"
 #include "harness.h"
 
 static struct config cfg;
@@ -20,7 +21,7 @@ static bool inited;
 static struct cli_session *fresh_env(struct config_env *e)
 {
 	if (!inited) {
-		config_features_init();
+		feature_cli_init_all();
 		inited = true;
 	}
 	config_free(e->cfg);

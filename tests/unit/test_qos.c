@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "daemon/feature.h"
 #include "harness.h"
 #include "qos/qos.h"
 #include "qos/qos_int.h"
@@ -17,7 +18,7 @@ static bool inited;
 static struct cli_session *fresh(void)
 {
 	if (!inited) {
-		config_features_init();
+		feature_cli_init_all();
 		inited = true;
 	}
 	config_free(&cfg);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "daemon/feature.h"
 #include "dhcp/dhcp.h"
 #include "harness.h"
 
@@ -18,7 +19,7 @@ static struct cli_session *session(void)
 	static bool inited;
 
 	if (!inited) {
-		config_features_init();
+		feature_cli_init_all();
 		config_init(&cfg);
 		inited = true;
 	}

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "daemon/feature.h"
 #include "dataplane/dataplane.h"
 #include "harness.h"
 #include "net/ifstate.h"
@@ -343,7 +344,7 @@ static void start(const char *const *extra)
 	struct cli_session *s;
 
 	if (!once) {
-		config_features_init();
+		feature_cli_init_all();
 		vpnsip_listener_register(&fake_ike);
 		loop = evloop_new();
 		once = true;
