@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "log/log.h"
 #include "net/iface.h"
+#include "util/hook.h"
 #include "util/strbuf.h"
 
 struct system_cfg {
@@ -80,6 +81,11 @@ const char *config_hostname(const struct config *cfg);
 /* The commands of the configuration's own parts (system_cmds.c,
  * archive.c, replace.c, planned.c, ignored.c). */
 void system_cli_init(void);
+/* Main thread, "show version": each component that links a library of its
+ * own appends "NAME VERSION" to out, after a ", " when out is not empty
+ * (priority: the order on the line).  OpenSSL, which every part uses,
+ * comes last from the command itself. */
+HOOK_DECLARE(show_version_library, (struct strbuf *out), (out));
 void archive_cli_init(void);
 void replace_cli_init(void);
 void planned_cli_init(void);

@@ -16,8 +16,6 @@
 
 #include "config/config.h"
 #include "config/secret.h"
-#include "ike/ike.h"
-#include "sip/sip.h"
 #include "vpnsip/version.h"
 
 /* ---- hostname ------------------------------------------------------------ */
@@ -383,6 +381,8 @@ static int cmd_erase_startup(struct cli_exec *x)
 
 /* When the daemon started, for "uptime is". */
 static time_t started_wall;
+HOOK_DEFINE(show_version_library);
+
 static struct timespec started_mono;
 __attribute__((constructor)) static void system_start_clock(void)
 {
@@ -431,8 +431,11 @@ static int cmd_show_version(struct cli_exec *x)
 	cli_out(x, "%s uptime is %s\n", config_hostname(cfg_of(x)), sb_str(&up));
 	cli_out(x, "System started at %s\n", when);
 	cli_out(x, "Kernel: %s %s %s\n", u.sysname, u.release, u.machine);
-	cli_out(x, "strongSwan (libcharon) %s, sofia-sip %s, %s\n", ike_library_version(),
-		sip_library_version(), OpenSSL_version(OPENSSL_VERSION));
+	struct strbuf libs = STRBUF_INIT;
+	hook_call(show_version_library, &libs);
+	cli_out(x, "%s%s%s\n", sb_str(&libs), libs.len ? ", " : "",
+		OpenSSL_version(OPENSSL_VERSION));
+	sb_free(&libs);
 	sb_free(&up);
 	return CLI_OK;
 }

@@ -185,8 +185,15 @@ static const struct cli_cmd ike_cmds[] = {
 	  cmd_test_stop, CLI_PRIV | CLI_HIDDEN },
 };
 
+static void add_library_version(struct strbuf *out, void *arg)
+{
+	(void)arg;
+	sb_printf(out, "%sstrongSwan (libcharon) %s", out->len ? ", " : "", ike_library_version());
+}
+
 void ike_cli_init(void)
 {
 	CLI_INSTALL(ike_cmds);
+	hook_register(show_version_library, add_library_version, NULL, 10);
 	nat_xlate_source_register(ike_nat_rows);
 }

@@ -10,6 +10,7 @@
 
 #include "config/secret.h"
 #include "net/iface.h"
+#include "sip/sip.h"
 #include "vpnsip/vpnsip_int.h"
 
 static void cfg_free(void *p)
@@ -741,9 +742,18 @@ static const struct cli_cmd cfg_cmds[] = {
 	  NO "Local SIP number of this tunnel\nAnything", cmd_tunnel, CLI_HIDDEN },
 };
 
+/* The SIP user agent's library, for "show version" (sip/ has no commands
+ * of its own). */
+static void add_sip_library_version(struct strbuf *out, void *arg)
+{
+	(void)arg;
+	sb_printf(out, "%ssofia-sip %s", out->len ? ", " : "", sip_library_version());
+}
+
 void vpnsip_cli_init(void)
 {
 	CLI_INSTALL(cfg_cmds);
+	hook_register(show_version_library, add_sip_library_version, NULL, 20);
 	config_section_register(450, "vpn-sip", write_global);
 	iface_writer_register(190, write_tunnel);
 	iface_listener_register(&listener);
