@@ -561,13 +561,13 @@ static bool is_running(const struct config *cfg)
 	return D.env && cfg == D.env->cfg;
 }
 
-static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (is_running(cfg))
 		reconcile(ifc, false);
 }
 
-static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (is_running(cfg))
 		reconcile(ifc, true);
@@ -854,7 +854,6 @@ static void dhcp_stop(void)
 	D.env = NULL;
 }
 
-static struct iface_listener if_listener = { on_iface_changed, on_iface_deleted, NULL };
 static struct runtime_hooks hooks = { "dhcp", 50, dhcp_start, dhcp_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
@@ -884,7 +883,10 @@ void dhcp_cli_init(void)
 	ready();
 	CLI_INSTALL(dhcp_cmds);
 	iface_writer_register(25, write_if);
-	iface_listener_register(&if_listener);
+	/* Before routes and NAT: starting or stopping the client changes the
+	 * address (net/ifstate) they then look at. */
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT - 10);
+	hook_register(iface_deleted, on_iface_deleted, NULL, HOOK_PRIO_DEFAULT - 10);
 	runtime_register(&hooks);
 }
 

@@ -539,7 +539,7 @@ static void on_acl(const char *name, void *arg)
 	schedule_apply();
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	const struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
 
@@ -599,7 +599,6 @@ static void nat_stop(void)
 	N.cfg = NULL;
 }
 
-static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 static struct runtime_hooks hooks = { "nat", 40, nat_start, nat_stop, NULL };
 
 
@@ -935,7 +934,8 @@ void nat_cli_init(void)
 	iface_writer_register(40, write_if);
 	config_section_register(600, "ip nat", write_nat);
 	hook_register(acl_changed, on_acl, NULL, HOOK_PRIO_DEFAULT);
-	iface_listener_register(&if_listener);
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	runtime_register(&hooks);
 	CLI_INSTALL(nat_show_cmds);
 }

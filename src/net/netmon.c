@@ -342,7 +342,7 @@ static void unbind(const char *ifname)
 	free(dev);
 }
 
-static void if_changed(struct config *cfg, struct iface_cfg *ifc)
+static void if_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (!M.running)
 		return;
@@ -361,18 +361,20 @@ static void if_changed(struct config *cfg, struct iface_cfg *ifc)
 		notify(d, NETMON_LINK | NETMON_ADDR);
 }
 
-static void if_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void if_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (M.running)
 		unbind(ifc->name);
 }
 
-static struct iface_listener listener = { if_changed, if_deleted, NULL };
 static struct runtime_hooks hooks = { "netmon", 10, netmon_start, netmon_stop, NULL };
 
 void netmon_cli_init(void)
 {
-	iface_listener_register(&listener);
+	/* After static routes and track objects: a new binding announces the
+	 * device to them once they have seen the interface. */
+	hook_register(iface_changed, if_changed, NULL, HOOK_PRIO_DEFAULT + 10);
+	hook_register(iface_deleted, if_deleted, NULL, HOOK_PRIO_DEFAULT + 10);
 	runtime_register(&hooks);
 }
 

@@ -758,7 +758,7 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	flush_dirty(R.cfg, m);
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	struct route_model *m = model_of(cfg);
 
@@ -784,7 +784,6 @@ static size_t track_users(const struct config *cfg, unsigned id)
 static struct track_observer track_obs = { on_track, NULL, NULL };
 static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
 static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
-static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 static struct track_client track_cl = { "Static IP Routing", track_users, NULL };
 
 static void route_start(struct evloop *loop, struct config_env *env)
@@ -864,7 +863,8 @@ void route_cli_init(void)
 	track_observe(&track_obs);
 	track_client_register(&track_cl);
 	netmon_observe(&dev_obs);
-	iface_listener_register(&if_listener);
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	runtime_register(&hooks);
 	route_show_cli_init();
 }

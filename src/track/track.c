@@ -629,7 +629,7 @@ static void track_stop(void)
 	T.cfg = NULL;
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	struct track_model *m = model_of(cfg);
 
@@ -638,7 +638,6 @@ static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 }
 
 static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
-static struct iface_listener if_listener = { on_iface, NULL, NULL };
 static struct runtime_hooks hooks = { "track", 15, track_start, track_stop, NULL };
 
 #define NO "Negate a command or set its defaults"
@@ -666,7 +665,9 @@ void track_cli_init(void)
 	CLI_INSTALL(track_cmds);
 	config_section_register(400, "track", write_tracks);
 	netmon_observe(&dev_obs);
-	iface_listener_register(&if_listener);
+	/* After static routes: a state change this causes reaches routes that
+	 * already follow the interface. */
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT + 5);
 	runtime_register(&hooks);
 }
 
