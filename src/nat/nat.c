@@ -554,7 +554,7 @@ static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 			}
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	const struct iface_cfg *ifc = N.cfg ? iface_find(&N.cfg->ifaces, st->name) : NULL;
 	const struct nat_if *ni = ifc ? iface_ext_get(ifc, &nat_ext) : NULL;
@@ -563,8 +563,6 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	if ((what & IFSTATE_ADDR) && ni && ni->inside && ifc->kind == IFACE_LOOPBACK)
 		schedule_apply();
 }
-
-static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 
 static void nat_start(struct evloop *loop, struct config_env *env)
 {
@@ -578,7 +576,7 @@ static void nat_start(struct evloop *loop, struct config_env *env)
 	}
 	nft_ctx_buffer_output(N.nft);
 	nft_ctx_buffer_error(N.nft);
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	/* A table left by a daemon that was killed goes now. */
 	apply_now();
 }
@@ -595,7 +593,7 @@ static void nat_stop(void)
 		nft_ctx_free(N.nft);
 		N.nft = NULL;
 	}
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	N.cfg = NULL;
 }
 

@@ -30,7 +30,6 @@ static struct {
 	struct hashmap by_index; /* "%d" -> netmon_dev */
 	struct hashmap dev2if;   /* device -> configured interface name */
 	struct hashmap if2dev;   /* configured interface name -> device */
-	struct netmon_observer *observers;
 	bool running, ready;
 } M;
 
@@ -98,11 +97,7 @@ const char *netmon_ifname_of(const char *dev)
 	return M.ready && dev ? hashmap_get(&M.dev2if, dev) : NULL;
 }
 
-void netmon_observe(struct netmon_observer *o)
-{
-	o->next = M.observers;
-	M.observers = o;
-}
+HOOK_DEFINE(netmon_dev_changed);
 
 static void notify(const struct netmon_dev *d, unsigned what)
 {
@@ -110,8 +105,7 @@ static void notify(const struct netmon_dev *d, unsigned what)
 
 	if (ifname && (what & NETMON_LINK))
 		ifstate_set_link(ifname, netmon_dev_up(d));
-	for (struct netmon_observer *o = M.observers; o; o = o->next)
-		o->changed(o->ctx, d, what);
+	hook_call(netmon_dev_changed, d, what);
 }
 
 static struct netmon_dev *dev_get(int ifindex, const char *name)

@@ -716,7 +716,7 @@ static struct route_model *running_model(void)
 	return R.cfg ? model_of(R.cfg) : NULL;
 }
 
-static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
+static void on_track(const struct config *cfg, unsigned id, bool up, void *arg)
 {
 	struct route_model *m = model_of(cfg);
 	char k[16];
@@ -728,7 +728,7 @@ static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
 	flush_dirty(cfg, m);
 }
 
-static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
+static void on_dev(const struct netmon_dev *d, unsigned what, void *arg)
 {
 	struct route_model *m = running_model();
 	const char *ifname = netmon_ifname_of(d->name);
@@ -743,7 +743,7 @@ static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
 	flush_dirty(R.cfg, m);
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	struct route_model *m;
 
@@ -781,9 +781,6 @@ static size_t track_users(const struct config *cfg, unsigned id)
 	return l ? l->n : 0;
 }
 
-static struct track_observer track_obs = { on_track, NULL, NULL };
-static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
-static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 static struct track_client track_cl = { "Static IP Routing", track_users, NULL };
 
 static void route_start(struct evloop *loop, struct config_env *env)
@@ -800,7 +797,7 @@ static void route_start(struct evloop *loop, struct config_env *env)
 		R.nl = NULL;
 		return;
 	}
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	/* Routes configured before start (none today) get evaluated. */
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		group_mark(m, e->value);
@@ -816,7 +813,7 @@ static void route_stop(void)
 		return;
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		kroute_del(e->value);
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	if (R.nl)
 		nl_socket_free(R.nl);
 	R.nl = NULL;
@@ -860,9 +857,11 @@ void route_cli_init(void)
 {
 	CLI_INSTALL(route_cmds);
 	config_section_register(620, "ip route", write_routes);
-	track_observe(&track_obs);
+	hook_register(track_state_changed, on_track, NULL, HOOK_PRIO_DEFAULT);
 	track_client_register(&track_cl);
-	netmon_observe(&dev_obs);
+	/* Before track objects: a track change from the same event then meets
+	 * routes that already follow the device. */
+	hook_register(netmon_dev_changed, on_dev, NULL, HOOK_PRIO_DEFAULT - 10);
 	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	runtime_register(&hooks);

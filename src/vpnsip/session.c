@@ -559,7 +559,7 @@ void vpnsip_cfg_changed(struct config *cfg)
 	apply_sip();
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 
@@ -567,8 +567,6 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	    (what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
 		apply_sip();
 }
-
-static struct ifstate_observer ifstate_obs = { .changed = on_ifstate };
 
 /* ---- placing calls ----------------------------------------------------- */
 
@@ -1240,7 +1238,7 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 		if (vpnsip_tunnel_get(ifs[i]))
 			vpnsip_tunnel_sync(cfg, ifs[i], false);
 	free(ifs);
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	apply_sip();
 	return rt->ua ? 0 : -1;
 }
@@ -1298,7 +1296,7 @@ void vpnsip_stop(void)
 
 	if (!rt)
 		return;
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	sip_ua_stop(rt->ua); /* unregisters and hangs up (BYE) */
 	rt->ua = NULL;
 	v = hashmap_values(&rt->by_tunnel, &n);
