@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 	config_remove_stale_temp_files(config);
 	log_msg("SYS", SEV_NOTICE, "START", "vpnsipd %s starting (pid %d, control %s)", VPNSIP_VERSION,
 		(int)getpid(), sock);
-	vpnsip_status_observe(notify_status, &d);
+	hook_register(vpnsip_status_changed, notify_status, &d, HOOK_PRIO_DEFAULT);
 	load_config(&d, "Loaded");
 	log_set_settings(&d.cfg.logging);
 	/* SIP registers with what the configuration gives. */

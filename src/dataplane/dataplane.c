@@ -166,7 +166,7 @@ static void tun_detach(const char *name)
 static const struct iface_tun_owner tun_owner = { tun_attach, tun_detach };
 
 /* Settings changed on a tunnel interface: push them to the data plane. */
-static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	struct dp_tunnel_cfg c;
 
@@ -177,8 +177,6 @@ static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 	if (if_nametoindex(ifc->name))
 		set_mtu(ifc->name, tunnel_mtu(ifc));
 }
-
-static struct iface_listener dp_iface_listener = { .changed = on_iface_changed };
 
 /* "crypto ipsec df-bit" (global) may have changed: every tunnel follows. */
 static void on_crypto_changed(const struct config *cfg, void *arg)
@@ -203,7 +201,9 @@ int dataplane_init(struct evloop *loop, const struct dp_ike_hooks *hooks)
 	if (!D.dp)
 		return -1;
 	iface_kernel_set_tun_owner(&tun_owner);
-	iface_listener_register(&dp_iface_listener);
+	/* First: the features that act on a tunnel (VPN-SIP, routes) find
+	 * its new settings in the data plane. */
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT - 20);
 	hook_register(crypto_config_changed, on_crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	return 0;
 }

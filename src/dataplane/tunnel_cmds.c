@@ -215,13 +215,11 @@ static void write_tunnel(const struct config *cfg, const struct iface_cfg *ifc, 
 	}
 }
 
-static void on_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void on_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (tunnel_ext_get(ifc))
 		hook_call(tunnel_changed, cfg, ifc, true);
 }
-
-static struct iface_listener tunnel_iface_listener = { .deleted = on_deleted };
 
 #define NO "Negate a command or set its defaults"
 #define TUN "protocol-over-protocol tunneling\n"
@@ -293,5 +291,5 @@ void tunnel_cli_init(void)
 	iface_writer_register(34, write_mss);
 	iface_writer_register(110, write_tunnel);
 	iface_show_register(50, show_tunnel);
-	iface_listener_register(&tunnel_iface_listener);
+	hook_register(iface_deleted, on_deleted, NULL, HOOK_PRIO_DEFAULT);
 }

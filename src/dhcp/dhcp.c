@@ -555,13 +555,13 @@ static bool is_running(const struct config *cfg)
 	return D.env && cfg == D.env->cfg;
 }
 
-static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (is_running(cfg))
 		reconcile(ifc, false);
 }
 
-static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (is_running(cfg))
 		reconcile(ifc, true);
@@ -843,7 +843,6 @@ void dhcp_stop(void)
 	D.env = NULL;
 }
 
-static struct iface_listener if_listener = { on_iface_changed, on_iface_deleted, NULL };
 
 #define NO "Negate a command or set its defaults"
 
@@ -872,7 +871,10 @@ void dhcp_cli_init(void)
 	ready();
 	CLI_INSTALL(dhcp_cmds);
 	iface_writer_register(25, write_if);
-	iface_listener_register(&if_listener);
+	/* Before routes and NAT: starting or stopping the client changes the
+	 * address (net/ifstate) they then look at. */
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT - 10);
+	hook_register(iface_deleted, on_iface_deleted, NULL, HOOK_PRIO_DEFAULT - 10);
 }
 
 __attribute__((constructor)) static void dhcp_debug_register(void)

@@ -72,13 +72,11 @@ static void ports_changed(void)
 		ports_timer = ev_timer_add(ike_loop, 0, ports_fire, NULL);
 }
 
-static void ports_on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void ports_on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	if (what & (IFSTATE_ADDR | IFSTATE_GONE))
 		ports_changed();
 }
-
-static struct ifstate_observer ports_obs = { .changed = ports_on_ifstate };
 
 #define STATIC_RETRY_MS 5000
 
@@ -193,14 +191,14 @@ void ike_static_init(const struct config *cfg)
 	apply_globals(cfg);
 	hook_register(crypto_config_changed, crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(tunnel_changed, on_tunnel_changed, NULL, HOOK_PRIO_DEFAULT);
-	ifstate_observe(&ports_obs);
+	hook_register(ifstate_changed, ports_on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	ports_update();
 }
 
 void ike_static_shutdown(void)
 {
 	hook_unregister(tunnel_changed, on_tunnel_changed, NULL);
-	ifstate_unobserve(&ports_obs);
+	hook_unregister(ifstate_changed, ports_on_ifstate, NULL);
 	if (ports_timer)
 		ev_timer_del(ports_timer);
 	ports_timer = NULL;

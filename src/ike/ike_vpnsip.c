@@ -20,7 +20,7 @@
 #include "sip/sdp.h"
 #include "vpnsip/vpnsip.h"
 
-static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
+static void on_negotiated(const struct vpnsip_peer_info *p, void *arg)
 {
 	struct ike_session_params sp = {
 		.tunnel = p->tunnel,
@@ -48,31 +48,24 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 	}
 }
 
-static bool on_delete_sa(const char *tunnel, unsigned timeout_ms, void *ctx)
+static void on_delete_sa(const char *tunnel, unsigned timeout_ms, bool *deleting, void *arg)
 {
 	if (!ike_session_exists(tunnel))
-		return false;
+		return;
+	*deleting = true;
 	ike_session_stop(tunnel, timeout_ms);
-	return true;
 }
 
-static bool on_ike_active(const char *tunnel, void *ctx)
+static bool on_ike_active(const char *tunnel, void *arg)
 {
 	return ike_session_exists(tunnel);
 }
 
-static void on_ended(const char *tunnel, void *ctx)
+static void on_ended(const char *tunnel, void *arg)
 {
 	if (ike_session_exists(tunnel))
 		ike_session_stop(tunnel, 3000);
 }
-
-static struct vpnsip_listener ike_vpnsip_listener = {
-	.negotiated = on_negotiated,
-	.ended = on_ended,
-	.delete_sa = on_delete_sa,
-	.ike_active = on_ike_active,
-};
 
 static void on_ike_event(const struct ike_event *ev, void *arg)
 {
@@ -113,7 +106,10 @@ void ike_vpnsip_wire(void)
 	if (done)
 		return;
 	done = true;
-	vpnsip_listener_register(&ike_vpnsip_listener);
+	hook_register(vpnsip_negotiated, on_negotiated, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(vpnsip_call_ended, on_ended, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(vpnsip_delete_sa, on_delete_sa, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(vpnsip_ike_active, on_ike_active, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(ike_event, on_ike_event, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(dp_trigger, on_trigger, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(dp_idle, on_idle, NULL, HOOK_PRIO_DEFAULT);

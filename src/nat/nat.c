@@ -539,7 +539,7 @@ static void on_acl(const char *name, void *arg)
 	schedule_apply();
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	const struct nat_model *m = config_ext_get(cfg, &nat_model_ext);
 
@@ -554,7 +554,7 @@ static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 			}
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	const struct iface_cfg *ifc = N.cfg ? iface_find(&N.cfg->ifaces, st->name) : NULL;
 	const struct nat_if *ni = ifc ? iface_ext_get(ifc, &nat_ext) : NULL;
@@ -563,8 +563,6 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	if ((what & IFSTATE_ADDR) && ni && ni->inside && ifc->kind == IFACE_LOOPBACK)
 		schedule_apply();
 }
-
-static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
 
 int nat_start(struct evloop *loop, struct config_env *env)
 {
@@ -578,7 +576,7 @@ int nat_start(struct evloop *loop, struct config_env *env)
 	}
 	nft_ctx_buffer_output(N.nft);
 	nft_ctx_buffer_error(N.nft);
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	/* A table left by a daemon that was killed goes now. */
 	apply_now();
 	return 0;
@@ -596,11 +594,10 @@ void nat_stop(void)
 		nft_ctx_free(N.nft);
 		N.nft = NULL;
 	}
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	N.cfg = NULL;
 }
 
-static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 
 
 /* ---- show / clear ip nat translations ---------------------------------------------- */
@@ -935,7 +932,8 @@ void nat_cli_init(void)
 	iface_writer_register(40, write_if);
 	config_section_register(600, "ip nat", write_nat);
 	hook_register(acl_changed, on_acl, NULL, HOOK_PRIO_DEFAULT);
-	iface_listener_register(&if_listener);
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	CLI_INSTALL(nat_show_cmds);
 }
 

@@ -64,27 +64,8 @@ void iface_ext_drop(struct iface_cfg *ifc, const struct iface_ext_type *type)
 	}
 }
 
-static struct iface_listener *listeners;
-
-void iface_listener_register(struct iface_listener *l)
-{
-	l->next = listeners;
-	listeners = l;
-}
-
-void iface_notify_changed(struct config *cfg, struct iface_cfg *ifc)
-{
-	for (struct iface_listener *l = listeners; l; l = l->next)
-		if (l->changed)
-			l->changed(cfg, ifc);
-}
-
-void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc)
-{
-	for (struct iface_listener *l = listeners; l; l = l->next)
-		if (l->deleted)
-			l->deleted(cfg, ifc);
-}
+HOOK_DEFINE(iface_changed);
+HOOK_DEFINE(iface_deleted);
 
 static struct iface_guard *guards;
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "util/hashmap.h"
+#include "util/hook.h"
 #include "util/strbuf.h"
 
 enum iface_kind {
@@ -90,17 +91,12 @@ void *iface_ext_get_or_create(struct iface_cfg *ifc, const struct iface_ext_type
 void iface_ext_drop(struct iface_cfg *ifc, const struct iface_ext_type *type);
 
 /* Features that must follow interfaces in the model (a vpn-sip session on a
- * tunnel, routes through an interface) listen here.  changed() runs after
- * every command that changed the interface; deleted() runs before "no
- * interface X" frees it.  Any field may be NULL. */
-struct iface_listener {
-	void (*changed)(struct config *cfg, struct iface_cfg *ifc);
-	void (*deleted)(struct config *cfg, struct iface_cfg *ifc);
-	struct iface_listener *next;
-};
-void iface_listener_register(struct iface_listener *l);
-void iface_notify_changed(struct config *cfg, struct iface_cfg *ifc);
-void iface_notify_deleted(struct config *cfg, struct iface_cfg *ifc);
+ * tunnel, routes through an interface) subscribe here.  Main thread: the
+ * command that changed the interface calls them.  iface_changed runs after
+ * every command that changed the interface (see iface_changed() below),
+ * iface_deleted before "no interface X" frees it. */
+HOOK_DECLARE(iface_changed, (struct config *cfg, struct iface_cfg *ifc), (cfg, ifc));
+HOOK_DECLARE(iface_deleted, (struct config *cfg, struct iface_cfg *ifc), (cfg, ifc));
 
 struct cli_exec;
 /* Features that reserve an interface (VPN-SIP's "vpn-sip tunnel source

@@ -17,7 +17,7 @@ void iface_set_applier(const struct iface_applier *a)
 
 void iface_changed(struct config *cfg, struct iface_cfg *ifc)
 {
-	iface_notify_changed(cfg, ifc);
+	hook_call(iface_changed, cfg, ifc);
 	if (!applier)
 		return;
 	if (deferring)
@@ -73,7 +73,7 @@ static int cmd_interface(struct cli_exec *x)
 		char *dev = iface_device(ifc) ? xstrdup(iface_device(ifc)) : NULL;
 		if (deferring)
 			hashmap_del(&dirty, name);
-		iface_notify_deleted(cfg, ifc);
+		hook_call(iface_deleted, cfg, ifc);
 		iface_delete(&cfg->ifaces, name);
 		if (applier)
 			applier->removed(cfg, name, dev);

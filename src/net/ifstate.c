@@ -9,7 +9,7 @@
 
 static struct hashmap states; /* case-insensitive name -> struct ifstate */
 static bool states_ready;
-static struct ifstate_observer *observers;
+HOOK_DEFINE(ifstate_changed);
 
 static struct ifstate *get_or_create(const char *ifname)
 {
@@ -33,10 +33,7 @@ const struct ifstate *ifstate_get(const char *ifname)
 
 static void notify(const struct ifstate *st, unsigned what)
 {
-	for (struct ifstate_observer *o = observers, *next; o; o = next) {
-		next = o->next; /* an observer may unregister itself */
-		o->changed(o->ctx, st, what);
-	}
+	hook_call(ifstate_changed, st, what);
 }
 
 void ifstate_set_addr(const char *ifname, const struct ipv4_prefix *addr, bool from_dhcp)
@@ -111,20 +108,4 @@ void ifstate_remove(const char *ifname)
 	ifstate_dhcp_free(&st->dhcp);
 	free(st->name);
 	free(st);
-}
-
-void ifstate_observe(struct ifstate_observer *o)
-{
-	o->next = observers;
-	observers = o;
-}
-
-void ifstate_unobserve(struct ifstate_observer *o)
-{
-	for (struct ifstate_observer **pp = &observers; *pp; pp = &(*pp)->next) {
-		if (*pp == o) {
-			*pp = o->next;
-			return;
-		}
-	}
 }

@@ -5,7 +5,8 @@
  *
  * Producers: the kernel side (configured addresses, link state) and the
  * DHCP client.  Consumers: SIP (local address, server), tracking, routes.
- * Main thread only; observers run synchronously after each change. */
+ * Main thread only; subscribers of ifstate_changed run synchronously after
+ * each change. */
 #ifndef VPNSIP_NET_IFSTATE_H
 #define VPNSIP_NET_IFSTATE_H
 
@@ -59,12 +60,10 @@ void ifstate_set_dhcp(const char *ifname, const struct ifstate_dhcp *d);
 void ifstate_remove(const char *ifname);
 void ifstate_dhcp_free(struct ifstate_dhcp *d);
 
-struct ifstate_observer {
-	void (*changed)(void *ctx, const struct ifstate *st, unsigned what);
-	void *ctx;
-	struct ifstate_observer *next;
-};
-void ifstate_observe(struct ifstate_observer *o);
-void ifstate_unobserve(struct ifstate_observer *o);
+/* What changed (IFSTATE_*) on st.  Main thread, from the setters above.
+ * The subscribers (static routes, NAT, SIP, static IKE ports) only redo or
+ * queue their own work: their order does not matter.  A subscriber may
+ * unregister itself while called. */
+HOOK_DECLARE(ifstate_changed, (const struct ifstate *st, unsigned what), (st, what));
 
 #endif

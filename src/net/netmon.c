@@ -34,7 +34,6 @@ static struct {
 	struct hashmap by_index; /* "%d" -> netmon_dev */
 	struct hashmap dev2if;   /* device -> configured interface name */
 	struct hashmap if2dev;   /* configured interface name -> device */
-	struct netmon_observer *observers;
 	bool running, ready;
 } M;
 
@@ -102,11 +101,7 @@ const char *netmon_ifname_of(const char *dev)
 	return M.ready && dev ? hashmap_get(&M.dev2if, dev) : NULL;
 }
 
-void netmon_observe(struct netmon_observer *o)
-{
-	o->next = M.observers;
-	M.observers = o;
-}
+HOOK_DEFINE(netmon_dev_changed);
 
 static void notify(const struct netmon_dev *d, unsigned what)
 {
@@ -114,8 +109,7 @@ static void notify(const struct netmon_dev *d, unsigned what)
 
 	if (ifname && (what & NETMON_LINK))
 		ifstate_set_link(ifname, netmon_dev_up(d));
-	for (struct netmon_observer *o = M.observers; o; o = o->next)
-		o->changed(o->ctx, d, what);
+	hook_call(netmon_dev_changed, d, what);
 }
 
 static struct netmon_dev *dev_get(int ifindex, const char *name)
@@ -340,7 +334,7 @@ static void unbind(const char *ifname)
 	free(dev);
 }
 
-static void if_changed(struct config *cfg, struct iface_cfg *ifc)
+static void if_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (!M.running)
 		return;
@@ -359,17 +353,18 @@ static void if_changed(struct config *cfg, struct iface_cfg *ifc)
 		notify(d, NETMON_LINK | NETMON_ADDR);
 }
 
-static void if_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void if_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (M.running)
 		unbind(ifc->name);
 }
 
-static struct iface_listener listener = { if_changed, if_deleted, NULL };
-
 void netmon_cli_init(void)
 {
-	iface_listener_register(&listener);
+	/* After static routes and track objects: a new binding announces the
+	 * device to them once they have seen the interface. */
+	hook_register(iface_changed, if_changed, NULL, HOOK_PRIO_DEFAULT + 10);
+	hook_register(iface_deleted, if_deleted, NULL, HOOK_PRIO_DEFAULT + 10);
 }
 
 __attribute__((constructor)) static void netmon_debug_register(void)

@@ -4,8 +4,9 @@
  *
  * It publishes the link state of configured interfaces into net/ifstate
  * (ifstate_set_link: "track N interface IF line-protocol", SIP) and tells
- * its observers (static routes) which device changed.  Main thread only;
- * started by the daemon (daemon/feature.c), absent in "vpnsipd -t". */
+ * the netmon_dev_changed hook (static routes, track) which device changed.
+ * Main thread only; started by the daemon (daemon/feature.c), absent in
+ * "vpnsipd -t". */
 #ifndef VPNSIP_NET_NETMON_H
 #define VPNSIP_NET_NETMON_H
 
@@ -41,12 +42,10 @@ enum netmon_what {
 	NETMON_ADDR = 2,
 };
 
-struct netmon_observer {
-	void (*changed)(void *ctx, const struct netmon_dev *d, unsigned what);
-	void *ctx;
-	struct netmon_observer *next;
-};
-void netmon_observe(struct netmon_observer *o);
+/* What changed (NETMON_*) on device d, after its link state went to
+ * net/ifstate.  Main thread, from the rtnetlink notifications (and when a
+ * configured interface is bound to a device). */
+HOOK_DECLARE(netmon_dev_changed, (const struct netmon_dev *d, unsigned what), (d, what));
 
 /* The configured interface a Linux device backs, or NULL. */
 const char *netmon_ifname_of(const char *dev);

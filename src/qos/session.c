@@ -2,8 +2,8 @@
  * offer/answer is done (the negotiated b=AS is known), removed when the
  * call ends.
  *
- * Before a call is placed or answered the orchestrator asks the listener's
- * admit(): qos_vpnsip_check() refuses a static service-policy on the
+ * Before a call is placed or answered the orchestrator asks the vpnsip_admit
+ * hook: qos_vpnsip_check() refuses a static service-policy on the
  * tunnel or an unusable child, and the session fails before any call
  * (docs/qos.md).  A check that still fails at attach time (the config
  * changed during the call) is logged.
@@ -17,12 +17,11 @@
 
 static struct config *session_cfg;
 
-static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
+static void on_negotiated(const struct vpnsip_peer_info *p, void *arg)
 {
 	static const struct qos_esp_overhead default_esp = { QOS_ESP_FIXED_UDP_ENCAP, 16, 12, 16 };
 	char err[512];
 
-	(void)ctx;
 	if (!session_cfg)
 		return;
 	if (qos_vpnsip_attach(session_cfg, p->tunnel, p->peer.bw_kbps, p->service_policy, &default_esp,
@@ -31,15 +30,13 @@ static void on_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 			err);
 }
 
-static bool on_admit(const char *tunnel, const char *child, char *err, size_t errlen, void *ctx)
+static bool on_admit(const char *tunnel, const char *child, char *err, size_t errlen, void *arg)
 {
-	(void)ctx;
 	return !session_cfg || qos_vpnsip_check(session_cfg, tunnel, child, err, errlen) == 0;
 }
 
-static void on_ended(const char *tunnel, void *ctx)
+static void on_ended(const char *tunnel, void *arg)
 {
-	(void)ctx;
 	qos_vpnsip_detach(tunnel);
 }
 
@@ -49,19 +46,19 @@ static void on_ike_event(const struct ike_event *ev, void *arg)
 		qos_vpnsip_sa_transforms(ev->tunnel, ev->enc_alg, ev->enc_key_bits, ev->int_alg);
 }
 
-static struct vpnsip_listener qos_session_listener = {
-	.negotiated = on_negotiated,
-	.ended = on_ended,
-	.admit = on_admit,
-};
-
 void qos_session_init(struct config *cfg)
 {
 	static bool registered;
 
 	session_cfg = cfg;
 	if (!registered) {
-		vpnsip_listener_register(&qos_session_listener);
+		/* Before the IKE engine: the shaper is attached before IKE
+		 * starts (a start that fails at once ends the call, whose
+		 * detach must follow the attach) and detached before the SA
+		 * goes. */
+		hook_register(vpnsip_negotiated, on_negotiated, NULL, HOOK_PRIO_FIRST);
+		hook_register(vpnsip_call_ended, on_ended, NULL, HOOK_PRIO_FIRST);
+		hook_register(vpnsip_admit, on_admit, NULL, HOOK_PRIO_DEFAULT);
 		hook_register(ike_event, on_ike_event, NULL, HOOK_PRIO_FIRST);
 		registered = true;
 	}

@@ -866,7 +866,7 @@ static void flush_pending(void *arg)
 
 /* Listeners run before the kernel side creates the device: apply after
  * the command, from the loop. */
-static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	(void)cfg;
 	if (!Q.kernel)
@@ -880,15 +880,13 @@ static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
 	}
 }
 
-static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	(void)cfg;
 	qos_attachment_remove(qos_attachment_find(ifc->name));
 	if (Q.maps)
 		hashmap_del(&Q.pending, ifc->name);
 }
-
-static struct iface_listener qos_listener = { on_iface_changed, on_iface_deleted, NULL };
 
 int qos_kernel_init(struct evloop *loop, struct config *cfg)
 {
@@ -900,7 +898,10 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg)
 	Q.kernel = kernel_nl() != NULL;
 	if (!Q.kernel)
 		return -1;
-	iface_listener_register(&qos_listener);
+	/* Its place does not matter: it only queues work for the loop (and
+	 * forgets the interface's attachment). */
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_deleted, on_iface_deleted, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(acl_changed, on_acl_changed, NULL, HOOK_PRIO_DEFAULT);
 	/* a classifier table left by a vpnsipd that did not stop */
 	Q.classify_posted = true;

@@ -717,7 +717,7 @@ static struct route_model *running_model(void)
 	return R.cfg ? model_of(R.cfg) : NULL;
 }
 
-static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
+static void on_track(const struct config *cfg, unsigned id, bool up, void *arg)
 {
 	struct route_model *m = model_of(cfg);
 	char k[16];
@@ -729,7 +729,7 @@ static void on_track(void *ctx, const struct config *cfg, unsigned id, bool up)
 	flush_dirty(cfg, m);
 }
 
-static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
+static void on_dev(const struct netmon_dev *d, unsigned what, void *arg)
 {
 	struct route_model *m = running_model();
 	const char *ifname = netmon_ifname_of(d->name);
@@ -744,7 +744,7 @@ static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
 	flush_dirty(R.cfg, m);
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	struct route_model *m;
 
@@ -759,7 +759,7 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	flush_dirty(R.cfg, m);
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	struct route_model *m = model_of(cfg);
 
@@ -782,10 +782,6 @@ static size_t track_users(const struct config *cfg, unsigned id)
 	return l ? l->n : 0;
 }
 
-static struct track_observer track_obs = { on_track, NULL, NULL };
-static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
-static struct ifstate_observer ifstate_obs = { on_ifstate, NULL, NULL };
-static struct iface_listener if_listener = { on_iface, on_iface, NULL };
 static struct track_client track_cl = { "Static IP Routing", track_users, NULL };
 
 int route_start(struct evloop *loop, struct config_env *env)
@@ -799,7 +795,7 @@ int route_start(struct evloop *loop, struct config_env *env)
 		log_msg("IPRT", SEV_ERR, "NETLINK", "Could not open rtnetlink: static routes are not applied");
 		return -1;
 	}
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	/* Routes configured before start (none today) get evaluated. */
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		group_mark(m, e->value);
@@ -816,7 +812,7 @@ void route_stop(void)
 		return;
 	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&m->groups, e));)
 		kroute_del(e->value);
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	R.kernel = false;
 	/* DHCP default routes are runtime state, not configuration (the group
 	 * goes with its last route: next is NULL then). */
@@ -856,10 +852,13 @@ void route_cli_init(void)
 {
 	CLI_INSTALL(route_cmds);
 	config_section_register(620, "ip route", write_routes);
-	track_observe(&track_obs);
+	hook_register(track_state_changed, on_track, NULL, HOOK_PRIO_DEFAULT);
 	track_client_register(&track_cl);
-	netmon_observe(&dev_obs);
-	iface_listener_register(&if_listener);
+	/* Before track objects: a track change from the same event then meets
+	 * routes that already follow the device. */
+	hook_register(netmon_dev_changed, on_dev, NULL, HOOK_PRIO_DEFAULT - 10);
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	route_show_cli_init();
 }
 

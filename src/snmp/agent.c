@@ -195,7 +195,7 @@ static void trap_queue(struct trap *t)
 		log_msg("SNMP", SEV_WARNING, "TRAP", "Cannot wake the SNMP agent: %s", strerror(errno));
 }
 
-static void on_session_up(const struct vpnsip_session_info *s, void *ctx)
+static void on_session_up(const struct vpnsip_session_info *s, void *arg)
 {
 	struct trap *t;
 
@@ -207,7 +207,7 @@ static void on_session_up(const struct vpnsip_session_info *s, void *ctx)
 	trap_queue(t);
 }
 
-static void on_session_down(const struct vpnsip_session_info *s, const char *cause, void *ctx)
+static void on_session_down(const struct vpnsip_session_info *s, const char *cause, void *arg)
 {
 	struct trap *t;
 
@@ -220,7 +220,7 @@ static void on_session_down(const struct vpnsip_session_info *s, const char *cau
 	trap_queue(t);
 }
 
-static void on_registration_lost(const char *number, int status, const char *phrase, void *ctx)
+static void on_registration_lost(const char *number, int status, const char *phrase, void *arg)
 {
 	struct trap *t;
 
@@ -233,12 +233,6 @@ static void on_registration_lost(const char *number, int status, const char *phr
 	snprintf(t->cause, sizeof(t->cause), "%s", phrase ? phrase : "");
 	trap_queue(t);
 }
-
-static struct vpnsip_event_observer observer = {
-	.session_up = on_session_up,
-	.session_down = on_session_down,
-	.registration_lost = on_registration_lost,
-};
 
 /* ---- agent thread: values ---------------------------------------------------------------------- */
 
@@ -715,7 +709,9 @@ void snmp_agent_stop(void)
 	pthread_mutex_unlock(&S.lock);
 	wake();
 	pthread_join(S.thread, NULL);
-	vpnsip_event_unobserve(&observer);
+	hook_unregister(vpnsip_session_up, on_session_up, NULL);
+	hook_unregister(vpnsip_session_down, on_session_down, NULL);
+	hook_unregister(vpnsip_registration_lost, on_registration_lost, NULL);
 	pthread_mutex_lock(&S.lock);
 	S.running = false;
 	for (size_t i = 0; i < S.qlen; i++)
@@ -749,7 +745,9 @@ static int agent_start(struct evloop *loop)
 		return -1;
 	}
 	S.started = true;
-	vpnsip_event_observe(&observer);
+	hook_register(vpnsip_session_up, on_session_up, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(vpnsip_session_down, on_session_down, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(vpnsip_registration_lost, on_registration_lost, NULL, HOOK_PRIO_DEFAULT);
 	return 0;
 }
 

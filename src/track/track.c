@@ -52,7 +52,6 @@ struct track_model {
 };
 
 static struct {
-	struct track_observer *observers;
 	struct track_client *clients;
 	struct config *cfg; /* the running configuration, while the daemon runs */
 } T;
@@ -126,11 +125,7 @@ bool track_is_up(const struct config *cfg, unsigned id)
 	return o && o->up;
 }
 
-void track_observe(struct track_observer *o)
-{
-	o->next = T.observers;
-	T.observers = o;
-}
+HOOK_DEFINE(track_state_changed);
 
 void track_client_register(struct track_client *c)
 {
@@ -229,8 +224,7 @@ static void obj_set(const struct config *cfg, struct track_obj *o, bool up)
 	o->last_change_ms = evloop_now_ms();
 	log_msg("TRACK", SEV_INFO, "STATE", "%u %s %s -> %s", o->id, obj_what(o, w, sizeof(w)),
 		up ? "Down" : "Up", up ? "Up" : "Down");
-	for (struct track_observer *ob = T.observers; ob; ob = ob->next)
-		ob->changed(ob->ctx, cfg, o->id, up);
+	hook_call(track_state_changed, cfg, o->id, up);
 }
 
 static void delay_fired(struct ev_timer *t, void *arg)
@@ -285,7 +279,7 @@ void track_sla_updated(const struct config *cfg, unsigned sla_id)
 	list_update(cfg, &m->by_sla, k);
 }
 
-static void on_dev(void *ctx, const struct netmon_dev *d, unsigned what)
+static void on_dev(const struct netmon_dev *d, unsigned what, void *arg)
 {
 	struct track_model *m = model_of(T.cfg);
 	const char *ifname = netmon_ifname_of(d->name);
@@ -322,8 +316,7 @@ static int cmd_track(struct cli_exec *x)
 		unsigned id = o->id;
 		obj_free(o);
 		if (was_up) /* a removed object is down */
-			for (struct track_observer *ob = T.observers; ob; ob = ob->next)
-				ob->changed(ob->ctx, cfg, id, false);
+			hook_call(track_state_changed, cfg, id, false);
 		return CLI_OK;
 	}
 	enum track_type type = cli_has(x, "interface") ? TRACK_IFACE :
@@ -630,7 +623,7 @@ void track_stop(void)
 	T.cfg = NULL;
 }
 
-static void on_iface(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	struct track_model *m = model_of(cfg);
 
@@ -638,8 +631,6 @@ static void on_iface(struct config *cfg, struct iface_cfg *ifc)
 		list_update(cfg, &m->by_if, ifc->name);
 }
 
-static struct netmon_observer dev_obs = { on_dev, NULL, NULL };
-static struct iface_listener if_listener = { on_iface, NULL, NULL };
 
 #define NO "Negate a command or set its defaults"
 
@@ -665,8 +656,10 @@ void track_cli_init(void)
 	cli_node_register("config-track", "(config-track)#", "config");
 	CLI_INSTALL(track_cmds);
 	config_section_register(400, "track", write_tracks);
-	netmon_observe(&dev_obs);
-	iface_listener_register(&if_listener);
+	hook_register(netmon_dev_changed, on_dev, NULL, HOOK_PRIO_DEFAULT);
+	/* After static routes: a state change this causes reaches routes that
+	 * already follow the interface. */
+	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT + 5);
 }
 
 __attribute__((constructor)) static void track_debug_register(void)

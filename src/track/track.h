@@ -2,7 +2,7 @@
  * interface IF line-protocol") and the IP SLA operations behind it.
  *
  * Clients (static routes, later VPN-SIP) ask for a track object's state and
- * observe its changes; a change is announced once per object, so a client
+ * subscribe to track_state_changed; a change is announced once per object, so a client
  * keeps its own index from track number to what depends on it.  The
  * objects and operations belong to the configuration they were configured
  * in; only the running configuration's probe and delay.  Main thread only. */
@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/hook.h"
+
 #define TRACK_MAX 65535
 
 struct config;
@@ -20,12 +22,9 @@ bool track_exists(const struct config *cfg, unsigned id);
 /* A track object that does not exist is down (IOS). */
 bool track_is_up(const struct config *cfg, unsigned id);
 
-struct track_observer {
-	void (*changed)(void *ctx, const struct config *cfg, unsigned id, bool up);
-	void *ctx;
-	struct track_observer *next;
-};
-void track_observe(struct track_observer *o);
+/* Object id of cfg went up or down (a removed object that was up goes
+ * down).  Main thread: a probe's result, a delay timer, netmon, a command. */
+HOOK_DECLARE(track_state_changed, (const struct config *cfg, unsigned id, bool up), (cfg, id, up));
 
 /* "Tracked by:" in show track: a client names itself and counts its users
  * of an object. */

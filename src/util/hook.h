@@ -16,6 +16,10 @@
  * order they registered.  The compiler checks each subscriber against the
  * declared prototype.
  *
+ * A hook whose news has no parameters is declared with
+ * HOOK_DECLARE_NOARGS(name); its subscribers take only their arg, and it
+ * is called as hook_call(name).
+ *
  * A hook that asks a question instead of telling news is declared with
  * HOOK_DECLARE_ANSWER(name, type, none, params, args): hook_call() returns
  * the first answer other than none (in priority order), or none when no
@@ -109,6 +113,18 @@ static inline void *hook_entry_arg(const struct hook_entry *e)
 		for (struct hook_entry *hook_entry_ = hook_first(&hook_##name); hook_entry_;       \
 		     hook_entry_ = hook_next(hook_entry_))                                         \
 			((hook_##name##_fn *)hook_entry_fn(hook_entry_)) HOOK_WITH_ARG_VALUE args; \
+	}                                                                                          \
+	struct hook_##name##_semicolon_
+
+#define HOOK_DECLARE_NOARGS(name)                                                                  \
+	extern struct hook hook_##name;                                                            \
+	typedef void hook_##name##_fn(void *hook_arg_);                                            \
+	static inline void hook_##name##_call(void)                                                \
+	{                                                                                          \
+		for (struct hook_entry *hook_entry_ = hook_first(&hook_##name); hook_entry_;       \
+		     hook_entry_ = hook_next(hook_entry_))                                         \
+			((hook_##name##_fn *)hook_entry_fn(hook_entry_))(                          \
+			        hook_entry_arg(hook_entry_));                                      \
 	}                                                                                          \
 	struct hook_##name##_semicolon_
 

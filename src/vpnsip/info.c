@@ -12,22 +12,9 @@
 #include "util/xalloc.h"
 #include "vpnsip/vpnsip_int.h"
 
-static struct vpnsip_event_observer *observers;
-
-void vpnsip_event_observe(struct vpnsip_event_observer *o)
-{
-	o->next = observers;
-	observers = o;
-}
-
-void vpnsip_event_unobserve(struct vpnsip_event_observer *o)
-{
-	for (struct vpnsip_event_observer **p = &observers; *p; p = &(*p)->next)
-		if (*p == o) {
-			*p = o->next;
-			return;
-		}
-}
+HOOK_DEFINE(vpnsip_session_up);
+HOOK_DEFINE(vpnsip_session_down);
+HOOK_DEFINE(vpnsip_registration_lost);
 
 static int tunnel_ifindex(const char *tunnel)
 {
@@ -96,29 +83,23 @@ void vpnsip_event_session_up(const struct vpnsip_session *s)
 {
 	struct vpnsip_session_info i;
 
-	if (!observers)
+	if (hook_empty(vpnsip_session_up))
 		return;
 	vpnsip_session_info_fill(s, &i);
-	for (struct vpnsip_event_observer *o = observers; o; o = o->next)
-		if (o->session_up)
-			o->session_up(&i, o->ctx);
+	hook_call(vpnsip_session_up, &i);
 }
 
 void vpnsip_event_session_down(const struct vpnsip_session_info *i, const char *cause)
 {
-	for (struct vpnsip_event_observer *o = observers; o; o = o->next)
-		if (o->session_down)
-			o->session_down(i, cause, o->ctx);
+	hook_call(vpnsip_session_down, i, cause);
 }
 
 bool vpnsip_event_observed(void)
 {
-	return observers != NULL;
+	return !hook_empty(vpnsip_session_down);
 }
 
 void vpnsip_event_registration_lost(const struct sip_reg_status *now)
 {
-	for (struct vpnsip_event_observer *o = observers; o; o = o->next)
-		if (o->registration_lost)
-			o->registration_lost(now->number, now->last_status, now->last_phrase, o->ctx);
+	hook_call(vpnsip_registration_lost, now->number, now->last_status, now->last_phrase);
 }

@@ -33,18 +33,17 @@ __attribute__((constructor)) static void vpnsip_debug_register(void)
 }
 
 static struct vpnsip_rt *rt;
-static struct vpnsip_listener *listeners;
 
 struct vpnsip_rt *vpnsip_rt(void)
 {
 	return rt;
 }
 
-void vpnsip_listener_register(struct vpnsip_listener *l)
-{
-	l->next = listeners;
-	listeners = l;
-}
+HOOK_DEFINE(vpnsip_negotiated);
+HOOK_DEFINE(vpnsip_call_ended);
+HOOK_DEFINE(vpnsip_delete_sa);
+HOOK_DEFINE(vpnsip_ike_active);
+HOOK_DEFINE(vpnsip_admit);
 
 const char *vpnsip_state_name(enum vpnsip_state s)
 {
@@ -114,19 +113,13 @@ static void trigger_rearm(struct vpnsip_session *s)
 
 static bool ike_active(struct vpnsip_session *s)
 {
-	for (struct vpnsip_listener *l = listeners; l; l = l->next)
-		if (l->ike_active && l->ike_active(s->tunnel, l->ctx))
-			return true;
-	return false;
+	return hook_call(vpnsip_ike_active, s->tunnel);
 }
 
-/* Every listener may veto a session before a call is placed or answered. */
+/* Every subscriber may veto a session before a call is placed or answered. */
 static bool admitted(struct vpnsip_session *s, char *err, size_t errlen)
 {
-	for (struct vpnsip_listener *l = listeners; l; l = l->next)
-		if (l->admit && !l->admit(s->tunnel, s->service_policy, err, errlen, l->ctx))
-			return false;
-	return true;
+	return hook_call(vpnsip_admit, s->tunnel, s->service_policy, err, errlen);
 }
 
 /* Whether a session in state st may hold SAs: IKE has the call (an
@@ -139,12 +132,10 @@ static bool sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st)
 
 static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 {
-	bool any = false;
+	bool deleting = false;
 
-	for (struct vpnsip_listener *l = listeners; l; l = l->next)
-		if (l->delete_sa && l->delete_sa(s->tunnel, timeout_ms, l->ctx))
-			any = true;
-	return any;
+	hook_call(vpnsip_delete_sa, s->tunnel, timeout_ms, &deleting);
+	return deleting;
 }
 
 static void quiesce_check(void);
@@ -204,9 +195,7 @@ static void call_reset(struct vpnsip_session *s)
 	set_state(s, VS_READY_TO_CONNECT);
 	if (!had_call)
 		return;
-	for (struct vpnsip_listener *l = listeners; l; l = l->next)
-		if (l->ended)
-			l->ended(s->tunnel, l->ctx);
+	hook_call(vpnsip_call_ended, s->tunnel);
 	if (was_up) {
 		vpnsip_log(SEV_NOTICE, "SESSION_DOWN", "%s: session with %s down: %s", s->tunnel,
 			   s->remote_number, cause);
@@ -505,7 +494,7 @@ static void apply_sip(void)
 	if (c)
 		st.limits = c->limits;
 	sip_ua_configure(rt->ua, &st);
-	vpnsip_status_changed();
+	hook_call(vpnsip_status_changed);
 }
 
 static void apply_fire(struct ev_timer *t, void *arg)
@@ -556,7 +545,7 @@ void vpnsip_cfg_changed(struct config *cfg)
 	apply_sip();
 }
 
-static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
+static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 
@@ -564,8 +553,6 @@ static void on_ifstate(void *ctx, const struct ifstate *st, unsigned what)
 	    (what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
 		apply_sip();
 }
-
-static struct ifstate_observer ifstate_obs = { .changed = on_ifstate };
 
 /* ---- placing calls ----------------------------------------------------- */
 
@@ -824,9 +811,7 @@ static void start_ike(struct vpnsip_session *s)
 	};
 	vpnsip_cdr_call_answered(s);
 	s->ike_started = true;
-	for (struct vpnsip_listener *l = listeners; l; l = l->next)
-		if (l->negotiated)
-			l->negotiated(&p, l->ctx);
+	hook_call(vpnsip_negotiated, &p);
 	/* Bounded: IKE that never finishes must not hold the call (and its
 	 * cost).  Without an IKE engine the call stays (SIP-only tests). */
 	if ((s->state == VS_NEGOTIATING_IKE || s->state == VS_ANSWERING) && ike_active(s) &&
@@ -1139,7 +1124,7 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 
 	*cur = *now;
 	if (old != now->state)
-		vpnsip_status_changed();
+		hook_call(vpnsip_status_changed);
 	if (old != now->state && now->state == SIP_REG_REGISTERED)
 		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
 			   now->registrar);
@@ -1235,7 +1220,7 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 		if (vpnsip_tunnel_get(ifs[i]))
 			vpnsip_tunnel_sync(cfg, ifs[i], false);
 	free(ifs);
-	ifstate_observe(&ifstate_obs);
+	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	apply_sip();
 	return rt->ua ? 0 : -1;
 }
@@ -1293,7 +1278,7 @@ void vpnsip_stop(void)
 
 	if (!rt)
 		return;
-	ifstate_unobserve(&ifstate_obs);
+	hook_unregister(ifstate_changed, on_ifstate, NULL);
 	sip_ua_stop(rt->ua); /* unregisters and hangs up (BYE) */
 	rt->ua = NULL;
 	v = hashmap_values(&rt->by_tunnel, &n);

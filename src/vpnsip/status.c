@@ -1,25 +1,13 @@
 /* One line on the SIP registration for the service manager (systemd's
  * STATUS=, "systemctl status vpnsipd"), and the hook that tells the daemon
- * when that line may have changed.  See vpnsip.h. */
+ * when that line may have changed (the registration state, the
+ * configuration or the local address did).  See vpnsip.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "vpnsip/vpnsip_int.h"
 
-static void (*status_fn)(void *arg);
-static void *status_arg;
-
-void vpnsip_status_observe(void (*fn)(void *arg), void *arg)
-{
-	status_fn = fn;
-	status_arg = arg;
-}
-
-void vpnsip_status_changed(void)
-{
-	if (status_fn)
-		status_fn(status_arg);
-}
+HOOK_DEFINE(vpnsip_status_changed);
 
 /* Why a number is not trying to register (its state is OFF). */
 static const char *off_reason(const struct vpnsip_rt *r, const struct vpnsip_cfg *c, char *buf,

@@ -4,8 +4,8 @@
  * remote-number R bandwidth B" (one per (L, R) pair; L one of the global
  * "vpn-sip local-number" numbers, each registered on its own).  The orchestrator owns the VPN-SIP
  * configuration (global "vpn-sip ..." lines and the per-tunnel line), drives
- * the SIP user agent (src/sip/sip.h) and, through its listeners, the IKE
- * engine.  docs/session.md has the state diagram:
+ * the SIP user agent (src/sip/sip.h) and, through the hooks below, the IKE
+ * engine and QoS.  docs/session.md has the state diagram:
  *
  *   READY_TO_CONNECT --trigger--> CALLING --2xx--> NEGOTIATING_IKE
  *   READY_TO_CONNECT --INVITE--> ANSWERING --ACK--> NEGOTIATING_IKE
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "sip/sdp.h"
+#include "util/hook.h"
 #include "vpnsip/peer.h"
 
 struct config;
@@ -56,7 +57,7 @@ const char *vpnsip_tunnel_service_policy(const struct iface_cfg *ifc);
 void vpnsip_trigger(const char *tunnel_name);
 
 /* What the IKE engine needs to bring a negotiated session up, and what QoS
- * needs to shape it.  Pointers are valid during the listener call only. */
+ * needs to shape it.  Pointers are valid during the hook call only. */
 struct vpnsip_peer_info {
 	const char *tunnel;
 	const char *local_number, *remote_number;
@@ -70,28 +71,29 @@ struct vpnsip_peer_info {
 	const char *service_policy;         /* child policy, or NULL */
 };
 
-struct vpnsip_listener {
-	/* SDP offer/answer done: the session entered NEGOTIATING_IKE. */
-	void (*negotiated)(const struct vpnsip_peer_info *p, void *ctx);
-	/* The session left its call (back to READY_TO_CONNECT). */
-	void (*ended)(const char *tunnel, void *ctx);
-	/* Teardown, TS-1017 4.2: delete the tunnel's SAs (INFORMATIONAL
-	 * delete), give up waiting for the answer after timeout_ms.  Returns
-	 * true if there was an IKE session: vpnsip_ike_event(DOWN) follows
-	 * (possibly before this returns); false: nothing to delete. */
-	bool (*delete_sa)(const char *tunnel, unsigned timeout_ms, void *ctx);
-	/* An IKE session exists for the tunnel (started, up or starting). */
-	bool (*ike_active)(const char *tunnel, void *ctx);
-	/* Before a call is placed or answered: may a session come up on this
-	 * tunnel with this child policy (NULL: none)?  false with the reason
-	 * in err (one line) fails the session before any call (QoS: a static
-	 * "service-policy output" on the tunnel, as the seed says). */
-	bool (*admit)(const char *tunnel, const char *service_policy, char *err, size_t errlen,
-		      void *ctx);
-	void *ctx;
-	struct vpnsip_listener *next;
-};
-void vpnsip_listener_register(struct vpnsip_listener *l);
+/* The engines under the orchestrator (IKE: ike/ike_vpnsip.c; QoS:
+ * qos/session.c) subscribe to these.  All are called on the main thread,
+ * by the session state machine (session.c).
+ *
+ * SDP offer/answer done: the session entered NEGOTIATING_IKE. */
+HOOK_DECLARE(vpnsip_negotiated, (const struct vpnsip_peer_info *p), (p));
+/* The session left its call (back to READY_TO_CONNECT). */
+HOOK_DECLARE(vpnsip_call_ended, (const char *tunnel), (tunnel));
+/* Teardown, TS-1017 4.2: delete the tunnel's SAs (INFORMATIONAL delete),
+ * give up waiting for the answer after timeout_ms.  A subscriber that had
+ * an IKE session sets *deleting (never clears it): vpnsip_ike_event(DOWN)
+ * follows, possibly before the call returns. */
+HOOK_DECLARE(vpnsip_delete_sa, (const char *tunnel, unsigned timeout_ms, bool *deleting),
+	     (tunnel, timeout_ms, deleting));
+/* Does an IKE session exist for the tunnel (started, up or starting)? */
+HOOK_DECLARE_ANSWER(vpnsip_ike_active, bool, false, (const char *tunnel), (tunnel));
+/* Before a call is placed or answered: may a session come up on this
+ * tunnel with this child policy (NULL: none)?  The first false, with the
+ * reason in err (one line), fails the session before any call (QoS: a
+ * static "service-policy output" on the tunnel, as the seed says). */
+HOOK_DECLARE_ANSWER(vpnsip_admit, bool, true,
+		    (const char *tunnel, const char *service_policy, char *err, size_t errlen),
+		    (tunnel, service_policy, err, errlen));
 
 enum vpnsip_ike_ev {
 	VPNSIP_IKE_UP,
@@ -112,11 +114,11 @@ void vpnsip_idle(const char *tunnel_name);
 bool vpnsip_quiesce(void (*done)(void *arg), void *arg);
 
 /* One line on the SIP registration ("SIP 0311111111 registered at
- * example.ne.jp") for the service manager's status.  fn(arg) is called on
- * the main thread whenever it may have changed (also when it did not: the
- * caller compares). */
+ * example.ne.jp") for the service manager's status.  The hook is called on
+ * the main thread whenever the line may have changed (also when it did
+ * not: the subscriber compares). */
 void vpnsip_status_line(char *buf, size_t len);
-void vpnsip_status_observe(void (*fn)(void *arg), void *arg);
+HOOK_DECLARE_NOARGS(vpnsip_status_changed);
 
 /* Place the call of a tunnel now ("vpn-sip call interface TunnelN").
  * Returns 0, or -1 with a reason. */
@@ -148,18 +150,15 @@ struct vpnsip_reg_summary {
 };
 void vpnsip_reg_summary(struct vpnsip_reg_summary *r);
 
-/* Events for notifications, on the main thread, after the log line. */
-struct vpnsip_event_observer {
-	void (*session_up)(const struct vpnsip_session_info *s, void *ctx);
-	/* s: the call as it was before it ended; cause: why. */
-	void (*session_down)(const struct vpnsip_session_info *s, const char *cause, void *ctx);
-	/* A local number that was registered no longer is. */
-	void (*registration_lost)(const char *number, int last_status, const char *last_phrase,
-				  void *ctx);
-	void *ctx;
-	struct vpnsip_event_observer *next;
-};
-void vpnsip_event_observe(struct vpnsip_event_observer *o);
-void vpnsip_event_unobserve(struct vpnsip_event_observer *o);
+/* Events for notifications (the SNMP subagent), called on the main thread
+ * after the log line. */
+HOOK_DECLARE(vpnsip_session_up, (const struct vpnsip_session_info *s), (s));
+/* s: the call as it was before it ended; cause: why. */
+HOOK_DECLARE(vpnsip_session_down, (const struct vpnsip_session_info *s, const char *cause),
+	     (s, cause));
+/* A local number that was registered no longer is. */
+HOOK_DECLARE(vpnsip_registration_lost,
+	     (const char *number, int last_status, const char *last_phrase),
+	     (number, last_status, last_phrase));
 
 #endif

@@ -507,7 +507,7 @@ static int cmd_tunnel(struct cli_exec *x)
 }
 
 /* An interface with a VPN-SIP line is going away. */
-static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	const struct vpnsip_tunnel *t = vpnsip_tunnel_get(ifc);
 	struct vpnsip_cfg *c = config_ext_get(cfg, &vpnsip_cfg_type);
@@ -519,13 +519,11 @@ static void on_iface_deleted(struct config *cfg, struct iface_cfg *ifc)
 	vpnsip_tunnel_sync(cfg, ifc, true);
 }
 
-static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc)
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
 {
 	if (ifc->kind == IFACE_TUNNEL)
 		vpnsip_tunnel_sync(cfg, ifc, false);
 }
-
-static struct iface_listener listener = { .changed = on_iface_changed, .deleted = on_iface_deleted };
 
 /* "vpn-sip tunnel source LoopbackM" reserves the loopback: VPN-SIP
  * "listens to any updates to the interface and blocks them" (the Cisco
@@ -756,7 +754,10 @@ void vpnsip_cli_init(void)
 	hook_register(show_version_library, add_sip_library_version, NULL, 20);
 	config_section_register(450, "vpn-sip", write_global);
 	iface_writer_register(190, write_tunnel);
-	iface_listener_register(&listener);
+	/* Last: a session it starts or ends acts on the tunnel's data plane,
+	 * shaper and routes, which have followed the interface by then. */
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_LAST);
+	hook_register(iface_deleted, on_iface_deleted, NULL, HOOK_PRIO_LAST);
 	iface_guard_register(&guard);
 	vpnsip_show_cli_init();
 }

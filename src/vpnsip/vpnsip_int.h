@@ -247,6 +247,7 @@ void vpnsip_cdr_summary_free(struct vpnsip_cdr_summary *s);
 /* ---- management agents' copies and events (info.c) ------------------------ */
 
 void vpnsip_session_info_fill(const struct vpnsip_session *s, struct vpnsip_session_info *i);
+/* Does vpnsip_session_down have a subscriber (copy the call before it is reset)? */
 bool vpnsip_event_observed(void);
 void vpnsip_event_session_up(const struct vpnsip_session *s);
 void vpnsip_event_session_down(const struct vpnsip_session_info *i, const char *cause);
@@ -262,12 +263,6 @@ bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 			      struct sdp_fingerprint *fp, char *err, size_t errlen);
 /* Our IKE/ESP-in-UDP port for a session (the data plane's, once it has one). */
 uint16_t vpnsip_local_port(const char *tunnel);
-
-/* ---- status (status.c) --------------------------------------------------- */
-
-/* The registration state, the configuration or the local address may have
- * changed: the observer recomputes vpnsip_status_line(). */
-void vpnsip_status_changed(void);
 
 /* ---- debug and logging --------------------------------------------------- */
 

@@ -11,6 +11,8 @@ HOOK_DECLARE(test_event, (const char *what, int n), (what, n));
 HOOK_DEFINE(test_event);
 HOOK_DECLARE_ANSWER(test_question, int, -1, (int q), (q));
 HOOK_DEFINE(test_question);
+HOOK_DECLARE_NOARGS(test_tick);
+HOOK_DEFINE(test_tick);
 
 static char trace[256];
 /* args are compared as pointers: one object each */
@@ -117,6 +119,30 @@ TEST(hook_answer_is_the_first_by_priority)
 	hook_unregister(test_question, answer_even, NULL);
 	hook_unregister(test_question, answer_none, NULL);
 	CHECK(hook_empty(test_question));
+}
+
+static void tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+TEST(hook_without_parameters)
+{
+	int a = 0, b = 0;
+
+	hook_call(test_tick); /* no subscriber: nothing happens */
+	hook_register(test_tick, tick, &a, HOOK_PRIO_DEFAULT);
+	hook_register(test_tick, tick, &b, HOOK_PRIO_DEFAULT);
+	hook_call(test_tick);
+	hook_call(test_tick);
+	CHECK_INT(a, 2);
+	CHECK_INT(b, 2);
+	hook_unregister(test_tick, tick, &a);
+	hook_call(test_tick);
+	CHECK_INT(a, 2);
+	CHECK_INT(b, 3);
+	hook_unregister(test_tick, tick, &b);
+	CHECK(hook_empty(test_tick));
 }
 
 /* A caller on another thread while the main thread subscribes and

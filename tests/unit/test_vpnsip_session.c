@@ -3,7 +3,7 @@
  * agent delivers them on the main thread), the IKE engine's events
  * (vpnsip_ike_event), the data plane's trigger and idle calls.  Below it,
  * recording fakes: the SIP user agent (sip.h's sip_ua_* and sip_call_*),
- * the IKE engine (a vpnsip_listener, the interface ike_vpnsip.c implements)
+ * the IKE engine (vpnsip.h's hooks, the interface ike_vpnsip.c implements)
  * and the data plane (struct dataplane).  The event loop's timers and
  * clock are virtual: advance() fires what is due, so 30 s of IKE set-up or
  * a 300 s back-off take no time.  The SIP and timer functions are replaced
@@ -195,7 +195,7 @@ void __wrap_sip_call_hangup(struct sip_ua *u, uint32_t call)
 	rec("sip hangup %u", call);
 }
 
-/* ---- the IKE engine and QoS (a vpnsip_listener) ---------------------------- */
+/* ---- the IKE engine and QoS (vpnsip.h's hooks) ----------------------------- */
 
 static struct {
 	bool ike_session;         /* an IKE session exists (any tunnel) */
@@ -203,7 +203,7 @@ static struct {
 	struct vpnsip_peer_info last; /* of the last negotiated() (pointers dead) */
 } ike;
 
-static void ike_negotiated(const struct vpnsip_peer_info *p, void *ctx)
+static void ike_negotiated(const struct vpnsip_peer_info *p, void *arg)
 {
 	char a[INET_ADDRSTRLEN];
 
@@ -215,38 +215,31 @@ static void ike_negotiated(const struct vpnsip_peer_info *p, void *ctx)
 	    p->peer.port, p->peer.bw_kbps);
 }
 
-static void ike_ended(const char *tunnel, void *ctx)
+static void ike_ended(const char *tunnel, void *arg)
 {
 	ike.ike_session = false;
 	rec("ike ended %s", tunnel);
 }
 
-static bool ike_delete_sa(const char *tunnel, unsigned timeout_ms, void *ctx)
+static void ike_delete_sa(const char *tunnel, unsigned timeout_ms, bool *deleting, void *arg)
 {
 	rec("ike delete %s %u ms", tunnel, timeout_ms);
-	return ike.ike_session; /* the test raises DOWN, as the delete's answer */
+	if (ike.ike_session)
+		*deleting = true; /* the test raises DOWN, as the delete's answer */
 }
 
-static bool ike_is_active(const char *tunnel, void *ctx)
+static bool ike_is_active(const char *tunnel, void *arg)
 {
 	return ike.ike_session;
 }
 
-static bool ike_admit(const char *tunnel, const char *policy, char *err, size_t errlen, void *ctx)
+static bool ike_admit(const char *tunnel, const char *policy, char *err, size_t errlen, void *arg)
 {
 	if (!ike.refuse)
 		return true;
 	snprintf(err, errlen, "%s", ike.refuse);
 	return false;
 }
-
-static struct vpnsip_listener fake_ike = {
-	.negotiated = ike_negotiated,
-	.ended = ike_ended,
-	.delete_sa = ike_delete_sa,
-	.ike_active = ike_is_active,
-	.admit = ike_admit,
-};
 
 /* ---- the data plane ---------------------------------------------------------- */
 
@@ -345,7 +338,11 @@ static void start(const char *const *extra)
 
 	if (!once) {
 		feature_cli_init_all();
-		vpnsip_listener_register(&fake_ike);
+		hook_register(vpnsip_negotiated, ike_negotiated, NULL, HOOK_PRIO_DEFAULT);
+		hook_register(vpnsip_call_ended, ike_ended, NULL, HOOK_PRIO_DEFAULT);
+		hook_register(vpnsip_delete_sa, ike_delete_sa, NULL, HOOK_PRIO_DEFAULT);
+		hook_register(vpnsip_ike_active, ike_is_active, NULL, HOOK_PRIO_DEFAULT);
+		hook_register(vpnsip_admit, ike_admit, NULL, HOOK_PRIO_DEFAULT);
 		loop = evloop_new();
 		once = true;
 	}
