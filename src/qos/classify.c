@@ -42,58 +42,28 @@ bool qos_plan_uses_acl(const struct config *cfg, const struct qos_plan *plan)
 	return false;
 }
 
-/* What the non-ACL matches of one AND-group allow. */
+/* One AND-group: what its protocol and DSCP matches allow, and its
+ * access lists in order. */
 struct group {
-	bool v4, v6, none;
-	int l4; /* -1: any */
-	uint8_t dscp[QOS_MAX_DSCP_VALUES];
-	unsigned ndscp; /* 0: any */
+	struct qos_match_set s;
 	const struct acl **acl;
 	size_t nacl, capacl;
 };
 
 static void group_add(const struct config *cfg, struct group *g, const struct qos_match *m)
 {
-	switch (m->kind) {
-	case QOS_MATCH_ANY:
-		break;
-	case QOS_MATCH_PROTOCOL:
-		switch (m->proto) {
-		case QOS_PROTO_IP: g->v6 = false; break;
-		case QOS_PROTO_IPV6: g->v4 = false; break;
-		case QOS_PROTO_TCP: g->none |= g->l4 >= 0 && g->l4 != 6; g->l4 = 6; break;
-		case QOS_PROTO_UDP: g->none |= g->l4 >= 0 && g->l4 != 17; g->l4 = 17; break;
-		case QOS_PROTO_ICMP: g->none |= g->l4 >= 0 && g->l4 != 1; g->l4 = 1; break;
-		}
-		break;
-	case QOS_MATCH_DSCP:
-		if (!g->ndscp) {
-			memcpy(g->dscp, m->dscp, m->ndscp);
-			g->ndscp = m->ndscp;
-		} else { /* AND of two lists: the values in both */
-			unsigned k = 0;
-			for (unsigned i = 0; i < g->ndscp; i++)
-				for (unsigned j = 0; j < m->ndscp; j++)
-					if (g->dscp[i] == m->dscp[j])
-						g->dscp[k++] = g->dscp[i];
-			g->ndscp = k;
-			g->none |= !k;
-		}
-		break;
-	case QOS_MATCH_ACCESS_GROUP: {
-		/* an IPv4 access list; one that is not configured matches
-		 * nothing (show policy-map interface says so) */
-		const struct acl *a = acl_find(cfg, m->acl);
-		g->v6 = false;
-		if (!a) {
-			g->none = true;
-		} else {
-			xgrow(&g->acl, &g->capacl, g->nacl + 1, sizeof(*g->acl));
-			g->acl[g->nacl++] = a;
-		}
-		break;
+	qos_match_set_narrow(&g->s, m);
+	if (m->kind != QOS_MATCH_ACCESS_GROUP)
+		return;
+	/* one that is not configured matches nothing (show policy-map
+	 * interface says so) */
+	const struct acl *a = acl_find(cfg, m->acl);
+	if (!a) {
+		g->s.none = true;
+		return;
 	}
-	}
+	xgrow(&g->acl, &g->capacl, g->nacl + 1, sizeof(*g->acl));
+	g->acl[g->nacl++] = a;
 }
 
 /* The rules of one AND-group into chain (body), its access lists as
@@ -101,18 +71,18 @@ static void group_add(const struct config *cfg, struct group *g, const struct qo
 static void group_rules(const struct group *g, const char *verdict, const char *prefix,
 			struct strbuf *body, struct strbuf *extra)
 {
-	if (g->none)
+	if (g->s.none)
 		return;
 	for (int v6 = 0; v6 <= 1; v6++) {
-		if ((v6 && !g->v6) || (!v6 && !g->v4))
+		if ((v6 && !g->s.v6) || (!v6 && !g->s.v4))
 			continue;
 		sb_printf(body, "\t\tmeta nfproto %s", v6 ? "ipv6" : "ipv4");
-		if (g->l4 >= 0)
-			sb_printf(body, " meta l4proto %d", g->l4 == 1 && v6 ? 58 : g->l4);
-		if (g->ndscp) {
+		if (g->s.l4 >= 0)
+			sb_printf(body, " meta l4proto %d", g->s.l4 == 1 && v6 ? 58 : g->s.l4);
+		if (g->s.ndscp) {
 			sb_printf(body, " %s dscp {", v6 ? "ip6" : "ip");
-			for (unsigned i = 0; i < g->ndscp; i++)
-				sb_printf(body, "%s %u", i ? "," : "", g->dscp[i]);
+			for (unsigned i = 0; i < g->s.ndscp; i++)
+				sb_printf(body, "%s %u", i ? "," : "", g->s.dscp[i]);
 			sb_puts(body, " }");
 		}
 		if (g->nacl)
@@ -170,14 +140,14 @@ void qos_classify_nft_text(const struct config *cfg, const struct qos_classify_d
 			snprintf(verdict, sizeof(verdict), "meta priority set 1:%x accept", l->minor);
 			if (cm->match_any) {
 				for (size_t k = 0; k < cm->n; k++) {
-					struct group g = { .v4 = true, .v6 = true, .l4 = -1 };
+					struct group g = { .s = QOS_MATCH_SET_ALL };
 					group_add(cfg, &g, &cm->m[k]);
 					snprintf(prefix, sizeof(prefix), "d%zu_c%zu_m%zu", i, c, k);
 					group_rules(&g, verdict, prefix, &body, &extra);
 					free(g.acl);
 				}
 			} else {
-				struct group g = { .v4 = true, .v6 = true, .l4 = -1 };
+				struct group g = { .s = QOS_MATCH_SET_ALL };
 				for (size_t k = 0; k < cm->n; k++)
 					group_add(cfg, &g, &cm->m[k]);
 				snprintf(prefix, sizeof(prefix), "d%zu_c%zu", i, c);

@@ -401,6 +401,42 @@ bool qos_plan_build(const struct config *cfg, const struct qos_policy_map *p, ui
 	return true;
 }
 
+/* ---- what a class map allows (u32 filters, nftables rules) ----------------------------------- */
+
+void qos_match_set_narrow(struct qos_match_set *s, const struct qos_match *m)
+{
+	switch (m->kind) {
+	case QOS_MATCH_ANY:
+		break;
+	case QOS_MATCH_PROTOCOL:
+		switch (m->proto) {
+		case QOS_PROTO_IP: s->v6 = false; break;
+		case QOS_PROTO_IPV6: s->v4 = false; break;
+		case QOS_PROTO_TCP: s->none |= s->l4 >= 0 && s->l4 != 6; s->l4 = 6; break;
+		case QOS_PROTO_UDP: s->none |= s->l4 >= 0 && s->l4 != 17; s->l4 = 17; break;
+		case QOS_PROTO_ICMP: s->none |= s->l4 >= 0 && s->l4 != 1; s->l4 = 1; break;
+		}
+		break;
+	case QOS_MATCH_DSCP:
+		if (!s->ndscp) {
+			memcpy(s->dscp, m->dscp, m->ndscp);
+			s->ndscp = m->ndscp;
+		} else { /* AND of two lists: the values in both */
+			unsigned k = 0;
+			for (unsigned i = 0; i < s->ndscp; i++)
+				for (unsigned j = 0; j < m->ndscp; j++)
+					if (s->dscp[i] == m->dscp[j])
+						s->dscp[k++] = s->dscp[i];
+			s->ndscp = k;
+			s->none |= !k;
+		}
+		break;
+	case QOS_MATCH_ACCESS_GROUP:
+		s->v6 = false; /* IPv4 access lists */
+		break;
+	}
+}
+
 /* ---- user-space matching (outer DSCP) ------------------------------------------------------ */
 
 static bool match_one(const struct qos_match *m, const struct config *cfg, const uint8_t *pkt,

@@ -118,6 +118,18 @@ bool qos_policy_used_by_vpnsip(const struct config *cfg, const char *name);
 bool qos_policy_referenced(const struct config *cfg, const char *name, struct strbuf *where);
 bool qos_cmap_referenced(const struct config *cfg, const char *name, struct strbuf *where);
 
+/* What an AND of matches allows, as (IP versions, L4 protocol, DSCP
+ * values).  An access list only narrows it to IPv4: its entries are the
+ * caller's (classify.c); the u32 filters never see one. */
+struct qos_match_set {
+	bool v4, v6, none;
+	int l4; /* -1: any */
+	uint8_t dscp[QOS_MAX_DSCP_VALUES];
+	unsigned ndscp; /* 0: any */
+};
+#define QOS_MATCH_SET_ALL { .v4 = true, .v6 = true, .l4 = -1 }
+void qos_match_set_narrow(struct qos_match_set *s, const struct qos_match *m);
+
 /* Does an inner packet fall in a class map? (user-space twin of the u32
  * filters and the nftables classifier, for the outer DSCP).  Access lists
  * come from the match's acl_copy, else from cfg (NULL: none). */

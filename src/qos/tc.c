@@ -345,49 +345,7 @@ static int u32_add(int ifindex, uint16_t prio, const struct u32_rule *r, uint32_
 	return rc;
 }
 
-/* What one class map allows, as (IP versions, L4 protocol, DSCP values). */
-struct cmap_set {
-	bool v4, v6, none;
-	int l4;
-	uint8_t dscp[QOS_MAX_DSCP_VALUES];
-	unsigned ndscp; /* 0: any */
-};
-
-static void narrow(struct cmap_set *s, const struct qos_match *m)
-{
-	switch (m->kind) {
-	case QOS_MATCH_ANY:
-		break;
-	case QOS_MATCH_PROTOCOL:
-		switch (m->proto) {
-		case QOS_PROTO_IP: s->v6 = false; break;
-		case QOS_PROTO_IPV6: s->v4 = false; break;
-		case QOS_PROTO_TCP: s->none |= s->l4 >= 0 && s->l4 != 6; s->l4 = 6; break;
-		case QOS_PROTO_UDP: s->none |= s->l4 >= 0 && s->l4 != 17; s->l4 = 17; break;
-		case QOS_PROTO_ICMP: s->none |= s->l4 >= 0 && s->l4 != 1; s->l4 = 1; break;
-		}
-		break;
-	case QOS_MATCH_DSCP:
-		if (!s->ndscp) {
-			memcpy(s->dscp, m->dscp, m->ndscp);
-			s->ndscp = m->ndscp;
-		} else { /* AND of two lists: the values in both */
-			unsigned k = 0;
-			for (unsigned i = 0; i < s->ndscp; i++)
-				for (unsigned j = 0; j < m->ndscp; j++)
-					if (s->dscp[i] == m->dscp[j])
-						s->dscp[k++] = s->dscp[i];
-			s->ndscp = k;
-			s->none |= !k;
-		}
-		break;
-	case QOS_MATCH_ACCESS_GROUP:
-		s->none = true; /* such a policy is classified in nftables (classify.c) */
-		break;
-	}
-}
-
-static int set_filters(int ifindex, uint16_t prio, const struct cmap_set *s, uint32_t minor)
+static int set_filters(int ifindex, uint16_t prio, const struct qos_match_set *s, uint32_t minor)
 {
 	int rc = 0;
 
@@ -409,19 +367,19 @@ static int set_filters(int ifindex, uint16_t prio, const struct cmap_set *s, uin
 
 static int class_filters(int ifindex, uint16_t prio, const struct qos_class_map *cm, uint32_t minor)
 {
-	struct cmap_set all = { .v4 = true, .v6 = true, .l4 = -1 };
+	struct qos_match_set all = QOS_MATCH_SET_ALL;
 	int rc = 0;
 
 	if (!cm || !cm->n)
 		return 0;
 	if (!cm->match_any) {
 		for (size_t i = 0; i < cm->n; i++)
-			narrow(&all, &cm->m[i]);
+			qos_match_set_narrow(&all, &cm->m[i]);
 		return set_filters(ifindex, prio, &all, minor);
 	}
 	for (size_t i = 0; i < cm->n && rc >= 0; i++) {
-		struct cmap_set one = { .v4 = true, .v6 = true, .l4 = -1 };
-		narrow(&one, &cm->m[i]);
+		struct qos_match_set one = QOS_MATCH_SET_ALL;
+		qos_match_set_narrow(&one, &cm->m[i]);
 		rc = set_filters(ifindex, prio, &one, minor);
 	}
 	return rc;
