@@ -72,12 +72,12 @@ void vpnsip_log(enum log_severity sev, const char *mnemonic, const char *fmt, ..
 	va_end(ap);
 }
 
-static void handle_key(uint32_t h, char key[16])
+void vpnsip_handle_key(uint32_t h, char key[16])
 {
 	snprintf(key, 16, "%08x", h);
 }
 
-static void set_state(struct vpnsip_session *s, enum vpnsip_state st)
+void vpnsip_set_state(struct vpnsip_session *s, enum vpnsip_state st)
 {
 	if (s->state == st)
 		return;
@@ -90,14 +90,14 @@ static void set_state(struct vpnsip_session *s, enum vpnsip_state st)
 	s->state = st;
 }
 
-static void timer_stop(struct ev_timer **t)
+void vpnsip_timer_stop(struct ev_timer **t)
 {
 	if (*t)
 		ev_timer_del(*t);
 	*t = NULL;
 }
 
-static void set_cause(struct vpnsip_session *s, const char *why)
+void vpnsip_set_cause(struct vpnsip_session *s, const char *why)
 {
 	if (!s->cause[0] && why)
 		snprintf(s->cause, sizeof(s->cause), "%s", why);
@@ -124,13 +124,13 @@ static bool admitted(struct vpnsip_session *s, char *err, size_t errlen)
 
 /* Whether a session in state st may hold SAs: IKE has the call (an
  * answerer that is IKE responder starts it before the ACK). */
-static bool sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st)
+bool vpnsip_sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st)
 {
 	return st == VS_NEGOTIATING_IKE || st == VS_SESSION_UP || st == VS_DELETING_SA ||
 	       (st == VS_ANSWERING && s->ike_started);
 }
 
-static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
+bool vpnsip_sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 {
 	bool deleting = false;
 
@@ -139,9 +139,8 @@ static bool sa_delete(struct vpnsip_session *s, unsigned timeout_ms)
 }
 
 static void quiesce_check(void);
-static void apply_check(void);
 
-static void retry_fire(struct ev_timer *t, void *arg)
+void vpnsip_retry_fire(struct ev_timer *t, void *arg)
 {
 	struct vpnsip_session *s = arg;
 
@@ -161,7 +160,7 @@ static unsigned backoff_s(unsigned fails)
 
 /* Forget the call: back to READY_TO_CONNECT; a CDR, and after a failure
  * the retry back-off. */
-static void call_reset(struct vpnsip_session *s)
+void vpnsip_call_reset(struct vpnsip_session *s)
 {
 	char key[16], cause[sizeof(s->cause)];
 	bool had_call = s->state != VS_READY_TO_CONNECT;
@@ -170,14 +169,14 @@ static void call_reset(struct vpnsip_session *s)
 
 	if (was_up && vpnsip_event_observed())
 		vpnsip_session_info_fill(s, &down);
-	timer_stop(&s->step_timer);
-	timer_stop(&s->dur_timer);
-	timer_stop(&s->ack_timer);
+	vpnsip_timer_stop(&s->step_timer);
+	vpnsip_timer_stop(&s->dur_timer);
+	vpnsip_timer_stop(&s->ack_timer);
 	if (had_call)
 		vpnsip_cdr_call_ended(s);
 	snprintf(cause, sizeof(cause), "%s", s->cause[0] ? s->cause : "normal");
 	if (s->sip_handle) {
-		handle_key(s->sip_handle, key);
+		vpnsip_handle_key(s->sip_handle, key);
 		if (hashmap_get(&rt->by_handle, key) == s)
 			hashmap_del(&rt->by_handle, key);
 	}
@@ -192,7 +191,7 @@ static void call_reset(struct vpnsip_session *s)
 	s->cause[0] = '\0';
 	s->failed = s->reached_up = s->ike_started = false;
 	s->cdr_start = s->cdr_answer = 0;
-	set_state(s, VS_READY_TO_CONNECT);
+	vpnsip_set_state(s, VS_READY_TO_CONNECT);
 	if (!had_call)
 		return;
 	hook_call(vpnsip_call_ended, s->tunnel);
@@ -209,14 +208,14 @@ static void call_reset(struct vpnsip_session *s)
 		log_msg("VPN_SIP", SEV_WARNING, "CALL_FAIL",
 			"%s: call with %s failed: %s (attempt %u; next call not before %u s)", s->tunnel,
 			s->remote_number, cause, s->fail_count, d);
-		timer_stop(&s->retry_timer);
+		vpnsip_timer_stop(&s->retry_timer);
 		if (!rt->quiescing)
-			s->retry_timer = ev_timer_add(rt->loop, d * 1000ULL, retry_fire, s);
+			s->retry_timer = ev_timer_add(rt->loop, d * 1000ULL, vpnsip_retry_fire, s);
 	} else {
 		trigger_rearm(s);
 	}
 	quiesce_check();
-	apply_check();
+	vpnsip_apply_check();
 }
 
 static void set_call_id(struct vpnsip_session *s, const char *call_id)
@@ -234,19 +233,19 @@ static void bind_handle(struct vpnsip_session *s, uint32_t h)
 	char key[16];
 
 	s->sip_handle = h;
-	handle_key(h, key);
+	vpnsip_handle_key(h, key);
 	hashmap_put(&rt->by_handle, key, s);
 }
 
 /* BYE (or CANCEL) now; the call ends with SIP_EV_CALL_ENDED. */
-static void send_bye(struct vpnsip_session *s)
+void vpnsip_send_bye(struct vpnsip_session *s)
 {
-	timer_stop(&s->step_timer);
+	vpnsip_timer_stop(&s->step_timer);
 	if (s->sip_handle) {
-		set_state(s, VS_DISCONNECTING);
+		vpnsip_set_state(s, VS_DISCONNECTING);
 		sip_call_hangup(rt->ua, s->sip_handle);
 	} else {
-		call_reset(s);
+		vpnsip_call_reset(s);
 	}
 }
 
@@ -256,19 +255,19 @@ void vpnsip_session_teardown(struct vpnsip_session *s, const char *why, bool fai
 
 	if (was == VS_READY_TO_CONNECT || was == VS_DELETING_SA || was == VS_DISCONNECTING)
 		return;
-	set_cause(s, why);
+	vpnsip_set_cause(s, why);
 	s->failed = s->failed || failure;
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
-	timer_stop(&s->dur_timer);
-	if (sas_may_exist(s, was)) {
+	vpnsip_timer_stop(&s->dur_timer);
+	if (vpnsip_sas_may_exist(s, was)) {
 		/* TS-1017 4.2: release the SAs before the BYE, which may take
 		 * the media path away. */
-		set_state(s, VS_DELETING_SA);
-		if (sa_delete(s, VPNSIP_DELETE_WAIT_MS))
+		vpnsip_set_state(s, VS_DELETING_SA);
+		if (vpnsip_sa_delete(s, VPNSIP_DELETE_WAIT_MS))
 			return; /* vpnsip_ike_event(DOWN) sends the BYE */
 	}
-	send_bye(s);
+	vpnsip_send_bye(s);
 }
 
 void vpnsip_session_hangup(struct vpnsip_session *s, const char *why)
@@ -280,10 +279,10 @@ void vpnsip_session_hangup(struct vpnsip_session *s, const char *why)
 
 static void session_free(struct vpnsip_session *s)
 {
-	timer_stop(&s->step_timer);
-	timer_stop(&s->dur_timer);
-	timer_stop(&s->ack_timer);
-	timer_stop(&s->retry_timer);
+	vpnsip_timer_stop(&s->step_timer);
+	vpnsip_timer_stop(&s->dur_timer);
+	vpnsip_timer_stop(&s->ack_timer);
+	vpnsip_timer_stop(&s->retry_timer);
 	free(s->tunnel);
 	free(s->local_number);
 	free(s->remote_number);
@@ -338,17 +337,17 @@ static void call_drop_now(struct vpnsip_session *s, const char *why)
 
 	if (was == VS_READY_TO_CONNECT)
 		return;
-	set_cause(s, why);
+	vpnsip_set_cause(s, why);
 	vpnsip_log(SEV_NOTICE, "CALL_CLEAR", "%s: ending the call with %s (%s)", s->tunnel,
 		   s->remote_number, why);
-	set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
-	if (sas_may_exist(s, was))
-		had_sa = sa_delete(s, VPNSIP_SA_DROP_MS);
+	vpnsip_set_state(s, VS_DISCONNECTING); /* the DOWN the delete raises is expected */
+	if (vpnsip_sas_may_exist(s, was))
+		had_sa = vpnsip_sa_delete(s, VPNSIP_SA_DROP_MS);
 	if (s->sip_handle && had_sa && !rt->quiescing)
 		late_bye_add(s->sip_handle);
 	else if (s->sip_handle)
 		sip_call_hangup(rt->ua, s->sip_handle);
-	call_reset(s);
+	vpnsip_call_reset(s);
 }
 
 static void pair_unlink(struct vpnsip_session *s)
@@ -365,7 +364,7 @@ static void pair_unlink(struct vpnsip_session *s)
 static void session_remove(struct vpnsip_session *s)
 {
 	call_drop_now(s, "configuration removed");
-	timer_stop(&s->retry_timer);
+	vpnsip_timer_stop(&s->retry_timer);
 	hashmap_del(&rt->by_tunnel, s->tunnel);
 	pair_unlink(s);
 	session_free(s);
@@ -420,7 +419,7 @@ void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 
 /* ---- what the SIP user agent should be ---------------------------------- */
 
-static void apply_sip(void)
+void vpnsip_apply_sip(void)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 	struct sip_settings st = { 0 };
@@ -501,16 +500,16 @@ static void apply_fire(struct ev_timer *t, void *arg)
 {
 	rt->apply_timer = NULL; /* fired: the loop frees it */
 	rt->apply_deferred = false;
-	apply_sip();
+	vpnsip_apply_sip();
 }
 
 /* The calls a deferred apply waited for have ended. */
-static void apply_check(void)
+void vpnsip_apply_check(void)
 {
 	if (rt->apply_deferred && rt->n_active == 0) {
 		rt->apply_deferred = false;
-		timer_stop(&rt->apply_timer);
-		apply_sip();
+		vpnsip_timer_stop(&rt->apply_timer);
+		vpnsip_apply_sip();
 	}
 }
 
@@ -542,16 +541,16 @@ void vpnsip_cfg_changed(struct config *cfg)
 	}
 	if (rt->apply_deferred)
 		return; /* applied when the calls ended */
-	apply_sip();
+	vpnsip_apply_sip();
 }
 
-static void on_ifstate(const struct ifstate *st, unsigned what, void *arg)
+void vpnsip_on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 
 	if (c && c->addr_iface && strcasecmp(c->addr_iface, st->name) == 0 &&
 	    (what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
-		apply_sip();
+		vpnsip_apply_sip();
 }
 
 /* ---- placing calls ----------------------------------------------------- */
@@ -655,7 +654,7 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 	s->since_ms = evloop_now_ms();
 	bind_handle(s, sip_call_place_from(rt->ua, s->local_number, s->remote_number, sdp));
 	free(sdp);
-	set_state(s, VS_CALLING);
+	vpnsip_set_state(s, VS_CALLING);
 	/* Always logged: each attempt may cost money. */
 	log_msg("VPN_SIP", SEV_INFO, "CALL_OUT", "%s: calling %s (attempt %u)", s->tunnel,
 		s->remote_number, s->fail_count + 1);
@@ -681,7 +680,7 @@ void vpnsip_trigger(const char *tunnel_name)
 		/* Not registered yet, or rate limited: try again a bit later. */
 		if (!rt->quiescing && !s->retry_timer)
 			s->retry_timer = ev_timer_add(rt->loop, VPNSIP_RETRY_BASE_S * 1000ULL,
-						      retry_fire, s);
+						      vpnsip_retry_fire, s);
 	}
 }
 
@@ -720,11 +719,11 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 	case VPNSIP_IKE_UP:
 		if (s->state != VS_NEGOTIATING_IKE && s->state != VS_ANSWERING)
 			return; /* ANSWERING: IKE was faster than the ACK */
-		timer_stop(&s->step_timer);
-		timer_stop(&s->ack_timer); /* the peer proved itself: the ACK may come late */
+		vpnsip_timer_stop(&s->step_timer);
+		vpnsip_timer_stop(&s->ack_timer); /* the peer proved itself: the ACK may come late */
 		s->reached_up = true;
 		s->fail_count = 0;
-		set_state(s, VS_SESSION_UP);
+		vpnsip_set_state(s, VS_SESSION_UP);
 		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
 			   s->remote_number);
 		vpnsip_event_session_up(s);
@@ -746,10 +745,10 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 			break; /* as any other end of the SA */
 		/* Nobody will delete or hang up from the other side: the BYE
 		 * now (it may still reach the peer's SIP terminal). */
-		set_cause(s, cause ? cause : "peer not responding");
-		timer_stop(&s->dur_timer);
-		set_state(s, VS_DISCONNECTING);
-		timer_stop(&s->step_timer);
+		vpnsip_set_cause(s, cause ? cause : "peer not responding");
+		vpnsip_timer_stop(&s->dur_timer);
+		vpnsip_set_state(s, VS_DISCONNECTING);
+		vpnsip_timer_stop(&s->step_timer);
 		if (s->sip_handle)
 			sip_call_hangup(rt->ua, s->sip_handle);
 		return;
@@ -757,7 +756,7 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 	switch (s->state) {
 	case VS_DELETING_SA:
 		/* Our delete was answered (or timed out): now the BYE. */
-		send_bye(s);
+		vpnsip_send_bye(s);
 		break;
 	case VS_NEGOTIATING_IKE:
 	case VS_ANSWERING:
@@ -768,10 +767,10 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 	case VS_SESSION_UP:
 		/* The peer deleted the SAs; TS-1017 4.2 has its BYE follow. */
 		snprintf(why, sizeof(why), "SAs deleted by the peer (%s)", cause ? cause : "deleted");
-		set_cause(s, why);
-		timer_stop(&s->dur_timer);
-		set_state(s, VS_DISCONNECTING);
-		timer_stop(&s->step_timer);
+		vpnsip_set_cause(s, why);
+		vpnsip_timer_stop(&s->dur_timer);
+		vpnsip_set_state(s, VS_DISCONNECTING);
+		vpnsip_timer_stop(&s->step_timer);
 		s->step_timer = ev_timer_add(rt->loop, VPNSIP_PEER_BYE_WAIT_MS, step_fire, s);
 		break;
 	default:
@@ -820,11 +819,11 @@ static void start_ike(struct vpnsip_session *s)
 }
 
 /* s->peer holds the peer's SDP: IKE's turn. */
-static void negotiated(struct vpnsip_session *s)
+void vpnsip_session_negotiated(struct vpnsip_session *s)
 {
 	char a[VPNSIP_ADDR_TEXT_MAX];
 
-	set_state(s, VS_NEGOTIATING_IKE);
+	vpnsip_set_state(s, VS_NEGOTIATING_IKE);
 	vpnsip_log(SEV_NOTICE, "NEGOTIATED", "%s: %s at %s:%u, bandwidth %u kbps", s->tunnel,
 		   s->remote_number, vpnsip_addr_text(&s->peer.addr, a, sizeof(a)), s->peer.port,
 		   s->peer.bw_kbps);
@@ -900,8 +899,8 @@ static void ack_fire(struct ev_timer *t, void *arg)
 		"%s: the call from %s (call-id %s) was not acknowledged within %d s: "
 		"releasing the tunnel", s->tunnel, s->remote_number, s->call_id,
 		SIP_OFFER_TIMEOUT_MS / 1000);
-	set_cause(s, "answer not acknowledged");
-	call_reset(s);
+	vpnsip_set_cause(s, "answer not acknowledged");
+	vpnsip_call_reset(s);
 	sip_call_hangup(rt->ua, h);
 }
 
@@ -945,9 +944,9 @@ static void on_offered(const struct sip_event *ev)
 		 * answers our INVITE 486). */
 		vpnsip_log(SEV_INFO, "GLARE", "%s: call collision with %s: taking the incoming call",
 			   s->tunnel, s->remote_number);
-		set_cause(s, "call collision: took the peer's call");
+		vpnsip_set_cause(s, "call collision: took the peer's call");
 		uint32_t h = s->sip_handle;
-		call_reset(s);
+		vpnsip_call_reset(s);
 		sip_call_hangup(rt->ua, h);
 	}
 	if (s->state != VS_READY_TO_CONNECT) {
@@ -1001,7 +1000,7 @@ static void on_offered(const struct sip_event *ev)
 	bind_handle(s, ev->call);
 	set_call_id(s, ev->call_id);
 	char *sdp = local_sdp(s, role, &fp);
-	set_state(s, VS_ANSWERING);
+	vpnsip_set_state(s, VS_ANSWERING);
 	s->peer = offer_peer;
 	vpnsip_log(SEV_INFO, "CALL_IN", "%s: answered the call from %s", s->tunnel, s->remote_number);
 	/* As IKE responder we are ready before the 200 OK leaves: the caller
@@ -1011,7 +1010,7 @@ static void on_offered(const struct sip_event *ev)
 	 * ends (nua's 408) and the SAs go with it.  As IKE initiator we wait
 	 * for the ACK. */
 	if (!s->ike_initiator)
-		negotiated(s);
+		vpnsip_session_negotiated(s);
 	if (s->sip_handle == ev->call) { /* IKE could not start: hung up (480) */
 		sip_call_answer(rt->ua, ev->call, sdp);
 		s->ack_timer = ev_timer_add(rt->loop, SIP_OFFER_TIMEOUT_MS, ack_fire, s);
@@ -1025,10 +1024,10 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 
 	set_call_id(s, ev->call_id);
 	if (!s->initiator)
-		timer_stop(&s->ack_timer); /* our 200 OK was acknowledged */
+		vpnsip_timer_stop(&s->ack_timer); /* our 200 OK was acknowledged */
 	if (s->state == VS_ANSWERING) {
 		/* Our 200 OK was acknowledged. */
-		negotiated(s);
+		vpnsip_session_negotiated(s);
 		return;
 	}
 	if (s->state != VS_CALLING)
@@ -1061,13 +1060,13 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 			why);
 		char c[96];
 		snprintf(c, sizeof(c), "answer not acceptable: %s", why);
-		set_cause(s, c);
+		vpnsip_set_cause(s, c);
 		s->failed = true;
-		send_bye(s);
+		vpnsip_send_bye(s);
 		return;
 	}
 	s->peer = answer_peer;
-	negotiated(s);
+	vpnsip_session_negotiated(s);
 }
 
 static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
@@ -1102,15 +1101,15 @@ static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 	 * a reason that is not a failure (then s->cause is set already). */
 	failure = !s->reached_up && ev->cause != SIP_END_CANCELLED &&
 		  !(ev->cause == SIP_END_LOCAL && s->cause[0]);
-	set_cause(s, why);
+	vpnsip_set_cause(s, why);
 	s->failed = s->failed || failure;
-	if (sas_may_exist(s, s->state)) {
+	if (vpnsip_sas_may_exist(s, s->state)) {
 		/* A BYE while SAs exist: they go at once (the answer to the BYE
 		 * is already out). */
-		set_state(s, VS_DISCONNECTING);
-		sa_delete(s, VPNSIP_SA_DROP_MS);
+		vpnsip_set_state(s, VS_DISCONNECTING);
+		vpnsip_sa_delete(s, VPNSIP_SA_DROP_MS);
 	}
-	call_reset(s);
+	vpnsip_call_reset(s);
 }
 
 const struct sip_reg_status *vpnsip_reg_status(const char *number)
@@ -1137,7 +1136,7 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 
 /* One number's registration; a number no longer configured is forgotten
  * once it is off, and "" means every number is off. */
-static void on_registration(const struct sip_reg_status *reg)
+void vpnsip_on_registration(const struct sip_reg_status *reg)
 {
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 	struct sip_reg_status *cur;
@@ -1161,7 +1160,7 @@ static void on_registration(const struct sip_reg_status *reg)
 		free(hashmap_del(&rt->regs, reg->number));
 }
 
-static void on_sip_event(const struct sip_event *ev, void *arg)
+void vpnsip_on_sip_event(const struct sip_event *ev, void *arg)
 {
 	struct vpnsip_session *s = NULL;
 	char key[16];
@@ -1169,12 +1168,12 @@ static void on_sip_event(const struct sip_event *ev, void *arg)
 	if (!rt)
 		return;
 	if (ev->call) {
-		handle_key(ev->call, key);
+		vpnsip_handle_key(ev->call, key);
 		s = hashmap_get(&rt->by_handle, key);
 	}
 	switch (ev->type) {
 	case SIP_EV_REGISTRATION:
-		on_registration(&ev->reg);
+		vpnsip_on_registration(&ev->reg);
 		break;
 	case SIP_EV_CALL_OFFERED:
 		on_offered(ev);
@@ -1213,15 +1212,15 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 	vpnsip_ports_init(&rt->ports);
 	hashmap_init(&rt->by_handle, false);
 	hashmap_init(&rt->by_callid, false);
-	rt->ua = sip_ua_start(loop, on_sip_event, NULL);
+	rt->ua = sip_ua_start(loop, vpnsip_on_sip_event, NULL);
 	/* Sessions of the tunnels configured so far (the boot file). */
 	ifs = iface_sorted(&cfg->ifaces, &n);
 	for (size_t i = 0; i < n; i++)
 		if (vpnsip_tunnel_get(ifs[i]))
 			vpnsip_tunnel_sync(cfg, ifs[i], false);
 	free(ifs);
-	hook_register(ifstate_changed, on_ifstate, NULL, HOOK_PRIO_DEFAULT);
-	apply_sip();
+	hook_register(ifstate_changed, vpnsip_on_ifstate, NULL, HOOK_PRIO_DEFAULT);
+	vpnsip_apply_sip();
 	return rt->ua ? 0 : -1;
 }
 
@@ -1230,7 +1229,7 @@ static void quiesce_finish(void)
 	void (*done)(void *) = rt->quiesce_done;
 
 	rt->quiesce_done = NULL;
-	timer_stop(&rt->quiesce_timer);
+	vpnsip_timer_stop(&rt->quiesce_timer);
 	if (done)
 		done(rt->quiesce_arg);
 }
@@ -1264,7 +1263,7 @@ bool vpnsip_quiesce(void (*done)(void *arg), void *arg)
 	rt->quiesce_timer = ev_timer_add(rt->loop, VPNSIP_QUIESCE_MS, quiesce_fire, NULL);
 	v = vpnsip_sessions_sorted(&n);
 	for (size_t i = 0; i < n; i++) {
-		timer_stop(&v[i]->retry_timer);
+		vpnsip_timer_stop(&v[i]->retry_timer);
 		vpnsip_session_teardown(v[i], "shutdown", false);
 	}
 	free(v);
@@ -1278,7 +1277,7 @@ void vpnsip_stop(void)
 
 	if (!rt)
 		return;
-	hook_unregister(ifstate_changed, on_ifstate, NULL);
+	hook_unregister(ifstate_changed, vpnsip_on_ifstate, NULL);
 	sip_ua_stop(rt->ua); /* unregisters and hangs up (BYE) */
 	rt->ua = NULL;
 	v = hashmap_values(&rt->by_tunnel, &n);
@@ -1295,12 +1294,12 @@ void vpnsip_stop(void)
 	hashmap_clear(&rt->regs);
 	hashmap_clear(&rt->by_handle);
 	hashmap_clear(&rt->by_callid);
-	timer_stop(&rt->quiesce_timer);
-	timer_stop(&rt->apply_timer);
+	vpnsip_timer_stop(&rt->quiesce_timer);
+	vpnsip_timer_stop(&rt->apply_timer);
 	while (rt->late_byes) {
 		struct late_bye *b = rt->late_byes;
 		rt->late_byes = b->next;
-		timer_stop(&b->timer);
+		vpnsip_timer_stop(&b->timer);
 		free(b);
 	}
 	free(rt);

@@ -194,6 +194,44 @@ const struct sip_reg_status *vpnsip_reg_status(const char *number);
 /* Sessions in IOS order (caller frees the array). */
 struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 
+/* ---- the state machine's own calls (session.c) ---------------------------- */
+
+struct ev_timer;
+struct ifstate;
+
+/* session.c: the key of a SIP handle in rt->by_handle ("%08x"). */
+void vpnsip_handle_key(uint32_t h, char key[16]);
+/* session.c: a transition (keeps rt->n_active). */
+void vpnsip_set_state(struct vpnsip_session *s, enum vpnsip_state st);
+/* session.c: cancel a timer if it runs; *t is NULL after. */
+void vpnsip_timer_stop(struct ev_timer **t);
+/* session.c: why the call ends (the first reason wins). */
+void vpnsip_set_cause(struct vpnsip_session *s, const char *why);
+/* session.c: whether a session in state st may hold SAs. */
+bool vpnsip_sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st);
+/* session.c: ask the IKE engine to delete the SAs; true: a delete is under way. */
+bool vpnsip_sa_delete(struct vpnsip_session *s, unsigned timeout_ms);
+/* session.c: the retry back-off's timer: traffic may call again. */
+void vpnsip_retry_fire(struct ev_timer *t, void *arg);
+/* session.c: forget the call: back to READY_TO_CONNECT; a CDR, and after
+ * a failure the retry back-off. */
+void vpnsip_call_reset(struct vpnsip_session *s);
+/* session.c: BYE (or CANCEL) now; the call ends with SIP_EV_CALL_ENDED. */
+void vpnsip_send_bye(struct vpnsip_session *s);
+/* session.c: s->peer holds the peer's SDP: IKE's turn. */
+void vpnsip_session_negotiated(struct vpnsip_session *s);
+/* session.c: every event of the SIP user agent (sip_ua_start's listener). */
+void vpnsip_on_sip_event(const struct sip_event *ev, void *arg);
+/* session.c: give the user agent its settings from the configuration and the
+ * SIP interface's state. */
+void vpnsip_apply_sip(void);
+/* session.c: the calls a deferred apply waited for have ended. */
+void vpnsip_apply_check(void);
+/* session.c: the ifstate_changed subscriber (the SIP interface's address, lease). */
+void vpnsip_on_ifstate(const struct ifstate *st, unsigned what, void *arg);
+/* session.c: one number's registration as the user agent reports it. */
+void vpnsip_on_registration(const struct sip_reg_status *reg);
+
 /* ---- call-detail records (cdr.c) ------------------------------------------ */
 
 #define VPNSIP_CDR_FILE "call-history.jsonl"   /* in the state directory */
