@@ -1,6 +1,8 @@
 /* Inside the orchestrator: the configuration model, the sessions, and the
  * seams between its files (cfg: model and commands; session: runtime and
- * state machine; cdr: call-detail records; port_alloc.h: answerers' IKE
+ * the state machine's core; session_sip: SIP's call events; session_ike:
+ * the data plane's and IKE's events; ua: the user agent's settings and
+ * registrations; cdr: call-detail records; port_alloc.h: answerers' IKE
  * ports; show: show/clear commands; fingerprint: local SDP values). */
 #ifndef VPNSIP_VPNSIP_VPNSIP_INT_H
 #define VPNSIP_VPNSIP_VPNSIP_INT_H
@@ -194,7 +196,9 @@ const struct sip_reg_status *vpnsip_reg_status(const char *number);
 /* Sessions in IOS order (caller frees the array). */
 struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 
-/* ---- the state machine's own calls (session.c) ---------------------------- */
+/* ---- the state machine's files (session*.c, ua.c) ---------------------------
+ * Shared among session.c (the core), session_sip.c, session_ike.c and ua.c;
+ * each reaches the runtime through vpnsip_rt(). */
 
 struct ev_timer;
 struct ifstate;
@@ -218,18 +222,18 @@ void vpnsip_retry_fire(struct ev_timer *t, void *arg);
 void vpnsip_call_reset(struct vpnsip_session *s);
 /* session.c: BYE (or CANCEL) now; the call ends with SIP_EV_CALL_ENDED. */
 void vpnsip_send_bye(struct vpnsip_session *s);
-/* session.c: s->peer holds the peer's SDP: IKE's turn. */
+/* session_ike.c: s->peer holds the peer's SDP: IKE's turn. */
 void vpnsip_session_negotiated(struct vpnsip_session *s);
-/* session.c: every event of the SIP user agent (sip_ua_start's listener). */
+/* session_sip.c: every event of the SIP user agent (sip_ua_start's listener). */
 void vpnsip_on_sip_event(const struct sip_event *ev, void *arg);
-/* session.c: give the user agent its settings from the configuration and the
+/* ua.c: give the user agent its settings from the configuration and the
  * SIP interface's state. */
 void vpnsip_apply_sip(void);
-/* session.c: the calls a deferred apply waited for have ended. */
+/* ua.c: the calls a deferred apply waited for have ended. */
 void vpnsip_apply_check(void);
-/* session.c: the ifstate_changed subscriber (the SIP interface's address, lease). */
+/* ua.c: the ifstate_changed subscriber (the SIP interface's address, lease). */
 void vpnsip_on_ifstate(const struct ifstate *st, unsigned what, void *arg);
-/* session.c: one number's registration as the user agent reports it. */
+/* ua.c: one number's registration as the user agent reports it. */
 void vpnsip_on_registration(const struct sip_reg_status *reg);
 
 /* ---- call-detail records (cdr.c) ------------------------------------------ */
