@@ -54,20 +54,19 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->peer.bw_kbps);
 	if (s->service_policy && s->peer.bw_kbps)
 		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
-	/* what ends the call when nobody does (docs/session.md) */
+	/* The seed's layout, plus one line when nothing but an operator or
+	 * max-call-duration ends a call (docs/session.md). */
 	const struct config *cfg = cfg_of(x);
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
 	const char *profile;
-	unsigned idle = vpnsip_tunnel_idle_time(cfg, iface_find(&cfg->ifaces, s->tunnel), &profile);
-	if (idle)
-		cli_out(x, "  Idle timer      : %u seconds\n", idle);
-	else if (profile)
+	if (!vpnsip_tunnel_idle_time(cfg, iface_find(&cfg->ifaces, s->tunnel), &profile) && profile) {
+		char until[64] = "clear vpn-sip session";
+		if (c && c->max_call_s)
+			snprintf(until, sizeof(until), "max-call-duration (%u s) or clear vpn-sip session",
+				 c->max_call_s);
 		cli_out(x, "  Idle timer      : none (IPsec profile %s sets no security-association "
-			   "idle-time: the call lasts until it is cleared)\n", profile);
-	if (c && c->max_call_s)
-		cli_out(x, "  Max call duration: %u seconds\n", c->max_call_s);
-	else
-		cli_out(x, "  Max call duration: none\n");
+			   "idle-time: a call lasts until %s)\n", profile, until);
+	}
 }
 
 /* The same fields as show_one(), as one object of "sessions". */
