@@ -2,6 +2,7 @@
 mode, source, destination and protection of its tunnels; one tunnel per
 remote number; the tunnels' local number is the global one; vpn-sip tunnel
 source; max-call-duration; the show commands without a call.  Both builds."""
+import json
 import re
 
 import pytest
@@ -202,3 +203,51 @@ def test_show_session_ready_layout(build, daemon_factory):
         assert "Interface: Tunnel3" in out and "Tunnel1" not in out and "Crypto conn handle" in out, out
     out = d.sh("show vpn-sip session remote-number 0399999999").stdout
     assert out.strip() == "VPN-SIP session current status", out
+
+
+IDLE_CRYPTO = """crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+crypto ipsec profile IPROF
+ set transform-set TS
+ set security-association idle-time 60
+"""
+
+
+def idle_json(d):
+    s = json.loads(d.sh("show vpn-sip session detail json").stdout)["sessions"][0]
+    return s["idleTimeSeconds"], s["maxCallDurationSeconds"]
+
+
+def test_no_idle_timer_is_never_silent(build, daemon_factory):
+    """A VPN-SIP tunnel's calls end, when the traffic stops, only by the
+    IPsec idle timer (Cisco makes it mandatory): a configuration that
+    leaves one without gets a warning, and show says what ends its calls."""
+    d = daemon_factory(build, IDLE_CRYPTO + CONF.replace("vpn-sip max-call-duration 3600\n", ""))
+    d.start()
+    out = d.sh("show vpn-sip session detail").stdout
+    assert "Idle timer" not in out, out  # the seed's layout while all is well
+    assert idle_json(d) == (60, None)
+    # the profile loses its idle time (no global one): warned, shown
+    out = cfg(d, "crypto ipsec profile IPROF", "no set security-association idle-time")
+    assert re.search(r"% Warning: Tunnel1: no IPsec security-association idle-time now: a "
+                     r"VPN-SIP call ends only by \"vpn-sip max-call-duration\" or \"clear "
+                     r"vpn-sip session\"", out), out
+    out = d.sh("show vpn-sip session detail").stdout
+    assert ("  Idle timer      : none (IPsec profile IPROF sets no security-association "
+            "idle-time: a call lasts until clear vpn-sip session)\n") in out, out
+    assert idle_json(d) == (None, None)
+    # the VPN-SIP line on such a tunnel is warned too
+    out = cfg(d, "interface Tunnel1", "no vpn-sip local-number",
+              "vpn-sip local-number 0311111111 remote-number 0322222222 bandwidth 1000")
+    assert "% Warning: Tunnel1: IPsec profile IPROF sets no security-association idle-time" \
+        in out, out
+    # a global idle time covers it: no warning, shown; max-call-duration shown
+    out = cfg(d, "crypto ipsec security-association idle-time 120", "vpn-sip max-call-duration 600")
+    assert "%" not in out, out
+    out = d.sh("show vpn-sip session detail").stdout
+    assert "Idle timer" not in out, out
+    assert idle_json(d) == (120, 600)
+    # removing the global one again warns; a tunnel without VPN-SIP is not named
+    out = cfg(d, "no crypto ipsec security-association idle-time")
+    assert "% Warning: Tunnel1: no IPsec" in out and "Tunnel2" not in out, out
+    assert ("idle-time: a call lasts until max-call-duration (600 s) or clear vpn-sip "
+            "session)") in d.sh("show vpn-sip session detail").stdout

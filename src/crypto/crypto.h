@@ -408,6 +408,14 @@ void crypto_foreach_ipsec_profile(const struct config *cfg,
 void crypto_foreach_keyring(const struct config *cfg,
 			    bool (*fn)(const struct ikev2_keyring *k, void *arg), void *arg);
 
+/* Main thread, after "no ... security-association idle-time": the
+ * tunnels that now have no idle timer although they need one, each
+ * appended to tunnels as ", NAME" (a VPN-SIP call is billed by its time and
+ * only the idle timer ends it when the traffic stops).  Subscriber: the
+ * VPN-SIP configuration.  The command prints a warning naming them. */
+HOOK_DECLARE(crypto_idle_time_missing, (const struct config *cfg, struct strbuf *tunnels),
+	     (cfg, tunnels));
+
 /* Effective IPsec SA values for a profile (NULL: globals only). */
 unsigned crypto_ipsec_idle_time(const struct config *cfg, const struct ipsec_profile *p);
 unsigned crypto_ipsec_lifetime_seconds(const struct config *cfg, const struct ipsec_profile *p);

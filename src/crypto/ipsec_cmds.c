@@ -185,11 +185,30 @@ static int cmd_ipp_tset(struct cli_exec *x)
 	return done(x);
 }
 
+HOOK_DEFINE(crypto_idle_time_missing);
+
+/* After an idle time went: say which tunnels are left without one. */
+static void warn_idle_time_missing(struct cli_exec *x)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	hook_call(crypto_idle_time_missing, cfg_of(x), &t);
+	if (t.len)
+		cli_out(x, "%% Warning: %s: no IPsec security-association idle-time now: a VPN-SIP "
+			   "call ends only by \"vpn-sip max-call-duration\" or \"clear vpn-sip "
+			   "session\", and the carrier bills it while it lasts\n",
+			sb_str(&t) + 2);
+	sb_free(&t);
+}
+
 static int cmd_ipp_idle(struct cli_exec *x)
 {
 	IPP_OR_FAIL(p);
 	p->idle_time = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
-	return done(x);
+	int rc = done(x);
+	if (x->is_no && rc == CLI_OK)
+		warn_idle_time_missing(x);
+	return rc;
 }
 
 static int cmd_ipp_lifetime(struct cli_exec *x)
@@ -258,7 +277,10 @@ static int cmd_ipp_ikev2_profile(struct cli_exec *x)
 static int cmd_sa_idle(struct cli_exec *x)
 {
 	crypto_model_x(x)->g.sa_idle_time = x->is_no ? 0 : (unsigned)cli_arg_long(x, "seconds", 0);
-	return done(x);
+	int rc = done(x);
+	if (x->is_no && rc == CLI_OK)
+		warn_idle_time_missing(x);
+	return rc;
 }
 
 static int cmd_sa_lifetime(struct cli_exec *x)

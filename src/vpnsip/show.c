@@ -54,10 +54,24 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 	cli_out(x, "  Configured/Negotiated bandwidth: %u/%u kbps\n", s->bw_conf, s->peer.bw_kbps);
 	if (s->service_policy && s->peer.bw_kbps)
 		cli_out(x, "  Applied service policy: %s\n", s->service_policy);
+	/* The seed's layout, plus one line when nothing but an operator or
+	 * max-call-duration ends a call (docs/session.md). */
+	const struct config *cfg = cfg_of(x);
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
+	const char *profile;
+	if (!vpnsip_tunnel_idle_time(cfg, iface_find(&cfg->ifaces, s->tunnel), &profile) && profile) {
+		char until[64] = "clear vpn-sip session";
+		if (c && c->max_call_s)
+			snprintf(until, sizeof(until), "max-call-duration (%u s) or clear vpn-sip session",
+				 c->max_call_s);
+		cli_out(x, "  Idle timer      : none (IPsec profile %s sets no security-association "
+			   "idle-time: a call lasts until %s)\n", profile, until);
+	}
 }
 
 /* The same fields as show_one(), as one object of "sessions". */
-static struct json_object *session_json(const struct vpnsip_session *s, bool detail)
+static struct json_object *session_json(const struct config *cfg, const struct vpnsip_session *s,
+					bool detail)
 {
 	struct json_object *o = json_object_new_object();
 	char ra[VPNSIP_ADDR_TEXT_MAX], la[INET_ADDRSTRLEN];
@@ -86,6 +100,17 @@ static struct json_object *session_json(const struct vpnsip_session *s, bool det
 	json_add_int(o, "bandwidthConfiguredKbps", s->bw_conf);
 	json_add_int(o, "bandwidthNegotiatedKbps", s->peer.bw_kbps);
 	json_add_str(o, "servicePolicy", s->service_policy && s->peer.bw_kbps ? s->service_policy : NULL);
+	const char *profile;
+	unsigned idle = vpnsip_tunnel_idle_time(cfg, iface_find(&cfg->ifaces, s->tunnel), &profile);
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(cfg);
+	if (idle)
+		json_add_int(o, "idleTimeSeconds", idle);
+	else
+		json_add_str(o, "idleTimeSeconds", NULL);
+	if (c && c->max_call_s)
+		json_add_int(o, "maxCallDurationSeconds", c->max_call_s);
+	else
+		json_add_str(o, "maxCallDurationSeconds", NULL);
 	return o;
 }
 
@@ -108,7 +133,7 @@ static int cmd_show_session(struct cli_exec *x)
 		if (num && strcmp(v[i]->remote_number, num) != 0)
 			continue;
 		if (doc)
-			json_object_array_add(list, session_json(v[i], detail));
+			json_object_array_add(list, session_json(cfg_of(x), v[i], detail));
 		else
 			show_one(x, v[i], detail);
 	}

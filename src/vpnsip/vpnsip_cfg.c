@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "config/secret.h"
+#include "crypto/crypto.h"
+#include "dataplane/tunnel.h"
 #include "net/iface.h"
 #include "sip/sip.h"
 #include "vpnsip/vpnsip_int.h"
@@ -86,6 +88,43 @@ const struct vpnsip_tunnel *vpnsip_tunnel_get(const struct iface_cfg *ifc)
 bool vpnsip_tunnel_configured(const struct iface_cfg *ifc)
 {
 	return vpnsip_tunnel_get(ifc) != NULL;
+}
+
+unsigned vpnsip_tunnel_idle_time(const struct config *cfg, const struct iface_cfg *ifc,
+				 const char **profile)
+{
+	const struct tunnel_ext *te = ifc ? tunnel_ext_get(ifc) : NULL;
+
+	const struct ipsec_profile *p =
+		te && te->ipsec_profile ? crypto_ipsec_profile_find(cfg, te->ipsec_profile) : NULL;
+
+	*profile = p ? te->ipsec_profile : NULL;
+	return p ? crypto_ipsec_idle_time(cfg, p) : 0;
+}
+
+/* Cisco requires an idle timer on a VPN-SIP tunnel: the carrier bills the
+ * call by its time, and without traffic only the idle timer ends it.  A
+ * tunnel without one is accepted (max-call-duration or a hand may end the
+ * call) with a warning here, a line in "show vpn-sip session detail" and
+ * one at each call. */
+static bool needs_idle_time(const struct config *cfg, const struct iface_cfg *ifc)
+{
+	const char *profile;
+
+	return vpnsip_tunnel_configured(ifc) && !vpnsip_tunnel_idle_time(cfg, ifc, &profile) &&
+	       profile;
+}
+
+static void on_idle_time_missing(const struct config *cfg, struct strbuf *tunnels, void *arg)
+{
+	size_t n;
+	struct iface_cfg **v = iface_sorted(&cfg->ifaces, &n);
+
+	(void)arg;
+	for (size_t i = 0; i < n; i++)
+		if (needs_idle_time(cfg, v[i]))
+			sb_printf(tunnels, ", %s", v[i]->name);
+	free(v);
 }
 
 const char *vpnsip_tunnel_service_policy(const struct iface_cfg *ifc)
@@ -503,6 +542,11 @@ static int cmd_tunnel(struct cli_exec *x)
 	if (!owner)
 		hashmap_put(&c->remotes, key, xstrdup(ifc->name));
 	iface_changed(cfg, ifc);
+	if (needs_idle_time(cfg, ifc))
+		cli_out(x, "%% Warning: %s: IPsec profile %s sets no security-association idle-time: "
+			   "a VPN-SIP call ends only by \"vpn-sip max-call-duration\" or \"clear "
+			   "vpn-sip session\", and the carrier bills it while it lasts\n",
+			ifc->name, tunnel_ext_get(ifc)->ipsec_profile);
 	return CLI_OK;
 }
 
@@ -752,6 +796,7 @@ void vpnsip_cli_init(void)
 {
 	CLI_INSTALL(cfg_cmds);
 	hook_register(show_version_library, add_sip_library_version, NULL, 20);
+	hook_register(crypto_idle_time_missing, on_idle_time_missing, NULL, HOOK_PRIO_DEFAULT);
 	config_section_register(450, "vpn-sip", write_global);
 	iface_writer_register(190, write_tunnel);
 	/* Last: a session it starts or ends acts on the tunnel's data plane,

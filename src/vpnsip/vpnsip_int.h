@@ -87,6 +87,11 @@ bool vpnsip_cfg_has_number(const struct vpnsip_cfg *c, const char *number);
 #define VPNSIP_PAIR_KEY_MAX (2 * VPNSIP_NUMBER_MAX + 2)
 void vpnsip_pair_key(const char *local, const char *remote, char *buf, size_t n);
 const struct vpnsip_tunnel *vpnsip_tunnel_get(const struct iface_cfg *ifc);
+/* The idle time the tunnel's IPsec SAs get (its protection profile's,
+ * else the global one; 0: none) and that profile's name (NULL: no "tunnel
+ * protection" or its profile is not configured, so no IKE either). */
+unsigned vpnsip_tunnel_idle_time(const struct config *cfg, const struct iface_cfg *ifc,
+				 const char **profile);
 
 /* ---- sessions (session.c) ---------------------------------------------- */
 
