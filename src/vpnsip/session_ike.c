@@ -82,6 +82,14 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 			   s->remote_number);
 		vpnsip_event_session_up(s);
 		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+		const char *profile;
+		if (!vpnsip_tunnel_idle_time(rt->cfg, iface_find(&rt->cfg->ifaces, s->tunnel),
+					     &profile) &&
+		    profile)
+			log_msg("VPN_SIP", SEV_WARNING, "NO_IDLE_TIMER",
+				"%s: IPsec profile %s sets no idle-time: this call lasts until %s", s->tunnel,
+				profile, c && c->max_call_s ? "max-call-duration or clear vpn-sip session"
+							    : "clear vpn-sip session");
 		if (c && c->max_call_s && !s->dur_timer) {
 			uint64_t up = evloop_now_ms() - s->since_ms, lim = c->max_call_s * 1000ULL;
 			s->dur_timer = ev_timer_add(rt->loop, up < lim ? lim - up : 1, dur_fire, s);
