@@ -539,6 +539,19 @@ def test_static_destination_initiates(pair_factory, ikelab):
     pair = pair_factory(a_config(dest=B_BAK), peer_conf=conn)
     pair.wait_up(timeout=40)
     assert ikelab.ping("lanA", HOST_B, count=2)
+    # shutdown deletes its IKE SA (the peer sees it go); no shutdown brings
+    # it back
+    pair.sh("configure terminal", "interface Tunnel1", "shutdown", "end")
+    labctl.wait_for(lambda: "ESTABLISHED" not in pair.peer.list_sas(), timeout=10,
+                    what=lambda: "the peer's IKE SA deleted\n" + pair.peer.list_sas())
+    assert "READY" not in pair.sh("show crypto ikev2 sa")
+    pair.sh("configure terminal", "interface Tunnel1", "no shutdown", "end")
+    labctl.wait_for(lambda: pair.log().count("Crypto tunnel is UP") >= 2, timeout=40,
+                    what=lambda: "the tunnel up again\n" + pair.log()[-3000:])
+    assert "ESTABLISHED" in pair.peer.list_sas()
+    # the lab's hand-made route to lanB went with the link
+    ikelab.exec("rtrA", "ip", "route", "replace", LAN_B, "dev", "Tunnel1", check=True)
+    assert ikelab.ping("lanA", HOST_B, count=2)
 
 
 def vpnsip_config(lab, node, peer_node, tun_addr, auth="psk"):

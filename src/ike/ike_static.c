@@ -140,6 +140,15 @@ static void on_tunnel_changed(struct config *cfg, struct iface_cfg *ifc, bool de
 	static_tunnel_check(cfg, ifc, deleted);
 }
 
+/* "shutdown" / "no shutdown" on a static tunnel stop and start its IKE
+ * SA (as IOS: an SVTI that is shut holds no SA); the tunnel lines above
+ * cover the rest. */
+static void on_iface_changed(struct config *cfg, struct iface_cfg *ifc, void *arg)
+{
+	if (tunnel_ext_get(ifc))
+		static_tunnel_check(cfg, ifc, false);
+}
+
 /* Global IKE settings libcharon reads when it makes an IKE SA.
  * "crypto ikev2 fragmentation mtu N" is global on IOS too: charon's
  * fragment_size is the whole IP datagram of a fragment, as IOS's mtu
@@ -191,6 +200,7 @@ void ike_static_init(const struct config *cfg)
 	apply_globals(cfg);
 	hook_register(crypto_config_changed, crypto_changed, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(tunnel_changed, on_tunnel_changed, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(ifstate_changed, ports_on_ifstate, NULL, HOOK_PRIO_DEFAULT);
 	ports_update();
 }
