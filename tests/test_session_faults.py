@@ -404,3 +404,26 @@ def test_call_attempt_rate_limit(peer, faultlab):
     assert p.state() == "READY_TO_CONNECT"
     starts = [c for c in lab.cdr() if c["event"] == "START" and c.get("to") == NUM_B]
     assert len(starts) - len(before) == 10, starts[len(before):]
+
+
+def test_shutdown_ends_the_call_and_holds_calls(peer, faultlab):
+    """shutdown on a VPN-SIP tunnel ends its call as clear does (the SA
+    delete, then the BYE) and the tunnel places no call until no shutdown."""
+    lab, p = faultlab, peer()
+    uas = session_up(p, lab)
+    try:
+        cid = call_id(p)
+        configure(p, "interface Tunnel1", "shutdown")
+        p.wait_log(r"CALL_CLEAR: Tunnel1: ending the call with %s \(interface shut down\)" % NUM_B,
+                   timeout=10)
+        p.wait_state("READY_TO_CONNECT", timeout=15)
+        labctl.wait_for(lambda: "ESTABLISHED" not in p.charon.list_sas(), timeout=10,
+                        what=lambda: "charon's IKE SA deleted\n" + p.charon.list_sas())
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics() + p.tail()
+    assert (cdr_cause(p, cid) or "").startswith("interface shut down"), p.tail()
+    out = p.sh("vpn-sip call interface Tunnel1")
+    assert "the tunnel is shut down" in out, out
+    configure(p, "interface Tunnel1", "no shutdown")
+    assert p.state() == "READY_TO_CONNECT"

@@ -387,6 +387,11 @@ void vpnsip_tunnel_sync(struct config *cfg, struct iface_cfg *ifc, bool deleted)
 	}
 	set_str(&s->service_policy, t->service_policy);
 	s->bw_conf = t->bandwidth;
+	/* "shutdown" ends the call as "clear" does (delete, then BYE); a shut
+	 * tunnel places and takes no call until "no shutdown". */
+	s->shut = ifc->shutdown;
+	if (s->shut)
+		vpnsip_session_teardown(s, "interface shut down", false);
 }
 
 /* ---- runtime ------------------------------------------------------------- */

@@ -100,6 +100,10 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 		*why = "VPN-SIP is not enabled";
 		return -1;
 	}
+	if (s->shut) {
+		*why = "the tunnel is shut down";
+		return -1;
+	}
 	const struct sip_reg_status *reg = vpnsip_reg_status(s->local_number);
 	if (!reg || reg->state != SIP_REG_REGISTERED) {
 		*why = "SIP is not registered";
@@ -264,6 +268,10 @@ static void on_offered(const struct sip_event *ev)
 	}
 	if (rt->quiescing) {
 		reject(ev, 480, "Temporarily Unavailable", "shutting down");
+		return;
+	}
+	if (s->shut) {
+		reject(ev, 480, "Temporarily Unavailable", "the tunnel is shut down");
 		return;
 	}
 	if (s->state == VS_CALLING && s->sip_handle &&

@@ -128,6 +128,7 @@ struct vpnsip_session {
 	/* Teardown and failures. */
 	char cause[96];              /* why the call ends (first reason wins) */
 	bool failed;                 /* this attempt counts for the back-off */
+	bool shut;                   /* the tunnel is shut down: no calls */
 	bool reached_up;             /* SESSION_UP was reached in this call */
 	bool ike_started;            /* the IKE engine was given this call */
 	unsigned fail_count;         /* consecutive failed attempts */
