@@ -425,5 +425,12 @@ def test_shutdown_ends_the_call_and_holds_calls(peer, faultlab):
     assert (cdr_cause(p, cid) or "").startswith("interface shut down"), p.tail()
     out = p.sh("vpn-sip call interface Tunnel1")
     assert "the tunnel is shut down" in out, out
+    # the peer's call is answered 480 (through Kamailio)
+    keys = {"ruri": lab.tel_uri(NUM_A), "caller": NUM_B, "domain": lab.domain}
+    assert lab.register("rtrB", contact_port=5070).rc == 0
+    r = lab.sipp("rtrB", "vs_uac_offer_fail.xml", port=5070, keys=keys, timeout=10,
+                 subst={"SDP": peer_sdp("active"), "CODE": "480"})
+    assert r.rc == 0, r.diagnostics()
+    p.wait_log(r"the tunnel is shut down", timeout=5)
     configure(p, "interface Tunnel1", "no shutdown")
     assert p.state() == "READY_TO_CONNECT"
