@@ -195,5 +195,5 @@ void ike_cli_init(void)
 {
 	CLI_INSTALL(ike_cmds);
 	hook_register(show_version_library, add_library_version, NULL, 10);
-	nat_xlate_source_register(ike_nat_rows);
+	hook_register(nat_xlate_rows, ike_nat_rows, NULL, HOOK_PRIO_DEFAULT);
 }

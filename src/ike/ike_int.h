@@ -38,7 +38,7 @@ struct json_object;
 struct json_object *ike_session_json(const char *tunnel, bool detail);
 struct json_object *ike_ikev2_sa_json(bool detailed);
 /* Rows of "show ip nat translations": sessions on their own port. */
-void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx);
+void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx, void *arg);
 void ike_show_ipsec_sa(struct strbuf *out, const char *tunnel);
 
 /* The tunnel whose session talks to PEER from our LOCAL_PORT (500 and

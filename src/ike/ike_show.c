@@ -401,7 +401,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
  * session's socket is on that port itself and nothing is rewritten; the row
  * shows the mapping where an IOS operator looks for it.  Sessions on the
  * default ports have none, as in IOS. */
-void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx)
+void ike_nat_rows(nat_xlate_emit_fn row_out, void *ctx, void *arg)
 {
 	size_t n;
 	struct session **v;

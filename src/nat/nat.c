@@ -63,8 +63,6 @@ struct nat_model {
 
 static struct {
 	unsigned next_map_id;
-	nat_xlate_source_fn *xsrc;
-	size_t nxsrc, capxsrc;
 	/* run time */
 	struct config *cfg;
 	struct nft_ctx *nft;
@@ -730,11 +728,7 @@ static int ct_walk(struct ct_walk *w)
 	return rc;
 }
 
-void nat_xlate_source_register(nat_xlate_source_fn list)
-{
-	xgrow(&N.xsrc, &N.capxsrc, N.nxsrc + 1, sizeof(*N.xsrc));
-	N.xsrc[N.nxsrc++] = list;
-}
+HOOK_DEFINE(nat_xlate_rows);
 
 struct xlate_show {
 	struct cli_exec *x; /* NULL: count only */
@@ -771,8 +765,7 @@ static unsigned long xlate_list(struct cli_exec *x, bool verbose)
 {
 	struct xlate_show xs = { .x = x, .verbose = verbose };
 
-	for (size_t i = 0; i < N.nxsrc; i++)
-		N.xsrc[i](xlate_row, &xs);
+	hook_call(nat_xlate_rows, xlate_row, &xs);
 	return xs.n;
 }
 

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/hook.h"
+
 #define NAT_TABLE "vpnsip_nat"
 
 /* Port translations another component owns for a while (VPN-SIP: the IKE
@@ -35,8 +37,9 @@ void nat_port_map_del(unsigned id);
 
 /* Translations another component keeps without a NAT rule (VPN-SIP: each
  * session's own IKE/ESP port, which IOS keeps as a PAT entry between 4500
- * and the SDP port).  A source lists its rows when "show ip nat
- * translations" or "show ip nat statistics" runs; O(its entries). */
+ * and the SDP port).  A subscriber of nat_xlate_rows lists its rows when
+ * "show ip nat translations" or "show ip nat statistics" runs; O(its
+ * entries). */
 struct nat_xlate_row {
 	uint8_t proto;
 	struct in_addr inside_global, inside_local, outside_local, outside_global;
@@ -44,8 +47,8 @@ struct nat_xlate_row {
 	const char *owner; /* shown by "verbose", e.g. "VPN-SIP session of Tunnel1" */
 };
 typedef void (*nat_xlate_emit_fn)(const struct nat_xlate_row *row, void *ctx);
-typedef void (*nat_xlate_source_fn)(nat_xlate_emit_fn emit, void *ctx);
-void nat_xlate_source_register(nat_xlate_source_fn list);
+/* Called by the main thread (the show commands). */
+HOOK_DECLARE(nat_xlate_rows, (nat_xlate_emit_fn emit, void *ctx), (emit, ctx));
 
 void nat_cli_init(void);
 /* The NAT table is in nftables from start to stop (daemon/feature.c). */
