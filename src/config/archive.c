@@ -41,7 +41,7 @@ static void archive_free(void *p)
 	free(a);
 }
 
-static const struct config_ext_type archive_ext = { .name = "archive", .free = archive_free };
+const struct config_ext_type archive_ext = { .name = "archive", .free = archive_free };
 
 static struct archive_cfg *archive_get(struct config *cfg)
 {

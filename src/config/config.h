@@ -87,6 +87,7 @@ void system_cli_init(void);
  * comes last from the command itself. */
 HOOK_DECLARE(show_version_library, (struct strbuf *out), (out));
 void archive_cli_init(void);
+extern const struct config_ext_type archive_ext;
 void replace_cli_init(void);
 void planned_cli_init(void);
 void ignored_cli_init(void);

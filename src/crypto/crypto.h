@@ -538,5 +538,6 @@ void crypto_flush_notify(const struct config *cfg);
 /* ---- wiring --------------------------------------------------------------------------------- */
 
 void crypto_cli_init(void);
+extern const struct config_ext_type crypto_ext_type;
 
 #endif

@@ -322,7 +322,7 @@ static void crypto_cfg_free(void *o)
 	free(c);
 }
 
-static const struct config_ext_type crypto_ext_type = { .name = "crypto", .free = crypto_cfg_free };
+const struct config_ext_type crypto_ext_type = { .name = "crypto", .free = crypto_cfg_free };
 
 static const struct crypto_globals default_globals = {
 	.sa_lifetime_seconds = IPSEC_LIFETIME_SECONDS_DEFAULT,

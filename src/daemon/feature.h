@@ -27,7 +27,10 @@ enum feature_phase {
 
 struct feature {
 	const char *name;
-	const struct config_ext_type *model; /* its part of struct config, if any */
+	/* its part of struct config; NULL: none of its own (system, logging
+	 * and the interfaces with their DHCP settings are struct config's
+	 * fields; shows, ping and debug keep no configuration) */
+	const struct config_ext_type *model;
 	void (*cli_init)(void);              /* commands, modes, running-config sections */
 	enum feature_phase phase;
 	int order;      /* start: ascending */

@@ -56,7 +56,7 @@ static void qos_cfg_free(void *ext)
 	free(q);
 }
 
-static const struct config_ext_type qos_ext_type = { .name = "qos", .free = qos_cfg_free };
+const struct config_ext_type qos_ext_type = { .name = "qos", .free = qos_cfg_free };
 
 static void qos_iface_free(void *ext)
 {

@@ -130,5 +130,6 @@ int qos_kernel_init(struct evloop *loop, struct config *cfg);
 void qos_kernel_shutdown(void);
 
 void qos_cli_init(void);
+extern const struct config_ext_type qos_ext_type;
 
 #endif

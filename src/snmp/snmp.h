@@ -30,5 +30,6 @@ void snmp_agent_apply(struct evloop *loop, const struct snmp_cfg *c);
 void snmp_agent_stop(void);
 /* The snmp-server commands (snmp_cmds.c). */
 void snmp_cli_init(void);
+extern const struct config_ext_type snmp_ext;
 
 #endif

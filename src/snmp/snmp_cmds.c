@@ -25,7 +25,7 @@ static void snmp_cfg_free(void *p)
 	free(c);
 }
 
-static const struct config_ext_type snmp_ext = { .name = "snmp-server", .free = snmp_cfg_free };
+const struct config_ext_type snmp_ext = { .name = "snmp-server", .free = snmp_cfg_free };
 
 static struct snmp_cfg *snmp_cfg_of(struct config *cfg)
 {

@@ -34,6 +34,7 @@ struct evloop;
 /* Daemon wiring: commands and running-config (every process), the runtime
  * (SIP thread, sessions) in vpnsipd after the boot configuration. */
 void vpnsip_cli_init(void);
+extern const struct config_ext_type vpnsip_cfg_type;
 int vpnsip_start(struct evloop *loop, struct config *cfg);
 /* Unregister, hang up every call, stop the SIP thread. */
 void vpnsip_stop(void);

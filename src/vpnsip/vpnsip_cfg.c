@@ -39,7 +39,7 @@ static void cfg_free(void *p)
 	free(c);
 }
 
-static const struct config_ext_type vpnsip_cfg_type = { .name = "vpn-sip", .free = cfg_free };
+const struct config_ext_type vpnsip_cfg_type = { .name = "vpn-sip", .free = cfg_free };
 
 const struct vpnsip_cfg *vpnsip_cfg_get(const struct config *cfg)
 {

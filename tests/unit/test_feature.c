@@ -4,6 +4,8 @@
  * well formed. */
 #include <string.h>
 
+#include "cli/cli.h"
+#include "config/config.h"
 #include "daemon/feature.h"
 #include "harness.h"
 #include "util/strbuf.h"
@@ -83,4 +85,56 @@ TEST(rows)
 	}
 	/* the SIP user agent registers with the boot configuration */
 	CHECK_INT(find(t, n, "vpn-sip")->phase, FEATURE_AFTER_LOAD);
+}
+
+/* A feature's model column is the part of struct config its commands fill:
+ * one line of each feature with a model, then each model is there, and
+ * freeing the configuration frees them (LeakSanitizer in the ASan build). */
+TEST(models_are_the_ones_the_commands_fill)
+{
+	static const struct {
+		const char *feature;
+		const char *const lines[4];
+	} fill[] = {
+		{ "archive", { "archive", "path /tmp/vpnsip-unit-archive", "exit" } },
+		{ "vpn-sip", { "vpn-sip logging" } },
+		{ "crypto", { "crypto ikev2 keyring K", "exit" } },
+		{ "ip sla", { "ip sla 1", "icmp-echo 192.0.2.1", "exit" } },
+		{ "track", { "track 1 ip sla 1 reachability", "exit" } },
+		{ "ip route", { "ip route 198.51.100.0 255.255.255.0 192.0.2.1" } },
+		{ "access-list", { "access-list 1 permit any" } },
+		{ "ip nat", { "ip nat inside source static 192.0.2.5 198.51.100.5" } },
+		{ "qos", { "class-map match-any C", "exit" } },
+		{ "snmp-server", { "snmp-server enable traps vpn-sip" } },
+	};
+	size_t n, with_model = 0;
+	const struct feature *t = feature_table(&n);
+	struct config cfg;
+	struct config_env env = { .cfg = &cfg, .startup_path = "/nonexistent" };
+	struct strbuf out = STRBUF_INIT;
+	struct cli_result res;
+
+	feature_cli_init_all();
+	config_init(&cfg);
+	struct cli_session *s = cli_session_new(&env, 15);
+	config_exec_line(&env, s, "configure terminal", &out, &res);
+	for (size_t i = 0; i < sizeof(fill) / sizeof(fill[0]); i++) {
+		const struct feature *f = find(t, n, fill[i].feature);
+
+		CHECK(f && f->model);
+		CHECK(!config_ext_get(&cfg, f->model));
+		for (const char *const *l = fill[i].lines; *l; l++) {
+			sb_reset(&out);
+			config_exec_line(&env, s, *l, &out, &res);
+			CHECK_STR(sb_str(&out), "");
+			CHECK_INT(res.status, CLI_OK);
+		}
+		CHECK(config_ext_get(&cfg, f->model) != NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		with_model += t[i].model != NULL;
+	CHECK_INT(with_model, sizeof(fill) / sizeof(fill[0]));
+	cli_session_free(s);
+	sb_free(&out);
+	config_free(&cfg);
 }
