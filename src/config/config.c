@@ -206,7 +206,7 @@ void config_exec_line(struct config_env *env, struct cli_session *s, const char 
 	free(loggable);
 }
 
-__attribute__((constructor)) static void config_debug_register(void)
+void config_debug_register(void)
 {
 	debug_register(&debug_config);
 }

@@ -87,6 +87,8 @@ void system_cli_init(void);
  * comes last from the command itself. */
 HOOK_DECLARE(show_version_library, (struct strbuf *out), (out));
 void archive_cli_init(void);
+/* The flag of "debug config", registered with the system commands. */
+void config_debug_register(void);
 extern const struct config_ext_type archive_ext;
 void replace_cli_init(void);
 void planned_cli_init(void);

@@ -594,6 +594,7 @@ static const struct cli_cmd system_cmds[] = {
 
 void system_cli_init(void)
 {
+	config_debug_register();
 	CLI_INSTALL(system_cmds);
 	config_section_register(10, "system", write_system);
 	config_section_register(900, "banner", write_banner);

@@ -571,7 +571,7 @@ void control_close(struct control *c)
 	free(c);
 }
 
-__attribute__((constructor)) static void control_debug_register(void)
+void control_cli_init(void)
 {
 	debug_register(&debug_control);
 }

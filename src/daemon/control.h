@@ -14,5 +14,7 @@ struct control;
 /* Refuses to start when a live daemon already answers on path. */
 struct control *control_open(struct evloop *loop, const char *path, struct config_env *env);
 void control_close(struct control *c);
+/* Its debug flag ("debug control"). */
+void control_cli_init(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "config/runtime.h"
 #include "crypto/crypto.h"
+#include "daemon/control.h"
 #include "dataplane/dataplane.h"
 #include "dhcp/dhcp.h"
 #include "ike/ike.h"
@@ -94,6 +95,7 @@ static const struct feature features[] = {
 	  .fail_tag = "NETLINK", .fail_text = "Could not open rtnetlink: QoS is not applied" },
 	{ .name = "snmp-server", .model = &snmp_ext, .cli_init = snmp_cli_init,
 	  .order = 41, .stop_order = 41, .stop = snmp_agent_stop },
+	{ .name = "control socket", .cli_init = control_cli_init },
 	{ .name = "planned", .cli_init = planned_cli_init },
 	{ .name = "ignored", .cli_init = ignored_cli_init },
 	{ .name = "debug", .cli_init = debug_cli_init },

@@ -218,5 +218,6 @@ void dataplane_shutdown(void)
 
 void dataplane_cli_init(void)
 {
+	dp_debug_register();
 	tunnel_cli_init();
 }

@@ -219,5 +219,7 @@ void dataplane_shutdown(void);
 
 /* Interface commands ("tunnel ...", "ip tcp adjust-mss"). */
 void dataplane_cli_init(void);
+/* The flag of "debug crypto ipsec packet" (dp_user.c), registered by the above. */
+void dp_debug_register(void);
 
 #endif

@@ -1058,7 +1058,7 @@ struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike
 	return &u->pub;
 }
 
-__attribute__((constructor)) static void dp_debug_register(void)
+void dp_debug_register(void)
 {
 	debug_register(&debug_dp_packet);
 }

@@ -868,6 +868,7 @@ static const struct cli_cmd dhcp_cmds[] = {
 
 void dhcp_cli_init(void)
 {
+	debug_register(&debug_dhcp);
 	ready();
 	CLI_INSTALL(dhcp_cmds);
 	iface_writer_register(25, write_if);
@@ -875,9 +876,4 @@ void dhcp_cli_init(void)
 	 * address (net/ifstate) they then look at. */
 	hook_register(iface_changed, on_iface_changed, NULL, HOOK_PRIO_DEFAULT - 10);
 	hook_register(iface_deleted, on_iface_deleted, NULL, HOOK_PRIO_DEFAULT - 10);
-}
-
-__attribute__((constructor)) static void dhcp_debug_register(void)
-{
-	debug_register(&debug_dhcp);
 }

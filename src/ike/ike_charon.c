@@ -273,7 +273,7 @@ void ike_shutdown(void)
 	library_deinit();
 }
 
-__attribute__((constructor)) static void ike_debug_register(void)
+void ike_debug_register(void)
 {
 	debug_register(&debug_ikev2);
 	debug_register(&debug_ikev2_packet);

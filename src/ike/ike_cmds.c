@@ -193,6 +193,7 @@ static void add_library_version(struct strbuf *out, void *arg)
 
 void ike_cli_init(void)
 {
+	ike_debug_register();
 	CLI_INSTALL(ike_cmds);
 	hook_register(show_version_library, add_library_version, NULL, 10);
 	hook_register(nat_xlate_rows, ike_nat_rows, NULL, HOOK_PRIO_DEFAULT);

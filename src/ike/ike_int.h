@@ -21,6 +21,7 @@ extern const struct dp_ike_hooks ike_dp_hooks;
 /* Debug flags ("debug crypto ikev2 ..."). */
 extern struct debug_flag debug_ikev2, debug_ikev2_packet, debug_ikev2_internal,
 	debug_ikev2_error;
+void ike_debug_register(void); /* with the IKE commands */
 
 /* Sessions (ike_session.c; the files it ties together are listed in
  * ike_session_int.h). */

@@ -8,9 +8,12 @@ void debug_register(struct debug_flag *f)
 {
 	struct debug_flag **pp;
 
-	/* Keep them sorted by path so show debugging and ? are stable. */
+	/* Keep them sorted by path so show debugging and ? are stable; a
+	 * feature's commands may be registered more than once (unit tests). */
 	for (pp = &flags_head; *pp && strcmp((*pp)->path, f->path) < 0; pp = &(*pp)->next)
 		;
+	if (*pp == f)
+		return;
 	f->next = *pp;
 	*pp = f;
 }

@@ -921,6 +921,7 @@ static const struct cli_cmd nat_cmds[] = {
 
 void nat_cli_init(void)
 {
+	debug_register(&debug_nat);
 	CLI_INSTALL(nat_cmds);
 	iface_writer_register(40, write_if);
 	config_section_register(600, "ip nat", write_nat);
@@ -928,9 +929,4 @@ void nat_cli_init(void)
 	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	CLI_INSTALL(nat_show_cmds);
-}
-
-__attribute__((constructor)) static void nat_debug_register(void)
-{
-	debug_register(&debug_nat);
 }

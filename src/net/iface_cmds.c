@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "net/iface_kernel.h"
 
 static const struct iface_applier *applier;
 static bool deferring;
@@ -408,6 +409,7 @@ static const struct cli_cmd iface_cmds[] = {
 
 void iface_cli_init(void)
 {
+	iface_kernel_debug_register();
 	cli_node_register("config-if", "(config-if)#", "config");
 	CLI_INSTALL(iface_cmds);
 	config_section_register(500, "interfaces", write_interfaces);

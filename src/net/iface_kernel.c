@@ -309,7 +309,7 @@ void iface_kernel_shutdown(void)
 	kernel_nl_close();
 }
 
-__attribute__((constructor)) static void iface_debug_register(void)
+void iface_kernel_debug_register(void)
 {
 	debug_register(&debug_iface);
 }

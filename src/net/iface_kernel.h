@@ -7,6 +7,8 @@
 int iface_kernel_init(struct evloop *loop);
 /* Remove every device, address and setting the daemon installed. */
 void iface_kernel_shutdown(void);
+/* The flag of "debug interface events", registered with the interface commands. */
+void iface_kernel_debug_register(void);
 
 /* Tunnel TUN devices are handed to their owner (the IPsec data plane)
  * instead of being drained here: attach() takes the fd and closes it in

@@ -361,13 +361,9 @@ static void if_deleted(struct config *cfg, struct iface_cfg *ifc, void *arg)
 
 void netmon_cli_init(void)
 {
+	debug_register(&debug_netmon);
 	/* After static routes and track objects: a new binding announces the
 	 * device to them once they have seen the interface. */
 	hook_register(iface_changed, if_changed, NULL, HOOK_PRIO_DEFAULT + 10);
 	hook_register(iface_deleted, if_deleted, NULL, HOOK_PRIO_DEFAULT + 10);
-}
-
-__attribute__((constructor)) static void netmon_debug_register(void)
-{
-	debug_register(&debug_netmon);
 }

@@ -792,6 +792,7 @@ static const struct cli_cmd qos_cmds[] = {
 
 void qos_cli_init(void)
 {
+	qos_debug_register();
 	cli_node_register(CMAP_NODE, "(config-cmap)#", "config");
 	cli_node_register(PMAP_NODE, "(config-pmap)#", "config");
 	cli_node_register(PMAPC_NODE, "(config-pmap-c)#", PMAP_NODE);

@@ -277,6 +277,7 @@ void qos_feedback_shutdown(void);
 uint64_t qos_attachment_shaped_bps(const struct qos_attachment *a);
 
 extern struct debug_flag debug_qos; /* "debug qos" */
+void qos_debug_register(void); /* with the QoS commands */
 
 void qos_show_cli_init(void);
 /* Follow VPN-SIP sessions (the daemon's kernel side). */

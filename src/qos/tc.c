@@ -887,7 +887,7 @@ void qos_kernel_shutdown(void)
 	Q.cfg = NULL;
 }
 
-__attribute__((constructor)) static void qos_debug_register(void)
+void qos_debug_register(void)
 {
 	debug_register(&debug_qos);
 }

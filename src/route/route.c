@@ -850,6 +850,7 @@ static const struct cli_cmd route_cmds[] = {
 
 void route_cli_init(void)
 {
+	debug_register(&debug_route);
 	CLI_INSTALL(route_cmds);
 	config_section_register(620, "ip route", write_routes);
 	hook_register(track_state_changed, on_track, NULL, HOOK_PRIO_DEFAULT);
@@ -860,9 +861,4 @@ void route_cli_init(void)
 	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	hook_register(iface_deleted, on_iface, NULL, HOOK_PRIO_DEFAULT);
 	route_show_cli_init();
-}
-
-__attribute__((constructor)) static void route_debug_register(void)
-{
-	debug_register(&debug_route);
 }

@@ -151,6 +151,8 @@ typedef void (*sip_event_fn)(const struct sip_event *ev, void *arg);
 struct sip_ua *sip_ua_start(struct evloop *loop, sip_event_fn fn, void *arg);
 /* The sofia-sip version built against ("1.12.11devel"), for show version. */
 const char *sip_library_version(void);
+/* The "debug vpn-sip sip ..." flags, registered with the vpn-sip commands. */
+void sip_debug_register(void);
 /* Unregister (REGISTER Expires: 0), end every call (BYE/CANCEL), wait for
  * that up to about 3 s, stop and join the thread.  No event is delivered
  * after this returns. */

@@ -15,6 +15,7 @@
 
 #include <sofia-sip/su_log.h>
 
+#include "sip/sip.h"
 #include "sip/sip_int.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -63,7 +64,7 @@ struct debug_flag sip_debug_all = {
 	.note = "every SIP flag; sofia-sip nua/nta/tport log level 5",
 };
 
-__attribute__((constructor)) static void sip_debug_register(void)
+void sip_debug_register(void)
 {
 	debug_register(&sip_debug_messages);
 	debug_register(&sip_debug_calls);

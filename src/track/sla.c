@@ -884,14 +884,10 @@ static const struct cli_cmd sla_cmds[] = {
 
 void sla_cli_init(void)
 {
+	debug_register(&debug_sla);
 	ready();
 	cli_node_register("config-ip-sla", "(config-ip-sla)#", "config");
 	cli_node_register("config-ip-sla-echo", "(config-ip-sla-echo)#", "config-ip-sla");
 	CLI_INSTALL(sla_cmds);
 	config_section_register(700, "ip sla", write_sla);
-}
-
-__attribute__((constructor)) static void sla_debug_register(void)
-{
-	debug_register(&debug_sla);
 }

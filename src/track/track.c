@@ -653,6 +653,7 @@ static const struct cli_cmd track_cmds[] = {
 
 void track_cli_init(void)
 {
+	debug_register(&debug_track);
 	cli_node_register("config-track", "(config-track)#", "config");
 	CLI_INSTALL(track_cmds);
 	config_section_register(400, "track", write_tracks);
@@ -660,9 +661,4 @@ void track_cli_init(void)
 	/* After static routes: a state change this causes reaches routes that
 	 * already follow the interface. */
 	hook_register(iface_changed, on_iface, NULL, HOOK_PRIO_DEFAULT + 5);
-}
-
-__attribute__((constructor)) static void track_debug_register(void)
-{
-	debug_register(&debug_track);
 }

@@ -28,7 +28,7 @@ struct debug_flag vpnsip_debug_errors = {
 	.title = "VPN-SIP errors",
 };
 
-__attribute__((constructor)) static void vpnsip_debug_register(void)
+void vpnsip_debug_register(void)
 {
 	debug_register(&vpnsip_debug_event);
 	debug_register(&vpnsip_debug_errors);

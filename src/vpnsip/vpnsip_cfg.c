@@ -794,6 +794,8 @@ static void add_sip_library_version(struct strbuf *out, void *arg)
 
 void vpnsip_cli_init(void)
 {
+	sip_debug_register();
+	vpnsip_debug_register();
 	CLI_INSTALL(cfg_cmds);
 	hook_register(show_version_library, add_sip_library_version, NULL, 20);
 	hook_register(crypto_idle_time_missing, on_idle_time_missing, NULL, HOOK_PRIO_DEFAULT);

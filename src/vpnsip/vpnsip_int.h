@@ -315,6 +315,7 @@ uint16_t vpnsip_local_port(const char *tunnel);
 /* ---- debug and logging --------------------------------------------------- */
 
 extern struct debug_flag vpnsip_debug_event, vpnsip_debug_errors;
+void vpnsip_debug_register(void); /* with the vpn-sip commands */
 #define vs_dbg_event(...) dbg(&vpnsip_debug_event, __VA_ARGS__)
 #define vs_dbg_error(...) dbg(&vpnsip_debug_errors, __VA_ARGS__)
 /* "%VPN_SIP-SEV-MN" lines when "vpn-sip logging" is configured. */
