@@ -124,9 +124,9 @@ def make_signed(d, cn, ca_key, ca_crt):
     return crt
 
 
-def static_rsa_config(ca_crt):
+def static_rsa_config(ca_crt, revocation="none"):
     return router_config(hostname="rtrA", auth="rsa", trustpoint="Self", subject="CN=rtrA",
-                         rsa_bits=2048, match_certificate="PEERS",
+                         rsa_bits=2048, match_certificate="PEERS", revocation=revocation,
                          pki_extra=f"""crypto pki authenticate Self file {ca_crt}
 crypto pki certificate map PEERS 10
  subject-name co cn = rtrb
@@ -174,3 +174,92 @@ def test_static_rsa_ca_chain_and_certificate_map(pairs, optlab, tmp_path, case):
     assert "Crypto tunnel is UP" not in pair.log()
     assert "ESTABLISHED" not in pair.peer.list_sas()
     assert not optlab.ping("lanA", HOST_B, count=1)
+
+
+CA_CNF = """[ca]
+default_ca = own
+[own]
+database = {d}/index.txt
+crlnumber = {d}/crlnumber
+default_md = sha256
+default_crl_days = 30
+{ext}
+[crl_ext]
+authorityKeyIdentifier = keyid:always
+"""
+
+
+def make_crl(d, ca_key, ca_crt, revoke, aki):
+    """A CRL of the CA (openssl ca) listing the certificates in revoke,
+    with or without an authority key identifier."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "index.txt").write_text("")
+    (d / "crlnumber").write_text("01\n")
+    cnf = d / "ca.cnf"
+    cnf.write_text(CA_CNF.format(d=d, ext="crl_extensions = crl_ext" if aki else ""))
+    base = ["openssl", "ca", "-config", str(cnf), "-keyfile", ca_key, "-cert", ca_crt, "-batch"]
+    for crt in revoke:
+        subprocess.run(base + ["-revoke", crt], check=True, capture_output=True)
+    crl = d / "crl.pem"
+    subprocess.run(base + ["-gencrl", "-out", str(crl)], check=True, capture_output=True)
+    return crl
+
+
+@pytest.mark.parametrize("case", ["crl-good", "crl-revoked", "crl-missing", "none-revoked"])
+def test_static_rsa_revocation_check_crl(pairs, optlab, tmp_path, case):
+    """revocation-check crl: the peer's certificate is checked against the
+    trustpoint's CRL (STATE/pki/crl/TRUSTPOINT.crl, read at IKE_AUTH): a
+    certificate the CRL lists is refused with a log line naming it, one it
+    does not list is accepted, and without a CRL the status is unknown and
+    the certificate refused (as IOS).  revocation-check none ignores the
+    CRL (the behaviour before the check existed)."""
+    ca_key, ca_crt = make_ca(tmp_path / "ca")
+    b_crt = make_signed(tmp_path / "p" / "peer", "rtrB", ca_key, ca_crt)
+    other = make_signed(tmp_path / "other", "rtrC", ca_key, ca_crt)
+    revoked = case in ("crl-revoked", "none-revoked")
+    crl_dir = os.path.join(optlab.dir, "rtrA", "vpnsipd.state", "pki", "crl")
+    crl_file = os.path.join(crl_dir, "Self.crl")
+    if case != "crl-missing":
+        crl = make_crl(tmp_path / "crl", ca_key, ca_crt, [b_crt if revoked else other],
+                       aki=case == "crl-revoked")
+        os.makedirs(crl_dir, exist_ok=True)
+        with open(crl_file, "wb") as f:
+            f.write(crl.read_bytes())
+    try:
+        def peer_conf():
+            a_crt, _ = a_cert_der(optlab)
+            return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B,
+                             LAN_A, remote_port=500)
+        mode = "none" if case == "none-revoked" else "crl"
+        pair = pairs(static_rsa_config(ca_crt, revocation=mode), peer_conf=peer_conf)
+        tp = pair.sh("show crypto pki trustpoints")
+        assert "Revocation check: %s\n" % mode in tp, tp
+        if case in ("crl-good", "none-revoked"):
+            if case == "crl-good":
+                assert re.search(r"CRL: \S+/pki/crl/Self\.crl, 1 revoked", tp), tp
+            pair.wait_up(timeout=40)
+            assert optlab.ping("lanA", HOST_B, count=2)
+            assert "CERT_REVOKED" not in pair.log() and "CERT_STATUS" not in pair.log()
+            return
+        if case == "crl-revoked":
+            pair.wait_log(r'%IKEV2-3-CERT_REVOKED: Tunnel1: peer 192\.0\.2\.12:\d+: certificate '
+                          r'"CN=rtrB" is revoked by its CRL \(revocation-check crl, trustpoint '
+                          r'Self\): IKE_AUTH failed', timeout=40)
+            pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: peer certificate revoked")
+        else:
+            assert "Self.crl missing: peer certificates this CA issued are refused" in tp, tp
+            pair.wait_log(r"%IKEV2-4-CRL_UNAVAILABLE: Tunnel1: trustpoint Self: no CRL \(\S+/Self\.crl "
+                          r"missing\)", timeout=40)
+            pair.wait_log(r'%IKEV2-3-CERT_STATUS: Tunnel1: peer 192\.0\.2\.12:\d+: certificate '
+                          r'"CN=rtrB" has no known status')
+            pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: peer certificate status "
+                          r"unknown")
+        labctl.wait_for(lambda: re.search(r"parsed INFORMATIONAL request \d+ \[ N\(AUTH_FAILED\) \]",
+                                          pair.peer.log_text()),
+                        timeout=10, what="AUTHENTICATION_FAILED at the peer\n" +
+                        pair.peer.log_text()[-2000:])
+        assert "Crypto tunnel is UP" not in pair.log()
+        assert "ESTABLISHED" not in pair.peer.list_sas()
+    finally:
+        if os.path.exists(crl_file):
+            os.unlink(crl_file)

@@ -300,7 +300,7 @@ enum pki_serial {
 };
 
 enum pki_revocation {
-	PKI_REVOCATION_DEFAULT = 0, /* crl (IOS default) */
+	PKI_REVOCATION_DEFAULT = 0, /* no line: crl, as IOS */
 	PKI_REVOCATION_NONE,
 	PKI_REVOCATION_CRL,
 };
@@ -365,10 +365,16 @@ bool crypto_cert_subject_text(const uint8_t *der, size_t len, char *buf, size_t 
  *   STATE/pki/keys/LABEL.key       RSA private key, PEM (PKCS#8)
  *   STATE/pki/certs/TRUSTPOINT.crt the router's certificate, PEM
  *   STATE/pki/ca/TRUSTPOINT.crt    the trustpoint's CA certificate, PEM
+ *   STATE/pki/crl/TRUSTPOINT.crl   the CA's CRL, PEM or DER, put there by
+ *                                  the operator (read at each IKE_AUTH)
  * The returned strings are newly allocated (NULL without a state dir). */
 char *crypto_pki_key_path(const struct config *cfg, const char *label);
 char *crypto_pki_cert_path(const struct config *cfg, const char *trustpoint);
 char *crypto_pki_ca_path(const struct config *cfg, const char *trustpoint);
+char *crypto_pki_crl_path(const struct config *cfg, const char *trustpoint);
+/* "revocation-check crl" in effect (also with no line, as IOS): a peer
+ * certificate the trustpoint's CA issued needs a good status in its CRL. */
+bool crypto_pki_checks_crl(const struct pki_trustpoint *tp);
 /* The key label a trustpoint uses: its rsakeypair, else the hostname. */
 const char *crypto_pki_key_label(const struct config *cfg, const struct pki_trustpoint *tp);
 

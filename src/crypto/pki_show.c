@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +126,54 @@ static int cmd_show_certs(struct cli_exec *x)
 	return CLI_OK;
 }
 
+/* What "revocation-check" does for this trustpoint now: the IKE engine
+ * reads the same CRL file at each IKE_AUTH. */
+static void show_revocation(const struct config *cfg, const struct pki_trustpoint *t, bool has_ca,
+			    struct strbuf *out)
+{
+	if (!crypto_pki_checks_crl(t)) {
+		sb_puts(out, "  Revocation check: none\n");
+		return;
+	}
+	sb_printf(out, "  Revocation check: crl%s\n",
+		  t->revocation == PKI_REVOCATION_DEFAULT ? " (default)" : "");
+	if (!has_ca) {
+		sb_puts(out, "    No CA certificate: only fingerprint-pinned peer certificates, "
+			     "not checked\n");
+		return;
+	}
+	char *path = crypto_pki_crl_path(cfg, t->name);
+	FILE *f = path ? fopen(path, "r") : NULL;
+	X509_CRL *crl = NULL;
+	bool opened = f != NULL;
+	if (f) {
+		crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+		if (!crl) {
+			rewind(f);
+			crl = d2i_X509_CRL_fp(f, NULL);
+		}
+		fclose(f);
+		ERR_clear_error();
+	}
+	if (crl) {
+		const STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
+		sb_printf(out, "    CRL: %s, %d revoked, this update ", path,
+			  rev ? sk_X509_REVOKED_num(rev) : 0);
+		print_time(X509_CRL_get0_lastUpdate(crl), out);
+		sb_puts(out, ", next update ");
+		if (X509_CRL_get0_nextUpdate(crl))
+			print_time(X509_CRL_get0_nextUpdate(crl), out);
+		else
+			sb_puts(out, "none");
+		sb_putc(out, '\n');
+	} else {
+		sb_printf(out, "    CRL: %s %s: peer certificates this CA issued are refused\n",
+			  path ? path : "(no state directory)", opened ? "does not parse" : "missing");
+	}
+	X509_CRL_free(crl);
+	free(path);
+}
+
 static int cmd_show_trustpoints(struct cli_exec *x)
 {
 	const struct config *cfg = cfg_of(x);
@@ -144,7 +194,9 @@ static int cmd_show_trustpoints(struct cli_exec *x)
 		}
 		sb_printf(x->out, "  Keypair: %s (%s)\n", crypto_pki_key_label(cfg, t),
 			  k ? "present" : "not generated");
-		sb_printf(x->out, "  Router certificate: %s\n\n", cert ? "Available" : "none");
+		sb_printf(x->out, "  Router certificate: %s\n", cert ? "Available" : "none");
+		show_revocation(cfg, t, ca != NULL, x->out);
+		sb_putc(x->out, '\n');
 		X509_free(cert);
 		X509_free(ca);
 		EVP_PKEY_free(k);

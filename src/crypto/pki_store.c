@@ -77,6 +77,15 @@ char *crypto_pki_ca_path(const struct config *cfg, const char *trustpoint)
 {
 	return state_path(cfg, "ca", trustpoint, "crt");
 }
+char *crypto_pki_crl_path(const struct config *cfg, const char *trustpoint)
+{
+	return state_path(cfg, "crl", trustpoint, "crl");
+}
+
+bool crypto_pki_checks_crl(const struct pki_trustpoint *tp)
+{
+	return tp && tp->revocation != PKI_REVOCATION_NONE;
+}
 
 const char *crypto_pki_key_label(const struct config *cfg, const struct pki_trustpoint *tp)
 {
@@ -85,7 +94,7 @@ const char *crypto_pki_key_label(const struct config *cfg, const struct pki_trus
 
 static int mkdirs(const struct crypto_cfg *c)
 {
-	static const char *const subs[] = { "pki", "pki/keys", "pki/certs", "pki/ca" };
+	static const char *const subs[] = { "pki", "pki/keys", "pki/certs", "pki/ca", "pki/crl" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
 		char *d = xasprintf("%s/%s", c->state_dir, subs[i]);

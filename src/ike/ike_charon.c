@@ -20,11 +20,12 @@
 #include "log/log.h"
 #include "util/evloop.h"
 
-/* Plugins from Debian's packages: crypto, credentials, and kernel-netlink
- * for source address lookup (its XFRM part never becomes the IPsec
- * backend: ours registers first). */
-#define IKE_PLUGINS                                                              \
-	"random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints hmac kdf " \
+/* Plugins from Debian's packages: crypto, credentials, revocation (CRL
+ * checks of "revocation-check crl"; CRLs come from our credential set),
+ * and kernel-netlink for source address lookup (its XFRM part never
+ * becomes the IPsec backend: ours registers first). */
+#define IKE_PLUGINS                                                                         \
+	"random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints revocation hmac kdf " \
 	"kernel-netlink"
 
 struct debug_flag debug_ikev2 = {
@@ -166,6 +167,9 @@ static void settings(void)
 	lib->settings->set_bool(lib->settings, "%s.process_route", FALSE, ns);
 	lib->settings->set_bool(lib->settings, "%s.plugins.kernel-netlink.roam_events", FALSE, ns);
 	lib->settings->set_bool(lib->settings, "%s.plugins.kernel-netlink.xfrm_acq_expires", FALSE, ns);
+	/* "revocation-check crl" only: no OCSP (IOS's "ocsp" is not offered),
+	 * and no fetching (no fetcher plugin is loaded) -- the CRL is a file. */
+	lib->settings->set_bool(lib->settings, "%s.plugins.revocation.enable_ocsp", FALSE, ns);
 	/* DPD and retransmissions: a vanished peer is declared dead after
 	 * about 15 s of unanswered retransmissions (2, 2.4, 2.9, 3.5, 4.1 s). */
 	lib->settings->set_str(lib->settings, "%s.retransmit_timeout", "2.0", ns);

@@ -1,17 +1,22 @@
 /* credential_set_t (libcharon's threads): the PSKs of the session an IKE
  * SA belongs to (found by the SA, else by the peer's identity) and the
- * peer certificate pinned by its SDP fingerprint.  Beside it a mem_cred_t
+ * peer certificate pinned by its SDP fingerprint, the CRL of a trustpoint
+ * with "revocation-check crl".  Beside it a mem_cred_t
  * with our own certificates and private keys and the trustpoints' CA
  * certificates, loaded while snapshots are built (main thread). */
 #include <library.h>
 #include <daemon.h>
 #include <credentials/credential_set.h>
+#include <credentials/certificates/x509.h>
 #include <credentials/sets/mem_cred.h>
 
 #include "ike/ike_session_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "log/log.h"
 
 typedef struct {
 	enumerator_t public;
@@ -77,12 +82,57 @@ METHOD(credential_set_t, create_shared_enumerator, enumerator_t *, credential_se
 	return &e->public;
 }
 
+/* Is CRL the one of CA that the revocation plugin asks for by ID (the
+ * CA's key identifier, or a name)?  A CRL without an authority key
+ * identifier is found by its issuer name being the CA's subject. */
+static bool crl_of(certificate_t *crl, certificate_t *ca, identification_t *id)
+{
+	if (!id || crl->has_issuer(crl, id))
+		return true;
+	if (id->get_type(id) != ID_KEY_ID || ca->get_type(ca) != CERT_X509 ||
+	    !crl->get_issuer(crl)->equals(crl->get_issuer(crl), ca->get_subject(ca)))
+		return false;
+	return chunk_equals(((x509_t *)ca)->get_subjectKeyIdentifier((x509_t *)ca),
+			    id->get_encoding(id));
+}
+
+/* The CRL of the session's trustpoint ("revocation-check crl"), read from
+ * its file at each use so that a CRL the operator replaced counts at the
+ * next IKE_AUTH; the plugin checks its signature and dates. */
+static enumerator_t *crl_enumerator(identification_t *id)
+{
+	struct snap *s = ike_snap_of_thread();
+	certificate_t *crl = NULL;
+
+	if (!s || !s->crl_ca) {
+		ike_snap_put(s);
+		return NULL;
+	}
+	if (s->crl_path && access(s->crl_path, R_OK) == 0)
+		crl = lib->creds->create(lib->creds, CRED_CERTIFICATE, CERT_X509_CRL,
+					 BUILD_FROM_FILE, s->crl_path, BUILD_END);
+	if (!crl)
+		log_msg("IKEV2", SEV_WARNING, "CRL_UNAVAILABLE",
+			"%s: trustpoint %s: no CRL (%s %s): the peer certificate's status is unknown",
+			s->tunnel, s->crl_trustpoint, s->crl_path ? s->crl_path : "no state directory",
+			s->crl_path && access(s->crl_path, R_OK) == 0 ? "does not parse" : "missing");
+	else if (!crl_of(crl, s->crl_ca, id)) {
+		crl->destroy(crl);
+		crl = NULL;
+	}
+	ike_snap_put(s);
+	return crl ? enumerator_create_single(crl, (void *)crl->destroy) : NULL;
+}
+
 METHOD(credential_set_t, create_cert_enumerator, enumerator_t *, credential_set_t *this,
        certificate_type_t cert, key_type_t key, identification_t *id, bool trusted)
 {
-	struct snap *s = snap_by_remote(id);
+	struct snap *s;
 	certificate_t *c;
 
+	if (cert == CERT_X509_CRL)
+		return crl_enumerator(id);
+	s = snap_by_remote(id);
 	if (!s)
 		return NULL;
 	c = ike_snap_pinned(s);

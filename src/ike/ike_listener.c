@@ -272,8 +272,9 @@ static const char *alert_cause(alert_t a)
 	case ALERT_IKE_SA_EXPIRED: return "IKE SA expired";
 	case ALERT_HALF_OPEN_TIMEOUT: return "half-open timeout";
 	case ALERT_CERT_UNTRUSTED_ROOT:
-	case ALERT_CERT_VALIDATION_FAILED:
 	case ALERT_CERT_NO_ISSUER: return "peer certificate not trusted";
+	case ALERT_CERT_REVOKED: return "peer certificate revoked";
+	case ALERT_CERT_VALIDATION_FAILED: return "peer certificate status unknown";
 	default: return NULL;
 	}
 }
@@ -289,6 +290,36 @@ METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t a
 	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
+	/* "revocation-check crl": a certificate the CRL lists, or whose
+	 * status no valid CRL gives, fails IKE_AUTH (the peer_cfg requires a
+	 * good status); said here, where the reason is known.  Without the
+	 * check a status nobody asked for is no failure. */
+	if (alert == ALERT_CERT_REVOKED || alert == ALERT_CERT_VALIDATION_FAILED) {
+		certificate_t *c = va_arg(args, certificate_t *);
+		char subject[256] = "?", host[64];
+		if (!s->crl_ca || ike_snap_has_auth_cause(s)) {
+			ike_snap_put(s);
+			return TRUE;
+		}
+		cause = alert == ALERT_CERT_REVOKED ? "peer certificate revoked"
+						    : "peer certificate status unknown (no valid CRL)";
+		chunk_t der = chunk_empty;
+		if (c && c->get_encoding(c, CERT_ASN1_DER, &der)) {
+			crypto_cert_subject_text(der.ptr, der.len, subject, sizeof(subject));
+			chunk_free(&der);
+		}
+		host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+		log_msg("IKEV2", SEV_ERR, alert == ALERT_CERT_REVOKED ? "CERT_REVOKED" : "CERT_STATUS",
+			"%s: peer %s: certificate \"%s\" %s (revocation-check crl, trustpoint %s): "
+			"IKE_AUTH failed",
+			s->tunnel, host, subject,
+			alert == ALERT_CERT_REVOKED ? "is revoked by its CRL" : "has no known status",
+			s->crl_trustpoint);
+		ike_snap_set_cause(s, cause);
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+		ike_snap_put(s);
+		return TRUE;
+	}
 	bool keep = ike_snap_has_auth_cause(s);
 	if (!keep)
 		ike_snap_set_cause(s, cause);

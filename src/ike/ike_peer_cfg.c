@@ -154,11 +154,23 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
 	/* Without an SDP fingerprint (a static tunnel), a peer certificate is
 	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
-	 * trusted in our credential set and required as this peer's CA. */
-	if (!psk_remote && !se->peer.fp.len && prof->pki_trustpoint) {
-		certificate_t *ca = ike_creds_ca_cert(cfg, prof->pki_trustpoint);
-		if (ca)
+	 * trusted in our credential set and required as this peer's CA.
+	 * "revocation-check crl": the CA is trusted also for a certificate
+	 * pinned by fingerprint, so that its chain is built, and the CRL must
+	 * say good (libcharon's revocation plugin, CRL from ike_creds). */
+	certificate_t *crl_ca = NULL;
+	if (!psk_remote && prof->pki_trustpoint) {
+		bool crl = crypto_pki_checks_crl(crypto_trustpoint_find(cfg, prof->pki_trustpoint));
+		certificate_t *ca = !se->peer.fp.len || crl ?
+					    ike_creds_ca_cert(cfg, prof->pki_trustpoint) : NULL;
+		if (ca && crl) {
+			crl_ca = ca->get_ref(ca);
+			ra->add(ra, AUTH_RULE_CRL_VALIDATION, VALIDATION_GOOD);
+		}
+		if (ca && !se->peer.fp.len)
 			ra->add(ra, AUTH_RULE_CA_CERT, ca);
+		else
+			DESTROY_IF(ca);
 	}
 	peer_cfg->add_auth_cfg(peer_cfg, ra, FALSE);
 
@@ -212,6 +224,11 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 			 s->endpoint_key, sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
 	s->profile = xstrdup(ikn);
+	if (crl_ca) {
+		s->crl_ca = crl_ca;
+		s->crl_trustpoint = xstrdup(prof->pki_trustpoint);
+		s->crl_path = crypto_pki_crl_path(cfg, prof->pki_trustpoint);
+	}
 	if (!psk_remote && prof->nmatch_cert_maps) {
 		s->maps = xcalloc(prof->nmatch_cert_maps, sizeof(*s->maps));
 		for (size_t i = 0; i < prof->nmatch_cert_maps; i++) {

@@ -47,6 +47,10 @@ struct snap {
 	struct pki_cert_map **maps;
 	size_t nmaps;
 	char *profile;              /* the IKEv2 profile's name, for logs */
+	/* "revocation-check crl" of the profile's trustpoint: its CRL file
+	 * (read at each IKE_AUTH) and CA certificate; NULL: no check. */
+	char *crl_path, *crl_trustpoint;
+	certificate_t *crl_ca;
 	/* Mutable, under the registry's lock (ike_snap_pin, ike_snap_*_cause): */
 	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
 	char *cause;                /* last failure */

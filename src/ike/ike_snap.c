@@ -46,6 +46,9 @@ void ike_snap_put(struct snap *s)
 		crypto_cert_map_copy_free(s->maps[i]);
 	free(s->maps);
 	free(s->profile);
+	free(s->crl_path);
+	free(s->crl_trustpoint);
+	DESTROY_IF(s->crl_ca);
 	free(s->remote_key);
 	free(s->tunnel);
 	free(s->cause);
@@ -248,7 +251,8 @@ char *ike_snap_take_cause(struct snap *s, const char *dflt)
 	return c ? c : xstrdup(dflt);
 }
 
-/* The cause is a fingerprint or certificate map mismatch: the listener
+/* The cause is a fingerprint or certificate map mismatch or a revoked
+ * certificate (or one without a known status under a CRL check): the listener
  * reported it itself, libcharon's alert that follows does not replace it. */
 bool ike_snap_has_auth_cause(struct snap *s)
 {
@@ -256,7 +260,9 @@ bool ike_snap_has_auth_cause(struct snap *s)
 
 	R.lock->read_lock(R.lock);
 	auth = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
-			    strncmp(s->cause, "certificate map", 15) == 0);
+			    strncmp(s->cause, "certificate map", 15) == 0 ||
+			    strncmp(s->cause, "peer certificate revoked", 24) == 0 ||
+			    strncmp(s->cause, "peer certificate status", 23) == 0);
 	R.lock->unlock(R.lock);
 	return auth;
 }

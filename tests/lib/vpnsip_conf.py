@@ -18,7 +18,7 @@ Tunnel = namedtuple("Tunnel", "index addr local remote bandwidth policy dest ext
 
 def router_config(*, hostname=None, head="",
                   auth="psk", keyring=(), local_id=None,
-                  trustpoint=None, subject=None, rsa_bits=None, pki_extra="",
+                  trustpoint=None, subject=None, rsa_bits=None, revocation="none", pki_extra="",
                   profile="IPROF", match_certificate=None, local_auth_first=False,
                   ikev2_extra="", nat_force_encap=True,
                   ipsec=True, transform="esp-aes 256 esp-sha256-hmac", ipsec_extra="",
@@ -27,7 +27,8 @@ def router_config(*, hostname=None, head="",
                   globals_first=False, bang=False, tail=""):
     """auth "psk": the keyring "keys" (Peer entries) and identity local
     key-id local_id; auth "rsa": trustpoint (enrolled self-signed, with
-    subject and rsa_bits if given; pki_extra after the enroll line).
+    subject and rsa_bits if given, "revocation-check REVOCATION" (None: no
+    line); pki_extra after the enroll line).
     ipsec: the transform set TS and IPsec profile IPROF, and tunnel
     protection on each tunnel.  bak0: its address (the interface is left
     out without one).  domain: the global vpn-sip lines (numbers: the
@@ -42,7 +43,9 @@ def router_config(*, hostname=None, head="",
         out.append(f"crypto pki trustpoint {trustpoint}\n enrollment selfsigned\n")
         if subject:
             out.append(f" subject-name {subject}\n")
-        out.append(" revocation-check none\n rsakeypair myRSA%s\n" % (f" {rsa_bits}" if rsa_bits else ""))
+        if revocation:
+            out.append(f" revocation-check {revocation}\n")
+        out.append(" rsakeypair myRSA%s\n" % (f" {rsa_bits}" if rsa_bits else ""))
         out.append(f"{sep}crypto pki enroll {trustpoint}\n{pki_extra}")
     else:
         out.append("crypto ikev2 keyring keys\n")
