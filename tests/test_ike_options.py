@@ -24,7 +24,7 @@ import labctl  # noqa: E402
 from lib.ike_peer import cert_conn, make_self_signed  # noqa: E402
 from lib.vpnsip_conf import Tunnel, router_config  # noqa: E402
 from test_ike import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, Pair,  # noqa: E402
-                      a_cert_der, a_config)
+                      a_cert_der, a_config, fp_text)
 
 pytestmark = pytest.mark.netns
 
@@ -263,3 +263,47 @@ def test_static_rsa_revocation_check_crl(pairs, optlab, tmp_path, case):
     finally:
         if os.path.exists(crl_file):
             os.unlink(crl_file)
+
+
+@pytest.mark.parametrize("case", ["good", "revoked"])
+def test_vpnsip_pinned_ca_certificate_revocation_check(pairs, optlab, tmp_path, case):
+    """A VPN-SIP session (the peer's certificate pinned by its SDP
+    fingerprint) on a trustpoint with a CA and revocation-check crl: the
+    certificate the CA issued is checked against the CRL as well; the
+    fingerprint alone does not make a revoked certificate good."""
+    ca_key, ca_crt = make_ca(tmp_path / "ca")
+    b_crt = make_signed(tmp_path / "p" / "peer", "rtrB", ca_key, ca_crt)
+    other = make_signed(tmp_path / "other", "rtrC", ca_key, ca_crt)
+    b_der = subprocess.run(["openssl", "x509", "-in", b_crt, "-outform", "DER"], check=True,
+                           capture_output=True).stdout
+    crl = make_crl(tmp_path / "crl", ca_key, ca_crt, [b_crt if case == "revoked" else other],
+                   aki=True)
+    crl_dir = os.path.join(optlab.dir, "rtrA", "vpnsipd.state", "pki", "crl")
+    crl_file = os.path.join(crl_dir, "Self.crl")
+    os.makedirs(crl_dir, exist_ok=True)
+    with open(crl_file, "wb") as f:
+        f.write(crl.read_bytes())
+    try:
+        def peer_conf():
+            a_crt, _ = a_cert_der(optlab)
+            return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B,
+                             LAN_A, remote_port=4500)
+        conf = router_config(hostname="rtrA", auth="rsa", trustpoint="Self", subject="CN=rtrA",
+                             rsa_bits=2048, revocation="crl",
+                             pki_extra=f"crypto pki authenticate Self file {ca_crt}\n",
+                             tunnels=[Tunnel(1, "10.255.0.1")])
+        pair = pairs(conf, peer_conf=peer_conf)
+        pair.start_session(fp=("sha-1", fp_text(b_der)))
+        if case == "good":
+            pair.wait_up(timeout=30)
+            assert optlab.ping("lanA", HOST_B, count=2)
+            assert "CERT_REVOKED" not in pair.log() and "CERT_STATUS" not in pair.log()
+            return
+        pair.wait_log(r'%IKEV2-3-CERT_REVOKED: Tunnel1: peer 192\.0\.2\.12:\d+: certificate '
+                      r'"CN=rtrB" is revoked by its CRL', timeout=30)
+        pair.wait_log(r"%IKEV2-3-AUTH_FAILED: Tunnel1: IKE_AUTH failed: peer certificate revoked")
+        assert "FINGERPRINT_MISMATCH" not in pair.log()
+        assert "Crypto tunnel is UP" not in pair.log()
+        assert "ESTABLISHED" not in pair.peer.list_sas()
+    finally:
+        os.unlink(crl_file)
