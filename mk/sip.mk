@@ -11,12 +11,14 @@ DEB_TEST_PACKAGES    += sofia-sip-bin sip-tester kamailio
 
 # sofia-sip's headers are not -Wstrict-prototypes clean: include them as
 # system headers, and only in the SIP user agent's objects and the unit
-# test that parses messages with sofia-sip (tests/unit/test_sip_msg.c).
+# tests that use sofia-sip (tests/unit/test_sip_msg.c parses messages,
+# tests/unit/test_sip_log.c logs through su_log).
 # Recursive (=): expanded when an object is compiled, after `make deps`.
 SOFIA_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags sofia-sip-ua 2>/dev/null))
 SOFIA_LIBS   = $(shell pkg-config --libs sofia-sip-ua 2>/dev/null)
 $(BUILD)/obj/src/sip/%.o: CPPFLAGS += $(SOFIA_CFLAGS)
 $(BUILD)/obj/tests/unit/test_sip_msg.o: CPPFLAGS += $(SOFIA_CFLAGS)
+$(BUILD)/obj/tests/unit/test_sip_log.o: CPPFLAGS += $(SOFIA_CFLAGS)
 build/fuzz/obj/src/sip/%.o: FUZZ_CPPFLAGS += $(SOFIA_CFLAGS)
 FEATURE_LIBS += $(SOFIA_LIBS)
 PKG_CHECK    += sofia-sip-ua

@@ -129,6 +129,40 @@ def test_lease_options_and_changes(build, lab, tmp_path):
     assert not os.path.exists(os.path.join(d.state, "dhcp"))
 
 
+def test_sip_dhcp_debug(build, lab, tmp_path):
+    """debug vpn-sip sip dhcp: what option 120 of each lease said, in both
+    encodings, and that the lease went with its SIP servers."""
+    lab.set_sip_option("ipv4")
+    d = ru.start(build, lab, "rtrA", tmp_path, CONFIG)
+    try:
+        labctl.wait_for(lambda: "SIP server address: 192.0.2.1" in sip_dhcp(d), 15, interval=0.2,
+                        what="option 120 (IPv4 encoding)")
+        assert "VPN-SIP SIP-DHCP debugging is on" in d.sh("debug vpn-sip sip dhcp").stdout
+        assert "SIP-DHCP: " not in d.log.read_text()  # nothing before the flag
+        d.sh("renew dhcp GigabitEthernet8")
+        labctl.wait_for(lambda: "SIP-DHCP: GigabitEthernet8: option 120 (IPv4 address encoding): "
+                        "SIP servers 192.0.2.1\n" in d.log.read_text(), 15, interval=0.2,
+                        what=lambda: "the IPv4 encoding traced\n" + d.log.read_text()[-2000:])
+        lab.set_sip_option("domain")
+        d.sh("renew dhcp GigabitEthernet8")
+        labctl.wait_for(lambda: "SIP-DHCP: GigabitEthernet8: option 120 (domain name encoding): "
+                        "SIP servers example.ne.jp\n" in d.log.read_text(), 15, interval=0.2,
+                        what=lambda: "the domain encoding traced\n" + d.log.read_text()[-2000:])
+        ru.config(d, "interface GigabitEthernet8", "no ip address dhcp")
+        labctl.wait_for(lambda: "SIP-DHCP: GigabitEthernet8: lease gone, its option 120 SIP "
+                        "servers with it" in d.log.read_text(), 10, interval=0.2,
+                        what=lambda: "the lease's end traced\n" + d.log.read_text()[-2000:])
+        d.sh("undebug vpn-sip sip dhcp")
+        n = d.log.read_text().count("SIP-DHCP: ")
+        ru.config(d, "interface GigabitEthernet8", "ip address dhcp")
+        labctl.wait_for(lambda: bak0_addrs(lab) == ["192.0.2.11/24"], 15, interval=0.2,
+                        what="the lease again")
+        assert d.log.read_text().count("SIP-DHCP: ") == n  # off: no more lines
+    finally:
+        lab.set_sip_option("domain")
+        ru.stop_clean(d)
+
+
 def default_routes(lab):
     return lab.exec("rtrA", "ip", "-4", "route", "show", "default").stdout.strip()
 

@@ -79,6 +79,7 @@ def test_dhcp_sip_server_and_address_changes(build, dhcp_lab, tmp_path):
     lab.set_sip_option("domain")
     d = ru.start(build, lab, "rtrA", tmp_path, CONFIG)
     try:
+        d.sh("debug vpn-sip sip dhcp")
         # option 120, domain encoding: example.ne.jp resolved through 192.0.2.1
         wait_registered_at(d, lab, "192.0.2.11")
         sip = d.sh("show vpn-sip sip").stdout
@@ -94,6 +95,8 @@ def test_dhcp_sip_server_and_address_changes(build, dhcp_lab, tmp_path):
         labctl.wait_for(lambda: re.search(r"SIP server\s+: 192\.0\.2\.1 \(DHCP\)",
                                           d.sh("show vpn-sip sip").stdout), 15, interval=0.2,
                         what="the server from the IPv4 encoding")
+        # debug vpn-sip sip dhcp: the server VPN-SIP took from the lease
+        assert "SIP-DHCP: SIP server 192.0.2.1 from option 120 on bak0\n" in d.log.read_text()
         wait_registered_at(d, lab, "192.0.2.11")
 
         # a new lease address (another MAC, a pool address): new Contact

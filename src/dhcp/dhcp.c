@@ -45,6 +45,13 @@ static struct debug_flag debug_dhcp = {
 	.title = "DHCP client activity",
 };
 
+/* Also read by VPN-SIP (by name) for the SIP server it takes from option 120. */
+static struct debug_flag debug_vpnsip_sip_dhcp = {
+	.path = "vpn-sip sip dhcp",
+	.help = "VPN-SIP\nSession Initiation Protocol\nSIP-DHCP: SIP servers from DHCP option 120",
+	.title = "VPN-SIP SIP-DHCP",
+};
+
 /* per-interface settings */
 struct dhcp_if {
 	bool req_sip, req_vivso;
@@ -197,6 +204,9 @@ static void lease_drop(struct dclient *c, const char *why)
 	if (c->bound) {
 		log_msg("DHCP", SEV_NOTICE, "LEASE_LOST", "Interface %s: DHCP address %s removed: %s", c->ifname,
 			inet_ntop(AF_INET, &c->addr.addr, a, sizeof(a)), why);
+		if (c->req_sip)
+			dbg(&debug_vpnsip_sip_dhcp,
+			    "SIP-DHCP: %s: lease gone, its option 120 SIP servers with it", c->ifname);
 		ifstate_set_addr(c->ifname, NULL, true);
 		ifstate_set_dhcp(c->ifname, NULL);
 	}
@@ -284,6 +294,33 @@ int dhcp_lease_decode(const char *msg, bool req_sip, bool req_vivso, struct ipv4
 	return rc;
 }
 
+/* "debug vpn-sip sip dhcp": what a lease said about SIP servers. */
+static void sip_dhcp_trace(const struct dclient *c, const char *msg, int rc,
+			   const struct ifstate_dhcp *d)
+{
+	char raw[512], a[INET_ADDRSTRLEN];
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!c->req_sip || !debug_on(&debug_vpnsip_sip_dhcp))
+		return;
+	if (!kv_copy(msg, "new_vpnsip_sip", raw, sizeof(raw))) {
+		log_debug_line("SIP-DHCP: %s: lease without option 120 (no SIP server offered)",
+			       c->ifname);
+		return;
+	}
+	if (rc > 0) {
+		log_debug_line("SIP-DHCP: %s: option 120 malformed, ignored: %s", c->ifname, raw);
+		return;
+	}
+	for (size_t i = 0; i < d->nsip_addrs; i++)
+		sb_printf(&sb, " %s", inet_ntop(AF_INET, &d->sip_addrs[i], a, sizeof(a)));
+	for (size_t i = 0; i < d->nsip_domains; i++)
+		sb_printf(&sb, " %s", d->sip_domains[i]);
+	log_debug_line("SIP-DHCP: %s: option 120 (%s encoding): SIP servers%s", c->ifname,
+		       d->nsip_addrs ? "IPv4 address" : "domain name", sb_str(&sb));
+	sb_free(&sb);
+}
+
 static void lease_apply(struct dclient *c, const char *msg)
 {
 	char a[INET_ADDRSTRLEN];
@@ -296,6 +333,7 @@ static void lease_apply(struct dclient *c, const char *msg)
 	if (rc > 0)
 		log_msg("DHCP", SEV_WARNING, "OPTION120", "Interface %s: malformed SIP servers option (120)",
 			c->ifname);
+	sip_dhcp_trace(c, msg, rc, &d);
 	int idx = (int)if_nametoindex(c->dev);
 	bool same = c->bound && c->addr.addr.s_addr == p.addr.s_addr && c->addr.len == p.len &&
 		    c->addr_ifindex == idx;
@@ -869,6 +907,7 @@ static const struct cli_cmd dhcp_cmds[] = {
 void dhcp_cli_init(void)
 {
 	debug_register(&debug_dhcp);
+	debug_register(&debug_vpnsip_sip_dhcp);
 	ready();
 	CLI_INSTALL(dhcp_cmds);
 	iface_writer_register(25, write_if);

@@ -18,6 +18,23 @@ void debug_register(struct debug_flag *f)
 	*pp = f;
 }
 
+static struct debug_refused *refused_head;
+
+void debug_refuse_register(struct debug_refused *r)
+{
+	/* Once each, as debug_register (commands may be registered again). */
+	for (struct debug_refused *p = refused_head; p; p = p->next)
+		if (p == r)
+			return;
+	r->next = refused_head;
+	refused_head = r;
+}
+
+struct debug_refused *debug_refused_list(void)
+{
+	return refused_head;
+}
+
 struct debug_flag *debug_flags(void)
 {
 	return flags_head;

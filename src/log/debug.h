@@ -20,6 +20,19 @@ struct debug_flag {
 };
 
 void debug_register(struct debug_flag *f);
+
+/* A debug command of IOS that vpnsipd has nothing behind: "debug PATH"
+ * (and its no/undebug forms) answers "% debug PATH: WHY" and turns
+ * nothing on, so that no debug command is accepted in silence.
+ * Registered with the feature's commands, as flags are. */
+struct debug_refused {
+	const char *path; /* keywords after "debug" */
+	const char *help; /* as debug_flag's */
+	const char *why;
+	struct debug_refused *next;
+};
+void debug_refuse_register(struct debug_refused *r);
+struct debug_refused *debug_refused_list(void);
 struct debug_flag *debug_flags(void);
 struct debug_flag *debug_find(const char *path);
 void debug_set(struct debug_flag *f, bool on);

@@ -1,5 +1,6 @@
 /* The debug commands, generated from the registered flags: "debug PATH",
- * "no debug PATH", "undebug PATH", "undebug all", "show debugging". */
+ * "no debug PATH", "undebug PATH", "undebug all", "show debugging"; and
+ * the IOS debug commands vpnsipd refuses, each saying why. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,25 @@ static int cmd_debug(struct cli_exec *x)
 	debug_set(f, on);
 	cli_out(x, "%s debugging is %s\n", f->title, on ? "on" : "off");
 	return CLI_OK;
+}
+
+static int cmd_debug_refused(struct cli_exec *x)
+{
+	size_t first = strcmp(x->argv[0], "no") == 0 ? 2 : 1;
+	struct strbuf path = STRBUF_INIT;
+	int rc;
+
+	for (size_t i = first; i < x->argc; i++)
+		sb_printf(&path, "%s%s", i > first ? " " : "", x->argv[i]);
+	for (struct debug_refused *r = debug_refused_list(); r; r = r->next)
+		if (strcmp(r->path, sb_str(&path)) == 0) {
+			rc = cli_error(x, "debug %s: %s", r->path, r->why);
+			sb_free(&path);
+			return rc;
+		}
+	rc = cli_error(x, "No such debug flag");
+	sb_free(&path);
+	return rc;
 }
 
 static int cmd_undebug_all(struct cli_exec *x)
@@ -73,6 +93,8 @@ void debug_cli_init(void)
 
 	for (struct debug_flag *f = debug_flags(); f; f = f->next)
 		n++;
+	for (struct debug_refused *r = debug_refused_list(); r; r = r->next)
+		n++;
 	generated = xcalloc(3 * n + 1, sizeof(*generated));
 	for (struct debug_flag *f = debug_flags(); f; f = f->next) {
 		generated[ngenerated++] = (struct cli_cmd){
@@ -85,6 +107,19 @@ void debug_cli_init(void)
 		generated[ngenerated++] = (struct cli_cmd){
 			"exec", keep(xasprintf("undebug %s", f->path)),
 			keep(xasprintf(UNDEBUG_HELP "\n%s", f->help)), cmd_debug, CLI_PRIV | CLI_NOLOG };
+	}
+	for (struct debug_refused *r = debug_refused_list(); r; r = r->next) {
+		generated[ngenerated++] = (struct cli_cmd){
+			"exec", keep(xasprintf("debug %s", r->path)),
+			keep(xasprintf(DEBUG_HELP "\n%s", r->help)), cmd_debug_refused, CLI_PRIV | CLI_NOLOG };
+		generated[ngenerated++] = (struct cli_cmd){
+			"exec", keep(xasprintf("no debug %s", r->path)),
+			keep(xasprintf("Disable debugging functions\n\n%s", r->help)), cmd_debug_refused,
+			CLI_PRIV | CLI_NOLOG };
+		generated[ngenerated++] = (struct cli_cmd){
+			"exec", keep(xasprintf("undebug %s", r->path)),
+			keep(xasprintf(UNDEBUG_HELP "\n%s", r->help)), cmd_debug_refused,
+			CLI_PRIV | CLI_NOLOG };
 	}
 	cli_install(generated, ngenerated);
 	CLI_INSTALL(debug_fixed_cmds);

@@ -6,7 +6,8 @@
 #include "log/log.h"
 
 extern struct debug_flag sip_debug_messages, sip_debug_calls, sip_debug_events,
-	sip_debug_error, sip_debug_states, sip_debug_transport, sip_debug_all;
+	sip_debug_error, sip_debug_states, sip_debug_transport, sip_debug_all, sip_debug_non_call,
+	sip_debug_info, sip_debug_verbose;
 
 #define sip_dbg_(flag, ...)                                                 \
 	do {                                                                \

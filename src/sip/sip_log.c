@@ -57,6 +57,25 @@ struct debug_flag sip_debug_transport = {
 	.title = "VPN-SIP SIP transport",
 	.note = "with sofia-sip tport log level 5, nta level 3",
 };
+struct debug_flag sip_debug_non_call = {
+	.path = "vpn-sip sip non-call",
+	.help = "VPN-SIP\nSession Initiation Protocol\n"
+		"SIP messages outside calls (REGISTER, OPTIONS, SUBSCRIBE, ...)",
+	.title = "VPN-SIP SIP non-call",
+	.note = "messages whose CSeq method is not a call's; credentials removed",
+};
+struct debug_flag sip_debug_info = {
+	.path = "vpn-sip sip info",
+	.help = "VPN-SIP\nSession Initiation Protocol\nSIP stack warnings and progress",
+	.title = "VPN-SIP SIP info",
+	.note = "sofia-sip nua/nta/tport log level 3",
+};
+struct debug_flag sip_debug_verbose = {
+	.path = "vpn-sip sip verbose",
+	.help = "VPN-SIP\nSession Initiation Protocol\nEverything the SIP stack logs",
+	.title = "VPN-SIP SIP verbose",
+	.note = "sofia-sip nua/nta/tport log level 9, with its function entries; credentials removed",
+};
 struct debug_flag sip_debug_all = {
 	.path = "vpn-sip sip all",
 	.help = "VPN-SIP\nSession Initiation Protocol\nAll SIP debugging",
@@ -64,8 +83,32 @@ struct debug_flag sip_debug_all = {
 	.note = "every SIP flag; sofia-sip nua/nta/tport log level 5",
 };
 
+/* The rest of IOS's "debug vpn-sip sip" keywords: nothing here to show. */
+static struct debug_refused sip_debug_refused[] = {
+	{ "vpn-sip sip feature", "VPN-SIP\nSession Initiation Protocol\nFeature level debugging",
+	  "vpnsipd has no separate SIP feature layer to trace; VPN-SIP's own events are "
+	  "'debug vpn-sip event'", NULL },
+	{ "vpn-sip sip function", "VPN-SIP\nSession Initiation Protocol\nSIP function debugging",
+	  "vpnsipd keeps no function trace of its own; sofia-sip's function entries are part of "
+	  "'debug vpn-sip sip verbose'", NULL },
+	{ "vpn-sip sip level", "VPN-SIP\nSession Initiation Protocol\nInformation level debugging",
+	  "IOS's information-level switch has no counterpart; 'debug vpn-sip sip info' shows the "
+	  "SIP stack's warnings and progress, 'debug vpn-sip sip verbose' everything", NULL },
+	{ "vpn-sip sip media", "VPN-SIP\nSession Initiation Protocol\nSIP media debugging",
+	  "vpnsipd carries no media (RTP); nothing to debug", NULL },
+	{ "vpn-sip sip preauth", "VPN-SIP\nSession Initiation Protocol\nSIP preauth debugging",
+	  "vpnsipd has no SIP pre-authentication (AAA preauth of calls); nothing to debug", NULL },
+	{ "vpn-sip sip translate", "VPN-SIP\nSession Initiation Protocol\nSIP translation debugging",
+	  "vpnsipd has no number translation rules; numbers are used as configured", NULL },
+};
+
 void sip_debug_register(void)
 {
+	for (size_t i = 0; i < sizeof(sip_debug_refused) / sizeof(sip_debug_refused[0]); i++)
+		debug_refuse_register(&sip_debug_refused[i]);
+	debug_register(&sip_debug_non_call);
+	debug_register(&sip_debug_info);
+	debug_register(&sip_debug_verbose);
 	debug_register(&sip_debug_messages);
 	debug_register(&sip_debug_calls);
 	debug_register(&sip_debug_events);
@@ -172,19 +215,30 @@ char *sip_redact_line(const char *line, struct sip_redact *st)
 	return sb_steal(&sb);
 }
 
+/* "debug vpn-sip sip non-call" alone: the lines of a message dump wait
+ * until its CSeq tells whether it belongs to a call. */
+enum non_call_state {
+	NC_OUTSIDE = 0, /* no dump under way (or one that is being shown) */
+	NC_PENDING,     /* a dump began, its CSeq not seen yet: lines held */
+	NC_DROP,        /* the dump is a call's: dropped up to the next one */
+};
+
 /* One line assembler per log: sofia-sip writes lines in pieces. */
 struct assembler {
 	struct strbuf sb;
 	const char *prefix;
 	struct debug_flag *flag; /* NULL: the level decides */
 	struct sip_redact redact; /* reset by the separator lines around each dump */
+	enum non_call_state nc;
+	struct strbuf held;       /* NC_PENDING: the cleaned lines, '\n'-separated */
 };
 
-static __thread struct assembler msg_asm = { STRBUF_INIT, "SIP msg: ", &sip_debug_messages, { 0 } };
-static __thread struct assembler nua_asm = { STRBUF_INIT, "sofia nua: ", NULL, { 0 } };
+static __thread struct assembler msg_asm = { .sb = STRBUF_INIT, .prefix = "SIP msg: ",
+					     .flag = &sip_debug_messages, .held = STRBUF_INIT };
+static __thread struct assembler nua_asm = { .sb = STRBUF_INIT, .prefix = "sofia nua: " };
 static const char nta_prefix[] = "sofia nta: ";
-static __thread struct assembler nta_asm = { STRBUF_INIT, nta_prefix, NULL, { 0 } };
-static __thread struct assembler tport_asm = { STRBUF_INIT, "sofia tport: ", NULL, { 0 } };
+static __thread struct assembler nta_asm = { .sb = STRBUF_INIT, .prefix = nta_prefix };
+static __thread struct assembler tport_asm = { .sb = STRBUF_INIT, .prefix = "sofia tport: " };
 
 /* The digest password, in case a sofia-sip log prints the NUTAG_AUTH()
  * tag it was handed: scrubbed from every line. */
@@ -209,11 +263,81 @@ static void scrub(char *line)
 		memset(p, '*', n);
 }
 
+/* Methods of the requests that make, change and end a call, and their
+ * responses (by CSeq); every other message is outside a call. */
+static bool call_method(const char *m, size_t n)
+{
+	static const char *const call[] = { "INVITE", "ACK",  "BYE",   "CANCEL",
+					    "PRACK",  "UPDATE", "INFO", "REFER" };
+
+	for (size_t i = 0; i < sizeof(call) / sizeof(call[0]); i++)
+		if (strlen(call[i]) == n && strncmp(call[i], m, n) == 0)
+			return true;
+	return false;
+}
+
+/* The start of a dump: "send 412 bytes to udp/[192.0.2.1]:5060 at ..." or
+ * "recv ... from ...". */
+static bool dump_start(const char *line)
+{
+	return (strncmp(line, "send ", 5) == 0 || strncmp(line, "recv ", 5) == 0) &&
+	       strstr(line, " bytes ");
+}
+
+static void flush_held(struct assembler *a)
+{
+	const char *p = sb_str(&a->held);
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		log_debug_line("%s%.*s", a->prefix, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	sb_reset(&a->held);
+}
+
+/* A cleaned line of the message log when only non-call messages are
+ * wanted: held from the start of a dump until its CSeq header says. */
+static void non_call_line(struct assembler *a, const char *clean)
+{
+	const char *h = clean + strspn(clean, " \t");
+
+	if (dump_start(clean)) {
+		sb_reset(&a->held);
+		a->nc = NC_PENDING;
+	}
+	switch (a->nc) {
+	case NC_PENDING:
+		sb_printf(&a->held, "%s\n", clean);
+		if (strncasecmp(h, "CSeq", 4) == 0 && (h[4] == ':' || h[4] == ' ')) {
+			const char *m = h + 4 + strspn(h + 4, " \t:");
+			m += strspn(m, "0123456789");
+			m += strspn(m, " \t");
+			if (call_method(m, token_len(m))) {
+				sb_reset(&a->held);
+				a->nc = NC_DROP;
+			} else {
+				flush_held(a);
+				a->nc = NC_OUTSIDE;
+			}
+		}
+		break;
+	case NC_OUTSIDE:
+		log_debug_line("%s%s", a->prefix, clean);
+		break;
+	case NC_DROP:
+		break;
+	}
+}
+
 static void emit(struct assembler *a)
 {
 	char *clean = sip_redact_line(sb_str(&a->sb), &a->redact);
 	scrub(clean);
-	log_debug_line("%s%s", a->prefix, clean);
+	if (a == &msg_asm && !on(&sip_debug_messages))
+		non_call_line(a, clean);
+	else
+		log_debug_line("%s%s", a->prefix, clean);
 	free(clean);
 	sb_reset(&a->sb);
 }
@@ -254,7 +378,7 @@ static void logger(void *stream, char const *fmt, va_list ap)
 	} else if (is_nta && !nta_wanted) {
 		return;
 	}
-	if (a->flag && !on(a->flag))
+	if (a->flag && !on(a->flag) && !(a == &msg_asm && debug_on(&sip_debug_non_call)))
 		return;
 	sb_vprintf(&piece, fmt, ap);
 	for (const char *s = sb_str(&piece); *s;) {
@@ -295,6 +419,7 @@ void sip_log_fini(void)
 	sb_free(&nua_asm.sb);
 	sb_free(&nta_asm.sb);
 	sb_free(&tport_asm.sb);
+	sb_free(&msg_asm.held);
 }
 
 void sip_log_levels_update(void)
@@ -304,6 +429,12 @@ void sip_log_levels_update(void)
 	unsigned nua = debug_on(&sip_debug_events) || all ? 5 : base;
 	unsigned tport = debug_on(&sip_debug_transport) || all ? 5 : base;
 	unsigned nta = debug_on(&sip_debug_transport) ? 3 : all ? 5 : base;
+	/* info: sofia-sip's warnings and progress (3); verbose: all it logs (9). */
+	unsigned floor = debug_on(&sip_debug_verbose) ? 9 : debug_on(&sip_debug_info) ? 3 : 0;
+
+	nua = nua > floor ? nua : floor;
+	tport = tport > floor ? tport : floor;
+	nta = nta > floor ? nta : floor;
 
 	/* su_log_default carries the message dumps (level 0 lines) and
 	 * sofia's own odd errors: keep it at 0 so only the dumps pass. */

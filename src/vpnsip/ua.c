@@ -19,6 +19,18 @@
 
 /* ---- what the SIP user agent should be ---------------------------------- */
 
+/* "debug vpn-sip sip dhcp" is the DHCP client's flag (it traces option
+ * 120 there); here the server taken from it.  Found by name: the DHCP
+ * client is another feature. */
+static bool sip_dhcp_debug_on(void)
+{
+	static struct debug_flag *f;
+
+	if (!f)
+		f = debug_find("vpn-sip sip dhcp");
+	return f && debug_on(f);
+}
+
 void vpnsip_apply_sip(void)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
@@ -29,6 +41,9 @@ void vpnsip_apply_sip(void)
 	struct sip_net servers[SIP_GUARD_MAX_NETS / 2];
 	size_t n_servers = 0;
 
+	char prev_server[sizeof(rt->sip_server)];
+
+	snprintf(prev_server, sizeof(prev_server), "%s", rt->sip_server);
 	rt->local_addr[0] = '\0';
 	rt->sip_server[0] = '\0';
 	rt->sip_server_src[0] = '\0';
@@ -56,6 +71,14 @@ void vpnsip_apply_sip(void)
 			inet_ntop(AF_INET, &is->dhcp.dns_addrs[i], a, sizeof(a));
 			snprintf(dns + strlen(dns), sizeof(dns) - strlen(dns), "%s%s", i ? " " : "", a);
 		}
+	}
+	if (sip_dhcp_debug_on() && strcmp(prev_server, server) != 0) {
+		if (!strcmp(rt->sip_server_src, "DHCP"))
+			log_debug_line("SIP-DHCP: SIP server %s from option 120 on %s", server,
+				       c->addr_iface);
+		else if (is && is->dhcp.bound && (is->dhcp.nsip_addrs || is->dhcp.nsip_domains))
+			log_debug_line("SIP-DHCP: SIP server %s configured (vpn-sip sip-server): "
+				       "option 120 on %s not used", server, c->addr_iface);
 	}
 	snprintf(rt->sip_server, sizeof(rt->sip_server), "%s", server);
 	if (c && c->domain)
