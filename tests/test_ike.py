@@ -309,19 +309,23 @@ def test_responder_on_session_port_with_peer_port_not_4500(pair_factory, ikelab)
     assert ":50001 " in ss, ss
 
 
-def test_trigger_once_and_drop(pair_factory, ikelab):
+def test_trigger_once_and_queue(pair_factory, ikelab):
     pair = pair_factory()
-    # No session: packets into Tunnel1 are the VPN-SIP trigger.
+    # No session: packets into Tunnel1 are the VPN-SIP trigger; they wait
+    # in the tunnel's trigger queue (no session comes in the ping's time).
     assert not ikelab.ping("lanA", HOST_B, count=3, wait=1)
     pair.wait_log(r"%IPSEC-6-TRIGGER: Tunnel1: packet without IPsec SA")
     assert pair.log().count("TRIGGER: Tunnel1") == 1, pair.log()
-    out = pair.sh("show crypto ipsec sa interface Tunnel1")
-    # No session yet: nothing listed; the tunnel counters come with a session.
+    out = pair.sh("show interfaces Tunnel1")
+    assert "Trigger queue: 3 packets queued, 0 dropped (max 32 packets, 65536 bytes)" in out, out
+    # The session's outbound SA sends them (late for ping, but sent).
     pair.start_session()
     pair.wait_up()
     out = pair.sh("show crypto ipsec sa interface Tunnel1")
     m = re.search(r"#trigger drops (\d+) \(triggers (\d+)\)", out)
-    assert m and int(m.group(1)) >= 3 and int(m.group(2)) == 1, out
+    assert m and int(m.group(1)) == 0 and int(m.group(2)) == 1, out
+    assert labctl.wait_for(lambda: pair.counters()[:2] == (3, 3), timeout=5,
+                           what=lambda: pair.counters()[3])
 
 
 def _send_udp(lab, node, dst, port, payloads_hex):
@@ -467,7 +471,7 @@ def capture(lab, node, iface, src, n, action, timeout=8):
 
 def test_show_interfaces_counters_and_outer_dscp(pair_factory, ikelab):
     pair = pair_factory()
-    # Before the session: the trigger drop shows on the interface.
+    # Before the session: the trigger (its packet queued) shows on the interface.
     assert not ikelab.ping("lanA", HOST_B, count=1, wait=1)
     pair.start_session()
     pair.wait_up()
@@ -488,11 +492,13 @@ def test_show_interfaces_counters_and_outer_dscp(pair_factory, ikelab):
     m = re.search(r"IPsec data plane \(user-space\): SA up\n\s+(\d+) packets input, (\d+) bytes \(decrypted\)\n"
                   r"\s+(\d+) packets output, (\d+) bytes \(encrypted\)\n"
                   r"\s+(\d+) encrypt errors, (\d+) decrypt errors, (\d+) replay drops\n"
-                  r"\s+(\d+) trigger drops \((\d+) triggers\)", out)
+                  r"\s+(\d+) triggers, \d+ MSS clamped\n"
+                  r"\s+Trigger queue: (\d+) packets queued, (\d+) dropped", out)
     assert m, out
-    pin, bin_, pout, bout, enc_err, dec_err, rep, tdrop, trig = (int(x) for x in m.groups())
+    pin, bin_, pout, bout, enc_err, dec_err, rep, trig, tqueued, tdrop = (int(x) for x in m.groups())
     assert pin >= 5 and pout >= 5 and bin_ >= 84 * 5 and bout >= 84 * 5, out
-    assert enc_err == dec_err == rep == 0 and tdrop >= 1 and trig == 1, out
+    # The ping before the session waited in the queue and left with the SA.
+    assert enc_err == dec_err == rep == 0 and (tqueued, tdrop, trig) == (1, 0, 1), out
     enc, dec, _, _ = pair.counters()
     assert (enc, dec) == (pout, pin), out
 

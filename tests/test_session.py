@@ -399,6 +399,98 @@ def test_fingerprint_mismatch(routers, sesslab):
     assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
 
 
+def trigger_queue(r, node):
+    """(queued, dropped) of Tunnel1's trigger queue, from show interfaces."""
+    out = r.sh(node, "show interfaces Tunnel1")
+    m = re.search(r"Trigger queue: (\d+) packets queued, (\d+) dropped \(max 32 packets, 65536 bytes\)",
+                  out)
+    assert m, out
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_trigger_packet_delivered(routers, sesslab):
+    """The packet that triggers the call waits for the SA and leaves through
+    it: one ping, never retransmitted, is answered."""
+    lab, r = sesslab, routers()
+    assert r.state("rtrA") == "READY_TO_CONNECT"
+    p = lab.exec("lanA", "ping", "-n", "-c", "1", "-W", "5", HOST["rtrA"], timeout=20)
+    assert p.returncode == 0 and " 1 received" in p.stdout, p.stdout + r.tail("rtrA")
+    r.wait_state("rtrA", "SESSION_UP (I)")
+    assert trigger_queue(r, "rtrA") == (1, 0)
+    # The answer found the callee's SA in place: nothing waited there.
+    assert trigger_queue(r, "rtrB") == (0, 0)
+
+
+UDP_SINK = r"""
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.2)
+print("ready", flush=True)
+got, end = [], time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    try:
+        got.append(int(s.recv(100)))
+        end = min(end, time.monotonic() + 3)  # 3 s quiet after a datagram: done
+    except socket.timeout:
+        pass
+print(json.dumps(got), flush=True)
+"""
+
+UDP_BURST = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[3])):
+    s.sendto(b"%d" % i, (sys.argv[1], int(sys.argv[2])))
+"""
+
+
+def test_trigger_queue_bounded(routers, sesslab):
+    """50 datagrams at once into the idle tunnel: the first 32 wait for the
+    SA and arrive in order, the 18 beyond the bound are dropped and counted."""
+    lab, r = sesslab, routers()
+    lab.exec("rtrB", "ping", "-n", "-c", "1", "-W", "1", HOST["rtrA"])  # rtrB knows lanB's MAC
+    sink = lab.popen("lanB", sys.executable, "-c", UDP_SINK, HOST["rtrA"], "9999", "30",
+                     stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout.readline().strip() == "ready"
+        lab.exec("lanA", sys.executable, "-c", UDP_BURST, HOST["rtrA"], "9999", "50", check=True)
+        out, _ = sink.communicate(timeout=40)
+    finally:
+        if sink.poll() is None:
+            sink.kill()
+            sink.wait()
+    got = json.loads(out.strip().splitlines()[-1])
+    assert got == list(range(32)), got
+    r.wait_state("rtrA", "SESSION_UP (I)")
+    assert trigger_queue(r, "rtrA") == (32, 18)
+
+
+def test_trigger_queue_dropped_when_the_call_fails(routers, sesslab):
+    """The call is rejected: the packet that waited for it is dropped and
+    counted at once, and traffic in the back-off does not wait.  A call the
+    carrier never answers: vpnsipd stops with a packet still waiting (the
+    ASan build: nothing leaks)."""
+    lab, r = sesslab, routers()
+    nb = lab.number("rtrB")
+    lab.reject(nb, 486, "Busy Here")
+    assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
+    r.wait_log("rtrA", r"CALL_FAIL: Tunnel1: call with %s failed: rejected 486" % nb)
+    backoff_over = time.monotonic() + 5.5  # "next call not before 5 s"
+    assert trigger_queue(r, "rtrA") == (1, 1)
+    assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)  # in the back-off
+    assert trigger_queue(r, "rtrA") == (1, 2)
+    assert "UP-ACTIVE" not in r.sh("rtrA", "show crypto session")
+
+    lab.unreject(nb)
+    lab.drop("INVITE")
+    time.sleep(max(0, backoff_over - time.monotonic()))
+    assert not lab.ping("lanA", HOST["rtrA"], count=1, wait=1)
+    r.wait_state("rtrA", "CALLING")
+    assert trigger_queue(r, "rtrA") == (2, 2)
+    r.stop("rtrA")  # exit 0, no sanitizer report
+
+
 def test_glare_lower_number_answers(routers, sesslab, tmp_path):
     """Call collision, forced: Kamailio drops every INVITE until both
     routers are calling, then lets the retransmissions through, so each

@@ -80,7 +80,10 @@ struct dp_tunnel_stats {
 	 * tunnel_clear_counters leaves them). */
 	uint64_t outer_pkts_out, outer_bytes_out;
 	uint64_t encrypt_errors, decrypt_errors, replay_drops;
-	uint64_t trigger_drops; /* routed into the tunnel without an SA (dropped) */
+	/* Routed into the tunnel without an SA: put in the trigger queue,
+	 * and dropped (no attempt under way, the queue full, or the attempt
+	 * over without SA). */
+	uint64_t trigger_queued, trigger_drops;
 	uint64_t triggers;      /* trigger events raised */
 	uint64_t mss_clamped;
 	unsigned n_sa_in, n_sa_out;
@@ -147,8 +150,14 @@ struct dataplane {
 	void (*tunnel_detach)(struct dataplane *dp, const char *name);
 	int (*tunnel_stats)(struct dataplane *dp, const char *name, struct dp_tunnel_stats *st);
 	void (*tunnel_clear_counters)(struct dataplane *dp, const char *name);
-	/* Allow the next packet without SA to raise a trigger again. */
+	/* The attempt is over (the session ended, or may be tried again):
+	 * packets waiting in the trigger queue are dropped (counted), and
+	 * the next packet without SA raises a trigger again. */
 	void (*trigger_rearm)(struct dataplane *dp, const char *name);
+	/* The attempt failed and is not retried yet (back-off): the waiting
+	 * packets are dropped (counted); the trigger stays disarmed until
+	 * trigger_rearm. */
+	void (*trigger_queue_drop)(struct dataplane *dp, const char *name);
 
 	int (*sa_add)(struct dataplane *dp, const struct dp_sa *sa);
 	/* Outer addresses changed (NAT mapping, MOBIKE). */
@@ -174,9 +183,17 @@ void dataplane_set(struct dataplane *dp);
 /* The if_id of a tunnel interface ("Tunnel7" -> 8), 0 if not a tunnel. */
 uint32_t dp_tunnel_id(const char *tunnel_name);
 
+/* The trigger queue: packets routed into a tunnel without SA from the
+ * trigger on wait, in order, until its outbound SA is added (then they
+ * leave through it, before any newer packet) or the attempt ends
+ * (trigger_rearm, trigger_queue_drop: dropped).  Bounded per tunnel: a
+ * packet beyond either bound is dropped (trigger_drops). */
+#define DP_TRIGGER_QUEUE_PKTS 32u
+#define DP_TRIGGER_QUEUE_BYTES 65536u
+
 /* Main thread.  dp_trigger: a packet was routed into a tunnel that has no
  * SA (raised once per attempt: again only after an SA came up and went, or
- * trigger_rearm); the packet itself is dropped and counted (trigger_drops).
+ * trigger_rearm); the packet itself waits in the trigger queue.
  * dp_idle: the tunnel's SA carried no packet for its idle time (raised once
  * per SA).  Ending the session is the orchestrator's job (ike/ike_vpnsip.c
  * subscribes). */

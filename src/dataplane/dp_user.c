@@ -6,6 +6,12 @@
  * the main thread for tunnels and show commands.  Hooks into IKE are
  * called without the lock held.
  *
+ * Packets routed into a tunnel while its session comes up wait in the
+ * tunnel's trigger queue (copies, bounded by DP_TRIGGER_QUEUE_*).  They
+ * are sent by this thread only: an outbound SA added on another thread
+ * puts the tunnel on the flush list and wakes the thread (wakefd); a packet
+ * read from the TUN device first sends what still waits, so order holds.
+ *
  * Per-session ports are per-session sockets: each port is its own UDP
  * socket carrying IKE and ESP (non-ESP marker), so a session's traffic
  * leaves from the port its SDP announced without any NAT rule, and
@@ -61,6 +67,13 @@ struct usa {
 	bool soft_raised, hard_raised;
 };
 
+/* A packet in a trigger queue. */
+struct qpkt {
+	struct qpkt *next;
+	size_t len;
+	uint8_t data[];
+};
+
 struct dp_tunnel {
 	char name[IFNAMSIZ];
 	struct dp_tunnel_cfg cfg;
@@ -69,6 +82,12 @@ struct dp_tunnel {
 	unsigned n_in;
 	uint32_t spi_in;
 	bool trigger_armed;
+	/* The trigger queue: open from the trigger until the outbound SA or
+	 * the attempt's end; flush_pending: on the flush list. */
+	bool queue_open, flush_pending;
+	struct qpkt *q_head, **q_tail;
+	unsigned q_pkts;
+	size_t q_bytes;
 	struct dp_tunnel_stats st;
 	uint64_t sa_since_ms;
 	bool idle_reported;
@@ -88,8 +107,10 @@ struct dp_user {
 	struct evloop *loop;
 	pthread_mutex_t mu;
 	pthread_t thread;
-	bool running;
-	int epfd, wakefd;
+	bool running, stopping;
+	int epfd, wakefd; /* wakefd: stop, or tunnels to flush */
+	uint32_t *flush_ids; /* tunnels whose queue waits for this thread */
+	size_t n_flush, cap_flush;
 	struct u32map tunnels; /* id -> dp_tunnel */
 	struct hashmap by_name; /* name -> dp_tunnel */
 	struct u32map sa_in, sa_out; /* spi -> usa */
@@ -369,6 +390,7 @@ static int m_tunnel_attach(struct dataplane *dp, const struct dp_tunnel_cfg *cfg
 		snprintf(t->name, sizeof(t->name), "%s", cfg->name);
 		t->fd = -1;
 		t->trigger_armed = true;
+		t->q_tail = &t->q_head;
 		hashmap_put(&u->by_name, t->name, t);
 		u32map_put(&u->tunnels, cfg->id, t);
 	}
@@ -417,6 +439,54 @@ static void usa_free(struct usa *sa)
 	free(sa);
 }
 
+/* Caller holds u->mu.  The queue's packets, detached; the queue empty. */
+static struct qpkt *queue_take(struct dp_tunnel *t)
+{
+	struct qpkt *q = t->q_head;
+
+	t->q_head = NULL;
+	t->q_tail = &t->q_head;
+	t->q_pkts = 0;
+	t->q_bytes = 0;
+	return q;
+}
+
+/* Caller holds u->mu.  The attempt is over: what waits is dropped. */
+static void queue_drop(struct dp_tunnel *t)
+{
+	struct qpkt *q = queue_take(t);
+
+	t->queue_open = false;
+	while (q) {
+		struct qpkt *next = q->next;
+		t->st.trigger_drops++;
+		free(q);
+		q = next;
+	}
+}
+
+/* Caller holds u->mu.  A packet without SA: waits if an attempt is under
+ * way and the queue has room, else it is dropped. */
+static void queue_put(struct dp_tunnel *t, const uint8_t *pkt, size_t len)
+{
+	struct qpkt *q;
+
+	if (!t->queue_open || t->q_pkts >= DP_TRIGGER_QUEUE_PKTS ||
+	    t->q_bytes + len > DP_TRIGGER_QUEUE_BYTES) {
+		t->st.trigger_drops++;
+		return;
+	}
+	q = xmalloc(sizeof(*q) + len);
+	q->next = NULL;
+	q->len = len;
+	memcpy(q->data, pkt, len);
+	*t->q_tail = q;
+	t->q_tail = &q->next;
+	t->q_pkts++;
+	t->q_bytes += len;
+	t->st.trigger_queued++;
+}
+
 static void m_tunnel_detach(struct dataplane *dp, const char *name)
 {
 	struct dp_user *u = DPU(dp);
@@ -439,6 +509,7 @@ static void m_tunnel_detach(struct dataplane *dp, const char *name)
 				((struct usa *)e->value)->t = NULL;
 		if (t->idle_timer)
 			ev_timer_del(t->idle_timer);
+		queue_drop(t);
 		free(t);
 	}
 	pthread_mutex_unlock(&u->mu);
@@ -491,8 +562,22 @@ static void m_trigger_rearm(struct dataplane *dp, const char *name)
 
 	pthread_mutex_lock(&u->mu);
 	t = tunnel_by_name(u, name);
-	if (t)
+	if (t) {
+		queue_drop(t);
 		t->trigger_armed = true;
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+static void m_trigger_queue_drop(struct dataplane *dp, const char *name)
+{
+	struct dp_user *u = DPU(dp);
+	struct dp_tunnel *t;
+
+	pthread_mutex_lock(&u->mu);
+	t = tunnel_by_name(u, name);
+	if (t)
+		queue_drop(t);
 	pthread_mutex_unlock(&u->mu);
 }
 
@@ -593,6 +678,19 @@ static int m_sa_add(struct dataplane *dp, const struct dp_sa *p)
 			t->idle_reported = false;
 			if (t->cfg.idle_seconds)
 				evloop_post(u->loop, idle_start, xstrdup(t->name));
+			/* What waited for this SA leaves from the data plane
+			 * thread (it owns the packet buffers): at once. */
+			t->queue_open = false;
+			if (t->q_head && !t->flush_pending) {
+				uint64_t one = 1;
+				t->flush_pending = true;
+				xgrow(&u->flush_ids, &u->cap_flush, u->n_flush + 1,
+				      sizeof(*u->flush_ids));
+				u->flush_ids[u->n_flush++] = t->cfg.id;
+				if (write(u->wakefd, &one, sizeof(one)) < 0)
+					log_msg("IPSEC", SEV_ERR, "WAKE", "data plane wake-up: %s",
+						strerror(errno));
+			}
 		}
 	}
 	pthread_mutex_unlock(&u->mu);
@@ -726,6 +824,26 @@ static void set_df(struct uport *p, bool df)
 		p->pmtudisc = v;
 }
 
+static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, size_t len,
+		       struct expire_note *note);
+
+/* Caller holds u->mu; data plane thread.  The trigger queue leaves through
+ * the tunnel's SA (if it went again meanwhile: dropped). */
+static void queue_flush(struct dp_user *u, struct dp_tunnel *t, struct expire_note *note)
+{
+	struct qpkt *q = queue_take(t);
+
+	while (q) {
+		struct qpkt *next = q->next;
+		if (t->out)
+			tunnel_out(u, t, q->data, q->len, note);
+		else
+			t->st.trigger_drops++;
+		free(q);
+		q = next;
+	}
+}
+
 /* One packet the kernel routed into tunnel t. */
 static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, size_t len,
 		       struct expire_note *note)
@@ -740,14 +858,17 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 		return;
 	}
 	if (!sa) {
-		t->st.trigger_drops++;
 		if (t->trigger_armed) {
 			t->trigger_armed = false;
+			t->queue_open = true;
 			t->st.triggers++;
 			dataplane_raise_trigger(t->name);
 		}
+		queue_put(t, pkt, len);
 		return;
 	}
+	if (t->q_head) /* the SA came before the flush: older packets first */
+		queue_flush(u, t, note);
 	if (sa->hard_raised || sa->seq_out == UINT32_MAX) {
 		t->st.encrypt_errors++;
 		return;
@@ -914,6 +1035,37 @@ static void port_in(struct dp_user *u, struct uport *p, struct expire_note *note
 	esp_in(u, &from, p->port, d, (size_t)n, note);
 }
 
+/* The wake eventfd fired: stop (true), or send the queues of the tunnels
+ * whose outbound SA came. */
+static bool wake(struct dp_user *u)
+{
+	uint64_t v;
+
+	if (read(u->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		dbg(&debug_dp_packet, "IPSEC: data plane wake-up: %s", strerror(errno));
+	/* One tunnel at a time: each may reach a volume limit, reported
+	 * without our lock. */
+	for (;;) {
+		struct expire_note note = { 0 };
+		struct dp_tunnel *t;
+
+		pthread_mutex_lock(&u->mu);
+		if (u->stopping || !u->n_flush) {
+			bool stop = u->stopping;
+			pthread_mutex_unlock(&u->mu);
+			return stop;
+		}
+		t = u32map_get(&u->tunnels, u->flush_ids[--u->n_flush]);
+		if (t && t->flush_pending) {
+			t->flush_pending = false;
+			queue_flush(u, t, &note);
+		}
+		pthread_mutex_unlock(&u->mu);
+		if (note.pending && u->hooks.sa_expire)
+			u->hooks.sa_expire(u->hooks.arg, note.spi, &note.dst, note.hard);
+	}
+}
+
 static void *dp_thread(void *arg)
 {
 	struct dp_user *u = arg;
@@ -927,8 +1079,11 @@ static void *dp_thread(void *arg)
 			enum src_kind kind = (enum src_kind)(evs[i].data.u64 >> 32);
 			uint32_t key = (uint32_t)evs[i].data.u64;
 
-			if (kind == SRC_WAKE)
-				return NULL;
+			if (kind == SRC_WAKE) {
+				if (wake(u))
+					return NULL;
+				continue;
+			}
 			for (int b = 0; b < BATCH; b++) {
 				struct expire_note note = { 0 };
 				struct ike_note ike = { 0 };
@@ -973,8 +1128,9 @@ static void m_destroy(struct dataplane *dp)
 	uint64_t one = 1;
 
 	if (u->running) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_key(SRC_WAKE, 0) };
-		epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->wakefd, &ev);
+		pthread_mutex_lock(&u->mu);
+		u->stopping = true;
+		pthread_mutex_unlock(&u->mu);
 		if (write(u->wakefd, &one, sizeof(one)) < 0)
 			log_msg("IPSEC", SEV_ERR, "STOP", "data plane wake-up: %s", strerror(errno));
 		pthread_join(u->thread, NULL);
@@ -994,8 +1150,10 @@ static void m_destroy(struct dataplane *dp)
 			close(t->fd);
 		if (t->idle_timer)
 			ev_timer_del(t->idle_timer);
+		queue_drop(t);
 		free(t);
 	}
+	free(u->flush_ids);
 	u32map_clear(&u->sa_in);
 	u32map_clear(&u->sa_out);
 	u32map_clear(&u->ports);
@@ -1030,6 +1188,7 @@ struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike
 		.tunnel_stats = m_tunnel_stats,
 		.tunnel_clear_counters = m_tunnel_clear_counters,
 		.trigger_rearm = m_trigger_rearm,
+		.trigger_queue_drop = m_trigger_queue_drop,
 		.sa_add = m_sa_add,
 		.sa_update = m_sa_update,
 		.sa_del = m_sa_del,
@@ -1050,7 +1209,9 @@ struct dataplane *dataplane_user_create(struct evloop *loop, const struct dp_ike
 	u->epfd = epoll_create1(EPOLL_CLOEXEC);
 	u->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	the_user = u;
-	if (u->epfd < 0 || u->wakefd < 0 || pthread_create(&u->thread, NULL, dp_thread, u) != 0) {
+	struct epoll_event wev = { .events = EPOLLIN, .data.u64 = ev_key(SRC_WAKE, 0) };
+	if (u->epfd < 0 || u->wakefd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->wakefd, &wev) < 0 ||
+	    pthread_create(&u->thread, NULL, dp_thread, u) != 0) {
 		m_destroy(&u->pub);
 		return NULL;
 	}

@@ -280,9 +280,11 @@ static void show_tunnel(const struct config *cfg, const struct iface_cfg *ifc, c
 	sb_printf(out, "     %llu encrypt errors, %llu decrypt errors, %llu replay drops\n",
 		  (unsigned long long)st.encrypt_errors, (unsigned long long)st.decrypt_errors,
 		  (unsigned long long)st.replay_drops);
-	sb_printf(out, "     %llu trigger drops (%llu triggers), %llu MSS clamped\n",
-		  (unsigned long long)st.trigger_drops, (unsigned long long)st.triggers,
+	sb_printf(out, "     %llu triggers, %llu MSS clamped\n", (unsigned long long)st.triggers,
 		  (unsigned long long)st.mss_clamped);
+	sb_printf(out, "     Trigger queue: %llu packets queued, %llu dropped (max %u packets, %u bytes)\n",
+		  (unsigned long long)st.trigger_queued, (unsigned long long)st.trigger_drops,
+		  DP_TRIGGER_QUEUE_PKTS, DP_TRIGGER_QUEUE_BYTES);
 }
 
 void tunnel_cli_init(void)

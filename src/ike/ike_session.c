@@ -327,7 +327,8 @@ int ike_session_start(const struct ike_session_params *p, char *err, size_t errl
 	}
 	hashmap_put(&sessions, se->tunnel, se);
 	ike_snap_install(s);
-	dp->trigger_rearm(dp, se->tunnel);
+	/* No trigger_rearm here: the attempt goes on, and the packets that
+	 * wait in the trigger queue leave through the SA it brings. */
 	{
 		/* The idle timer of the tunnel's SAs: the profile's, else global. */
 		const struct ipsec_profile *ip;

@@ -113,6 +113,16 @@ static void trigger_rearm(struct vpnsip_session *s)
 		dp->trigger_rearm(dp, s->tunnel);
 }
 
+/* The attempt failed and waits out its back-off (or could not start): the
+ * packets that wait for it in the data plane go now, not when it ends. */
+void vpnsip_trigger_queue_drop(struct vpnsip_session *s)
+{
+	struct dataplane *dp = dataplane_get();
+
+	if (dp && dp->trigger_queue_drop)
+		dp->trigger_queue_drop(dp, s->tunnel);
+}
+
 /* Whether a session in state st may hold SAs: IKE has the call (an
  * answerer that is IKE responder starts it before the ACK). */
 bool vpnsip_sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st)
@@ -202,6 +212,7 @@ void vpnsip_call_reset(struct vpnsip_session *s)
 		vpnsip_timer_stop(&s->retry_timer);
 		if (!rt->quiescing)
 			s->retry_timer = ev_timer_add(rt->loop, d * 1000ULL, vpnsip_retry_fire, s);
+		vpnsip_trigger_queue_drop(s);
 	} else {
 		trigger_rearm(s);
 	}

@@ -24,11 +24,13 @@ void vpnsip_trigger(const char *tunnel_name)
 		/* Back-off after a failure: the trigger is re-armed when it ends. */
 		rt->calls_backed_off++;
 		vs_dbg_event("VPN-SIP %s: traffic, but in retry back-off", tunnel_name);
+		vpnsip_trigger_queue_drop(s);
 		return;
 	}
 	vs_dbg_event("VPN-SIP %s: traffic without SA triggers the call", tunnel_name);
 	if (vpnsip_call(tunnel_name, &why) < 0) {
 		vs_dbg_error("VPN-SIP %s: cannot call: %s", tunnel_name, why);
+		vpnsip_trigger_queue_drop(s);
 		/* Not registered yet, or rate limited: try again a bit later. */
 		if (!rt->quiescing && !s->retry_timer)
 			s->retry_timer = ev_timer_add(rt->loop, VPNSIP_RETRY_BASE_S * 1000ULL,

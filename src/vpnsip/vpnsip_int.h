@@ -223,6 +223,9 @@ bool vpnsip_sas_may_exist(const struct vpnsip_session *s, enum vpnsip_state st);
 bool vpnsip_sa_delete(struct vpnsip_session *s, unsigned timeout_ms);
 /* session.c: the retry back-off's timer: traffic may call again. */
 void vpnsip_retry_fire(struct ev_timer *t, void *arg);
+/* session.c: the attempt failed (or could not start): drop the packets
+ * that wait for it in the data plane's trigger queue. */
+void vpnsip_trigger_queue_drop(struct vpnsip_session *s);
 /* session.c: forget the call: back to READY_TO_CONNECT; a CDR, and after
  * a failure the retry back-off. */
 void vpnsip_call_reset(struct vpnsip_session *s);

@@ -248,6 +248,11 @@ static void dp_rearm(struct dataplane *dp, const char *name)
 	rec("dp rearm %s", name);
 }
 
+static void dp_queue_drop(struct dataplane *dp, const char *name)
+{
+	rec("dp drop queue %s", name);
+}
+
 static int dp_port_open(struct dataplane *dp, uint16_t port)
 {
 	rec("dp open %u", port);
@@ -262,6 +267,7 @@ static void dp_port_close(struct dataplane *dp, uint16_t port)
 static struct dataplane fake_dp = {
 	.name = "fake",
 	.trigger_rearm = dp_rearm,
+	.trigger_queue_drop = dp_queue_drop,
 	.port_open = dp_port_open,
 	.port_close = dp_port_close,
 };
@@ -707,12 +713,13 @@ TEST(rejected_call_backs_off_5_then_10_seconds)
 	sip_ended(1, SIP_END_REJECTED, 404, "Not Found");
 	CHECK_STATE("Tunnel1", READY_TO_CONNECT);
 	CHECK_TRACE("sip place 1 " LOCAL "->" REMOTE "\n"
-		    "ike ended Tunnel1\n"); /* no rearm: back-off */
+		    "ike ended Tunnel1\n" /* no rearm: back-off */
+		    "dp drop queue Tunnel1\n"); /* but its packets go */
 	CHECK_STR(last_cdr()->cause, "rejected 404 Not Found");
 	CHECK_INT(session("Tunnel1")->fail_count, 1);
-	/* Traffic during the back-off places no call. */
+	/* Traffic during the back-off places no call; it does not wait. */
 	vpnsip_trigger("Tunnel1");
-	CHECK_TRACE("");
+	CHECK_TRACE("dp drop queue Tunnel1\n");
 	CHECK_INT(vpnsip_rt()->calls_backed_off, 1);
 	advance(VPNSIP_RETRY_BASE_S * 1000 - 1);
 	CHECK_TRACE("");
@@ -721,7 +728,8 @@ TEST(rejected_call_backs_off_5_then_10_seconds)
 	vpnsip_trigger("Tunnel1");
 	CHECK_TRACE("sip place 2 " LOCAL "->" REMOTE "\n");
 	sip_ended(2, SIP_END_TIMEOUT, 408, "Request Timeout");
-	CHECK_TRACE("ike ended Tunnel1\n");
+	CHECK_TRACE("ike ended Tunnel1\n"
+		    "dp drop queue Tunnel1\n");
 	CHECK_STR(last_cdr()->cause, "no answer (408 Request Timeout)");
 	advance(2 * VPNSIP_RETRY_BASE_S * 1000 - 1); /* the second failure: 10 s */
 	CHECK_TRACE("");
@@ -747,7 +755,8 @@ TEST(unacceptable_answer_is_hung_up)
 		    "sip hangup 1\n"); /* no IKE */
 	sip_ended(1, SIP_END_LOCAL, 200, "OK");
 	CHECK_STATE("Tunnel1", READY_TO_CONNECT);
-	CHECK_TRACE("ike ended Tunnel1\n"); /* no rearm: back-off */
+	CHECK_TRACE("ike ended Tunnel1\n" /* no rearm: back-off */
+		    "dp drop queue Tunnel1\n");
 	CHECK(strncmp(last_cdr()->cause, "answer not acceptable: ", 23) == 0);
 	CHECK_INT(session("Tunnel1")->fail_count, 1);
 	CHECK_INT(timers_armed(), 1); /* the back-off */
@@ -765,7 +774,8 @@ TEST(ike_auth_failure_deletes_then_byes_and_backs_off)
 	CHECK_TRACE("sip hangup 1\n");
 	sip_ended(h, SIP_END_LOCAL, 200, "OK");
 	CHECK_STATE("Tunnel1", READY_TO_CONNECT);
-	CHECK_TRACE("ike ended Tunnel1\n"); /* no rearm: back-off */
+	CHECK_TRACE("ike ended Tunnel1\n" /* no rearm: back-off */
+		    "dp drop queue Tunnel1\n");
 	CHECK_STR(last_cdr()->cause, "IKE authentication failed: fingerprint mismatch");
 	CHECK_INT(session("Tunnel1")->fail_count, 1);
 	stop();
@@ -871,6 +881,12 @@ TEST(call_attempts_are_rate_limited)
 	CHECK_INT(vpnsip_call("Tunnel1", &why), -1);
 	CHECK(why && strstr(why, "rate limit"));
 	CHECK_INT(vpnsip_rt()->calls_rate_limited, 1);
+	/* Traffic that cannot call: what waits for the call is dropped. */
+	sb_reset(&trace);
+	vpnsip_trigger("Tunnel1");
+	CHECK_TRACE("dp drop queue Tunnel1\n");
+	CHECK_INT(vpnsip_rt()->calls_rate_limited, 2);
+	vpnsip_timer_stop(&session("Tunnel1")->retry_timer);
 	advance(VPNSIP_RATE_WINDOW_S * 1000ULL);
 	sb_reset(&trace);
 	CHECK_INT(vpnsip_call("Tunnel1", &why), 0);
