@@ -7,7 +7,8 @@ through rtrA's tunnels.
     configuration PSK (Tunnel1 to rtrB), the second certificates (Tunnel2
     to rtrC); rtrB and rtrC are vpnsipd with one profile each.  Each call
     offers the fingerprint of its tunnel's own profile, both come up and
-    carry traffic."""
+    carry traffic; show crypto session detail's Phase1_id is the identity
+    each peer presented (rtrC: its certificate's DN, not its number)."""
 import os
 import re
 import sys
@@ -180,5 +181,8 @@ def test_two_tunnels_on_a_psk_and_a_certificate_profile(routers, identlab):
               re.finditer(r"Interface: (Tunnel\d)\n(?:.*\n)*?(?=Interface: |\Z)", out)}
     assert "Profile: PSKPROF" in blocks["Tunnel1"] and "UP-ACTIVE" in blocks["Tunnel1"], out
     assert "Profile: CERTPROF" in blocks["Tunnel2"] and "UP-ACTIVE" in blocks["Tunnel2"], out
+    # Phase1_id: the identity each peer presented, not its SIP number.
+    assert "Phase1_id: %s\n" % lab.number("rtrB") in blocks["Tunnel1"], out
+    assert "Phase1_id: CN=rtrC\n" in blocks["Tunnel2"], out
     sa = r.sh("rtrA", "show crypto ikev2 sa detailed")
     assert "Auth sign: PSK, Auth verify: PSK" in sa and "Auth sign: RSA, Auth verify: RSA" in sa, sa
