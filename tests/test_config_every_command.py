@@ -121,6 +121,9 @@ crypto ikev2 profile vpn-sip-profile
  match certificate data
  match identity remote any
  match identity remote address 198.51.100.9
+ match identity remote address 198.51.100.0 255.255.255.0
+ match identity remote fqdn domain example.org
+ match identity remote email ike@example.org
  identity local address 192.0.2.11
  authentication remote pre-share
  authentication remote rsa-sig

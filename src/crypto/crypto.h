@@ -41,13 +41,27 @@ enum crypto_id_type {
 
 struct crypto_id {
 	enum crypto_id_type type;
-	char *value;         /* as typed (key-id, fqdn, email, dotted address) */
+	char *value;         /* as typed (key-id, fqdn, email, dotted address);
+			      * NULL for "identity local address": our own */
 	struct in_addr addr; /* CRYPTO_ID_ADDRESS */
+	/* "match identity remote" only: */
+	unsigned prefix_len; /* address A MASK (0 when not given: /32) */
+	bool domain;         /* fqdn|email domain NAME: NAME is a suffix */
 };
 
 /* "key-id 1234", "fqdn r1.example", "address 192.0.2.1" (IOS spelling). */
 const char *crypto_id_type_name(enum crypto_id_type t);
 bool crypto_id_equal(const struct crypto_id *a, const struct crypto_id *b);
+void crypto_id_free(struct crypto_id *id);
+void crypto_id_copy(struct crypto_id *dst, const struct crypto_id *src);
+/* Does a "match identity remote" rule accept the identity a peer presented
+ * (type, value or addr)?  key-id: the same octets; address: inside A/MASK;
+ * fqdn: the same name (case-insensitive); fqdn domain D: D itself or a
+ * name ending in ".D"; email: the same address; email domain D: the part
+ * after '@' is D or ends in ".D".  Any thread (no model access). */
+bool crypto_id_matches(const struct crypto_id *rule, const struct crypto_id *presented);
+/* "fqdn domain example.net", "address 192.0.2.0 255.255.255.0" (appended). */
+void crypto_id_text(const struct crypto_id *id, struct strbuf *out);
 
 /* ---- IKEv2 keyring ----------------------------------------------------------- */
 
@@ -439,6 +453,19 @@ struct crypto_psk {
 	const char *remote; /* we verify the peer's AUTH with it (NULL: none) */
 	const struct ikev2_keyring_peer *peer; /* the keyring peer, NULL for profile keys */
 };
+
+/* A keyring for other threads (the IKE engine's credential set, which
+ * looks keys up by the identity the peer presented): a deep copy made on
+ * the main thread (NULL: no such keyring), read-only afterwards, looked up
+ * with crypto_keyring_copy_psk() from any thread (the same rules as
+ * crypto_keyring_psk), freed (keys wiped) with crypto_keyring_copy_free(). */
+struct ikev2_keyring *crypto_keyring_copy(const struct config *cfg, const char *name);
+bool crypto_keyring_copy_psk(const struct ikev2_keyring *k, const struct crypto_id *id,
+			     struct crypto_psk *out);
+void crypto_keyring_copy_free(struct ikev2_keyring *k);
+/* Counts crypto configuration changes (any command, also inside a deferred
+ * batch): a copy made at one value is current while it stays. */
+unsigned long crypto_generation(void);
 
 /* "PSK for identity" in one keyring: the peer whose identity equals id
  * (key-id compared exactly, fqdn/email case-insensitively, address as an

@@ -60,11 +60,9 @@ void keyring_index_peer(struct ikev2_keyring *k, struct ikev2_keyring_peer *p, b
  * group: IOS calls the others incomplete. */
 bool ikev2_proposal_complete(const struct ikev2_proposal *p);
 
-void crypto_id_free(struct crypto_id *id);
-void crypto_id_copy(struct crypto_id *dst, const struct crypto_id *src);
-/* Parse "key-id|fqdn|address|email VALUE" arguments into id; false: bad address. */
+/* Parse "key-id|fqdn|address|email VALUE" arguments into id; false: bad
+ * address.  value NULL with "address": our own address. */
 bool crypto_id_set(struct crypto_id *id, const char *type, const char *value);
-void crypto_id_text(const struct crypto_id *id, struct strbuf *out);
 
 /* A command changed the crypto configuration: the crypto_config_changed
  * subscribers are told. */

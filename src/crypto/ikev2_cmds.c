@@ -289,6 +289,22 @@ static int cmd_prof_match_id(struct cli_exec *x)
 	}
 	if (!crypto_id_set(&id, type, cli_arg(x, "value")))
 		return cli_error(x, "Invalid identity");
+	id.domain = cli_has(x, "domain");
+	if (cli_opt(x, "mask")) {
+		struct in_addr m;
+		unsigned len;
+		if (inet_pton(AF_INET, cli_arg(x, "mask"), &m) != 1 || !ipv4_mask_to_len(m, &len)) {
+			crypto_id_free(&id);
+			return cli_error(x, "Invalid mask %s", cli_arg(x, "mask"));
+		}
+		id.prefix_len = len == 32 ? 0 : len;
+		id.addr.s_addr &= ipv4_len_to_mask(len).s_addr;
+		if (len != 32) { /* as written back: the network address */
+			char a[INET_ADDRSTRLEN];
+			free(id.value);
+			id.value = xstrdup(inet_ntop(AF_INET, &id.addr, a, sizeof(a)));
+		}
+	}
 	for (size_t i = 0; i < p->nmatch_ids; i++) {
 		if (crypto_id_equal(&p->match_ids[i], &id)) {
 			if (x->is_no) {
@@ -339,7 +355,7 @@ static int cmd_prof_identity_local(struct cli_exec *x)
 	PROFILE_OR_FAIL(p);
 	if (x->is_no)
 		crypto_id_free(&p->identity_local);
-	else if (!crypto_id_set(&p->identity_local, cli_arg(x, "type"), cli_arg(x, "value")))
+	else if (!crypto_id_set(&p->identity_local, cli_arg(x, "type"), cli_opt(x, "value")))
 		return cli_error(x, "Invalid identity");
 	return done(x);
 }
@@ -1065,18 +1081,26 @@ static const struct cli_cmd ikev2_cmds[] = {
 	  "Match values of peer\nmatch a peer's identity\nRemote identity\nmatch all peer identities",
 	  cmd_prof_match_any, 0 },
 	{ PROF_NODE, "no match identity remote any", NO_HELP, cmd_prof_match_any, 0 },
-	{ PROF_NODE, "match identity remote " ID_TYPES, "\n\n\n" ID_HELP, cmd_prof_match_id, 0 },
-	{ PROF_NODE, "match identity remote address$type A.B.C.D$value", "\n\n\nIP address\nIPv4 address",
+	{ PROF_NODE, "match identity remote key-id$type WORD$value",
+	  "\n\n\nkey-id opaque string - proprietary types\nThe identity", cmd_prof_match_id, 0 },
+	{ PROF_NODE, "match identity remote <fqdn|email>$type [domain$domain] WORD$value",
+	  "\n\n\nFully qualified domain name string\nEmail address string\n"
+	  "Match the domain: the name itself or any name under it\nThe identity", cmd_prof_match_id, 0 },
+	{ PROF_NODE, "match identity remote address$type A.B.C.D$value [A.B.C.D$mask]",
+	  "\n\n\nIP address\nIPv4 address\nMask", cmd_prof_match_id, 0 },
+	{ PROF_NODE, "no match identity remote key-id$type WORD$value", NO_HELP, cmd_prof_match_id, 0 },
+	{ PROF_NODE, "no match identity remote <fqdn|email>$type [domain$domain] WORD$value", NO_HELP,
 	  cmd_prof_match_id, 0 },
-	{ PROF_NODE, "no match identity remote " ID_TYPES, NO_HELP, cmd_prof_match_id, 0 },
-	{ PROF_NODE, "no match identity remote address$type A.B.C.D$value", NO_HELP, cmd_prof_match_id, 0 },
+	{ PROF_NODE, "no match identity remote address$type A.B.C.D$value [A.B.C.D$mask]", NO_HELP,
+	  cmd_prof_match_id, 0 },
 	{ PROF_NODE, "no match identity remote", NO_HELP, cmd_prof_match_id, 0 },
 	{ PROF_NODE, "match certificate WORD$map",
 	  "\nmatch a peer's certificate\nCertificate map name", cmd_prof_match_cert, 0 },
 	{ PROF_NODE, "no match certificate [WORD$map]", NO_HELP, cmd_prof_match_cert, 0 },
 	{ PROF_NODE, "identity local " ID_TYPES, "Specify IKE identity to use\nLocal identity\n" ID_HELP,
 	  cmd_prof_identity_local, 0 },
-	{ PROF_NODE, "identity local address$type A.B.C.D$value", "\n\nIP address\nIPv4 address",
+	{ PROF_NODE, "identity local address$type [A.B.C.D$value]",
+	  "\n\nIP address (without one: the address IKE runs from)\nIPv4 address",
 	  cmd_prof_identity_local, 0 },
 	{ PROF_NODE, "no identity local [LINE]", NO_HELP "\n\n\nIdentity", cmd_prof_identity_local, 0 },
 	{ PROF_NODE, "authentication <local|remote> <pre-share|rsa-sig>$method",

@@ -66,13 +66,51 @@ const char *crypto_id_type_name(enum crypto_id_type t)
 
 bool crypto_id_equal(const struct crypto_id *a, const struct crypto_id *b)
 {
-	if (a->type != b->type)
+	if (a->type != b->type || a->domain != b->domain || a->prefix_len != b->prefix_len)
 		return false;
 	switch (a->type) {
 	case CRYPTO_ID_NONE: return true;
-	case CRYPTO_ID_ADDRESS: return a->addr.s_addr == b->addr.s_addr;
+	case CRYPTO_ID_ADDRESS:
+		return (a->value == NULL) == (b->value == NULL) && a->addr.s_addr == b->addr.s_addr;
 	case CRYPTO_ID_KEY_ID: return strcmp(a->value, b->value) == 0;
 	default: return strcasecmp(a->value, b->value) == 0;
+	}
+}
+
+/* name is suffix itself or ends in "." suffix (case-insensitive): a
+ * domain match on label boundaries ("example.net" does not match
+ * "badexample.net"). */
+static bool domain_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	if (n == k)
+		return strcasecmp(name, suffix) == 0;
+	return n > k && name[n - k - 1] == '.' && strcasecmp(name + n - k, suffix) == 0;
+}
+
+bool crypto_id_matches(const struct crypto_id *rule, const struct crypto_id *presented)
+{
+	if (rule->type != presented->type || !rule->value || !presented->value)
+		return false;
+	switch (rule->type) {
+	case CRYPTO_ID_KEY_ID:
+		return strcmp(rule->value, presented->value) == 0;
+	case CRYPTO_ID_ADDRESS: {
+		struct in_addr m = ipv4_len_to_mask(rule->prefix_len ? rule->prefix_len : 32);
+		return (rule->addr.s_addr & m.s_addr) == (presented->addr.s_addr & m.s_addr);
+	}
+	case CRYPTO_ID_FQDN:
+		return rule->domain ? domain_suffix(presented->value, rule->value)
+				    : strcasecmp(rule->value, presented->value) == 0;
+	case CRYPTO_ID_EMAIL: {
+		const char *at = strrchr(presented->value, '@');
+		if (!rule->domain)
+			return strcasecmp(rule->value, presented->value) == 0;
+		return at && domain_suffix(at + 1, rule->value);
+	}
+	default:
+		return false;
 	}
 }
 
@@ -100,11 +138,11 @@ bool crypto_id_set(struct crypto_id *id, const char *type, const char *value)
 		n.type = CRYPTO_ID_EMAIL;
 	else if (strcmp(type, "address") == 0) {
 		n.type = CRYPTO_ID_ADDRESS;
-		if (inet_pton(AF_INET, value, &n.addr) != 1)
+		if (value && inet_pton(AF_INET, value, &n.addr) != 1)
 			return false;
 	} else
 		return false;
-	n.value = xstrdup(value);
+	n.value = value ? xstrdup(value) : NULL;
 	crypto_id_free(id);
 	*id = n;
 	return true;
@@ -112,7 +150,17 @@ bool crypto_id_set(struct crypto_id *id, const char *type, const char *value)
 
 void crypto_id_text(const struct crypto_id *id, struct strbuf *out)
 {
-	sb_printf(out, "%s %s", crypto_id_type_name(id->type), id->value ? id->value : "");
+	sb_puts(out, crypto_id_type_name(id->type));
+	if (id->domain)
+		sb_puts(out, " domain");
+	if (id->value)
+		sb_printf(out, " %s", id->value);
+	if (id->type == CRYPTO_ID_ADDRESS && id->prefix_len && id->prefix_len != 32) {
+		char m[INET_ADDRSTRLEN];
+		struct in_addr mask = ipv4_len_to_mask(id->prefix_len);
+		inet_ntop(AF_INET, &mask, m, sizeof(m));
+		sb_printf(out, " %s", m);
+	}
 }
 
 /* The keyring's hash key of an identity: type and normalized value. */
@@ -469,11 +517,17 @@ const char *ipsec_df_bit_name(enum ipsec_df_bit d)
 bool crypto_keyring_psk(const struct config *cfg, const char *keyring,
 			const struct crypto_id *id, struct crypto_psk *out)
 {
-	const struct ikev2_keyring *k = crypto_keyring_find(cfg, keyring);
+	return crypto_keyring_copy_psk(crypto_keyring_find(cfg, keyring), id, out);
+}
+
+/* Reads the keyring only: safe on a copy from any thread. */
+bool crypto_keyring_copy_psk(const struct ikev2_keyring *k, const struct crypto_id *id,
+			     struct crypto_psk *out)
+{
 	const struct ikev2_keyring_peer *best = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (!k || !id || id->type == CRYPTO_ID_NONE)
+	if (!k || !id || id->type == CRYPTO_ID_NONE || (id->type != CRYPTO_ID_ADDRESS && !id->value))
 		return false;
 	if (k->by_identity.buckets) {
 		char *key = id_key(id);
@@ -503,6 +557,47 @@ bool crypto_keyring_psk(const struct config *cfg, const char *keyring,
 	out->remote = best->psk_remote;
 	out->peer = best;
 	return true;
+}
+
+struct ikev2_keyring *crypto_keyring_copy(const struct config *cfg, const char *name)
+{
+	const struct ikev2_keyring *k = crypto_keyring_find(cfg, name);
+	struct ikev2_keyring *c;
+
+	if (!k)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->name = xstrdup(k->name);
+	c->peers = xcalloc(k->npeers ? k->npeers : 1, sizeof(*c->peers));
+	for (size_t i = 0; i < k->npeers; i++) {
+		const struct ikev2_keyring_peer *p = k->peers[i];
+		struct ikev2_keyring_peer *q = xcalloc(1, sizeof(*q));
+		q->name = xstrdup(p->name);
+		q->has_address = p->has_address;
+		q->address = p->address;
+		crypto_id_copy(&q->identity, &p->identity);
+		q->psk_local = p->psk_local ? xstrdup(p->psk_local) : NULL;
+		q->psk_remote = p->psk_remote ? xstrdup(p->psk_remote) : NULL;
+		q->psk_both = p->psk_both;
+		c->peers[c->npeers++] = q;
+	}
+	c->cappeers = c->npeers;
+	hashmap_init(&c->by_identity, false);
+	keyring_reindex(c);
+	return c;
+}
+
+void crypto_keyring_copy_free(struct ikev2_keyring *k)
+{
+	if (k)
+		crypto_free_object("keyring", k);
+}
+
+static unsigned long generation;
+
+unsigned long crypto_generation(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_RELAXED);
 }
 
 bool crypto_profile_psk(const struct config *cfg, const char *profile,
@@ -536,6 +631,7 @@ static void notify(const struct config *cfg)
 
 void crypto_changed(struct config *cfg)
 {
+	__atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
 	if (deferred)
 		pending = true;
 	else

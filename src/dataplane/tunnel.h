@@ -29,9 +29,18 @@ struct tunnel_ext {
 
 /* NULL when the interface has none of these lines. */
 const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc);
+/* The profiles of a tunnel's SAs: "tunnel protection ipsec profile P
+ * [ikev2-profile Q]" gives the IPsec profile P (*ip: NULL when P is not
+ * configured) and the IKEv2 profile Q, else P's "set ikev2-profile".
+ * Returns the IKEv2 profile's name (NULL: none named; whether it is
+ * configured is the caller's check).  The one rule for the IKE engine and
+ * for the fingerprint VPN-SIP puts into its SDP.  ip may be NULL. */
+struct config;
+struct ipsec_profile;
+const char *tunnel_ikev2_profile(const struct config *cfg, const struct iface_cfg *ifc,
+				 const struct ipsec_profile **ip);
 /* The data plane's view of an interface ("crypto ipsec df-bit" of the
  * interface, else the global one, from the crypto model). */
-struct config;
 void tunnel_dp_cfg(const struct config *cfg, const struct iface_cfg *ifc,
 		   struct dp_tunnel_cfg *out);
 /* TUN MTU of a tunnel: "ip mtu", else room for ESP-in-UDP. */

@@ -28,6 +28,21 @@ const struct tunnel_ext *tunnel_ext_get(const struct iface_cfg *ifc)
 	return iface_ext_get(ifc, &tunnel_ext_type);
 }
 
+const char *tunnel_ikev2_profile(const struct config *cfg, const struct iface_cfg *ifc,
+				 const struct ipsec_profile **ip)
+{
+	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+	const struct ipsec_profile *p = NULL;
+
+	if (t && t->ipsec_profile)
+		p = crypto_ipsec_profile_find(cfg, t->ipsec_profile);
+	if (ip)
+		*ip = p;
+	if (t && t->ikev2_profile)
+		return t->ikev2_profile;
+	return p ? p->ikev2_profile : NULL;
+}
+
 unsigned tunnel_mtu(const struct iface_cfg *ifc)
 {
 	return ifc->mtu ? ifc->mtu : TUNNEL_DEFAULT_MTU;

@@ -11,7 +11,9 @@
  * certificate (DER) or of the pre-shared key used for the peer equals it,
  * on top of IKEv2's own AUTH verification; a self-signed peer certificate
  * is accepted only through this binding.  The PSK is looked up in the
- * IKEv2 profile's keyring by the peer's key-id (its SIP number). */
+ * IKEv2 profile's keyring by the identity the peer presents, else by its
+ * key-id (its SIP number); which identities a session accepts is the
+ * profile's "match identity remote" (docs/ike.md, Identities). */
 #ifndef VPNSIP_IKE_IKE_H
 #define VPNSIP_IKE_IKE_H
 

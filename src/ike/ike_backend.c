@@ -29,6 +29,17 @@ METHOD(backend_t, create_peer_cfg_enumerator, enumerator_t *, backend_t *this,
 	struct snap *own = ike_snap_of_thread();
 
 	if (own) {
+		/* A responder's IKE_AUTH: other is the peer's IDi.  An identity
+		 * the session does not accept finds no peer_cfg, which libcharon
+		 * answers AUTHENTICATION_FAILED. */
+		ike_sa_t *sa = charon->bus->get_sa(charon->bus);
+		if (other && other->get_type(other) != ID_ANY && sa &&
+		    !ike_snap_accepts_id(own, other)) {
+			ike_snap_id_refused(own, sa, other);
+			ike_snap_put(own);
+			return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup,
+							 list);
+		}
 		add_peer_cfg(own, list);
 		ike_snap_put(own);
 		return enumerator_create_cleaner(list->create_enumerator(list), list_cleanup, list);

@@ -21,6 +21,7 @@
 typedef struct {
 	enumerator_t public;
 	shared_key_t *keys[2];
+	bool own[2]; /* made for this lookup: destroyed with the enumerator */
 	int n, i;
 	struct snap *s;
 } shared_enum_t;
@@ -43,6 +44,9 @@ METHOD(enumerator_t, shared_enumerate, bool, shared_enum_t *this, va_list args)
 
 METHOD(enumerator_t, shared_destroy, void, shared_enum_t *this)
 {
+	for (int i = 0; i < this->n; i++)
+		if (this->own[i])
+			this->keys[i]->destroy(this->keys[i]);
 	ike_snap_put(this->s);
 	free(this);
 }
@@ -73,12 +77,28 @@ METHOD(credential_set_t, create_shared_enumerator, enumerator_t *, credential_se
 			    .venumerate = _shared_enumerate,
 			    .destroy = _shared_destroy },
 	     .s = s);
+	/* The keyring peer of the identity the peer presented (other: its
+	 * IDi to a responder, its IDr to an initiator verifying it), else the
+	 * session's own keys.  In a VPN-SIP session we sign with the key our
+	 * SDP named, whatever the peer presents. */
+	const char *klocal, *kremote;
+	ike_snap_keys_for(s, other, &klocal, &kremote);
+	if (s->vpn_sip)
+		klocal = NULL;
 	/* The local key first: get_shared() signs with the first one; the
 	 * peer's AUTH is checked against each. */
-	if (s->psk_local)
+	if (klocal) {
+		e->own[e->n] = true;
+		e->keys[e->n++] = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)klocal)));
+	} else if (s->psk_local) {
 		e->keys[e->n++] = s->psk_local;
-	if (s->psk_remote)
+	}
+	if (kremote && (!klocal || strcmp(klocal, kremote) != 0)) {
+		e->own[e->n] = true;
+		e->keys[e->n++] = shared_key_create(SHARED_IKE, chunk_clone(chunk_from_str((char *)kremote)));
+	} else if (!kremote && s->psk_remote) {
 		e->keys[e->n++] = s->psk_remote;
+	}
 	return &e->public;
 }
 

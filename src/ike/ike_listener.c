@@ -64,6 +64,21 @@ static void post(enum ike_event_type type, const char *tunnel, ike_sa_t *ike_sa,
 	evloop_post(ike_loop, ike_session_deliver, m);
 }
 
+void ike_snap_id_refused(struct snap *s, ike_sa_t *ike_sa, identification_t *id)
+{
+	char shown[300], host[64], cause[340];
+
+	host_show(ike_sa->get_other_host(ike_sa), host, sizeof(host));
+	ike_id_show_typed(id, shown, sizeof(shown));
+	log_msg("IKEV2", SEV_ERR, "IDENTITY_MISMATCH",
+		"%s: peer %s presented %s: no match identity remote of IKEv2 profile %s accepts it: "
+		"IKE_AUTH refused",
+		s->tunnel, host, shown, s->profile ? s->profile : "?");
+	snprintf(cause, sizeof(cause), "identity not accepted (%s)", shown);
+	ike_snap_set_cause(s, cause);
+	post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+}
+
 static const char *hash_show(enum crypto_hash h)
 {
 	static const char *const n[] = { "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512" };
@@ -199,6 +214,15 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (!s)
 		return TRUE;
+	/* The identity the peer presented (an initiator checks the
+	 * responder's IDr here; a responder refused an IDi in the backend). */
+	identification_t *other = ike_sa->get_other_id(ike_sa);
+	if (!ike_snap_accepts_id(s, other)) {
+		ike_snap_id_refused(s, ike_sa, other);
+		*success = FALSE;
+		ike_snap_put(s);
+		return TRUE;
+	}
 	if (!s->peer.fp.len && !s->nmaps) {
 		ike_snap_put(s);
 		return TRUE;
@@ -222,10 +246,20 @@ METHOD(listener_t, on_authorize, bool, listener_t *this, ike_sa_t *ike_sa, bool 
 		return TRUE;
 	}
 	switch ((uintptr_t)auth->get(auth, AUTH_RULE_AUTH_CLASS)) {
-	case AUTH_CLASS_PSK:
+	case AUTH_CLASS_PSK: {
+		/* The key the peer's AUTH was checked with: its identity's in
+		 * the keyring, else the session's own (ike_creds.c). */
+		const char *klocal, *kremote, *key;
+		ike_snap_keys_for(s, other, &klocal, &kremote);
+		key = kremote ? kremote : s->vpn_sip ? NULL : klocal;
 		what = "pre-shared key";
-		ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->peer.fp);
+		if (key)
+			ok = crypto_psk_fingerprint(s->peer.fp.hash, key, &fp) &&
+			     crypto_fingerprint_equal(&fp, &s->peer.fp);
+		else
+			ok = s->has_psk_fp && crypto_fingerprint_equal(&s->psk_fp, &s->peer.fp);
 		break;
+	}
 	case AUTH_CLASS_PUBKEY: {
 		certificate_t *c = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
 		what = "certificate";

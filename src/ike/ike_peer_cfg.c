@@ -23,6 +23,28 @@ static identification_t *make_id(const char *v)
 	return identification_create_from_encoding(ID_KEY_ID, chunk_from_str((char *)v));
 }
 
+/* The profile's "identity local" as libcharon's identity; NULL for
+ * "identity local address" without an address: libcharon then uses the
+ * address IKE runs from. */
+static identification_t *local_id_of(const struct crypto_id *id)
+{
+	id_type_t t;
+
+	switch (id->type) {
+	case CRYPTO_ID_KEY_ID: t = ID_KEY_ID; break;
+	case CRYPTO_ID_FQDN: t = ID_FQDN; break;
+	case CRYPTO_ID_EMAIL: t = ID_RFC822_ADDR; break;
+	case CRYPTO_ID_ADDRESS:
+		if (!id->value)
+			return NULL;
+		return identification_create_from_encoding(ID_IPV4_ADDR,
+							   chunk_create((u_char *)&id->addr, 4));
+	default:
+		return NULL;
+	}
+	return identification_create_from_encoding(t, chunk_from_str(id->value));
+}
+
 static bool add_proposals_swan(const char *text, protocol_id_t proto, void *target, bool ike)
 {
 	char *copy = xstrdup(text), *save = NULL;
@@ -118,40 +140,40 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	};
 	peer_cfg_t *peer_cfg = peer_cfg_create(se->tunnel, ike_cfg, &pc);
 
-	/* Authentication rounds.  Our identity: with pre-share the session's
-	 * key-id (the SIP number), else the profile's "identity local".  With
-	 * rsa-sig the profile's explicit "identity local" (IOS), else the
-	 * certificate's subject DN: a stock IKEv2 peer finds our public key by
-	 * identity, and a certificate does not contain a SIP number (RFC 4945
-	 * 3.1); the VPN-SIP peer binds by fingerprint whatever the identity. */
-	const char *lid = psk_local ? se->local_id : NULL;
+	/* Authentication rounds.  Our identity: the profile's "identity local"
+	 * (key-id, address, fqdn, email; IOS).  Without one: with pre-share
+	 * the session's key-id (the SIP number; a static tunnel: our
+	 * address), with rsa-sig the certificate's subject DN: a stock IKEv2
+	 * peer finds our public key by identity, and a certificate does not
+	 * contain a SIP number (RFC 4945 3.1); the VPN-SIP peer binds by
+	 * fingerprint whatever the identity. */
 	certificate_t *local_cert = NULL;
+	identification_t *lid = NULL;
 	if (!psk_local && prof->pki_trustpoint)
 		local_cert = ike_creds_local_cert(cfg, prof->pki_trustpoint);
-	if (!lid && prof->identity_local.type == CRYPTO_ID_KEY_ID)
-		lid = prof->identity_local.value;
+	if (prof->identity_local.type != CRYPTO_ID_NONE)
+		lid = local_id_of(&prof->identity_local);
+	else if (psk_local && se->local_id)
+		lid = make_id(se->local_id);
+	else if (local_cert)
+		lid = local_cert->get_subject(local_cert)->clone(local_cert->get_subject(local_cert));
+	else if (se->local_id)
+		lid = make_id(se->local_id);
 	auth_cfg_t *la = auth_cfg_create(), *ra = auth_cfg_create();
 	la->add(la, AUTH_RULE_AUTH_CLASS, psk_local ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
 	if (lid)
-		la->add(la, AUTH_RULE_IDENTITY, make_id(lid));
-	else if (prof->identity_local.type == CRYPTO_ID_FQDN)
-		la->add(la, AUTH_RULE_IDENTITY,
-			identification_create_from_encoding(
-				ID_FQDN, chunk_from_str(prof->identity_local.value)));
-	else if (local_cert)
-		la->add(la, AUTH_RULE_IDENTITY, local_cert->get_subject(local_cert)->clone(
-							local_cert->get_subject(local_cert)));
-	else if (!psk_local && se->local_id)
-		la->add(la, AUTH_RULE_IDENTITY, make_id(se->local_id));
+		la->add(la, AUTH_RULE_IDENTITY, lid);
 	if (local_cert)
 		la->add(la, AUTH_RULE_SUBJECT_CERT, local_cert);
 	peer_cfg->add_auth_cfg(peer_cfg, la, TRUE);
 	ra->add(ra, AUTH_RULE_AUTH_CLASS, psk_remote ? AUTH_CLASS_PSK : AUTH_CLASS_PUBKEY);
-	/* rsa-sig: any identity (a stock peer uses its certificate's DN); the
-	 * certificate is bound to the session by the SDP fingerprint. */
-	ra->add(ra, AUTH_RULE_IDENTITY, make_id(psk_remote ? se->remote_id : NULL));
-	if (!psk_remote)
-		ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
+	/* Any identity here: which ones the session accepts ("match identity
+	 * remote", the VPN-SIP number) is checked when the peer presents one
+	 * (the backend as responder, authorize as initiator), so a refusal is
+	 * logged with the identity.  rsa-sig: the certificate is bound to the
+	 * session by the SDP fingerprint. */
+	ra->add(ra, AUTH_RULE_IDENTITY, make_id(NULL));
+	ra->add(ra, AUTH_RULE_IDENTITY_LOOSE, TRUE);
 	/* Without an SDP fingerprint (a static tunnel), a peer certificate is
 	 * trusted through the trustpoint's CA ("crypto pki authenticate"):
 	 * trusted in our credential set and required as this peer's CA.
@@ -223,11 +245,27 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 	ike_endpoint_key(se->peer.addr.v4, se->local_port ? se->local_port : CHARON_UDP_PORT,
 			 s->endpoint_key, sizeof(s->endpoint_key));
 	s->remote_psk = psk_remote;
+	s->vpn_sip = se->vpn_sip;
 	s->profile = xstrdup(ikn);
 	if (crl_ca) {
 		s->crl_ca = crl_ca;
 		s->crl_trustpoint = xstrdup(prof->pki_trustpoint);
 		s->crl_path = crypto_pki_crl_path(cfg, prof->pki_trustpoint);
+	}
+	/* The identities the peer may present: the match lines; "any" (or no
+	 * line) is any identity, but for a VPN-SIP peer with a PSK the key-id
+	 * of its number only: the call came from that number and the key is
+	 * the number's (as before these lines were enforced). */
+	if (prof->nmatch_ids) {
+		s->id_rules = xcalloc(prof->nmatch_ids, sizeof(*s->id_rules));
+		for (size_t i = 0; i < prof->nmatch_ids; i++)
+			crypto_id_copy(&s->id_rules[s->nid_rules++], &prof->match_ids[i]);
+	}
+	if (prof->match_any || !prof->nmatch_ids) {
+		if (se->vpn_sip && psk_remote && se->remote_id)
+			s->sip_id = xstrdup(se->remote_id);
+		else
+			s->accept_any = true;
 	}
 	if (!psk_remote && prof->nmatch_cert_maps) {
 		s->maps = xcalloc(prof->nmatch_cert_maps, sizeof(*s->maps));
@@ -251,14 +289,18 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		id->destroy(id);
 	}
 
-	/* Pre-shared keys: looked up by the peer's key-id (its SIP number);
-	 * a static tunnel without one by the peer's address, as IOS does. */
+	/* Pre-shared keys: the session's own, looked up by the peer's key-id
+	 * (its SIP number), a static tunnel without one by the peer's
+	 * address, as IOS does; and the profile's keyring, where the keys of
+	 * the identity the peer presents are looked up (ike_creds.c). */
 	if (psk_local || psk_remote) {
 		rid.type = se->remote_id ? CRYPTO_ID_KEY_ID : CRYPTO_ID_ADDRESS;
 		rid.value = se->remote_id ? se->remote_id : peer;
 		rid.addr = se->peer.addr.v4;
-		if (!crypto_profile_psk(cfg, ikn, &rid, &psk) ||
-		    (!psk.local && !psk.remote)) {
+		if (prof->keyring_local)
+			s->keyring = ike_keyring_get(cfg, prof->keyring_local);
+		crypto_profile_psk(cfg, ikn, &rid, &psk);
+		if (!psk.local && !psk.remote && !s->keyring) {
 			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
 				 se->remote_id ? se->remote_id : "(any)", ikn);
 			ike_snap_put(s);

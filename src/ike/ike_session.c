@@ -77,13 +77,14 @@ void ike_profiles_of(const struct session *se, const struct ipsec_profile **ip,
 {
 	const struct iface_cfg *ifc = iface_find(&ike_cfg_model->ifaces, se->tunnel);
 	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
-	const char *ipn = se->ipsec_profile ? se->ipsec_profile : t ? t->ipsec_profile : NULL;
-	const char *ikn = se->ikev2_profile ? se->ikev2_profile : t ? t->ikev2_profile : NULL;
+	const char *ikn = tunnel_ikev2_profile(ike_cfg_model, ifc, ip);
 
-	*ip = ipn ? crypto_ipsec_profile_find(ike_cfg_model, ipn) : NULL;
-	if (!ikn && *ip)
-		ikn = (*ip)->ikev2_profile;
-	*ikev2_name = ikn;
+	/* The test hook's session may name its own profiles. */
+	if (se->ipsec_profile) {
+		*ip = crypto_ipsec_profile_find(ike_cfg_model, se->ipsec_profile);
+		ikn = t && t->ikev2_profile ? t->ikev2_profile : *ip ? (*ip)->ikev2_profile : NULL;
+	}
+	*ikev2_name = se->ikev2_profile ? se->ikev2_profile : ikn;
 }
 
 static void emit_alg(enum ike_event_type type, struct session *se, const char *cause,

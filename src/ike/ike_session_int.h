@@ -38,10 +38,24 @@ struct snap {
 	struct vpnsip_peer peer;    /* a copy of the session's: its address, and
 				     * the fingerprint expected from its SDP
 				     * (peer.fp.len 0: none) */
+	/* The keys found for the session's own peer (VPN-SIP: its number as
+	 * key-id; a static tunnel: its address) or the profile's wildcard
+	 * keys: what we sign with before we know the peer's identity. */
 	shared_key_t *psk_local, *psk_remote;
-	bool remote_psk;            /* the peer authenticates with a PSK */
 	bool has_psk_fp;
-	struct crypto_fingerprint psk_fp; /* hash of the remote PSK, same hash */
+	struct crypto_fingerprint psk_fp; /* hash of the own remote PSK, same hash */
+	/* The profile's keyring (a shared read-only copy), where the keys of
+	 * the identity the peer presents are looked up; NULL: none. */
+	struct ike_keyring *keyring;
+	bool remote_psk;            /* the peer authenticates with a PSK */
+	bool vpn_sip;               /* our local key is the one our SDP named */
+	/* "match identity remote": the identities the peer may present.
+	 * accept_any: every identity; sip_id: the VPN-SIP number as key-id
+	 * (a PSK session's "any", and the default without match lines). */
+	struct crypto_id *id_rules;
+	size_t nid_rules;
+	bool accept_any;
+	char *sip_id;
 	/* "match certificate MAP" of the IKEv2 profile (copies): the peer's
 	 * certificate must satisfy one of them. */
 	struct pki_cert_map **maps;
@@ -82,6 +96,28 @@ certificate_t *ike_snap_pinned(struct snap *s);
 void ike_endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n);
 void ike_id_key(identification_t *id, char *buf, size_t n);
 void ike_id_show(identification_t *id, char *buf, size_t n);
+/* "fqdn rtrb.example.net", "address 192.0.2.12", "dn CN=rtrC": a
+ * presented identity with its type, for logs. */
+void ike_id_show_typed(identification_t *id, char *buf, size_t n);
+/* A presented identity as the crypto model's (value points into buf);
+ * false for types no match rule names (DN, any). */
+bool ike_id_to_crypto(identification_t *id, struct crypto_id *out, char *buf, size_t n);
+/* Does the session accept the identity the peer presented? */
+bool ike_snap_accepts_id(const struct snap *s, identification_t *id);
+/* The keys of the keyring peer of the identity the peer presented (NULL:
+ * none there, the session's own keys apply).  Plaintext pointers into the
+ * keyring copy, valid while the caller holds s. */
+void ike_snap_keys_for(const struct snap *s, identification_t *other, const char **local,
+		       const char **remote);
+
+/* Shared read-only keyring copies (ike_snap.c), one per keyring and
+ * configuration generation: built on the main thread, referenced by
+ * snapshots, put from any thread. */
+struct ike_keyring;
+struct ike_keyring *ike_keyring_get(const struct config *cfg, const char *name);
+void ike_keyring_put(struct ike_keyring *k);
+const struct ikev2_keyring *ike_keyring_of(const struct ike_keyring *k);
+void ike_keyrings_clear(void);
 
 /* ---- libcharon's interfaces: registered at start, removed at shutdown ---- */
 
@@ -95,6 +131,10 @@ void ike_creds_clear_local(void);
  * our credential set: a reference, or NULL. */
 certificate_t *ike_creds_local_cert(const struct config *cfg, const char *trustpoint);
 certificate_t *ike_creds_ca_cert(const struct config *cfg, const char *trustpoint);
+/* Log (level 3), record and report to the main thread a presented
+ * identity the session does not accept: IKE_AUTH is refused
+ * (ike_listener.c). */
+void ike_snap_id_refused(struct snap *s, ike_sa_t *ike_sa, identification_t *id);
 void ike_listener_register(void);
 void ike_listener_unregister(void);
 

@@ -111,6 +111,15 @@ static void sa_info_fill(ike_sa_t *sa, struct sa_info *out)
 	ce->destroy(ce);
 }
 
+/* Phase1_id: the identity the peer presented in IKE_AUTH once it was
+ * verified (an address, key-id, fqdn, email or certificate DN, as IOS
+ * shows it), else the peer's address.  Not the VPN-SIP number: a peer may
+ * present any identity type. */
+static const char *phase1_id(const struct sa_info *info, const char *peer)
+{
+	return info->found && strcmp(info->auth_verify, "-") != 0 ? info->other_id : peer;
+}
+
 /* One walk over libcharon's IKE SAs: tunnel name -> struct sa_info (the
  * established one when a tunnel has several, e.g. while rekeying). Free
  * with sa_infos_free.  O(number of IKE SAs). */
@@ -281,7 +290,7 @@ struct json_object *ike_session_json(const char *tunnel, bool detail)
 			json_add_str(o, "profile", ikn);
 			json_add_u64(o, "uptimeSeconds",
 				     se->up ? (evloop_now_ms() - se->up_since_ms) / 1000 : 0);
-			json_add_str(o, "phase1Id", se->remote_id ? se->remote_id : peer);
+			json_add_str(o, "phase1Id", phase1_id(&info, peer));
 			json_add_int(o, "sessionId", se->id);
 			session_caps(se, caps, sizeof(caps));
 			json_add_str(o, "capabilities", info.found ? caps : NULL);
@@ -351,7 +360,7 @@ void ike_show_session(struct strbuf *out, const char *tunnel, bool detail)
 		sb_printf(out, "Peer: %s port %u%s\n", peer, session_peer_port(se, &info),
 			  detail ? " fvrf: (none) ivrf: (none)" : "");
 		if (detail) {
-			sb_printf(out, "      Phase1_id: %s\n", se->remote_id ? se->remote_id : peer);
+			sb_printf(out, "      Phase1_id: %s\n", phase1_id(&info, peer));
 			sb_puts(out, "      Desc: (none)\n");
 			sb_printf(out, "  Session ID: %u\n", se->id);
 		}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/log.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -45,6 +46,11 @@ void ike_snap_put(struct snap *s)
 	for (size_t i = 0; i < s->nmaps; i++)
 		crypto_cert_map_copy_free(s->maps[i]);
 	free(s->maps);
+	ike_keyring_put(s->keyring);
+	for (size_t i = 0; i < s->nid_rules; i++)
+		crypto_id_free(&s->id_rules[i]);
+	free(s->id_rules);
+	free(s->sip_id);
 	free(s->profile);
 	free(s->crl_path);
 	free(s->crl_trustpoint);
@@ -251,9 +257,10 @@ char *ike_snap_take_cause(struct snap *s, const char *dflt)
 	return c ? c : xstrdup(dflt);
 }
 
-/* The cause is a fingerprint or certificate map mismatch or a revoked
- * certificate (or one without a known status under a CRL check): the listener
- * reported it itself, libcharon's alert that follows does not replace it. */
+/* The cause is a fingerprint, certificate map or identity mismatch, or a
+ * revoked certificate (or one without a known status under a CRL check):
+ * the listener reported it itself, libcharon's alert that follows does not
+ * replace it. */
 bool ike_snap_has_auth_cause(struct snap *s)
 {
 	bool auth;
@@ -261,6 +268,7 @@ bool ike_snap_has_auth_cause(struct snap *s)
 	R.lock->read_lock(R.lock);
 	auth = s->cause && (strncmp(s->cause, "fingerprint", 11) == 0 ||
 			    strncmp(s->cause, "certificate map", 15) == 0 ||
+			    strncmp(s->cause, "identity", 8) == 0 ||
 			    strncmp(s->cause, "peer certificate revoked", 24) == 0 ||
 			    strncmp(s->cause, "peer certificate status", 23) == 0);
 	R.lock->unlock(R.lock);
@@ -304,4 +312,153 @@ void ike_snaps_shutdown(void)
 	hashmap_clear(&R.by_remote);
 	hashmap_clear(&R.by_endpoint);
 	R.lock->destroy(R.lock);
+	ike_keyrings_clear();
+}
+
+/* ---- identities the peer presents ---- */
+
+bool ike_id_to_crypto(identification_t *id, struct crypto_id *out, char *buf, size_t n)
+{
+	chunk_t e = id->get_encoding(id);
+
+	memset(out, 0, sizeof(*out));
+	switch (id->get_type(id)) {
+	case ID_KEY_ID:
+		out->type = CRYPTO_ID_KEY_ID;
+		break;
+	case ID_FQDN:
+		out->type = CRYPTO_ID_FQDN;
+		break;
+	case ID_RFC822_ADDR:
+		out->type = CRYPTO_ID_EMAIL;
+		break;
+	case ID_IPV4_ADDR:
+		if (e.len != 4)
+			return false;
+		out->type = CRYPTO_ID_ADDRESS;
+		memcpy(&out->addr, e.ptr, 4);
+		inet_ntop(AF_INET, e.ptr, buf, (socklen_t)n);
+		out->value = buf;
+		return true;
+	default:
+		return false;
+	}
+	/* An identity with a NUL inside cannot equal a configured one. */
+	if (e.len >= n || memchr(e.ptr, 0, e.len))
+		return false;
+	memcpy(buf, e.ptr, e.len);
+	buf[e.len] = '\0';
+	out->value = buf;
+	return true;
+}
+
+void ike_id_show_typed(identification_t *id, char *buf, size_t n)
+{
+	struct crypto_id c;
+	char v[256];
+	const char *type = "dn";
+
+	if (ike_id_to_crypto(id, &c, v, sizeof(v)))
+		type = crypto_id_type_name(c.type);
+	else if (id->get_type(id) != ID_DER_ASN1_DN)
+		type = "identity";
+	ike_id_show(id, v, sizeof(v));
+	snprintf(buf, n, "%s %s", type, v);
+}
+
+bool ike_snap_accepts_id(const struct snap *s, identification_t *id)
+{
+	struct crypto_id c;
+	char v[256];
+
+	if (s->accept_any)
+		return true;
+	if (!id || !ike_id_to_crypto(id, &c, v, sizeof(v)))
+		return false;
+	if (s->sip_id && c.type == CRYPTO_ID_KEY_ID && strcmp(c.value, s->sip_id) == 0)
+		return true;
+	for (size_t i = 0; i < s->nid_rules; i++)
+		if (crypto_id_matches(&s->id_rules[i], &c))
+			return true;
+	return false;
+}
+
+void ike_snap_keys_for(const struct snap *s, identification_t *other, const char **local,
+		       const char **remote)
+{
+	struct crypto_id c;
+	struct crypto_psk psk;
+	char v[256];
+
+	*local = *remote = NULL;
+	if (!s->keyring || !other || !ike_id_to_crypto(other, &c, v, sizeof(v)))
+		return;
+	if (crypto_keyring_copy_psk(ike_keyring_of(s->keyring), &c, &psk)) {
+		*local = psk.local;
+		*remote = psk.remote;
+	}
+}
+
+/* ---- shared keyring copies ---- */
+
+struct ike_keyring {
+	refcount_t ref;
+	struct ikev2_keyring *k;
+};
+
+static struct {
+	struct hashmap by_name; /* keyring name -> struct ike_keyring (the cache's reference) */
+	unsigned long generation;
+	bool init;
+} K;
+
+const struct ikev2_keyring *ike_keyring_of(const struct ike_keyring *k)
+{
+	return k ? k->k : NULL;
+}
+
+void ike_keyring_put(struct ike_keyring *k)
+{
+	if (k && ref_put(&k->ref)) {
+		crypto_keyring_copy_free(k->k);
+		free(k);
+	}
+}
+
+void ike_keyrings_clear(void)
+{
+	if (!K.init)
+		return;
+	for (struct hashmap_entry *e = NULL; (e = hashmap_next(&K.by_name, e));)
+		ike_keyring_put(e->value);
+	hashmap_clear(&K.by_name);
+	hashmap_init(&K.by_name, false);
+}
+
+/* Main thread.  One copy per keyring while the configuration stays: a
+ * thousand sessions on one keyring of a thousand peers share it. */
+struct ike_keyring *ike_keyring_get(const struct config *cfg, const char *name)
+{
+	struct ike_keyring *k;
+
+	if (!K.init) {
+		hashmap_init(&K.by_name, false);
+		K.init = true;
+	}
+	if (K.generation != crypto_generation()) {
+		ike_keyrings_clear();
+		K.generation = crypto_generation();
+	}
+	k = hashmap_get(&K.by_name, name);
+	if (!k) {
+		struct ikev2_keyring *copy = crypto_keyring_copy(cfg, name);
+		if (!copy)
+			return NULL;
+		k = xcalloc(1, sizeof(*k));
+		k->ref = 1;
+		k->k = copy;
+		hashmap_put(&K.by_name, name, k);
+	}
+	ref_get(&k->ref);
+	return k;
 }

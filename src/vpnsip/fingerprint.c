@@ -5,38 +5,71 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "dataplane/tunnel.h"
 #include "vpnsip/vpnsip_int.h"
 
-static bool first_profile(const struct ikev2_profile *p, void *arg)
+struct only_profile {
+	const char *name;
+	unsigned n;
+};
+
+static bool count_profile(const struct ikev2_profile *p, void *arg)
 {
-	*(const char **)arg = p->name;
-	return false;
+	struct only_profile *o = arg;
+
+	o->name = p->name;
+	o->n++;
+	return true;
 }
 
-/* The IKEv2 profile of a tunnel.  INTERIM until "tunnel protection ipsec
- * profile P ikev2-profile Q" lands with the IKE engine (branch ike,
- * tunnel_ext_get()): the first IKEv2 profile of the configuration. */
-static const char *tunnel_ikev2_profile(const struct config *cfg, const char *tunnel)
+/* The IKEv2 profile of a tunnel: the one the IKE engine uses for its SAs
+ * (tunnel_ikev2_profile).  A tunnel without "tunnel protection" starts no
+ * IKE (a SIP-only tunnel); its SDP still needs a fingerprint, which is
+ * unambiguous only when the configuration has one IKEv2 profile.  NULL
+ * with the reason in err. */
+static const char *tunnel_profile(const struct config *cfg, const char *tunnel, char *err,
+				  size_t errlen)
 {
-	const char *name = NULL;
+	const struct iface_cfg *ifc = iface_find(&cfg->ifaces, tunnel);
+	const struct tunnel_ext *t = ifc ? tunnel_ext_get(ifc) : NULL;
+	const struct ipsec_profile *ip;
+	const char *name = tunnel_ikev2_profile(cfg, ifc, &ip);
+	struct only_profile o = { 0 };
 
-	crypto_foreach_ikev2_profile(cfg, first_profile, &name);
-	return name;
+	if (name)
+		return name;
+	if (t && t->ipsec_profile) {
+		if (!ip)
+			snprintf(err, errlen, "IPsec profile %s (tunnel protection) is not configured",
+				 t->ipsec_profile);
+		else
+			snprintf(err, errlen, "IPsec profile %s names no IKEv2 profile (set ikev2-profile)",
+				 t->ipsec_profile);
+		return NULL;
+	}
+	crypto_foreach_ikev2_profile(cfg, count_profile, &o);
+	if (o.n == 1)
+		return o.name;
+	if (!o.n)
+		snprintf(err, errlen, "no IKEv2 profile is configured");
+	else
+		snprintf(err, errlen,
+			 "no tunnel protection and %u IKEv2 profiles: which one signs is ambiguous", o.n);
+	return NULL;
 }
 
 bool vpnsip_local_fingerprint(const struct config *cfg, const char *tunnel,
 			      const char *remote_number, enum sdp_hash hash,
 			      struct sdp_fingerprint *fp, char *err, size_t errlen)
 {
-	const char *profile = tunnel_ikev2_profile(cfg, tunnel);
+	const char *profile;
 	struct crypto_fingerprint cfp;
 	enum ikev2_auth auth = IKEV2_AUTH_NONE;
 
 	memset(fp, 0, sizeof(*fp));
-	if (!profile) {
-		snprintf(err, errlen, "no IKEv2 profile for %s", tunnel);
+	profile = tunnel_profile(cfg, tunnel, err, errlen);
+	if (!profile)
 		return false;
-	}
 	if (!crypto_local_fingerprint(cfg, profile, remote_number, vpnsip_crypto_hash(hash), &cfp,
 				      &auth, err, errlen))
 		return false;

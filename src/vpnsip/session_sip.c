@@ -48,7 +48,7 @@ static enum sdp_fp_kind local_auth(struct vpnsip_session *s, struct sdp_fingerpr
 				   const char **why)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
-	static char err[160];
+	static char err[256];
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 
 	if (!vpnsip_local_fingerprint(rt->cfg, s->tunnel, s->remote_number,

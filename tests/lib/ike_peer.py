@@ -6,6 +6,7 @@ charon's pid file path is compiled in, so each instance runs under
 per-instance STRONGSWAN_CONF (kernel-libipsec for ESP in user space: this
 kernel has no ESP), its vici socket lives in the instance directory."""
 import os
+import re
 import signal
 import subprocess
 import textwrap
@@ -110,21 +111,30 @@ class StockCharon:
     stop = kill
 
 
+def swan_id(ident):
+    """A swanctl identity: a bare value is a key-id (a SIP number); one with
+    a type prefix ("fqdn:", "email:") or a dotted IPv4 address (ID_IPV4_ADDR)
+    is taken as written."""
+    if ":" in ident or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", ident):
+        return ident
+    return "keyid:" + ident
+
+
 def psk_conn(name, local_addr, remote_addr, local_id, remote_id, psk, local_ts, remote_ts,
              remote_port=500, dpd=0, esp="aes256-sha256", ike="aes256-sha256-modp2048",
              auth="psk", certs=None, pinned=None, local_port=None):
-    """A swanctl.conf with one connection (PSK, key-id identities)."""
+    """A swanctl.conf with one connection (PSK; identities as swan_id())."""
     lport = "    local_port = %d\n" % local_port if local_port else ""
-    local_auth = "auth = %s\n      id = keyid:%s\n" % (auth if auth == "psk" else "pubkey", local_id)
+    local_auth = "auth = %s\n      id = %s\n" % (auth if auth == "psk" else "pubkey", swan_id(local_id))
     if certs:
         local_auth += "      certs = %s\n" % certs
-    remote_auth = "auth = %s\n      id = keyid:%s\n" % (auth if auth == "psk" else "pubkey", remote_id)
+    remote_auth = "auth = %s\n      id = %s\n" % (auth if auth == "psk" else "pubkey", swan_id(remote_id))
     if pinned:
         remote_auth += "      certs = %s\n" % pinned
     secrets = ""
     if psk:
-        secrets = ("secrets {\n  ike-1 {\n    id-1 = keyid:%s\n    id-2 = keyid:%s\n"
-                   "    secret = \"%s\"\n  }\n}\n" % (local_id, remote_id, psk))
+        secrets = ("secrets {\n  ike-1 {\n    id-1 = %s\n    id-2 = %s\n"
+                   "    secret = \"%s\"\n  }\n}\n" % (swan_id(local_id), swan_id(remote_id), psk))
     return ("connections {\n  %s {\n    version = 2\n    local_addrs = %s\n    remote_addrs = %s\n"
             "    remote_port = %d\n%s    encap = yes\n    proposals = %s\n    dpd_delay = %ds\n"
             "    local {\n      %s    }\n    remote {\n      %s    }\n"

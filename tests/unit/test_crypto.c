@@ -1,6 +1,7 @@
 /* The crypto model: fingerprint test vectors (computed independently with
  * "openssl dgst" / "openssl x509 -fingerprint" when this test was written),
  * PSK lookup by key-id, the default proposal, type 7/6 key round trips. */
+#include <arpa/inet.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -435,5 +436,189 @@ TEST(observers_told_once_per_batch)
 	CHECK_INT(observed, 2);
 	CHECK_INT(crypto_globals(&cfg)->sa_idle_time, 400);
 	sb_free(&out);
+	cli_session_free(s);
+}
+
+/* "match identity remote" rules against presented identities, as IOS:
+ * key-id exactly, address inside A MASK, fqdn/email whole or (domain) on a
+ * label boundary, case-insensitive names. */
+TEST(match_identity_rules)
+{
+	struct crypto_id r = { 0 }, p = { 0 };
+
+	r.type = p.type = CRYPTO_ID_KEY_ID;
+	r.value = (char *)"0322222222";
+	p.value = (char *)"0322222222";
+	CHECK(crypto_id_matches(&r, &p));
+	p.value = (char *)"032222222";
+	CHECK(!crypto_id_matches(&r, &p));
+
+	r.type = p.type = CRYPTO_ID_FQDN;
+	r.value = (char *)"RtrB.Example.NET";
+	p.value = (char *)"rtrb.example.net";
+	CHECK(crypto_id_matches(&r, &p));
+	p.value = (char *)"x.rtrb.example.net";
+	CHECK(!crypto_id_matches(&r, &p));
+	r.domain = true;
+	r.value = (char *)"example.net";
+	CHECK(crypto_id_matches(&r, &p));
+	p.value = (char *)"example.net";
+	CHECK(crypto_id_matches(&r, &p));
+	p.value = (char *)"badexample.net";
+	CHECK(!crypto_id_matches(&r, &p));
+
+	r.type = p.type = CRYPTO_ID_EMAIL;
+	r.domain = false;
+	r.value = (char *)"ike@rtrb.example.net";
+	p.value = (char *)"IKE@rtrb.example.net";
+	CHECK(crypto_id_matches(&r, &p));
+	r.domain = true;
+	r.value = (char *)"example.net";
+	CHECK(crypto_id_matches(&r, &p));
+	p.value = (char *)"ike@example.org";
+	CHECK(!crypto_id_matches(&r, &p));
+	p.value = (char *)"example.net"; /* no local part: not an address in the domain */
+	CHECK(!crypto_id_matches(&r, &p));
+
+	r.type = p.type = CRYPTO_ID_ADDRESS;
+	r.domain = false;
+	r.value = (char *)"192.0.2.0";
+	inet_pton(AF_INET, "192.0.2.0", &r.addr);
+	r.prefix_len = 24;
+	p.value = (char *)"192.0.2.12";
+	inet_pton(AF_INET, "192.0.2.12", &p.addr);
+	CHECK(crypto_id_matches(&r, &p));
+	r.prefix_len = 0; /* no mask: the address itself */
+	CHECK(!crypto_id_matches(&r, &p));
+	inet_pton(AF_INET, "192.0.2.12", &r.addr);
+	CHECK(crypto_id_matches(&r, &p));
+
+	/* another type never matches */
+	p.type = CRYPTO_ID_KEY_ID;
+	p.value = (char *)"192.0.2.12";
+	CHECK(!crypto_id_matches(&r, &p));
+}
+
+/* The identity lines are kept as typed, written back, shown and removed
+ * one by one; "identity local address" without an address is ours. */
+TEST(identity_lines_round_trip)
+{
+	struct cli_session *s = fresh_env(&env);
+	static const char *const lines[] = {
+		"configure terminal",
+		"crypto ikev2 profile P",
+		" match identity remote any",
+		" match identity remote key-id 0322222222",
+		" match identity remote address 192.0.2.12",
+		" match identity remote address 198.51.100.77 255.255.255.0",
+		" match identity remote fqdn rtrb.example.net",
+		" match identity remote fqdn domain example.org",
+		" match identity remote email ike@rtrb.example.net",
+		" match identity remote email domain example.com",
+		" identity local address",
+		NULL,
+	};
+	struct strbuf out = STRBUF_INIT;
+
+	apply(&env, s, lines);
+	char *text = body(&cfg);
+	CHECK(strstr(text, "crypto ikev2 profile P\n"
+			   " match identity remote any\n"
+			   " match identity remote key-id 0322222222\n"
+			   " match identity remote address 192.0.2.12\n"
+			   " match identity remote address 198.51.100.0 255.255.255.0\n"
+			   " match identity remote fqdn rtrb.example.net\n"
+			   " match identity remote fqdn domain example.org\n"
+			   " match identity remote email ike@rtrb.example.net\n"
+			   " match identity remote email domain example.com\n"
+			   " identity local address\n") != NULL);
+	free(text);
+	const struct ikev2_profile *p = crypto_ikev2_profile_find(&cfg, "P");
+	CHECK_INT(p->nmatch_ids, 7);
+	CHECK(p->match_ids[4].domain && p->match_ids[4].type == CRYPTO_ID_FQDN);
+	CHECK_INT(p->match_ids[2].prefix_len, 24);
+	CHECK(p->identity_local.type == CRYPTO_ID_ADDRESS && !p->identity_local.value);
+
+	CHECK_INT(run_env(&env, s, "no match identity remote fqdn domain example.org", &out), CLI_OK);
+	CHECK_INT(run_env(&env, s, "no match identity remote address 198.51.100.0 255.255.255.0", &out),
+		  CLI_OK);
+	CHECK_INT(p->nmatch_ids, 5);
+	/* fqdn rtrb.example.net stays: "domain" makes another line */
+	CHECK(p->match_ids[2].type == CRYPTO_ID_FQDN && !p->match_ids[2].domain);
+	CHECK(run_env(&env, s, "match identity remote address 192.0.2.1 255.0.255.0", &out) != CLI_OK);
+	CHECK(strstr(sb_str(&out), "Invalid mask"));
+	CHECK_INT(run_env(&env, s, "identity local fqdn rtra.example.net", &out), CLI_OK);
+	text = body(&cfg);
+	CHECK(strstr(text, " identity local fqdn rtra.example.net\n") != NULL);
+	free(text);
+	CHECK_INT(run_env(&env, s, "do show crypto ikev2 profile P", &out), CLI_OK);
+	CHECK(strstr(sb_str(&out), "   email domain example.com\n"));
+	CHECK(strstr(sb_str(&out), " Local identity: fqdn rtra.example.net\n"));
+	sb_free(&out);
+	cli_session_free(s);
+}
+
+/* The IKE engine's copy of a keyring answers as the model does, for every
+ * identity type, after the model changed or went. */
+TEST(keyring_copy_lookup)
+{
+	struct cli_session *s = fresh_env(&env);
+	static const char *const lines[] = {
+		"configure terminal",
+		"crypto ikev2 keyring keys",
+		" peer num",
+		"  identity key-id 0322222222",
+		"  pre-shared-key numkey-0123456789abcdef",
+		" peer fq",
+		"  identity fqdn rtrb.example.net",
+		"  pre-shared-key local fqlocal-0123456789abcdef",
+		"  pre-shared-key remote fqremote-0123456789abcde",
+		" peer mail",
+		"  identity email ike@rtrb.example.net",
+		"  pre-shared-key mailkey-0123456789abcdef",
+		" peer addr",
+		"  identity address 192.0.2.12",
+		"  pre-shared-key addrkey-0123456789abcdef",
+		" peer net",
+		"  address 198.51.100.0 255.255.255.0",
+		"  pre-shared-key netkey-0123456789abcdef",
+		NULL,
+	};
+	struct crypto_psk psk;
+	unsigned long gen = crypto_generation();
+
+	apply(&env, s, lines);
+	CHECK(crypto_generation() > gen);
+	struct ikev2_keyring *k = crypto_keyring_copy(&cfg, "keys");
+	CHECK(k != NULL);
+	CHECK(!crypto_keyring_copy(&cfg, "nope"));
+	/* the model goes: the copy stays */
+	config_free(&cfg);
+	config_init(&cfg);
+	struct crypto_id id = { .type = CRYPTO_ID_FQDN, .value = (char *)"RTRB.example.net" };
+	CHECK(crypto_keyring_copy_psk(k, &id, &psk));
+	CHECK_STR(psk.local, "fqlocal-0123456789abcdef");
+	CHECK_STR(psk.remote, "fqremote-0123456789abcde");
+	id.type = CRYPTO_ID_EMAIL;
+	id.value = (char *)"ike@rtrb.example.net";
+	CHECK(crypto_keyring_copy_psk(k, &id, &psk));
+	CHECK_STR(psk.remote, "mailkey-0123456789abcdef");
+	id.type = CRYPTO_ID_KEY_ID;
+	id.value = (char *)"0322222222";
+	CHECK(crypto_keyring_copy_psk(k, &id, &psk));
+	CHECK_STR(psk.remote, "numkey-0123456789abcdef");
+	id.type = CRYPTO_ID_ADDRESS;
+	id.value = (char *)"192.0.2.12";
+	inet_pton(AF_INET, "192.0.2.12", &id.addr);
+	CHECK(crypto_keyring_copy_psk(k, &id, &psk));
+	CHECK_STR(psk.remote, "addrkey-0123456789abcdef");
+	id.value = (char *)"198.51.100.7";
+	inet_pton(AF_INET, "198.51.100.7", &id.addr);
+	CHECK(crypto_keyring_copy_psk(k, &id, &psk));
+	CHECK_STR(psk.remote, "netkey-0123456789abcdef");
+	id.type = CRYPTO_ID_FQDN;
+	id.value = (char *)"other.example.net";
+	CHECK(!crypto_keyring_copy_psk(k, &id, &psk));
+	crypto_keyring_copy_free(k);
 	cli_session_free(s);
 }

@@ -21,9 +21,11 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 #include "daemon/feature.h"
 #include "dataplane/dataplane.h"
 #include "harness.h"
+#include "log/log.h"
 #include "net/ifstate.h"
 #include "util/evloop.h"
 #include "util/strbuf.h"
@@ -920,4 +922,67 @@ TEST(shutdown_tears_every_call_down_and_refuses_new_ones)
 	CHECK_INT(quiesced, 1);
 	CHECK_STR(last_cdr()->cause, "shutdown");
 	stop();
+}
+
+/* The SDP fingerprint comes from the tunnel's own IKEv2 profile (tunnel
+ * protection), not from the first profile of the configuration: Tunnel1
+ * moved to a second profile with its own keyring offers that keyring's
+ * key; a tunnel whose profile cannot be resolved places no call and says
+ * why in the log. */
+TEST(fingerprint_from_the_tunnels_own_profile)
+{
+	static const char *const second[] = {
+		"crypto ikev2 keyring keys2",
+		" peer " REMOTE,
+		"  identity key-id " REMOTE,
+		"  pre-shared-key second-profile-key-0123456789",
+		"crypto ikev2 profile P2",
+		" match identity remote any",
+		" authentication remote pre-share",
+		" authentication local pre-share",
+		" keyring local keys2",
+		"crypto ipsec profile IP2",
+		" set ikev2-profile P2",
+		"interface Tunnel1",
+		" no vpn-sip local-number",
+		" tunnel protection ipsec profile IP2",
+		" vpn-sip local-number " LOCAL " remote-number " REMOTE " bandwidth 1000",
+		"interface Tunnel2",
+		" no vpn-sip local-number",
+		" tunnel protection ipsec profile NOPE",
+		" vpn-sip local-number " LOCAL " remote-number " LOWER " bandwidth 512",
+		NULL,
+	};
+	struct crypto_fingerprint want, first;
+	char hex[CRYPTO_FINGERPRINT_TEXT_MAX], line[256];
+	struct strbuf out = STRBUF_INIT;
+	struct log_settings set;
+	const char *why = NULL;
+
+	log_get_settings(&set);
+	set.buffered = true;
+	set.buffer_size = 65536;
+	log_set_settings(&set);
+	log_buffer_clear();
+	start(second);
+	CHECK(crypto_psk_fingerprint(CRYPTO_HASH_SHA1, "second-profile-key-0123456789", &want));
+	CHECK(crypto_psk_fingerprint(CRYPTO_HASH_SHA1, "unit-test-shared-key-0123456789", &first));
+	CHECK_INT(vpnsip_call("Tunnel1", &why), 0);
+	crypto_fingerprint_text(&want, hex, sizeof(hex));
+	snprintf(line, sizeof(line), "a=psk-fingerprint:SHA-1 %s", hex);
+	CHECK(strstr(ua.last_offer, line) != NULL);
+	crypto_fingerprint_text(&first, hex, sizeof(hex));
+	CHECK(strstr(ua.last_offer, hex) == NULL);
+	sb_reset(&trace);
+
+	/* Tunnel2's IPsec profile does not exist: no call, a reason. */
+	CHECK_INT(vpnsip_call("Tunnel2", &why), -1);
+	CHECK(why && strstr(why, "IPsec profile NOPE (tunnel protection) is not configured"));
+	CHECK_TRACE("");
+	log_show(&out);
+	CHECK(strstr(sb_str(&out), "%VPN_SIP-3-CALL_FAIL: Tunnel2: no local fingerprint: "
+				   "IPsec profile NOPE") != NULL);
+	sb_free(&out);
+	stop();
+	log_buffer_clear();
 }
