@@ -257,6 +257,54 @@ def test_address_change_during_call_ends_it(build, dhcp_lab, tmp_path):
 
 DHCP_CONF = CONFIG + "vpn-sip sip-domain example.ne.jp\n"
 
+OS_CONF = """\
+hostname rtrA
+vpn-sip enable
+vpn-sip local-number %s address ipv4 bak0
+vpn-sip sip-server ipv4:192.0.2.1
+vpn-sip sip-domain example.ne.jp
+""" % NUMBER
+
+
+def test_address_given_by_the_os(build, dhcp_lab, tmp_path):
+    """bak0 has no "ip address" in vpnsipd: its address comes from the
+    operating system ("ip addr add", as networkd or ifupdown would).  No
+    address: %VPN_SIP-4-NO_ADDRESS once and the reason in show; an address
+    added: registered from it; moved: registered from the new one;
+    removed: not registered, logged again."""
+    lab = dhcp_lab
+    no_addr = r"%VPN_SIP-4-NO_ADDRESS: No IPv4 address on bak0: local number 0311111111 cannot register"
+    reason = ("SIP registration of local number %s : not registered\n"
+              "  Reason: no IPv4 address on bak0" % NUMBER)
+    lab.exec("rtrA", "ip", "-4", "addr", "flush", "dev", "bak0", check=True)
+    d = ru.start(build, lab, "rtrA", tmp_path, OS_CONF)
+    try:
+        labctl.wait_for(lambda: log_lines(d, no_addr), 10, interval=0.2, what="NO_ADDRESS logged")
+        assert reg_status(d) == reason
+        lab.exec("rtrA", "ip", "addr", "add", "192.0.2.64/24", "dev", "bak0", check=True)
+        wait_registered_at(d, lab, "192.0.2.64")
+        assert "Local address         : 192.0.2.64 (kernel)" in d.sh("show vpn-sip sip").stdout
+        # a second address beside it does not move the registration; the
+        # first one going does (the second stays, as systemd-networkd
+        # has it: promote_secondaries)
+        lab.exec("rtrA", "sysctl", "-qw", "net.ipv4.conf.bak0.promote_secondaries=1", check=True)
+        lab.exec("rtrA", "ip", "addr", "add", "192.0.2.65/24", "dev", "bak0", check=True)
+        time.sleep(1)
+        wait_registered_at(d, lab, "192.0.2.64")
+        lab.exec("rtrA", "ip", "addr", "del", "192.0.2.64/24", "dev", "bak0", check=True)
+        wait_registered_at(d, lab, "192.0.2.65")
+        assert len(log_lines(d, no_addr)) == 1
+        lab.exec("rtrA", "ip", "-4", "addr", "flush", "dev", "bak0", check=True)
+        labctl.wait_for(lambda: reg_status(d) == reason, 10, interval=0.2,
+                        what=lambda: "not registered without an address: " + reg_status(d))
+        labctl.wait_for(lambda: len(log_lines(d, no_addr)) == 2, 5, interval=0.2,
+                        what="NO_ADDRESS logged again")
+        assert "Local address         : none" in d.sh("show vpn-sip sip").stdout
+    finally:
+        lab.exec("rtrA", "sysctl", "-qw", "net.ipv4.conf.bak0.promote_secondaries=0")
+        lab.exec("rtrA", "ip", "-4", "addr", "flush", "dev", "bak0")
+        ru.stop_clean(d)
+
 
 def bak0_addrs(lab):
     return lab.exec("rtrA", "ip", "-4", "-br", "addr", "show", "bak0").stdout.split()[2:]

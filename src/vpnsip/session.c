@@ -14,6 +14,7 @@
 
 #include "dataplane/dataplane.h"
 #include "net/ifstate.h"
+#include "net/netmon.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
 
@@ -432,6 +433,7 @@ int vpnsip_start(struct evloop *loop, struct config *cfg)
 			vpnsip_tunnel_sync(cfg, ifs[i], false);
 	free(ifs);
 	hook_register(ifstate_changed, vpnsip_on_ifstate, NULL, HOOK_PRIO_DEFAULT);
+	hook_register(netmon_dev_changed, vpnsip_on_netmon, NULL, HOOK_PRIO_DEFAULT);
 	vpnsip_apply_sip();
 	return rt->ua ? 0 : -1;
 }
@@ -490,6 +492,7 @@ void vpnsip_stop(void)
 	if (!rt)
 		return;
 	hook_unregister(ifstate_changed, vpnsip_on_ifstate, NULL);
+	hook_unregister(netmon_dev_changed, vpnsip_on_netmon, NULL);
 	sip_ua_stop(rt->ua); /* unregisters and hangs up (BYE) */
 	rt->ua = NULL;
 	v = hashmap_values(&rt->by_tunnel, &n);

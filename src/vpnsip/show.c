@@ -216,6 +216,13 @@ static int cmd_show_session_brief(struct cli_exec *x)
 /* Why a number is not registered, in a few words. */
 static const char *reg_reason(const struct sip_reg_status *r, char *buf, size_t n)
 {
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = rt ? vpnsip_cfg_get(rt->cfg) : NULL;
+
+	if ((!r || r->state == SIP_REG_OFF) && c && c->enabled && c->addr_iface && !rt->local_addr[0]) {
+		snprintf(buf, n, "no IPv4 address on %s", c->addr_iface);
+		return buf;
+	}
 	if (r && r->last_status) {
 		snprintf(buf, n, "%d %s", r->last_status, r->last_phrase);
 		return buf;
@@ -280,9 +287,13 @@ static int cmd_show_regstatus(struct cli_exec *x)
 		if (r && r->state == SIP_REG_REGISTERED)
 			cli_out(x, "SIP registration of local number %s : registered %s\n",
 				c->numbers[i], r->contact);
-		else
+		else {
+			char why[96];
 			cli_out(x, "SIP registration of local number %s : not registered\n",
 				c->numbers[i]);
+			if (vpnsip_rt())
+				cli_out(x, "  Reason: %s\n", reg_reason(r, why, sizeof(why)));
+		}
 	}
 	return CLI_OK;
 }
@@ -327,7 +338,10 @@ static int cmd_show_sip(struct cli_exec *x)
 		return CLI_OK;
 	}
 	sip_ua_stats(rt->ua, &st);
-	cli_out(x, "  Local address         : %s\n", rt->local_addr[0] ? rt->local_addr : "none");
+	if (rt->local_addr[0])
+		cli_out(x, "  Local address         : %s (%s)\n", rt->local_addr, rt->local_addr_src);
+	else
+		cli_out(x, "  Local address         : none\n");
 	cli_out(x, "  Transport             : UDP port %u\n", SIP_PORT_DEFAULT);
 	cli_out(x, "  SIP server            : %s%s%s%s\n", rt->sip_server[0] ? rt->sip_server : "none",
 		rt->sip_server_src[0] ? " (" : "", rt->sip_server_src,

@@ -7,6 +7,7 @@
  * agents.  Kept apart from the sessions (session.c): none of it is a
  * call. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "dataplane/dataplane.h"
 #include "net/ifstate.h"
+#include "net/netmon.h"
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
 
@@ -31,6 +33,86 @@ static bool sip_dhcp_debug_on(void)
 	return f && debug_on(f);
 }
 
+/* The Linux device of the SIP interface when vpnsipd configures no
+ * address on it (no "ip address", "ip address dhcp" or "ip unnumbered"):
+ * its address is then whoever else's (networkd, ifupdown, "ip addr add").
+ * NULL: vpnsipd's own address (net/ifstate.h) is the one. */
+static const char *os_addressed_device(const struct config *cfg, const char *ifname)
+{
+	const struct iface_cfg *ifc = iface_find(&cfg->ifaces, ifname);
+
+	if (!ifc)
+		return cli_ifname_is_ios(ifname) ? NULL : ifname;
+	if (ifc->has_addr || ifc->addr_dhcp || ifc->unnumbered)
+		return NULL;
+	return iface_device(ifc);
+}
+
+/* The kernel's IPv4 address on dev, read now (netmon's copy lags behind
+ * its notifications); keep, while it is still there, is preferred, so a
+ * second address added beside it does not move the registration.
+ * Loopback and link-local addresses cannot register anywhere. */
+static bool kernel_addr(const char *dev, const char *keep, char *out, size_t n)
+{
+	struct ifaddrs *ifs;
+	bool found = false;
+	size_t dl = strlen(dev);
+
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		/* The label: the device's name, or NAME:TAG for a labelled address. */
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strncmp(i->ifa_name, dev, dl) ||
+		    (i->ifa_name[dl] && i->ifa_name[dl] != ':'))
+			continue;
+		struct in_addr a = ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+		uint32_t h = ntohl(a.s_addr);
+		char t[INET_ADDRSTRLEN];
+		if ((h >> 24) == 127 || (h >> 16) == 0xa9feu || h == 0)
+			continue;
+		inet_ntop(AF_INET, &a, t, sizeof(t));
+		if (!found || (keep && strcmp(t, keep) == 0))
+			snprintf(out, n, "%s", t);
+		found = true;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* The local address: vpnsipd's (configured or leased), else the one the
+ * operating system gave the interface; its source for show. */
+static void local_addr_pick(struct vpnsip_rt *rt, const struct vpnsip_cfg *c,
+			    const struct ifstate *is)
+{
+	char keep[INET_ADDRSTRLEN];
+	const char *dev;
+
+	snprintf(keep, sizeof(keep), "%s", rt->local_addr);
+	rt->local_addr[0] = '\0';
+	rt->local_addr_src[0] = '\0';
+	if (is && is->has_addr) {
+		inet_ntop(AF_INET, &is->addr.addr, rt->local_addr, sizeof(rt->local_addr));
+		snprintf(rt->local_addr_src, sizeof(rt->local_addr_src), "%s",
+			 is->addr_from_dhcp ? "DHCP" : "configured");
+	} else if (c && c->addr_iface && (dev = os_addressed_device(rt->cfg, c->addr_iface)) &&
+		   kernel_addr(dev, keep[0] ? keep : NULL, rt->local_addr, sizeof(rt->local_addr))) {
+		snprintf(rt->local_addr_src, sizeof(rt->local_addr_src), "kernel");
+	}
+}
+
+/* %VPN_SIP-4-NO_ADDRESS once each time the address goes (or is missing
+ * when VPN-SIP starts): nothing else would say why nothing registers. */
+static void no_address_check(struct vpnsip_rt *rt, const struct vpnsip_cfg *c)
+{
+	bool missing = c && c->enabled && c->local_number && c->addr_iface && !rt->local_addr[0];
+
+	if (missing && !rt->no_addr_logged)
+		log_msg("VPN_SIP", SEV_WARNING, "NO_ADDRESS",
+			"No IPv4 address on %s: local number %s cannot register", c->addr_iface,
+			c->local_number);
+	rt->no_addr_logged = missing;
+}
+
 void vpnsip_apply_sip(void)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
@@ -44,14 +126,13 @@ void vpnsip_apply_sip(void)
 	char prev_server[sizeof(rt->sip_server)];
 
 	snprintf(prev_server, sizeof(prev_server), "%s", rt->sip_server);
-	rt->local_addr[0] = '\0';
 	rt->sip_server[0] = '\0';
 	rt->sip_server_src[0] = '\0';
 	rt->sip_domain[0] = '\0';
 	if (c && c->addr_iface)
 		is = ifstate_get(c->addr_iface);
-	if (is && is->has_addr)
-		inet_ntop(AF_INET, &is->addr.addr, rt->local_addr, sizeof(rt->local_addr));
+	local_addr_pick(rt, c, is);
+	no_address_check(rt, c);
 	if (c && c->has_server) {
 		inet_ntop(AF_INET, &c->server, server, sizeof(server));
 		snprintf(rt->sip_server_src, sizeof(rt->sip_server_src), "static");
@@ -180,6 +261,19 @@ void vpnsip_on_ifstate(const struct ifstate *st, unsigned what, void *arg)
 
 	if (c && c->addr_iface && strcasecmp(c->addr_iface, st->name) == 0 &&
 	    (what & (IFSTATE_ADDR | IFSTATE_DHCP | IFSTATE_GONE)))
+		vpnsip_apply_sip();
+}
+
+/* The kernel's news of a device: the SIP interface's addresses when the
+ * operating system, not vpnsipd, gives them (and a device that appears). */
+void vpnsip_on_netmon(const struct netmon_dev *d, unsigned what, void *arg)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = rt ? vpnsip_cfg_get(rt->cfg) : NULL;
+	const char *dev;
+
+	if (rt && !rt->apply_deferred && c && c->addr_iface &&
+	    (dev = os_addressed_device(rt->cfg, c->addr_iface)) && strcmp(dev, d->name) == 0)
 		vpnsip_apply_sip();
 }
 

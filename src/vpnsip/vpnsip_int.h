@@ -171,6 +171,8 @@ struct vpnsip_rt {
 	char sip_server_src[16];   /* "static", "DHCP" */
 	char sip_domain[128];
 	char local_addr[INET_ADDRSTRLEN];
+	char local_addr_src[16];   /* "configured", "DHCP", "kernel" */
+	bool no_addr_logged;       /* %VPN_SIP-4-NO_ADDRESS said, the address still missing */
 	uint32_t next_crypto;
 	unsigned long rejected_unknown, rejected_488;
 	unsigned long rejected_addr;   /* 488: the c= address breaks a rule */
@@ -208,6 +210,7 @@ struct vpnsip_session **vpnsip_sessions_sorted(size_t *n);
 
 struct ev_timer;
 struct ifstate;
+struct netmon_dev;
 
 /* session.c: the key of a SIP handle in rt->by_handle ("%08x"). */
 void vpnsip_handle_key(uint32_t h, char key[16]);
@@ -242,6 +245,8 @@ void vpnsip_apply_sip(void);
 void vpnsip_apply_check(void);
 /* ua.c: the ifstate_changed subscriber (the SIP interface's address, lease). */
 void vpnsip_on_ifstate(const struct ifstate *st, unsigned what, void *arg);
+/* ua.c: the netmon_dev_changed subscriber (an address the OS gave the SIP interface). */
+void vpnsip_on_netmon(const struct netmon_dev *d, unsigned what, void *arg);
 /* ua.c: one number's registration as the user agent reports it. */
 void vpnsip_on_registration(const struct sip_reg_status *reg);
 
