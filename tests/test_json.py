@@ -99,6 +99,8 @@ def test_vpn_sip_session(router):
     assert t1d["bandwidthConfiguredKbps"] == 1000 and t1d["bandwidthNegotiatedKbps"] == 0
     assert t3d["bandwidthConfiguredKbps"] == 512 and t3d["remoteNumber"] == "0333333333"
     assert t1d["sipHandle"] == 0 and t1d["sipCallId"] == "" and t1d["servicePolicy"] is None
+    # nothing failed yet: no last failure, no next attempt pending
+    assert (t1d["lastFailure"], t1d["lastFailureTime"], t1d["nextAttemptSeconds"]) == (None,) * 3
     handles = re.findall(r"Crypto conn handle: 0x([0-9A-F]{8})", text)
     assert [int(h, 16) for h in handles] == [t1d["cryptoConnHandle"], t3d["cryptoConnHandle"]], text
     # The remote-number spellings select one session.

@@ -299,7 +299,8 @@ def test_notify_ready_status_reload_stop(build, tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         # Nothing answers at 192.0.2.1: registering, then failed.
         run.notify.wait(lambda f: re.fullmatch(
-            r"SIP 0311111111 (registering at 192\.0\.2\.1|not registered \(\d+ [^)]+\), retrying)",
+            r"SIP 0311111111 (registering at 192\.0\.2\.1|not registered \((\d+ |local timeout: ).+\), "
+            r"retrying)",
             f.get("STATUS", "")), 15, "STATUS= registering or failed")
 
         n = len(run.notify.messages)

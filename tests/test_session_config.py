@@ -4,6 +4,7 @@ remote number; the tunnels' local number is the global one; vpn-sip tunnel
 source; max-call-duration; the show commands without a call.  Both builds."""
 import json
 import re
+import time
 
 import pytest
 
@@ -251,3 +252,62 @@ def test_no_idle_timer_is_never_silent(build, daemon_factory):
     assert "% Warning: Tunnel1: no IPsec" in out and "Tunnel2" not in out, out
     assert ("idle-time: a call lasts until max-call-duration (600 s) or clear vpn-sip "
             "session)") in d.sh("show vpn-sip session detail").stdout
+
+
+UNREG_CONF = CONF + """ip route 198.51.100.0 255.255.255.0 Tunnel1
+vpn-sip sip-server ipv4:10.21.1.1:5070
+vpn-sip sip-domain example.ne.jp
+"""
+
+
+def wait_log(d, pattern, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        m = re.search(pattern, d.log.read_text(), re.M)
+        if m:
+            return m
+        assert time.monotonic() < deadline, "no %r in the log:\n%s" % (pattern, d.log.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+def test_traffic_while_unregistered_says_why(build, daemon_factory):
+    """Nothing listens at the SIP server's port: the registration fails as
+    a timeout of our own (not a "503 Service Unavailable" that reads as
+    the carrier's); traffic into the tunnel places no call and says why
+    at warning level, once per reason, and show session detail has the
+    last failure and when the next attempt may come."""
+    d = daemon_factory(build, UNREG_CONF.replace("vpn-sip logging\n", "")).start()
+    wait_log(d, r"%SIP-4-REG_FAIL: Registration of 0311111111 failed: local timeout: "
+                r"registrar unreachable( \(.+\))?; retry in \d+ s", timeout=40)
+    log = d.log.read_text()
+    assert not re.search(r"REG_FAIL.*\b503 Service Unavailable", log), log[-2000:]
+    reg = d.sh("show vpn-sip registration-status").stdout
+    assert re.search(r"^  Reason: local timeout: registrar unreachable( \(.+\))?$", reg, re.M), reg
+    assert re.search(r"Registration\s+: failed \(last attempt: local timeout: registrar "
+                     r"unreachable", d.sh("show vpn-sip sip").stdout)
+    doc = json.loads(d.sh("show vpn-sip registration-status json").stdout)["localNumbers"][0]
+    assert doc["lastLocal"] is True and doc["lastStatus"] is None, doc
+
+    d.netns.run("ping", "-n", "-c", "2", "-i", "0.3", "-W", "1", "198.51.100.1")
+    line = (r"%VPN_SIP-4-CALL_FAIL: Tunnel1: no call to 0322222222: not registered \(local "
+            r"timeout: registrar unreachable( \(.+\))?\)$")
+    wait_log(d, line)
+    out = d.sh("show vpn-sip session detail").stdout
+    assert "Session status: READY_TO_CONNECT" in out, out
+    assert re.search(r"^  Last failure: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC not registered \(local "
+                     r"timeout: registrar unreachable( \(.+\))?\)$", out, re.M), out
+    assert re.search(r"^  Next attempt in: [1-5] s \(on traffic into Tunnel1\)$", out, re.M), out
+    s = json.loads(d.sh("show vpn-sip session detail json").stdout)["sessions"][0]
+    assert s["lastFailure"].startswith("not registered (local timeout: "), s
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s["lastFailureTime"]), s
+    assert 1 <= s["nextAttemptSeconds"] <= 5, s
+    # more traffic, for longer than the back-off: the same reason, said once
+    d.netns.run("ping", "-n", "-c", "14", "-i", "0.5", "-W", "1", "198.51.100.1")
+    log = d.log.read_text()
+    assert len(re.findall(line, log, re.M)) == 1, log[-3000:]
+    # ... though the trigger came back after the back-off (a newer failure)
+    s2 = json.loads(d.sh("show vpn-sip session detail json").stdout)["sessions"][0]
+    assert s2["lastFailureTime"] > s["lastFailureTime"], (s, s2)
+    out = d.sh("show vpn-sip session detail").stdout
+    assert re.search(r"^  Next attempt(: on traffic into Tunnel1, or vpn-sip call interface "
+                     r"Tunnel1| in: [1-5] s \(on traffic into Tunnel1\))$", out, re.M), out

@@ -93,8 +93,12 @@ def cdr_cause(p, cid):
 
 def test_peer_deletes_sas_without_bye(peer, faultlab, tmp_path):
     lab, p = faultlab, peer()
+    # SESSION_UP and SESSION_DOWN are logged without "vpn-sip logging";
+    # its event lines (NEGOTIATED, CALL_END ...) are not
+    configure(p, "no vpn-sip logging")
     uas = session_up(p, lab)
     try:
+        p.wait_log(r"%%VPN_SIP-5-SESSION_UP: Tunnel1: session with %s up" % NUM_B, timeout=5)
         cid = call_id(p)
         assert cid
         # conf/demo/rtrA.conf's transform set, as IOS prints it
@@ -116,6 +120,9 @@ def test_peer_deletes_sas_without_bye(peer, faultlab, tmp_path):
     assert cdr_cause(p, cid) and cdr_cause(p, cid).startswith("SAs deleted by the peer"), p.tail()
     hist = p.sh("show vpn-sip call-history")
     assert "SAs deleted by the peer" in hist and NUM_B in hist, hist
+    assert re.search(r"%%VPN_SIP-5-SESSION_DOWN: Tunnel1: session with %s down: SAs deleted by "
+                     r"the peer" % NUM_B, p.log()), p.tail()
+    assert "NEGOTIATED" not in p.log() and "CALL_END" not in p.log(), p.tail()
 
 
 def silence_peer(lab, nft):
@@ -250,6 +257,37 @@ def test_ike_never_answered_ends_the_call(peer, faultlab):
     hist = p.sh("show vpn-sip call-history")
     assert NUM_B in hist and "IKE failed" in hist, hist
     print("IKE never answered: call ended %.1f s after the answer" % failed_s)
+
+
+def test_ike_refused_by_the_peer_names_its_notify(peer, faultlab):
+    """The peer answers the call, then refuses our IKE_AUTH (its charon
+    has another PSK): the failure names the notify it sent, in the log
+    (without debug), the call record and show vpn-sip session detail."""
+    lab, p = faultlab, peer()
+    p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
+    p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, NUM_B, NUM_A, "not-the-shared-key-0000000000",
+                           LAN_B, LAN_A, remote_port=4500))
+    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=60,
+                      subst={"SDP": peer_sdp("passive")})
+    try:
+        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                        timeout=5, what="SIPp UAS listening")
+        lab.ping("lanA", HOST_B, count=1, wait=1)
+        p.wait_log(r"%VPN_SIP-3-SESSION_FAIL: Tunnel1: IKE authentication failed: .*\(peer sent "
+                   r"AUTHENTICATION_FAILED\)", timeout=20)
+        p.wait_state("READY_TO_CONNECT", timeout=15)
+    finally:
+        res = uas.wait(30)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics() + p.tail()
+    assert re.search(r"%%VPN_SIP-4-CALL_FAIL: Tunnel1: call with %s failed: IKE authentication "
+                     r"failed: .*\(peer sent AUTHENTICATION_FAILED\) \(attempt 1;" % NUM_B, p.log()), \
+        p.tail()
+    hist = p.sh("show vpn-sip call-history")
+    assert "(peer sent AUTHENTICATION_FAILED)" in hist, hist
+    detail = p.sh("show vpn-sip session detail")
+    assert re.search(r"^  Last failure: \S+ \S+ UTC IKE authentication failed: .*\(peer sent "
+                     r"AUTHENTICATION_FAILED\)$", detail, re.M), detail
+    assert re.search(r"^  Next attempt in: \d+ s \(on traffic into Tunnel1\)$", detail, re.M), detail
 
 
 @TIMER_BOUND

@@ -285,10 +285,15 @@ def test_sipp_offers_rejected_488(sip_lab, daemons):
     a.wait_registered()
     r = lab.register("rtrB", contact_port=5070)
     assert r.rc == 0, r.diagnostics()
+    rules = []
     for name, kw in REJECTS.items():
         res = sipp_call(lab, offer(lab, "rtrB", **kw), expect=488)
         assert res.rc == 0, name + ": " + res.diagnostics() + a.log()[-2000:]
         assert res.received(488)[0].first_line == "SIP/2.0 488 Not Acceptable Here", name
+        # the rule, for the caller's operator (RFC 3261 Warning, code 399)
+        warning = res.received(488)[0].header("Warning") or ""
+        assert re.fullmatch(r'399 %s "[^"]+"' % re.escape(lab.addr("rtrA")), warning), (name, warning)
+        rules.append(warning.split('"')[1])
         assert "READY_TO_CONNECT" in a.session(), name
     log = a.log()
     assert log.count("%VPN_SIP-4-CALL_REJECT") >= len(REJECTS), log[-3000:]
@@ -296,6 +301,7 @@ def test_sipp_offers_rejected_488(sip_lab, daemons):
                 "no fingerprint", "no b=AS bandwidth", "unknown ike-setup role",
                 "ike-esp-udpencap", "malformed fingerprint", "port 0"):
         assert why in log, why
+        assert [r for r in rules if why in r], (why, rules)
     assert "8 not acceptable (488)" in a.sh("show vpn-sip sip")
 
 

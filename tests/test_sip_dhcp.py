@@ -200,6 +200,12 @@ def test_registration_backoff_while_kamailio_is_down(build, dhcp_lab, tmp_path):
             assert gaps[-1] >= 8, gaps
             fails = re.findall(r"%SIP-4-REG_FAIL: .*retry in (\d+) s", log)
             assert [int(x) for x in fails[:4]] == [2, 4, 8, 16], fails
+            # Kamailio down is no answer of the network: said as our own
+            # timeout, never as a "503 Service Unavailable" of the carrier
+            lines = re.findall(r"%SIP-4-REG_FAIL: .*", log)
+            assert all(re.search(r"failed: local timeout: (registrar unreachable|no response "
+                                 r"from the registrar)", ln) for ln in lines), lines
+            assert re.search(r"^  Reason: local timeout: ", reg_status(d), re.M), reg_status(d)
             sip = d.sh("show vpn-sip sip").stdout
             assert re.search(r"REGISTER requests\s+: \d+ sent, [1-9]\d* failed", sip), sip
         finally:

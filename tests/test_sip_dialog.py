@@ -126,7 +126,12 @@ def test_cancel_unanswered_invite(dlg_lab, daemons):
             assert 4.5 <= took <= 9, took
     log = a.log()
     assert re.search(r"CALL_END.*ended: local hangup", log), log[-2000:]
-    assert re.search(r"CALL_END.*ended: timeout \(408 No answer\)", log), log[-2000:]
+    # our own CANCEL after call-timeout: a local timeout, not a 408 of the network
+    assert re.search(r"CALL_END.*ended: timeout \(local timeout: not answered within 5 s\)", log), \
+        log[-2000:]
+    assert re.search(r"%VPN_SIP-4-CALL_FAIL: Tunnel1: call with \d+ failed: local timeout: not "
+                     r"answered within 5 s \(attempt \d+; next call not before \d+ s\)", log), log[-2000:]
+    assert "local timeout: not answered within 5 s" in a.sh("show vpn-sip call-history")
     cancelled = [c for c in lab.cdr() if c["event"] == "FAIL" and c["from"] == lab.number("rtrA")]
     assert [c["code"] for c in cancelled[-2:]] == ["487", "487"], cancelled
 
@@ -382,7 +387,16 @@ def test_invite_nobody_answers(dlg_lab, daemons):
     a.wait_state("READY_TO_CONNECT", timeout=45)
     took = time.monotonic() - t0
     assert 25 < took < 45, took
-    assert re.search(r"CALL_END.*ended: timeout \(408 ", a.log()), a.log()[-2000:]
+    # nothing answered: our own timeout (the call-timeout's CANCEL, or
+    # Timer B), never shown as a status of the network
+    log = a.log()
+    assert re.search(r"CALL_END.*ended: timeout \(local timeout: ", log), log[-2000:]
+    fail = re.search(r"%VPN_SIP-4-CALL_FAIL: Tunnel1: call with \d+ failed: (.*)", log)
+    assert fail and fail.group(1).startswith("local timeout: ") and "408" not in fail.group(1), \
+        log[-2000:]
+    detail = a.sh("show vpn-sip session detail")
+    assert re.search(r"^  Last failure: \S+ \S+ UTC local timeout: ", detail, re.M), detail
+    assert re.search(r"^  Next attempt in: \d+ s \(on traffic into Tunnel1\)$", detail, re.M), detail
     no_active_calls(a)
 
 

@@ -7,6 +7,7 @@
 #include <library.h>
 #include <daemon.h>
 #include <encoding/payloads/cert_payload.h>
+#include <encoding/payloads/notify_payload.h>
 
 #include "ike/ike_session_int.h"
 
@@ -107,6 +108,43 @@ static bool cert_fp(certificate_t *c, enum crypto_hash h, struct crypto_fingerpr
 	return ok;
 }
 
+/* An error notify (RFC 7296 3.10.1: types below 16384) in a message from
+ * the peer: kept, so that the failure it causes names it. */
+static void peer_error_notify(struct snap *s, message_t *message)
+{
+	enumerator_t *e = message->create_payload_enumerator(message);
+	payload_t *p;
+
+	while (e->enumerate(e, &p)) {
+		if (p->get_type(p) != PLV2_NOTIFY)
+			continue;
+		notify_type_t t = ((notify_payload_t *)p)->get_notify_type((notify_payload_t *)p);
+		if (t >= 16384)
+			continue;
+		char num[16];
+		const char *name = enum_to_name(notify_type_names, t);
+		if (!name) {
+			snprintf(num, sizeof(num), "notify %d", (int)t);
+			name = num;
+		}
+		ike_snap_set_peer_notify(s, name);
+		break;
+	}
+	e->destroy(e);
+}
+
+/* cause, naming the peer's error notify if it sent one (caller frees). */
+static char *with_peer_notify(struct snap *s, const char *cause)
+{
+	char *n = ike_snap_peer_notify(s), *out;
+
+	if (!n)
+		return xstrdup(cause);
+	out = xasprintf("%s (peer sent %s)", cause, n);
+	free(n);
+	return out;
+}
+
 METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message_t *message,
        bool incoming, bool plain)
 {
@@ -123,6 +161,11 @@ METHOD(listener_t, on_message, bool, listener_t *this, ike_sa_t *ike_sa, message
 	/* Liveness: decrypted (authenticated) messages in, anything out. */
 	__atomic_store_n(incoming ? &s->last_ike_in_ms : &s->last_ike_out_ms, evloop_now_ms(),
 			 __ATOMIC_RELAXED);
+	/* The peer's refusals while the SA is being set up (IKE_SA_INIT,
+	 * IKE_AUTH); once it is up, INFORMATIONAL errors say nothing of why
+	 * a session failed. */
+	if (incoming && ike_sa->get_state(ike_sa) != IKE_ESTABLISHED)
+		peer_error_notify(s, message);
 	if (!incoming || message->get_exchange_type(message) != IKE_AUTH) {
 		ike_snap_put(s);
 		return TRUE;
@@ -355,11 +398,13 @@ METHOD(listener_t, on_alert, bool, listener_t *this, ike_sa_t *ike_sa, alert_t a
 		return TRUE;
 	}
 	bool keep = ike_snap_has_auth_cause(s);
+	char *full = with_peer_notify(s, cause);
 	if (!keep)
-		ike_snap_set_cause(s, cause);
+		ike_snap_set_cause(s, full);
 	/* A fingerprint mismatch was reported by authorize already. */
 	if (!keep && (alert == ALERT_PEER_AUTH_FAILED || alert == ALERT_LOCAL_AUTH_FAILED))
-		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, cause);
+		post(IKE_EV_AUTH_FAILED, s->tunnel, ike_sa, NULL, full);
+	free(full);
 	ike_snap_put(s);
 	return TRUE;
 }
@@ -373,7 +418,14 @@ METHOD(listener_t, on_ike_state_change, bool, listener_t *this, ike_sa_t *ike_sa
 		return TRUE;
 	s = ike_snap_find(ike_sa->get_name(ike_sa));
 	if (s) {
-		char *cause = ike_snap_take_cause(s, "deleted");
+		char *cause = ike_snap_take_cause(s, "deleted"), *n;
+		/* No cause of ours: the peer's refusal, if it sent one. */
+		if (strcmp(cause, "deleted") == 0 && (n = ike_snap_peer_notify(s))) {
+			free(cause);
+			cause = xasprintf("peer sent %s", n);
+			free(n);
+		}
+		ike_snap_set_peer_notify(s, NULL); /* this SA's; the next starts clean */
 		post(IKE_EV_DOWN, s->tunnel, ike_sa, NULL, cause);
 		free(cause);
 		ike_snap_put(s);
@@ -387,8 +439,12 @@ METHOD(listener_t, on_child_updown, bool, listener_t *this, ike_sa_t *ike_sa,
 	struct snap *s = ike_snap_find(ike_sa->get_name(ike_sa));
 
 	if (s) {
-		if (up)
+		if (up) {
+			/* Up: a refusal on the way (INVALID_KE_PAYLOAD, then
+			 * another group) is no reason for a later end. */
+			ike_snap_set_peer_notify(s, NULL);
 			post(IKE_EV_UP, s->tunnel, ike_sa, child_sa, NULL);
+		}
 		ike_snap_put(s);
 	}
 	return TRUE;

@@ -68,6 +68,7 @@ struct snap {
 	/* Mutable, under the registry's lock (ike_snap_pin, ike_snap_*_cause): */
 	certificate_t *pinned;      /* peer certificate accepted by fingerprint */
 	char *cause;                /* last failure */
+	char *peer_notify;          /* the last error notify the peer sent ("NO_PROPOSAL_CHOSEN") */
 	/* Last authenticated IKE message in / any IKE message out
 	 * (evloop_now_ms clock), written by libcharon's threads (atomics):
 	 * DPD answers and keepalive timing. */
@@ -91,6 +92,10 @@ void ike_snap_each(void (*fn)(struct snap *s, void *ctx), void *ctx);
 void ike_snap_set_cause(struct snap *s, const char *cause);
 char *ike_snap_take_cause(struct snap *s, const char *dflt);
 bool ike_snap_has_auth_cause(struct snap *s);
+/* The peer's last error notify while the SA was set up (NULL: forget it);
+ * a copy of it, or NULL. */
+void ike_snap_set_peer_notify(struct snap *s, const char *name);
+char *ike_snap_peer_notify(struct snap *s);
 void ike_snap_pin(struct snap *s, certificate_t *c);
 certificate_t *ike_snap_pinned(struct snap *s);
 void ike_endpoint_key(struct in_addr peer, unsigned local_port, char *buf, size_t n);

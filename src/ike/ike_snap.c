@@ -58,6 +58,7 @@ void ike_snap_put(struct snap *s)
 	free(s->remote_key);
 	free(s->tunnel);
 	free(s->cause);
+	free(s->peer_notify);
 	free(s);
 }
 
@@ -255,6 +256,24 @@ char *ike_snap_take_cause(struct snap *s, const char *dflt)
 	s->cause = NULL;
 	R.lock->unlock(R.lock);
 	return c ? c : xstrdup(dflt);
+}
+
+void ike_snap_set_peer_notify(struct snap *s, const char *name)
+{
+	R.lock->write_lock(R.lock);
+	free(s->peer_notify);
+	s->peer_notify = name ? xstrdup(name) : NULL;
+	R.lock->unlock(R.lock);
+}
+
+char *ike_snap_peer_notify(struct snap *s)
+{
+	char *n;
+
+	R.lock->read_lock(R.lock);
+	n = s->peer_notify ? xstrdup(s->peer_notify) : NULL;
+	R.lock->unlock(R.lock);
+	return n;
 }
 
 /* The cause is a fingerprint, certificate map or identity mismatch, or a

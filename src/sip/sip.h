@@ -93,6 +93,11 @@ struct sip_reg_status {
 	enum sip_reg_state state;
 	int last_status;              /* of the last REGISTER answer, 0: none */
 	char last_phrase[64];
+	/* The last failure was our own stack's: no answer came from the
+	 * network (timeout, the registrar unreachable, no transport).
+	 * last_phrase then says what happened ("local timeout: ..."), and
+	 * last_status is only sofia-sip's internal code. */
+	bool last_local;
 	char number[SIP_NUMBER_MAX];
 	char registrar[128];          /* "destination": the domain (or server) */
 	char contact[96];             /* contact address */
@@ -107,8 +112,10 @@ enum sip_end_cause {
 	SIP_END_LOCAL = 0,   /* we hung up, cancelled or rejected */
 	SIP_END_REMOTE_BYE,  /* the peer sent BYE */
 	SIP_END_CANCELLED,   /* the caller cancelled before we answered */
-	SIP_END_REJECTED,    /* our INVITE got a final error (status/phrase) */
-	SIP_END_TIMEOUT,     /* no answer, lost transaction, session timer expired */
+	SIP_END_REJECTED,    /* our INVITE got a final error from the network (a 408 too) */
+	SIP_END_TIMEOUT,     /* ours (sip_event.local): no answer, lost transaction,
+			      * server unreachable; the session timer expired, a
+			      * refresh's 408/481 */
 	SIP_END_ERROR,       /* transport or internal failure */
 };
 
@@ -137,7 +144,11 @@ struct sip_event {
 	struct sdp_ike sdp;
 	/* PROGRESS, ANSWERED, ENDED. */
 	int status;
-	char phrase[64];
+	char phrase[96];
+	/* ENDED: status and phrase are our own stack's, no answer came from
+	 * the network (transaction timeout, server unreachable, our CANCEL
+	 * after call-timeout, session timer); phrase says what happened. */
+	bool local;
 	enum sip_end_cause cause;
 	/* REGISTRATION. */
 	struct sip_reg_status reg;
@@ -169,7 +180,8 @@ uint32_t sip_call_place_from(struct sip_ua *ua, const char *local_number,
 /* Answer an offered call 200 OK with sdp. */
 void sip_call_answer(struct sip_ua *ua, uint32_t call, const char *sdp);
 /* Reject an offered call (status 300..699; the phrase sent is the
- * standard one of the status, phrase is for the logs only). */
+ * standard one of the status).  phrase is for the logs, and with 488 the
+ * text of a Warning header (399): the SDP rule the offer broke. */
 void sip_call_reject(struct sip_ua *ua, uint32_t call, int status, const char *phrase);
 /* End a call in any state: CANCEL before the answer, BYE after. */
 void sip_call_hangup(struct sip_ua *ua, uint32_t call);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -69,6 +70,25 @@ void call_set_cause(struct sip_call *c, enum sip_end_cause cause, int status, co
 	copy_str(c->phrase, sizeof(c->phrase), phrase);
 }
 
+void local_failure_text(char *buf, size_t n, const char *what, int status, const char *phrase)
+{
+	const char *std = sip_status_phrase(status);
+
+	if (phrase && phrase[0] && !(std && strcasecmp(std, phrase) == 0))
+		snprintf(buf, n, "local timeout: %s (%s)", what, phrase);
+	else
+		snprintf(buf, n, "local timeout: %s", what);
+}
+
+void call_set_local_cause(struct sip_call *c, enum sip_end_cause cause, int status,
+			  const char *phrase)
+{
+	if (c->have_cause)
+		return;
+	call_set_cause(c, cause, status, phrase);
+	c->cause_local = true;
+}
+
 void call_ended(struct sip_ua *ua, struct sip_call *c)
 {
 	struct sip_event ev = { .type = SIP_EV_CALL_ENDED, .call = c->id };
@@ -79,6 +99,7 @@ void call_ended(struct sip_ua *ua, struct sip_call *c)
 	if (!c->have_cause)
 		call_set_cause(c, SIP_END_ERROR, 500, "Terminated");
 	ev.cause = c->cause;
+	ev.local = c->cause_local;
 	ev.status = c->status;
 	copy_str(ev.phrase, sizeof(ev.phrase), c->phrase);
 	copy_str(ev.call_id, sizeof(ev.call_id), c->call_id);
@@ -369,7 +390,27 @@ void call_on_invite_response(struct sip_ua *ua, int status, const char *phrase, 
 		call_refresh_failed(c, status, phrase, "re-INVITE");
 		return;
 	}
-	call_set_cause(c, status == 408 ? SIP_END_TIMEOUT : SIP_END_REJECTED, status, phrase);
+	char with_warning[96];
+	bool internal = nta_sip_is_internal(sip);
+	if (!internal && sip->sip_warning && sip->sip_warning->w_text) {
+		/* The refusal's reason, when the peer gives one (a 488's SDP rule). */
+		snprintf(with_warning, sizeof(with_warning), "%s (%s)", phrase, sip->sip_warning->w_text);
+		phrase = with_warning;
+	}
+	if (internal) {
+		/* Made by our own transaction layer (no message, or nta's
+		 * internal one): nothing answered (Timer B), or the server
+		 * could not be reached (sofia-sip says 503); not the carrier's
+		 * refusal. */
+		char what[96];
+		local_failure_text(what, sizeof(what),
+				   status == 408 ? "no response to INVITE" : "SIP server unreachable",
+				   status, phrase);
+		call_set_local_cause(c, SIP_END_TIMEOUT, status, what);
+		return;
+	}
+	/* The network's answer, a 408 of the carrier included. */
+	call_set_cause(c, SIP_END_REJECTED, status, phrase);
 }
 
 void call_on_state(struct sip_ua *ua, int status, const char *phrase, struct sip_call *c,
@@ -442,7 +483,8 @@ void calls_tick(struct sip_ua *ua, uint64_t now)
 	for (size_t i = 0; i < n; i++) {
 		struct sip_call *c = v[i];
 		if (c->offered && !c->answered && now - c->offered_ms > SIP_OFFER_TIMEOUT_MS) {
-			call_set_cause(c, SIP_END_TIMEOUT, 480, "Temporarily Unavailable");
+			call_set_local_cause(c, SIP_END_TIMEOUT, 480,
+					     "local timeout: offer not answered by the orchestrator");
 			nua_respond(c->nh, 480, "Temporarily Unavailable", TAG_END());
 			call_ended(ua, c);
 			call_free(ua, c);
@@ -453,7 +495,10 @@ void calls_tick(struct sip_ua *ua, uint64_t now)
 			 * times out by itself). */
 			sip_dbg_calls("SIP call 0x%08X unanswered after %u s: CANCEL", c->id,
 				      ua->cur.call_timeout);
-			call_set_cause(c, SIP_END_TIMEOUT, 408, "No answer");
+			char what[64];
+			snprintf(what, sizeof(what), "local timeout: not answered within %u s",
+				 ua->cur.call_timeout);
+			call_set_local_cause(c, SIP_END_TIMEOUT, 408, what);
 			c->cancel_sent = true;
 			nua_cancel(c->nh, TAG_END());
 		}
@@ -470,7 +515,7 @@ void call_place(struct sip_ua *ua, struct cmd *cmd)
 	const char *domain = s->domain ? s->domain : s->server;
 
 	if (!ua->nua || ua->nua_shutting || !ua_settings_usable(s)) {
-		call_set_cause(c, SIP_END_ERROR, 503, "SIP not ready");
+		call_set_local_cause(c, SIP_END_ERROR, 503, "local: SIP not ready (no transport)");
 		call_ended(ua, c);
 		call_free(ua, c);
 		return;
@@ -529,7 +574,23 @@ void call_reject(struct sip_ua *ua, struct cmd *cmd)
 	atomic_fetch_add(&ua->st_rejected, 1);
 	sip_dbg_calls("SIP call 0x%08X: rejected %d %s", c->id, status, phrase ? phrase : "");
 	call_set_cause(c, SIP_END_LOCAL, status, phrase);
-	nua_respond(c->nh, status, phrase ? phrase : "Rejected", TAG_END());
+	/* A 488 says which SDP rule the offer broke (RFC 3261 20.43,
+	 * warn-code 399), so that the caller's operator sees it too. */
+	char warning[160];
+	if (status == 488 && cmd->text && cmd->text[0] && ua->cur.local_addr) {
+		char text[120];
+		size_t i;
+		for (i = 0; cmd->text[i] && i < sizeof(text) - 1; i++) {
+			unsigned char ch = (unsigned char)cmd->text[i];
+			text[i] = ch == '"' || ch == '\\' || ch < 0x20 || ch > 0x7e ? '\'' : (char)ch;
+		}
+		text[i] = '\0';
+		snprintf(warning, sizeof(warning), "399 %s \"%s\"", ua->cur.local_addr, text);
+		nua_respond(c->nh, status, phrase ? phrase : "Rejected", SIPTAG_WARNING_STR(warning),
+			    TAG_END());
+	} else {
+		nua_respond(c->nh, status, phrase ? phrase : "Rejected", TAG_END());
+	}
 	/* nua reports the terminated state; end it here in case it does not. */
 	call_ended(ua, c);
 	call_free(ua, c);

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include <sofia-sip/nta.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_tag_io.h>
@@ -176,20 +177,28 @@ unsigned reg_backoff_next(unsigned cur)
 	return b > RETRY_MAX_S ? RETRY_MAX_S : b;
 }
 
-static void reg_failed(struct reg *r, int status, const char *phrase)
+/* local: no answer came from the registrar (phrase says what happened
+ * instead of a status line). */
+static void reg_failed(struct reg *r, int status, const char *phrase, bool local)
 {
 	struct sip_ua *ua = r->ua;
+	char what[96];
 
 	atomic_fetch_add(&ua->st_regfail, 1);
 	r->backoff_s = reg_backoff_next(r->backoff_s);
 	reg_set_state(r, SIP_REG_FAILED);
 	r->st.last_status = status;
+	r->st.last_local = local;
 	copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), phrase);
 	r->st.retry_ms = evloop_now_ms() + r->backoff_s * 1000ULL;
-	sip_dbg_error("SIP REGISTER of %s failed: %d %s; retrying in %u s", r->number, status,
-		      phrase, r->backoff_s);
-	log_msg("SIP", SEV_WARNING, "REG_FAIL", "Registration of %s failed: %d %s; retry in %u s",
-		r->number, status, phrase, r->backoff_s);
+	if (local)
+		copy_str(what, sizeof(what), phrase);
+	else
+		snprintf(what, sizeof(what), "%d %s", status, phrase);
+	sip_dbg_error("SIP REGISTER of %s failed: %s; retrying in %u s", r->number, what,
+		      r->backoff_s);
+	log_msg("SIP", SEV_WARNING, "REG_FAIL", "Registration of %s failed: %s; retry in %u s",
+		r->number, what, r->backoff_s);
 	reg_handle_drop(r);
 	if (!ua->stopping)
 		su_timer_set_interval(r->retry_timer, reg_retry_cb, r, r->backoff_s * 1000);
@@ -290,7 +299,9 @@ void regs_transport_failed(struct sip_ua *ua, unsigned backoff_s)
 		atomic_fetch_add(&ua->st_regfail, 1);
 		reg_set_state(r, SIP_REG_FAILED);
 		r->st.last_status = 503;
-		copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), "Transport unavailable");
+		r->st.last_local = true;
+		copy_str(r->st.last_phrase, sizeof(r->st.last_phrase),
+			 "local: no SIP transport on the local address");
 		r->st.retry_ms = evloop_now_ms() + backoff_s * 1000ULL;
 		reg_publish(ua, r);
 	}
@@ -331,8 +342,20 @@ void reg_on_register(struct sip_ua *ua, int status, const char *phrase, nua_hand
 		return;
 	if ((status == 401 || status == 407) && ua_authenticate(ua, nh, sip, &r->auth_tries))
 		return;
+	if (status >= 300 && nta_sip_is_internal(sip)) {
+		/* Our transaction layer's (no message, or nta's internal one):
+		 * Timer F, or the registrar unreachable (sofia-sip says 503),
+		 * not the registrar's answer. */
+		char what[96];
+		local_failure_text(what, sizeof(what),
+				   status == 408 ? "no response from the registrar"
+						 : "registrar unreachable",
+				   status, phrase);
+		reg_failed(r, status, what, true);
+		return;
+	}
 	if (status >= 300) {
-		reg_failed(r, status, phrase);
+		reg_failed(r, status, phrase, false);
 		return;
 	}
 	unsigned granted = ua->cur.expires;
@@ -351,6 +374,7 @@ void reg_on_register(struct sip_ua *ua, int status, const char *phrase, nua_hand
 	r->backoff_s = 0;
 	reg_set_state(r, SIP_REG_REGISTERED);
 	r->st.last_status = status;
+	r->st.last_local = false;
 	copy_str(r->st.last_phrase, sizeof(r->st.last_phrase), phrase);
 	r->st.expires = granted;
 	r->st.registered_ms = evloop_now_ms();
@@ -394,7 +418,8 @@ void regs_unreachable(struct sip_ua *ua, uint32_t addr, uint16_t port)
 		/* A first REGISTER or a refresh (registered, handle kept). */
 		if (r->nh && !r->leaving && (r->st.state == SIP_REG_REGISTERING ||
 					     r->st.state == SIP_REG_REGISTERED))
-			reg_failed(r, 503, "Service Unavailable, ICMP port unreachable");
+			reg_failed(r, 503, "local timeout: registrar unreachable (ICMP port unreachable)",
+				   true);
 	}
 }
 

@@ -450,7 +450,7 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
 	case nua_i_error:
 		sip_dbg_error("SIP error %d %s", status, phrase);
 		if (c && status == 408) /* our 2xx never ACKed: nua sends BYE */
-			call_set_cause(c, SIP_END_TIMEOUT, 408, "No ACK");
+			call_set_local_cause(c, SIP_END_TIMEOUT, 408, "local timeout: no ACK");
 		break;
 	default:
 		/* Requests we do not serve in a handle nobody owns. */

@@ -126,8 +126,9 @@ struct sip_call {
 	uint16_t remote_port;
 	enum sip_end_cause cause;
 	bool have_cause;
+	bool cause_local; /* status/phrase are ours, not a response's (sip_event.local) */
 	int status;
-	char phrase[64];
+	char phrase[96];
 	char call_id[SIP_CALLID_MAX];
 	char *local_sdp;  /* for re-INVITE answers */
 	uint64_t offered_ms;
@@ -255,6 +256,13 @@ void reg_on_unregister(struct sip_ua *ua, int status, const char *phrase, nua_ha
 
 /* Why the call ends: the first reason given wins. */
 void call_set_cause(struct sip_call *c, enum sip_end_cause cause, int status, const char *phrase);
+/* "local timeout: WHAT", with sofia-sip's phrase when it says more than
+ * the standard one of its internal status ("DNS Error"); never the status
+ * itself, which would read as the network's answer. */
+void local_failure_text(char *buf, size_t n, const char *what, int status, const char *phrase);
+/* The same for an end of our own making (no response came): phrase says what. */
+void call_set_local_cause(struct sip_call *c, enum sip_end_cause cause, int status,
+			  const char *phrase);
 /* Post SIP_EV_CALL_ENDED (once). */
 void call_ended(struct sip_ua *ua, struct sip_call *c);
 void call_free(struct sip_ua *ua, struct sip_call *c);

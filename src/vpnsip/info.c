@@ -101,5 +101,7 @@ bool vpnsip_event_observed(void)
 
 void vpnsip_event_registration_lost(const struct sip_reg_status *now)
 {
-	hook_call(vpnsip_registration_lost, now->number, now->last_status, now->last_phrase);
+	/* A failure of our own carries no status (0): the phrase says it. */
+	hook_call(vpnsip_registration_lost, now->number, now->last_local ? 0 : now->last_status,
+		  now->last_phrase);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dataplane/dataplane.h"
 #include "net/ifstate.h"
@@ -151,6 +152,22 @@ void vpnsip_retry_fire(struct ev_timer *t, void *arg)
 	trigger_rearm(s);
 }
 
+void vpnsip_retry_arm(struct vpnsip_session *s, unsigned delay_s)
+{
+	vpnsip_timer_stop(&s->retry_timer);
+	s->retry_at_ms = evloop_now_ms() + delay_s * 1000ULL;
+	s->retry_timer = ev_timer_add(rt->loop, delay_s * 1000ULL, vpnsip_retry_fire, s);
+}
+
+void vpnsip_last_failure(struct vpnsip_session *s, const char *why)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->last_fail_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	snprintf(s->last_fail, sizeof(s->last_fail), "%s", why);
+}
+
 static unsigned backoff_s(unsigned fails)
 {
 	unsigned d = VPNSIP_RETRY_BASE_S;
@@ -198,8 +215,9 @@ void vpnsip_call_reset(struct vpnsip_session *s)
 		return;
 	hook_call(vpnsip_call_ended, s->tunnel);
 	if (was_up) {
-		vpnsip_log(SEV_NOTICE, "SESSION_DOWN", "%s: session with %s down: %s", s->tunnel,
-			   s->remote_number, cause);
+		/* Always logged, as SESSION_UP: the backup path came or went. */
+		log_msg("VPN_SIP", SEV_NOTICE, "SESSION_DOWN", "%s: session with %s down: %s", s->tunnel,
+			s->remote_number, cause);
 		if (vpnsip_event_observed())
 			vpnsip_event_session_down(&down, cause);
 	}
@@ -210,9 +228,10 @@ void vpnsip_call_reset(struct vpnsip_session *s)
 		log_msg("VPN_SIP", SEV_WARNING, "CALL_FAIL",
 			"%s: call with %s failed: %s (attempt %u; next call not before %u s)", s->tunnel,
 			s->remote_number, cause, s->fail_count, d);
+		vpnsip_last_failure(s, cause);
 		vpnsip_timer_stop(&s->retry_timer);
 		if (!rt->quiescing)
-			s->retry_timer = ev_timer_add(rt->loop, d * 1000ULL, vpnsip_retry_fire, s);
+			vpnsip_retry_arm(s, d);
 		vpnsip_trigger_queue_drop(s);
 	} else {
 		trigger_rearm(s);

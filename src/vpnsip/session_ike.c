@@ -6,6 +6,7 @@
  * machine's core (session.c) and from SIP's events (session_sip.c): these
  * are the events that come from the tunnel, not from the call. */
 #include <stdio.h>
+#include <string.h>
 
 #include "util/evloop.h"
 #include "vpnsip/vpnsip_int.h"
@@ -17,6 +18,7 @@ void vpnsip_trigger(const char *tunnel_name)
 	struct vpnsip_rt *rt = vpnsip_rt();
 	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
 	const char *why;
+	bool logged = false;
 
 	if (!s || s->state != VS_READY_TO_CONNECT)
 		return;
@@ -28,14 +30,22 @@ void vpnsip_trigger(const char *tunnel_name)
 		return;
 	}
 	vs_dbg_event("VPN-SIP %s: traffic without SA triggers the call", tunnel_name);
-	if (vpnsip_call(tunnel_name, &why) < 0) {
+	if (vpnsip_call_try(tunnel_name, &why, &logged) < 0) {
 		vs_dbg_error("VPN-SIP %s: cannot call: %s", tunnel_name, why);
 		vpnsip_trigger_queue_drop(s);
+		/* Traffic that wants the backup and gets nothing: always said,
+		 * once per reason (the trigger comes back every few seconds). */
+		if (!logged && strcmp(s->not_placed, why) != 0)
+			log_msg("VPN_SIP", SEV_WARNING, "CALL_FAIL", "%s: no call to %s: %s", s->tunnel,
+				s->remote_number, why);
+		snprintf(s->not_placed, sizeof(s->not_placed), "%s", why);
+		vpnsip_last_failure(s, why);
 		/* Not registered yet, or rate limited: try again a bit later. */
 		if (!rt->quiescing && !s->retry_timer)
-			s->retry_timer = ev_timer_add(rt->loop, VPNSIP_RETRY_BASE_S * 1000ULL,
-						      vpnsip_retry_fire, s);
+			vpnsip_retry_arm(s, VPNSIP_RETRY_BASE_S);
+		return;
 	}
+	s->not_placed[0] = '\0';
 }
 
 static void step_fire(struct ev_timer *t, void *arg)
@@ -67,7 +77,7 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
 	struct vpnsip_session *s = rt ? hashmap_get(&rt->by_tunnel, tunnel_name) : NULL;
-	char why[96];
+	char why[192];
 
 	if (!s)
 		return;
@@ -80,8 +90,10 @@ void vpnsip_ike_event(const char *tunnel_name, enum vpnsip_ike_ev ev, const char
 		s->reached_up = true;
 		s->fail_count = 0;
 		vpnsip_set_state(s, VS_SESSION_UP);
-		vpnsip_log(SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
-			   s->remote_number);
+		/* Always logged (not only with "vpn-sip logging"): the backup
+		 * path is up. */
+		log_msg("VPN_SIP", SEV_NOTICE, "SESSION_UP", "%s: session with %s up", s->tunnel,
+			s->remote_number);
 		vpnsip_event_session_up(s);
 		const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
 		const char *profile;

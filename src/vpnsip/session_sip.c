@@ -75,13 +75,42 @@ static char *local_sdp(struct vpnsip_session *s, enum sdp_setup role,
 	return sdp_write(&l);
 }
 
+/* Why the local number of s is not registered, for the operator: the
+ * registration's own reason when it has one. */
+static const char *not_registered(const struct vpnsip_session *s, const struct sip_reg_status *reg)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
+	static char buf[128];
+	char last[96];
+
+	if (!rt->local_addr[0] && c && c->addr_iface)
+		snprintf(buf, sizeof(buf), "not registered (no IPv4 address on %s)", c->addr_iface);
+	else if (reg && reg->state != SIP_REG_REGISTERED && reg->last_status)
+		snprintf(buf, sizeof(buf), "not registered (%s)",
+			 vpnsip_reg_last_text(reg, last, sizeof(last)));
+	else if (!rt->sip_server[0])
+		snprintf(buf, sizeof(buf), "not registered (no SIP server)");
+	else
+		snprintf(buf, sizeof(buf), "not registered");
+	return buf;
+}
+
 int vpnsip_call(const char *tunnel_name, const char **why)
+{
+	bool logged;
+
+	return vpnsip_call_try(tunnel_name, why, &logged);
+}
+
+int vpnsip_call_try(const char *tunnel_name, const char **why, bool *logged)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
 	struct vpnsip_session *s;
 	struct sdp_fingerprint fp;
 	const struct vpnsip_cfg *c;
 
+	*logged = false;
 	if (!rt) {
 		*why = "VPN-SIP is not running";
 		return -1;
@@ -106,7 +135,7 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 	}
 	const struct sip_reg_status *reg = vpnsip_reg_status(s->local_number);
 	if (!reg || reg->state != SIP_REG_REGISTERED) {
-		*why = "SIP is not registered";
+		*why = not_registered(s, reg);
 		return -1;
 	}
 	if (rt->quiescing) {
@@ -122,17 +151,20 @@ int vpnsip_call(const char *tunnel_name, const char **why)
 			 (unsigned long long)((VPNSIP_RATE_WINDOW_S * 1000ULL - (now - oldest)) / 1000 + 1));
 		*why = msg;
 		rt->calls_rate_limited++;
+		*logged = true;
 		log_msg("VPN_SIP", SEV_WARNING, "CALL_LIMIT", "%s: not calling %s: %s", s->tunnel,
 			s->remote_number, msg);
 		return -1;
 	}
 	if (local_auth(s, &fp, why) == SDP_FP_NONE) {
+		*logged = true;
 		vpnsip_log(SEV_ERR, "CALL_FAIL", "%s: no local fingerprint: %s", s->tunnel, *why);
 		return -1;
 	}
 	static char refused[256];
 	if (!admitted(s, refused, sizeof(refused))) {
 		*why = refused;
+		*logged = true;
 		/* Always logged: the operator must see why nothing is called. */
 		log_msg("VPN_SIP", SEV_ERR, "SESSION_FAIL", "%s: VPN-SIP session fails: %s",
 			s->tunnel, refused);
@@ -200,7 +232,7 @@ static void reject(const struct sip_event *ev, int code, const char *phrase, con
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
 
-	sip_call_reject(rt->ua, ev->call, code, phrase);
+	sip_call_reject(rt->ua, ev->call, code, code == 488 ? why : phrase);
 	if (code == 488)
 		rt->rejected_488++;
 	else if (code == VPNSIP_REJECT_UNKNOWN)
@@ -409,7 +441,7 @@ static void on_answered(struct vpnsip_session *s, const struct sip_event *ev)
 
 static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 {
-	char why[96];
+	char why[160];
 	bool failure;
 
 	set_call_id(s, ev->call_id);
@@ -421,20 +453,30 @@ static void on_call_ended(struct vpnsip_session *s, const struct sip_event *ev)
 		snprintf(why, sizeof(why), "cancelled by the caller");
 		break;
 	case SIP_END_REJECTED:
-		snprintf(why, sizeof(why), "rejected %d %s", ev->status, ev->phrase);
-		break;
 	case SIP_END_TIMEOUT:
-		snprintf(why, sizeof(why), "no answer (%d %s)", ev->status, ev->phrase);
-		break;
 	case SIP_END_ERROR:
-		snprintf(why, sizeof(why), "SIP error %d %s", ev->status, ev->phrase);
+		/* Our own stack's end (no response came): what happened, never
+		 * sofia-sip's internal 408/503, which would read as the carrier's. */
+		if (ev->local)
+			snprintf(why, sizeof(why), "%s", ev->phrase);
+		else if (ev->cause == SIP_END_ERROR)
+			snprintf(why, sizeof(why), "SIP error %d %s", ev->status, ev->phrase);
+		else if (ev->cause == SIP_END_TIMEOUT) /* the session timer, a refresh */
+			snprintf(why, sizeof(why), "timeout (%d %s)", ev->status, ev->phrase);
+		else
+			snprintf(why, sizeof(why), "rejected %d %s", ev->status, ev->phrase);
 		break;
 	default:
 		snprintf(why, sizeof(why), "hung up");
 		break;
 	}
-	vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%d %s)", s->tunnel,
-		   s->remote_number, sip_end_cause_name(ev->cause), ev->status, ev->phrase);
+	if (ev->local)
+		vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%s)", s->tunnel,
+			   s->remote_number, sip_end_cause_name(ev->cause), ev->phrase);
+	else
+		vpnsip_log(SEV_NOTICE, "CALL_END", "%s: call with %s ended: %s (%d %s)", s->tunnel,
+			   s->remote_number, sip_end_cause_name(ev->cause), ev->status,
+			   ev->phrase);
 	/* A call that never carried a session failed, unless we ended it for
 	 * a reason that is not a failure (then s->cause is set already). */
 	failure = !s->reached_up && ev->cause != SIP_END_CANCELLED &&

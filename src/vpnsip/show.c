@@ -23,6 +23,42 @@ static void session_local_addr(const struct vpnsip_session *s, char *la, size_t 
 		snprintf(la, n, "%s", rt && rt->local_addr[0] ? rt->local_addr : "0.0.0.0");
 }
 
+/* Seconds until the retry back-off ends (rounded up); 0: none pending. */
+static uint64_t next_attempt_s(const struct vpnsip_session *s)
+{
+	uint64_t now = evloop_now_ms();
+
+	if (!s->retry_timer || s->retry_at_ms <= now)
+		return 0;
+	return (s->retry_at_ms - now + 999) / 1000;
+}
+
+/* The last failure and what brings the next attempt, so that a backup
+ * that does not come up says why without debug. */
+static void show_failure(struct cli_exec *x, const struct vpnsip_session *s)
+{
+	uint64_t next = next_attempt_s(s);
+
+	if (s->last_fail_ms) {
+		time_t t = (time_t)(s->last_fail_ms / 1000);
+		struct tm tm;
+		char when[32];
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		cli_out(x, "  Last failure: %s %s\n", when, s->last_fail);
+	}
+	if (s->state != VS_READY_TO_CONNECT || !s->last_fail_ms)
+		return;
+	if (s->shut)
+		cli_out(x, "  Next attempt: none (interface shut down)\n");
+	else if (next)
+		cli_out(x, "  Next attempt in: %llu s (on traffic into %s)\n", (unsigned long long)next,
+			s->tunnel);
+	else
+		cli_out(x, "  Next attempt: on traffic into %s, or vpn-sip call interface %s\n",
+			s->tunnel, s->tunnel);
+}
+
 static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool detail)
 {
 	char ra[VPNSIP_ADDR_TEXT_MAX], la[INET_ADDRSTRLEN], up[32];
@@ -67,6 +103,7 @@ static void show_one(struct cli_exec *x, const struct vpnsip_session *s, bool de
 		cli_out(x, "  Idle timer      : none (IPsec profile %s sets no security-association "
 			   "idle-time: a call lasts until %s)\n", profile, until);
 	}
+	show_failure(x, s);
 }
 
 /* The same fields as show_one(), as one object of "sessions". */
@@ -111,6 +148,15 @@ static struct json_object *session_json(const struct config *cfg, const struct v
 		json_add_int(o, "maxCallDurationSeconds", c->max_call_s);
 	else
 		json_add_str(o, "maxCallDurationSeconds", NULL);
+	char when[40];
+	bool failed = s->last_fail_ms && vpnsip_cdr_time_format(s->last_fail_ms, when, sizeof(when)) == 0;
+	json_add_str(o, "lastFailure", s->last_fail_ms ? s->last_fail : NULL);
+	json_add_str(o, "lastFailureTime", failed ? when : NULL);
+	uint64_t next = next_attempt_s(s);
+	if (next && s->state == VS_READY_TO_CONNECT)
+		json_add_u64(o, "nextAttemptSeconds", next);
+	else
+		json_add_str(o, "nextAttemptSeconds", NULL);
 	return o;
 }
 
@@ -223,10 +269,8 @@ static const char *reg_reason(const struct sip_reg_status *r, char *buf, size_t 
 		snprintf(buf, n, "no IPv4 address on %s", c->addr_iface);
 		return buf;
 	}
-	if (r && r->last_status) {
-		snprintf(buf, n, "%d %s", r->last_status, r->last_phrase);
-		return buf;
-	}
+	if (r && r->last_status)
+		return vpnsip_reg_last_text(r, buf, n);
 	switch (r ? r->state : SIP_REG_OFF) {
 	case SIP_REG_REGISTERING: return "REGISTER sent, no final answer yet";
 	case SIP_REG_FAILED: return "no answer from the registrar";
@@ -259,11 +303,15 @@ static int cmd_show_regstatus_json(struct cli_exec *x, const struct vpnsip_cfg *
 		} else {
 			json_add_str(o, "expiresSeconds", NULL);
 		}
-		if (r && r->last_status)
+		/* A failure of our own has no status line: lastLocal, and the
+		 * phrase says what happened. */
+		if (r && r->last_status && !r->last_local)
 			json_add_int(o, "lastStatus", r->last_status);
 		else
 			json_add_str(o, "lastStatus", NULL);
 		json_add_str(o, "lastPhrase", r && r->last_status ? r->last_phrase : NULL);
+		json_object_object_add(o, "lastLocal",
+				       json_object_new_boolean(r && r->last_status && r->last_local));
 		json_object_array_add(list, o);
 	}
 	cli_out_json(x, doc);
@@ -354,7 +402,9 @@ static int cmd_show_sip(struct cli_exec *x)
 		c && c->username ? c->username : "none");
 	const struct sip_reg_status *reg = vpnsip_reg_status(c ? c->local_number : NULL);
 	cli_out(x, "  Registration          : %s", sip_reg_state_name(reg ? reg->state : SIP_REG_OFF));
-	if (reg && reg->last_status)
+	if (reg && reg->last_status && reg->last_local)
+		cli_out(x, " (last attempt: %s)", reg->last_phrase);
+	else if (reg && reg->last_status)
 		cli_out(x, " (last answer %d %s)", reg->last_status, reg->last_phrase);
 	if (c && c->n_numbers > 1) {
 		size_t up = 0;

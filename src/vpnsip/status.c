@@ -22,6 +22,15 @@ static const char *off_reason(const struct vpnsip_rt *r, const struct vpnsip_cfg
 	return buf;
 }
 
+const char *vpnsip_reg_last_text(const struct sip_reg_status *r, char *buf, size_t n)
+{
+	if (r->last_local)
+		snprintf(buf, n, "%s", r->last_phrase);
+	else
+		snprintf(buf, n, "%d %s", r->last_status, r->last_phrase);
+	return buf;
+}
+
 void vpnsip_status_line(char *buf, size_t len)
 {
 	struct vpnsip_rt *r = vpnsip_rt();
@@ -60,8 +69,8 @@ void vpnsip_status_line(char *buf, size_t len)
 			break;
 		case SIP_REG_FAILED:
 			if (one->last_status)
-				snprintf(buf, len, "SIP %s not registered (%d %s), retrying", num,
-					 one->last_status, one->last_phrase);
+				snprintf(buf, len, "SIP %s not registered (%s), retrying", num,
+					 vpnsip_reg_last_text(one, why, sizeof(why)));
 			else
 				snprintf(buf, len, "SIP %s not registered, retrying", num);
 			break;

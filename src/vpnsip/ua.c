@@ -297,8 +297,11 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
 			   now->registrar);
 	else if (old == SIP_REG_REGISTERED && now->state != SIP_REG_REGISTERED) {
-		vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%d %s)",
-			   now->number, now->last_status, now->last_phrase);
+		char why[96] = "off";
+		if (now->last_status)
+			vpnsip_reg_last_text(now, why, sizeof(why));
+		vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%s)",
+			   now->number, why);
 		vpnsip_event_registration_lost(now);
 	}
 }

@@ -126,12 +126,20 @@ struct vpnsip_session {
 	enum sdp_fp_kind auth;
 	uint64_t since_ms;           /* the call's start, for Uptime */
 	/* Teardown and failures. */
-	char cause[96];              /* why the call ends (first reason wins) */
+	char cause[192];             /* why the call ends (first reason wins) */
 	bool failed;                 /* this attempt counts for the back-off */
 	bool shut;                   /* the tunnel is shut down: no calls */
 	bool reached_up;             /* SESSION_UP was reached in this call */
 	bool ike_started;            /* the IKE engine was given this call */
 	unsigned fail_count;         /* consecutive failed attempts */
+	/* The last failure an operator should see without debug ("Last
+	 * failure:" of show vpn-sip session detail): a call not placed, or an
+	 * attempt that failed; when (wall clock, ms; 0: none). */
+	char last_fail[192];
+	int64_t last_fail_ms;
+	uint64_t retry_at_ms;        /* evloop_now_ms() when retry_timer fires */
+	char not_placed[192];        /* the reason last logged for traffic that placed
+				      * no call ("" : none since the last call) */
 	struct ev_timer *step_timer; /* IKE setup limit, or the peer's BYE grace */
 	struct ev_timer *dur_timer;  /* vpn-sip max-call-duration */
 	struct ev_timer *retry_timer;/* back-off: no trigger-placed call until it fires */
@@ -153,7 +161,7 @@ struct vpnsip_cdr {
 	bool outgoing;
 	int64_t start_ms, answer_ms, end_ms; /* wall clock; answer 0: never */
 	uint64_t bytes_in, bytes_out;
-	char cause[96];
+	char cause[192];
 };
 
 /* Runtime (vpnsipd only). */
@@ -229,6 +237,10 @@ void vpnsip_retry_fire(struct ev_timer *t, void *arg);
 /* session.c: the attempt failed (or could not start): drop the packets
  * that wait for it in the data plane's trigger queue. */
 void vpnsip_trigger_queue_drop(struct vpnsip_session *s);
+/* session.c: no trigger-placed call for delay_s (the back-off). */
+void vpnsip_retry_arm(struct vpnsip_session *s, unsigned delay_s);
+/* session.c: remember why the session failed (show's "Last failure:"). */
+void vpnsip_last_failure(struct vpnsip_session *s, const char *why);
 /* session.c: forget the call: back to READY_TO_CONNECT; a CDR, and after
  * a failure the retry back-off. */
 void vpnsip_call_reset(struct vpnsip_session *s);
@@ -236,6 +248,8 @@ void vpnsip_call_reset(struct vpnsip_session *s);
 void vpnsip_send_bye(struct vpnsip_session *s);
 /* session_ike.c: s->peer holds the peer's SDP: IKE's turn. */
 void vpnsip_session_negotiated(struct vpnsip_session *s);
+/* session_sip.c: vpnsip_call(); *logged: the reason was logged already. */
+int vpnsip_call_try(const char *tunnel_name, const char **why, bool *logged);
 /* session_sip.c: every event of the SIP user agent (sip_ua_start's listener). */
 void vpnsip_on_sip_event(const struct sip_event *ev, void *arg);
 /* ua.c: give the user agent its settings from the configuration and the
@@ -299,6 +313,11 @@ unsigned vpnsip_cdr_summary_load(struct vpnsip_cdr_summary *s);
 struct vpnsip_cdr_total **vpnsip_cdr_summary_sorted(const struct vpnsip_cdr_summary *s, bool months,
 						     size_t *n);
 void vpnsip_cdr_summary_free(struct vpnsip_cdr_summary *s);
+
+/* status.c: a registration's last failure as an operator reads it: the
+ * registrar's "403 Forbidden", or what our own stack saw ("local timeout:
+ * registrar unreachable ..."), never sofia-sip's internal code. */
+const char *vpnsip_reg_last_text(const struct sip_reg_status *r, char *buf, size_t n);
 
 /* ---- management agents' copies and events (info.c) ------------------------ */
 

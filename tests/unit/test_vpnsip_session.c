@@ -474,6 +474,29 @@ static void sip_ended(uint32_t h, enum sip_end_cause cause, int status, const ch
 	ua.fn(&ev, ua.arg);
 }
 
+/* An end of the user agent's own making (no response came). */
+static void sip_ended_local(uint32_t h, enum sip_end_cause cause, int status, const char *phrase)
+{
+	struct sip_event ev = { .type = SIP_EV_CALL_ENDED, .call = h, .cause = cause,
+				.status = status, .local = true };
+
+	snprintf(ev.phrase, sizeof(ev.phrase), "%s", phrase);
+	ua.fn(&ev, ua.arg);
+}
+
+/* How many lines of the log buffer hold text. */
+static int log_count(const char *text)
+{
+	struct strbuf out = STRBUF_INIT;
+	int n = 0;
+
+	log_show(&out);
+	for (const char *p = sb_str(&out); (p = strstr(p, text)); p += strlen(text))
+		n++;
+	sb_free(&out);
+	return n;
+}
+
 /* Traffic into Tunnel1, our INVITE answered (peer passive): IKE starts
  * as initiator.  Returns the call's handle. */
 static uint32_t call_out_negotiated(void)
@@ -729,10 +752,11 @@ TEST(rejected_call_backs_off_5_then_10_seconds)
 	CHECK_TRACE("dp rearm Tunnel1\n");
 	vpnsip_trigger("Tunnel1");
 	CHECK_TRACE("sip place 2 " LOCAL "->" REMOTE "\n");
-	sip_ended(2, SIP_END_TIMEOUT, 408, "Request Timeout");
+	sip_ended(2, SIP_END_REJECTED, 408, "Request Timeout");
 	CHECK_TRACE("ike ended Tunnel1\n"
 		    "dp drop queue Tunnel1\n");
-	CHECK_STR(last_cdr()->cause, "no answer (408 Request Timeout)");
+	/* The network's 408 is an answer, with its code. */
+	CHECK_STR(last_cdr()->cause, "rejected 408 Request Timeout");
 	advance(2 * VPNSIP_RETRY_BASE_S * 1000 - 1); /* the second failure: 10 s */
 	CHECK_TRACE("");
 	advance(1);
@@ -985,4 +1009,67 @@ TEST(fingerprint_from_the_tunnels_own_profile)
 	sb_free(&out);
 	stop();
 	log_buffer_clear();
+}
+
+/* Traffic while the number is not registered: no call, the reason logged
+ * at warning once (the trigger comes back), kept as the last failure,
+ * and the next attempt after the short back-off. */
+TEST(traffic_while_unregistered_says_why_once)
+{
+	start(NULL);
+	struct sip_event ev = { .type = SIP_EV_REGISTRATION };
+	ev.reg.state = SIP_REG_FAILED;
+	ev.reg.last_status = 503;
+	ev.reg.last_local = true;
+	snprintf(ev.reg.last_phrase, sizeof(ev.reg.last_phrase),
+		 "local timeout: registrar unreachable (ICMP port unreachable)");
+	snprintf(ev.reg.number, sizeof(ev.reg.number), LOCAL);
+	ua.fn(&ev, ua.arg);
+	const char *line = "%VPN_SIP-4-CALL_FAIL: Tunnel1: no call to " REMOTE
+			   ": not registered (local timeout: registrar unreachable (ICMP port "
+			   "unreachable))";
+	int before = log_count(line);
+	vpnsip_trigger("Tunnel1");
+	CHECK_TRACE("dp drop queue Tunnel1\n"); /* no call: its packet goes */
+	CHECK_STATE("Tunnel1", READY_TO_CONNECT);
+	CHECK_INT(log_count(line), before + 1);
+	CHECK_STR(session("Tunnel1")->last_fail,
+		  "not registered (local timeout: registrar unreachable (ICMP port unreachable))");
+	CHECK(session("Tunnel1")->last_fail_ms > 0);
+	CHECK(session("Tunnel1")->retry_timer != NULL);
+	CHECK_INT(session("Tunnel1")->retry_at_ms, evloop_now_ms() + VPNSIP_RETRY_BASE_S * 1000);
+	advance(VPNSIP_RETRY_BASE_S * 1000);
+	CHECK_TRACE("dp rearm Tunnel1\n");
+	vpnsip_trigger("Tunnel1");
+	CHECK_INT(log_count(line), before + 1); /* the same reason: said once */
+	/* Registered again: the call goes out; a later refusal is logged anew. */
+	ev.reg.state = SIP_REG_REGISTERED;
+	ev.reg.last_local = false;
+	ua.fn(&ev, ua.arg);
+	advance(VPNSIP_RETRY_BASE_S * 1000);
+	sb_reset(&trace);
+	vpnsip_trigger("Tunnel1");
+	CHECK_TRACE("sip place 1 " LOCAL "->" REMOTE "\n");
+	CHECK_STR(session("Tunnel1")->not_placed, "");
+	sip_ended(1, SIP_END_CANCELLED, 487, "Request Terminated");
+	stop();
+}
+
+/* Our own timeout (no response came) is the call's cause as it is, never
+ * sofia-sip's internal status; its record is kept and it is the last
+ * failure. */
+TEST(local_timeout_is_not_a_carrier_status)
+{
+	start(NULL);
+	size_t cdrs = n_cdrs();
+	vpnsip_trigger("Tunnel1");
+	sip_ended_local(1, SIP_END_TIMEOUT, 503, "local timeout: SIP server unreachable (503 x)");
+	CHECK_INT(n_cdrs() - cdrs, 1);
+	CHECK_STR(last_cdr()->cause, "local timeout: SIP server unreachable (503 x)");
+	CHECK_STR(session("Tunnel1")->last_fail, "local timeout: SIP server unreachable (503 x)");
+	CHECK_INT(log_count("%VPN_SIP-4-CALL_FAIL: Tunnel1: call with " REMOTE
+			    " failed: local timeout: SIP server unreachable (503 x) (attempt 1; "
+			    "next call not before 5 s)"), 1);
+	advance(VPNSIP_RETRY_BASE_S * 1000);
+	stop();
 }
