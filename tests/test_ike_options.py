@@ -9,6 +9,7 @@ shared with them.
 Same lab layout as tests/test_ike.py (vpnsipd on rtrA, stock charon on
 rtrB, LAB_PREFIX respected); packets are captured on the peer's bak0 with
 a raw socket, so what is asserted is what went on the wire."""
+import contextlib
 import json
 import os
 import re
@@ -147,12 +148,7 @@ def test_static_rsa_ca_chain_and_certificate_map(pairs, optlab, tmp_path, case):
         _, b_crt, _ = make_self_signed(peer_dir, cn)
     else:
         b_crt = make_signed(peer_dir, cn, ca_key, ca_crt)
-
-    def peer_conf():
-        a_crt, _ = a_cert_der(optlab)
-        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=" + cn, "CN=rtrA", b_crt, a_crt, LAN_B, LAN_A,
-                         remote_port=500)
-    pair = pairs(static_rsa_config(ca_crt), peer_conf=peer_conf)
+    pair = pairs(static_rsa_config(ca_crt), peer_conf=rtrb_cert_peer(optlab, b_crt, 500, cn))
     if case == "ca-signed":
         pair.wait_up(timeout=40)
         assert optlab.ping("lanA", HOST_B, count=2)
@@ -205,6 +201,33 @@ def make_crl(d, ca_key, ca_crt, revoke, aki):
     return crl
 
 
+@contextlib.contextmanager
+def rtra_crl(optlab, crl):
+    """rtrA's CRL of trustpoint Self (STATE/pki/crl/Self.crl) while the
+    block runs; crl None: no file (the missing-CRL case)."""
+    crl_dir = os.path.join(optlab.dir, "rtrA", "vpnsipd.state", "pki", "crl")
+    crl_file = os.path.join(crl_dir, "Self.crl")
+    if crl is not None:
+        os.makedirs(crl_dir, exist_ok=True)
+        with open(crl_file, "wb") as f:
+            f.write(crl.read_bytes())
+    try:
+        yield crl_file
+    finally:
+        if os.path.exists(crl_file):
+            os.unlink(crl_file)
+
+
+def rtrb_cert_peer(optlab, b_crt, remote_port, cn="rtrB"):
+    """The stock charon peer at rtrB (subject CN=cn, certificate b_crt)
+    towards rtrA."""
+    def peer_conf():
+        a_crt, _ = a_cert_der(optlab)
+        return cert_conn("vpnsip", B_BAK, A_BAK, "CN=" + cn, "CN=rtrA", b_crt, a_crt, LAN_B,
+                         LAN_A, remote_port=remote_port)
+    return peer_conf
+
+
 @pytest.mark.parametrize("case", ["crl-good", "crl-revoked", "crl-missing", "none-revoked"])
 def test_static_rsa_revocation_check_crl(pairs, optlab, tmp_path, case):
     """revocation-check crl: the peer's certificate is checked against the
@@ -217,21 +240,14 @@ def test_static_rsa_revocation_check_crl(pairs, optlab, tmp_path, case):
     b_crt = make_signed(tmp_path / "p" / "peer", "rtrB", ca_key, ca_crt)
     other = make_signed(tmp_path / "other", "rtrC", ca_key, ca_crt)
     revoked = case in ("crl-revoked", "none-revoked")
-    crl_dir = os.path.join(optlab.dir, "rtrA", "vpnsipd.state", "pki", "crl")
-    crl_file = os.path.join(crl_dir, "Self.crl")
+    crl = None
     if case != "crl-missing":
         crl = make_crl(tmp_path / "crl", ca_key, ca_crt, [b_crt if revoked else other],
                        aki=case == "crl-revoked")
-        os.makedirs(crl_dir, exist_ok=True)
-        with open(crl_file, "wb") as f:
-            f.write(crl.read_bytes())
-    try:
-        def peer_conf():
-            a_crt, _ = a_cert_der(optlab)
-            return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B,
-                             LAN_A, remote_port=500)
+    with rtra_crl(optlab, crl):
         mode = "none" if case == "none-revoked" else "crl"
-        pair = pairs(static_rsa_config(ca_crt, revocation=mode), peer_conf=peer_conf)
+        pair = pairs(static_rsa_config(ca_crt, revocation=mode),
+                     peer_conf=rtrb_cert_peer(optlab, b_crt, 500))
         tp = pair.sh("show crypto pki trustpoints")
         assert "Revocation check: %s\n" % mode in tp, tp
         if case in ("crl-good", "none-revoked"):
@@ -260,9 +276,6 @@ def test_static_rsa_revocation_check_crl(pairs, optlab, tmp_path, case):
                         pair.peer.log_text()[-2000:])
         assert "Crypto tunnel is UP" not in pair.log()
         assert "ESTABLISHED" not in pair.peer.list_sas()
-    finally:
-        if os.path.exists(crl_file):
-            os.unlink(crl_file)
 
 
 @pytest.mark.parametrize("case", ["good", "revoked"])
@@ -278,21 +291,12 @@ def test_vpnsip_pinned_ca_certificate_revocation_check(pairs, optlab, tmp_path, 
                            capture_output=True).stdout
     crl = make_crl(tmp_path / "crl", ca_key, ca_crt, [b_crt if case == "revoked" else other],
                    aki=True)
-    crl_dir = os.path.join(optlab.dir, "rtrA", "vpnsipd.state", "pki", "crl")
-    crl_file = os.path.join(crl_dir, "Self.crl")
-    os.makedirs(crl_dir, exist_ok=True)
-    with open(crl_file, "wb") as f:
-        f.write(crl.read_bytes())
-    try:
-        def peer_conf():
-            a_crt, _ = a_cert_der(optlab)
-            return cert_conn("vpnsip", B_BAK, A_BAK, "CN=rtrB", "CN=rtrA", b_crt, a_crt, LAN_B,
-                             LAN_A, remote_port=4500)
+    with rtra_crl(optlab, crl):
         conf = router_config(hostname="rtrA", auth="rsa", trustpoint="Self", subject="CN=rtrA",
                              rsa_bits=2048, revocation="crl",
                              pki_extra=f"crypto pki authenticate Self file {ca_crt}\n",
                              tunnels=[Tunnel(1, "10.255.0.1")])
-        pair = pairs(conf, peer_conf=peer_conf)
+        pair = pairs(conf, peer_conf=rtrb_cert_peer(optlab, b_crt, 4500))
         pair.start_session(fp=("sha-1", fp_text(b_der)))
         if case == "good":
             pair.wait_up(timeout=30)
@@ -305,5 +309,3 @@ def test_vpnsip_pinned_ca_certificate_revocation_check(pairs, optlab, tmp_path, 
         assert "FINGERPRINT_MISMATCH" not in pair.log()
         assert "Crypto tunnel is UP" not in pair.log()
         assert "ESTABLISHED" not in pair.peer.list_sas()
-    finally:
-        os.unlink(crl_file)
