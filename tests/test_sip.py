@@ -303,6 +303,12 @@ def test_sipp_offers_rejected_488(sip_lab, daemons):
         assert why in log, why
         assert [r for r in rules if why in r], (why, rules)
     assert "8 not acceptable (488)" in a.sh("show vpn-sip sip")
+    # each refused call has its record, with the rule, on the caller's tunnel
+    hist = a.sh("show vpn-sip call-history")
+    refused = [line for line in hist.splitlines()
+               if line.startswith("Tunnel1 ") and "rejected 488 Not Acceptable Here: " in line]
+    assert len(refused) == len(REJECTS), hist
+    assert all(" in " in line and lab.number("rtrB") in line for line in refused), hist
 
 
 def test_unconfigured_caller_rejected(sip_lab, daemons):
@@ -317,6 +323,9 @@ def test_unconfigured_caller_rejected(sip_lab, daemons):
     assert res.received(603)[0].first_line == "SIP/2.0 603 Decline"
     assert "Call from %s" % stranger in a.log()
     assert "READY_TO_CONNECT" in a.session()
+    hist = a.sh("show vpn-sip call-history")
+    assert re.search(r"^- +in +%s .*rejected 603 Decline: caller is not a configured remote number"
+                     % stranger, hist, re.M), hist
 
 
 # ----------------------------------------------------------------- vpnsipd calls SIPp

@@ -549,6 +549,20 @@ void vpnsip_cdr_call_answered(struct vpnsip_session *s)
 	tunnel_bytes(s->tunnel, &s->bytes_in0, &s->bytes_out0);
 }
 
+void vpnsip_cdr_call_refused(const char *tunnel, const char *local, const char *remote,
+			     const char *call_id, const char *cause)
+{
+	struct vpnsip_cdr r = { 0 };
+
+	snprintf(r.tunnel, sizeof(r.tunnel), "%s", tunnel);
+	snprintf(r.local, sizeof(r.local), "%s", local);
+	snprintf(r.remote, sizeof(r.remote), "%s", remote);
+	snprintf(r.call_id, sizeof(r.call_id), "%s", call_id);
+	snprintf(r.cause, sizeof(r.cause), "%s", cause);
+	r.start_ms = r.end_ms = wall_ms();
+	vpnsip_cdr_add(&r);
+}
+
 void vpnsip_cdr_call_ended(const struct vpnsip_session *s)
 {
 	struct vpnsip_cdr r = { 0 };

@@ -228,6 +228,40 @@ static enum sdp_setup peer_role(enum sdp_setup role)
 	return role == SDP_SETUP_ACTIVE ? SDP_SETUP_PASSIVE : SDP_SETUP_ACTIVE;
 }
 
+/* Refused calls get a call record at a bounded rate: callers decide how
+ * often they call, and the records go to disk. */
+#define REFUSED_RECORDS_PER_WINDOW 20
+#define REFUSED_RECORDS_WINDOW_MS 10000
+
+static bool refused_record_allowed(void)
+{
+	static int64_t window_start;
+	static unsigned n;
+	int64_t now = (int64_t)evloop_now_ms();
+
+	if (!window_start || now - window_start >= REFUSED_RECORDS_WINDOW_MS) {
+		window_start = now;
+		n = 0;
+	}
+	return n++ < REFUSED_RECORDS_PER_WINDOW;
+}
+
+static void record_refused(const struct sip_event *ev, int code, const char *phrase,
+			   const char *why)
+{
+	struct vpnsip_rt *rt = vpnsip_rt();
+	char key[2 * SIP_NUMBER_MAX + 2], cause[192];
+	const struct vpnsip_session *s;
+
+	if (!refused_record_allowed())
+		return;
+	vpnsip_pair_key(ev->callee, ev->caller, key, sizeof(key));
+	s = hashmap_get(&rt->by_pair, key);
+	snprintf(cause, sizeof(cause), "rejected %d %s: %s", code, phrase, why);
+	vpnsip_cdr_call_refused(s ? s->tunnel : "-", ev->callee, ev->caller[0] ? ev->caller : "unknown",
+				ev->call_id, cause);
+}
+
 static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
@@ -242,6 +276,7 @@ static void reject(const struct sip_event *ev, int code, const char *phrase, con
 	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
 	log_msg_limited(&rl, "VPN_SIP", SEV_WARNING, "CALL_REJECT", "Call from %s (call-id %s) rejected %d %s: %s",
 		ev->caller[0] ? ev->caller : "unknown", ev->call_id, code, phrase, why);
+	record_refused(ev, code, phrase, why);
 }
 
 /* Our 200 OK was neither acknowledged nor followed by IKE within the offer

@@ -276,6 +276,10 @@ void vpnsip_on_registration(const struct sip_reg_status *reg);
 void vpnsip_cdr_call_started(struct vpnsip_session *s);
 void vpnsip_cdr_call_answered(struct vpnsip_session *s);
 void vpnsip_cdr_call_ended(const struct vpnsip_session *s);
+/* An incoming call we refused (never answered): a record with the
+ * refusal as its cause; tunnel "-" when no tunnel has that pair. */
+void vpnsip_cdr_call_refused(const char *tunnel, const char *local, const char *remote,
+			     const char *call_id, const char *cause);
 /* Record a finished call: memory (the newest VPNSIP_CDR_KEEP), the
  * %VPN_SIP-6-CDR log line, and the file once vpnsip_cdr_open() ran. */
 void vpnsip_cdr_add(const struct vpnsip_cdr *r);
