@@ -290,7 +290,7 @@ def test_notify_ready_status_reload_stop(build, tmp_path):
         assert "hostname branch-a" in r.stdout and "vpn-sip max-call-duration 14400" in r.stdout
         assert pid == run.proc.pid, "READY=1 not from the main process"
         status = [m[2]["STATUS"] for m in run.notify.messages[:i_ready + 1] if "STATUS" in m[2]][-1]
-        assert status == "SIP 0311111111 not registered: no address on GigabitEthernet0/1", status
+        assert status == "SIP 0311111111 not registered: no IPv4 address on GigabitEthernet0/1", status
 
         # The registration state changes: an address and a SIP server.
         r = run.sh("configure terminal", "interface GigabitEthernet0/1", "no ip address dhcp",

@@ -14,7 +14,7 @@ static const char *off_reason(const struct vpnsip_rt *r, const struct vpnsip_cfg
 			      size_t len)
 {
 	if (!r->local_addr[0])
-		snprintf(buf, len, "no address on %s", c->addr_iface ? c->addr_iface : "its interface");
+		snprintf(buf, len, "no IPv4 address on %s", c->addr_iface ? c->addr_iface : "its interface");
 	else if (!r->sip_server[0])
 		snprintf(buf, len, "no SIP server (vpn-sip sip-server or DHCP option 120)");
 	else
