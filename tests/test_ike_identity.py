@@ -399,3 +399,31 @@ def test_vpnsip_peer_presenting_an_fqdn(peer, identlab, tmp_path):
     finally:
         c.wait(60)
     assert p.log().count("Crypto tunnel is UP") == 1, p.tail()
+
+
+def test_vpnsipd_calls_and_refuses_the_answerers_identity(peer, identlab):
+    """vpnsipd calls and starts IKE; the answering peer presents fqdn
+    rtrb.example.org in its IKE_AUTH response while the profile accepts
+    only fqdn domain example.net: vpnsipd, the initiator, refuses it with
+    the identity and the profile in the log, the session never comes up
+    and the call ends with our BYE."""
+    lab, p = identlab, peer()
+    psk = "demo-vpnsip-shared-key-0123456789"  # conf/demo/rtrA.conf's key for NUM_B
+    configure(lab, "rtrA", "crypto ikev2 profile IPROF",
+              " match identity remote fqdn domain example.net")
+    p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
+    p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, "fqdn:rtrb.example.org", NUM_A, psk, LAN_B,
+                           LAN_A, remote_port=4500, local_port=4600))
+    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=60,
+                      subst={"SDP": peer_sdp("passive")})
+    try:
+        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                        timeout=5, what="SIPp UAS listening")
+        lab.ping("lanA", HOST_B, count=1, wait=1)
+        p.wait_log(r"%IKEV2-3-IDENTITY_MISMATCH: Tunnel1: .*fqdn rtrb\.example\.org.*IPROF",
+                   timeout=30)
+        p.wait_state("READY_TO_CONNECT", timeout=40)
+    finally:
+        res = uas.wait(60)
+    assert res.rc == 0 and res.received("BYE"), res.diagnostics() + p.tail()
+    assert "SESSION_UP" not in p.log() and "Crypto tunnel is UP" not in p.log(), p.tail()

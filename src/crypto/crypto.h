@@ -45,7 +45,7 @@ struct crypto_id {
 			      * NULL for "identity local address": our own */
 	struct in_addr addr; /* CRYPTO_ID_ADDRESS */
 	/* "match identity remote" only: */
-	unsigned prefix_len; /* address A MASK (0 when not given: /32) */
+	unsigned prefix_len; /* address A MASK (0 when not given: /32; 0.0.0.0: any) */
 	bool domain;         /* fqdn|email domain NAME: NAME is a suffix */
 };
 

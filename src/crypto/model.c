@@ -97,6 +97,10 @@ bool crypto_id_matches(const struct crypto_id *rule, const struct crypto_id *pre
 	case CRYPTO_ID_KEY_ID:
 		return strcmp(rule->value, presented->value) == 0;
 	case CRYPTO_ID_ADDRESS: {
+		/* 0.0.0.0, with no mask or mask 0.0.0.0 (kept as 0.0.0.0): any
+		 * IPv4 address, as IOS's "match identity remote address 0.0.0.0" */
+		if (rule->addr.s_addr == 0 && !rule->prefix_len)
+			return true;
 		struct in_addr m = ipv4_len_to_mask(rule->prefix_len ? rule->prefix_len : 32);
 		return (rule->addr.s_addr & m.s_addr) == (presented->addr.s_addr & m.s_addr);
 	}

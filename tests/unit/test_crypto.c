@@ -492,6 +492,11 @@ TEST(match_identity_rules)
 	CHECK(!crypto_id_matches(&r, &p));
 	inet_pton(AF_INET, "192.0.2.12", &r.addr);
 	CHECK(crypto_id_matches(&r, &p));
+	/* 0.0.0.0 (mask 0.0.0.0 is kept as that too): any address, as IOS */
+	r.value = (char *)"0.0.0.0";
+	r.addr.s_addr = 0;
+	r.prefix_len = 0;
+	CHECK(crypto_id_matches(&r, &p));
 
 	/* another type never matches */
 	p.type = CRYPTO_ID_KEY_ID;
