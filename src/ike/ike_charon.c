@@ -21,11 +21,12 @@
 #include "util/evloop.h"
 
 /* Plugins from Debian's packages: crypto, credentials, revocation (CRL
- * checks of "revocation-check crl"; CRLs come from our credential set),
+ * checks of "revocation-check crl"; CRLs come from our credential set;
+ * critical: without it a CRL check would pass unchecked),
  * and kernel-netlink for source address lookup (its XFRM part never
  * becomes the IPsec backend: ours registers first). */
 #define IKE_PLUGINS                                                                         \
-	"random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints revocation hmac kdf " \
+	"random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints revocation! hmac kdf " \
 	"kernel-netlink"
 
 struct debug_flag debug_ikev2 = {

@@ -188,6 +188,10 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		if (ca && crl) {
 			crl_ca = ca->get_ref(ca);
 			ra->add(ra, AUTH_RULE_CRL_VALIDATION, VALIDATION_GOOD);
+			/* libstrongswan caches the CRLs it verified and would answer
+			 * with them before our credential set reads the file: each
+			 * new attempt starts from the file as it is now. */
+			lib->credmgr->flush_cache(lib->credmgr, CERT_X509_CRL);
 		}
 		if (ca && !se->peer.fp.len)
 			ra->add(ra, AUTH_RULE_CA_CERT, ca);

@@ -171,6 +171,9 @@ static void crypto_changed(const struct config *cfg, void *arg)
 	char err[160];
 
 	ike_creds_clear_local();
+	/* A cached CRL would still revoke under "revocation-check none" or
+	 * outlive its file: the CRLs are read again from the files. */
+	lib->credmgr->flush_cache(lib->credmgr, CERT_X509_CRL);
 	apply_globals(cfg);
 	for (size_t i = 0; i < n; i++) {
 		struct session *se = v[i];
