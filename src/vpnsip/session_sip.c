@@ -81,8 +81,8 @@ static const char *not_registered(const struct vpnsip_session *s, const struct s
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
 	const struct vpnsip_cfg *c = vpnsip_cfg_get(rt->cfg);
-	static char buf[128];
-	char last[96];
+	static char buf[160];
+	char last[112];
 
 	if (!rt->local_addr[0] && c && c->addr_iface)
 		snprintf(buf, sizeof(buf), "not registered (no IPv4 address on %s)", c->addr_iface);
@@ -246,27 +246,28 @@ static bool refused_record_allowed(void)
 	return n++ < REFUSED_RECORDS_PER_WINDOW;
 }
 
-static void record_refused(const struct sip_event *ev, int code, const char *phrase,
-			   const char *why)
+/* s: the tunnel the call was for (NULL: none). */
+static void record_refused(const struct sip_event *ev, const struct vpnsip_session *s, int code,
+			   const char *phrase, const char *why)
 {
-	struct vpnsip_rt *rt = vpnsip_rt();
-	char key[2 * SIP_NUMBER_MAX + 2], cause[192];
-	const struct vpnsip_session *s;
+	char cause[192];
 
 	if (!refused_record_allowed())
 		return;
-	vpnsip_pair_key(ev->callee, ev->caller, key, sizeof(key));
-	s = hashmap_get(&rt->by_pair, key);
 	snprintf(cause, sizeof(cause), "rejected %d %s: %s", code, phrase, why);
-	vpnsip_cdr_call_refused(s ? s->tunnel : "-", ev->callee, ev->caller[0] ? ev->caller : "unknown",
-				ev->call_id, cause);
+	vpnsip_cdr_call_refused(s ? s->tunnel : "-", s ? s->local_number : ev->callee,
+				ev->caller[0] ? ev->caller : "unknown", ev->call_id, cause);
 }
 
-static void reject(const struct sip_event *ev, int code, const char *phrase, const char *why)
+/* why goes to our log and call record; sdp_rule (488 only) also to the
+ * caller, in a Warning header: the rule its offer broke, never our
+ * configuration (anyone can call). */
+static void reject_call(const struct sip_event *ev, const struct vpnsip_session *s, int code,
+			const char *phrase, const char *why, const char *sdp_rule)
 {
 	struct vpnsip_rt *rt = vpnsip_rt();
 
-	sip_call_reject(rt->ua, ev->call, code, code == 488 ? why : phrase);
+	sip_call_reject(rt->ua, ev->call, code, sdp_rule);
 	if (code == 488)
 		rt->rejected_488++;
 	else if (code == VPNSIP_REJECT_UNKNOWN)
@@ -276,7 +277,20 @@ static void reject(const struct sip_event *ev, int code, const char *phrase, con
 	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10000, 20);
 	log_msg_limited(&rl, "VPN_SIP", SEV_WARNING, "CALL_REJECT", "Call from %s (call-id %s) rejected %d %s: %s",
 		ev->caller[0] ? ev->caller : "unknown", ev->call_id, code, phrase, why);
-	record_refused(ev, code, phrase, why);
+	record_refused(ev, s, code, phrase, why);
+}
+
+static void reject(const struct sip_event *ev, const struct vpnsip_session *s, int code,
+		   const char *phrase, const char *why)
+{
+	reject_call(ev, s, code, phrase, why, NULL);
+}
+
+/* 488 for an offer that breaks an SDP rule (RFC 6193, TS-1017). */
+static void reject_offer(const struct sip_event *ev, const struct vpnsip_session *s,
+			 const char *rule)
+{
+	reject_call(ev, s, 488, "Not Acceptable Here", rule, rule);
 }
 
 /* Our 200 OK was neither acknowledged nor followed by IKE within the offer
@@ -326,19 +340,19 @@ static void on_offered(const struct sip_event *ev)
 	}
 
 	if (!s) {
-		reject(ev, VPNSIP_REJECT_UNKNOWN, "Decline", "caller is not a configured remote number");
+		reject(ev, NULL, VPNSIP_REJECT_UNKNOWN, "Decline", "caller is not a configured remote number");
 		return;
 	}
 	if (!c || !c->enabled) {
-		reject(ev, 480, "Temporarily Unavailable", "VPN-SIP is not enabled");
+		reject(ev, s, 480, "Temporarily Unavailable", "VPN-SIP is not enabled");
 		return;
 	}
 	if (rt->quiescing) {
-		reject(ev, 480, "Temporarily Unavailable", "shutting down");
+		reject(ev, s, 480, "Temporarily Unavailable", "shutting down");
 		return;
 	}
 	if (s->shut) {
-		reject(ev, 480, "Temporarily Unavailable", "the tunnel is shut down");
+		reject(ev, s, 480, "Temporarily Unavailable", "the tunnel is shut down");
 		return;
 	}
 	if (s->state == VS_CALLING && s->sip_handle &&
@@ -354,40 +368,39 @@ static void on_offered(const struct sip_event *ev)
 		sip_call_hangup(rt->ua, h);
 	}
 	if (s->state != VS_READY_TO_CONNECT) {
-		reject(ev, 486, "Busy Here", vpnsip_state_name(s->state));
+		reject(ev, s, 486, "Busy Here", vpnsip_state_name(s->state));
 		return;
 	}
 	if (!ev->has_sdp || ev->sdp_err != SDP_OK) {
-		reject(ev, 488, "Not Acceptable Here",
-		       ev->has_sdp ? sdp_strerror(ev->sdp_err) : "no SDP offer");
+		reject_offer(ev, s, ev->has_sdp ? sdp_strerror(ev->sdp_err) : "no SDP offer");
 		return;
 	}
 	char rule[96];
 	if (addr_refused(&ev->sdp, rule, sizeof(rule))) {
 		rt->rejected_addr++;
-		reject(ev, 488, "Not Acceptable Here", rule);
+		reject_offer(ev, s, rule);
 		return;
 	}
 	if (local_auth(s, &fp, &why) == SDP_FP_NONE) {
-		reject(ev, 488, "Not Acceptable Here", why);
+		reject(ev, s, 488, "Not Acceptable Here", why);
 		return;
 	}
 	char refused[256];
 	if (!admitted(s, refused, sizeof(refused))) {
 		log_msg("VPN_SIP", SEV_ERR, "SESSION_FAIL", "%s: VPN-SIP session fails: %s",
 			s->tunnel, refused);
-		reject(ev, 480, "Temporarily Unavailable", refused);
+		reject(ev, s, 480, "Temporarily Unavailable", refused);
 		return;
 	}
 	rc = sdp_check_offer(&ev->sdp, fp.kind, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE, &why);
 	if (rc) {
-		reject(ev, rc, "Not Acceptable Here", why);
+		reject_call(ev, s, rc, "Not Acceptable Here", why, why);
 		return;
 	}
 	enum sdp_setup role = sdp_answer_role(ev->sdp.setup, SDP_ROLE_ACTIVE | SDP_ROLE_PASSIVE);
 	struct vpnsip_peer offer_peer;
 	if (!vpnsip_peer_from_sdp(&ev->sdp, s->bw_conf, peer_role(role), &offer_peer)) {
-		reject(ev, 488, "Not Acceptable Here", "c= address is not an IPv4 address");
+		reject_offer(ev, s, "c= address is not an IPv4 address");
 		return;
 	}
 	s->auth = fp.kind;
@@ -395,7 +408,7 @@ static void on_offered(const struct sip_event *ev)
 	s->ike_initiator = role == SDP_SETUP_ACTIVE;
 	s->local_port = vpnsip_port_for_answer(&rt->ports, s, ev->sdp.addr);
 	if (!s->local_port) {
-		reject(ev, 503, "Service Unavailable", "no free IKE port");
+		reject(ev, s, 503, "Service Unavailable", "no free IKE port");
 		return;
 	}
 	inet_pton(AF_INET, rt->local_addr, &s->local_addr);
