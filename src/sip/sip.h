@@ -92,7 +92,7 @@ enum sip_reg_state {
 struct sip_reg_status {
 	enum sip_reg_state state;
 	int last_status;              /* of the last REGISTER answer, 0: none */
-	char last_phrase[64];
+	char last_phrase[96];
 	/* The last failure was our own stack's: no answer came from the
 	 * network (timeout, the registrar unreachable, no transport).
 	 * last_phrase then says what happened ("local timeout: ..."), and

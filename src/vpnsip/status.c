@@ -37,7 +37,7 @@ void vpnsip_status_line(char *buf, size_t len)
 	const struct vpnsip_cfg *c = r ? vpnsip_cfg_get(r->cfg) : NULL;
 	unsigned count[SIP_REG_FAILED + 1] = { 0 };
 	const struct sip_reg_status *one = NULL;
-	char why[96];
+	char why[112]; /* a registration failure: status and phrase */
 
 	if (!r || !r->ua) {
 		snprintf(buf, len, "SIP user agent not running");

@@ -297,7 +297,7 @@ static void reg_changed(struct sip_reg_status *cur, const struct sip_reg_status 
 		vpnsip_log(SEV_NOTICE, "REGISTERED", "SIP number %s registered at %s", now->number,
 			   now->registrar);
 	else if (old == SIP_REG_REGISTERED && now->state != SIP_REG_REGISTERED) {
-		char why[96] = "off";
+		char why[112] = "off";
 		if (now->last_status)
 			vpnsip_reg_last_text(now, why, sizeof(why));
 		vpnsip_log(SEV_NOTICE, "UNREGISTERED", "SIP number %s not registered (%s)",
