@@ -304,9 +304,12 @@ struct snap *ike_snap_build(struct session *se, char *err, size_t errlen)
 		if (prof->keyring_local)
 			s->keyring = ike_keyring_get(cfg, prof->keyring_local);
 		crypto_profile_psk(cfg, ikn, &rid, &psk);
-		if (!psk.local && !psk.remote && !s->keyring) {
+		/* An initiator signs before the peer presents its identity:
+		 * the keyring's identity lookup comes too late for our key. */
+		bool signs_first = psk_local && se->role == IKE_ROLE_INITIATOR;
+		if ((!psk.local && !psk.remote && !s->keyring) || (signs_first && !psk.local)) {
 			snprintf(err, errlen, "no pre-shared key for peer %s in IKEv2 profile %s",
-				 se->remote_id ? se->remote_id : "(any)", ikn);
+				 se->remote_id ? se->remote_id : peer, ikn);
 			ike_snap_put(s);
 			return NULL;
 		}
