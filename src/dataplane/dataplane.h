@@ -190,6 +190,9 @@ uint32_t dp_tunnel_id(const char *tunnel_name);
  * packet beyond either bound is dropped (trigger_drops). */
 #define DP_TRIGGER_QUEUE_PKTS 32u
 #define DP_TRIGGER_QUEUE_BYTES 65536u
+/* A packet that waited longer (an attempt nobody ends: a static tunnel
+ * whose peer is away) is dropped, not sent late. */
+#define DP_TRIGGER_QUEUE_MAX_AGE_MS 30000u
 
 /* Main thread.  dp_trigger: a packet was routed into a tunnel that has no
  * SA (raised once per attempt: again only after an SA came up and went, or

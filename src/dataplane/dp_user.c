@@ -70,6 +70,7 @@ struct usa {
 /* A packet in a trigger queue. */
 struct qpkt {
 	struct qpkt *next;
+	uint64_t queued_ms;
 	size_t len;
 	uint8_t data[];
 };
@@ -478,6 +479,7 @@ static void queue_put(struct dp_tunnel *t, const uint8_t *pkt, size_t len)
 	}
 	q = xmalloc(sizeof(*q) + len);
 	q->next = NULL;
+	q->queued_ms = evloop_now_ms();
 	q->len = len;
 	memcpy(q->data, pkt, len);
 	*t->q_tail = q;
@@ -828,14 +830,16 @@ static void tunnel_out(struct dp_user *u, struct dp_tunnel *t, uint8_t *pkt, siz
 		       struct expire_note *note);
 
 /* Caller holds u->mu; data plane thread.  The trigger queue leaves through
- * the tunnel's SA (if it went again meanwhile: dropped). */
+ * the tunnel's SA (if it went again meanwhile, or a packet is older than
+ * DP_TRIGGER_QUEUE_MAX_AGE_MS: dropped). */
 static void queue_flush(struct dp_user *u, struct dp_tunnel *t, struct expire_note *note)
 {
 	struct qpkt *q = queue_take(t);
+	uint64_t now = evloop_now_ms();
 
 	while (q) {
 		struct qpkt *next = q->next;
-		if (t->out)
+		if (t->out && now - q->queued_ms <= DP_TRIGGER_QUEUE_MAX_AGE_MS)
 			tunnel_out(u, t, q->data, q->len, note);
 		else
 			t->st.trigger_drops++;
