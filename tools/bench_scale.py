@@ -97,8 +97,11 @@ def r_config(lab, n):
 
 def p_config(lab, n):
     rnum = lab.number(R)
+    # No "identity local": each call's IKE identity is its own local
+    # number (the key-id R's keyring and its VPN-SIP check expect); one
+    # configured key-id would be wrong for all but one of the numbers.
     return router_config(
-        hostname=P, local_id=lab.number(P), bak0=lab.addr(P),
+        hostname=P, bak0=lab.addr(P),
         keyring=[Peer("r", PSK, key_id=rnum)],
         numbers=[peer_number(i) for i in range(1, n + 1)], domain=lab.domain,
         vpnsip_logging=False, globals_first=True,
