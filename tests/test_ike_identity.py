@@ -30,7 +30,7 @@ import labctl  # noqa: E402
 from lib.ike_peer import StockCharon, psk_conn  # noqa: E402
 from lib.vpnsip_conf import Peer, lab_router_config  # noqa: E402
 from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B,  # noqa: E402
-                                  peer_fixture, peer_sdp, sdp_lines)
+                                  peer_fixture, peer_sdp, sdp_lines, uas_answering)
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -414,11 +414,8 @@ def test_vpnsipd_calls_and_refuses_the_answerers_identity(peer, identlab):
     p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
     p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, "fqdn:rtrb.example.org", NUM_A, psk, LAN_B,
                            LAN_A, remote_port=4500, local_port=4600))
-    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=60,
-                      subst={"SDP": peer_sdp("passive")})
+    uas = uas_answering(lab, 60)
     try:
-        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
-                        timeout=5, what="SIPp UAS listening")
         lab.ping("lanA", HOST_B, count=1, wait=1)
         p.wait_log(r"%IKEV2-3-IDENTITY_MISMATCH: Tunnel1: .*fqdn rtrb\.example\.org.*IPROF",
                    timeout=30)

@@ -34,7 +34,7 @@ from lib.ike_peer import psk_conn  # noqa: E402
 from test_ike_options import dpd_requests, keepalives, sniff  # noqa: E402
 from test_session import Capture, teardown_order  # noqa: E402
 from test_session_interop import (A_BAK, B_BAK, HOST_B, LAN_A, LAN_B, NUM_A, NUM_B, PSK,  # noqa: E402
-                                  peer_fixture, peer_sdp)
+                                  peer_fixture, peer_sdp, uas_answering)
 from conftest import TIMER_BOUND  # noqa: E402
 
 pytestmark = pytest.mark.netns
@@ -65,10 +65,7 @@ def session_up(p, lab, uas_timeout=120, esp="aes256-sha256"):
     p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
     p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, NUM_B, NUM_A, PSK, LAN_B, LAN_A,
                            remote_port=4500, esp=esp))
-    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=uas_timeout,
-                      subst={"SDP": peer_sdp("passive")})
-    labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
-                    timeout=5, what="SIPp UAS listening")
+    uas = uas_answering(lab, uas_timeout)
     try:
         labctl.wait_for(lambda: lab.ping("lanA", HOST_B, count=1, wait=1), timeout=30,
                         what=lambda: "ping through the tunnel\n%s\n%s" % (
@@ -238,11 +235,8 @@ def test_ike_never_answered_ends_the_call(peer, faultlab):
     (BYE) with the reason, and the tunnel is ready again."""
     lab, p = faultlab, peer()
     p.charon.kill()  # nothing answers IKE on rtrB
-    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=90,
-                      subst={"SDP": peer_sdp("passive")})
+    uas = uas_answering(lab, 90)
     try:
-        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
-                        timeout=5, what="SIPp UAS listening")
         lab.ping("lanA", HOST_B, count=1, wait=1)
         p.wait_state("NEGOTIATING_IKE (I)", timeout=15)
         t0 = time.monotonic()
@@ -267,11 +261,8 @@ def test_ike_refused_by_the_peer_names_its_notify(peer, faultlab):
     p.charon.swanctl("--terminate", "--ike", "vpnsip", "--force", check=False)
     p.charon.load(psk_conn("vpnsip", B_BAK, A_BAK, NUM_B, NUM_A, "not-the-shared-key-0000000000",
                            LAN_B, LAN_A, remote_port=4500))
-    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=60,
-                      subst={"SDP": peer_sdp("passive")})
+    uas = uas_answering(lab, 60)
     try:
-        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
-                        timeout=5, what="SIPp UAS listening")
         lab.ping("lanA", HOST_B, count=1, wait=1)
         p.wait_log(r"%VPN_SIP-3-SESSION_FAIL: Tunnel1: IKE authentication failed: .*\(peer sent "
                    r"AUTHENTICATION_FAILED\)", timeout=20)

@@ -58,6 +58,21 @@ def peer_sdp(setup, port=CHARON_PORT, addr=B_BAK, psk=PSK, bw=1000):
     return "\n      ".join(lines)
 
 
+def uas_answering(lab, timeout):
+    """SIPp on rtrB that answers the next INVITE with the emulated peer's
+    SDP (a=ike-setup:passive: the caller starts IKE), listening when it
+    returns: the SIPp process."""
+    uas = lab.sipp_bg("rtrB", "vs_uas_answer.xml", port=5060, timeout=timeout,
+                      subst={"SDP": peer_sdp("passive")})
+    try:
+        labctl.wait_for(lambda: lab.exec("rtrB", "ss", "-Hlun", "sport = :5060").stdout.strip(),
+                        timeout=5, what="SIPp UAS listening")
+    except BaseException:
+        uas.kill()
+        raise
+    return uas
+
+
 def sdp_lines(msg):
     return [ln for ln in msg.body.replace("\r\n", "\n").split("\n") if ln]
 
